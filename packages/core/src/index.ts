@@ -10,3 +10,4 @@ export { PLUGIN_TOKENS, LOGGER_TOKEN, REGISTRY_TOKEN } from './plugin/tokens.js'
 export * from './util/errors.js';
 export * from './util/logger.js';
 export * from './model/types.js';
+export * from './util/shared.js';
