@@ -1,0 +1,213 @@
+/**
+ * Read and write the safetensors format (https://github.com/huggingface/safetensors):
+ * 8-byte little-endian header length N, N bytes of JSON header (`{name: {dtype, shape, data_offsets}}`
+ * plus optional `__metadata__` of string values, padded with spaces to a multiple of 8), then the
+ * tensor bytes, little-endian, contiguous. Offsets are relative to the end of the header.
+ * @packageDocumentation
+ */
+import { readFile } from 'node:fs/promises';
+import { DistilleryError } from '../util/errors.js';
+import { writeFileAtomic } from './atomic.js';
+import { f16ToF32, bf16ToF32, f32ToF16 } from './half.js';
+
+/** safetensors dtype codes this module understands. */
+export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
+
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+const FLOAT_DTYPES = new Set<SafetensorsDtype>(['F64', 'F32', 'F16', 'BF16']);
+
+/**
+ * A decoded tensor. Floating types decode to `Float32Array` (F16/BF16 widened exactly, F64 rounded),
+ * integer types to `Int32Array` (I64 values outside the int32 range are an error).
+ */
+export interface SafetensorsTensor {
+  /** dtype as stored in the file. */
+  dtype: SafetensorsDtype;
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+
+/** A parsed file: tensors by name (in file order) and the string metadata. */
+export interface SafetensorsFile {
+  tensors: Map<string, SafetensorsTensor>;
+  metadata: Record<string, string>;
+}
+
+/** A tensor to write. `dtype` defaults to F32 for Float32Array data and I32 for Int32Array data. */
+export interface SafetensorsInput {
+  data: Float32Array | Int32Array;
+  shape: readonly number[];
+  dtype?: 'F32' | 'F16' | 'I32' | 'I64';
+}
+
+/** Header length limit (the reference implementation uses 100 MB); guards against garbage files. */
+const MAX_HEADER = 100_000_000;
+
+function bad(where: string, message: string, hint?: string): DistilleryError {
+  return new DistilleryError('SAFETENSORS_INVALID', message, { where, hint });
+}
+
+/** Parse safetensors bytes. `where` (usually the file path) is used in error messages. */
+export function parseSafetensors(bytes: Uint8Array, where = '<buffer>'): SafetensorsFile {
+  if (bytes.length < 8) throw bad(where, `file is ${bytes.length} bytes, too short for a safetensors header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  if (n > MAX_HEADER || 8 + n > bytes.length) {
+    throw bad(where, `header length ${n} does not fit in a ${bytes.length}-byte file`, 'is this really a .safetensors file?');
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString('utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw bad(where, `header is not valid JSON: ${(err as Error).message}`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad(where, 'header is not a JSON object');
+  const dataStart = 8 + n;
+  const dataLen = bytes.length - dataStart;
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, SafetensorsTensor>();
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === '__metadata__') {
+      for (const [k, v] of Object.entries((entry ?? {}) as Record<string, unknown>)) {
+        if (typeof v !== 'string') throw bad(where, `__metadata__.${k} must be a string`);
+        metadata[k] = v;
+      }
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    const dtype = e?.dtype as SafetensorsDtype;
+    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
+      throw bad(where, `tensor "${name}" has unsupported dtype ${JSON.stringify(e?.dtype)}`, `supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+    }
+    const shape = e.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw bad(where, `tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    const offs = e.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0)) {
+      throw bad(where, `tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as [number, number];
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (end < begin || end > dataLen) throw bad(where, `tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen}-byte data section`);
+    if (end - begin !== count * DTYPE_BYTES[dtype]) {
+      throw bad(where, `tensor "${name}" has ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${count * DTYPE_BYTES[dtype]}`);
+    }
+    // Copy into a fresh, aligned buffer (Node's Buffer#slice would share the pooled/unaligned memory).
+    const raw = new Uint8Array(end - begin);
+    raw.set(bytes.subarray(dataStart + begin, dataStart + end));
+    tensors.set(name, { dtype, shape: shape as number[], data: decode(raw, dtype, count, `${where}: ${name}`) });
+  }
+  return { tensors, metadata };
+}
+
+function decode(raw: Uint8Array, dtype: SafetensorsDtype, count: number, where: string): Float32Array | Int32Array {
+  const b = raw.buffer;
+  switch (dtype) {
+    case 'F32':
+      return new Float32Array(b, 0, count);
+    case 'F64':
+      return Float32Array.from(new Float64Array(b, 0, count));
+    case 'F16':
+      return f16ToF32(new Uint16Array(b, 0, count));
+    case 'BF16':
+      return bf16ToF32(new Uint16Array(b, 0, count));
+    case 'I32':
+      return new Int32Array(b, 0, count);
+    case 'I16':
+      return Int32Array.from(new Int16Array(b, 0, count));
+    case 'I8':
+      return Int32Array.from(new Int8Array(b, 0, count));
+    case 'U8':
+    case 'BOOL':
+      return Int32Array.from(new Uint8Array(b, 0, count));
+    case 'I64': {
+      const src = new BigInt64Array(b, 0, count);
+      const out = new Int32Array(count);
+      for (let i = 0; i < count; i++) {
+        const v = src[i]!;
+        if (v > 2147483647n || v < -2147483648n) {
+          throw new DistilleryError('SAFETENSORS_INVALID', `I64 value ${v} at index ${i} does not fit in int32`, { where });
+        }
+        out[i] = Number(v);
+      }
+      return out;
+    }
+  }
+}
+
+/**
+ * Serialise tensors to safetensors bytes. Tensors are laid out contiguously in name order (the JSON
+ * header lists `__metadata__` first, then the tensors in that order), header padded with spaces to 8 bytes.
+ */
+export function serializeSafetensors(tensors: Readonly<Record<string, SafetensorsInput>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of names) {
+    if (name === '__metadata__') throw bad(name, 'a tensor cannot be named "__metadata__"');
+    const t = tensors[name]!;
+    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : 'I32');
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) {
+      throw new DistilleryError('SHAPE_MISMATCH', `tensor "${name}" has ${t.data.length} values but shape ${JSON.stringify(t.shape)} needs ${count}`, { where: name });
+    }
+    const bytes = encode(t.data, dtype, name);
+    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  let json = JSON.stringify(header);
+  const jsonLen = Buffer.byteLength(json, 'utf8');
+  json += ' '.repeat((8 - (jsonLen % 8)) % 8);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let pos = 8 + headerBytes.length;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+function encode(data: Float32Array | Int32Array, dtype: SafetensorsInput['dtype'] & string, name: string): Uint8Array {
+  const isFloat = data instanceof Float32Array;
+  if (FLOAT_DTYPES.has(dtype) !== isFloat) {
+    throw new DistilleryError('SAFETENSORS_INVALID', `tensor "${name}": cannot store ${isFloat ? 'Float32Array' : 'Int32Array'} data as ${dtype}`, { where: name });
+  }
+  switch (dtype) {
+    case 'F32':
+    case 'I32':
+      return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+    case 'F16':
+      return new Uint8Array(f32ToF16(data as Float32Array).buffer);
+    case 'I64':
+      return new Uint8Array(BigInt64Array.from(data as Int32Array, (v) => BigInt(v)).buffer);
+  }
+}
+
+/** Read and parse a `.safetensors` file. Errors name the file. */
+export async function readSafetensors(path: string): Promise<SafetensorsFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new DistilleryError('IO_READ_FAILED', `cannot read safetensors file: ${(err as Error).message}`, { where: path, cause: err });
+  }
+  return parseSafetensors(bytes, path);
+}
+
+/** Serialise and write a `.safetensors` file atomically (temp file + fsync + rename). */
+export async function writeSafetensors(
+  path: string,
+  tensors: Readonly<Record<string, SafetensorsInput>>,
+  metadata: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  await writeFileAtomic(path, serializeSafetensors(tensors, metadata));
+}
