@@ -1,0 +1,18 @@
+/**
+ * Tensor utilities of the core: logits helpers used by the distillers (probability shift,
+ * logits selection by mask) and the input checks shared by the loss plugins.
+ *
+ * Re-exported from `@distillery/core`.
+ * @packageDocumentation
+ */
+export { probabilityShift, selectLogitsWithMask } from './logits.js';
+export {
+  assertFloat,
+  assertRank,
+  assertSameShape,
+  divByCount,
+  maskToFloat,
+  shapeToString,
+  stopGradient,
+  type CheckContext,
+} from './checks.js';
