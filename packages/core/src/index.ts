@@ -11,3 +11,6 @@ export * from './util/errors.js';
 export * from './util/logger.js';
 export * from './model/types.js';
 export * from './util/shared.js';
+export * from './config/index.js';
+export * from './tensor/index.js';
+export * from './io/index.js';

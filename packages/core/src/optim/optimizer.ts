@@ -1,0 +1,107 @@
+/**
+ * Optimizers with PyTorch semantics (so numbers match the Python originals):
+ * - `adamw`: decoupled weight decay `p ← p·(1 − lr·wd)`, then the bias-corrected Adam update;
+ * - `adam`: L2 penalty added to the gradient (`torch.optim.Adam(weight_decay=…)`);
+ * - `sgd`: `p ← p − lr·(g + wd·p)`.
+ * State (moments, step count) lives in non-trainable variables and can be saved/restored.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { OptimizerConfig } from '../config/schema.js';
+
+/** One optimizer for a set of named parameters. */
+export class Optimizer {
+  readonly cfg: OptimizerConfig;
+  private t = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(cfg: OptimizerConfig) {
+    this.cfg = cfg;
+  }
+
+  /** Optimizer steps taken. */
+  get steps(): number {
+    return this.t;
+  }
+
+  /**
+   * Apply one update. `lrFor(name)` gives each parameter's learning rate (projections may have
+   * their own). Gradients are not disposed.
+   */
+  step(params: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, lrFor: (name: string) => number): void {
+    this.t++;
+    const { betas, eps, weightDecay: wd0, type, noDecay } = this.cfg;
+    const [b1, b2] = betas;
+    const bc1 = 1 - b1 ** this.t;
+    const bc2 = 1 - b2 ** this.t;
+    for (const [name, p] of params) {
+      const g = grads.get(name);
+      if (!g) continue;
+      const lr = lrFor(name);
+      const wd = noDecay.some((s) => name.includes(s)) ? 0 : wd0;
+      tf.tidy(() => {
+        if (type === 'sgd') {
+          p.assign(p.sub((wd ? g.add(p.mul(wd)) : g).mul(lr)));
+          return;
+        }
+        const grad = type === 'adam' && wd ? g.add(p.mul(wd)) : g;
+        const m = this.slot(this.m, name, p);
+        const v = this.slot(this.v, name, p);
+        m.assign(m.mul(b1).add(grad.mul(1 - b1)));
+        v.assign(v.mul(b2).add(grad.square().mul(1 - b2)));
+        const base = type === 'adamw' && wd ? p.mul(1 - lr * wd) : p;
+        const denom = v.sqrt().div(Math.sqrt(bc2)).add(eps);
+        p.assign(base.sub(m.div(denom).mul(lr / bc1)));
+      });
+    }
+  }
+
+  /** Moments and step count, by parameter name (for checkpoints). */
+  state(): { step: number; tensors: Record<string, tf.Tensor> } {
+    const tensors: Record<string, tf.Tensor> = {};
+    for (const [k, t] of this.m) tensors[`m.${k}`] = t;
+    for (const [k, t] of this.v) tensors[`v.${k}`] = t;
+    return { step: this.t, tensors };
+  }
+
+  /** Restore what {@link state} returned. */
+  loadState(s: { step: number; tensors: Record<string, tf.Tensor> }): void {
+    this.t = s.step;
+    for (const [k, t] of Object.entries(s.tensors)) {
+      const table = k.startsWith('m.') ? this.m : this.v;
+      const name = k.slice(2);
+      table.get(name)?.dispose();
+      table.set(name, tf.variable(t.clone(), false));
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+
+  private slot(table: Map<string, tf.Variable>, name: string, like: tf.Variable): tf.Variable {
+    let s = table.get(name);
+    if (!s) {
+      s = tf.keep(tf.variable(tf.zerosLike(like), false));
+      table.set(name, s);
+    }
+    return s;
+  }
+}
+
+/** Global L2 norm of the gradients; scales them in place (new tensors) when above `maxNorm` (PyTorch `clip_grad_norm_`). */
+export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
+  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]!);
+  if (maxNorm > 0) {
+    const coef = maxNorm / (norm + 1e-6);
+    if (coef < 1) {
+      for (const [k, g] of grads) {
+        grads.set(k, g.mul(coef));
+        g.dispose();
+      }
+    }
+  }
+  return norm;
+}
