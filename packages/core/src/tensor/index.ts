@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 export { probabilityShift, selectLogitsWithMask } from './logits.js';
+export { checkGradient, type GradientCheck } from './gradcheck.js';
 export {
   assertFloat,
   assertRank,
