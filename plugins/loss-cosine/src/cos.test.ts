@@ -1,0 +1,38 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { checkGradient } from '@distillery/core';
+import pkg, { cosineLoss } from './index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+// position vectors: (1,0)·(0,1) → cos 0; (1,1)·(2,2) → 1; (1,0)·(-1,0) → -1; (3,4)·(4,3) → 24/25
+const S = tf.tensor3d([[[1, 0], [1, 1]], [[1, 0], [3, 4]]]);
+const T = tf.tensor3d([[[0, 1], [2, 2]], [[-1, 0], [4, 3]]]);
+
+describe('cos', () => {
+  it('hand-computed: no mask and masked', () => {
+    expect(cosineLoss({ stateS: S, stateT: T }).arraySync()).toBeCloseTo((1 + 0 + 2 + 1 / 25) / 4, 6);
+    const m = tf.tensor2d([[1, 0], [1, 1]], undefined, 'int32');
+    expect(cosineLoss({ stateS: S, stateT: T, maskS: m }).arraySync()).toBeCloseTo((1 + 2 + 1 / 25) / 3, 6);
+  });
+  it('empty mask gives 0; zero vectors give loss 1, not NaN', () => {
+    expect(cosineLoss({ stateS: S, stateT: T, maskS: tf.zeros([2, 2]) }).arraySync()).toBe(0);
+    expect(cosineLoss({ stateS: tf.zeros([1, 1, 3]), stateT: tf.ones([1, 1, 3]) }).arraySync()).toBeCloseTo(1, 6);
+  });
+  it('gradient matches finite differences', () => {
+    const m = tf.tensor2d([[1, 0], [1, 1]]);
+    expect(checkGradient((x) => cosineLoss({ stateS: x, stateT: T, maskS: m }), S, 1e-3).maxError).toBeLessThan(1e-2);
+  });
+  it('errors and leaks', () => {
+    expect(() => cosineLoss({ stateS: S, stateT: tf.zeros([2, 2, 3]), where: 'm[4]' })).toThrow(/m\[4\]: cos: stateS has shape \(2, 2, 2\) but stateT has shape \(2, 2, 3\)/);
+    expect(() => cosineLoss({ stateS: S, stateT: tf.zeros([2, 2, 2], 'int32') })).toThrow(/stateT must be float32/);
+    const before = tf.memory().numTensors;
+    cosineLoss({ stateS: S, stateT: T, maskS: tf.ones([2, 2]) }).dispose();
+    expect(tf.memory().numTensors).toBe(before + 1); // the ones() mask made in the call above
+    expect(pkg.plugins()[0]!.meta.name).toBe('cos');
+  });
+});
