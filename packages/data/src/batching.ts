@@ -1,0 +1,94 @@
+/**
+ * Turning examples into padded batches: encode once, then shuffle (seeded), optionally bucket by
+ * length (less padding), and pad each batch to its longest row.
+ * @packageDocumentation
+ */
+import { DistilleryError } from '@distillery/core';
+import type { EncodedBatch, Encoding, Example } from './types.js';
+import type { TextTokenizer } from './tokenizers/base.tokenizer.js';
+import { padEncodings } from './tokenizers/base.tokenizer.js';
+import type { LabelMap } from './labels.js';
+import { mulberry32, shuffled } from './rng.js';
+
+/** An encoded example: ids etc. plus its class id (when labelled). */
+export interface EncodedExample extends Encoding {
+  label?: number;
+}
+
+/** Encode examples once (tokenisation is the slow part); labels mapped through `labels` when given. */
+export function encodeExamples(examples: readonly Example[], tokenizer: TextTokenizer, labels?: LabelMap, opts: { maxLength?: number } = {}): EncodedExample[] {
+  return examples.map((ex, i) => {
+    const enc: EncodedExample = tokenizer.encode(ex.text, opts);
+    if (labels && ex.label !== undefined) enc.label = labels.id(ex.label, `example ${i}`);
+    return enc;
+  });
+}
+
+/** Options of {@link makeBatches} / {@link BatchIterator}. */
+export interface BatchOptions {
+  batchSize: number;
+  /** Shuffle examples (default false). */
+  shuffle?: boolean;
+  /** Seed of the shuffle (default 42). Epoch e uses seed + e. */
+  seed?: number;
+  /**
+   * Length bucketing: sort pools of `batchSize * bucketPools` examples by length before batching, then
+   * shuffle the batch order. Less padding, still random. 0/undefined = off.
+   */
+  bucketPools?: number;
+  /** Drop a last incomplete batch (default false). */
+  dropLast?: boolean;
+  padId?: number;
+}
+
+/** Pad a group of encoded examples into one batch (labels attached when every example has one). */
+export function collate(items: readonly EncodedExample[], padId = 0): EncodedBatch {
+  const labelled = items.every((e) => e.label !== undefined);
+  return padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label!) : undefined);
+}
+
+/** Split encoded examples into padded batches for one epoch. */
+export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions, epoch = 0): EncodedBatch[] {
+  const { batchSize, shuffle = false, seed = 42, bucketPools = 0, dropLast = false, padId = 0 } = opts;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new DistilleryError('CONFIG_INVALID', `batchSize must be a positive integer, got ${batchSize}`);
+  let order = items.map((_, i) => i);
+  if (shuffle) order = shuffled(order, seed + epoch);
+  const groups: number[][] = [];
+  if (bucketPools > 0) {
+    const pool = batchSize * bucketPools;
+    for (let p = 0; p < order.length; p += pool) {
+      const chunk = order.slice(p, p + pool).sort((a, b) => items[a]!.ids.length - items[b]!.ids.length);
+      for (let b = 0; b < chunk.length; b += batchSize) groups.push(chunk.slice(b, b + batchSize));
+    }
+    // Shuffle batch order so length does not correlate with training time.
+    if (shuffle) {
+      const rand = mulberry32((seed + epoch) ^ 0x9e3779b9);
+      for (let i = groups.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [groups[i], groups[j]] = [groups[j]!, groups[i]!];
+      }
+    }
+  } else {
+    for (let b = 0; b < order.length; b += batchSize) groups.push(order.slice(b, b + batchSize));
+  }
+  return groups.filter((g) => !dropLast || g.length === batchSize).map((g) => collate(g.map((i) => items[i]!), padId));
+}
+
+/** Re-iterable batches over epochs: `for (const batch of it.epoch(e))`. */
+export class BatchIterator {
+  constructor(
+    readonly items: readonly EncodedExample[],
+    readonly opts: BatchOptions,
+  ) {}
+
+  /** Number of batches per epoch. */
+  get length(): number {
+    const n = this.items.length / this.opts.batchSize;
+    return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** The batches of epoch `e` (deterministic for a given seed). */
+  *epoch(e = 0): Generator<EncodedBatch> {
+    yield* makeBatches(this.items, this.opts, e);
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The tokenizer contract and the shared encode/pad logic (truncation, special tokens, padding).
+ * @packageDocumentation
+ */
+import { DistilleryError } from '@distillery/core';
+import type { EncodedBatch, Encoding } from '../types.js';
+
+/** How to pad a batch: to its longest row (default), to `maxLength`, or to a fixed length. */
+export type PaddingMode = 'longest' | 'max_length' | number;
+
+/** Options of {@link TextTokenizer.encodeBatch}. */
+export interface EncodeBatchOptions {
+  /** Overrides the tokenizer's `maxLength` (total length including special tokens). */
+  maxLength?: number;
+  padding?: PaddingMode;
+  /** Class ids to attach as `labels` (one per text). */
+  labels?: readonly number[];
+}
+
+/** A text tokenizer producing BERT-style inputs. */
+export interface TextTokenizer {
+  /** Number of ids (largest id + 1). */
+  readonly vocabSize: number;
+  /** Default maximum total length (special tokens included). */
+  readonly maxLength: number;
+  readonly padId: number;
+  readonly unkId: number;
+  /** Word pieces of a text (normalised, no special tokens, not truncated). */
+  tokenize(text: string): string[];
+  /** Encode one text: special tokens added, truncated from the right to `maxLength`. */
+  encode(text: string, opts?: { maxLength?: number }): Encoding;
+  /** Encode and pad several texts into a batch. */
+  encodeBatch(texts: readonly string[], opts?: EncodeBatchOptions): EncodedBatch;
+  tokenToId(token: string): number | undefined;
+  idToToken(id: number): string | undefined;
+}
+
+/** Special tokens wrapped around a single sequence (`[CLS] $A [SEP]` for BERT). */
+export interface SingleTemplate {
+  prefix: { id: number; token: string; typeId: number }[];
+  suffix: { id: number; token: string; typeId: number }[];
+  /** Type id of the sequence's own tokens. */
+  typeId: number;
+}
+
+/** Pad encodings into an {@link EncodedBatch} (right padding with `padId`, attention mask 0 there). */
+export function padEncodings(encs: readonly Encoding[], padId: number, padding: PaddingMode = 'longest', maxLength?: number, labels?: readonly number[]): EncodedBatch {
+  const longest = encs.reduce((m, e) => Math.max(m, e.ids.length), 0);
+  let seqLen = longest;
+  if (padding === 'max_length') {
+    if (maxLength === undefined) throw new DistilleryError('TOKENIZER_OPTIONS', 'padding "max_length" needs a maxLength');
+    seqLen = maxLength;
+  } else if (typeof padding === 'number') {
+    seqLen = padding;
+  }
+  if (seqLen < longest) {
+    throw new DistilleryError('TOKENIZER_OPTIONS', `fixed padding length ${seqLen} is shorter than the longest row (${longest})`, {
+      hint: 'set maxLength to truncate first, or pad to "longest"',
+    });
+  }
+  const batchSize = encs.length;
+  const inputIds = new Int32Array(batchSize * seqLen).fill(padId);
+  const attentionMask = new Int32Array(batchSize * seqLen);
+  const tokenTypeIds = new Int32Array(batchSize * seqLen);
+  encs.forEach((e, r) => {
+    inputIds.set(e.ids, r * seqLen);
+    attentionMask.fill(1, r * seqLen, r * seqLen + e.ids.length);
+    tokenTypeIds.set(e.typeIds, r * seqLen);
+  });
+  const batch: EncodedBatch = { inputIds, attentionMask, tokenTypeIds, batchSize, seqLen };
+  if (labels) {
+    if (labels.length !== batchSize) {
+      throw new DistilleryError('SHAPE_MISMATCH', `${labels.length} labels for ${batchSize} texts`);
+    }
+    batch.labels = Int32Array.from(labels);
+  }
+  return batch;
+}
+
+/**
+ * Shared implementation: subclasses provide word pieces with ids; this class adds special tokens,
+ * truncation and padding.
+ */
+export abstract class BaseTokenizer implements TextTokenizer {
+  abstract readonly vocabSize: number;
+  abstract readonly padId: number;
+  abstract readonly unkId: number;
+  abstract tokenToId(token: string): number | undefined;
+  abstract idToToken(id: number): string | undefined;
+  /** Word pieces and their ids (no special tokens). */
+  protected abstract pieces(text: string): { tokens: string[]; ids: number[] };
+
+  constructor(
+    readonly maxLength: number,
+    protected readonly template: SingleTemplate,
+  ) {
+    const specials = template.prefix.length + template.suffix.length;
+    if (!Number.isInteger(maxLength) || maxLength <= specials) {
+      throw new DistilleryError('TOKENIZER_OPTIONS', `maxLength must be an integer above ${specials} (the special tokens), got ${maxLength}`);
+    }
+  }
+
+  tokenize(text: string): string[] {
+    return this.pieces(text).tokens;
+  }
+
+  encode(text: string, opts: { maxLength?: number } = {}): Encoding {
+    const max = opts.maxLength ?? this.maxLength;
+    const { prefix, suffix, typeId } = this.template;
+    const room = max - prefix.length - suffix.length;
+    if (room < 0) throw new DistilleryError('TOKENIZER_OPTIONS', `maxLength ${max} leaves no room for the special tokens`);
+    const p = this.pieces(text);
+    const n = Math.min(room, p.ids.length); // truncation from the right
+    return {
+      ids: [...prefix.map((s) => s.id), ...p.ids.slice(0, n), ...suffix.map((s) => s.id)],
+      tokens: [...prefix.map((s) => s.token), ...p.tokens.slice(0, n), ...suffix.map((s) => s.token)],
+      typeIds: [...prefix.map((s) => s.typeId), ...new Array<number>(n).fill(typeId), ...suffix.map((s) => s.typeId)],
+    };
+  }
+
+  encodeBatch(texts: readonly string[], opts: EncodeBatchOptions = {}): EncodedBatch {
+    const max = opts.maxLength ?? this.maxLength;
+    const encs = texts.map((t) => this.encode(t, { maxLength: max }));
+    return padEncodings(encs, this.padId, opts.padding ?? 'longest', max, opts.labels);
+  }
+}

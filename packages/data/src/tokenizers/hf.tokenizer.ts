@@ -1,0 +1,96 @@
+/**
+ * `tokenizer.json` support through `@huggingface/tokenizers` (which handles normalisation,
+ * pre-tokenisation and the model); truncation and padding are done here because that library
+ * does not apply the file's `truncation`/`padding` sections.
+ * @packageDocumentation
+ */
+import { Tokenizer } from '@huggingface/tokenizers';
+import { DistilleryError } from '@distillery/core';
+import { BaseTokenizer, type SingleTemplate } from './base.tokenizer.js';
+
+interface TemplateItem {
+  SpecialToken?: { id: string; type_id?: number };
+  Sequence?: { id: string; type_id?: number };
+}
+
+/** A tokenizer loaded from a Hugging Face `tokenizer.json`. */
+export class HfJsonTokenizer extends BaseTokenizer {
+  readonly vocabSize: number;
+  readonly padId: number;
+  readonly unkId: number;
+  /** The parsed `tokenizer.json`. */
+  readonly json: Record<string, unknown>;
+  private readonly tk: Tokenizer;
+
+  /**
+   * @param json parsed `tokenizer.json`
+   * @param config parsed `tokenizer_config.json` (may be `{}`)
+   * @param maxLength overrides `truncation.max_length` / `model_max_length`
+   */
+  constructor(json: Record<string, unknown>, config: Record<string, unknown> = {}, maxLength?: number, where = 'tokenizer.json') {
+    const tk = new Tokenizer(json, config);
+    const idOf = (tok: string): number => {
+      const id = tk.token_to_id(tok);
+      if (id === undefined) throw new DistilleryError('TOKENIZER_VOCAB', `special token "${tok}" is not in the vocabulary`, { where });
+      return id;
+    };
+    const trunc = json.truncation as { max_length?: number } | null | undefined;
+    const cfgMax = typeof config.model_max_length === 'number' && config.model_max_length < 1e6 ? config.model_max_length : undefined;
+    super(maxLength ?? trunc?.max_length ?? cfgMax ?? 512, HfJsonTokenizer.template(json, idOf, where));
+    this.tk = tk;
+    this.json = json;
+    const vocab = tk.get_vocab(true);
+    this.vocabSize = Math.max(...vocab.values()) + 1;
+    const pad = (json.padding as { pad_id?: number } | null | undefined)?.pad_id;
+    this.padId = pad ?? tk.token_to_id(String(config.pad_token ?? '[PAD]')) ?? 0;
+    const model = json.model as { unk_token?: string } | undefined;
+    this.unkId = tk.token_to_id(model?.unk_token ?? '[UNK]') ?? this.padId;
+  }
+
+  /** Reads the single-sequence layout from `post_processor` (TemplateProcessing or BertProcessing). */
+  private static template(json: Record<string, unknown>, idOf: (t: string) => number, where: string): SingleTemplate {
+    const pp = json.post_processor as { type?: string; single?: TemplateItem[]; cls?: [string, number]; sep?: [string, number] } | null | undefined;
+    if (!pp) return { prefix: [], suffix: [], typeId: 0 };
+    if (pp.type === 'BertProcessing' || pp.type === 'RobertaProcessing') {
+      const [cls, clsId] = pp.cls ?? ['[CLS]', idOf('[CLS]')];
+      const [sep, sepId] = pp.sep ?? ['[SEP]', idOf('[SEP]')];
+      return { prefix: [{ id: clsId, token: cls, typeId: 0 }], suffix: [{ id: sepId, token: sep, typeId: 0 }], typeId: 0 };
+    }
+    if (pp.type === 'TemplateProcessing' && Array.isArray(pp.single)) {
+      const t: SingleTemplate = { prefix: [], suffix: [], typeId: 0 };
+      let seen = false;
+      for (const item of pp.single) {
+        if (item.Sequence) {
+          seen = true;
+          t.typeId = item.Sequence.type_id ?? 0;
+        } else if (item.SpecialToken) {
+          const s = { id: idOf(item.SpecialToken.id), token: item.SpecialToken.id, typeId: item.SpecialToken.type_id ?? 0 };
+          (seen ? t.suffix : t.prefix).push(s);
+        }
+      }
+      return t;
+    }
+    throw new DistilleryError('TOKENIZER_UNSUPPORTED', `post_processor type "${pp.type}" is not supported`, {
+      where,
+      hint: 'supported: TemplateProcessing, BertProcessing, RobertaProcessing, or none',
+    });
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.tk.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.tk.id_to_token(id);
+  }
+
+  protected pieces(text: string): { tokens: string[]; ids: number[] } {
+    const e = this.tk.encode(text, { add_special_tokens: false });
+    return { tokens: e.tokens, ids: e.ids };
+  }
+
+  /** Decode ids to text (special tokens skipped). */
+  decode(ids: readonly number[]): string {
+    return this.tk.decode([...ids], { skip_special_tokens: true });
+  }
+}
