@@ -1,0 +1,90 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { checkGradient } from '@distillery/core';
+import pkg, { attentionMse, attentionMseSum, attentionCe, attentionCeMean } from './index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+// (B=1, H=2, L=2, L=2)
+const S = tf.tensor4d([[[[0.5, -0.5], [1, 2]], [[0, 0], [-2, 1]]]]);
+const T = tf.tensor4d([[[[1, 0], [1, -1]], [[0.5, 0.5], [3, 0]]]]);
+const lsm = (r: number[]) => {
+  const m = Math.max(...r);
+  const z = Math.log(r.reduce((a, v) => a + Math.exp(v - m), 0)) + m;
+  return r.map((v) => v - z);
+};
+const sm = (r: number[]) => lsm(r).map(Math.exp);
+
+describe('attention_mse / attention_mse_sum', () => {
+  it('no mask: TextBrewer thresholding vs exact', () => {
+    // thresholded S: [[.5,0],[1,2]],[[0,0],[0,1]]  T: [[1,0],[1,0]],[[.5,.5],[3,0]]
+    const tb = (0.25 + 0 + 0 + 4 + 0.25 + 0.25 + 9 + 1) / 8;
+    expect(attentionMse({ stateS: S, stateT: T }).arraySync()).toBeCloseTo(tb, 6);
+    const ex = (0.25 + 0.25 + 0 + 9 + 0.25 + 0.25 + 25 + 1) / 8;
+    expect(attentionMse({ stateS: S, stateT: T, options: { exact: true } }).arraySync()).toBeCloseTo(ex, 6);
+  });
+  it('mask: only real query rows and key columns; divisor H·Σn²', () => {
+    const m = tf.tensor2d([[1, 0]], undefined, 'int32');
+    // only (i=0, j=0) per head: (0.5−1)² + (0−0.5)² over 2·1
+    expect(attentionMse({ stateS: S, stateT: T, maskS: m }).arraySync()).toBeCloseTo(0.25, 6);
+    // sum over heads first: S(0,0)=0.5, T(0,0)=1.5 → 1 over 1
+    expect(attentionMseSum({ stateS: S, stateT: T, maskS: m }).arraySync()).toBeCloseTo(1, 6);
+    // 3-D input is used as is by the sum variant
+    const s3 = tf.tensor3d([[[1, 2], [3, 4]]]), t3 = tf.tensor3d([[[0, 2], [3, 0]]]);
+    expect(attentionMseSum({ stateS: s3, stateT: t3 }).arraySync()).toBeCloseTo(17 / 4, 6);
+  });
+  it('empty mask gives 0; gradients; no leaks', () => {
+    expect(attentionMse({ stateS: S, stateT: T, maskS: tf.zeros([1, 2]) }).arraySync()).toBe(0);
+    const m = tf.tensor2d([[1, 1]]);
+    expect(checkGradient((x) => attentionMse({ stateS: x, stateT: T, maskS: m }), S).maxError).toBeLessThan(1e-2);
+    const before = tf.memory().numTensors;
+    attentionMse({ stateS: S, stateT: T, maskS: m }).dispose();
+    attentionMseSum({ stateS: S, stateT: T }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('attention_ce / attention_ce_mean', () => {
+  const rowsS = [[0.5, -0.5], [1, 2], [0, 0], [-2, 1]];
+  const rowsT = [[1, 0], [1, -1], [0.5, 0.5], [3, 0]];
+  it('no mask: teacher probabilities at raw scores ≤ −1e-3 are zeroed', () => {
+    let tb = 0, ex = 0;
+    rowsS.forEach((r, i) => {
+      const p = sm(rowsT[i]!), q = lsm(r);
+      p.forEach((pj, j) => {
+        ex -= pj * q[j]!;
+        if (rowsT[i]![j]! > -1e-3) tb -= pj * q[j]!;
+      });
+    });
+    expect(attentionCe({ stateS: S, stateT: T }).arraySync()).toBeCloseTo(tb / 4, 5);
+    expect(attentionCe({ stateS: S, stateT: T, options: { exact: true } }).arraySync()).toBeCloseTo(ex / 4, 5);
+  });
+  it('mask: TextBrewer divisor H·Σn, no renormalisation; exact renormalises over real keys', () => {
+    const m = tf.tensor2d([[1, 0]]);
+    // real query row 0 of each head, key 0 only
+    const tb = -(sm(rowsT[0]!)[0]! * lsm(rowsS[0]!)[0]! + sm(rowsT[2]!)[0]! * lsm(rowsS[2]!)[0]!) / 2;
+    expect(attentionCe({ stateS: S, stateT: T, maskS: m }).arraySync()).toBeCloseTo(tb, 5);
+    // exact: one real key → P = 1, log Q = 0 → loss 0
+    expect(attentionCe({ stateS: S, stateT: T, maskS: m, options: { exact: true } }).arraySync()).toBeCloseTo(0, 6);
+    // ce_mean averages raw scores over heads first
+    const sMean = [0.25, -0.25], tMean = [0.75, 0.25];
+    expect(attentionCeMean({ stateS: S, stateT: T, maskS: m }).arraySync()).toBeCloseTo(-sm(tMean)[0]! * lsm(sMean)[0]!, 5);
+  });
+  it('gradients (exact, masked) and errors', () => {
+    const m = tf.tensor2d([[1, 1]]);
+    expect(checkGradient((x) => attentionCe({ stateS: x, stateT: T, maskS: m, options: { exact: true } }), S).maxError).toBeLessThan(1e-2);
+    expect(checkGradient((x) => attentionCeMean({ stateS: x, stateT: T }), S).maxError).toBeLessThan(1e-2);
+    expect(attentionCe({ stateS: S, stateT: T, maskS: tf.zeros([1, 2]), options: { exact: true } }).arraySync()).toBe(0);
+    expect(() => attentionCe({ stateS: S, stateT: tf.zeros([1, 3, 2, 2]), where: 'intermediateMatches[1]' })).toThrow(
+      /intermediateMatches\[1\]: attention_ce: stateS has shape \(1, 2, 2, 2\) but stateT has shape \(1, 3, 2, 2\)/,
+    );
+    expect(() => attentionCe({ stateS: S, stateT: T, maskS: tf.ones([1, 3]) })).toThrow(/mask has shape \(1, 3\)/);
+    expect(() => attentionMse({ stateS: tf.zeros([1, 2, 2, 2], 'int32'), stateT: T })).toThrow(/float32/);
+    expect(() => attentionMse({ stateS: S, stateT: T, options: { exact: 'yes' } })).toThrow(/options.exact/);
+    expect(pkg.plugins().map((p) => p.meta.name)).toEqual(['attention_mse', 'attention_mse_sum', 'attention_ce', 'attention_ce_mean']);
+  });
+});
