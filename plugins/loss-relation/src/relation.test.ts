@@ -1,0 +1,100 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { checkGradient } from '@distillery/core';
+import pkg, { pkd, fsp, nst, miniLm } from './index.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('pkd', () => {
+  it('hand case: position 0, unit-normalised, mean over batch; mask ignored; zero vector no NaN', () => {
+    const s = tf.tensor3d([[[3, 4], [9, 9]], [[1, 0], [5, 5]]]);
+    const t = tf.tensor3d([[[4, 3], [0, 0]], [[0, 2], [1, 1]]]);
+    // row0: (.6,.8) vs (.8,.6) → .04+.04 = .08; row1: (1,0) vs (0,1) → 2
+    expect(pkd({ stateS: s, stateT: t }).arraySync()).toBeCloseTo(1.04, 6);
+    expect(pkd({ stateS: s, stateT: t, maskS: tf.tensor2d([[1, 0], [0, 0]]) }).arraySync()).toBeCloseTo(1.04, 6);
+    expect(pkd({ stateS: tf.tensor2d([[3, 4]]), stateT: tf.tensor2d([[4, 3]]) }).arraySync()).toBeCloseTo(0.08, 6);
+    expect(pkd({ stateS: tf.zeros([1, 2]), stateT: tf.tensor2d([[0, 1]]) }).arraySync()).toBeCloseTo(1, 6);
+    const g = checkGradient((x) => pkd({ stateS: x, stateT: t }), s, 1e-3);
+    expect(g.maxError).toBeLessThan(1e-2);
+  });
+});
+
+describe('fsp / nst', () => {
+  // B=1, L=2, D=2
+  const x0 = tf.tensor3d([[[1, 2], [3, 4]]]);
+  const x1 = tf.tensor3d([[[0, 1], [1, 0]]]);
+  const y = tf.tensor3d([[[1, 0], [0, 1]]]);
+  it('fsp: G = X0ᵀX1 / L; masked uses n_b', () => {
+    // G_S = [[3,1],[4,2]]/2, G_T = I/2 → diff/2: [[2,1],[4,1]]/2 → squares 1, .25, 4, .25 → mean 5.5/4
+    expect(fsp({ stateS: [x0, x1], stateT: [y, y] }).arraySync()).toBeCloseTo(5.5 / 4, 6);
+    const m = tf.tensor2d([[1, 0]], undefined, 'int32');
+    // only position 0: G_S = [[0,1],[0,2]], G_T = [[1,0],[0,0]] → 1+1+0+4 = 6 over 4
+    expect(fsp({ stateS: [x0, x1], stateT: [y, y], maskS: m }).arraySync()).toBeCloseTo(1.5, 6);
+    expect(fsp({ stateS: [x0, x1], stateT: [y, y], maskS: tf.zeros([1, 2]) }).arraySync()).toBe(0);
+    expect(checkGradient((a) => fsp({ stateS: [a, x1], stateT: [y, y], maskS: m }), x0).maxError).toBeLessThan(1e-2);
+  });
+  it('nst: G = X0X1ᵀ / D, D may differ; masked Σ m_i m_j / Σ n²', () => {
+    const t3 = tf.tensor3d([[[1, 1, 1], [0, 0, 3]]]);
+    // G_S = [[2,1],[4,3]]/2 ; G_T = [[3,3],[3,9]]/3 = [[1,1],[1,3]] → diffs [0,-.5],[1,-1.5]
+    expect(nst({ stateS: [x0, x1], stateT: [t3, t3] }).arraySync()).toBeCloseTo((0 + 0.25 + 1 + 2.25) / 4, 6);
+    const m = tf.tensor2d([[0, 1]]);
+    expect(nst({ stateS: [x0, x1], stateT: [t3, t3], maskT: m }).arraySync()).toBeCloseTo(2.25, 6);
+    expect(nst({ stateS: [x0, x1], stateT: [t3, t3], maskS: tf.zeros([1, 2]) }).arraySync()).toBe(0);
+    expect(checkGradient((a) => nst({ stateS: [a, a], stateT: [t3, t3] }), x0, 1e-3).maxError).toBeLessThan(1e-2);
+  });
+  it('pair/shape errors name both shapes and where', () => {
+    expect(() => fsp({ stateS: x0, stateT: [y, y], where: 'intermediateMatches[3]' })).toThrow(/intermediateMatches\[3\]: fsp: stateS must be a pair/);
+    expect(() => fsp({ stateS: [x0, x1], stateT: [tf.zeros([1, 2, 3]), tf.zeros([1, 2, 3])] })).toThrow(/student Gram \(1, 2, 2\).*teacher Gram \(1, 3, 3\)/);
+    expect(() => nst({ stateS: [x0, x1], stateT: [tf.zeros([1, 3, 3]), tf.zeros([1, 3, 3])] })).toThrow(/SHAPE_MISMATCH|similarity matrices \(1, 2, 2\) vs \(1, 3, 3\)/);
+    expect(() => nst({ stateS: [x0, tf.zeros([1, 2, 2], 'int32')], stateT: [y, y] })).toThrow(/stateS\[1\] must be float32/);
+    const before = tf.memory().numTensors;
+    expect(() => fsp({ stateS: [x0, x1], stateT: [tf.zeros([1, 2, 3]), tf.zeros([1, 2, 3])] })).toThrow();
+    expect(tf.memory().numTensors).toBe(before + 2); // only the two zeros() made by the test
+  });
+});
+
+describe('minilm', () => {
+  const B = 1, H = 2, L = 3;
+  const rnd = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+  const aS = tf.softmax(rnd([B, H, L, L], 1), -1), aT = tf.softmax(rnd([B, H, L, L], 2), -1);
+  const vS = rnd([B, L, 4], 3), vT = rnd([B, L, 6], 4);
+  it('is 0 for identical inputs, positive otherwise; matches a plain-JS reference', () => {
+    expect(miniLm({ stateS: [aT, vT], stateT: [aT, vT] }).arraySync()).toBeCloseTo(0, 6);
+    const got = miniLm({ stateS: [aS, vS], stateT: [aT, vT], options: { heads: 2 } }).arraySync() as number;
+    const A = (a: tf.Tensor) => a.arraySync() as number[][][][];
+    const kl = (p: number[], q: number[]) => p.reduce((s, pj, j) => s + pj * Math.log(pj / q[j]!), 0);
+    let at = 0;
+    for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) at += kl(A(aT)[0]![h]![i]!, A(aS)[0]![h]![i]!);
+    const rel = (v: tf.Tensor, D: number) => {
+      const x = (v.arraySync() as number[][][])[0]!;
+      const dh = D / 2;
+      return [0, 1].map((h) =>
+        x.map((qi) => {
+          const sc = x.map((kj) => qi.slice(h * dh, (h + 1) * dh).reduce((s, a, d) => s + a * kj[h * dh + d]!, 0) / Math.sqrt(dh));
+          const mx = Math.max(...sc);
+          const e = sc.map((z) => Math.exp(z - mx));
+          const tot = e.reduce((a, b) => a + b, 0);
+          return e.map((z) => z / tot);
+        }),
+      );
+    };
+    const rS = rel(vS, 4), rT = rel(vT, 6);
+    let vr = 0;
+    for (let h = 0; h < 2; h++) for (let i = 0; i < L; i++) vr += kl(rT[h]![i]!, rS[h]![i]!);
+    expect(got).toBeCloseTo(at / (H * L) + vr / (2 * L), 5);
+  });
+  it('mask, gradient, errors', () => {
+    const m = tf.tensor2d([[1, 1, 0]]);
+    const v = miniLm({ stateS: [aS, vS], stateT: [aT, vT], maskS: m }).arraySync() as number;
+    expect(Number.isFinite(v) && v > 0).toBe(true);
+    expect(miniLm({ stateS: [aS, vS], stateT: [aT, vT], maskS: tf.zeros([1, 3]) }).arraySync()).toBe(0);
+    expect(checkGradient((x) => miniLm({ stateS: [aS, x], stateT: [aT, vT], maskS: m }), vS, 1e-2).maxError).toBeLessThan(1e-2);
+    expect(() => miniLm({ stateS: [aS, vS], stateT: [aT, vT], options: { heads: 3 } })).toThrow(/options.heads = 3/);
+    expect(() => miniLm({ stateS: [aS, vS], stateT: [tf.zeros([1, 1, 3, 3]), vT] })).toThrow(/same shape/);
+    expect(pkg.plugins().map((p) => p.meta.name)).toEqual(['pkd', 'fsp', 'nst', 'minilm']);
+  });
+});
