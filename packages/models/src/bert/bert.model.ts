@@ -1,0 +1,232 @@
+/**
+ * BERT models in tfjs-core: the encoder (`BertModel`) and the heads (`BertForSequenceClassification`,
+ * `BertForTokenClassification`), implementing core's `DistillModel<EncodedBatch, BertOutput>`.
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { DistilleryError, type DistillModel } from '@distillery/core';
+import type { EncodedBatch } from '@distillery/data';
+import type { BertConfig } from './bert.config.js';
+import { ParamStore } from './params.js';
+import { embeddings, encoderLayer, extendedMask } from './encoder.js';
+import { linear, dropout } from './layers.js';
+import { bertWeightShapes, initWeight, seedFor, type BertHead } from './weights.js';
+import { readHfConfig, readHfWeights, type PretrainedOptions } from './hf.files.js';
+
+/** Which optional outputs to compute (defaults: hidden states and attentions on, scores off). */
+export interface BertOutputFlags {
+  /** `hiddenStates`: embeddings + every layer (default true). */
+  outputHiddenStates?: boolean;
+  /** `attentions`: softmax probabilities per layer (default true). */
+  outputAttentions?: boolean;
+  /** `attentionScores`: pre-softmax scores with the -10000 mask (default false). */
+  outputAttentionScores?: boolean;
+}
+
+/** Construction options. */
+export interface BertModelOptions extends BertOutputFlags {
+  /** false: weights are plain tensors (a frozen teacher): no variables, no gradients. Default true. */
+  trainable?: boolean;
+  /** Seed of the random initialisation (default 42). */
+  seed?: number;
+}
+
+/** Options of `forward`: `training` turns dropout on; output flags override the constructor's. */
+export interface BertForwardOptions extends BertOutputFlags {
+  training: boolean;
+}
+
+/**
+ * What the BERT models return. Hidden states use HF numbering: `hiddenStates[0]` = embeddings output,
+ * `hiddenStates[i]` = output of layer i. Empty arrays when the output was switched off.
+ */
+export interface BertOutput {
+  /** [B, C] (sequence classification), [B, L, C] (token classification); the last hidden state for `BertModel`. */
+  logits: tf.Tensor;
+  /** numHiddenLayers + 1 tensors of [B, L, D]. */
+  hiddenStates: tf.Tensor3D[];
+  /** One [B, H, L, L] tensor of softmax probabilities (before dropout) per layer. */
+  attentions: tf.Tensor4D[];
+  /** One [B, H, L, L] tensor of pre-softmax scores (`q·kᵀ/√d + (1−mask)·(−10000)`) per layer, when asked. */
+  attentionScores?: tf.Tensor4D[];
+  /** tanh(dense(h[:, 0])) when the model has a pooler. */
+  pooledOutput?: tf.Tensor2D;
+  /** Mean cross-entropy when the batch has labels (token task: over labels >= 0). */
+  loss?: tf.Scalar;
+}
+
+/** Shared implementation of the BERT models; `head` selects the output layer. */
+export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput> {
+  readonly store: ParamStore;
+  readonly options: Required<BertModelOptions>;
+
+  /**
+   * @param weights optional initial weights by HF name (taken over: the model disposes them);
+   *   any weight not given is randomly initialised (seeded).
+   */
+  constructor(
+    readonly config: BertConfig,
+    readonly head: BertHead,
+    opts: BertModelOptions = {},
+    weights: Readonly<Record<string, tf.Tensor>> = {},
+  ) {
+    this.options = { trainable: true, seed: 42, outputHiddenStates: true, outputAttentions: true, outputAttentionScores: false, ...opts };
+    this.store = new ParamStore(this.options.trainable);
+    for (const [name, shape] of bertWeightShapes(config, head)) {
+      const given = weights[name];
+      if (given && !tf.util.arraysEqual(given.shape, shape)) {
+        throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape}], the config needs [${shape}]`, { where: name });
+      }
+      this.store.set(name, given ?? initWeight(config, name, shape, seedFor(this.options.seed, name)));
+    }
+  }
+
+  /** HF weight names and shapes this model has. */
+  weightShapes(): [string, number[]][] {
+    return bertWeightShapes(this.config, this.head);
+  }
+
+  /** Trainable variables by HF name (empty for `trainable: false`). */
+  parameters(): Readonly<Record<string, tf.Variable>> {
+    return this.store.variables();
+  }
+
+  /** All weights by HF name (variables or frozen tensors), e.g. for saving. */
+  weights(): Readonly<Record<string, tf.Tensor>> {
+    return this.store.all();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+
+  /** Check a batch against the config before making tensors (clear errors instead of NaNs or kernel crashes). */
+  protected checkBatch(b: EncodedBatch): void {
+    const n = b.batchSize * b.seqLen;
+    const where = 'forward(batch)';
+    if (b.inputIds.length !== n || b.attentionMask.length !== n || b.tokenTypeIds.length !== n) {
+      throw new DistilleryError('SHAPE_MISMATCH', `batch arrays must have batchSize*seqLen = ${n} entries (inputIds ${b.inputIds.length}, attentionMask ${b.attentionMask.length}, tokenTypeIds ${b.tokenTypeIds.length})`, { where });
+    }
+    if (b.seqLen > this.config.maxPositionEmbeddings) {
+      throw new DistilleryError('SHAPE_MISMATCH', `sequence length ${b.seqLen} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`, { where, hint: `tokenize with maxLength <= ${this.config.maxPositionEmbeddings}` });
+    }
+    for (let i = 0; i < n; i++) {
+      const id = b.inputIds[i]!;
+      if (id < 0 || id >= this.config.vocabSize) {
+        throw new DistilleryError('SHAPE_MISMATCH', `token id ${id} at row ${Math.floor(i / b.seqLen)} is outside the vocabulary (size ${this.config.vocabSize})`, { where, hint: 'the tokenizer does not match the model' });
+      }
+      const t = b.tokenTypeIds[i]!;
+      if (t < 0 || t >= this.config.typeVocabSize) throw new DistilleryError('SHAPE_MISMATCH', `token type id ${t} is outside 0..${this.config.typeVocabSize - 1}`, { where });
+    }
+  }
+
+  /** Encoder pass: embeddings, layers, optional pooler. Call inside `tf.tidy` (or a distiller step). */
+  protected encode(batch: EncodedBatch, opts: BertForwardOptions): { seq: tf.Tensor3D; pooled?: tf.Tensor2D; out: BertOutput } {
+    this.checkBatch(batch);
+    const flags = { ...this.options, ...opts };
+    const c = this.config;
+    const { batchSize: b, seqLen: l } = batch;
+    const ids = tf.tensor2d(batch.inputIds, [b, l], 'int32');
+    const types = tf.tensor2d(batch.tokenTypeIds, [b, l], 'int32');
+    const maskAdd = extendedMask(tf.tensor2d(batch.attentionMask, [b, l], 'int32'));
+    let x = embeddings(this.store, c, ids, types, opts.training);
+    const hiddenStates: tf.Tensor3D[] = flags.outputHiddenStates ? [x] : [];
+    const attentions: tf.Tensor4D[] = [];
+    const scores: tf.Tensor4D[] = [];
+    const want = { probs: flags.outputAttentions, scores: flags.outputAttentionScores };
+    for (let i = 0; i < c.numHiddenLayers; i++) {
+      const prev = x;
+      // A tidy per layer frees the layer's intermediates at once (the gradient tape keeps what it needs).
+      const r = tf.tidy(() => {
+        const { out, extras } = encoderLayer(this.store, c, i, prev, maskAdd, opts.training, want);
+        return [out, extras.probs, extras.scores] as const;
+      });
+      x = r[0];
+      if (r[1]) attentions.push(r[1]);
+      if (r[2]) scores.push(r[2]);
+      if (flags.outputHiddenStates) hiddenStates.push(x);
+    }
+    const pooled = this.head === 'token' ? undefined : (tf.tanh(linear(this.store, 'bert.pooler.dense', tf.squeeze(tf.slice(x, [0, 0, 0], [b, 1, c.hiddenSize]), [1]))) as tf.Tensor2D);
+    const out: BertOutput = { logits: x, hiddenStates, attentions };
+    if (flags.outputAttentionScores) out.attentionScores = scores;
+    if (pooled) out.pooledOutput = pooled;
+    return { seq: x, pooled, out };
+  }
+
+  /** Dropout before the classifier (`classifier_dropout`, or `hidden_dropout_prob` when null). */
+  protected classifierDropout(x: tf.Tensor, training: boolean): tf.Tensor {
+    return dropout(x, this.config.classifierDropout ?? this.config.hiddenDropoutProb, training);
+  }
+
+  abstract forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput;
+}
+
+/** The bare encoder (with pooler); `logits` is the last hidden state [B, L, D]. */
+export class BertModel extends BertBase {
+  constructor(config: BertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+    super(config, 'none', opts, weights);
+  }
+
+  /** Load a Hugging Face folder (config.json + model.safetensors). */
+  static async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<BertModel> {
+    const config = readHfConfig(dir);
+    return new BertModel(config, opts, await readHfWeights(dir, config, 'none', opts));
+  }
+
+  forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput {
+    return this.encode(batch, opts).out;
+  }
+}
+
+/** BERT with a sequence classifier on the pooled `[CLS]` vector: logits [B, numLabels]. */
+export class BertForSequenceClassification extends BertBase {
+  constructor(config: BertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+    super(config, 'sequence', opts, weights);
+  }
+
+  /** Load a Hugging Face folder (config.json + model.safetensors). */
+  static async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<BertForSequenceClassification> {
+    const config = readHfConfig(dir);
+    return new BertForSequenceClassification(config, opts, await readHfWeights(dir, config, 'sequence', opts));
+  }
+
+  forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput {
+    const { pooled, out } = this.encode(batch, opts);
+    const logits = linear(this.store, 'classifier', this.classifierDropout(pooled!, opts.training));
+    out.logits = logits;
+    if (batch.labels) {
+      if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
+      out.loss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits) as tf.Scalar;
+    }
+    return out;
+  }
+}
+
+/** BERT with a per-token classifier: logits [B, L, numLabels]; labels [B·L] with negative = ignore. */
+export class BertForTokenClassification extends BertBase {
+  constructor(config: BertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+    super(config, 'token', opts, weights);
+  }
+
+  /** Load a Hugging Face folder (config.json + model.safetensors). */
+  static async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<BertForTokenClassification> {
+    const config = readHfConfig(dir);
+    return new BertForTokenClassification(config, opts, await readHfWeights(dir, config, 'token', opts));
+  }
+
+  forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput {
+    const { seq, out } = this.encode(batch, opts);
+    const logits = linear(this.store, 'classifier', this.classifierDropout(seq, opts.training));
+    out.logits = logits;
+    if (batch.labels) {
+      const n = batch.batchSize * batch.seqLen;
+      if (batch.labels.length !== n) throw new DistilleryError('SHAPE_MISMATCH', `token labels need batchSize*seqLen = ${n} entries, got ${batch.labels.length}`, { where: 'forward(batch).labels' });
+      const labels = tf.tensor1d(batch.labels, 'int32');
+      const valid = tf.cast(tf.greaterEqual(labels, 0), 'float32');
+      const logp = tf.logSoftmax(tf.reshape(logits, [n, this.config.numLabels]));
+      const picked = tf.sum(tf.mul(tf.oneHot(tf.maximum(labels, 0), this.config.numLabels), logp), 1);
+      out.loss = tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+    }
+    return out;
+  }
+}

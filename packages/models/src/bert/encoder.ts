@@ -1,0 +1,70 @@
+/**
+ * BERT embeddings and post-LN encoder layers, exactly as Hugging Face `BertModel` computes them.
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig } from './bert.config.js';
+import type { ParamStore } from './params.js';
+import { activation, dropout, layerNorm, linear } from './layers.js';
+
+/** Embeddings: word + absolute position (0..L-1) + token type, LayerNorm, dropout. Returns [B, L, D]. */
+export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, training: boolean): tf.Tensor3D {
+  const [, seqLen] = inputIds.shape;
+  const pre = 'bert.embeddings';
+  const words = tf.gather(p.get(`${pre}.word_embeddings.weight`), inputIds);
+  const types = tf.gather(p.get(`${pre}.token_type_embeddings.weight`), tokenTypeIds);
+  const positions = tf.gather(p.get(`${pre}.position_embeddings.weight`), tf.range(0, seqLen, 1, 'int32'));
+  // Same summation order as HF: (words + types) + positions.
+  const sum = tf.add(tf.add(words, types), positions);
+  return dropout(layerNorm(p, `${pre}.LayerNorm`, sum, c.layerNormEps), c.hiddenDropoutProb, training) as tf.Tensor3D;
+}
+
+/** What one layer returns besides its output (only what was asked for). */
+export interface LayerExtras {
+  /** Softmax probabilities [B, H, L, L], before dropout. */
+  probs?: tf.Tensor4D;
+  /** Scaled scores with the additive -10000 mask, before softmax [B, H, L, L]. */
+  scores?: tf.Tensor4D;
+}
+
+/**
+ * One encoder layer: `a = LN(x + Wo·Attn(x))`, `y = LN(a + W2·act(W1·a))`.
+ * `maskAdd` is `(1 - mask)·(-10000)` shaped [B, 1, 1, L].
+ */
+export function encoderLayer(
+  p: ParamStore,
+  c: BertConfig,
+  i: number,
+  x: tf.Tensor3D,
+  maskAdd: tf.Tensor,
+  training: boolean,
+  want: { probs: boolean; scores: boolean },
+): { out: tf.Tensor3D; extras: LayerExtras } {
+  const [b, l, d] = x.shape;
+  const h = c.numAttentionHeads;
+  const dh = d / h;
+  const pre = `bert.encoder.layer.${i}`;
+  const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const q = heads(linear(p, `${pre}.attention.self.query`, x));
+  const k = heads(linear(p, `${pre}.attention.self.key`, x));
+  const v = heads(linear(p, `${pre}.attention.self.value`, x));
+  const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
+  const probs = tf.softmax(scores) as tf.Tensor4D;
+  const ctx = tf.matMul(dropout(probs, c.attentionProbsDropoutProb, training) as tf.Tensor4D, v);
+  const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
+  const attnOut = dropout(linear(p, `${pre}.attention.output.dense`, merged), c.hiddenDropoutProb, training);
+  const a = layerNorm(p, `${pre}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);
+  const inter = activation(c.hiddenAct, linear(p, `${pre}.intermediate.dense`, a));
+  const ffn = dropout(linear(p, `${pre}.output.dense`, inter), c.hiddenDropoutProb, training);
+  const out = layerNorm(p, `${pre}.output.LayerNorm`, tf.add(ffn, a), c.layerNormEps) as tf.Tensor3D;
+  const extras: LayerExtras = {};
+  if (want.probs) extras.probs = probs;
+  if (want.scores) extras.scores = scores;
+  return { out, extras };
+}
+
+/** The additive attention mask `(1 - mask)·(-10000)` as [B, 1, 1, L] (HF's extended mask). */
+export function extendedMask(attentionMask: tf.Tensor2D): tf.Tensor4D {
+  const [b, l] = attentionMask.shape;
+  return tf.reshape(tf.mul(tf.sub(1, tf.cast(attentionMask, 'float32')), -10000), [b, 1, 1, l]);
+}

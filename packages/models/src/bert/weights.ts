@@ -1,0 +1,62 @@
+/**
+ * The weight inventory of a BERT model (HF names and PyTorch shapes) and its initialisation.
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { BertConfig } from './bert.config.js';
+
+/** Which head sits on the encoder. */
+export type BertHead = 'none' | 'sequence' | 'token';
+
+/** HF weight names and shapes, in a stable order: embeddings, layers, pooler, classifier. */
+export function bertWeightShapes(c: BertConfig, head: BertHead): [string, number[]][] {
+  const d = c.hiddenSize;
+  const out: [string, number[]][] = [
+    ['bert.embeddings.word_embeddings.weight', [c.vocabSize, d]],
+    ['bert.embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, d]],
+    ['bert.embeddings.token_type_embeddings.weight', [c.typeVocabSize, d]],
+    ['bert.embeddings.LayerNorm.weight', [d]],
+    ['bert.embeddings.LayerNorm.bias', [d]],
+  ];
+  const lin = (name: string, o: number, i: number) => out.push([`${name}.weight`, [o, i]], [`${name}.bias`, [o]]);
+  const ln = (name: string) => out.push([`${name}.weight`, [d]], [`${name}.bias`, [d]]);
+  for (let i = 0; i < c.numHiddenLayers; i++) {
+    const p = `bert.encoder.layer.${i}`;
+    lin(`${p}.attention.self.query`, d, d);
+    lin(`${p}.attention.self.key`, d, d);
+    lin(`${p}.attention.self.value`, d, d);
+    lin(`${p}.attention.output.dense`, d, d);
+    ln(`${p}.attention.output.LayerNorm`);
+    lin(`${p}.intermediate.dense`, c.intermediateSize, d);
+    lin(`${p}.output.dense`, d, c.intermediateSize);
+    ln(`${p}.output.LayerNorm`);
+  }
+  // HF's BertForTokenClassification has no pooler (add_pooling_layer=False).
+  if (head !== 'token') lin('bert.pooler.dense', d, d);
+  if (head !== 'none') lin('classifier', c.numLabels, d);
+  return out;
+}
+
+/**
+ * BERT initialisation as Hugging Face `_init_weights`: weights and embeddings N(0, initializer_range),
+ * biases 0, LayerNorm 1/0, the padding row of the word embeddings 0. Seeded: same seed, same weights.
+ */
+export function initWeight(c: BertConfig, name: string, shape: number[], seed: number): tf.Tensor {
+  if (name.endsWith('LayerNorm.weight')) return tf.ones(shape);
+  if (name.endsWith('.bias')) return tf.zeros(shape);
+  return tf.tidy(() => {
+    const w = tf.randomNormal(shape, 0, c.initializerRange, 'float32', seed);
+    if (name === 'bert.embeddings.word_embeddings.weight' && c.padTokenId < shape[0]!) {
+      const keep = tf.reshape(tf.oneHot(tf.tensor1d([c.padTokenId], 'int32'), shape[0]!), [shape[0]!, 1]);
+      return tf.mul(w, tf.sub(1, keep));
+    }
+    return w;
+  });
+}
+
+/** A stable per-name seed derived from the model seed (FNV-1a of the name). */
+export function seedFor(seed: number, name: string): number {
+  let h = 0x811c9dc5 ^ seed;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
