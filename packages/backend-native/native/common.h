@@ -1,0 +1,50 @@
+// Shared declarations for the Distillery native kernels (all float32, row-major).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+namespace distillery {
+
+/** Number of worker threads used by the kernels (and by OpenBLAS). */
+int Threads();
+void SetThreads(int n);
+
+/** Runs fn(begin, end) over [0, n) split across up to Threads() threads when n >= minPerThread * 2. */
+void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn);
+
+enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
+
+struct GemmArgs {
+  const float* a;
+  const float* b;
+  float* c;
+  int batch, m, n, k;
+  bool transA, transB;
+  const int32_t* aIndex;  // per output batch: which matrix of a (size batch)
+  const int32_t* bIndex;  // per output batch: which matrix of b (size batch)
+  const float* bias;      // nullptr, or biasSize values broadcast over the last dim (1 or n)
+  int biasSize;
+  int activation;
+  float alpha;            // leaky relu slope
+};
+
+void Gemm(const GemmArgs& args);
+void ApplyEpilogue(float* c, size_t rows, int n, const float* bias, int biasSize, int activation, float alpha);
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kSquaredDiff = 4, kMax = 5, kMin = 6 };
+/** out[i] = a[idx_a(i)] op b[idx_b(i)]; strides are element strides per output dim (0 = broadcast). */
+void Binary(int op, const float* a, const float* b, float* out, int rank, const int32_t* shape,
+            const int32_t* aStrides, const int32_t* bStrides);
+
+enum UnaryOp { kExp = 0, kErf = 1, kTanh = 2, kSqrt = 3, kRsqrt = 4, kNeg = 5, kSquare = 6, kLog = 7,
+               kSigmoidOp = 8, kReluOp = 9, kAbs = 10, kReciprocal = 11, kIdentity = 12 };
+void Unary(int op, const float* x, float* out, size_t n);
+
+/** Sums x viewed as [outer, reduce, inner] into out [outer, inner], times scale. */
+void ReduceSum(const float* x, float* out, size_t outer, size_t reduce, size_t inner, float scale);
+
+/** Row-wise softmax of x [rows, cols]. */
+void Softmax(const float* x, float* out, size_t rows, size_t cols);
+
+}  // namespace distillery

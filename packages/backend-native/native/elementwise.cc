@@ -1,0 +1,160 @@
+// Elementwise, reduction and softmax kernels over float32 buffers on the wasm heap.
+#include <algorithm>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "common.h"
+
+namespace distillery {
+
+static int g_threads = 1;
+int Threads() { return g_threads; }
+void SetThreads(int n) { g_threads = std::max(1, n); }
+
+void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn) {
+  size_t t = static_cast<size_t>(g_threads);
+  if (minPerThread > 0) t = std::min(t, n / minPerThread);
+  if (t <= 1) {
+    fn(0, n);
+    return;
+  }
+  std::vector<std::thread> workers;
+  const size_t chunk = (n + t - 1) / t;
+  for (size_t i = 1; i < t; ++i) {
+    const size_t b = i * chunk, e = std::min(n, b + chunk);
+    if (b < e) workers.emplace_back([&fn, b, e] { fn(b, e); });
+  }
+  fn(0, std::min(n, chunk));
+  for (auto& w : workers) w.join();
+}
+
+static constexpr size_t kMinParallel = 1 << 16;
+
+template <typename F>
+static inline void BinaryRow(F f, const float* a, const float* b, float* o, int n, int sa, int sb) {
+  if (sa == 1 && sb == 1) {
+    for (int j = 0; j < n; ++j) o[j] = f(a[j], b[j]);
+  } else if (sa == 1 && sb == 0) {
+    const float bv = b[0];
+    for (int j = 0; j < n; ++j) o[j] = f(a[j], bv);
+  } else if (sa == 0 && sb == 1) {
+    const float av = a[0];
+    for (int j = 0; j < n; ++j) o[j] = f(av, b[j]);
+  } else {
+    for (int j = 0; j < n; ++j) o[j] = f(a[static_cast<size_t>(j) * sa], b[static_cast<size_t>(j) * sb]);
+  }
+}
+
+template <typename F>
+static void BinaryImpl(F f, const float* a, const float* b, float* out, int rank, const int32_t* shape,
+                       const int32_t* as, const int32_t* bs) {
+  const int inner = rank > 0 ? shape[rank - 1] : 1;
+  const int sa = rank > 0 ? as[rank - 1] : 0, sb = rank > 0 ? bs[rank - 1] : 0;
+  size_t rows = 1;
+  for (int d = 0; d + 1 < rank; ++d) rows *= static_cast<size_t>(shape[d]);
+  const size_t minRows = std::max<size_t>(1, kMinParallel / std::max(1, inner));
+  ParallelFor(rows, minRows, [&](size_t begin, size_t end) {
+    for (size_t r = begin; r < end; ++r) {
+      size_t rem = r, offA = 0, offB = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        const size_t idx = rem % static_cast<size_t>(shape[d]);
+        rem /= static_cast<size_t>(shape[d]);
+        offA += idx * static_cast<size_t>(as[d]);
+        offB += idx * static_cast<size_t>(bs[d]);
+      }
+      BinaryRow(f, a + offA, b + offB, out + r * static_cast<size_t>(inner), inner, sa, sb);
+    }
+  });
+}
+
+void Binary(int op, const float* a, const float* b, float* out, int rank, const int32_t* shape,
+            const int32_t* as, const int32_t* bs) {
+  switch (op) {
+    case kAdd: return BinaryImpl([](float x, float y) { return x + y; }, a, b, out, rank, shape, as, bs);
+    case kSub: return BinaryImpl([](float x, float y) { return x - y; }, a, b, out, rank, shape, as, bs);
+    case kMul: return BinaryImpl([](float x, float y) { return x * y; }, a, b, out, rank, shape, as, bs);
+    case kDiv: return BinaryImpl([](float x, float y) { return x / y; }, a, b, out, rank, shape, as, bs);
+    case kSquaredDiff:
+      return BinaryImpl([](float x, float y) { return (x - y) * (x - y); }, a, b, out, rank, shape, as, bs);
+    case kMax:
+      return BinaryImpl([](float x, float y) { return (std::isnan(x) || x > y) ? x : y; }, a, b, out, rank, shape, as, bs);
+    case kMin:
+      return BinaryImpl([](float x, float y) { return (std::isnan(x) || x < y) ? x : y; }, a, b, out, rank, shape, as, bs);
+    default: return;
+  }
+}
+
+template <typename F>
+static void UnaryImpl(F f, const float* x, float* out, size_t n) {
+  ParallelFor(n, kMinParallel, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) out[i] = f(x[i]);
+  });
+}
+
+void Unary(int op, const float* x, float* out, size_t n) {
+  switch (op) {
+    case kExp: return UnaryImpl([](float v) { return std::exp(v); }, x, out, n);
+    case kErf: return UnaryImpl([](float v) { return std::erf(v); }, x, out, n);
+    case kTanh: return UnaryImpl([](float v) { return std::tanh(v); }, x, out, n);
+    case kSqrt: return UnaryImpl([](float v) { return std::sqrt(v); }, x, out, n);
+    case kRsqrt: return UnaryImpl([](float v) { return 1.f / std::sqrt(v); }, x, out, n);
+    case kNeg: return UnaryImpl([](float v) { return -v; }, x, out, n);
+    case kSquare: return UnaryImpl([](float v) { return v * v; }, x, out, n);
+    case kLog: return UnaryImpl([](float v) { return std::log(v); }, x, out, n);
+    case kSigmoidOp: return UnaryImpl([](float v) { return 1.f / (1.f + std::exp(-v)); }, x, out, n);
+    case kReluOp: return UnaryImpl([](float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); }, x, out, n);
+    case kAbs: return UnaryImpl([](float v) { return std::fabs(v); }, x, out, n);
+    case kReciprocal: return UnaryImpl([](float v) { return 1.f / v; }, x, out, n);
+    case kIdentity: return UnaryImpl([](float v) { return v; }, x, out, n);
+    default: return;
+  }
+}
+
+void ReduceSum(const float* x, float* out, size_t outer, size_t reduce, size_t inner, float scale) {
+  if (inner == 1) {
+    ParallelFor(outer, std::max<size_t>(1, kMinParallel / std::max<size_t>(1, reduce)), [&](size_t b, size_t e) {
+      for (size_t o = b; o < e; ++o) {
+        const float* p = x + o * reduce;
+        double acc = 0.0;
+        for (size_t r = 0; r < reduce; ++r) acc += p[r];
+        out[o] = static_cast<float>(acc) * scale;
+      }
+    });
+    return;
+  }
+  // Column sums: split the inner dimension across threads, accumulate row by row (vectorizes over columns).
+  for (size_t o = 0; o < outer; ++o) {
+    const float* base = x + o * reduce * inner;
+    float* dst = out + o * inner;
+    const size_t minCols = std::max<size_t>(64, kMinParallel / std::max<size_t>(1, reduce));
+    ParallelFor(inner, minCols, [&](size_t b, size_t e) {
+      std::vector<double> acc(e - b, 0.0);
+      for (size_t r = 0; r < reduce; ++r) {
+        const float* row = base + r * inner;
+        for (size_t j = b; j < e; ++j) acc[j - b] += row[j];
+      }
+      for (size_t j = b; j < e; ++j) dst[j] = static_cast<float>(acc[j - b]) * scale;
+    });
+  }
+}
+
+void Softmax(const float* x, float* out, size_t rows, size_t cols) {
+  ParallelFor(rows, std::max<size_t>(1, kMinParallel / std::max<size_t>(1, cols)), [&](size_t b, size_t e) {
+    for (size_t r = b; r < e; ++r) {
+      const float* in = x + r * cols;
+      float* o = out + r * cols;
+      float mx = -INFINITY;
+      for (size_t j = 0; j < cols; ++j) mx = std::max(mx, in[j]);
+      float sum = 0.f;
+      for (size_t j = 0; j < cols; ++j) {
+        o[j] = std::exp(in[j] - mx);
+        sum += o[j];
+      }
+      const float inv = 1.f / sum;
+      for (size_t j = 0; j < cols; ++j) o[j] *= inv;
+    }
+  });
+}
+
+}  // namespace distillery

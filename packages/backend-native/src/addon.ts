@@ -1,0 +1,69 @@
+/**
+ * Loading of the N-API addon (`build/Release/distillery_native.node`), built by `npm run build:native`.
+ * The addon is optional: when it is missing, {@link loadAddon} returns null and {@link addonLoadError} says why.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+
+/** The functions exported by the C++ addon. Offsets are byte offsets into `heap` (the wasm memory). */
+export interface NativeAddon {
+  setThreads(n: number): void;
+  getThreads(): number;
+  blasConfig(): string;
+  gemm(heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, m: number, n: number, k: number,
+    transA: boolean, transB: boolean, aIndex: Int32Array, bIndex: Int32Array, biasOff: number, biasSize: number,
+    activation: number, alpha: number): void;
+  binary(heap: ArrayBuffer, op: number, aOff: number, bOff: number, outOff: number, shape: Int32Array,
+    aStrides: Int32Array, bStrides: Int32Array): void;
+  unary(heap: ArrayBuffer, op: number, xOff: number, outOff: number, size: number): void;
+  reduceSum(heap: ArrayBuffer, xOff: number, outOff: number, outer: number, reduce: number, inner: number,
+    scale: number): void;
+  softmax(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void;
+}
+
+/** Absolute path of the package root (works from both `src/` and `dist/`). */
+export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where the compiled addon is expected. */
+export const addonPath: string = join(packageRoot, 'build', 'Release', 'distillery_native.node');
+
+let cached: NativeAddon | null | undefined;
+let loadError = '';
+
+/**
+ * Number of BLAS/kernel threads: `DISTILLERY_BLAS_THREADS` when set to a positive integer, otherwise the
+ * number of cores (`os.availableParallelism()`), so BLAS never oversubscribes the machine.
+ */
+export function blasThreads(): number {
+  const env = Number.parseInt(process.env.DISTILLERY_BLAS_THREADS ?? '', 10);
+  return Number.isFinite(env) && env > 0 ? env : Math.max(1, availableParallelism());
+}
+
+/** Load the addon once and configure its thread count; null when it is not built or fails to load. */
+export function loadAddon(): NativeAddon | null {
+  if (cached !== undefined) return cached;
+  if (!existsSync(addonPath)) {
+    loadError = `native addon not built (${addonPath} missing); run \`npm run build:native -w @distillery/backend-native\` after \`apt-get install -y libopenblas-dev\``;
+    cached = null;
+    return cached;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(addonPath) as NativeAddon;
+    addon.setThreads(blasThreads());
+    cached = addon;
+  } catch (err) {
+    loadError = `native addon failed to load from ${addonPath}: ${(err as Error).message}`;
+    cached = null;
+  }
+  return cached;
+}
+
+/** Why {@link loadAddon} returned null ('' when the addon loaded). */
+export function addonLoadError(): string {
+  loadAddon();
+  return loadError;
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { maxRelDiff, nativeReady, rand, runOn } from '../testing/compare.js';
+
+const ready = nativeReady();
+
+async function same(f: () => tf.Tensor | tf.Tensor[], tol = 1e-5): Promise<void> {
+  const ref = await runOn('cpu', f);
+  const got = await runOn('native', f);
+  expect(got.length).toBe(ref.length);
+  for (let i = 0; i < ref.length; i++) expect(maxRelDiff(got[i]!, ref[i]!)).toBeLessThan(tol);
+}
+
+describe.skipIf(!ready)('native elementwise kernels (vs cpu)', () => {
+  const binaries = {
+    add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, squaredDifference: tf.squaredDifference,
+    maximum: tf.maximum, minimum: tf.minimum,
+  } as const;
+  const shapes: Array<[number[], number[]]> = [
+    [[3, 4], [3, 4]], [[2, 3, 4], [4]], [[4], [2, 3, 4]], [[2, 1, 4], [3, 1]], [[2, 3, 4], []], [[5, 1, 3], [1, 6, 1]],
+  ];
+  for (const [name, op] of Object.entries(binaries)) {
+    it(`${name} with broadcasting`, async () => {
+      await same(() => shapes.map(([as, bs], i) => {
+        const b = name === 'div' ? tf.add(tf.abs(rand(bs, 20 + i)), 0.5) : rand(bs, 20 + i);
+        return op(rand(as, 10 + i), b);
+      }));
+    });
+  }
+
+  it('int32 inputs fall back to the stock kernels', async () => {
+    await same(() => [tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.tensor([4], [1], 'int32'))]);
+  });
+
+  const unaries = {
+    exp: tf.exp, erf: tf.erf, tanh: tf.tanh, neg: tf.neg, square: tf.square, sigmoid: tf.sigmoid, relu: tf.relu,
+    abs: tf.abs,
+  } as const;
+  for (const [name, op] of Object.entries(unaries)) {
+    it(name, async () => { await same(() => op(tf.mul(rand([7, 33], 2), 3))); });
+  }
+  it('sqrt, rsqrt, log, reciprocal on positive inputs', async () => {
+    await same(() => {
+      const x = tf.add(tf.abs(rand([5, 9], 4)), 0.1);
+      return [tf.sqrt(x), tf.rsqrt(x), tf.log(x), tf.reciprocal(x)];
+    });
+  });
+
+  it('softmax over the last axis', async () => {
+    await same(() => [tf.softmax(tf.mul(rand([2, 3, 17], 5), 8)), tf.softmax(rand([4, 1], 6))]);
+  });
+
+  it('identity/clone shares data safely', async () => {
+    await same(() => {
+      const x = rand([3, 3], 7);
+      const y = tf.clone(x);
+      x.dispose();
+      return tf.add(y, 1);
+    });
+  });
+});

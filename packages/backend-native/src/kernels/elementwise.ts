@@ -1,0 +1,87 @@
+/**
+ * Native elementwise kernels for the 'native' backend: broadcasting binary ops, unary math, Softmax and a
+ * zero-copy Identity. Inputs other than float32 go to the stock wasm kernels.
+ */
+import { backend_util } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeAddon } from '../addon.js';
+import { asWasm, broadcastStrides, heapOf, offsetOf, sizeOf } from '../heap.js';
+import { override, stockKernel } from './stock.js';
+
+/** tfjs binary kernel name → addon op code. */
+export const BINARY_OPS: Record<string, number> = {
+  Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4, Maximum: 5, Minimum: 6,
+};
+
+/** tfjs unary kernel name → addon op code. */
+export const UNARY_OPS: Record<string, number> = {
+  Exp: 0, Erf: 1, Tanh: 2, Sqrt: 3, Rsqrt: 4, Neg: 5, Square: 6, Log: 7, Sigmoid: 8, Relu: 9, Abs: 10, Reciprocal: 11,
+};
+
+function binaryKernel(addon: NativeAddon, op: number, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback.kernelFunc(args);
+    const backend = asWasm(args.backend);
+    const outShape = backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = backend.makeOutput(outShape, 'float32');
+    if (sizeOf(outShape) === 0) return out;
+    const shape = Int32Array.from(outShape);
+    addon.binary(heapOf(backend), op, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), shape,
+      broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
+    return out;
+  };
+}
+
+function unaryKernel(addon: NativeAddon, op: number, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype !== 'float32') return fallback.kernelFunc(args);
+    const backend = asWasm(args.backend);
+    const out = backend.makeOutput(x.shape, 'float32');
+    addon.unary(heapOf(backend), op, offsetOf(backend, x), offsetOf(backend, out), sizeOf(x.shape));
+    return out;
+  };
+}
+
+function softmaxKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { logits } = args.inputs as { logits: TensorInfo };
+    const dim = (args.attrs as { dim?: number }).dim ?? -1;
+    const rank = logits.shape.length;
+    if (logits.dtype !== 'float32' || rank === 0 || (dim !== -1 && dim !== rank - 1)) return fallback.kernelFunc(args);
+    const backend = asWasm(args.backend);
+    const cols = logits.shape[rank - 1]!;
+    const out = backend.makeOutput(logits.shape, 'float32');
+    if (cols > 0) addon.softmax(heapOf(backend), offsetOf(backend, logits), offsetOf(backend, out), sizeOf(logits.shape) / cols, cols);
+    return out;
+  };
+}
+
+/** Identity without a copy: tensors are immutable, so the output shares the input's buffer (as tfjs-cpu does). */
+function identityKernel(fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype === 'string') return fallback.kernelFunc(args);
+    asWasm(args.backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
+/** Elementwise kernel configs for `backendName`, falling back to `fallbackBackend`'s stock kernels. */
+export function elementwiseKernels(addon: NativeAddon, backendName: string, fallbackBackend: string): KernelConfig[] {
+  const out: KernelConfig[] = [];
+  for (const [name, op] of Object.entries(BINARY_OPS)) {
+    const stock = stockKernel(name, fallbackBackend);
+    out.push(override(stock, backendName, binaryKernel(addon, op, stock)));
+  }
+  for (const [name, op] of Object.entries(UNARY_OPS)) {
+    const stock = stockKernel(name, fallbackBackend);
+    out.push(override(stock, backendName, unaryKernel(addon, op, stock)));
+  }
+  const softmax = stockKernel('Softmax', fallbackBackend);
+  out.push(override(softmax, backendName, softmaxKernel(addon, softmax)));
+  const identity = stockKernel('Identity', fallbackBackend);
+  out.push(override(identity, backendName, identityKernel(identity)));
+  return out;
+}

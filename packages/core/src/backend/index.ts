@@ -1,0 +1,13 @@
+/** Backend selection and kernel fixes for tfjs (re-exported by `@distillery/core`). */
+export {
+  BACKEND_PREFERENCE,
+  activeBackend,
+  initBackend,
+  probeBackends,
+  type BackendName,
+  type BackendProbe,
+  type InitBackendOptions,
+} from './select.js';
+export { registerSegmentSumKernels, segmentSumValues, unsortedSegmentSum } from './segment-sum.js';
+export { registerAllGradients, gradientsRegistered } from './gradients.js';
+export { configureWasmPaths } from './wasm-paths.js';
