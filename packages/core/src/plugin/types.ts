@@ -180,6 +180,11 @@ export type TemperatureFn = (
 /** Temperature scheduler (`temperatureScheduler: "flsw"` or `["flsw", {beta, gamma}]`). */
 export interface TemperatureSchedulerPlugin {
   readonly meta: PluginMeta<'temperature-scheduler'>;
+  /**
+   * Names of TextBrewer-style positional arguments, in order: `["flsw", 1, 2]` becomes
+   * `{ beta: 1, gamma: 2 }` when `params` is `["beta", "gamma"]`.
+   */
+  readonly params?: readonly string[];
   create(options: Readonly<Record<string, unknown>>, ctx: PluginContext): TemperatureFn;
 }
 
