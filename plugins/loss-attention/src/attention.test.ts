@@ -5,13 +5,14 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { checkGradient } from '@distillery/core';
 import pkg, { attentionMse, attentionMseSum, attentionCe, attentionCeMean } from './index.js';
 
+let S: tf.Tensor, T: tf.Tensor;
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  S = tf.tensor4d([[[[0.5, -0.5], [1, 2]], [[0, 0], [-2, 1]]]]);
+  T = tf.tensor4d([[[[1, 0], [1, -1]], [[0.5, 0.5], [3, 0]]]]);
 });
 
 // (B=1, H=2, L=2, L=2)
-const S = tf.tensor4d([[[[0.5, -0.5], [1, 2]], [[0, 0], [-2, 1]]]]);
-const T = tf.tensor4d([[[[1, 0], [1, -1]], [[0.5, 0.5], [3, 0]]]]);
 const lsm = (r: number[]) => {
   const m = Math.max(...r);
   const z = Math.log(r.reduce((a, v) => a + Math.exp(v - m), 0)) + m;

@@ -5,13 +5,14 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { checkGradient } from '@distillery/core';
 import pkg, { cosineLoss } from './index.js';
 
+let S: tf.Tensor, T: tf.Tensor;
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  S = tf.tensor3d([[[1, 0], [1, 1]], [[1, 0], [3, 4]]]);
+  T = tf.tensor3d([[[0, 1], [2, 2]], [[-1, 0], [4, 3]]]);
 });
 
 // position vectors: (1,0)·(0,1) → cos 0; (1,1)·(2,2) → 1; (1,0)·(-1,0) → -1; (3,4)·(4,3) → 24/25
-const S = tf.tensor3d([[[1, 0], [1, 1]], [[1, 0], [3, 4]]]);
-const T = tf.tensor3d([[[0, 1], [2, 2]], [[-1, 0], [4, 3]]]);
 
 describe('cos', () => {
   it('hand-computed: no mask and masked', () => {

@@ -5,13 +5,13 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { checkGradient } from '@distillery/core';
 import pkg, { hiddenMse } from './index.js';
 
+let S: tf.Tensor, T: tf.Tensor, M: tf.Tensor;
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  S = tf.tensor3d([[[1, 2], [3, 4], [5, 6]], [[0, 1], [1, 0], [2, 2]]]);
+  T = tf.tensor3d([[[0, 2], [3, 3], [9, 9]], [[0, 0], [0, 0], [0, 0]]]);
+  M = tf.tensor2d([[1, 1, 0], [1, 0, 0]], undefined, 'int32');
 });
-
-const S = tf.tensor3d([[[1, 2], [3, 4], [5, 6]], [[0, 1], [1, 0], [2, 2]]]);
-const T = tf.tensor3d([[[0, 2], [3, 3], [9, 9]], [[0, 0], [0, 0], [0, 0]]]);
-const M = tf.tensor2d([[1, 1, 0], [1, 0, 0]], undefined, 'int32');
 
 describe('hidden_mse', () => {
   it('hand-computed: no mask and masked', () => {

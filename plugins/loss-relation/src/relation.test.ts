@@ -25,9 +25,12 @@ describe('pkd', () => {
 
 describe('fsp / nst', () => {
   // B=1, L=2, D=2
-  const x0 = tf.tensor3d([[[1, 2], [3, 4]]]);
-  const x1 = tf.tensor3d([[[0, 1], [1, 0]]]);
-  const y = tf.tensor3d([[[1, 0], [0, 1]]]);
+  let x0: tf.Tensor, x1: tf.Tensor, y: tf.Tensor;
+  beforeAll(() => {
+    x0 = tf.tensor3d([[[1, 2], [3, 4]]]);
+    x1 = tf.tensor3d([[[0, 1], [1, 0]]]);
+    y = tf.tensor3d([[[1, 0], [0, 1]]]);
+  });
   it('fsp: G = X0ᵀX1 / L; masked uses n_b', () => {
     // G_S = [[3,1],[4,2]]/2, G_T = I/2 → diff/2: [[2,1],[4,1]]/2 → squares 1, .25, 4, .25 → mean 5.5/4
     expect(fsp({ stateS: [x0, x1], stateT: [y, y] }).arraySync()).toBeCloseTo(5.5 / 4, 6);
@@ -60,8 +63,13 @@ describe('fsp / nst', () => {
 describe('minilm', () => {
   const B = 1, H = 2, L = 3;
   const rnd = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
-  const aS = tf.softmax(rnd([B, H, L, L], 1), -1), aT = tf.softmax(rnd([B, H, L, L], 2), -1);
-  const vS = rnd([B, L, 4], 3), vT = rnd([B, L, 6], 4);
+  let aS: tf.Tensor, aT: tf.Tensor, vS: tf.Tensor, vT: tf.Tensor;
+  beforeAll(() => {
+    aS = tf.softmax(rnd([B, H, L, L], 1), -1);
+    aT = tf.softmax(rnd([B, H, L, L], 2), -1);
+    vS = rnd([B, L, 4], 3);
+    vT = rnd([B, L, 6], 4);
+  });
   it('is 0 for identical inputs, positive otherwise; matches a plain-JS reference', () => {
     expect(miniLm({ stateS: [aT, vT], stateT: [aT, vT] }).arraySync()).toBeCloseTo(0, 6);
     const got = miniLm({ stateS: [aS, vS], stateT: [aT, vT], options: { heads: 2 } }).arraySync() as number;

@@ -96,12 +96,25 @@ export function divByCount(num: tf.Tensor, den: tf.Tensor): tf.Scalar {
 }
 
 /**
- * Identity in the forward pass, zero gradient in the backward pass (PyTorch's `.detach()`).
- * tfjs-core has no `stopGradient`, so this is a `customGrad`.
+ * Runs `fn` with gradient recording off and returns its result as a constant: PyTorch's
+ * `with torch.no_grad()` / `.detach()`. tfjs-core has neither, so this is a `customGrad` whose
+ * forward pass (where the engine records nothing) runs `fn`, and whose gradient is zero for
+ * every tensor in `inputs` (the tensors `fn` reads that may be on the tape; at least one).
+ * Because nothing inside `fn` is recorded, no NaN from inside it (e.g. the gradient of a norm
+ * at 0) can leak into the backward pass.
  */
+export function detached<T extends tf.Tensor>(inputs: readonly tf.Tensor[], fn: () => T): T {
+  if (inputs.length === 0) throw new DistilleryError('INVALID_INPUT', 'detached: give at least one input tensor');
+  const f = tf.customGrad((...args: unknown[]) => {
+    const xs = args.slice(0, inputs.length) as tf.Tensor[];
+    return { value: fn(), gradFunc: () => xs.map((x) => tf.zerosLike(x)) };
+  });
+  return (f as (...xs: tf.Tensor[]) => tf.Tensor)(...inputs) as T;
+}
+
+/** Identity in the forward pass, zero gradient in the backward pass (`x.detach()`). */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
-  const f = tf.customGrad((v: tf.Tensor) => ({ value: v.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
-  return f(x) as T;
+  return detached([x], () => x.clone());
 }
 
 function describe(x: unknown): string {

@@ -15,5 +15,6 @@ export {
   maskToFloat,
   shapeToString,
   stopGradient,
+  detached,
   type CheckContext,
 } from './checks.js';
