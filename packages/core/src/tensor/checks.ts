@@ -77,7 +77,7 @@ export function maskToFloat(mask: tf.Tensor, expected: readonly [number, number]
   if (!(mask instanceof tf.Tensor)) {
     throw new DistilleryError('INVALID_INPUT', `${prefix(ctx)}mask must be a tf.Tensor (got ${describe(mask)})`, { where: ctx.where });
   }
-  if (mask.rank !== 2 || (expected && !tf.util.arraysEqual(mask.shape, expected))) {
+  if (mask.rank !== 2 || (expected && !tf.util.arraysEqual(mask.shape, [...expected]))) {
     throw new DistilleryError(
       'SHAPE_MISMATCH',
       `${prefix(ctx)}mask has shape ${shapeToString(mask.shape)} but the features need a (B, L) mask of shape ${expected ? shapeToString(expected) : '(B, L)'}`,
