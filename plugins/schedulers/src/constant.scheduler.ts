@@ -8,6 +8,7 @@ import { VERSION } from './common.js';
 export function constantTemperature(): TemperatureSchedulerPlugin {
   return {
     meta: { name: 'constant', version: VERSION, kind: 'temperature-scheduler', description: 'τ = τ0' },
+    params: [],
     create: () => (_logitsS, _logitsT, baseTemperature) => baseTemperature,
   };
 }

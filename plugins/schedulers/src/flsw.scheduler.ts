@@ -39,6 +39,8 @@ export function flswTau(logitsS: tf.Tensor, logitsT: tf.Tensor, baseTemperature:
 export function flswTemperature(): TemperatureSchedulerPlugin {
   return {
     meta: { name: 'flsw', version: VERSION, kind: 'temperature-scheduler', description: 'τ = τ0 + β(mean(w) − w), w = (1 − cos(z_S, z_T))^γ' },
+    // TextBrewer's positional form: ["flsw", beta, gamma, eps?]
+    params: ['beta', 'gamma', 'eps'],
     create(options): TemperatureFn {
       const o: FlswOptions = {
         beta: numberOption(options, 'beta', 'flsw'),

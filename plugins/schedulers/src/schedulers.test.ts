@@ -52,6 +52,11 @@ describe('temperature schedulers', () => {
     (cwsm(zS, zT, 4) as tf.Tensor).dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+  it('declares TextBrewer positional parameters', () => {
+    expect(flswTemperature().params).toEqual(['beta', 'gamma', 'eps']);
+    expect(cwsmTemperature().params).toEqual(['beta']);
+    expect(constantTemperature().params).toEqual([]);
+  });
   it('option and input errors', () => {
     expect(() => flswTemperature().create({ beta: 1 }, ctx)).toThrow(/needs option "gamma"/);
     expect(() => cwsmTemperature().create({ beta: 'x' }, ctx)).toThrow(/"beta" must be a finite number/);
