@@ -10,3 +10,8 @@ export * from './bert/weights.js';
 export * from './bert/encoder.js';
 export * from './bert/bert.model.js';
 export * from './bert/hf.files.js';
+export * from './bert/hf.io.js';
+export * from './bert/student.js';
+export * from './bert/adaptors.js';
+export * from './eval/predict.js';
+export * from './eval/clinc.js';

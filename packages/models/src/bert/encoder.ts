@@ -5,15 +5,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
-import { activation, dropout, layerNorm, linear } from './layers.js';
+import { activation, dropout, embeddingLookup, layerNorm, linear } from './layers.js';
 
 /** Embeddings: word + absolute position (0..L-1) + token type, LayerNorm, dropout. Returns [B, L, D]. */
 export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, training: boolean): tf.Tensor3D {
   const [, seqLen] = inputIds.shape;
   const pre = 'bert.embeddings';
-  const words = tf.gather(p.get(`${pre}.word_embeddings.weight`), inputIds);
-  const types = tf.gather(p.get(`${pre}.token_type_embeddings.weight`), tokenTypeIds);
-  const positions = tf.gather(p.get(`${pre}.position_embeddings.weight`), tf.range(0, seqLen, 1, 'int32'));
+  const words = embeddingLookup(p.get(`${pre}.word_embeddings.weight`), inputIds);
+  const types = embeddingLookup(p.get(`${pre}.token_type_embeddings.weight`), tokenTypeIds);
+  const positions = embeddingLookup(p.get(`${pre}.position_embeddings.weight`), tf.range(0, seqLen, 1, 'int32'));
   // Same summation order as HF: (words + types) + positions.
   const sum = tf.add(tf.add(words, types), positions);
   return dropout(layerNorm(p, `${pre}.LayerNorm`, sum, c.layerNormEps), c.hiddenDropoutProb, training) as tf.Tensor3D;
@@ -48,7 +48,9 @@ export function encoderLayer(
   const q = heads(linear(p, `${pre}.attention.self.query`, x));
   const k = heads(linear(p, `${pre}.attention.self.key`, x));
   const v = heads(linear(p, `${pre}.attention.self.value`, x));
-  const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
+  // Explicit kᵀ: batched matMul with transposeB is slow on the wasm backend.
+  const kT = tf.transpose(k, [0, 1, 3, 2]);
+  const scores = tf.add(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
   const probs = tf.softmax(scores) as tf.Tensor4D;
   const ctx = tf.matMul(dropout(probs, c.attentionProbsDropoutProb, training) as tf.Tensor4D, v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);

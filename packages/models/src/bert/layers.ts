@@ -9,13 +9,12 @@ import type { ParamStore } from './params.js';
 
 /** `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`. */
 export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
-  const w = p.get(`${name}.weight`);
+  const wt = p.transposed(`${name}.weight`);
   const b = p.get(`${name}.bias`);
   const inDim = x.shape[x.shape.length - 1]!;
   const lead = x.shape.slice(0, -1);
-  // matMul with transposeB reads W as [in, out] without materialising a transposed copy.
-  const y = tf.add(tf.matMul(tf.reshape(x, [-1, inDim]), w as tf.Tensor2D, false, true), b);
-  return lead.length === 1 ? y : tf.reshape(y, [...lead, w.shape[0]!]);
+  const y = tf.add(tf.matMul(tf.reshape(x, [-1, inDim]), wt), b);
+  return lead.length === 1 ? y : tf.reshape(y, [...lead, wt.shape[1]]);
 }
 
 /** LayerNorm over the last axis with `${name}.weight` (gamma) and `${name}.bias` (beta), biased variance as PyTorch. */
@@ -48,4 +47,21 @@ export function activation(kind: HiddenAct, x: tf.Tensor): tf.Tensor {
 /** Inverted dropout, only when training and rate > 0 (identity otherwise). */
 export function dropout(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
   return training && rate > 0 ? tf.dropout(x, rate) : x;
+}
+
+/**
+ * Row lookup `table[ids]` whose gradient is a scatter-add into the table. Why: tfjs's own gather
+ * gradient needs the UnsortedSegmentSum kernel, which the wasm backend lacks; ScatterNd exists on all backends.
+ */
+export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor;
+    const value = tf.gather(t, ids);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+      const d = t.shape[1]!;
+      return tf.scatterND(tf.reshape(ids, [-1, 1]), tf.reshape(dy, [-1, d]), t.shape);
+    };
+    return { value, gradFunc };
+  });
+  return f(table);
 }
