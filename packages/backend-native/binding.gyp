@@ -2,15 +2,30 @@
   "targets": [
     {
       "target_name": "distillery_native",
-      "sources": ["native/addon.cc", "native/gemm.cc", "native/elementwise.cc"],
+      "sources": [
+        "native/addon.cc",
+        "native/gemm.cc",
+        "native/elementwise.cc"
+      ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "/usr/include/x86_64-linux-gnu/openblas-pthread",
         "/usr/include/openblas"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags_cc": ["-O3", "-march=x86-64-v2", "-ffast-math", "-fno-finite-math-only", "-std=c++17"],
-      "libraries": ["-lopenblas"]
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_DISABLE_CPP_EXCEPTIONS"
+      ],
+      "cflags_cc": [
+        "-O3",
+        "-ffast-math",
+        "-fno-finite-math-only",
+        "-std=c++17",
+        "<!(node scripts/march.cjs)"
+      ],
+      "libraries": [
+        "-lopenblas"
+      ]
     }
   ]
 }

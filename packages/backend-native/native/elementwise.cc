@@ -1,6 +1,7 @@
 // Elementwise, reduction and softmax kernels over float32 buffers on the wasm heap.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -29,7 +30,40 @@ void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t,
   for (auto& w : workers) w.join();
 }
 
+// Elements per thread below which splitting does not pay: memory-bound ops are not split at all, ops with a
+// transcendental function are split from ~64k elements on.
 static constexpr size_t kMinParallel = 1 << 16;
+static constexpr size_t kNoSplit = ~static_cast<size_t>(0);
+
+// exp(x) for float, vectorizable (Cephes range reduction + degree-6 polynomial, ~1 ulp); clamps to the
+// normal float range, so exp(-huge) is ~1e-38 rather than 0.
+static inline float FastExp(float x) {
+  x = std::min(std::max(x, -87.33654f), 88.72283f);
+  const float t = x * 1.44269504088896341f;
+  const int32_t ni = static_cast<int32_t>(t + (t >= 0.f ? 0.5f : -0.5f));  // round to nearest (SSE2-friendly)
+  const float n = static_cast<float>(ni);
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  const float y = p * r * r + r + 1.0f;
+  const int32_t bits = (ni + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return y * scale;
+}
+
+// erf(x) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), the formula tfjs-cpu uses.
+static inline float FastErf(float v) {
+  const float x = std::fabs(v);
+  const float t = 1.0f / (1.0f + 0.3275911f * x);
+  const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+  const float y = 1.0f - poly * FastExp(-x * x);
+  return v < 0.f ? -y : y;
+}
 
 template <typename F>
 static inline void BinaryRow(F f, const float* a, const float* b, float* o, int n, int sa, int sb) {
@@ -53,8 +87,7 @@ static void BinaryImpl(F f, const float* a, const float* b, float* out, int rank
   const int sa = rank > 0 ? as[rank - 1] : 0, sb = rank > 0 ? bs[rank - 1] : 0;
   size_t rows = 1;
   for (int d = 0; d + 1 < rank; ++d) rows *= static_cast<size_t>(shape[d]);
-  const size_t minRows = std::max<size_t>(1, kMinParallel / std::max(1, inner));
-  ParallelFor(rows, minRows, [&](size_t begin, size_t end) {
+  ParallelFor(rows, kNoSplit, [&](size_t begin, size_t end) {
     for (size_t r = begin; r < end; ++r) {
       size_t rem = r, offA = 0, offB = 0;
       for (int d = rank - 2; d >= 0; --d) {
@@ -86,23 +119,23 @@ void Binary(int op, const float* a, const float* b, float* out, int rank, const 
 }
 
 template <typename F>
-static void UnaryImpl(F f, const float* x, float* out, size_t n) {
-  ParallelFor(n, kMinParallel, [&](size_t b, size_t e) {
+static void UnaryImpl(F f, const float* x, float* out, size_t n, size_t minPerThread = kNoSplit) {
+  ParallelFor(n, minPerThread, [&](size_t b, size_t e) {
     for (size_t i = b; i < e; ++i) out[i] = f(x[i]);
   });
 }
 
 void Unary(int op, const float* x, float* out, size_t n) {
   switch (op) {
-    case kExp: return UnaryImpl([](float v) { return std::exp(v); }, x, out, n);
-    case kErf: return UnaryImpl([](float v) { return std::erf(v); }, x, out, n);
-    case kTanh: return UnaryImpl([](float v) { return std::tanh(v); }, x, out, n);
+    case kExp: return UnaryImpl([](float v) { return FastExp(v); }, x, out, n, kMinParallel);
+    case kErf: return UnaryImpl([](float v) { return FastErf(v); }, x, out, n, kMinParallel);
+    case kTanh: return UnaryImpl([](float v) { return std::tanh(v); }, x, out, n, kMinParallel);
     case kSqrt: return UnaryImpl([](float v) { return std::sqrt(v); }, x, out, n);
     case kRsqrt: return UnaryImpl([](float v) { return 1.f / std::sqrt(v); }, x, out, n);
     case kNeg: return UnaryImpl([](float v) { return -v; }, x, out, n);
     case kSquare: return UnaryImpl([](float v) { return v * v; }, x, out, n);
-    case kLog: return UnaryImpl([](float v) { return std::log(v); }, x, out, n);
-    case kSigmoidOp: return UnaryImpl([](float v) { return 1.f / (1.f + std::exp(-v)); }, x, out, n);
+    case kLog: return UnaryImpl([](float v) { return std::log(v); }, x, out, n, kMinParallel);
+    case kSigmoidOp: return UnaryImpl([](float v) { return 1.f / (1.f + FastExp(-v)); }, x, out, n, kMinParallel);
     case kReluOp: return UnaryImpl([](float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); }, x, out, n);
     case kAbs: return UnaryImpl([](float v) { return std::fabs(v); }, x, out, n);
     case kReciprocal: return UnaryImpl([](float v) { return 1.f / v; }, x, out, n);
@@ -147,10 +180,8 @@ void Softmax(const float* x, float* out, size_t rows, size_t cols) {
       float mx = -INFINITY;
       for (size_t j = 0; j < cols; ++j) mx = std::max(mx, in[j]);
       float sum = 0.f;
-      for (size_t j = 0; j < cols; ++j) {
-        o[j] = std::exp(in[j] - mx);
-        sum += o[j];
-      }
+      for (size_t j = 0; j < cols; ++j) o[j] = FastExp(in[j] - mx);
+      for (size_t j = 0; j < cols; ++j) sum += o[j];
       const float inv = 1.f / sum;
       for (size_t j = 0; j < cols; ++j) o[j] *= inv;
     }

@@ -3,7 +3,7 @@
  * with broadcast batch dimensions, and a fused bias + activation epilogue. Cases the native code does not cover
  * (non-float32 inputs, PReLU, a bias that is not a per-column vector or a scalar) go to the stock wasm kernel.
  */
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
 import { override, stockKernel } from './stock.js';
 import { asWasm, heapOf, offsetOf, sizeOf, type WasmBackendLike } from '../heap.js';
@@ -110,7 +110,7 @@ export function matMulKernels(addon: NativeAddon, backendName: string, fallbackB
     let out = runGemm(addon, backend, a, b, !!attrs.transposeA, !!attrs.transposeB, cBias ? bias ?? null : null, 0, 0);
     const step = (name: string, inputs: Record<string, TensorInfo>, extra: NamedAttrMap = {}): void => {
       const next = stockKernel(name, backendName).kernelFunc({ inputs, backend: args.backend, attrs: extra }) as TensorInfo;
-      args.backend.disposeData(out.dataId);
+      (args.backend as KernelBackend).disposeData(out.dataId);
       out = next;
     };
     if (!cBias && bias) step('Add', { a: out, b: bias });

@@ -3,7 +3,7 @@
  * place on the wasm heap. tfjs-backend-wasm has no such kernel at all.
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasm, sizeOf } from '../heap.js';
+import { asWasm, heapOf, sizeOf } from '../heap.js';
 
 const segmentSum: KernelFunc = (args) => {
   const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
@@ -13,7 +13,7 @@ const segmentSum: KernelFunc = (args) => {
   const rows = sizeOf(segmentIds.shape);
   const outDtype = x.dtype === 'int32' ? 'int32' : 'float32';
   const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], outDtype);
-  const heap = backend.wasm.HEAPU8.buffer;
+  const heap = heapOf(backend);
   const off = (t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
   const Arr = outDtype === 'int32' ? Int32Array : Float32Array;
   const o = new Arr(heap, off(out), numSegments * inner);

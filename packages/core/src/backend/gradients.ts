@@ -8,6 +8,14 @@ import { getGradient } from '@tensorflow/tfjs-core';
 import { register } from 'node:module';
 
 let pending: Promise<void> | undefined;
+let hooked = false;
+
+function installHooks(): void {
+  if (hooked) return;
+  hooked = true;
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+  register(new URL(`./gradients-hooks${ext}`, import.meta.url).href);
+}
 
 /** True when tfjs has gradients registered (checked on a few common kernels). */
 export function gradientsRegistered(): boolean {
@@ -21,14 +29,11 @@ export function gradientsRegistered(): boolean {
 export function registerAllGradients(): Promise<void> {
   if (gradientsRegistered()) return Promise.resolve();
   pending ??= (async () => {
-    try {
-      await import('@tensorflow/tfjs-core/dist/register_all_gradients.js' as string);
-    } catch {
-      // Plain Node: teach the loader tfjs-core's ESM layout, then retry.
-      const hooks = new URL(`./gradients-hooks${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-      register(hooks.href);
-      await import('@tensorflow/tfjs-core/dist/register_all_gradients.js' as string);
-    }
+    const spec = '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+    // Under vitest/vite the ESM sources load as they are; in plain Node the loader needs the hooks first
+    // (a failed import would stay cached, so they are installed before the first attempt).
+    if (!process.env.VITEST) installHooks();
+    await import(spec as string);
     if (!gradientsRegistered()) throw new Error('tfjs gradients could not be registered');
   })();
   return pending;
