@@ -75,6 +75,29 @@ describe('attention_ce / attention_ce_mean', () => {
     const sMean = [0.25, -0.25], tMean = [0.75, 0.25];
     expect(attentionCeMean({ stateS: S, stateT: T, maskS: m }).arraySync()).toBeCloseTo(-sm(tMean)[0]! * lsm(sMean)[0]!, 5);
   });
+  it('a batch row with no real token is ignored (both modes), never NaN', () => {
+    const S2 = tf.concat([S, tf.zerosLike(S)]);
+    const T2 = tf.concat([T, tf.fill([1, 2, 2, 2], -10000)]);
+    const m1 = tf.tensor2d([[1, 1]]);
+    const m2 = tf.tensor2d([[1, 1], [0, 0]]);
+    for (const exact of [false, true]) {
+      for (const f of [attentionCe, attentionCeMean, attentionMse, attentionMseSum]) {
+        const one = f({ stateS: S, stateT: T, maskS: m1, options: { exact } }).arraySync() as number;
+        const two = f({ stateS: S2, stateT: T2, maskS: m2, options: { exact } }).arraySync() as number;
+        expect(Number.isFinite(two)).toBe(true);
+        expect(two).toBeCloseTo(one, 5);
+      }
+    }
+  });
+  it('TextBrewer-mode gradients match finite differences', () => {
+    const m = tf.tensor2d([[1, 0]]);
+    for (const f of [attentionCe, attentionMseSum]) {
+      expect(checkGradient((x) => f({ stateS: x, stateT: T, maskS: m }), S).maxError).toBeLessThan(1e-2);
+    }
+    // away from the −1e-3 threshold the thresholded MSE is smooth too
+    const Sp = tf.add(S, 3);
+    expect(checkGradient((x) => attentionMse({ stateS: x, stateT: T }), Sp).maxError).toBeLessThan(1e-2);
+  });
   it('gradients (exact, masked) and errors', () => {
     const m = tf.tensor2d([[1, 1]]);
     expect(checkGradient((x) => attentionCe({ stateS: x, stateT: T, maskS: m, options: { exact: true } }), S).maxError).toBeLessThan(1e-2);

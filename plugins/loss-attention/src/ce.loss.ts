@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { divByCount, type MatchLossInput, type MatchLossPlugin } from '@distillery/core';
-import { PAD_THRESHOLD, VERSION, attentionInputs, pairMask, type HeadReduction } from './common.js';
+import { VERSION, attentionInputs, isPadding, pairMask, type HeadReduction } from './common.js';
 
 /** Added to padded key columns in exact mode: far below any score, finite so 0·x stays 0. */
 const KEY_MASK_BIAS = -1e9;
@@ -11,7 +11,7 @@ function attentionCeImpl(input: MatchLossInput, op: string, heads: HeadReduction
     if (!m) {
       const p = tf.softmax(t, -1);
       // TextBrewer: teacher probabilities whose raw score is ≤ −1e-3 are zeroed, not renormalised.
-      const pSel = exact ? p : tf.where(tf.lessEqual(t, PAD_THRESHOLD), tf.zerosLike(p), p);
+      const pSel = exact ? p : tf.where(isPadding(t), tf.zerosLike(p), p);
       return tf.neg(tf.mean(tf.sum(tf.mul(pSel, tf.logSoftmax(s, -1)), -1))) as tf.Scalar;
     }
     const [B, , , L] = s.shape;

@@ -90,7 +90,16 @@ export function pairMask(m: tf.Tensor2D): tf.Tensor4D {
   return tf.mul(tf.reshape(m, [B, 1, L, 1]), tf.reshape(m, [B, 1, 1, L]));
 }
 
+/**
+ * Boolean mask of the entries ≤ −1e-3. Written as `−1e-3 ≥ x` because tfjs-core registers a
+ * (zero) gradient for GreaterEqual but none for LessEqual, and this op sits on the student's
+ * gradient path.
+ */
+export function isPadding(x: tf.Tensor): tf.Tensor {
+  return tf.greaterEqual(tf.scalar(PAD_THRESHOLD), x);
+}
+
 /** Zero every entry ≤ −1e-3 (TextBrewer's padding heuristic). */
 export function dropPadding(x: tf.Tensor): tf.Tensor {
-  return tf.where(tf.lessEqual(x, PAD_THRESHOLD), tf.zerosLike(x), x);
+  return tf.where(isPadding(x), tf.zerosLike(x), x);
 }

@@ -49,6 +49,14 @@ describe('fsp / nst', () => {
     expect(nst({ stateS: [x0, x1], stateT: [t3, t3], maskS: tf.zeros([1, 2]) }).arraySync()).toBe(0);
     expect(checkGradient((a) => nst({ stateS: [a, a], stateT: [t3, t3] }), x0, 1e-3).maxError).toBeLessThan(1e-2);
   });
+  it('no tensors leak from successful calls', () => {
+    const m = tf.tensor2d([[1, 0]]);
+    const before = tf.memory().numTensors;
+    fsp({ stateS: [x0, x1], stateT: [y, y], maskS: m }).dispose();
+    nst({ stateS: [x0, x1], stateT: [y, y], maskS: m }).dispose();
+    pkd({ stateS: x0, stateT: y }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
   it('pair/shape errors name both shapes and where', () => {
     expect(() => fsp({ stateS: x0, stateT: [y, y], where: 'intermediateMatches[3]' })).toThrow(/intermediateMatches\[3\]: fsp: stateS must be a pair/);
     expect(() => fsp({ stateS: [x0, x1], stateT: [tf.zeros([1, 2, 3]), tf.zeros([1, 2, 3])] })).toThrow(/student Gram \(1, 2, 2\).*teacher Gram \(1, 3, 3\)/);
@@ -100,6 +108,9 @@ describe('minilm', () => {
     const v = miniLm({ stateS: [aS, vS], stateT: [aT, vT], maskS: m }).arraySync() as number;
     expect(Number.isFinite(v) && v > 0).toBe(true);
     expect(miniLm({ stateS: [aS, vS], stateT: [aT, vT], maskS: tf.zeros([1, 3]) }).arraySync()).toBe(0);
+    const before = tf.memory().numTensors;
+    miniLm({ stateS: [aS, vS], stateT: [aT, vT], maskS: m, options: { attention: 'scores' } }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
     expect(checkGradient((x) => miniLm({ stateS: [aS, x], stateT: [aT, vT], maskS: m }), vS, 1e-2).maxError).toBeLessThan(1e-2);
     expect(() => miniLm({ stateS: [aS, vS], stateT: [aT, vT], options: { heads: 3 } })).toThrow(/options.heads = 3/);
     expect(() => miniLm({ stateS: [aS, vS], stateT: [tf.zeros([1, 1, 3, 3]), vT] })).toThrow(/same shape/);

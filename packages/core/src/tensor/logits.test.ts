@@ -28,6 +28,12 @@ describe('probabilityShift', () => {
     expect(y.arraySync()).toEqual([[[3, 2, 1], [3, 2, 1]], [[0, 1, 9], [4, 4, 0]]]);
     tf.dispose([x, labels, y]);
   });
+  it('is differentiable (a permutation of the entries: gradient of a sum is all ones)', () => {
+    const x = tf.tensor2d([[1, 5, 2], [0, -1, 3]]);
+    const labels = tf.tensor1d([0, 1], 'int32');
+    const g = tf.grad((v: tf.Tensor) => tf.sum(probabilityShift(v, labels)))(x);
+    expect(g.arraySync()).toEqual([[1, 1, 1], [1, 1, 1]]);
+  });
   it('rejects bad labels and shapes', () => {
     const x = tf.tensor2d([[1, 2]]);
     expect(() => probabilityShift(x, tf.tensor1d([2], 'int32'), 'm')).toThrow(/label 2 at row 0/);
