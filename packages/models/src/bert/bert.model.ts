@@ -224,7 +224,7 @@ export class BertForTokenClassification extends BertBase {
       const labels = tf.tensor1d(batch.labels, 'int32');
       const valid = tf.cast(tf.greaterEqual(labels, 0), 'float32');
       const logp = tf.logSoftmax(tf.reshape(logits, [n, this.config.numLabels]));
-      const picked = tf.sum(tf.mul(tf.oneHot(tf.maximum(labels, 0), this.config.numLabels), logp), 1);
+      const picked = tf.sum(tf.mul(tf.oneHot(tf.maximum(labels, tf.scalar(0, 'int32')), this.config.numLabels), logp), 1);
       out.loss = tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
     }
     return out;
