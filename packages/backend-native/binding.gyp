@@ -5,7 +5,8 @@
       "sources": [
         "native/addon.cc",
         "native/gemm.cc",
-        "native/elementwise.cc"
+        "native/elementwise.cc",
+        "native/gather.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

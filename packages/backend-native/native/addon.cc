@@ -94,6 +94,22 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// gather(heap, xOff, idxOff, outOff, outer, axisDim, nIdx, inner)
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  distillery::Gather(F32(heap, info[1]), reinterpret_cast<const int32_t*>(heap + Num(info[2])), F32(heap, info[3]),
+                     Num(info[4]), Num(info[5]), Num(info[6]), Num(info[7]));
+  return info.Env().Undefined();
+}
+
+// segmentSum(heap, xOff, idsOff, outOff, rows, inner, numSegments)
+Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  distillery::SegmentSum(F32(heap, info[1]), reinterpret_cast<const int32_t*>(heap + Num(info[2])), F32(heap, info[3]),
+                         Num(info[4]), Num(info[5]), Num(info[6]));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
@@ -103,6 +119,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unary", Napi::Function::New(env, Unary));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("gather", Napi::Function::New(env, Gather));
+  exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
   return exports;
 }
 

@@ -47,4 +47,10 @@ void ReduceSum(const float* x, float* out, size_t outer, size_t reduce, size_t i
 /** Row-wise softmax of x [rows, cols]. */
 void Softmax(const float* x, float* out, size_t rows, size_t cols);
 
+/** out [outer, nIdx, inner] = x [outer, axisDim, inner] gathered along the middle axis (bad indices give 0). */
+void Gather(const float* x, const int32_t* idx, float* out, size_t outer, size_t axisDim, size_t nIdx, size_t inner);
+
+/** out [numSegments, inner] = sum of rows of x [rows, inner] by segment id (ids out of range are dropped). */
+void SegmentSum(const float* x, const int32_t* ids, float* out, size_t rows, size_t inner, size_t numSegments);
+
 }  // namespace distillery

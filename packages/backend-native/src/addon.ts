@@ -22,6 +22,10 @@ export interface NativeAddon {
   reduceSum(heap: ArrayBuffer, xOff: number, outOff: number, outer: number, reduce: number, inner: number,
     scale: number): void;
   softmax(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void;
+  gather(heap: ArrayBuffer, xOff: number, idxOff: number, outOff: number, outer: number, axisDim: number, nIdx: number,
+    inner: number): void;
+  segmentSum(heap: ArrayBuffer, xOff: number, idsOff: number, outOff: number, rows: number, inner: number,
+    numSegments: number): void;
 }
 
 /** Absolute path of the package root (works from both `src/` and `dist/`). */

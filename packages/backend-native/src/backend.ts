@@ -13,7 +13,7 @@ import { addonLoadError, loadAddon } from './addon.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matMulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
-import { segmentSumKernel } from './kernels/segment.js';
+import { gatherKernels } from './kernels/segment.js';
 
 /** Name under which the backend is registered with tfjs. */
 export const NATIVE_BACKEND = 'native';
@@ -48,7 +48,7 @@ export function nativeKernelConfigs(backendName = NATIVE_BACKEND): KernelConfig[
     ...matMulKernels(addon, backendName, 'wasm'),
     ...elementwiseKernels(addon, backendName, 'wasm'),
     ...reduceKernels(addon, backendName, 'wasm'),
-    segmentSumKernel(backendName),
+    ...gatherKernels(addon, backendName, 'wasm'),
   ];
 }
 

@@ -69,8 +69,8 @@ function dense(x: tf.Tensor, p: Map<string, tf.Variable>, name: string): tf.Tens
 export function encoderLoss(cfg: EncoderConfig, p: Map<string, tf.Variable>, ids: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   const [batch, seq] = ids.shape as [number, number];
   const h = cfg.hidden, dh = h / cfg.heads;
-  let x = tf.add(tf.gather(p.get('tok')!, tf.reshape(ids, [-1])), tf.tile(tf.slice(p.get('pos')!, [0, 0], [seq, h]), [batch, 1]));
-  x = tf.reshape(x, [batch, seq, h]);
+  const tok = tf.reshape(tf.gather(p.get('tok')!, tf.reshape(ids, [-1])), [batch, seq, h]);
+  let x = tf.add(tok, tf.slice(p.get('pos')!, [0, 0], [seq, h]));
   const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, seq, cfg.heads, dh]), [0, 2, 1, 3]);
   for (let l = 0; l < cfg.layers; l++) {
     const q = heads(dense(x, p, `${l}.q`)), k = heads(dense(x, p, `${l}.k`)), v = heads(dense(x, p, `${l}.v`));

@@ -59,3 +59,19 @@ describe.skipIf(!ready)('native elementwise kernels (vs cpu)', () => {
     });
   });
 });
+
+describe.skipIf(!ready)('native gather / cast (vs cpu)', () => {
+  it('gather along axes 0, 1 and -1, with 2-D indices', async () => {
+    await same(() => {
+      const x = rand([5, 6, 4], 11);
+      const idx = tf.tensor2d([4, 0, 2, 2], [2, 2], 'int32');
+      return [tf.gather(x, idx, 0), tf.gather(x, tf.tensor1d([5, 1, 0], 'int32'), 1), tf.gather(x, tf.tensor1d([3, 3], 'int32'), -1)];
+    });
+  });
+  it('cast to the same dtype and to int32', async () => {
+    await same(() => {
+      const x = tf.mul(rand([4, 5], 12), 3);
+      return [tf.add(tf.cast(x, 'float32'), 1), tf.cast(tf.cast(x, 'int32'), 'float32')];
+    });
+  });
+});

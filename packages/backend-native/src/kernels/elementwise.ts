@@ -1,6 +1,6 @@
 /**
  * Native elementwise kernels for the 'native' backend: broadcasting binary ops, unary math, Softmax and a
- * zero-copy Identity. Inputs other than float32 go to the stock wasm kernels.
+ * zero-copy Identity and same-dtype Cast. Inputs other than float32 go to the stock wasm kernels.
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
@@ -68,6 +68,16 @@ function identityKernel(fallback: KernelConfig): KernelFunc {
   };
 }
 
+/** Cast to the same dtype without a copy; real conversions use the stock kernel. */
+function castKernel(fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    if (x.dtype !== (args.attrs as { dtype?: string }).dtype || x.dtype === 'string') return fallback.kernelFunc(args);
+    asWasm(args.backend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 /** Elementwise kernel configs for `backendName`, falling back to `fallbackBackend`'s stock kernels. */
 export function elementwiseKernels(addon: NativeAddon, backendName: string, fallbackBackend: string): KernelConfig[] {
   const out: KernelConfig[] = [];
@@ -83,5 +93,7 @@ export function elementwiseKernels(addon: NativeAddon, backendName: string, fall
   out.push(override(softmax, backendName, softmaxKernel(addon, softmax)));
   const identity = stockKernel('Identity', fallbackBackend);
   out.push(override(identity, backendName, identityKernel(identity)));
+  const cast = stockKernel('Cast', fallbackBackend);
+  out.push(override(cast, backendName, castKernel(cast)));
   return out;
 }

@@ -1,35 +1,62 @@
 /**
- * UnsortedSegmentSum (the gradient of gather / embedding lookups) as an O(tokens × hidden) scatter-add, in
- * place on the wasm heap. tfjs-backend-wasm has no such kernel at all.
+ * Gather (GatherV2) and its gradient UnsortedSegmentSum as native row copies / an O(tokens × hidden)
+ * scatter-add, in place on the wasm heap. tfjs-backend-wasm has no UnsortedSegmentSum at all, and its
+ * gather is a generic index loop.
  */
+import { util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasm, heapOf, sizeOf } from '../heap.js';
+import type { NativeAddon } from '../addon.js';
+import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
+import { override, stockKernel } from './stock.js';
 
-const segmentSum: KernelFunc = (args) => {
-  const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
-  const { numSegments } = args.attrs as unknown as { numSegments: number };
-  const backend = asWasm(args.backend);
-  const inner = sizeOf(x.shape.slice(segmentIds.shape.length));
-  const rows = sizeOf(segmentIds.shape);
-  const outDtype = x.dtype === 'int32' ? 'int32' : 'float32';
-  const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], outDtype);
-  const heap = heapOf(backend);
-  const off = (t: TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
-  const Arr = outDtype === 'int32' ? Int32Array : Float32Array;
-  const o = new Arr(heap, off(out), numSegments * inner);
-  o.fill(0);
-  const xs = new Arr(heap, off(x), rows * inner);
-  const ids = new Int32Array(heap, off(segmentIds), rows);
-  for (let r = 0; r < rows; r++) {
-    const s = ids[r]!;
-    if (s < 0 || s >= numSegments) continue;
-    const dst = s * inner, src = r * inner;
-    for (let j = 0; j < inner; j++) o[dst + j]! += xs[src + j]!;
-  }
-  return out;
-};
+function segmentSumKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, segmentIds } = args.inputs as { x: TensorInfo; segmentIds: TensorInfo };
+    const { numSegments } = args.attrs as unknown as { numSegments: number };
+    const backend = asWasm(args.backend);
+    const innerShape = x.shape.slice(segmentIds.shape.length);
+    const inner = sizeOf(innerShape);
+    const rows = sizeOf(segmentIds.shape);
+    const dtype = x.dtype === 'int32' ? 'int32' : 'float32';
+    const out = backend.makeOutput([numSegments, ...innerShape], dtype);
+    const heap = heapOf(backend);
+    if (dtype === 'float32') {
+      addon.segmentSum(heap, offsetOf(backend, x), offsetOf(backend, segmentIds), offsetOf(backend, out), rows, inner, numSegments);
+      return out;
+    }
+    const o = new Int32Array(heap, offsetOf(backend, out), numSegments * inner).fill(0);
+    const xs = new Int32Array(heap, offsetOf(backend, x), rows * inner);
+    const ids = new Int32Array(heap, offsetOf(backend, segmentIds), rows);
+    for (let r = 0; r < rows; r++) {
+      const s = ids[r]!;
+      if (s < 0 || s >= numSegments) continue;
+      for (let j = 0; j < inner; j++) o[s * inner + j]! += xs[r * inner + j]!;
+    }
+    return out;
+  };
+}
 
-/** The UnsortedSegmentSum kernel config for a wasm-based backend named `backendName`. */
-export function segmentSumKernel(backendName: string): KernelConfig {
-  return { kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: segmentSum };
+function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: TensorInfo; indices: TensorInfo };
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims?: number };
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || (batchDims ?? 0) !== 0) return fallback.kernelFunc(args);
+    const ax = util.parseAxisParam(axis, x.shape)[0]!;
+    const backend = asWasm(args.backend);
+    const outShape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
+    const out = backend.makeOutput(outShape, 'float32');
+    if (sizeOf(outShape) === 0) return out;
+    addon.gather(heapOf(backend), offsetOf(backend, x), offsetOf(backend, indices), offsetOf(backend, out),
+      sizeOf(x.shape.slice(0, ax)), x.shape[ax]!, sizeOf(indices.shape), sizeOf(x.shape.slice(ax + 1)));
+    return out;
+  };
+}
+
+/** GatherV2 and UnsortedSegmentSum kernel configs for `backendName`. */
+export function gatherKernels(addon: NativeAddon, backendName: string, fallbackBackend: string): KernelConfig[] {
+  const gather = stockKernel('GatherV2', fallbackBackend);
+  return [
+    override(gather, backendName, gatherKernel(addon, gather)),
+    { kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: segmentSumKernel(addon) },
+  ];
 }
