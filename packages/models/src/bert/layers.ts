@@ -55,13 +55,17 @@ export function dropout(x: tf.Tensor, rate: number, training: boolean): tf.Tenso
  */
 export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const t = args[0] as tf.Tensor;
-    const value = tf.gather(t, ids);
-    const gradFunc = (dy: tf.Tensor): tf.Tensor => {
+    const [t, idx, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    // The ids must be saved: tensors merely captured by the closure are freed before backprop runs.
+    save([idx]);
+    const value = tf.gather(t, idx);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const d = t.shape[1]!;
-      return tf.scatterND(tf.reshape(ids, [-1, 1]), tf.reshape(dy, [-1, d]), t.shape);
+      const savedIds = saved[0]!;
+      // ids get a zero (float) gradient; the engine requires one per input.
+      return [tf.scatterND(tf.reshape(savedIds, [-1, 1]), tf.reshape(dy, [-1, d]), t.shape), tf.zeros(savedIds.shape)];
     };
     return { value, gradFunc };
   });
-  return f(table);
+  return f(table, ids);
 }
