@@ -3,10 +3,11 @@
  * Evaluate a Hugging Face BERT folder on a CLINC150 split.
  *
  *   distillery-eval-clinc --model ../shared/models/clinc-bert-teacher --data ../shared/data/clinc150 \
- *     [--split test|validation|train] [--batch-size 128] [--limit N] [--backend cpu|wasm]
+ *     [--split test|validation|train] [--batch-size 128] [--limit N] [--backend native|wasm|cpu]
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@distillery/core';
 import { loadClinc150, loadTokenizer } from '@distillery/data';
 import { loadHfModel } from '../bert/hf.io.js';
 import { evaluateIntents } from '../eval/clinc.js';
@@ -19,17 +20,14 @@ async function main(): Promise<void> {
       split: { type: 'string', default: 'test' },
       'batch-size': { type: 'string', default: '128' },
       limit: { type: 'string' },
-      backend: { type: 'string', default: 'cpu' },
+      backend: { type: 'string' },
     },
   });
   if (!values.model || !values.data) {
-    process.stderr.write('usage: distillery-eval-clinc --model DIR --data DIR [--split test] [--batch-size 128] [--limit N] [--backend cpu|wasm]\n');
+    process.stderr.write('usage: distillery-eval-clinc --model DIR --data DIR [--split test] [--batch-size 128] [--limit N] [--backend native|wasm|cpu]\n');
     process.exit(2);
   }
-  if (values.backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-  else await import('@tensorflow/tfjs-backend-cpu');
-  await tf.setBackend(values.backend!);
-  await tf.ready();
+  await initBackend({ backend: values.backend, logger: { info: (m) => process.stderr.write(`${m}\n`) } });
   const data = loadClinc150(values.data);
   const split = values.split as 'train' | 'validation' | 'test';
   let examples = data[split];
