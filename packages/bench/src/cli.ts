@@ -1,0 +1,106 @@
+/**
+ * Command line of the distillation-step benchmark (flags of `shared/bench/torch_distill_bench.py`, plus
+ * `--backend`, `--overhead`, `--soak N`, `--profile`).
+ * @packageDocumentation
+ */
+import { parseArgs } from 'node:util';
+import { DistilleryError } from '@distillery/core';
+import { BENCH_MODES, createBenchContext, runBench, setupBackend, type BenchMode, type BenchResult } from './bench.js';
+import { defaultConfigPath, loadBenchConfig } from './config.js';
+import { runOverhead, runProfile, runSoak, type OverheadResult, type ProfileResult, type SoakResult } from './extras.js';
+
+export const USAGE = `usage: distill-bench [--config PATH] [--mode train|teacher-infer|student-infer] [--backend native|wasm|cpu]
+                     [--steps N] [--warmup N] [--threads N] [--driver distiller|bare]
+                     [--overhead [--rounds N]] [--soak N] [--profile]
+
+Times one knowledge-distillation step (shared/bench/README.md) with Distillery's parts and prints one JSON
+line with the fields of torch_distill_bench.py.
+
+  --config PATH   bench config (default: shared/bench/bench-standard.json)
+  --mode M        train (default) | teacher-infer | student-infer
+  --backend B     native | wasm | cpu (default: DISTILLERY_BACKEND, else the fastest available)
+  --steps N       timed steps (default 10)
+  --warmup N      untimed steps before them (default 2)
+  --threads N     BLAS threads of the native backend (DISTILLERY_BLAS_THREADS; default: all cores)
+  --driver D      train mode: distiller (GeneralDistiller, default) or bare (hand-written tfjs loop)
+  --overhead      GeneralDistiller vs the bare loop, alternating --rounds times (default 2): medians and overhead %
+  --soak N        N distiller steps; tensor count and RSS after step 1, N/2 and N
+  --profile       add a per-kernel profile of one warm step (train: the bare step) to the JSON line; table on stderr
+`;
+
+/** What one invocation produced (printed as one JSON line). */
+export type CliOutput = (BenchResult & { profile?: ProfileResult }) | OverheadResult | SoakResult;
+
+function intFlag(v: string | undefined, name: string, def: number, min: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new DistilleryError('INVALID_INPUT', `--${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+}
+
+function printProfile(p: ProfileResult): void {
+  const w = process.stderr;
+  w.write(`\nper-kernel profile (${p.mode}, ${p.driver}): step wall ${p.step_wall_ms} ms, kernels ${p.kernel_ms} ms\n`);
+  w.write(`${'kernel'.padEnd(28)} ${'ms'.padStart(9)} ${'calls'.padStart(6)} ${'%'.padStart(6)}\n`);
+  for (const k of p.kernels.slice(0, 30)) w.write(`${k.kernel.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ${String(k.calls).padStart(6)} ${k.pct.toFixed(1).padStart(6)}\n`);
+  w.write('\nslowest kernel × input shapes:\n');
+  for (const s of p.top_shapes.slice(0, 15)) w.write(`${s.ms.toFixed(2).padStart(9)} ms ${String(s.calls).padStart(4)}×  ${s.kernel} ${s.shapes}\n`);
+}
+
+/** Run the benchmark for `argv` (without node and script); returns what it printed. */
+export async function main(argv: readonly string[], print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<CliOutput | undefined> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      config: { type: 'string' },
+      mode: { type: 'string', default: 'train' },
+      backend: { type: 'string' },
+      steps: { type: 'string' },
+      warmup: { type: 'string' },
+      threads: { type: 'string' },
+      driver: { type: 'string', default: 'distiller' },
+      overhead: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      soak: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    print(USAGE);
+    return undefined;
+  }
+  const mode = values.mode as BenchMode;
+  if (!BENCH_MODES.includes(mode)) throw new DistilleryError('INVALID_INPUT', `--mode must be one of ${BENCH_MODES.join(', ')}, got "${values.mode}"`);
+  if (values.driver !== 'distiller' && values.driver !== 'bare') throw new DistilleryError('INVALID_INPUT', `--driver must be distiller or bare, got "${values.driver}"`);
+  const steps = intFlag(values.steps, 'steps', 10, 1);
+  const warmup = intFlag(values.warmup, 'warmup', 2, 0);
+  const threads = values.threads === undefined ? undefined : intFlag(values.threads, 'threads', 1, 1);
+  const configPath = values.config ?? defaultConfigPath();
+  if (!configPath) {
+    throw new DistilleryError('CONFIG_INVALID', 'no --config given and shared/bench/bench-standard.json was not found', { hint: 'pass --config PATH or set DISTILLERY_SHARED' });
+  }
+  const cfg = loadBenchConfig(configPath);
+  const backend = await setupBackend(values.backend, threads);
+  const ctx = await createBenchContext(cfg, backend);
+  let out: CliOutput;
+  try {
+    if (values.soak !== undefined) {
+      out = await runSoak(ctx, intFlag(values.soak, 'soak', 500, 2));
+    } else if (values.overhead) {
+      out = await runOverhead(ctx, warmup, steps, intFlag(values.rounds, 'rounds', 2, 1));
+    } else {
+      const r: BenchResult & { profile?: ProfileResult } = await runBench(ctx, { mode, warmup, steps, driver: values.driver });
+      if (values.profile) {
+        r.profile = await runProfile(ctx, mode);
+        printProfile(r.profile);
+      }
+      out = r;
+    }
+  } finally {
+    ctx.dispose();
+  }
+  print(JSON.stringify(out));
+  return out;
+}

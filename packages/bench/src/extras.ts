@@ -1,0 +1,227 @@
+/**
+ * Framework overhead (GeneralDistiller vs a bare tfjs loop), soak (tensor count and RSS over many steps)
+ * and a per-kernel profile of the train step.
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { createBareTrainer, inferStep, median, msStats, round2, runBareTrain, runDistillerTrain, type BenchContext, type BenchMode, type MsStats } from './bench.js';
+
+/** `--overhead` result. */
+export interface OverheadResult {
+  framework: 'distillery';
+  mode: 'overhead';
+  tfjs_version: string;
+  backend: string;
+  config: string;
+  batch_size: number;
+  seq_len: number;
+  warmup: number;
+  steps: number;
+  rounds: number;
+  /** Timed steps of all rounds, per variant. */
+  distiller_ms: MsStats;
+  bare_ms: MsStats;
+  /** Median of each round (distiller, bare), in run order. */
+  round_medians: { distiller: number; bare: number }[];
+  /** (distiller median / bare median − 1) · 100 over all timed steps. */
+  overhead_pct: number;
+  /** The same from the median of the per-round ratios (robust to drift between rounds). */
+  overhead_pct_paired: number;
+  final_loss: { distiller: number; bare: number };
+}
+
+/**
+ * Alternate `rounds` runs of the bare loop and of the distiller (bare first), each `warmup + steps`
+ * steps on the same models and batch, and compare the medians of the timed steps.
+ */
+export async function runOverhead(ctx: BenchContext, warmup: number, steps: number, rounds: number): Promise<OverheadResult> {
+  const dist: number[] = [];
+  const bare: number[] = [];
+  const perRound: { distiller: number; bare: number }[] = [];
+  let lastD = NaN;
+  let lastB = NaN;
+  for (let r = 0; r < rounds; r++) {
+    const b = runBareTrain(ctx, warmup + steps);
+    const d = await runDistillerTrain(ctx, warmup + steps);
+    const bt = b.times.slice(warmup);
+    const dt = d.times.slice(warmup);
+    bare.push(...bt);
+    dist.push(...dt);
+    perRound.push({ distiller: round2(median(dt)), bare: round2(median(bt)) });
+    lastD = d.loss;
+    lastB = b.loss;
+  }
+  const pct = (median(dist) / median(bare) - 1) * 100;
+  const paired = (median(perRound.map((p) => p.distiller / p.bare)) - 1) * 100;
+  return {
+    framework: 'distillery',
+    mode: 'overhead',
+    tfjs_version: tf.version_core,
+    backend: ctx.backend.name,
+    config: ctx.cfg.name,
+    batch_size: ctx.cfg.batch_size,
+    seq_len: ctx.cfg.seq_len,
+    warmup,
+    steps,
+    rounds,
+    distiller_ms: msStats(dist),
+    bare_ms: msStats(bare),
+    round_medians: perRound,
+    overhead_pct: round2(pct),
+    overhead_pct_paired: round2(paired),
+    final_loss: { distiller: lastD, bare: lastB },
+  };
+}
+
+/** One soak sample. */
+export interface SoakSample {
+  step: number;
+  num_tensors: number;
+  num_bytes: number;
+  rss_mb: number;
+  heap_used_mb: number;
+}
+
+/** `--soak N` result. */
+export interface SoakResult {
+  framework: 'distillery';
+  mode: 'soak';
+  tfjs_version: string;
+  backend: string;
+  config: string;
+  batch_size: number;
+  seq_len: number;
+  steps: number;
+  ms: MsStats;
+  /** After step 1, after step N/2, after step N; plus every N/10 steps in `trace`. */
+  start: SoakSample;
+  middle: SoakSample;
+  end: SoakSample;
+  trace: SoakSample[];
+  /** Engine tensors before the run (models, after one teacher forward filled its weight cache) and after it (the distiller's state disposed). */
+  tensors_before: number;
+  tensors_after: number;
+  /** Same tensor count and bytes at start, middle and end. */
+  tensors_flat: boolean;
+  /** RSS change from the middle to the end sample (MB): the steady-state growth. */
+  rss_growth_middle_to_end_mb: number;
+  final_loss: number;
+}
+
+function sample(step: number): SoakSample {
+  const m = tf.memory();
+  const u = process.memoryUsage();
+  return { step, num_tensors: m.numTensors, num_bytes: m.numBytes, rss_mb: round2(u.rss / 2 ** 20), heap_used_mb: round2(u.heapUsed / 2 ** 20) };
+}
+
+/** N distiller steps; tensor count and memory sampled after step 1, N/2 and N (and every N/10). */
+export async function runSoak(ctx: BenchContext, steps: number): Promise<SoakResult> {
+  // One teacher forward first: a frozen model caches transposed weights on its first call (owned by the
+  // model, freed with it), which is not a per-step allocation.
+  inferStep(ctx, 'teacher-infer');
+  const before = tf.memory().numTensors;
+  const every = Math.max(1, Math.floor(steps / 10));
+  const mid = Math.max(1, Math.floor(steps / 2));
+  const trace: SoakSample[] = [];
+  let start: SoakSample | undefined;
+  let middle: SoakSample | undefined;
+  let end: SoakSample | undefined;
+  const run = await runDistillerTrain(ctx, steps, (gs) => {
+    if (gs === 1 || gs === mid || gs === steps || gs % every === 0) {
+      const s = sample(gs);
+      if (gs === 1) start = s;
+      if (gs === mid) middle = s;
+      if (gs === steps) end = s;
+      if (!trace.length || trace[trace.length - 1]!.step !== gs) trace.push(s);
+    }
+  });
+  const after = tf.memory().numTensors;
+  const flat = start!.num_tensors === middle!.num_tensors && middle!.num_tensors === end!.num_tensors && start!.num_bytes === end!.num_bytes;
+  return {
+    framework: 'distillery',
+    mode: 'soak',
+    tfjs_version: tf.version_core,
+    backend: ctx.backend.name,
+    config: ctx.cfg.name,
+    batch_size: ctx.cfg.batch_size,
+    seq_len: ctx.cfg.seq_len,
+    steps,
+    ms: msStats(run.times.slice(1)),
+    start: start!,
+    middle: middle!,
+    end: end!,
+    trace,
+    tensors_before: before,
+    tensors_after: after,
+    tensors_flat: flat,
+    rss_growth_middle_to_end_mb: round2(end!.rss_mb - middle!.rss_mb),
+    final_loss: run.loss,
+  };
+}
+
+/** Kernel time of one profiled step, by kernel name. */
+export interface KernelProfile {
+  kernel: string;
+  ms: number;
+  calls: number;
+  pct: number;
+}
+
+/** `--profile` result: where the time of one (warm) step goes. */
+export interface ProfileResult {
+  mode: BenchMode;
+  driver: string;
+  /** Wall time of the profiled step (profiling adds a little per kernel). */
+  step_wall_ms: number;
+  /** Sum of the kernels' own times. */
+  kernel_ms: number;
+  kernels: KernelProfile[];
+  /** The slowest kernel calls grouped by kernel and input shapes (matmuls mainly). */
+  top_shapes: { kernel: string; shapes: string; ms: number; calls: number }[];
+}
+
+/**
+ * Profile one warm step with `tf.profile` (each kernel timed by the backend; on cpu/wasm/native that is
+ * its wall time). Train mode profiles the bare step — the same kernels as the distiller step (the
+ * distiller adds only its masked loss forms and bookkeeping; see the overhead mode) — after one unprofiled
+ * warm-up step.
+ */
+export async function runProfile(ctx: BenchContext, mode: BenchMode): Promise<ProfileResult> {
+  const prevCheck = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
+  tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
+  const bare = mode === 'train' ? createBareTrainer(ctx) : undefined;
+  try {
+    const step = () => (bare ? bare.step().loss : inferStep(ctx, mode as Exclude<BenchMode, 'train'>));
+    step();
+    const t0 = performance.now();
+    const info = await tf.profile(() => {
+      step();
+      return [];
+    });
+    const wall = performance.now() - t0;
+    const byName = new Map<string, { ms: number; calls: number }>();
+    const byShape = new Map<string, { kernel: string; shapes: string; ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+      e.ms += ms;
+      e.calls++;
+      byName.set(k.name, e);
+      const shapes = k.inputShapes.map((s) => `[${s}]`).join('×');
+      const key = `${k.name} ${shapes}`;
+      const s = byShape.get(key) ?? { kernel: k.name, shapes, ms: 0, calls: 0 };
+      s.ms += ms;
+      s.calls++;
+      byShape.set(key, s);
+    }
+    const total = [...byName.values()].reduce((a, e) => a + e.ms, 0);
+    const kernels = [...byName.entries()]
+      .map(([kernel, e]) => ({ kernel, ms: round2(e.ms), calls: e.calls, pct: round2((100 * e.ms) / total) }))
+      .sort((a, b) => b.ms - a.ms);
+    const topShapes = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 25).map((s) => ({ ...s, ms: round2(s.ms) }));
+    return { mode, driver: bare ? 'bare-tfjs' : 'forward', step_wall_ms: round2(wall), kernel_ms: round2(total), kernels, top_shapes: topShapes };
+  } finally {
+    bare?.dispose();
+    tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', prevCheck);
+  }
+}

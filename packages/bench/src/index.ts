@@ -1,0 +1,9 @@
+/**
+ * @distillery/bench — the distillation-step benchmark (PyTorch reference step in Distillery), framework
+ * overhead, soak and PyTorch comparison.
+ * @packageDocumentation
+ */
+export * from './config.js';
+export * from './bench.js';
+export * from './extras.js';
+export { main as benchMain, USAGE, type CliOutput } from './cli.js';
