@@ -26,6 +26,9 @@
       ],
       "libraries": [
         "-lopenblas"
+      ],
+      "cflags_cc!": [
+        "-fno-exceptions"
       ]
     }
   ]

@@ -40,7 +40,7 @@ static constexpr size_t kNoSplit = ~static_cast<size_t>(0);
 static inline float FastExp(float x) {
   x = std::min(std::max(x, -87.33654f), 88.72283f);
   const float t = x * 1.44269504088896341f;
-  const int32_t ni = static_cast<int32_t>(t + (t >= 0.f ? 0.5f : -0.5f));  // round to nearest (SSE2-friendly)
+  const int32_t ni = static_cast<int32_t>(t + std::copysign(0.5f, t));  // round to nearest, branch-free
   const float n = static_cast<float>(ni);
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500E-4f;
@@ -62,7 +62,7 @@ static inline float FastErf(float v) {
   const float t = 1.0f / (1.0f + 0.3275911f * x);
   const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
   const float y = 1.0f - poly * FastExp(-x * x);
-  return v < 0.f ? -y : y;
+  return std::copysign(y, v);
 }
 
 template <typename F>

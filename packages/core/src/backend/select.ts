@@ -123,7 +123,9 @@ function summary(probes: BackendProbe[]): string {
  * @throws DistilleryError BACKEND_UNKNOWN / BACKEND_UNAVAILABLE listing the backends available here.
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<string> {
-  const requested = (opts.backend ?? process.env.DISTILLERY_BACKEND ?? '').trim().toLowerCase() || undefined;
+  // "auto" (the config default) means: the environment's choice, else the fastest present.
+  const option = opts.backend?.trim().toLowerCase() === 'auto' ? undefined : opts.backend;
+  const requested = (option ?? process.env.DISTILLERY_BACKEND ?? '').trim().toLowerCase() || undefined;
   if (active && (requested === undefined || requested === active.name)) return active.name;
   const probes = await probeBackends();
   const available = probes.filter((p) => p.available);
@@ -133,14 +135,14 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<string
   if (requested !== undefined) {
     if (!(BACKEND_PREFERENCE as readonly string[]).includes(requested)) {
       throw new DistilleryError('BACKEND_UNKNOWN', `unknown tfjs backend "${requested}"`, {
-        where: opts.backend !== undefined ? 'backend option' : 'DISTILLERY_BACKEND',
+        where: option !== undefined ? 'training.backend' : 'DISTILLERY_BACKEND',
         hint: `use one of ${BACKEND_PREFERENCE.join(', ')}; available here: ${availableNames}`,
       });
     }
     choice = probes.find((p) => p.name === requested);
     if (!choice?.available) {
       throw new DistilleryError('BACKEND_UNAVAILABLE', `tfjs backend "${requested}" is not available: ${choice?.detail ?? ''}`, {
-        where: opts.backend !== undefined ? 'backend option' : 'DISTILLERY_BACKEND',
+        where: option !== undefined ? 'training.backend' : 'DISTILLERY_BACKEND',
         hint: `available here: ${availableNames}. All backends: ${summary(probes)}`,
       });
     }
