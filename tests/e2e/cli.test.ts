@@ -19,10 +19,11 @@ function sink(): Writable & { text: string } {
 function smallDemo(dir: string, patch: (c: Record<string, any>) => void = () => {}): string {
   const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
   delete cfg.$schema;
-  cfg.task.data.maxExamples = 400;
+  cfg.task.data.maxExamples = 600;
   cfg.task.features = 256;
   cfg.teacher.model.hidden = [32];
-  cfg.teacher.training.numEpochs = 3;
+  cfg.teacher.training.numEpochs = 4;
+  cfg.teacher.training.optimizer.lr = 0.005;
   cfg.training.numEpochs = 2;
   cfg.training.outputDir = join(dir, 'run');
   cfg.training.backend = 'cpu';

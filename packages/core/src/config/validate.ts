@@ -79,6 +79,12 @@ function describeIssue(schema: AnyZod, issue: z.core.$ZodIssue): ConfigIssue[] {
   if (issue.code === 'invalid_value') {
     return [{ path: base, message: `invalid value ${JSON.stringify(issue.input)}`, hint: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
   }
+  if (issue.code === 'invalid_union' && 'discriminator' in issue) {
+    const d = issue as unknown as { discriminator: string; options: unknown[]; input: Record<string, unknown> };
+    const got = String(d.input?.[d.discriminator]);
+    const names = d.options.map(String);
+    return [{ path: base, message: `invalid value ${JSON.stringify(d.input?.[d.discriminator])}`, hint: nearest(got, names) ? `did you mean "${nearest(got, names)}"? (expected one of ${names.map((v) => JSON.stringify(v)).join(', ')})` : `expected one of ${names.map((v) => JSON.stringify(v)).join(', ')}` }];
+  }
   if (issue.code === 'invalid_union') {
     return [{ path: base, message: `${JSON.stringify(issue.input)} does not fit`, hint: schemaAt(schema, issue.path)?.description ?? 'see the JSON Schema' }];
   }

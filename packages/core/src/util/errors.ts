@@ -41,9 +41,13 @@ export function editDistance(a: string, b: string): number {
 export function nearest(name: string, candidates: Iterable<string>): string | undefined {
   const norm = (s: string) => s.toLowerCase().replace(/[-_]/g, '');
   const target = norm(name);
+  const list = [...candidates];
+  // A unique prefix ("spam" → "spam-assassin") is a good guess even when the edit distance is large.
+  const prefixed = target.length >= 3 ? list.filter((c) => norm(c).startsWith(target)) : [];
+  if (prefixed.length === 1) return prefixed[0];
   let best: string | undefined;
   let bestD = Infinity;
-  for (const c of candidates) {
+  for (const c of list) {
     const d = editDistance(target, norm(c));
     if (d < bestD) {
       bestD = d;

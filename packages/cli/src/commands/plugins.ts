@@ -1,0 +1,21 @@
+import { PLUGIN_KINDS, createRegistry, silentLogger } from '@distillery/core';
+
+/** `distillery plugins [--json]`: registered plugins by kind. */
+export async function pluginsCommand(opts: { json?: boolean; plugins?: string[] }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const r = await createRegistry({ plugins: opts.plugins ?? [], logger: silentLogger });
+  const byKind = Object.fromEntries(
+    PLUGIN_KINDS.map((k) => [k, r.list(k).map((p) => ({ name: p.meta.name, aliases: p.meta.aliases ?? [], version: p.meta.version, package: p.meta.package, description: p.meta.description }))]),
+  );
+  if (opts.json) {
+    out.write(JSON.stringify(byKind, null, 2) + '\n');
+    return 0;
+  }
+  for (const [kind, list] of Object.entries(byKind)) {
+    out.write(`${kind} (${list.length})\n`);
+    for (const p of list) {
+      const alias = p.aliases.length ? ` (aliases: ${p.aliases.join(', ')})` : '';
+      out.write(`  ${p.name.padEnd(20)} ${String(p.package ?? '').padEnd(36)} ${p.description ?? ''}${alias}\n`);
+    }
+  }
+  return 0;
+}

