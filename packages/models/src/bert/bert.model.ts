@@ -9,7 +9,7 @@ import type { EncodedBatch } from '@distillery/data';
 import type { BertConfig } from './bert.config.js';
 import { ParamStore } from './params.js';
 import { embeddings, encoderLayer, extendedMask } from './encoder.js';
-import { linear, dropout } from './layers.js';
+import { linear, makeDropout, type DropoutFn } from './layers.js';
 import { bertWeightShapes, initWeight, seedFor, type BertHead } from './weights.js';
 import { readHfConfig, readHfWeights, type PretrainedOptions } from './hf.files.js';
 
@@ -29,6 +29,11 @@ export interface BertModelOptions extends BertOutputFlags {
   trainable?: boolean;
   /** Seed of the random initialisation (default 42). */
   seed?: number;
+  /**
+   * Seed of the dropout masks. Each training forward pass n uses masks drawn from dropoutSeed + n·1000 + k
+   * (k = dropout site), so seeded runs are reproducible. Default: unseeded.
+   */
+  dropoutSeed?: number;
 }
 
 /** Options of `forward`: `training` turns dropout on; output flags override the constructor's. */
@@ -58,7 +63,9 @@ export interface BertOutput {
 /** Shared implementation of the BERT models; `head` selects the output layer. */
 export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput> {
   readonly store: ParamStore;
-  readonly options: Required<BertModelOptions>;
+  readonly options: Required<Omit<BertModelOptions, 'dropoutSeed'>> & { dropoutSeed?: number };
+  /** Training passes so far (advances the dropout seed). */
+  private trainingPasses = 0;
 
   /**
    * @param weights optional initial weights by HF name (taken over: the model disposes them);
@@ -121,7 +128,7 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
   }
 
   /** Encoder pass: embeddings, layers, optional pooler. Call inside `tf.tidy` (or a distiller step). */
-  protected encode(batch: EncodedBatch, opts: BertForwardOptions): { seq: tf.Tensor3D; pooled?: tf.Tensor2D; out: BertOutput } {
+  protected encode(batch: EncodedBatch, opts: BertForwardOptions, drop: DropoutFn): { seq: tf.Tensor3D; pooled?: tf.Tensor2D; out: BertOutput } {
     this.checkBatch(batch);
     const flags = { ...this.options, ...opts };
     const c = this.config;
@@ -129,7 +136,7 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     const ids = tf.tensor2d(batch.inputIds, [b, l], 'int32');
     const types = tf.tensor2d(batch.tokenTypeIds, [b, l], 'int32');
     const maskAdd = extendedMask(tf.tensor2d(batch.attentionMask, [b, l], 'int32'));
-    let x = embeddings(this.store, c, ids, types, opts.training);
+    let x = embeddings(this.store, c, ids, types, drop);
     const hiddenStates: tf.Tensor3D[] = flags.outputHiddenStates ? [x] : [];
     const attentions: tf.Tensor4D[] = [];
     const scores: tf.Tensor4D[] = [];
@@ -138,7 +145,7 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
       const prev = x;
       // A tidy per layer frees the layer's intermediates at once (the gradient tape keeps what it needs).
       const r = tf.tidy(() => {
-        const { out, extras } = encoderLayer(this.store, c, i, prev, maskAdd, opts.training, want);
+        const { out, extras } = encoderLayer(this.store, c, i, prev, maskAdd, drop, want);
         return [out, extras.probs, extras.scores] as const;
       });
       x = r[0];
@@ -153,9 +160,16 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     return { seq: x, pooled, out };
   }
 
+  /** The dropout of one forward pass (identity in eval mode; seeded when `dropoutSeed` is set). */
+  protected dropoutFor(opts: BertForwardOptions): DropoutFn {
+    if (!opts.training) return makeDropout(false);
+    const s = this.options.dropoutSeed;
+    return makeDropout(true, s === undefined ? undefined : s + 1000 * this.trainingPasses++);
+  }
+
   /** Dropout before the classifier (`classifier_dropout`, or `hidden_dropout_prob` when null). */
-  protected classifierDropout(x: tf.Tensor, training: boolean): tf.Tensor {
-    return dropout(x, this.config.classifierDropout ?? this.config.hiddenDropoutProb, training);
+  protected classifierDropout(x: tf.Tensor, drop: DropoutFn): tf.Tensor {
+    return drop(x, this.config.classifierDropout ?? this.config.hiddenDropoutProb);
   }
 
   abstract forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput;
@@ -174,7 +188,7 @@ export class BertModel extends BertBase {
   }
 
   forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput {
-    return this.encode(batch, opts).out;
+    return this.encode(batch, opts, this.dropoutFor(opts)).out;
   }
 }
 
@@ -191,8 +205,9 @@ export class BertForSequenceClassification extends BertBase {
   }
 
   forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput {
-    const { pooled, out } = this.encode(batch, opts);
-    const logits = linear(this.store, 'classifier', this.classifierDropout(pooled!, opts.training));
+    const drop = this.dropoutFor(opts);
+    const { pooled, out } = this.encode(batch, opts, drop);
+    const logits = linear(this.store, 'classifier', this.classifierDropout(pooled!, drop));
     out.logits = logits;
     if (batch.labels) {
       if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
@@ -215,8 +230,9 @@ export class BertForTokenClassification extends BertBase {
   }
 
   forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput {
-    const { seq, out } = this.encode(batch, opts);
-    const logits = linear(this.store, 'classifier', this.classifierDropout(seq, opts.training));
+    const drop = this.dropoutFor(opts);
+    const { seq, out } = this.encode(batch, opts, drop);
+    const logits = linear(this.store, 'classifier', this.classifierDropout(seq, drop));
     out.logits = logits;
     if (batch.labels) {
       const n = batch.batchSize * batch.seqLen;

@@ -5,10 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
-import { activation, dropout, embeddingLookup, layerNorm, linear } from './layers.js';
+import { activation, embeddingLookup, layerNorm, linear, type DropoutFn } from './layers.js';
 
 /** Embeddings: word + absolute position (0..L-1) + token type, LayerNorm, dropout. Returns [B, L, D]. */
-export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, training: boolean): tf.Tensor3D {
+export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, drop: DropoutFn): tf.Tensor3D {
   const [, seqLen] = inputIds.shape;
   const pre = 'bert.embeddings';
   const words = embeddingLookup(p.get(`${pre}.word_embeddings.weight`), inputIds);
@@ -16,7 +16,7 @@ export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, 
   const positions = embeddingLookup(p.get(`${pre}.position_embeddings.weight`), tf.range(0, seqLen, 1, 'int32'));
   // Same summation order as HF: (words + types) + positions.
   const sum = tf.add(tf.add(words, types), positions);
-  return dropout(layerNorm(p, `${pre}.LayerNorm`, sum, c.layerNormEps), c.hiddenDropoutProb, training) as tf.Tensor3D;
+  return drop(layerNorm(p, `${pre}.LayerNorm`, sum, c.layerNormEps), c.hiddenDropoutProb) as tf.Tensor3D;
 }
 
 /** What one layer returns besides its output (only what was asked for). */
@@ -37,7 +37,7 @@ export function encoderLayer(
   i: number,
   x: tf.Tensor3D,
   maskAdd: tf.Tensor,
-  training: boolean,
+  drop: DropoutFn,
   want: { probs: boolean; scores: boolean },
 ): { out: tf.Tensor3D; extras: LayerExtras } {
   const [b, l, d] = x.shape;
@@ -52,12 +52,12 @@ export function encoderLayer(
   const kT = tf.transpose(k, [0, 1, 3, 2]);
   const scores = tf.add(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
   const probs = tf.softmax(scores) as tf.Tensor4D;
-  const ctx = tf.matMul(dropout(probs, c.attentionProbsDropoutProb, training) as tf.Tensor4D, v);
+  const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb) as tf.Tensor4D, v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
-  const attnOut = dropout(linear(p, `${pre}.attention.output.dense`, merged), c.hiddenDropoutProb, training);
+  const attnOut = drop(linear(p, `${pre}.attention.output.dense`, merged), c.hiddenDropoutProb);
   const a = layerNorm(p, `${pre}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);
   const inter = activation(c.hiddenAct, linear(p, `${pre}.intermediate.dense`, a));
-  const ffn = dropout(linear(p, `${pre}.output.dense`, inter), c.hiddenDropoutProb, training);
+  const ffn = drop(linear(p, `${pre}.output.dense`, inter), c.hiddenDropoutProb);
   const out = layerNorm(p, `${pre}.output.LayerNorm`, tf.add(ffn, a), c.layerNormEps) as tf.Tensor3D;
   const extras: LayerExtras = {};
   if (want.probs) extras.probs = probs;

@@ -75,6 +75,18 @@ describe('BERT models', () => {
     m.dispose();
   });
 
+  it('dropoutSeed makes training passes reproducible (pass n differs from pass n+1)', () => {
+    const run = () => {
+      const m = new BertForSequenceClassification(tiny, { seed: 1, dropoutSeed: 5 });
+      const r = tf.tidy(() => [0, 1].map(() => Array.from(m.forward(batch, { training: true }).logits.dataSync())));
+      m.dispose();
+      return r;
+    };
+    const [a, b] = [run(), run()];
+    expect(a).toEqual(b);
+    expect(a[0]).not.toEqual(a[1]);
+  });
+
   it('token classification: [B, L, C] logits, loss ignores negative labels', () => {
     const m = new BertForTokenClassification(tiny);
     expect(Object.keys(m.weights()).some((k) => k.includes('pooler'))).toBe(false);

@@ -44,9 +44,17 @@ export function activation(kind: HiddenAct, x: tf.Tensor): tf.Tensor {
   }
 }
 
-/** Inverted dropout, only when training and rate > 0 (identity otherwise). */
-export function dropout(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
-  return training && rate > 0 ? tf.dropout(x, rate) : x;
+/** Applies dropout at one place of the network: `(x, rate) => x'`. */
+export type DropoutFn = (x: tf.Tensor, rate: number) => tf.Tensor;
+
+/**
+ * Inverted dropout for one forward pass: identity unless `training` (and rate > 0). With a `seed`, the
+ * k-th dropout call of the pass uses seed + k, so a seeded run draws the same masks every time.
+ */
+export function makeDropout(training: boolean, seed?: number): DropoutFn {
+  if (!training) return (x) => x;
+  let k = 0;
+  return (x, rate) => (rate > 0 ? tf.dropout(x, rate, undefined, seed === undefined ? undefined : seed + k++) : x);
 }
 
 /**
