@@ -13,7 +13,7 @@ import { addonLoadError, loadAddon } from './addon.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { matMulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
-import { gatherKernels } from './kernels/segment.js';
+import { gatherKernels } from './kernels/gather.js';
 
 /** Name under which the backend is registered with tfjs. */
 export const NATIVE_BACKEND = 'native';
