@@ -18,7 +18,7 @@ describe('safetensors', () => {
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect(n % 8).toBe(0);
     const header = JSON.parse(Buffer.from(bytes.subarray(8, 8 + n)).toString('utf8'));
-    expect(Object.keys(header)).toEqual(['__metadata__', 'a.ids', 'b.weight', 'c']);
+    expect(Object.keys(header)).toEqual(['a.ids', 'b.weight', 'c', '__metadata__']);
     expect(header['a.ids']).toEqual({ dtype: 'I64', shape: [3], data_offsets: [0, 24] });
     expect(header['b.weight'].data_offsets).toEqual([24, 48]);
     const f = parseSafetensors(bytes);
@@ -65,7 +65,7 @@ describe('safetensors', () => {
 
   const teacher = sharedPath('models', 'clinc-bert-teacher', 'model.safetensors');
   describe.skipIf(!teacher)(`teacher file (${teacher ? 'present' : SHARED_SKIP_MESSAGE})`, () => {
-    it('reads the PyTorch-made teacher and re-serialises it byte-identically', async () => {
+    it('reads the PyTorch-made teacher and re-serialises it to the identical file', async () => {
       const f = await readSafetensors(teacher!);
       expect(f.metadata).toEqual({ format: 'pt' });
       expect(f.tensors.get('bert.embeddings.word_embeddings.weight')!.shape).toEqual([2971, 256]);
@@ -73,10 +73,8 @@ describe('safetensors', () => {
       const input = Object.fromEntries([...f.tensors].map(([k, t]) => [k, { data: t.data, shape: t.shape }]));
       const again = serializeSafetensors(input, f.metadata);
       const orig = readFileSync(teacher!);
-      // Same tensor bytes in the same order; headers may differ only in JSON formatting.
-      const n0 = Number(orig.readBigUInt64LE(0));
-      const n1 = Number(new DataView(again.buffer).getBigUint64(0, true));
-      expect(Buffer.from(again.subarray(8 + n1)).equals(orig.subarray(8 + n0))).toBe(true);
+      expect(again.length).toBe(orig.length);
+      expect(Buffer.from(again).equals(orig)).toBe(true);
     });
   });
 });

@@ -139,13 +139,12 @@ function decode(raw: Uint8Array, dtype: SafetensorsDtype, count: number, where: 
 }
 
 /**
- * Serialise tensors to safetensors bytes. Tensors are laid out contiguously in name order (the JSON
- * header lists `__metadata__` first, then the tensors in that order), header padded with spaces to 8 bytes.
+ * Serialise tensors to safetensors bytes. Tensors are laid out contiguously in name order (the compact
+ * JSON header lists them in that order, then `__metadata__`), header padded with spaces to 8 bytes.
  */
 export function serializeSafetensors(tensors: Readonly<Record<string, SafetensorsInput>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
-  if (Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (const name of names) {
@@ -161,6 +160,8 @@ export function serializeSafetensors(tensors: Readonly<Record<string, Safetensor
     parts.push(bytes);
     offset += bytes.length;
   }
+  // `__metadata__` goes last, as in the PyTorch-made teacher file (readers accept any position).
+  if (Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
   let json = JSON.stringify(header);
   const jsonLen = Buffer.byteLength(json, 'utf8');
   json += ' '.repeat((8 - (jsonLen % 8)) % 8);
