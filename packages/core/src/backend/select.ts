@@ -104,6 +104,11 @@ export function probeBackends(): Promise<BackendProbe[]> {
   return probed;
 }
 
+function silenceCpuBanner(): void {
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+  if (cpu) cpu.firstUse = false;
+}
+
 let active: { name: BackendName; line: string } | undefined;
 
 /** The backend made active by {@link initBackend}, if any. */
@@ -158,6 +163,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<string
       hint: `available here: ${availableNames}`,
     });
   }
+  // tfjs-cpu prints a banner recommending tfjs-node on first use; the log line below says it all.
+  if (choice.name === 'cpu') silenceCpuBanner();
   await registerAllGradients();
   const line = `tfjs backend: ${choice.name} (${choice.detail}) [${why}]`;
   (opts.logger ?? { info: (m: string) => process.stderr.write(`[distillery] ${m}\n`) }).info(line);
