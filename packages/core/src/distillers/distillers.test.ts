@@ -9,6 +9,7 @@ import { silentLogger } from '../util/logger.js';
 import { MlpClassifier, mlpAdaptor, type FeatureBatch } from '../model/mlp.model.js';
 import { BasicDistiller } from './basic-distiller.js';
 import { BasicTrainer } from './basic-trainer.js';
+import { GeneralDistiller } from './general-distiller.js';
 import { loadCheckpoint, listCheckpoints } from '../checkpoint/checkpoint.js';
 
 /** Two Gaussian blobs in 8-D, 4 batches of 16. */
@@ -32,6 +33,8 @@ beforeAll(async () => {
   registry = new PluginRegistry({ logger: silentLogger });
   await registry.load('@distillery/plugin-loss-kd');
   await registry.load('@distillery/plugin-schedulers');
+  await registry.load('@distillery/plugin-loss-hidden-mse');
+  await registry.load('@distillery/plugin-projections');
 });
 
 const out = () => mkdtempSync(join(tmpdir(), 'distillery-test-'));
@@ -102,5 +105,32 @@ describe('BasicTrainer + BasicDistiller on a tiny MLP', () => {
     await expect(mk(((_b: FeatureBatch, o: { logits: tf.Tensor }) => ({ logits: tf.reshape(o.logits, [-1]) })) as never).train({ dataloader: data })).rejects.toThrow(/"logits" has shape \[32\] \(rank 1\); expected \(B, C\)/);
     expect(() => mk(mlpAdaptor as never, { kdLossType: 'kll' })).toThrow(/distillation\.kdLossType: unknown kd-loss plugin "kll"[\s\S]*did you mean "kl"/);
     m.dispose();
+  });
+});
+
+describe('GeneralDistiller', () => {
+  it('trains projections (own lr), clips them with the student, saves and restores them', async () => {
+    const data = blobs(2);
+    const teacher = new MlpClassifier({ inputDim: 8, hidden: [12], numLabels: 2, seed: 1 });
+    const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 2 });
+    const dir = out();
+    const cfg = {
+      student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor,
+      trainingConfig: { numEpochs: 2, outputDir: dir, maxGradNorm: 0.5, optimizer: { lr: 0.01 } },
+      distillationConfig: { intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 1, proj: ['linear', 4, 12, { lr: 0.05 }] as [string, number, number, { lr: number }] }] },
+    };
+    const d = new GeneralDistiller({ ...cfg, registry: registry.child() });
+    const w0 = d.projections[0]!.variables[0]!.dataSync().slice();
+    const r = await d.train({ dataloader: data });
+    expect(r.lastLosses).toHaveProperty('unweighted_hidden_hidden_mse_0_0');
+    const trained = d.projections[0]!.variables[0]!.dataSync().slice();
+    expect(Array.from(trained)).not.toEqual(Array.from(w0));
+    const d2 = new GeneralDistiller({ ...cfg, student: new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 9 }), registry: registry.child() });
+    expect((await d2.loadCheckpoint(r.checkpoints.at(-1)!)).globalStep).toBe(4);
+    expect(Array.from(d2.projections[0]!.variables[0]!.dataSync())).toEqual(Array.from(trained));
+    d.dispose();
+    d2.dispose();
+    teacher.dispose();
+    student.dispose();
   });
 });

@@ -11,6 +11,9 @@ import { BasicDistiller, type DistillerOptions } from './basic-distiller.js';
 /** Name prefix of projection parameters in checkpoints. */
 export const PROJECTION_PREFIX = 'distillery.projections';
 
+// tfjs variable names are engine-global: each distiller's projections get their own namespace.
+let instances = 0;
+
 export class GeneralDistiller<B, OS = unknown, OT = unknown> extends BasicDistiller<B, OS, OT> {
   /** Projection of each match (undefined where the match has none). */
   readonly projections: readonly (Projection | undefined)[];
@@ -19,11 +22,12 @@ export class GeneralDistiller<B, OS = unknown, OT = unknown> extends BasicDistil
   constructor(o: DistillerOptions<B, OS, OT>) {
     super(o);
     const seed = this.trainingConfig.seed;
+    const ns = `gd${instances++}`;
     this.projections = this.distillationConfig.intermediateMatches.map((m, i) => {
       if (!m.proj) return undefined;
       const [kind, dimS, dimT, opts] = m.proj as [string, number, number, Record<string, unknown> | undefined];
       const plugin = this.registry.get('projection', kind, `distillation.intermediateMatches[${i}].proj[0]`);
-      const p = plugin.create({ dimS, dimT, name: `${PROJECTION_PREFIX}.${i}`, seed: seed + 1000 + i, options: opts ?? {} }, this.registry.context(plugin));
+      const p = plugin.create({ dimS, dimT, name: `${ns}.${PROJECTION_PREFIX}.${i}`, seed: seed + 1000 + i, options: opts ?? {} }, this.registry.context(plugin));
       if (typeof opts?.lr === 'number') for (const v of p.variables) this.projLr.set(this.projName(i, v), opts.lr);
       return p;
     });

@@ -14,7 +14,7 @@ import { Optimizer, clipByGlobalNorm } from '../optim/optimizer.js';
 import { lrFactor } from '../optim/lr-schedule.js';
 import { planLoop, type LoopEvent } from './plan.js';
 import type { LossResult } from './compute-loss.js';
-import { writeCheckpoint } from '../checkpoint/checkpoint.js';
+import { loadCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint.js';
 import { MetricsWriter } from '../checkpoint/metrics.js';
 import { DistilleryError } from '../util/errors.js';
 import { registerAllGradients } from '../backend/gradients.js';
@@ -115,6 +115,14 @@ export abstract class TrainerBase<B> {
   /** All trainable parameters: student + extra, by name. */
   parameters(): Map<string, tf.Variable> {
     return new Map([...Object.entries(this.student.parameters()), ...Object.entries(this.extraParameters())]);
+  }
+
+  /**
+   * Restore every trainable parameter (student and projections) from a checkpoint written by
+   * {@link train}. Returns the checkpoint's global step.
+   */
+  async loadCheckpoint(path: string): Promise<{ globalStep: number }> {
+    return loadCheckpoint(path, this.parameters());
   }
 
   /** Run training. Resolves with a summary; checkpoints and metrics.jsonl are in the output dir. */
