@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { DistilleryError, readSafetensors, writeSafetensors } from '@distillery/core';
 import { bertConfig, parseBertConfig } from './bert.config.js';
 import { BertForSequenceClassification, BertForTokenClassification, BertModel } from './bert.model.js';
@@ -85,6 +86,43 @@ describe('BERT models', () => {
     const [a, b] = [run(), run()];
     expect(a).toEqual(b);
     expect(a[0]).not.toEqual(a[1]);
+  });
+
+  it('gradients match central finite differences (embeddings scatter, attention, FFN, head)', () => {
+    // A wide init (std 0.5) makes every probed gradient large enough for float32 differences to resolve.
+    const cfg = bertConfig({ ...tiny, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0, initializerRange: 0.5 });
+    const m = new BertForSequenceClassification(cfg, { seed: 9 });
+    const vars = m.parameters();
+    const loss = () => m.forward(batch, { training: true }).loss!;
+    const { grads } = tf.variableGrads(loss, Object.values(vars));
+    const byName = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, grads[v.name]!]));
+    const probes: [string, number][] = [
+      ['bert.embeddings.word_embeddings.weight', 7 * 16 + 3], // id 7 occurs once in the batch
+      ['bert.embeddings.word_embeddings.weight', 3 * 16 + 5], // [SEP] occurs twice: scatter must add
+      ['bert.embeddings.position_embeddings.weight', 2 * 16 + 1],
+      ['bert.encoder.layer.0.attention.self.query.weight', 1 * 16 + 2],
+      ['bert.encoder.layer.1.intermediate.dense.weight', 5 * 16 + 4],
+      ['bert.encoder.layer.3.output.LayerNorm.weight', 6],
+      ['classifier.bias', 1],
+    ];
+    for (const [name, idx] of probes) {
+      const v = vars[name]!;
+      const orig = v.dataSync().slice() as Float32Array;
+      const at = (delta: number) => {
+        const w = orig.slice();
+        w[idx]! += delta;
+        v.assign(tf.tensor(w, v.shape));
+        return tf.tidy(() => loss().dataSync()[0]!);
+      };
+      const eps = 1e-2;
+      const fd = (at(eps) - at(-eps)) / (2 * eps);
+      v.assign(tf.tensor(orig, v.shape));
+      const an = byName[name]!.dataSync()[idx]!;
+      expect(Math.abs(fd)).toBeGreaterThan(1e-3);
+      expect(Math.abs(an - fd)).toBeLessThan(5e-4 + 3e-2 * Math.abs(fd));
+    }
+    tf.dispose(Object.values(grads));
+    m.dispose();
   });
 
   it('token classification: [B, L, C] logits, loss ignores negative labels', () => {

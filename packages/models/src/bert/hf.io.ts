@@ -5,7 +5,6 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, writeFileAtomic, writeSafetensors, type SafetensorsInput } from '@distillery/core';
 import { bertConfigToHf } from './bert.config.js';
 import { BertBase, BertForSequenceClassification, BertForTokenClassification, BertModel, type BertModelOptions } from './bert.model.js';
