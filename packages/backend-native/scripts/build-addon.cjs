@@ -4,7 +4,7 @@
 // and exits 0, and Distillery falls back to the stock wasm backend.
 'use strict';
 const { spawnSync } = require('node:child_process');
-const { existsSync } = require('node:fs');
+const { existsSync, readdirSync, statSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 const pkgDir = join(__dirname, '..');
@@ -24,6 +24,17 @@ function done(ok, why) {
   process.exit(strict ? 1 : 0);
 }
 
+// Up to date (newer than every source): nothing to do. Avoids `node-gyp rebuild` deleting build/ under a
+// running process on every `npm install`. --force rebuilds anyway.
+const addon = join(pkgDir, 'build', 'Release', 'distillery_native.node');
+if (!process.argv.includes('--force') && existsSync(addon)) {
+  const sources = ['binding.gyp', ...readdirSync(join(pkgDir, 'native')).map((f) => join('native', f))];
+  const built = statSync(addon).mtimeMs;
+  if (sources.every((f) => statSync(join(pkgDir, f)).mtimeMs <= built)) {
+    console.log('[backend-native] build/Release/distillery_native.node is up to date');
+    process.exit(0);
+  }
+}
 if (process.env.DISTILLERY_SKIP_NATIVE === '1') done(false, 'DISTILLERY_SKIP_NATIVE=1: skipping the addon build.');
 const headers = ['/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h',
   '/usr/include/aarch64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h', '/usr/include/cblas.h',
