@@ -79,12 +79,25 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
   ) {
     this.options = { trainable: true, seed: 42, outputHiddenStates: true, outputAttentions: true, outputAttentionScores: false, ...opts };
     this.store = new ParamStore(this.options.trainable);
-    for (const [name, shape] of bertWeightShapes(config, head)) {
-      const given = weights[name];
-      if (given && !tf.util.arraysEqual(given.shape, shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape}], the config needs [${shape}]`, { where: name });
+    const shapes = bertWeightShapes(config, head);
+    const known = new Set(shapes.map(([n]) => n));
+    const unknown = Object.keys(weights).filter((n) => !known.has(n));
+    try {
+      if (unknown.length) {
+        throw new DistilleryError('UNEXPECTED_WEIGHTS', `weights not part of this model: ${unknown.slice(0, 5).join(', ')}`, { where: 'constructor(weights)' });
       }
-      this.store.set(name, given ?? initWeight(config, name, shape, seedFor(this.options.seed, name)));
+      for (const [name, shape] of shapes) {
+        const given = weights[name];
+        if (given && !tf.util.arraysEqual(given.shape, shape)) {
+          throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape}], the config needs [${shape}]`, { where: name });
+        }
+        this.store.set(name, given ?? initWeight(config, name, shape, seedFor(this.options.seed, name)));
+      }
+    } catch (err) {
+      // The model owns the given weights: free them (and what was stored) when construction fails.
+      for (const t of Object.values(weights)) if (!t.isDisposed) t.dispose();
+      this.store.dispose();
+      throw err;
     }
   }
 
