@@ -39,8 +39,9 @@ export class HfJsonTokenizer extends BaseTokenizer {
     super(maxLength ?? trunc?.max_length ?? cfgMax ?? 512, HfJsonTokenizer.template(json, idOf, where));
     this.tk = tk;
     this.json = json;
-    const vocab = tk.get_vocab(true);
-    this.vocabSize = Math.max(...vocab.values()) + 1;
+    let maxId = -1;
+    for (const id of tk.get_vocab(true).values()) if (id > maxId) maxId = id; // no spread: vocabularies can be 250k
+    this.vocabSize = maxId + 1;
     const pad = (json.padding as { pad_id?: number } | null | undefined)?.pad_id;
     this.padId = pad ?? tk.token_to_id(String(config.pad_token ?? '[PAD]')) ?? 0;
     const model = json.model as { unk_token?: string } | undefined;
