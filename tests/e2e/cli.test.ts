@@ -47,6 +47,9 @@ describe('distillery CLI', () => {
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics.some((m) => m.type === 'step' && 'unweighted_kd_loss' in m.losses)).toBe(true);
     expect(listCheckpoints(out).length).toBe(2);
+    const svg = readFileSync(join(out, 'loss.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg[\s\S]*<path d="M[\s\S]*kd_loss[\s\S]*<\/svg>$/);
+    expect(existsSync(join(out, 'teacher', 'loss.svg'))).toBe(true);
     expect(existsSync(join(out, 'teacher', 'metrics.jsonl'))).toBe(true);
     expect(formatSummary(summary)).toMatch(/teacher[\s\S]*student/);
   });

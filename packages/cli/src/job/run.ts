@@ -3,7 +3,7 @@
  * BasicTrainer (unless pretrained), distil the student with BasicDistiller (or GeneralDistiller when
  * the config has intermediate matches), evaluate both, and write a summary.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -23,6 +23,7 @@ import { loadTaskData } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
 import { attachProgress } from '../progress.js';
+import { lineChart, lossSeries } from '../report/svg-chart.js';
 
 export interface ModelReport {
   accuracy: number;
@@ -119,6 +120,7 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
   }
   teacher.dispose?.();
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
 }
@@ -132,7 +134,17 @@ export function formatSummary(s: JobSummary): string {
     `model    accuracy    parameters     train  source`,
     row('teacher', s.teacher),
     ...(s.student ? [row('student', s.student), `student/teacher: ${(s.student.parameters / s.teacher.parameters).toFixed(3)}x parameters, ${(100 * (s.student.accuracy - s.teacher.accuracy)).toFixed(2)} accuracy points`] : []),
-    `outputs in ${s.outputDir} (summary.json, metrics.jsonl, checkpoints)`,
+    `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoints)`,
   ];
   return lines.join('\n');
+}
+
+/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl. */
+function writeLossPlots(outDir: string): void {
+  for (const [dir, title] of [[outDir, 'distillation loss per step'], [join(outDir, 'teacher'), 'teacher training loss per step']] as const) {
+    const file = join(dir, 'metrics.jsonl');
+    if (!existsSync(file)) continue;
+    const series = lossSeries(readFileSync(file, 'utf8'));
+    if (series[0]!.points.length) writeFileSync(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
+  }
 }
