@@ -15,3 +15,4 @@ export * from './bert/student.js';
 export * from './bert/adaptors.js';
 export * from './eval/predict.js';
 export * from './eval/clinc.js';
+export type { EncodedBatch } from '@distillery/data';
