@@ -41,17 +41,17 @@ export class Optimizer {
       const wd = noDecay.some((s) => name.includes(s)) ? 0 : wd0;
       tf.tidy(() => {
         if (type === 'sgd') {
-          p.assign(p.sub((wd ? g.add(p.mul(wd)) : g).mul(lr)));
+          p.assign(tf.sub(p, tf.mul(wd ? tf.add(g, tf.mul(p, wd)) : g, lr)));
           return;
         }
-        const grad = type === 'adam' && wd ? g.add(p.mul(wd)) : g;
+        const grad = type === 'adam' && wd ? tf.add(g, tf.mul(p, wd)) : g;
         const m = this.slot(this.m, name, p);
         const v = this.slot(this.v, name, p);
-        m.assign(m.mul(b1).add(grad.mul(1 - b1)));
-        v.assign(v.mul(b2).add(grad.square().mul(1 - b2)));
-        const base = type === 'adamw' && wd ? p.mul(1 - lr * wd) : p;
-        const denom = v.sqrt().div(Math.sqrt(bc2)).add(eps);
-        p.assign(base.sub(m.div(denom).mul(lr / bc1)));
+        m.assign(tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1)));
+        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(grad), 1 - b2)));
+        const base = type === 'adamw' && wd ? tf.mul(p, 1 - lr * wd) : p;
+        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
+        p.assign(tf.sub(base, tf.mul(tf.div(m, denom), lr / bc1)));
       });
     }
   }
@@ -93,12 +93,12 @@ export class Optimizer {
 
 /** Global L2 norm of the gradients; scales them in place (new tensors) when above `maxNorm` (PyTorch `clip_grad_norm_`). */
 export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): number {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]!);
+  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
   if (maxNorm > 0) {
     const coef = maxNorm / (norm + 1e-6);
     if (coef < 1) {
       for (const [k, g] of grads) {
-        grads.set(k, g.mul(coef));
+        grads.set(k, tf.mul(g, coef));
         g.dispose();
       }
     }
