@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/gemm.cc",
         "native/elementwise.cc",
-        "native/gather.cc"
+        "native/gather.cc",
+        "native/threads.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -10,7 +10,7 @@ namespace distillery {
 int Threads();
 void SetThreads(int n);
 
-/** Runs fn(begin, end) over [0, n) split across up to Threads() threads when n >= minPerThread * 2. */
+/** Runs fn(begin, end) over [0, n) split across up to Threads() threads (at least minPerThread items each). */
 void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn);
 
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };

@@ -2,38 +2,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 #include "common.h"
 
 namespace distillery {
 
-static int g_threads = 1;
-int Threads() { return g_threads; }
-void SetThreads(int n) { g_threads = std::max(1, n); }
-
-void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn) {
-  size_t t = static_cast<size_t>(g_threads);
-  if (minPerThread > 0) t = std::min(t, n / minPerThread);
-  if (t <= 1) {
-    fn(0, n);
-    return;
-  }
-  std::vector<std::thread> workers;
-  const size_t chunk = (n + t - 1) / t;
-  for (size_t i = 1; i < t; ++i) {
-    const size_t b = i * chunk, e = std::min(n, b + chunk);
-    if (b < e) workers.emplace_back([&fn, b, e] { fn(b, e); });
-  }
-  fn(0, std::min(n, chunk));
-  for (auto& w : workers) w.join();
-}
-
-// Elements per thread below which splitting does not pay: memory-bound ops are not split at all, ops with a
-// transcendental function are split from ~64k elements on.
-static constexpr size_t kMinParallel = 1 << 16;
-static constexpr size_t kNoSplit = ~static_cast<size_t>(0);
+// Elementwise and reduction kernels run on the calling thread: they are memory-bound or take ~1 ms, and on a
+// shared 2-core machine a split waits for the slower (often preempted) thread — measured 5-15x slower under
+// load. Only the batched small products in gemm.cc are split across threads.
 
 // exp(x) for float, vectorizable (Cephes range reduction + degree-6 polynomial, ~1 ulp); clamps to the
 // normal float range, so exp(-huge) is ~1e-38 rather than 0.
@@ -87,18 +64,16 @@ static void BinaryImpl(F f, const float* a, const float* b, float* out, int rank
   const int sa = rank > 0 ? as[rank - 1] : 0, sb = rank > 0 ? bs[rank - 1] : 0;
   size_t rows = 1;
   for (int d = 0; d + 1 < rank; ++d) rows *= static_cast<size_t>(shape[d]);
-  ParallelFor(rows, kNoSplit, [&](size_t begin, size_t end) {
-    for (size_t r = begin; r < end; ++r) {
-      size_t rem = r, offA = 0, offB = 0;
-      for (int d = rank - 2; d >= 0; --d) {
-        const size_t idx = rem % static_cast<size_t>(shape[d]);
-        rem /= static_cast<size_t>(shape[d]);
-        offA += idx * static_cast<size_t>(as[d]);
-        offB += idx * static_cast<size_t>(bs[d]);
-      }
-      BinaryRow(f, a + offA, b + offB, out + r * static_cast<size_t>(inner), inner, sa, sb);
+  for (size_t r = 0; r < rows; ++r) {
+    size_t rem = r, offA = 0, offB = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+      const size_t idx = rem % static_cast<size_t>(shape[d]);
+      rem /= static_cast<size_t>(shape[d]);
+      offA += idx * static_cast<size_t>(as[d]);
+      offB += idx * static_cast<size_t>(bs[d]);
     }
-  });
+    BinaryRow(f, a + offA, b + offB, out + r * static_cast<size_t>(inner), inner, sa, sb);
+  }
 }
 
 void Binary(int op, const float* a, const float* b, float* out, int rank, const int32_t* shape,
@@ -119,23 +94,21 @@ void Binary(int op, const float* a, const float* b, float* out, int rank, const 
 }
 
 template <typename F>
-static void UnaryImpl(F f, const float* x, float* out, size_t n, size_t minPerThread = kNoSplit) {
-  ParallelFor(n, minPerThread, [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) out[i] = f(x[i]);
-  });
+static void UnaryImpl(F f, const float* __restrict x, float* __restrict out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = f(x[i]);
 }
 
 void Unary(int op, const float* x, float* out, size_t n) {
   switch (op) {
-    case kExp: return UnaryImpl([](float v) { return FastExp(v); }, x, out, n, kMinParallel);
-    case kErf: return UnaryImpl([](float v) { return FastErf(v); }, x, out, n, kMinParallel);
-    case kTanh: return UnaryImpl([](float v) { return std::tanh(v); }, x, out, n, kMinParallel);
+    case kExp: return UnaryImpl([](float v) { return FastExp(v); }, x, out, n);
+    case kErf: return UnaryImpl([](float v) { return FastErf(v); }, x, out, n);
+    case kTanh: return UnaryImpl([](float v) { return std::tanh(v); }, x, out, n);
     case kSqrt: return UnaryImpl([](float v) { return std::sqrt(v); }, x, out, n);
     case kRsqrt: return UnaryImpl([](float v) { return 1.f / std::sqrt(v); }, x, out, n);
     case kNeg: return UnaryImpl([](float v) { return -v; }, x, out, n);
     case kSquare: return UnaryImpl([](float v) { return v * v; }, x, out, n);
-    case kLog: return UnaryImpl([](float v) { return std::log(v); }, x, out, n, kMinParallel);
-    case kSigmoidOp: return UnaryImpl([](float v) { return 1.f / (1.f + FastExp(-v)); }, x, out, n, kMinParallel);
+    case kLog: return UnaryImpl([](float v) { return std::log(v); }, x, out, n);
+    case kSigmoidOp: return UnaryImpl([](float v) { return 1.f / (1.f + FastExp(-v)); }, x, out, n);
     case kReluOp: return UnaryImpl([](float v) { return v > 0.f ? v : (std::isnan(v) ? v : 0.f); }, x, out, n);
     case kAbs: return UnaryImpl([](float v) { return std::fabs(v); }, x, out, n);
     case kReciprocal: return UnaryImpl([](float v) { return 1.f / v; }, x, out, n);
@@ -146,46 +119,40 @@ void Unary(int op, const float* x, float* out, size_t n) {
 
 void ReduceSum(const float* x, float* out, size_t outer, size_t reduce, size_t inner, float scale) {
   if (inner == 1) {
-    ParallelFor(outer, std::max<size_t>(1, kMinParallel / std::max<size_t>(1, reduce)), [&](size_t b, size_t e) {
-      for (size_t o = b; o < e; ++o) {
-        const float* p = x + o * reduce;
-        double acc = 0.0;
-        for (size_t r = 0; r < reduce; ++r) acc += p[r];
-        out[o] = static_cast<float>(acc) * scale;
-      }
-    });
+    for (size_t o = 0; o < outer; ++o) {
+      const float* p = x + o * reduce;
+      double acc = 0.0;
+      for (size_t r = 0; r < reduce; ++r) acc += p[r];
+      out[o] = static_cast<float>(acc) * scale;
+    }
     return;
   }
-  // Column sums: split the inner dimension across threads, accumulate row by row (vectorizes over columns).
+  // Column sums: accumulate row by row into a double buffer (vectorizes over columns).
+  std::vector<double> acc(inner);
   for (size_t o = 0; o < outer; ++o) {
+    std::fill(acc.begin(), acc.end(), 0.0);
     const float* base = x + o * reduce * inner;
+    for (size_t r = 0; r < reduce; ++r) {
+      const float* row = base + r * inner;
+      for (size_t j = 0; j < inner; ++j) acc[j] += row[j];
+    }
     float* dst = out + o * inner;
-    const size_t minCols = std::max<size_t>(64, kMinParallel / std::max<size_t>(1, reduce));
-    ParallelFor(inner, minCols, [&](size_t b, size_t e) {
-      std::vector<double> acc(e - b, 0.0);
-      for (size_t r = 0; r < reduce; ++r) {
-        const float* row = base + r * inner;
-        for (size_t j = b; j < e; ++j) acc[j - b] += row[j];
-      }
-      for (size_t j = b; j < e; ++j) dst[j] = static_cast<float>(acc[j - b]) * scale;
-    });
+    for (size_t j = 0; j < inner; ++j) dst[j] = static_cast<float>(acc[j]) * scale;
   }
 }
 
 void Softmax(const float* x, float* out, size_t rows, size_t cols) {
-  ParallelFor(rows, std::max<size_t>(1, kMinParallel / std::max<size_t>(1, cols)), [&](size_t b, size_t e) {
-    for (size_t r = b; r < e; ++r) {
-      const float* in = x + r * cols;
-      float* o = out + r * cols;
-      float mx = -INFINITY;
-      for (size_t j = 0; j < cols; ++j) mx = std::max(mx, in[j]);
-      float sum = 0.f;
-      for (size_t j = 0; j < cols; ++j) o[j] = FastExp(in[j] - mx);
-      for (size_t j = 0; j < cols; ++j) sum += o[j];
-      const float inv = 1.f / sum;
-      for (size_t j = 0; j < cols; ++j) o[j] *= inv;
-    }
-  });
+  for (size_t r = 0; r < rows; ++r) {
+    const float* in = x + r * cols;
+    float* o = out + r * cols;
+    float mx = -INFINITY;
+    for (size_t j = 0; j < cols; ++j) mx = std::max(mx, in[j]);
+    float sum = 0.f;
+    for (size_t j = 0; j < cols; ++j) o[j] = FastExp(in[j] - mx);
+    for (size_t j = 0; j < cols; ++j) sum += o[j];
+    const float inv = 1.f / sum;
+    for (size_t j = 0; j < cols; ++j) o[j] *= inv;
+  }
 }
 
 }  // namespace distillery
