@@ -110,6 +110,15 @@ Napi::Value SegmentSum(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// transpose(heap, xOff, outOff, outShape, inStrides)
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  const auto shape = info[3].As<Napi::Int32Array>();
+  distillery::Transpose(F32(heap, info[1]), F32(heap, info[2]), static_cast<int>(shape.ElementLength()), shape.Data(),
+                        I32(info[4]));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
@@ -121,6 +130,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("gather", Napi::Function::New(env, Gather));
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
+  exports.Set("transpose", Napi::Function::New(env, Transpose));
   return exports;
 }
 

@@ -53,4 +53,7 @@ void Gather(const float* x, const int32_t* idx, float* out, size_t outer, size_t
 /** out [numSegments, inner] = sum of rows of x [rows, inner] by segment id (ids out of range are dropped). */
 void SegmentSum(const float* x, const int32_t* ids, float* out, size_t rows, size_t inner, size_t numSegments);
 
+/** out (row-major, shape outShape) = x read through inStrides (the input strides, permuted to output order). */
+void Transpose(const float* x, float* out, int rank, const int32_t* outShape, const int32_t* inStrides);
+
 }  // namespace distillery

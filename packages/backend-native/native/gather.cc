@@ -1,4 +1,4 @@
-// Gather along an axis and its gradient, UnsortedSegmentSum (scatter-add of rows).
+// Gather along an axis, its gradient UnsortedSegmentSum (scatter-add of rows), and Transpose by row copies.
 #include <algorithm>
 #include <cstring>
 
@@ -30,6 +30,33 @@ void SegmentSum(const float* x, const int32_t* ids, float* out, size_t rows, siz
     float* dst = out + static_cast<size_t>(s) * inner;
     const float* src = x + r * inner;
     for (size_t j = 0; j < inner; ++j) dst[j] += src[j];
+  }
+}
+
+}  // namespace distillery
+
+namespace distillery {
+
+void Transpose(const float* x, float* out, int rank, const int32_t* outShape, const int32_t* inStrides) {
+  // Output in row-major order; the input is read through the permuted strides. When the last output axis is
+  // the input's innermost axis, whole rows are copied.
+  const size_t inner = rank > 0 ? static_cast<size_t>(outShape[rank - 1]) : 1;
+  const size_t innerStride = rank > 0 ? static_cast<size_t>(inStrides[rank - 1]) : 1;
+  size_t rows = 1;
+  for (int d = 0; d + 1 < rank; ++d) rows *= static_cast<size_t>(outShape[d]);
+  for (size_t r = 0; r < rows; ++r) {
+    size_t rem = r, off = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+      off += (rem % static_cast<size_t>(outShape[d])) * static_cast<size_t>(inStrides[d]);
+      rem /= static_cast<size_t>(outShape[d]);
+    }
+    float* dst = out + r * inner;
+    const float* src = x + off;
+    if (innerStride == 1) {
+      std::memcpy(dst, src, inner * sizeof(float));
+    } else {
+      for (size_t j = 0; j < inner; ++j) dst[j] = src[j * innerStride];
+    }
   }
 }
 

@@ -26,6 +26,7 @@ export interface NativeAddon {
     inner: number): void;
   segmentSum(heap: ArrayBuffer, xOff: number, idsOff: number, outOff: number, rows: number, inner: number,
     numSegments: number): void;
+  transpose(heap: ArrayBuffer, xOff: number, outOff: number, outShape: Int32Array, inStrides: Int32Array): void;
 }
 
 /** Absolute path of the package root (works from both `src/` and `dist/`). */

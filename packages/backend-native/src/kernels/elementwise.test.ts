@@ -68,6 +68,14 @@ describe.skipIf(!ready)('native gather / cast (vs cpu)', () => {
       return [tf.gather(x, idx, 0), tf.gather(x, tf.tensor1d([5, 1, 0], 'int32'), 1), tf.gather(x, tf.tensor1d([3, 3], 'int32'), -1)];
     });
   });
+  it('transpose: head split, 2-D, inner-axis moves, rank 5', async () => {
+    await same(() => [
+      tf.transpose(rand([2, 3, 4, 5], 13), [0, 2, 1, 3]),
+      tf.transpose(rand([7, 3], 14)),
+      tf.transpose(rand([2, 3, 4], 15), [2, 0, 1]),
+      tf.transpose(rand([2, 1, 3, 2, 2], 16), [4, 3, 2, 1, 0]),
+    ]);
+  });
   it('cast to the same dtype and to int32', async () => {
     await same(() => {
       const x = tf.mul(rand([4, 5], 12), 3);

@@ -1,12 +1,12 @@
 /**
  * Gather (GatherV2) and its gradient UnsortedSegmentSum as native row copies / an O(tokens × hidden)
- * scatter-add, in place on the wasm heap. tfjs-backend-wasm has no UnsortedSegmentSum at all, and its
+ * scatter-add, and Transpose as row copies, in place on the wasm heap. tfjs-backend-wasm has no UnsortedSegmentSum at all, and its
  * gather is a generic index loop.
  */
 import { util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeAddon } from '../addon.js';
-import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
+import { asWasm, heapOf, offsetOf, sizeOf, stridesOf } from '../heap.js';
 import { override, stockKernel } from './stock.js';
 
 function segmentSumKernel(addon: NativeAddon): KernelFunc {
@@ -52,10 +52,28 @@ function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
   };
 }
 
-/** GatherV2 and UnsortedSegmentSum kernel configs for `backendName`. */
+function transposeKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    const { perm } = args.attrs as unknown as { perm: number[] };
+    if (x.dtype !== 'float32') return fallback.kernelFunc(args);
+    const backend = asWasm(args.backend);
+    const outShape = perm.map((p) => x.shape[p]!);
+    const out = backend.makeOutput(outShape, 'float32');
+    if (sizeOf(outShape) === 0) return out;
+    const strides = stridesOf(x.shape);
+    addon.transpose(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), Int32Array.from(outShape),
+      Int32Array.from(perm.map((p) => strides[p]!)));
+    return out;
+  };
+}
+
+/** GatherV2, UnsortedSegmentSum and Transpose kernel configs for `backendName`. */
 export function gatherKernels(addon: NativeAddon, backendName: string, fallbackBackend: string): KernelConfig[] {
   const gather = stockKernel('GatherV2', fallbackBackend);
+  const transpose = stockKernel('Transpose', fallbackBackend);
   return [
+    override(transpose, backendName, transposeKernel(addon, transpose)),
     override(gather, backendName, gatherKernel(addon, gather)),
     { kernelName: 'UnsortedSegmentSum', backendName, kernelFunc: segmentSumKernel(addon) },
   ];
