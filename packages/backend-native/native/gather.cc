@@ -42,6 +42,21 @@ void Transpose(const float* x, float* out, int rank, const int32_t* outShape, co
   // the input's innermost axis, whole rows are copied.
   const size_t inner = rank > 0 ? static_cast<size_t>(outShape[rank - 1]) : 1;
   const size_t innerStride = rank > 0 ? static_cast<size_t>(inStrides[rank - 1]) : 1;
+  if (rank == 2 && innerStride != 1 && inStrides[0] == 1) {
+    // Plain matrix transpose (weights): 32x32 tiles keep both sides in cache.
+    const size_t rowsOut = static_cast<size_t>(outShape[0]);
+    constexpr size_t kTile = 32;
+    for (size_t i0 = 0; i0 < rowsOut; i0 += kTile) {
+      const size_t i1 = std::min(rowsOut, i0 + kTile);
+      for (size_t j0 = 0; j0 < inner; j0 += kTile) {
+        const size_t j1 = std::min(inner, j0 + kTile);
+        for (size_t i = i0; i < i1; ++i) {
+          for (size_t j = j0; j < j1; ++j) out[i * inner + j] = x[j * innerStride + i];
+        }
+      }
+    }
+    return;
+  }
   size_t rows = 1;
   for (int d = 0; d + 1 < rank; ++d) rows *= static_cast<size_t>(outShape[d]);
   for (size_t r = 0; r < rows; ++r) {

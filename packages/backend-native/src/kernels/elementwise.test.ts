@@ -72,6 +72,7 @@ describe.skipIf(!ready)('native gather / cast (vs cpu)', () => {
     await same(() => [
       tf.transpose(rand([2, 3, 4, 5], 13), [0, 2, 1, 3]),
       tf.transpose(rand([7, 3], 14)),
+      tf.transpose(rand([45, 70], 17)),
       tf.transpose(rand([2, 3, 4], 15), [2, 0, 1]),
       tf.transpose(rand([2, 1, 3, 2, 2], 16), [4, 3, 2, 1, 0]),
     ]);
