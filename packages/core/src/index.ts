@@ -28,3 +28,5 @@ export * from './checkpoint/checkpoint.js';
 export * from './checkpoint/metrics.js';
 export * from './model/mlp.model.js';
 export * from './backend/index.js';
+export * from './distillers/multi-teacher-distiller.js';
+export * from './distillers/multi-task-distiller.js';

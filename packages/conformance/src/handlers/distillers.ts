@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BasicDistiller,
+  averageTeacherLogits,
+  taskSamplingWeights,
   DistillationConfigSchema,
   MlpClassifier,
   PluginRegistry,
@@ -146,8 +148,25 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
   }
 }
 
-/** Handlers for the distiller `fn`s (MultiTeacher/MultiTask distillers are not built yet: no handler, so skipped). */
+/** MultiTeacherDistiller's loss for one batch: mean of the teachers' masked logits, then the pipeline. */
+function multiTeacherLoss(args: Json, registry: PluginRegistry): { total_loss: number; losses_dict: Record<string, number> } {
+  const config = parseConfig(DistillationConfigSchema, args.config);
+  const mask = args.mask as tf.Tensor;
+  return tf.tidy(() => {
+    const teacher = averageTeacherLogits((args.teacher_logits as tf.Tensor[]).map((logits) => ({ logits, logitsMask: mask })));
+    const student: AdaptorOutput = { logits: args.student_logits as tf.Tensor, logitsMask: mask, losses: args.student_losses as tf.Tensor[] };
+    const r = computeDistillationLoss(student, teacher, { config, registry });
+    return {
+      total_loss: r.total.dataSync()[0]!,
+      losses_dict: Object.fromEntries(Object.entries(r.losses).map(([k, t]) => [k, t.dataSync()[0]!])),
+    };
+  });
+}
+
+/** Handlers for the distiller `fn`s. */
 export const distillerHandlers: HandlerTable = {
+  'MultiTeacherDistiller.train_on_batch': (args, ctx) => multiTeacherLoss(args as Json, ctx.registry),
+  'MultiTaskDistiller.train': (args) => taskSamplingWeights(args.task_sizes as Record<string, number>, args.tau as number),
   'BasicDistiller.compute_loss': (args, ctx) => computeLoss(args as Json, ctx.registry),
   'GeneralDistiller.compute_loss': (args, ctx) => computeLoss(args as Json, ctx.registry),
   'BasicDistiller.train': (args, ctx) => trainTrace(args as Json, ctx.registry),

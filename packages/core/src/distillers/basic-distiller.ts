@@ -88,7 +88,7 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     return super.epochBatches(source, epoch);
   }
 
-  protected override async prepare(batch: B, ctx: BatchContext): Promise<Prepared> {
+  protected override async prepare(batch: B, ctx: BatchContext): Promise<unknown> {
     const caching = this.distillationConfig.isCachingLogits;
     if (caching && ctx.epoch > 0 && this.cache[ctx.dataIndex]) {
       const c = this.cache[ctx.dataIndex]!;
@@ -133,9 +133,11 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     return { S: { logits: true, losses: hl, labels: d.probabilityShift, features: features.S }, T: { logits: true, features: features.T } };
   }
 
-  protected resultsT(batch: B, prepared: Prepared): AdaptorOutput {
-    if (prepared.cached) return { logits: prepared.cached.logits, ...(prepared.cached.logitsMask.length ? { logitsMask: prepared.cached.logitsMask } : {}) };
-    return this.adaptorT(batch, prepared.outT as OT);
+  /** The teacher side's adaptor output for a batch (MultiTeacherDistiller averages several). */
+  protected resultsT(batch: B, prepared: unknown): AdaptorOutput {
+    const p = prepared as Prepared;
+    if (p.cached) return { logits: p.cached.logits, ...(p.cached.logitsMask.length ? { logitsMask: p.cached.logitsMask } : {}) };
+    return this.adaptorT(batch, p.outT as OT);
   }
 
   protected override batchLoss(batch: B, ctx: BatchContext, prepared: unknown): LossResult {

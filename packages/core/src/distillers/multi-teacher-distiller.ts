@@ -1,0 +1,80 @@
+/**
+ * MultiTeacherDistiller: one student, several teachers (TextBrewer `MultiTeacherDistiller`). Each
+ * teacher's logits are masked with its own `logitsMask`, then averaged element-wise — a mean of
+ * **logits**, not of probabilities, as TextBrewer does — and the student learns from that average
+ * (KD + hard labels; no intermediate matches).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Adaptor, AdaptorOutput } from '../model/types.js';
+import { selectLogitsWithMask } from '../tensor/index.js';
+import { DistilleryError } from '../util/errors.js';
+import { asList } from './compute-loss.js';
+import { BasicDistiller, type DistillerOptions, type TeacherModel } from './basic-distiller.js';
+
+/** Average several teachers' adaptor outputs into one: masked logits, mean per head. */
+export function averageTeacherLogits(results: readonly AdaptorOutput[]): AdaptorOutput {
+  if (!results.length) throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller needs at least one teacher');
+  const perTeacher = results.map((r, t) => {
+    const logits = asList(r.logits);
+    const masks = asList(r.logitsMask);
+    if (!logits.length) throw new DistilleryError('ADAPTOR_OUTPUT', `teacher ${t} adaptor returned no "logits"`, { where: `teacher adaptor (teacher ${t})` });
+    return masks.length ? selectLogitsWithMask(logits, masks, `teacher ${t} adaptor output "logitsMask"`) : logits;
+  });
+  const heads = perTeacher[0]!.length;
+  perTeacher.forEach((l, t) => {
+    if (l.length !== heads) throw new DistilleryError('ADAPTOR_OUTPUT', `teacher ${t} has ${l.length} logits heads, teacher 0 has ${heads}`);
+  });
+  const avg = Array.from({ length: heads }, (_, h) => tf.div(tf.addN(perTeacher.map((l) => l[h]!)), perTeacher.length));
+  return { logits: avg };
+}
+
+export interface MultiTeacherOptions<B, OS, OT> extends Omit<DistillerOptions<B, OS, OT>, 'teacher' | 'adaptorT'> {
+  teachers: readonly TeacherModel<B, OT>[];
+  /** One adaptor for every teacher (TextBrewer), or one per teacher. */
+  adaptorT: Adaptor<B, OT> | readonly Adaptor<B, OT>[];
+}
+
+export class MultiTeacherDistiller<B, OS = unknown, OT = unknown> extends BasicDistiller<B, OS, OT> {
+  private readonly teachers: readonly TeacherModel<B, OT>[];
+  private readonly adaptorsT: readonly Adaptor<B, OT>[];
+
+  constructor(o: MultiTeacherOptions<B, OS, OT>) {
+    const adaptors = typeof o.adaptorT === 'function' ? o.teachers.map(() => o.adaptorT as Adaptor<B, OT>) : [...(o.adaptorT as readonly Adaptor<B, OT>[])];
+    if (!o.teachers.length) throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller needs at least one teacher', { where: 'teachers' });
+    if (adaptors.length !== o.teachers.length) {
+      throw new DistilleryError('CONFIG_INVALID', `${o.teachers.length} teachers but ${adaptors.length} teacher adaptors`, { where: 'adaptorT', hint: 'give one adaptor for all teachers, or one per teacher' });
+    }
+    super({ ...o, teacher: o.teachers[0]!, adaptorT: adaptors[0]! });
+    if (this.distillationConfig.isCachingLogits) {
+      throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller does not cache logits', { where: 'distillation.isCachingLogits' });
+    }
+    this.teachers = o.teachers;
+    this.adaptorsT = adaptors;
+  }
+
+  protected override async prepare(batch: B): Promise<unknown> {
+    const outsT: unknown[] = [];
+    for (const t of this.teachers) {
+      let pending: Promise<OT> | undefined;
+      const sync = tf.tidy(() => {
+        const r = t.forward(batch, { training: false });
+        if (r instanceof Promise) {
+          pending = r;
+          return [];
+        }
+        return r as tf.TensorContainer;
+      });
+      outsT.push(pending ? await pending : sync);
+    }
+    return { outsT };
+  }
+
+  protected override resultsT(batch: B, prepared: unknown): AdaptorOutput {
+    const { outsT } = prepared as { outsT: OT[] };
+    return averageTeacherLogits(outsT.map((o, i) => this.adaptorsT[i]!(batch, o)));
+  }
+
+  protected override needs(): ReturnType<BasicDistiller<B, OS, OT>['needs']> {
+    return { ...super.needs(), T: { logits: true } };
+  }
+}
