@@ -46,6 +46,7 @@ describe('distillery CLI', () => {
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).student.accuracy).toBe(summary.student!.accuracy);
     const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(metrics.some((m) => m.type === 'step' && 'unweighted_kd_loss' in m.losses)).toBe(true);
+    expect(metrics.filter((m) => m.type === 'evaluate').map((m) => m.accuracy).at(-1)).toBe(summary.student!.accuracy);
     expect(listCheckpoints(out).length).toBe(2);
     const svg = readFileSync(join(out, 'loss.svg'), 'utf8');
     expect(svg).toMatch(/^<svg[\s\S]*<path d="M[\s\S]*kd_loss[\s\S]*<\/svg>$/);

@@ -31,6 +31,11 @@ export function attachProgress(events: DistillerEvents, label: string, stream: N
       }
     }
   });
+  events.on('evaluate', (e) => {
+    const text = Object.entries(e.metrics).map(([k, v]) => `${k} ${k === 'accuracy' ? (100 * v).toFixed(2) + ' %' : v.toFixed(4)}`).join(', ');
+    if (bar) bar.update({ loss: `- | eval ${text}` });
+    else stream.write(`${label}: step ${e.globalStep} eval: ${text}\n`);
+  });
   const stop = () => bar?.stop();
   events.on('trainEnd', stop);
   events.on('error', stop);

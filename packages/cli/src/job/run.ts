@@ -82,7 +82,7 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
     if (opts.progress !== false) attachProgress(trainer.events, 'teacher');
-    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed) });
+    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test) }) });
     teacherSeconds = r.durationMs / 1000;
   }
   const teacherReport: ModelReport = {
@@ -108,7 +108,8 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
       backend,
     });
     if (opts.progress !== false) attachProgress(distiller.events, 'student');
-    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1) });
+    // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
+    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
     summary.student = {
       accuracy: await accuracy(kit, student, test),
       parameters: countParams(student),
