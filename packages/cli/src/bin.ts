@@ -74,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = arg ?? defaultConfigPath();
       if (!arg) logger.info(`no config given: running the embedded demo (${file})`);
       const { config, text } = await loadJobConfig(file);
-      const summary = await runJob(config, cmd, { logger, progress: !values['no-progress'], configFile: file, configText: text });
+      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text });
       process.stdout.write(formatSummary(summary) + '\n');
       return 0;
     }

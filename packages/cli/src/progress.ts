@@ -5,14 +5,15 @@
 import cliProgress from 'cli-progress';
 import type { DistillerEvents } from '@distillery/core';
 
-export function attachProgress(events: DistillerEvents, label: string, stream: NodeJS.WriteStream = process.stderr): () => void {
+export function attachProgress(events: DistillerEvents, label: string, stream: NodeJS.WriteStream = process.stderr, opts: { bar?: boolean } = {}): () => void {
+  const useBar = opts.bar ?? stream.isTTY === true;
   let bar: cliProgress.SingleBar | undefined;
   let total = 0;
   let lastPct = -1;
   const t0 = Date.now();
   events.on('trainBegin', (i) => {
     total = i.totalSteps;
-    if (stream.isTTY) {
+    if (useBar) {
       bar = new cliProgress.SingleBar(
         { format: `${label.padEnd(8)} {bar} {value}/{total} steps | loss {loss} | {speed} steps/s | eta {eta_formatted}`, stream, hideCursor: true },
         cliProgress.Presets.shades_classic,

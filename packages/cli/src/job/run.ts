@@ -59,7 +59,7 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
 }
 
 /** Run a job. `mode: "train"` trains (and evaluates) the teacher only. */
-export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; progress?: boolean; configText?: string; configFile?: string }): Promise<JobSummary> {
+export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string }): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
@@ -81,7 +81,7 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
-    if (opts.progress !== false) attachProgress(trainer.events, 'teacher');
+    if (opts.progress !== false) attachProgress(trainer.events, 'teacher', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
     const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test) }) });
     teacherSeconds = r.durationMs / 1000;
   }
@@ -107,7 +107,7 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
       distillationConfig: cfg.distillation,
       backend,
     });
-    if (opts.progress !== false) attachProgress(distiller.events, 'student');
+    if (opts.progress !== false) attachProgress(distiller.events, 'student', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
     // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
     const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
     summary.student = {
