@@ -13,9 +13,9 @@ namespace distillery {
 // load. Only the batched small products in gemm.cc are split across threads.
 
 // exp(x) for float, vectorizable (Cephes range reduction + degree-6 polynomial, ~1 ulp); clamps to the
-// normal float range, so exp(-huge) is ~1e-38 rather than 0.
-static inline float FastExp(float x) {
-  x = std::min(std::max(x, -87.33654f), 88.72283f);
+// normal float range for the polynomial; NaN, overflow and underflow are handled like expf.
+static inline float FastExp(float v) {
+  float x = std::min(std::max(v, -87.33654f), 88.72283f);
   const float t = x * 1.44269504088896341f;
   const int32_t ni = static_cast<int32_t>(t + std::copysign(0.5f, t));  // round to nearest, branch-free
   const float n = static_cast<float>(ni);
@@ -30,7 +30,9 @@ static inline float FastExp(float x) {
   const int32_t bits = (ni + 127) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
-  return y * scale;
+  // Selects (the loop still vectorizes): NaN in, NaN out; overflow to +inf and underflow to 0 like expf.
+  const float res = v > 88.72283f ? INFINITY : (v < -87.33654f ? 0.f : y * scale);
+  return std::isnan(v) ? v : res;
 }
 
 // erf(x) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), the formula tfjs-cpu uses.

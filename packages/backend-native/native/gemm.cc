@@ -64,6 +64,7 @@ static void GemmRange(const GemmArgs& g, size_t begin, size_t end) {
 }
 
 void Gemm(const GemmArgs& g) {
+  if (g.m == 0 || g.n == 0 || g.batch == 0) return;  // empty output
   const double flopsEach = 2.0 * g.m * g.n * g.k;
   // OpenBLAS runs products below ~2^18 multiply-adds on one thread; split such batches across our threads instead.
   const bool smallEach = flopsEach <= 2.0 * 262144.0;

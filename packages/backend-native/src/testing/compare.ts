@@ -21,11 +21,12 @@ export async function runOn(backend: string, fn: () => tf.Tensor | tf.Tensor[]):
   return values;
 }
 
-/** Largest |a-b| / max(1, |b|) over all elements (throws on a length mismatch). */
+/** Largest |a-b| / max(1, |b|) over all elements; equal values (infinities, NaN vs NaN) count as 0. */
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
   let worst = 0;
   for (let i = 0; i < a.length; i++) {
+    if (Object.is(a[i], b[i]) || (Number.isNaN(a[i]) && Number.isNaN(b[i]))) continue;
     const d = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!));
     if (!(d <= worst)) worst = Number.isNaN(d) ? Infinity : d;
   }
