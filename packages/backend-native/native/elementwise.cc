@@ -12,12 +12,13 @@ namespace distillery {
 // shared 2-core machine a split waits for the slower (often preempted) thread — measured 5-15x slower under
 // load. Only the batched small products in gemm.cc are split across threads.
 
-// exp(x) for float, vectorizable (Cephes range reduction + degree-6 polynomial, ~1 ulp); clamps to the
-// normal float range for the polynomial; NaN, overflow and underflow are handled like expf.
+// exp(x) for float, vectorizable: Cephes range reduction + degree-6 polynomial (~1 ulp), no branches or selects.
+// Special cases fall out of the arithmetic: the exponent field saturates to 0 (underflow → 0) or 255 (overflow
+// → +inf), and NaN passes through min/max and the polynomial.
 static inline float FastExp(float v) {
-  float x = std::min(std::max(v, -87.33654f), 88.72283f);
+  const float x = std::min(std::max(v, -88.0f), 88.8f);
   const float t = x * 1.44269504088896341f;
-  const int32_t ni = static_cast<int32_t>(t + std::copysign(0.5f, t));  // round to nearest, branch-free
+  const int32_t ni = static_cast<int32_t>(t + std::copysign(0.5f, t));  // round to nearest
   const float n = static_cast<float>(ni);
   const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
   float p = 1.9875691500E-4f;
@@ -27,12 +28,22 @@ static inline float FastExp(float v) {
   p = p * r + 1.6666665459E-1f;
   p = p * r + 5.0000001201E-1f;
   const float y = p * r * r + r + 1.0f;
-  const int32_t bits = (ni + 127) << 23;
+  const int32_t bits = std::max(ni + 127, 0) << 23;
   float scale;
   std::memcpy(&scale, &bits, sizeof(scale));
-  // Selects (the loop still vectorizes): NaN in, NaN out; overflow to +inf and underflow to 0 like expf.
-  const float res = v > 88.72283f ? INFINITY : (v < -87.33654f ? 0.f : y * scale);
-  return std::isnan(v) ? v : res;
+  return y * scale;
+}
+
+// tanh(x), vectorizable (Cephes tanhf): odd polynomial for |x| < 0.625, 1 - 2/(exp(2|x|)+1) above.
+static inline float FastTanh(float v) {
+  const float a = std::fabs(v);
+  const float s = std::min(std::max(v, -1.0f), 1.0f);  // keeps the unused branch finite
+  const float z = s * s;
+  const float small = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z +
+                        1.33314422036E-1f) * z - 3.33332819422E-1f) * z * s + s;
+  const float large = std::copysign(1.0f - 2.0f / (FastExp(2.0f * a) + 1.0f), v);
+  const float m = static_cast<float>(a < 0.625f);  // arithmetic blend: GCC will not if-convert this select
+  return m * small + (1.0f - m) * large;
 }
 
 // erf(x) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), the formula tfjs-cpu uses.
@@ -104,7 +115,7 @@ void Unary(int op, const float* x, float* out, size_t n) {
   switch (op) {
     case kExp: return UnaryImpl([](float v) { return FastExp(v); }, x, out, n);
     case kErf: return UnaryImpl([](float v) { return FastErf(v); }, x, out, n);
-    case kTanh: return UnaryImpl([](float v) { return std::tanh(v); }, x, out, n);
+    case kTanh: return UnaryImpl([](float v) { return FastTanh(v); }, x, out, n);
     case kSqrt: return UnaryImpl([](float v) { return std::sqrt(v); }, x, out, n);
     case kRsqrt: return UnaryImpl([](float v) { return 1.f / std::sqrt(v); }, x, out, n);
     case kNeg: return UnaryImpl([](float v) { return -v; }, x, out, n);

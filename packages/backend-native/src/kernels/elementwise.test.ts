@@ -90,7 +90,7 @@ describe.skipIf(!ready)('NaN and infinities propagate like the stock kernels', (
     await same(() => {
       const x = tf.tensor2d([NaN, 1, -2, 0.5, Infinity, -Infinity, 3, -1], [2, 4]);
       const finite = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
-      return [tf.exp(x), tf.erf(x), tf.sigmoid(x), tf.relu(x), tf.softmax(x), tf.sum(x, 1), tf.add(x, finite),
+      return [tf.exp(x), tf.erf(x), tf.tanh(x), tf.sigmoid(x), tf.relu(x), tf.softmax(x), tf.sum(x, 1), tf.add(x, finite),
         tf.maximum(x, finite), tf.exp(tf.mul(finite, -100))];
     });
   });
