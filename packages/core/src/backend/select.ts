@@ -42,13 +42,14 @@ function reasonOf(err: unknown, pkg: string): string {
 
 async function probeTensorflow(): Promise<BackendProbe> {
   const reasons: string[] = [];
-  for (const [pkg, what] of [['@tensorflow/tfjs-node-gpu', 'libtensorflow, GPU'], ['@tensorflow/tfjs-node', 'libtensorflow, CPU']]) {
+  const candidates = [['@tensorflow/tfjs-node-gpu', 'libtensorflow, GPU'], ['@tensorflow/tfjs-node', 'libtensorflow, CPU']] as const;
+  for (const [pkg, what] of candidates) {
     try {
-      await dynamicImport(pkg!);
+      await dynamicImport(pkg);
       if (tf.findBackendFactory('tensorflow')) return { name: 'tensorflow', available: true, detail: `${pkg}: ${what}` };
       reasons.push(`${pkg} did not register the 'tensorflow' backend`);
     } catch (err) {
-      reasons.push(reasonOf(err, pkg!));
+      reasons.push(reasonOf(err, pkg));
     }
   }
   return { name: 'tensorflow', available: false, detail: reasons.join('; ') };
