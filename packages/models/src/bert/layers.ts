@@ -7,14 +7,23 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HiddenAct } from './bert.config.js';
 import type { ParamStore } from './params.js';
 
-/** `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`. */
+/**
+ * `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`.
+ * Why two paths: wasm's matMul is ~10× slower with a transposed operand, so there we multiply by a
+ * transposed copy; other backends (native BLAS, tfjs-node, cpu) take `Wᵀ` for free and fuse the bias.
+ */
 export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
-  const wt = p.transposed(`${name}.weight`);
   const b = p.get(`${name}.bias`);
   const inDim = x.shape[x.shape.length - 1]!;
   const lead = x.shape.slice(0, -1);
-  const y = tf.add(tf.matMul(tf.reshape(x, [-1, inDim]), wt), b);
-  return lead.length === 1 ? y : tf.reshape(y, [...lead, wt.shape[1]]);
+  const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+  let y: tf.Tensor;
+  if (tf.getBackend() === 'wasm') {
+    y = tf.add(tf.matMul(x2, p.transposed(`${name}.weight`)), b);
+  } else {
+    y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`) as tf.Tensor2D, transposeB: true, bias: b });
+  }
+  return lead.length === 1 ? y : tf.reshape(y, [...lead, y.shape[1]!]);
 }
 
 /** LayerNorm over the last axis with `${name}.weight` (gamma) and `${name}.bias` (beta), biased variance as PyTorch. */
