@@ -30,3 +30,4 @@ export * from './model/mlp.model.js';
 export * from './backend/index.js';
 export * from './distillers/multi-teacher-distiller.js';
 export * from './distillers/multi-task-distiller.js';
+export * from './util/rng.js';

@@ -6,6 +6,7 @@
  */
 import type { Adaptor, DistillModel } from '../model/types.js';
 import { DistilleryError } from '../util/errors.js';
+import { mulberry32 } from '../util/rng.js';
 import { BasicDistiller, type DistillerOptions, type TeacherModel } from './basic-distiller.js';
 import type { BatchSource, TrainOptions, TrainResult } from './trainer-base.js';
 
@@ -29,18 +30,6 @@ export function taskSamplingWeights(sizes: Readonly<Record<string, number>>, tau
   const w = tasknames.map((t) => sizes[t]! ** tau);
   const z = w.reduce((a, b) => a + b, 0);
   return { tasknames, p: w.map((x) => x / z) };
-}
-
-/** Small seeded PRNG (mulberry32) so task sampling is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface MultiTaskOptions<B, OS, OT> extends Omit<DistillerOptions<TaskBatch<B>, OS, OT>, 'teacher' | 'adaptorT' | 'adaptorS' | 'student'> {
@@ -77,7 +66,7 @@ export class MultiTaskDistiller<B, OS = unknown, OT = unknown> extends BasicDist
     const numSteps = opts.numSteps ?? this.trainingConfig.numSteps;
     if (!numSteps) throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller trains in steps mode', { where: 'training.numSteps', hint: 'set training.numSteps' });
     const perEpoch = Object.values(this.tasks).reduce((n, t) => n + t.dataloader.length, 0);
-    const draw = rng(this.trainingConfig.seed);
+    const draw = mulberry32(this.trainingConfig.seed);
     const { tasknames, p } = this.weights;
     const iters = new Map<string, { epoch: number; it: Iterator<B> }>();
     const next = (task: string): B => {
