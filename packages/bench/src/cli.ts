@@ -25,7 +25,7 @@ line with the fields of torch_distill_bench.py.
   --driver D      train mode: distiller (GeneralDistiller, default) or bare (hand-written tfjs loop)
   --overhead      GeneralDistiller vs the bare loop, alternating --rounds times (default 2): medians and overhead %
   --soak N        N distiller steps; tensor count and RSS after step 1, N/2 and N
-  --profile       add a per-kernel profile of one warm step (train: the bare step) to the JSON line; table on stderr
+  --profile       add a per-kernel profile of warm steps (train: of the --driver) to the JSON line; table on stderr
 `;
 
 /** What one invocation produced (printed as one JSON line). */
@@ -42,9 +42,9 @@ function printProfile(p: ProfileResult): void {
   const w = process.stderr;
   w.write(`\nper-kernel profile (${p.mode}, ${p.driver}): step wall ${p.step_wall_ms} ms, kernels ${p.kernel_ms} ms\n`);
   w.write(`${'kernel'.padEnd(28)} ${'ms'.padStart(9)} ${'calls'.padStart(6)} ${'%'.padStart(6)}\n`);
-  for (const k of p.kernels.slice(0, 30)) w.write(`${k.kernel.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ${String(k.calls).padStart(6)} ${k.pct.toFixed(1).padStart(6)}\n`);
+  for (const k of p.kernels.slice(0, 30)) w.write(`${k.kernel.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ${String(Math.round(k.calls)).padStart(6)} ${k.pct.toFixed(1).padStart(6)}\n`);
   w.write('\nslowest kernel × input shapes:\n');
-  for (const s of p.top_shapes.slice(0, 15)) w.write(`${s.ms.toFixed(2).padStart(9)} ms ${String(s.calls).padStart(4)}×  ${s.kernel} ${s.shapes}\n`);
+  for (const s of p.top_shapes.slice(0, 15)) w.write(`${s.ms.toFixed(2).padStart(9)} ms ${String(Math.round(s.calls)).padStart(4)}×  ${s.kernel} ${s.shapes}\n`);
 }
 
 /** Run the benchmark for `argv` (without node and script); returns what it printed. */
@@ -93,7 +93,7 @@ export async function main(argv: readonly string[], print: (line: string) => voi
     } else {
       const r: BenchResult & { profile?: ProfileResult } = await runBench(ctx, { mode, warmup, steps, driver: values.driver });
       if (values.profile) {
-        r.profile = await runProfile(ctx, mode);
+        r.profile = await runProfile(ctx, mode, values.driver);
         printProfile(r.profile);
       }
       out = r;

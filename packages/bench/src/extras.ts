@@ -27,6 +27,8 @@ export interface OverheadResult {
   overhead_pct: number;
   /** The same from the median of the per-round ratios (robust to drift between rounds). */
   overhead_pct_paired: number;
+  /** The same from the fastest step of each variant (least disturbed by other load on a shared machine). */
+  overhead_pct_min: number;
   final_loss: { distiller: number; bare: number };
 }
 
@@ -69,6 +71,7 @@ export async function runOverhead(ctx: BenchContext, warmup: number, steps: numb
     round_medians: perRound,
     overhead_pct: round2(pct),
     overhead_pct_paired: round2(paired),
+    overhead_pct_min: round2((Math.min(...dist) / Math.min(...bare) - 1) * 100),
     final_loss: { distiller: lastD, bare: lastB },
   };
 }
@@ -171,9 +174,9 @@ export interface KernelProfile {
 export interface ProfileResult {
   mode: BenchMode;
   driver: string;
-  /** Wall time of the profiled step (profiling adds a little per kernel). */
+  /** Wall time per profiled step (profiling adds a little per kernel). */
   step_wall_ms: number;
-  /** Sum of the kernels' own times. */
+  /** Sum of the kernels' own times per step (calls are per step too). */
   kernel_ms: number;
   kernels: KernelProfile[];
   /** The slowest kernel calls grouped by kernel and input shapes (matmuls mainly). */
@@ -181,37 +184,42 @@ export interface ProfileResult {
 }
 
 /**
- * Profile one warm step with `tf.profile` (each kernel timed by the backend; on cpu/wasm/native that is
- * its wall time). Train mode profiles the bare step — the same kernels as the distiller step (the
- * distiller adds only its masked loss forms and bookkeeping; see the overhead mode) — after one unprofiled
- * warm-up step.
+ * Profile warm steps with `tf.profile` (each kernel timed by the backend; on cpu/wasm/native that is its
+ * wall time) and report kernel time per step. Inference: one warm step, then one profiled step. Train with
+ * the bare driver: a warm step, then 2 profiled steps. Train with the distiller: a 1-step `train()` to warm
+ * up, then a 2-step `train()` profiled (its first step also creates the AdamW moments; the final checkpoint
+ * write runs no kernels).
  */
-export async function runProfile(ctx: BenchContext, mode: BenchMode): Promise<ProfileResult> {
+export async function runProfile(ctx: BenchContext, mode: BenchMode, driver: 'distiller' | 'bare' = 'bare'): Promise<ProfileResult> {
   const prevCheck = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
-  const bare = mode === 'train' ? createBareTrainer(ctx) : undefined;
+  const useDistiller = mode === 'train' && driver === 'distiller';
+  const bare = mode === 'train' && !useDistiller ? createBareTrainer(ctx) : undefined;
+  const nSteps = mode === 'train' ? 2 : 1;
   try {
     const step = () => (bare ? bare.step().loss : inferStep(ctx, mode as Exclude<BenchMode, 'train'>));
-    step();
+    if (useDistiller) await runDistillerTrain(ctx, 1);
+    else step();
     const t0 = performance.now();
-    const info = await tf.profile(() => {
-      step();
+    const info = await tf.profile(async () => {
+      if (useDistiller) await runDistillerTrain(ctx, nSteps);
+      else for (let i = 0; i < nSteps; i++) step();
       return [];
     });
-    const wall = performance.now() - t0;
+    const wall = (performance.now() - t0) / nSteps;
     const byName = new Map<string, { ms: number; calls: number }>();
     const byShape = new Map<string, { kernel: string; shapes: string; ms: number; calls: number }>();
     for (const k of info.kernels) {
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      const ms = (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / nSteps;
       const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
       e.ms += ms;
-      e.calls++;
+      e.calls += 1 / nSteps;
       byName.set(k.name, e);
       const shapes = k.inputShapes.map((s) => `[${s}]`).join('×');
       const key = `${k.name} ${shapes}`;
       const s = byShape.get(key) ?? { kernel: k.name, shapes, ms: 0, calls: 0 };
       s.ms += ms;
-      s.calls++;
+      s.calls += 1 / nSteps;
       byShape.set(key, s);
     }
     const total = [...byName.values()].reduce((a, e) => a + e.ms, 0);
@@ -219,7 +227,7 @@ export async function runProfile(ctx: BenchContext, mode: BenchMode): Promise<Pr
       .map(([kernel, e]) => ({ kernel, ms: round2(e.ms), calls: e.calls, pct: round2((100 * e.ms) / total) }))
       .sort((a, b) => b.ms - a.ms);
     const topShapes = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 25).map((s) => ({ ...s, ms: round2(s.ms) }));
-    return { mode, driver: bare ? 'bare-tfjs' : 'forward', step_wall_ms: round2(wall), kernel_ms: round2(total), kernels, top_shapes: topShapes };
+    return { mode, driver: useDistiller ? 'GeneralDistiller' : bare ? 'bare-tfjs' : 'forward', step_wall_ms: round2(wall), kernel_ms: round2(total), kernels, top_shapes: topShapes };
   } finally {
     bare?.dispose();
     tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', prevCheck);
