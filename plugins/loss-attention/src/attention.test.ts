@@ -112,3 +112,18 @@ describe('attention_ce / attention_ce_mean', () => {
     expect(pkg.plugins().map((p) => p.meta.name)).toEqual(['attention_mse', 'attention_mse_sum', 'attention_ce', 'attention_ce_mean']);
   });
 });
+
+describe('head-reducing losses accept different head counts', () => {
+  it('attention_mse_sum / attention_ce_mean compare (B, L, L) maps of a 4-head student and a 6-head teacher', async () => {
+    const { attentionMseSum, attentionCeMean } = await import('./index.js');
+    tf.tidy(() => {
+      const s = tf.softmax(tf.randomNormal([2, 4, 5, 5], 0, 1, 'float32', 1));
+      const t = tf.softmax(tf.randomNormal([2, 6, 5, 5], 0, 1, 'float32', 2));
+      const got = attentionMseSum({ stateS: s, stateT: t }).dataSync()[0]!;
+      const ref = tf.mean(tf.square(tf.sub(tf.sum(s, 1), tf.sum(t, 1)))).dataSync()[0]!;
+      expect(got).toBeCloseTo(ref, 6);
+      expect(Number.isFinite(attentionCeMean({ stateS: tf.log(s), stateT: tf.log(t) }).dataSync()[0]!)).toBe(true);
+      expect(() => attentionMseSum({ stateS: s, stateT: tf.softmax(tf.randomNormal([2, 6, 4, 4])) })).toThrow(/SHAPE|shape/);
+    });
+  });
+});

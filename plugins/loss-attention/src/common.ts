@@ -56,20 +56,25 @@ export function attentionInputs(input: MatchLossInput, op: string, heads: HeadRe
   let t = stateT as tf.Tensor;
   assertFloat(s, 'stateS', ctx);
   assertFloat(t, 'stateT', ctx);
-  assertSameShape(s, t, ['stateS', 'stateT'], ctx);
-  if (s.rank !== 3 && s.rank !== 4) {
-    throw new DistilleryError('SHAPE_MISMATCH', `${op}: attention must be (B, H, L, L) or (B, L, L), got ${shapeToString(s.shape)}`, {
-      where: input.where,
-    });
+  for (const [x, side] of [[s, 'stateS'], [t, 'stateT']] as const) {
+    if (x.rank !== 3 && x.rank !== 4) {
+      throw new DistilleryError('SHAPE_MISMATCH', `${op}: ${side} attention must be (B, H, L, L) or (B, L, L), got ${shapeToString(x.shape)}`, {
+        where: input.where,
+      });
+    }
   }
   const exactOpt = input.options?.exact;
   if (exactOpt !== undefined && typeof exactOpt !== 'boolean') {
     throw new DistilleryError('INVALID_INPUT', `${op}: options.exact must be true or false, got ${JSON.stringify(exactOpt)}`, { where: input.where });
   }
-  if (s.rank === 4 && heads !== 'keep') {
-    s = heads === 'sum' ? tf.sum(s, 1) : tf.mean(s, 1);
-    t = heads === 'sum' ? tf.sum(t, 1) : tf.mean(t, 1);
+  // Head-reducing losses compare (B, L, L) maps, so teacher and student may have different head
+  // counts (TextBrewer allows it); shapes are checked after the reduction.
+  if (heads !== 'keep') {
+    const reduce = (x: tf.Tensor) => (x.rank === 4 ? (heads === 'sum' ? tf.sum(x, 1) : tf.mean(x, 1)) : x);
+    s = reduce(s);
+    t = reduce(t);
   }
+  assertSameShape(s, t, ['stateS', 'stateT'], ctx);
   const s4 = (s.rank === 3 ? tf.expandDims(s, 1) : s) as tf.Tensor4D;
   const t4 = (t.rank === 3 ? tf.expandDims(t, 1) : t) as tf.Tensor4D;
   const [B, H, Lq, Lk] = s4.shape;
