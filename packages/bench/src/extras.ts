@@ -179,6 +179,8 @@ export interface ProfileResult {
   /** Sum of the kernels' own times per step (calls are per step too). */
   kernel_ms: number;
   kernels: KernelProfile[];
+  /** customGrad ops (not kernels): their time includes kernels already counted in `kernels`. */
+  scopes: { name: string; ms: number; calls: number }[];
   /** The slowest kernel calls grouped by kernel and input shapes (matmuls mainly). */
   top_shapes: { kernel: string; shapes: string; ms: number; calls: number }[];
 }
@@ -207,10 +209,22 @@ export async function runProfile(ctx: BenchContext, mode: BenchMode, driver: 'di
       return [];
     });
     const wall = (performance.now() - t0) / nSteps;
+    // Ops built with tf.customGrad (fused.matMul, softmaxCrossEntropy, the embedding lookup…) show up as
+    // entries of their own whose time includes the kernels inside them: listed apart, not added to the total.
+    const backendName = tf.getBackend();
+    const isKernel = (name: string) => tf.getKernel(name, backendName) !== undefined;
+    const scopes = new Map<string, { ms: number; calls: number }>();
     const byName = new Map<string, { ms: number; calls: number }>();
     const byShape = new Map<string, { kernel: string; shapes: string; ms: number; calls: number }>();
     for (const k of info.kernels) {
       const ms = (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0) / nSteps;
+      if (!isKernel(k.name)) {
+        const sc = scopes.get(k.name) ?? { ms: 0, calls: 0 };
+        sc.ms += ms;
+        sc.calls += 1 / nSteps;
+        scopes.set(k.name, sc);
+        continue;
+      }
       const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
       e.ms += ms;
       e.calls += 1 / nSteps;
@@ -227,7 +241,8 @@ export async function runProfile(ctx: BenchContext, mode: BenchMode, driver: 'di
       .map(([kernel, e]) => ({ kernel, ms: round2(e.ms), calls: e.calls, pct: round2((100 * e.ms) / total) }))
       .sort((a, b) => b.ms - a.ms);
     const topShapes = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 25).map((s) => ({ ...s, ms: round2(s.ms) }));
-    return { mode, driver: useDistiller ? 'GeneralDistiller' : bare ? 'bare-tfjs' : 'forward', step_wall_ms: round2(wall), kernel_ms: round2(total), kernels, top_shapes: topShapes };
+    const scopeList = [...scopes.entries()].map(([name, e]) => ({ name, ms: round2(e.ms), calls: e.calls })).sort((a, b) => b.ms - a.ms);
+    return { mode, driver: useDistiller ? 'GeneralDistiller' : bare ? 'bare-tfjs' : 'forward', step_wall_ms: round2(wall), kernel_ms: round2(total), kernels, top_shapes: topShapes, scopes: scopeList };
   } finally {
     bare?.dispose();
     tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', prevCheck);
