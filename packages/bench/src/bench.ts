@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { GeneralDistiller, createRegistry, initBackend, registerAllGradients, type Adaptor, type PluginRegistry } from '@distillery/core';
+import { GeneralDistiller, createRegistry, initBackend, registerAllGradients, type PluginRegistry } from '@distillery/core';
 import { BertForSequenceClassification, bertAdaptor, bertConfig, type BertOutput } from '@distillery/models';
 import { mulberry32, type EncodedBatch } from '@distillery/data';
 import kdPlugins from '@distillery/plugin-loss-kd';
@@ -184,25 +184,6 @@ export function distillationConfigOf(cfg: BenchConfig) {
   };
 }
 
-/**
- * The adaptor of each side. `attention_mse_sum` sums heads, so student and teacher may have different head
- * counts (TextBrewer `att_mse_sum_loss`); the loss-attention plugin at this version checks that both inputs
- * have the same shape *before* summing heads, and rejects 4 vs 6 heads. When the head counts differ, the
- * matched layer's attention is therefore handed over already summed over heads (B, L, L) — the plugin uses
- * 3-D input as is, so the loss is the same number — and every other entry is left as the model returned it.
- */
-export function adaptorsFor(cfg: BenchConfig): { adaptorS: Adaptor<EncodedBatch, BertOutput>; adaptorT: Adaptor<EncodedBatch, BertOutput>; headSummed: boolean } {
-  if (cfg.student.num_attention_heads === cfg.teacher.num_attention_heads) return { adaptorS: bertAdaptor, adaptorT: bertAdaptor, headSummed: false };
-  const summed = (layer: number): Adaptor<EncodedBatch, BertOutput> => (batch, out) => {
-    const a = bertAdaptor(batch, out);
-    const att = [...(a.attention as tf.Tensor[])];
-    att[layer] = tf.sum(att[layer]!, 1);
-    return { ...a, attention: att };
-  };
-  const am = cfg.losses.attention_mse_sum;
-  return { adaptorS: summed(am.layer_S), adaptorT: summed(am.layer_T), headSummed: true };
-}
-
 /** Map the distiller's TextBrewer loss keys to the PyTorch script's names. */
 export function finalLossesOf(cfg: BenchConfig, losses: Record<string, number>): FinalLosses {
   const L = cfg.losses;
@@ -239,13 +220,12 @@ export interface TrainRun {
 export async function runDistillerTrain(ctx: BenchContext, totalSteps: number, observe?: StepObserver): Promise<TrainRun> {
   const { cfg } = ctx;
   const o = cfg.optimizer;
-  const { adaptorS, adaptorT } = adaptorsFor(cfg);
   const outDir = mkdtempSync(join(tmpdir(), 'distillery-bench-'));
   const distiller = new GeneralDistiller<EncodedBatch, BertOutput, BertOutput>({
     student: ctx.student,
     teacher: ctx.teacher,
-    adaptorS,
-    adaptorT,
+    adaptorS: bertAdaptor,
+    adaptorT: bertAdaptor,
     registry: ctx.registry,
     backend: ctx.backend.name,
     trainingConfig: {
