@@ -197,7 +197,9 @@ export abstract class TrainerBase<B> {
             break;
           }
           case 'optimizerStep': {
-            const gradNorm = clipByGlobalNorm(accum, tc.maxGradNorm);
+            // The norm costs a reduction and a read-back: only when clipping or when it is logged.
+            const logged = ev.globalStep % tc.logEvery === 0 || ev.globalStep === plan.totalSteps;
+            const gradNorm = tc.maxGradNorm > 0 || logged ? clipByGlobalNorm(accum, tc.maxGradNorm) : undefined;
             const factor = lrFactor(tc.lrScheduler, optimizer.steps, plan.totalSteps);
             const lr = tc.optimizer.lr * factor;
             optimizer.step(params, accum, (name) => (this.lrOverride(name) ?? tc.optimizer.lr) * factor);
@@ -209,7 +211,7 @@ export abstract class TrainerBase<B> {
             nInGroup = 0;
             const info = { globalStep: gs, epoch: ev.epoch, loss: last.loss, losses, lr };
             this.events.emit('stepEnd', info);
-            if (gs % tc.logEvery === 0 || gs === plan.totalSteps) metrics.write({ type: 'step', ...info, gradNorm, ms: Date.now() - t0 });
+            if (logged) metrics.write({ type: 'step', ...info, gradNorm, ms: Date.now() - t0 });
             await runHooks('stepEnd', info);
             break;
           }
