@@ -101,7 +101,7 @@ export abstract class TrainerBase<B> {
   protected extraParameters(): Record<string, tf.Variable> {
     return {};
   }
-  /** Learning-rate multiplier... as an absolute lr override for a parameter (projections with their own lr). */
+  /** An absolute learning rate for a parameter, overriding the optimizer's (projections with their own `lr`). */
   protected lrOverride(_name: string): number | undefined {
     return undefined;
   }
