@@ -7,6 +7,7 @@
         "native/gemm.cc",
         "native/elementwise.cc",
         "native/gather.cc",
+        "native/fused.cc",
         "native/threads.cc"
       ],
       "include_dirs": [

@@ -119,6 +119,50 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+float F(const Napi::Value& v) { return v.As<Napi::Number>().FloatValue(); }
+
+// adam(heap, pOff, gOff, mOff, vOff, pOutOff, mOutOff, vOutOff, n, beta1, beta2, eps, oneMinusBeta1, oneMinusBeta2,
+//      l2, decay, stepSize, sqrtBc2)
+Napi::Value Adam(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  const distillery::AdamParams a{F(info[9]),  F(info[10]), F(info[11]), F(info[12]), F(info[13]),
+                                 F(info[14]), F(info[15]), F(info[16]), F(info[17])};
+  distillery::AdamUpdate(F32(heap, info[1]), F32(heap, info[2]), F32(heap, info[3]), F32(heap, info[4]),
+                         F32(heap, info[5]), F32(heap, info[6]), F32(heap, info[7]), Num(info[8]), a);
+  return info.Env().Undefined();
+}
+
+// layerNorm(heap, xOff, gammaOff, betaOff, yOff, meanOff, rstdOff, rows, cols, eps)
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  distillery::LayerNormForward(F32(heap, info[1]), F32(heap, info[2]), F32(heap, info[3]), F32(heap, info[4]),
+                               F32(heap, info[5]), F32(heap, info[6]), Num(info[7]), Num(info[8]), F(info[9]));
+  return info.Env().Undefined();
+}
+
+// layerNormGrad(heap, dyOff, xOff, gammaOff, meanOff, rstdOff, dxOff, dgammaOff, dbetaOff, rows, cols)
+Napi::Value LayerNormGrad(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  distillery::LayerNormBackward(F32(heap, info[1]), F32(heap, info[2]), F32(heap, info[3]), F32(heap, info[4]),
+                                F32(heap, info[5]), F32(heap, info[6]), F32(heap, info[7]), F32(heap, info[8]),
+                                Num(info[9]), Num(info[10]));
+  return info.Env().Undefined();
+}
+
+// gelu(heap, xOff, yOff, n)
+Napi::Value Gelu(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  distillery::GeluForward(F32(heap, info[1]), F32(heap, info[2]), Num(info[3]));
+  return info.Env().Undefined();
+}
+
+// geluGrad(heap, dyOff, xOff, dxOff, n)
+Napi::Value GeluGrad(const Napi::CallbackInfo& info) {
+  uint8_t* heap = HeapBase(info[0]);
+  distillery::GeluBackward(F32(heap, info[1]), F32(heap, info[2]), F32(heap, info[3]), Num(info[4]));
+  return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
@@ -131,6 +175,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gather", Napi::Function::New(env, Gather));
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
+  exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
+  exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
+  exports.Set("gelu", Napi::Function::New(env, Gelu));
+  exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   return exports;
 }
 

@@ -57,3 +57,33 @@ void SegmentSum(const float* x, const int32_t* ids, float* out, size_t rows, siz
 void Transpose(const float* x, float* out, int rank, const int32_t* outShape, const int32_t* inStrides);
 
 }  // namespace distillery
+
+namespace distillery {
+
+/** Scalars of one Adam/AdamW step (see AdamUpdate). */
+struct AdamParams {
+  float beta1, beta2, eps;
+  float oneMinusBeta1, oneMinusBeta2;  // 1 − β rounded once from double, as the op-by-op path does
+  float l2;        // Adam's L2 penalty (g += l2·p); 0 for AdamW
+  float decay;     // AdamW's decoupled decay factor 1 − lr·wd (1 for Adam)
+  float stepSize;  // lr / (1 − β1ᵗ)
+  float sqrtBc2;   // √(1 − β2ᵗ)
+};
+
+/** m' = β1·m + (1−β1)·g, v' = β2·v + (1−β2)·g², p' = decay·p − stepSize·m' / (√v'/sqrtBc2 + eps). */
+void AdamUpdate(const float* p, const float* g, const float* m, const float* v, float* pOut, float* mOut,
+                float* vOut, size_t n, const AdamParams& a);
+
+/** LayerNorm over rows of x [rows, cols]: y, and per row the mean and 1/√(var + eps) (biased variance). */
+void LayerNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                      size_t rows, size_t cols, float eps);
+
+/** Gradients of LayerNormForward: dx [rows, cols], dgamma and dbeta [cols]. */
+void LayerNormBackward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                       float* dx, float* dgamma, float* dbeta, size_t rows, size_t cols);
+
+/** Exact (erf) GELU and its gradient dx = dy · GELU'(x). */
+void GeluForward(const float* x, float* y, size_t n);
+void GeluBackward(const float* dy, const float* x, float* dx, size_t n);
+
+}  // namespace distillery

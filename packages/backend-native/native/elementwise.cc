@@ -5,55 +5,13 @@
 #include <vector>
 
 #include "common.h"
+#include "fastmath.h"
 
 namespace distillery {
 
 // Elementwise and reduction kernels run on the calling thread: they are memory-bound or take ~1 ms, and on a
 // shared 2-core machine a split waits for the slower (often preempted) thread — measured 5-15x slower under
 // load. Only the batched small products in gemm.cc are split across threads.
-
-// exp(x) for float, vectorizable: Cephes range reduction + degree-6 polynomial (~1 ulp), no branches or selects.
-// Special cases fall out of the arithmetic: the exponent field saturates to 0 (underflow → 0) or 255 (overflow
-// → +inf), and NaN passes through min/max and the polynomial.
-static inline float FastExp(float v) {
-  const float x = std::min(std::max(v, -88.0f), 88.8f);
-  const float t = x * 1.44269504088896341f;
-  const int32_t ni = static_cast<int32_t>(t + std::copysign(0.5f, t));  // round to nearest
-  const float n = static_cast<float>(ni);
-  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  float p = 1.9875691500E-4f;
-  p = p * r + 1.3981999507E-3f;
-  p = p * r + 8.3334519073E-3f;
-  p = p * r + 4.1665795894E-2f;
-  p = p * r + 1.6666665459E-1f;
-  p = p * r + 5.0000001201E-1f;
-  const float y = p * r * r + r + 1.0f;
-  const int32_t bits = std::max(ni + 127, 0) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return y * scale;
-}
-
-// tanh(x), vectorizable (Cephes tanhf): odd polynomial for |x| < 0.625, 1 - 2/(exp(2|x|)+1) above.
-static inline float FastTanh(float v) {
-  const float a = std::fabs(v);
-  const float s = std::min(std::max(v, -1.0f), 1.0f);  // keeps the unused branch finite
-  const float z = s * s;
-  const float small = ((((-5.70498872745E-3f * z + 2.06390887954E-2f) * z - 5.37397155531E-2f) * z +
-                        1.33314422036E-1f) * z - 3.33332819422E-1f) * z * s + s;
-  const float large = std::copysign(1.0f - 2.0f / (FastExp(2.0f * a) + 1.0f), v);
-  const float m = static_cast<float>(a < 0.625f);  // arithmetic blend: GCC will not if-convert this select
-  return m * small + (1.0f - m) * large;
-}
-
-// erf(x) by Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7), the formula tfjs-cpu uses.
-static inline float FastErf(float v) {
-  const float x = std::fabs(v);
-  const float t = 1.0f / (1.0f + 0.3275911f * x);
-  const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
-  const float y = 1.0f - poly * FastExp(-x * x);
-  return std::copysign(y, v);
-}
 
 template <typename F>
 static inline void BinaryRow(F f, const float* a, const float* b, float* o, int n, int sa, int sb) {

@@ -27,6 +27,16 @@ export interface NativeAddon {
   segmentSum(heap: ArrayBuffer, xOff: number, idsOff: number, outOff: number, rows: number, inner: number,
     numSegments: number): void;
   transpose(heap: ArrayBuffer, xOff: number, outOff: number, outShape: Int32Array, inStrides: Int32Array): void;
+  adam(heap: ArrayBuffer, pOff: number, gOff: number, mOff: number, vOff: number, pOutOff: number, mOutOff: number,
+    vOutOff: number, n: number, beta1: number, beta2: number, eps: number, oneMinusBeta1: number,
+    oneMinusBeta2: number, l2: number, decay: number,
+    stepSize: number, sqrtBc2: number): void;
+  layerNorm(heap: ArrayBuffer, xOff: number, gammaOff: number, betaOff: number, yOff: number, meanOff: number,
+    rstdOff: number, rows: number, cols: number, eps: number): void;
+  layerNormGrad(heap: ArrayBuffer, dyOff: number, xOff: number, gammaOff: number, meanOff: number, rstdOff: number,
+    dxOff: number, dgammaOff: number, dbetaOff: number, rows: number, cols: number): void;
+  gelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number): void;
+  geluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number): void;
 }
 
 /** Absolute path of the package root (works from both `src/` and `dist/`). */

@@ -14,6 +14,7 @@ import { elementwiseKernels } from './kernels/elementwise.js';
 import { matMulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { gatherKernels } from './kernels/gather.js';
+import { fusedKernels } from './kernels/fused.js';
 
 /** Name under which the backend is registered with tfjs. */
 export const NATIVE_BACKEND = 'native';
@@ -49,6 +50,7 @@ export function nativeKernelConfigs(backendName = NATIVE_BACKEND): KernelConfig[
     ...elementwiseKernels(addon, backendName, 'wasm'),
     ...reduceKernels(addon, backendName, 'wasm'),
     ...gatherKernels(addon, backendName, 'wasm'),
+    ...fusedKernels(addon, backendName),
   ];
 }
 

@@ -19,3 +19,4 @@ export {
   registerNativeBackend,
 } from './backend.js';
 export { addonPath, blasThreads, loadAddon, addonLoadError, type NativeAddon } from './addon.js';
+export { FUSED_KERNELS, type AdamAttrs } from './kernels/fused.js';

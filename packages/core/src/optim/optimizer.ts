@@ -8,6 +8,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../config/schema.js';
 
+/**
+ * Fused Adam/AdamW update kernel registered by `@distillery/backend-native` on its 'native' backend (a plain
+ * string: core does not depend on that package). Inputs `{p, g, m, v}`, outputs new `[p', m', v']`.
+ */
+export const FUSED_ADAM_KERNEL = 'DistilleryAdamW';
+
 /** One optimizer for a set of named parameters. */
 export class Optimizer {
   readonly cfg: OptimizerConfig;
@@ -34,6 +40,7 @@ export class Optimizer {
     const [b1, b2] = betas;
     const bc1 = 1 - b1 ** this.t;
     const bc2 = 1 - b2 ** this.t;
+    const fused = type !== 'sgd' && tf.getKernel(FUSED_ADAM_KERNEL, tf.getBackend()) !== undefined;
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g) continue;
@@ -44,9 +51,24 @@ export class Optimizer {
           p.assign(tf.sub(p, tf.mul(wd ? tf.add(g, tf.mul(p, wd)) : g, lr)));
           return;
         }
-        const grad = type === 'adam' && wd ? tf.add(g, tf.mul(p, wd)) : g;
         const m = this.slot(this.m, name, p);
         const v = this.slot(this.v, name, p);
+        if (fused && p.dtype === 'float32' && g.dtype === 'float32') {
+          // One kernel instead of ~12 ops. It returns *new* tensors that we assign (the variables then point at
+          // the new buffers and the old ones are released), rather than writing into p/m/v's buffers: a buffer
+          // may be shared with other tensors (zero-copy clone/identity, a checkpoint's tensors), which
+          // tfjs assumes immutable.
+          const attrs = {
+            beta1: b1, beta2: b2, eps, l2: type === 'adam' ? wd : 0, decay: type === 'adamw' ? 1 - lr * wd : 1,
+            stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2),
+          };
+          const [np, nm, nv] = tf.engine().runKernel(FUSED_ADAM_KERNEL, { p, g, m, v }, attrs) as tf.Tensor[];
+          m.assign(nm!);
+          v.assign(nv!);
+          p.assign(np!);
+          return;
+        }
+        const grad = type === 'adam' && wd ? tf.add(g, tf.mul(p, wd)) : g;
         m.assign(tf.add(tf.mul(m, b1), tf.mul(grad, 1 - b1)));
         v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(grad), 1 - b2)));
         const base = type === 'adamw' && wd ? tf.mul(p, 1 - lr * wd) : p;

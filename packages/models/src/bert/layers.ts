@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HiddenAct } from './bert.config.js';
 import type { ParamStore } from './params.js';
+import { FUSED, fusedAvailable, fusedGelu, fusedLayerNorm } from './fused-ops.js';
 
 /**
  * `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`.
@@ -26,23 +27,30 @@ export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
   return lead.length === 1 ? y : tf.reshape(y, [...lead, y.shape[1]!]);
 }
 
-/** LayerNorm over the last axis with `${name}.weight` (gamma) and `${name}.bias` (beta), biased variance as PyTorch. */
+/**
+ * LayerNorm over the last axis with `${name}.weight` (gamma) and `${name}.bias` (beta), biased variance as PyTorch.
+ * One fused kernel each way when the backend registers it (see `fused-ops.ts`), plain tfjs ops otherwise.
+ */
 export function layerNorm(p: ParamStore, name: string, x: tf.Tensor, eps: number): tf.Tensor {
+  const gamma = p.get(`${name}.weight`);
+  const beta = p.get(`${name}.bias`);
+  if (x.dtype === 'float32' && fusedAvailable(FUSED.layerNorm, FUSED.layerNormGrad)) return fusedLayerNorm(x, gamma, beta, eps);
   const axis = x.shape.length - 1;
   const mean = tf.mean(x, axis, true);
   const centered = tf.sub(x, mean);
   const variance = tf.mean(tf.square(centered), axis, true);
   const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(normed, p.get(`${name}.weight`)), p.get(`${name}.bias`));
+  return tf.add(tf.mul(normed, gamma), beta);
 }
 
 const SQRT1_2 = Math.SQRT1_2;
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
-/** The feed-forward activation: exact erf GELU, tanh-approximated GELU (`gelu_new`) or ReLU. */
+/** The feed-forward activation: exact erf GELU (fused when the backend registers it), tanh-approximated GELU (`gelu_new`) or ReLU. */
 export function activation(kind: HiddenAct, x: tf.Tensor): tf.Tensor {
   switch (kind) {
     case 'gelu':
+      if (x.dtype === 'float32' && fusedAvailable(FUSED.gelu, FUSED.geluGrad)) return fusedGelu(x);
       return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))));
     case 'gelu_new': {
       const inner = tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);

@@ -1,0 +1,100 @@
+// Fused training kernels: the AdamW/Adam update, LayerNorm forward + backward and exact (erf) GELU forward +
+// backward. Each replaces a chain of 5-15 tfjs ops (one kernel call and one heap pass each) by one pass.
+// Like the elementwise kernels they run on the calling thread (memory-bound; see elementwise.cc).
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+#include "fastmath.h"
+
+namespace distillery {
+
+void AdamUpdate(const float* p, const float* g, const float* m, const float* v, float* pOut, float* mOut,
+                float* vOut, size_t n, const AdamParams& a) {
+  const float b1 = a.beta1, c1 = a.oneMinusBeta1, b2 = a.beta2, c2 = a.oneMinusBeta2;
+  const float invSqrtBc2 = 1.0f / a.sqrtBc2;
+  for (size_t i = 0; i < n; ++i) {
+    const float pi = p[i];
+    const float gi = g[i] + a.l2 * pi;  // l2 = 0 for AdamW (decoupled decay below)
+    const float mi = m[i] * b1 + gi * c1;
+    const float vi = v[i] * b2 + (gi * gi) * c2;
+    const float denom = std::sqrt(vi) * invSqrtBc2 + a.eps;
+    mOut[i] = mi;
+    vOut[i] = vi;
+    pOut[i] = pi * a.decay - (mi / denom) * a.stepSize;
+  }
+}
+
+void LayerNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
+                      size_t rows, size_t cols, float eps) {
+  const float inv = 1.0f / static_cast<float>(cols);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    float s = 0.f;
+    for (size_t j = 0; j < cols; ++j) s += xr[j];
+    const float mu = s * inv;
+    float q = 0.f;
+    for (size_t j = 0; j < cols; ++j) {
+      const float d = xr[j] - mu;
+      q += d * d;
+    }
+    const float rs = 1.0f / std::sqrt(q * inv + eps);
+    for (size_t j = 0; j < cols; ++j) yr[j] = (xr[j] - mu) * rs * gamma[j] + beta[j];
+    mean[r] = mu;
+    rstd[r] = rs;
+  }
+}
+
+void LayerNormBackward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
+                       float* dx, float* dgamma, float* dbeta, size_t rows, size_t cols) {
+  // Per-column parameter gradients accumulate over all rows: double accumulators, as the native Sum does.
+  std::vector<double> dg(cols, 0.0), db(cols, 0.0);
+  std::vector<float> xhat(cols), dxhat(cols);
+  const float inv = 1.0f / static_cast<float>(cols);
+  for (size_t r = 0; r < rows; ++r) {
+    const float* dyr = dy + r * cols;
+    const float* xr = x + r * cols;
+    float* dxr = dx + r * cols;
+    const float mu = mean[r], rs = rstd[r];
+    float sumD = 0.f, sumDX = 0.f;
+    for (size_t j = 0; j < cols; ++j) {
+      const float h = (xr[j] - mu) * rs;
+      const float d = dyr[j] * gamma[j];
+      xhat[j] = h;
+      dxhat[j] = d;
+      sumD += d;
+      sumDX += d * h;
+      dg[j] += static_cast<double>(dyr[j] * h);
+      db[j] += static_cast<double>(dyr[j]);
+    }
+    const float meanD = sumD * inv, meanDX = sumDX * inv;
+    for (size_t j = 0; j < cols; ++j) dxr[j] = rs * (dxhat[j] - meanD - xhat[j] * meanDX);
+  }
+  for (size_t j = 0; j < cols; ++j) {
+    dgamma[j] = static_cast<float>(dg[j]);
+    dbeta[j] = static_cast<float>(db[j]);
+  }
+}
+
+// GELU(x) = x/2 · (1 + erf(x/√2)); GELU'(x) = (1 + erf(x/√2))/2 + x · exp(-x²/2)/√(2π).
+void GeluForward(const float* x, float* y, size_t n) {
+  const float s = 0.70710678118654752f;
+  for (size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + FastErf(x[i] * s));
+}
+
+void GeluBackward(const float* dy, const float* x, float* dx, size_t n) {
+  // erf(x/√2) by A&S 7.1.26 (as FastErf) needs exp(-x²/2), which is also the Gaussian density: one exp for both.
+  const float s = 0.70710678118654752f, invSqrt2Pi = 0.39894228040143268f;
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float a = std::fabs(v) * s;
+    const float t = 1.0f / (1.0f + 0.3275911f * a);
+    const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+    const float e = FastExp(-0.5f * v * v);
+    const float erf = std::copysign(1.0f - poly * e, v);
+    dx[i] = dy[i] * (0.5f * (1.0f + erf) + v * e * invSqrt2Pi);
+  }
+}
+
+}  // namespace distillery

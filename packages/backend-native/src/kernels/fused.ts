@@ -1,0 +1,156 @@
+/**
+ * Fused training kernels that tfjs has no counterpart for, registered on the 'native' backend only (callers
+ * check `getKernel(name, getBackend())` and keep their tfjs-ops path elsewhere):
+ *
+ * - `DistilleryAdamW` — inputs `{p, g, m, v}`, attrs {@link AdamAttrs}; outputs `[p', m', v']` (new tensors:
+ *   the caller `assign`s them, so no buffer another tensor may share is ever written in place);
+ * - `DistilleryLayerNorm` — `{x, gamma, beta}`, attr `epsilon`; LayerNorm over the last axis (biased variance):
+ *   outputs `[y, mean, rstd]` (`mean`/`rstd` of shape `[rows]`, for the gradient);
+ * - `DistilleryLayerNormGrad` — `{dy, x, gamma, mean, rstd}`; outputs `[dx, dgamma, dbeta]`;
+ * - `DistilleryGelu` — `{x}`; exact GELU `x/2·(1 + erf(x/√2))`;
+ * - `DistilleryGeluGrad` — `{dy, x}`; `dy · GELU'(x)`.
+ *
+ * All are float32 only (other dtypes throw: callers route them to the tfjs ops).
+ */
+import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { NativeAddon } from '../addon.js';
+import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
+
+/** Names of the fused kernels (plain strings, so packages without this one as a dependency can use them). */
+export const FUSED_KERNELS = {
+  adamW: 'DistilleryAdamW',
+  layerNorm: 'DistilleryLayerNorm',
+  layerNormGrad: 'DistilleryLayerNormGrad',
+  gelu: 'DistilleryGelu',
+  geluGrad: 'DistilleryGeluGrad',
+} as const;
+
+/** Scalars of one Adam/AdamW step (`1 − β` is taken in double, then rounded, like the op-by-op path): `m' = β1·m + (1−β1)·g'`, `v' = β2·v + (1−β2)·g'²` with `g' = g + l2·p`,
+ * `p' = decay·p − stepSize·m' / (√v' / sqrtBc2 + eps)`. */
+export interface AdamAttrs {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Adam's L2 penalty added to the gradient (0 for AdamW). */
+  l2: number;
+  /** AdamW's decoupled decay factor `1 − lr·wd` (1 for Adam). */
+  decay: number;
+  /** `lr / (1 − β1ᵗ)`. */
+  stepSize: number;
+  /** `√(1 − β2ᵗ)`. */
+  sqrtBc2: number;
+}
+
+function float32(name: string, ...ts: TensorInfo[]): void {
+  for (const t of ts) if (t.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${t.dtype}`);
+}
+
+function sameSize(name: string, n: number, ...ts: TensorInfo[]): void {
+  for (const t of ts) if (sizeOf(t.shape) !== n) throw new Error(`${name}: shape [${t.shape}] does not match size ${n}`);
+}
+
+/** [rows, cols] view of a LayerNorm input (normalized over the last axis). */
+function rowsCols(x: TensorInfo): { rows: number; cols: number } {
+  const cols = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
+  return { rows: cols === 0 ? 0 : sizeOf(x.shape) / cols, cols };
+}
+
+function adamKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { p, g, m, v } = args.inputs as { p: TensorInfo; g: TensorInfo; m: TensorInfo; v: TensorInfo };
+    const a = args.attrs as unknown as AdamAttrs;
+    float32(FUSED_KERNELS.adamW, p, g, m, v);
+    const n = sizeOf(p.shape);
+    sameSize(FUSED_KERNELS.adamW, n, g, m, v);
+    const backend = asWasm(args.backend);
+    const outs = [p, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
+    if (n === 0) return outs;
+    const [po, mo, vo] = outs as [TensorInfo, TensorInfo, TensorInfo];
+    addon.adam(heapOf(backend), offsetOf(backend, p), offsetOf(backend, g), offsetOf(backend, m), offsetOf(backend, v),
+      offsetOf(backend, po), offsetOf(backend, mo), offsetOf(backend, vo), n,
+      a.beta1, a.beta2, a.eps, 1 - a.beta1, 1 - a.beta2, a.l2, a.decay, a.stepSize, a.sqrtBc2);
+    return outs;
+  };
+}
+
+function layerNormKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const eps = (args.attrs as { epsilon: number }).epsilon;
+    float32(FUSED_KERNELS.layerNorm, x, gamma, beta);
+    const { rows, cols } = rowsCols(x);
+    sameSize(FUSED_KERNELS.layerNorm, cols, gamma, beta);
+    const backend = asWasm(args.backend);
+    const y = backend.makeOutput(x.shape, 'float32');
+    const mean = backend.makeOutput([rows], 'float32');
+    const rstd = backend.makeOutput([rows], 'float32');
+    if (rows > 0) {
+      addon.layerNorm(heapOf(backend), offsetOf(backend, x), offsetOf(backend, gamma), offsetOf(backend, beta),
+        offsetOf(backend, y), offsetOf(backend, mean), offsetOf(backend, rstd), rows, cols, eps);
+    }
+    return [y, mean, rstd];
+  };
+}
+
+function layerNormGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { dy, x, gamma, mean, rstd } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'rstd', TensorInfo>;
+    const name = FUSED_KERNELS.layerNormGrad;
+    float32(name, dy, x, gamma, mean, rstd);
+    const { rows, cols } = rowsCols(x);
+    sameSize(name, rows * cols, dy);
+    sameSize(name, cols, gamma);
+    sameSize(name, rows, mean, rstd);
+    const backend = asWasm(args.backend);
+    const dx = backend.makeOutput(x.shape, 'float32');
+    const dgamma = backend.makeOutput(gamma.shape, 'float32');
+    const dbeta = backend.makeOutput(gamma.shape, 'float32');
+    if (rows > 0) {
+      addon.layerNormGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, gamma),
+        offsetOf(backend, mean), offsetOf(backend, rstd), offsetOf(backend, dx), offsetOf(backend, dgamma),
+        offsetOf(backend, dbeta), rows, cols);
+    } else if (cols > 0) {
+      // No rows: the parameter gradients are zero (wasm's malloc does not clear memory).
+      new Float32Array(heapOf(backend), offsetOf(backend, dgamma), cols).fill(0);
+      new Float32Array(heapOf(backend), offsetOf(backend, dbeta), cols).fill(0);
+    }
+    return [dx, dgamma, dbeta];
+  };
+}
+
+function geluKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x } = args.inputs as { x: TensorInfo };
+    float32(FUSED_KERNELS.gelu, x);
+    const backend = asWasm(args.backend);
+    const y = backend.makeOutput(x.shape, 'float32');
+    const n = sizeOf(x.shape);
+    if (n > 0) addon.gelu(heapOf(backend), offsetOf(backend, x), offsetOf(backend, y), n);
+    return y;
+  };
+}
+
+function geluGradKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { dy, x } = args.inputs as { dy: TensorInfo; x: TensorInfo };
+    float32(FUSED_KERNELS.geluGrad, dy, x);
+    const n = sizeOf(x.shape);
+    sameSize(FUSED_KERNELS.geluGrad, n, dy);
+    const backend = asWasm(args.backend);
+    const dx = backend.makeOutput(x.shape, 'float32');
+    if (n > 0) addon.geluGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, dx), n);
+    return dx;
+  };
+}
+
+/** The fused kernel configs for `backendName`. */
+export function fusedKernels(addon: NativeAddon, backendName: string): KernelConfig[] {
+  const k = (kernelName: string, kernelFunc: KernelFunc): KernelConfig => ({ kernelName, backendName, kernelFunc });
+  return [
+    k(FUSED_KERNELS.adamW, adamKernel(addon)),
+    k(FUSED_KERNELS.layerNorm, layerNormKernel(addon)),
+    k(FUSED_KERNELS.layerNormGrad, layerNormGradKernel(addon)),
+    k(FUSED_KERNELS.gelu, geluKernel(addon)),
+    k(FUSED_KERNELS.geluGrad, geluGradKernel(addon)),
+  ];
+}

@@ -1,0 +1,95 @@
+/**
+ * The fused Adam/AdamW kernel of the 'native' backend (`@distillery/backend-native`, when its addon is built)
+ * against the op-by-op path on cpu: same parameters and moments over several steps.
+ */
+import { describe, it, expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { Optimizer, FUSED_ADAM_KERNEL } from './optimizer.js';
+import { OptimizerSchema } from '../config/schema.js';
+
+// core does not depend on backend-native: load it the way backend selection does, optionally.
+const dynamicImport = (spec: string): Promise<Record<string, unknown>> => import(spec) as Promise<Record<string, unknown>>;
+async function nativeRegistered(): Promise<boolean> {
+  try {
+    const mod = await dynamicImport('@distillery/backend-native');
+    return (mod.registerNativeBackend as () => boolean)();
+  } catch {
+    return false;
+  }
+}
+const ready = await nativeRegistered();
+
+/** Deterministic values in [-1, 1), scaled; independent of the backend. */
+function values(n: number, seed: number, scale = 1): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return ((s / 2147483648) * 2 - 1) * scale;
+  });
+}
+
+/** Runs 5 optimizer steps on `backend`; returns the parameters and moments, flattened. */
+async function run(backend: string, cfg: Record<string, unknown>): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const params = new Map([
+    ['w', tf.variable(tf.tensor2d(values(12, 1), [3, 4]))],
+    ['layer.bias', tf.variable(tf.tensor1d(values(4, 2)))],
+  ]);
+  const opt = new Optimizer(OptimizerSchema.parse(cfg));
+  for (let t = 1; t <= 5; t++) {
+    // Alternating large and tiny gradients exercise the bias corrections and eps.
+    const scale = t % 2 ? 1 : 1e-4;
+    const grads = new Map([
+      ['w', tf.tensor2d(values(12, 10 + t, scale), [3, 4])],
+      ['layer.bias', tf.tensor1d(values(4, 20 + t, scale))],
+    ]);
+    opt.step(params, grads, (name) => (name === 'w' ? 0.01 : 0.02));
+    tf.dispose([...grads.values()]);
+  }
+  const state = opt.state().tensors;
+  const out = [...params.values(), ...Object.keys(state).sort().map((k) => state[k]!)].map((x) => Float32Array.from(x.dataSync()));
+  opt.dispose();
+  tf.dispose([...params.values()]);
+  return out;
+}
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1e-3, Math.abs(b[i]!)));
+  return worst;
+}
+
+describe.skipIf(!ready)('fused Adam/AdamW on the native backend (vs the op-by-op path on cpu)', () => {
+  it('the kernel is registered on native only', () => {
+    expect(tf.getKernel(FUSED_ADAM_KERNEL, 'native')).toBeDefined();
+    expect(tf.getKernel(FUSED_ADAM_KERNEL, 'cpu')).toBeUndefined();
+  });
+
+  const configs: Record<string, Record<string, unknown>> = {
+    'adamw with noDecay': { type: 'adamw', lr: 0.01, weightDecay: 0.05, noDecay: ['bias'] },
+    'adamw without decay': { type: 'adamw', lr: 0.01, weightDecay: 0 },
+    'adam with L2': { type: 'adam', lr: 0.01, weightDecay: 0.05, betas: [0.8, 0.99], eps: 1e-6 },
+  };
+  for (const [label, cfg] of Object.entries(configs)) {
+    it(`${label}: same parameters and moments over 5 steps`, async () => {
+      const ref = await run('cpu', cfg);
+      const got = await run('native', cfg);
+      expect(got.length).toBe(6); // 2 parameters, their m and v
+      for (let i = 0; i < ref.length; i++) expect(maxRelDiff(got[i]!, ref[i]!)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('updates the variables, not buffers that other tensors share', async () => {
+    await tf.setBackend('native');
+    const p = tf.variable(tf.tensor1d([1, -2]));
+    const snapshot = tf.clone(p); // zero-copy on native: shares p's buffer
+    const opt = new Optimizer(OptimizerSchema.parse({ type: 'adamw', lr: 0.1, weightDecay: 0.01 }));
+    const g = tf.tensor1d([0.5, 0.25]);
+    opt.step(new Map([['p', p]]), new Map([['p', g]]), () => 0.1);
+    expect(Array.from(snapshot.dataSync())).toEqual([1, -2]);
+    expect(Array.from(p.dataSync())).toEqual([expect.closeTo(1 * 0.999 - 0.1, 6), expect.closeTo(-2 * 0.999 - 0.1, 6)]);
+    tf.dispose([p, snapshot, g]);
+    opt.dispose();
+  });
+});
