@@ -11,3 +11,4 @@ export {
 export { registerSegmentSumKernels, segmentSumValues, unsortedSegmentSum } from './segment-sum.js';
 export { registerAllGradients, gradientsRegistered } from './gradients.js';
 export { configureWasmPaths } from './wasm-paths.js';
+export { registerWasmMatMulKernels, planMatMul, WASM_MATMUL_MIN_WORK, type WasmMatMulOptions } from './wasm-matmul.js';

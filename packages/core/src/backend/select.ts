@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError } from '../util/errors.js';
 import { registerAllGradients } from './gradients.js';
 import { registerSegmentSumKernels } from './segment-sum.js';
+import { registerWasmMatMulKernels } from './wasm-matmul.js';
 import { configureWasmPaths } from './wasm-paths.js';
 
 /** Backends Distillery knows, fastest first. */
@@ -100,6 +101,9 @@ export function probeBackends(): Promise<BackendProbe[]> {
     // Kernel fixes for what loaded: scatter-add UnsortedSegmentSum (cpu's is O(vocab) per row; wasm has none).
     registerSegmentSumKernels(['cpu', 'wasm']);
     registerSegmentSumKernels(['native'], true);
+    // wasm's BatchMatMul/_FusedMatMul run transposed or batched products in a naive loop: route them to XNNPACK.
+    // Only 'wasm' itself: 'native' copied the stock kernels above (probeNative runs first) and has its own BLAS ones.
+    registerWasmMatMulKernels();
     return out;
   })();
   return probed;
