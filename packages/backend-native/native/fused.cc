@@ -9,8 +9,9 @@
 
 namespace distillery {
 
-void AdamUpdate(const float* p, const float* g, const float* m, const float* v, float* pOut, float* mOut,
-                float* vOut, size_t n, const AdamParams& a) {
+void AdamUpdate(const float* __restrict p, const float* __restrict g, const float* __restrict m,
+                const float* __restrict v, float* __restrict pOut, float* __restrict mOut, float* __restrict vOut,
+                size_t n, const AdamParams& a) {
   const float b1 = a.beta1, c1 = a.oneMinusBeta1, b2 = a.beta2, c2 = a.oneMinusBeta2;
   const float invSqrtBc2 = 1.0f / a.sqrtBc2;
   for (size_t i = 0; i < n; ++i) {
@@ -78,12 +79,12 @@ void LayerNormBackward(const float* dy, const float* x, const float* gamma, cons
 }
 
 // GELU(x) = x/2 · (1 + erf(x/√2)); GELU'(x) = (1 + erf(x/√2))/2 + x · exp(-x²/2)/√(2π).
-void GeluForward(const float* x, float* y, size_t n) {
+void GeluForward(const float* __restrict x, float* __restrict y, size_t n) {
   const float s = 0.70710678118654752f;
   for (size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + FastErf(x[i] * s));
 }
 
-void GeluBackward(const float* dy, const float* x, float* dx, size_t n) {
+void GeluBackward(const float* __restrict dy, const float* __restrict x, float* __restrict dx, size_t n) {
   // erf(x/√2) by A&S 7.1.26 (as FastErf) needs exp(-x²/2), which is also the Gaussian density: one exp for both.
   const float s = 0.70710678118654752f, invSqrt2Pi = 0.39894228040143268f;
   for (size_t i = 0; i < n; ++i) {
