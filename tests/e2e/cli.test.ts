@@ -25,6 +25,7 @@ function smallDemo(dir: string, patch: (c: Record<string, any>) => void = () => 
   cfg.teacher.training.numEpochs = 4;
   cfg.teacher.training.optimizer.lr = 0.005;
   cfg.training.numEpochs = 2;
+  cfg.training.optimizer.lr = 0.02;
   cfg.training.outputDir = join(dir, 'run');
   cfg.training.backend = 'cpu';
   patch(cfg);
@@ -40,7 +41,7 @@ describe('distillery CLI', () => {
     const { config, text } = await loadJobConfig(file);
     const summary = await runJob(config, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false, configFile: file, configText: text });
     expect(summary.teacher.accuracy).toBeGreaterThan(0.75);
-    expect(summary.student!.accuracy).toBeGreaterThan(0.6);
+    expect(summary.student!.accuracy).toBeGreaterThan(0.75); // above the ~0.7 majority-class rate
     expect(summary.student!.parameters).toBeLessThan(summary.teacher.parameters / 5);
     const out = join(dir, 'run');
     expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).student.accuracy).toBe(summary.student!.accuracy);
