@@ -7,18 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Optimizer, FUSED_ADAM_KERNEL } from './optimizer.js';
 import { OptimizerSchema } from '../config/schema.js';
+import { probeBackends } from '../backend/select.js';
 
-// core does not depend on backend-native: load it the way backend selection does, optionally.
-const dynamicImport = (spec: string): Promise<Record<string, unknown>> => import(spec) as Promise<Record<string, unknown>>;
-async function nativeRegistered(): Promise<boolean> {
-  try {
-    const mod = await dynamicImport('@distillery/backend-native');
-    return (mod.registerNativeBackend as () => boolean)();
-  } catch {
-    return false;
-  }
-}
-const ready = await nativeRegistered();
+// core's backend probe loads @distillery/backend-native optionally and registers 'native' when its addon is built.
+const ready = (await probeBackends()).some((p) => p.name === 'native' && p.available);
 
 /** Deterministic values in [-1, 1), scaled; independent of the backend. */
 function values(n: number, seed: number, scale = 1): number[] {

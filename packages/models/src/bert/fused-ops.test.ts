@@ -9,17 +9,10 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { activation, layerNorm } from './layers.js';
 import { FUSED, fusedAvailable } from './fused-ops.js';
 import type { ParamStore } from './params.js';
+import { probeBackends } from '@distillery/core';
 
-const dynamicImport = (spec: string): Promise<Record<string, unknown>> => import(spec) as Promise<Record<string, unknown>>;
-async function nativeRegistered(): Promise<boolean> {
-  try {
-    const mod = await dynamicImport('@distillery/backend-native');
-    return (mod.registerNativeBackend as () => boolean)();
-  } catch {
-    return false;
-  }
-}
-const ready = await nativeRegistered();
+// core's backend probe loads @distillery/backend-native optionally and registers 'native' when its addon is built.
+const ready = (await probeBackends()).some((p) => p.name === 'native' && p.available);
 
 function values(n: number, seed: number, scale = 1, shift = 0): number[] {
   let s = seed;
