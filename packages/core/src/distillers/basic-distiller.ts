@@ -26,6 +26,23 @@ export interface DistillerOptions<B, OS = unknown, OT = unknown> extends Trainer
   adaptorS: Adaptor<B, OS>;
 }
 
+/**
+ * A teacher forward outside the gradient tape (TextBrewer's no_grad). Sync teachers run in a tidy
+ * (intermediates freed, outputs kept); async ones (e.g. onnxruntime) return tensors the caller owns.
+ */
+export async function runTeacher<B, O>(teacher: TeacherModel<B, O>, batch: B): Promise<O> {
+  let pending: Promise<O> | undefined;
+  const sync = tf.tidy(() => {
+    const r = teacher.forward(batch, { training: false });
+    if (r instanceof Promise) {
+      pending = r;
+      return [];
+    }
+    return r as tf.TensorContainer;
+  });
+  return pending ? await pending : (sync as O);
+}
+
 type Prepared = { outT?: unknown; cached?: { logits: tf.Tensor[]; logitsMask: tf.Tensor[] } };
 type CacheEntry<B> = { batch: B; logits: { data: Float32Array; shape: number[] }[]; logitsMask: { data: Int32Array | Float32Array; shape: number[] }[] };
 
@@ -94,21 +111,10 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
       const c = this.cache[ctx.dataIndex]!;
       return { cached: { logits: c.logits.map((l) => tf.tensor(l.data, l.shape)), logitsMask: c.logitsMask.map((l) => tf.tensor(l.data, l.shape)) } };
     }
-    // Teacher forward outside the gradient tape (TextBrewer's no_grad). Sync teachers run in a tidy
-    // (intermediates freed); async ones (e.g. onnxruntime) return tensors we own.
-    let pending: Promise<OT> | undefined;
-    const sync = tf.tidy(() => {
-      const r = this.teacher.forward(batch, { training: false });
-      if (r instanceof Promise) {
-        pending = r;
-        return [];
-      }
-      return r as tf.TensorContainer;
-    });
-    const outT = pending ? await pending : sync;
+    const outT = await runTeacher(this.teacher, batch);
     if (caching && ctx.epoch === 0) {
       tf.tidy(() => {
-        const resT = this.adaptorT(batch, outT as OT);
+        const resT = this.adaptorT(batch, outT);
         this.cache[ctx.dataIndex] = {
           batch,
           logits: asList(resT.logits).map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape })),

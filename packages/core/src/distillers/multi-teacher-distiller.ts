@@ -9,7 +9,7 @@ import type { Adaptor, AdaptorOutput } from '../model/types.js';
 import { selectLogitsWithMask } from '../tensor/index.js';
 import { DistilleryError } from '../util/errors.js';
 import { asList } from './compute-loss.js';
-import { BasicDistiller, type DistillerOptions, type TeacherModel } from './basic-distiller.js';
+import { BasicDistiller, runTeacher, type DistillerOptions, type TeacherModel } from './basic-distiller.js';
 
 /** Average several teachers' adaptor outputs into one: masked logits, mean per head. */
 export function averageTeacherLogits(results: readonly AdaptorOutput[]): AdaptorOutput {
@@ -54,18 +54,7 @@ export class MultiTeacherDistiller<B, OS = unknown, OT = unknown> extends BasicD
 
   protected override async prepare(batch: B): Promise<unknown> {
     const outsT: unknown[] = [];
-    for (const t of this.teachers) {
-      let pending: Promise<OT> | undefined;
-      const sync = tf.tidy(() => {
-        const r = t.forward(batch, { training: false });
-        if (r instanceof Promise) {
-          pending = r;
-          return [];
-        }
-        return r as tf.TensorContainer;
-      });
-      outsT.push(pending ? await pending : sync);
-    }
+    for (const t of this.teachers) outsT.push(await runTeacher(t, batch));
     return { outsT };
   }
 

@@ -3,7 +3,7 @@
  * - `adamw`: decoupled weight decay `p ← p·(1 − lr·wd)`, then the bias-corrected Adam update;
  * - `adam`: L2 penalty added to the gradient (`torch.optim.Adam(weight_decay=…)`);
  * - `sgd`: `p ← p − lr·(g + wd·p)`.
- * State (moments, step count) lives in non-trainable variables and can be saved/restored.
+ * State (moments, step count) lives in non-trainable variables.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../config/schema.js';
@@ -78,23 +78,12 @@ export class Optimizer {
     }
   }
 
-  /** Moments and step count, by parameter name (for checkpoints). */
+  /** Moments and step count, by parameter name (read-only views of the optimizer's state). */
   state(): { step: number; tensors: Record<string, tf.Tensor> } {
     const tensors: Record<string, tf.Tensor> = {};
     for (const [k, t] of this.m) tensors[`m.${k}`] = t;
     for (const [k, t] of this.v) tensors[`v.${k}`] = t;
     return { step: this.t, tensors };
-  }
-
-  /** Restore what {@link state} returned. */
-  loadState(s: { step: number; tensors: Record<string, tf.Tensor> }): void {
-    this.t = s.step;
-    for (const [k, t] of Object.entries(s.tensors)) {
-      const table = k.startsWith('m.') ? this.m : this.v;
-      const name = k.slice(2);
-      table.get(name)?.dispose();
-      table.set(name, tf.variable(t.clone(), false));
-    }
   }
 
   dispose(): void {
