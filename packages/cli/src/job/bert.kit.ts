@@ -49,7 +49,7 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       return model as DistillModel<EncodedBatch>;
     },
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
-    predict: (m, b) => tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false }).logits, -1).dataSync() as Int32Array),
+    predict: (m, b) => tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
     labelsOf: (b) => b.labels!,
   };
 }

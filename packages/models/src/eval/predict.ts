@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TextTokenizer } from '@distillery/data';
+import { collate, type TextTokenizer } from '@distillery/data';
 import type { BertBase } from '../bert/bert.model.js';
 
 /** One prediction. */
@@ -41,19 +41,10 @@ export function predictTexts(model: BertBase, tokenizer: TextTokenizer, texts: r
   const out: Prediction[] = new Array(texts.length);
   for (let s = 0; s < order.length; s += batchSize) {
     const idx = order.slice(s, s + batchSize);
-    const seqLen = Math.max(...idx.map((i) => encs[i]!.ids.length));
-    const n = idx.length;
-    const inputIds = new Int32Array(n * seqLen).fill(tokenizer.padId);
-    const attentionMask = new Int32Array(n * seqLen);
-    const tokenTypeIds = new Int32Array(n * seqLen);
-    idx.forEach((i, r) => {
-      inputIds.set(encs[i]!.ids, r * seqLen);
-      attentionMask.fill(1, r * seqLen, r * seqLen + encs[i]!.ids.length);
-      tokenTypeIds.set(encs[i]!.typeIds, r * seqLen);
-    });
+    const batch = collate(idx.map((i) => encs[i]!), tokenizer.padId);
     const [logits, probs] = tf.tidy(() => {
       // Only logits are needed: skip hidden states and attentions.
-      const o = model.forward({ inputIds, attentionMask, tokenTypeIds, batchSize: n, seqLen }, { training: false, outputHiddenStates: false, outputAttentions: false });
+      const o = model.forward(batch, { training: false, outputHiddenStates: false, outputAttentions: false });
       return [o.logits.dataSync() as Float32Array, tf.softmax(o.logits).dataSync() as Float32Array];
     });
     const c = model.config.numLabels;
