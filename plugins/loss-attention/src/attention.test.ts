@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { checkGradient } from '@distillery/core';
+import { checkGradient, GRADIENT_TOLERANCE, type GradientCheck } from '@distillery/core';
 import pkg, { attentionMse, attentionMseSum, attentionCe, attentionCeMean } from './index.js';
 
 let S: tf.Tensor, T: tf.Tensor;
@@ -19,6 +19,55 @@ const lsm = (r: number[]) => {
   return r.map((v) => v - z);
 };
 const sm = (r: number[]) => lsm(r).map(Math.exp);
+
+// Float64 references of the documented formulas on flattened (B, H, L, L) maps, for the gradient checks.
+const B = 1, H = 2, L = 2;
+const Tv = [1, 0, 1, -1, 0.5, 0.5, 3, 0];
+const at = (x: ArrayLike<number>, b: number, h: number, i: number, j: number, nh = H) => x[((b * nh + h) * L + i) * L + j]!;
+/** Σ over heads → one (B, 1, L, L) map. */
+const headSum = (x: ArrayLike<number>, scale = 1) =>
+  Array.from({ length: B * L * L }, (_, k) => {
+    const [b, i, j] = [Math.floor(k / (L * L)), Math.floor(k / L) % L, k % L];
+    let v = 0;
+    for (let h = 0; h < H; h++) v += at(x, b, h, i, j);
+    return v * scale;
+  });
+/** Masked MSE: Σ m_i m_j (S − T)² / (nh · Σ n²); no mask: mean of (thr(S) − thr(T))², thr zeroing ≤ −1e-3 unless exact. */
+const refMse = (s: ArrayLike<number>, t: ArrayLike<number>, nh: number, m?: number[], exact = false) => {
+  let num = 0;
+  const thr = (v: number) => (exact || v > -1e-3 ? v : 0);
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < nh; h++)
+      for (let i = 0; i < L; i++)
+        for (let j = 0; j < L; j++) {
+          const w = m ? m[i]! * m[j]! : 1;
+          const d = m ? at(s, b, h, i, j, nh) - at(t, b, h, i, j, nh) : thr(at(s, b, h, i, j, nh)) - thr(at(t, b, h, i, j, nh));
+          num += w * d * d;
+        }
+  const n = m ? m.reduce((a, v) => a + v, 0) : 0;
+  return m ? num / (nh * n * n) : num / (B * nh * L * L);
+};
+/** CE: −Σ P·log Q; masked: Σ m_i m_j … / (nh · Σ n) (exact: softmaxes over real keys); no mask: mean over rows, P zeroed at T ≤ −1e-3. */
+const refCe = (s: ArrayLike<number>, t: ArrayLike<number>, nh: number, m?: number[], exact = false) => {
+  let num = 0;
+  for (let b = 0; b < B; b++)
+    for (let h = 0; h < nh; h++)
+      for (let i = 0; i < L; i++) {
+        const keys = Array.from({ length: L }, (_, j) => j).filter((j) => !(m && exact) || m[j] === 1);
+        const p = sm(keys.map((j) => at(t, b, h, i, j, nh)));
+        const q = lsm(keys.map((j) => at(s, b, h, i, j, nh)));
+        keys.forEach((j, k) => {
+          const w = m ? m[i]! * m[j]! : exact || at(t, b, h, i, j, nh) > -1e-3 ? 1 : 0;
+          num -= w * p[k]! * q[k]!;
+        });
+      }
+  const n = m ? m.reduce((a, v) => a + v, 0) : 0;
+  return m ? num / (nh * n) : num / (B * nh * L);
+};
+const expectGrad = (r: GradientCheck) => {
+  expect(r.valueError).toBeLessThan(GRADIENT_TOLERANCE);
+  expect(r.maxError).toBeLessThan(GRADIENT_TOLERANCE);
+};
 
 describe('attention_mse / attention_mse_sum', () => {
   it('no mask: TextBrewer thresholding vs exact', () => {
@@ -41,7 +90,7 @@ describe('attention_mse / attention_mse_sum', () => {
   it('empty mask gives 0; gradients; no leaks', () => {
     expect(attentionMse({ stateS: S, stateT: T, maskS: tf.zeros([1, 2]) }).arraySync()).toBe(0);
     const m = tf.tensor2d([[1, 1]]);
-    expect(checkGradient((x) => attentionMse({ stateS: x, stateT: T, maskS: m }), S).maxError).toBeLessThan(1e-2);
+    expectGrad(checkGradient((x) => attentionMse({ stateS: x, stateT: T, maskS: m }), S, (x) => refMse(x, Tv, H, [1, 1])));
     const before = tf.memory().numTensors;
     attentionMse({ stateS: S, stateT: T, maskS: m }).dispose();
     attentionMseSum({ stateS: S, stateT: T }).dispose();
@@ -89,19 +138,22 @@ describe('attention_ce / attention_ce_mean', () => {
       }
     }
   });
-  it('TextBrewer-mode gradients match finite differences', () => {
+  it('TextBrewer-mode gradients match float64 references', () => {
     const m = tf.tensor2d([[1, 0]]);
-    for (const f of [attentionCe, attentionMseSum]) {
-      expect(checkGradient((x) => f({ stateS: x, stateT: T, maskS: m }), S).maxError).toBeLessThan(1e-2);
-    }
-    // away from the −1e-3 threshold the thresholded MSE is smooth too
+    expectGrad(checkGradient((x) => attentionCe({ stateS: x, stateT: T, maskS: m }), S, (x) => refCe(x, Tv, H, [1, 0])));
+    expectGrad(checkGradient((x) => attentionMseSum({ stateS: x, stateT: T, maskS: m }), S, (x) => refMse(headSum(x), headSum(Tv), 1, [1, 0])));
+    // away from the −1e-3 threshold the thresholded MSE is smooth too (T's negative entry is still zeroed)
     const Sp = tf.add(S, 3);
-    expect(checkGradient((x) => attentionMse({ stateS: x, stateT: T }), Sp).maxError).toBeLessThan(1e-2);
+    expectGrad(checkGradient((x) => attentionMse({ stateS: x, stateT: T }), Sp, (x) => refMse(x, Tv, H)));
+    expectGrad(checkGradient((x) => attentionCe({ stateS: x, stateT: T }), S, (x) => refCe(x, Tv, H)));
   });
   it('gradients (exact, masked) and errors', () => {
     const m = tf.tensor2d([[1, 1]]);
-    expect(checkGradient((x) => attentionCe({ stateS: x, stateT: T, maskS: m, options: { exact: true } }), S).maxError).toBeLessThan(1e-2);
-    expect(checkGradient((x) => attentionCeMean({ stateS: x, stateT: T }), S).maxError).toBeLessThan(1e-2);
+    expectGrad(checkGradient((x) => attentionCe({ stateS: x, stateT: T, maskS: m, options: { exact: true } }), S, (x) => refCe(x, Tv, H, [1, 1], true)));
+    expectGrad(checkGradient((x) => attentionCeMean({ stateS: x, stateT: T }), S, (x) => refCe(headSum(x, 1 / H), headSum(Tv, 1 / H), 1)));
+    const m1 = tf.tensor2d([[1, 0]]);
+    expectGrad(checkGradient((x) => attentionCe({ stateS: x, stateT: T, maskS: m1, options: { exact: true } }), S, (x) => refCe(x, Tv, H, [1, 0], true)));
+    expectGrad(checkGradient((x) => attentionMse({ stateS: x, stateT: T, options: { exact: true } }), S, (x) => refMse(x, Tv, H, undefined, true)));
     expect(attentionCe({ stateS: S, stateT: T, maskS: tf.zeros([1, 2]), options: { exact: true } }).arraySync()).toBe(0);
     expect(() => attentionCe({ stateS: S, stateT: tf.zeros([1, 3, 2, 2]), where: 'intermediateMatches[1]' })).toThrow(
       /intermediateMatches\[1\]: attention_ce: stateS has shape \(1, 2, 2, 2\) but stateT has shape \(1, 3, 2, 2\)/,

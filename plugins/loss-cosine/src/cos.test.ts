@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { checkGradient } from '@distillery/core';
+import { checkGradient, GRADIENT_TOLERANCE } from '@distillery/core';
 import pkg, { cosineLoss } from './index.js';
 
 let S: tf.Tensor, T: tf.Tensor;
@@ -24,9 +24,25 @@ describe('cos', () => {
     expect(cosineLoss({ stateS: S, stateT: T, maskS: tf.zeros([2, 2]) }).arraySync()).toBe(0);
     expect(cosineLoss({ stateS: tf.zeros([1, 1, 3]), stateT: tf.ones([1, 1, 3]) }).arraySync()).toBeCloseTo(1, 6);
   });
-  it('gradient matches finite differences', () => {
+  it('gradient matches a float64 reference (relative 1e-4)', () => {
+    // Float64 formula: mean over (real) positions of 1 − s·t / sqrt((|s|² + ε)(|t|² + ε)), positions of D = 2.
+    const Tv = [0, 1, 2, 2, -1, 0, 4, 3];
+    const ref = (m?: number[]) => (x: ArrayLike<number>) => {
+      let num = 0, n = 0;
+      for (let p = 0; p < 4; p++) {
+        const w = m ? m[p]! : 1;
+        const [s0, s1, t0, t1] = [x[2 * p]!, x[2 * p + 1]!, Tv[2 * p]!, Tv[2 * p + 1]!];
+        num += w * (1 - (s0 * t0 + s1 * t1) / Math.sqrt((s0 * s0 + s1 * s1 + 1e-12) * (t0 * t0 + t1 * t1 + 1e-12)));
+        n += w;
+      }
+      return num / n;
+    };
     const m = tf.tensor2d([[1, 0], [1, 1]]);
-    expect(checkGradient((x) => cosineLoss({ stateS: x, stateT: T, maskS: m }), S, 1e-3).maxError).toBeLessThan(1e-2);
+    for (const [mask, mv] of [[m, [1, 0, 1, 1]], [undefined, undefined]] as const) {
+      const r = checkGradient((x) => cosineLoss({ stateS: x, stateT: T, maskS: mask }), S, ref(mv ? [...mv] : undefined));
+      expect(r.valueError).toBeLessThan(GRADIENT_TOLERANCE);
+      expect(r.maxError).toBeLessThan(GRADIENT_TOLERANCE);
+    }
   });
   it('errors and leaks', () => {
     expect(() => cosineLoss({ stateS: S, stateT: tf.zeros([2, 2, 3]), where: 'm[4]' })).toThrow(/m\[4\]: cos: stateS has shape \(2, 2, 2\) but stateT has shape \(2, 2, 3\)/);
