@@ -15,4 +15,5 @@ export {
   scheduledKdHandler,
 } from './handlers/builtin.js';
 export { distillerHandlers } from './handlers/distillers.js';
+export { conformanceMain, type MainIO } from './main.js';
 export { tensorArg, type Handler, type HandlerContext, type HandlerTable } from './handlers/types.js';
