@@ -3,7 +3,7 @@
  * BasicDistiller / GeneralDistiller and the bookkeeping trace of BasicDistiller's training loop,
  * which is checked by running the real distiller (tiny models, `compat: "textbrewer"`).
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -73,6 +73,49 @@ function computeLoss(args: Json, registry: PluginRegistry): { total_loss: number
   }
 }
 
+/** Base learning rate of the trace runs (SGD, so the applied rate is the scheduled one). */
+const TRACE_LR = 0.1;
+
+/**
+ * Where the LR scheduler stepped, read from the learning rates the loop applied (`stepEnd.lr`,
+ * one per optimizer step) under the linear schedule lr_k = TRACE_LR · (N − k)/N: the k-th step's
+ * rate gives the scheduler's count before it, and every advance between steps k and k + 1 is
+ * placed after step k's batch. The loop does not report the scheduler step after the last
+ * optimizer step (no later rate shows it), so that one is placed after the last step's batch
+ * only if every observed rate matched the once-per-step count. A rate off the schedule throws.
+ */
+function schedulerSteps(lrs: number[], optBatches: number[], totalSteps: number): number[] {
+  const counts = lrs.map((lr, k) => {
+    const c = totalSteps - (lr / TRACE_LR) * totalSteps;
+    const r = Math.round(c);
+    if (Math.abs(c - r) > 1e-6) throw new Error(`trace: optimizer step ${k} applied lr ${lr}, not on the linear schedule ${TRACE_LR}·(N − k)/N (N = ${totalSteps})`);
+    return r;
+  });
+  const out: number[] = [];
+  if (counts[0] !== undefined && counts[0] !== 0) throw new Error(`trace: the first optimizer step applied the rate of scheduler step ${counts[0]}, expected 0`);
+  for (let k = 0; k + 1 < counts.length; k++) {
+    for (let n = counts[k]!; n < counts[k + 1]!; n++) out.push(optBatches[k]!);
+  }
+  if (counts.every((c, k) => c === k) && optBatches.length > 0) out.push(optBatches[optBatches.length - 1]!);
+  return out;
+}
+
+/**
+ * The scalar tags the run logged, read back from the `metrics.jsonl` it wrote (TextBrewer's
+ * tensorboard tags): `scalar/total_loss` for `loss`, `scalar/<name>` for each entry of `losses`.
+ */
+function loggedTags(metricsFile: string): string[] {
+  const tags = new Set<string>();
+  for (const line of readFileSync(metricsFile, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const rec = JSON.parse(line) as { type?: string; loss?: unknown; losses?: Record<string, unknown> };
+    if (rec.type !== 'step') continue;
+    if (typeof rec.loss === 'number') tags.add('scalar/total_loss');
+    for (const [k, v] of Object.entries(rec.losses ?? {})) if (typeof v === 'number') tags.add(`scalar/${k}`);
+  }
+  return [...tags].sort();
+}
+
 /** Run the real BasicDistiller on tiny models with the trace's loop settings and record its bookkeeping. */
 async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
   const n = args.n_batches as number;
@@ -99,6 +142,11 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
       ckptSteps: (args.ckpt_steps as number | null) ?? null,
       outputDir,
       compat: 'textbrewer',
+      // A strictly decreasing schedule (HF linear, no warm-up: factor (N − k)/N at the k-th
+      // optimizer step) makes every step's learning rate tell how many scheduler steps preceded it.
+      optimizer: { type: 'sgd', lr: TRACE_LR },
+      lrScheduler: { type: 'linear', warmupSteps: 0 },
+      logEvery: 1,
     },
     distillationConfig: {
       kdLossWeight: args.kd_loss_weight as number,
@@ -112,15 +160,20 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
   const saved: string[][] = [];
   const callbackSteps: number[] = [];
   const steps: number[] = [];
-  const tags = new Set<string>(['scalar/total_loss']);
+  const lrs: number[] = [];
+  let totalSteps = 0;
   let lastCounter = -1;
+  d.events.on('trainBegin', (b) => (totalSteps = b.totalSteps));
   d.events.on('batchEnd', (b) => {
     lastCounter = b.counter;
     forward.push({ batch_index: b.counter, kd_loss_weight: b.weights.kdLossWeight, hard_label_weight: b.weights.hardLabelWeight });
-    steps.push(b.counter);
-    for (const k of Object.keys(b.losses)) tags.add(`scalar/${k}`);
+    // TextBrewer writes total_loss per forward batch: a batch counts when it reported a loss.
+    if (Number.isFinite(b.loss)) steps.push(b.counter);
   });
-  d.events.on('stepEnd', () => optSteps.push(lastCounter));
+  d.events.on('stepEnd', (s) => {
+    optSteps.push(lastCounter);
+    lrs.push(s.lr);
+  });
   const pkl = () => readdirSync(outputDir).filter((f) => /^gs\d+\.safetensors$/.test(f)).map((f) => f.replace('.safetensors', '.pkl')).sort((a, b) => parseInt(a.slice(2)) - parseInt(b.slice(2)));
   try {
     await d.train({
@@ -134,11 +187,11 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
     return {
       forward_batches: forward,
       optimizer_steps_after_batch: optSteps,
-      lr_scheduler_steps_after_batch: optSteps,
+      lr_scheduler_steps_after_batch: schedulerSteps(lrs, optSteps, totalSteps),
       checkpoints_saved: saved,
       callback_steps: callbackSteps,
       checkpoint_files_final: pkl(),
-      tensorboard_tags: [...tags].sort(),
+      tensorboard_tags: loggedTags(join(outputDir, 'metrics.jsonl')),
       tensorboard_steps_total_loss: steps,
     };
   } finally {
