@@ -1,77 +1,17 @@
 /**
- * Conformance handlers for the distiller cases (owned by the core): total-loss assembly of
- * BasicDistiller / GeneralDistiller and the bookkeeping trace of BasicDistiller's training loop,
- * which is checked by running the real distiller (tiny models, `compat: "textbrewer"`).
+ * Conformance handlers for the distiller cases: the loss of one batch as the BasicDistiller,
+ * GeneralDistiller and MultiTeacherDistiller classes compute it (see class-runs.ts), and the
+ * bookkeeping trace of BasicDistiller's training loop, checked by running the real distiller
+ * (tiny models, `compat: "textbrewer"`).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import {
-  BasicDistiller,
-  averageTeacherLogits,
-  taskSamplingWeights,
-  DistillationConfigSchema,
-  MlpClassifier,
-  PluginRegistry,
-  computeDistillationLoss,
-  parseConfig,
-  type AdaptorOutput,
-  type FeatureBatch,
-  type Projection,
-} from '@distillery/core';
+import { BasicDistiller, taskSamplingWeights, MlpClassifier, type PluginRegistry, type AdaptorOutput, type FeatureBatch } from '@distillery/core';
+import { classComputeLoss, classMultiTeacherLoss } from './class-runs.js';
 import type { HandlerTable } from './types.js';
 
 type Json = Record<string, unknown>;
-
-/** Arguments arrive decoded (tensors); plain numbers become scalars. */
-function toTensor(v: unknown): tf.Tensor {
-  return typeof v === 'number' ? tf.scalar(v) : (v as tf.Tensor);
-}
-
-/** A TextBrewer `results_S/T` dict → an adaptor output (tensor or list per key, camelCase keys). */
-function toAdaptorOutput(r: Json): AdaptorOutput {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) {
-    const key = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    out[key] = Array.isArray(v) ? v.map(toTensor) : toTensor(v);
-  }
-  return out as AdaptorOutput;
-}
-
-/** A projection with the given weights (W [teacher, student], b), through the registered plugin. */
-function fixedProjection(registry: PluginRegistry, kind: string, dimS: number, dimT: number, i: number, params: { weight: tf.Tensor; bias: tf.Tensor }): Projection {
-  const plugin = registry.get('projection', kind);
-  const p = plugin.create({ dimS, dimT, name: `conformance.proj.${i}`, seed: i }, registry.context(plugin));
-  for (const v of p.variables) {
-    v.assign(v.shape.length === 2 ? params.weight : params.bias);
-  }
-  return p;
-}
-
-function computeLoss(args: Json, registry: PluginRegistry): { total_loss: number; losses_dict: Record<string, number> } {
-  const config = parseConfig(DistillationConfigSchema, args.config);
-  const projParams = (args.proj_params ?? {}) as Record<string, { weight: tf.Tensor; bias: tf.Tensor }>;
-  const projections = config.intermediateMatches.map((m, i) =>
-    m.proj ? fixedProjection(registry, m.proj[0], m.proj[1], m.proj[2], i, projParams[String(i)]!) : undefined,
-  );
-  try {
-    return tf.tidy(() => {
-      const r = computeDistillationLoss(toAdaptorOutput(args.results_S as Json), toAdaptorOutput(args.results_T as Json), {
-        config,
-        registry,
-        projections,
-        compat: 'textbrewer',
-      });
-      return {
-        total_loss: r.total.dataSync()[0]!,
-        losses_dict: Object.fromEntries(Object.entries(r.losses).map(([k, t]) => [k, t.dataSync()[0]!])),
-      };
-    });
-  } finally {
-    projections.forEach((p) => p?.dispose());
-  }
-}
 
 /** Base learning rate of the trace runs (SGD, so the applied rate is the scheduled one). */
 const TRACE_LR = 0.1;
@@ -201,26 +141,11 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
   }
 }
 
-/** MultiTeacherDistiller's loss for one batch: mean of the teachers' masked logits, then the pipeline. */
-function multiTeacherLoss(args: Json, registry: PluginRegistry): { total_loss: number; losses_dict: Record<string, number> } {
-  const config = parseConfig(DistillationConfigSchema, args.config);
-  const mask = args.mask as tf.Tensor;
-  return tf.tidy(() => {
-    const teacher = averageTeacherLogits((args.teacher_logits as tf.Tensor[]).map((logits) => ({ logits, logitsMask: mask })));
-    const student: AdaptorOutput = { logits: args.student_logits as tf.Tensor, logitsMask: mask, losses: args.student_losses as tf.Tensor[] };
-    const r = computeDistillationLoss(student, teacher, { config, registry });
-    return {
-      total_loss: r.total.dataSync()[0]!,
-      losses_dict: Object.fromEntries(Object.entries(r.losses).map(([k, t]) => [k, t.dataSync()[0]!])),
-    };
-  });
-}
-
 /** Handlers for the distiller `fn`s. */
 export const distillerHandlers: HandlerTable = {
-  'MultiTeacherDistiller.train_on_batch': (args, ctx) => multiTeacherLoss(args as Json, ctx.registry),
+  'MultiTeacherDistiller.train_on_batch': (args, ctx) => classMultiTeacherLoss(args as Json, ctx.registry),
   'MultiTaskDistiller.train': (args) => taskSamplingWeights(args.task_sizes as Record<string, number>, args.tau as number),
-  'BasicDistiller.compute_loss': (args, ctx) => computeLoss(args as Json, ctx.registry),
-  'GeneralDistiller.compute_loss': (args, ctx) => computeLoss(args as Json, ctx.registry),
+  'BasicDistiller.compute_loss': (args, ctx) => classComputeLoss('BasicDistiller', args as Json, ctx.registry),
+  'GeneralDistiller.compute_loss': (args, ctx) => classComputeLoss('GeneralDistiller', args as Json, ctx.registry),
   'BasicDistiller.train': (args, ctx) => trainTrace(args as Json, ctx.registry),
 };

@@ -38,9 +38,39 @@ describe('MultiTeacherDistiller', () => {
     const d = new MultiTeacherDistiller({ teachers, student, adaptorT: mlpAdaptor, adaptorS: mlpAdaptor, registry: registry.child(), trainingConfig: { numEpochs: 2, outputDir: mkdtempSync(join(tmpdir(), 'mt-')) }, distillationConfig: { temperature: 2, hardLabelWeight: 0.2 } });
     const counts: number[] = [];
     d.events.on('stepEnd', () => counts.push(tf.memory().numTensors));
-    const r = await d.train({ dataloader: batches(3, 1, 1) });
+    const data = batches(3, 1, 1);
+    // Independent reference for the first batch, before any update, in plain float64 JS:
+    // kd = mean over rows of −Σ_c p_c log q_c with p = softmax(mean_t(z_t)/T), q = softmax(z_S/T), T = 2;
+    // hard label = mean cross-entropy of the student's logits (no dropout in these MLPs).
+    const rows = (m: MlpClassifier) => {
+      const z = m.forward(data[0]!, { training: false }).logits;
+      const v = z.arraySync() as number[][];
+      z.dispose();
+      return v;
+    };
+    const logSoftmax = (r: number[]) => {
+      const mx = Math.max(...r);
+      const lse = mx + Math.log(r.reduce((a, x) => a + Math.exp(x - mx), 0));
+      return r.map((x) => x - lse);
+    };
+    const zT = teachers.map(rows);
+    const zS = rows(student);
+    const mean = zS.map((r, i) => r.map((_, c) => zT.reduce((a, t) => a + t[i]![c]!, 0) / zT.length));
+    const kdRef = zS.reduce((a, r, i) => {
+      const p = logSoftmax(mean[i]!.map((x) => x / 2)).map(Math.exp);
+      const q = logSoftmax(r.map((x) => x / 2));
+      return a - p.reduce((u, pc, c) => u + pc * q[c]!, 0);
+    }, 0) / zS.length;
+    const hlRef = zS.reduce((a, r, i) => a - logSoftmax(r)[data[0]!.labels[i]!]!, 0) / zS.length;
+    const first: { loss: number; losses: Readonly<Record<string, number>> }[] = [];
+    d.events.on('batchEnd', (b) => first.push(b));
+    const r = await d.train({ dataloader: data });
     expect(r.globalStep).toBe(6);
-    expect(r.lastLosses.unweighted_kd_loss).toBeGreaterThan(0);
+    expect(first[0]!.losses.unweighted_kd_loss).toBeCloseTo(kdRef, 5);
+    expect(first[0]!.losses.unweighted_hard_label_loss).toBeCloseTo(hlRef, 5);
+    expect(first[0]!.loss).toBeCloseTo(kdRef + 0.2 * hlRef, 5);
+    // the mean of logits is not the mean of probabilities nor one teacher: the check tells them apart
+    expect(Math.abs(kdRef - zS.reduce((a, r2, i) => a - logSoftmax(zT[0]![i]!.map((x) => x / 2)).map(Math.exp).reduce((u, pc, c) => u + pc * logSoftmax(r2.map((x) => x / 2))[c]!, 0), 0) / zS.length)).toBeGreaterThan(1e-4);
     expect(new Set(counts).size).toBe(1);
     [...teachers, student].forEach((m) => m.dispose());
   });
