@@ -1,4 +1,4 @@
-/** `distillery predict` on the PyTorch-made CLINC150 teacher: labels and ids as in expected.json. */
+/** `distillery predict` on the PyTorch-made CLINC150 teacher: labels, ids and logits as in expected.json. */
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +21,19 @@ describe.skipIf(!teacher)(`distillery predict ${teacher ? '' : SHARED_SKIP_MESSA
     await predictCommand({ model: teacher!, input, json: true, out });
     const rows = text.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.label)).toEqual(expected.predicted_labels);
+    expect(rows).toHaveLength(expected.texts.length);
+    let maxDiff = 0;
     rows.forEach((r, i) => {
       expect(r.input_ids).toEqual(expected.input_ids[i].filter((_: number, j: number) => expected.attention_mask[i][j] === 1));
-      expect(r.score).toBeGreaterThan(0);
-      expect(r.logits).toHaveLength(151);
+      const want = expected.logits[i] as number[];
+      expect(r.logits).toHaveLength(want.length);
+      (r.logits as number[]).forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - want[j]!))));
+      // score is the softmax probability of the predicted class, recomputed from PyTorch's logits
+      const mx = Math.max(...want);
+      const z = want.reduce((a, v) => a + Math.exp(v - mx), 0);
+      expect(r.score).toBeCloseTo(1 / z, 4);
     });
+    // PyTorch's logits (expected.json) within 1e-4, element by element
+    expect(maxDiff).toBeLessThan(1e-4);
   });
 });

@@ -37,7 +37,7 @@ describe.skipIf(!teacherDir || !clincDir)(`teacher accuracy on CLINC150 test, wa
     expect(maxDiff).toBeLessThan(1e-4);
   });
 
-  it('every 18th test row (306 rows, in-scope and oos): accuracy near the README figures, no leaks', () => {
+  it('every 18th test row (306 rows, in-scope and oos): exact correct counts, no leaks', () => {
     const { test } = loadClinc150(clincDir!);
     const subset = test.filter((_, i) => i % 18 === 0);
     predictTexts(model, tok, ['warm up']); // caches transposed weights
@@ -45,10 +45,14 @@ describe.skipIf(!teacherDir || !clincDir)(`teacher accuracy on CLINC150 test, wa
     const r = evaluateIntents(model, tok, subset, { batchSize: 128 });
     expect(tf.memory().numTensors).toBe(before);
     console.log(`subset: ${r.total} rows, accuracy ${(100 * r.accuracy).toFixed(2)} %, in-scope ${(100 * r.inScopeAccuracy).toFixed(2)} %, oos recall ${(100 * r.oosRecall).toFixed(2)} % in ${(r.ms / 1000).toFixed(1)} s`);
-    expect(r.oosTotal).toBeGreaterThan(40);
-    expect(Math.abs(r.accuracy - 0.802)).toBeLessThan(0.05);
-    expect(Math.abs(r.inScopeAccuracy - 0.8998)).toBeLessThan(0.05);
-    expect(Math.abs(r.oosRecall - 0.362)).toBeLessThan(0.15);
+    // A fixed subset of a model that reproduces PyTorch's full-split counts exactly: its counts are
+    // exact too (one flipped prediction fails). Counted from the predictions, not the rounded rates.
+    const isOos = subset.map((e) => e.label === 'oos');
+    const ok = r.predictions.map((p, i) => p === subset[i]!.label);
+    const count = (keep: (i: number) => boolean) => ok.filter((v, i) => v && keep(i)).length;
+    expect([r.total, r.inScopeTotal, r.oosTotal]).toEqual([306, 250, 56]);
+    expect([count(() => true), count((i) => !isOos[i]), count((i) => isOos[i]!)]).toEqual([242, 220, 22]);
+    expect(Math.round(r.accuracy * 306)).toBe(242);
   });
 
   it.skipIf(!full)('full test split reproduces 80.20 % / 89.98 % / 36.20 % exactly (DISTILLERY_FULL_EVAL=1)', () => {
