@@ -3,10 +3,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { nativeAvailable, registerNativeBackend, nativeUnavailableReason } from '../backend.js';
 
-/** Whether native tests can run; logs once why they are skipped otherwise. */
+/** Whether `CI` is set to true (`CI=true` or `CI=1`), as CI services do. */
+export function isCI(): boolean {
+  return process.env.CI === 'true' || process.env.CI === '1';
+}
+
+/**
+ * Whether native tests can run; outside CI, logs once why they are skipped otherwise. Under
+ * `CI=true` an addon that is missing or fails to load throws instead, so the test files that call
+ * this fail rather than skip (68 tests could otherwise vanish unseen).
+ */
 export function nativeReady(): boolean {
   const ok = nativeAvailable() && registerNativeBackend();
-  if (!ok) console.warn(`[backend-native] skipping native tests: ${nativeUnavailableReason()}`);
+  if (!ok) {
+    const why = nativeUnavailableReason();
+    if (isCI()) {
+      throw new Error(
+        `CI=true requires the native backend, but it is unavailable: ${why}. Install libopenblas-dev, then run \`npm run build:native -w @distillery/backend-native\``,
+      );
+    }
+    console.warn(`[backend-native] skipping native tests: ${why}`);
+  }
   return ok;
 }
 

@@ -10,7 +10,12 @@ import { OptimizerSchema } from '../config/schema.js';
 import { probeBackends } from '../backend/select.js';
 
 // core's backend probe loads @distillery/backend-native optionally and registers 'native' when its addon is built.
-const ready = (await probeBackends()).some((p) => p.name === 'native' && p.available);
+const native = (await probeBackends()).find((p) => p.name === 'native');
+const ready = native?.available === true;
+// Under CI=true the native backend must load: a missing or broken addon fails this file instead of skipping it.
+if (!ready && (process.env.CI === 'true' || process.env.CI === '1')) {
+  throw new Error(`CI=true requires the native backend, but it is unavailable: ${native?.detail ?? 'not probed'}`);
+}
 
 /** Deterministic values in [-1, 1), scaled; independent of the backend. */
 function values(n: number, seed: number, scale = 1): number[] {

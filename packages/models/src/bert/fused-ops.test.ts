@@ -12,7 +12,12 @@ import type { ParamStore } from './params.js';
 import { probeBackends } from '@distillery/core';
 
 // core's backend probe loads @distillery/backend-native optionally and registers 'native' when its addon is built.
-const ready = (await probeBackends()).some((p) => p.name === 'native' && p.available);
+const native = (await probeBackends()).find((p) => p.name === 'native');
+const ready = native?.available === true;
+// Under CI=true the native backend must load: a missing or broken addon fails this file instead of skipping it.
+if (!ready && (process.env.CI === 'true' || process.env.CI === '1')) {
+  throw new Error(`CI=true requires the native backend, but it is unavailable: ${native?.detail ?? 'not probed'}`);
+}
 
 function values(n: number, seed: number, scale = 1, shift = 0): number[] {
   let s = seed;
