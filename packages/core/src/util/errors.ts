@@ -1,16 +1,90 @@
 /**
  * Errors that diagnose: every Distillery error names where (config path, file:line, match entry)
  * and, when it can, how to fix it (nearest valid name, expected shape).
+ *
+ * Every code lives in one catalogue, {@link ERROR_CODES} (the way Rollup keeps its log codes in
+ * `utils/logs.ts`): `DistilleryError`'s constructor takes an {@link ErrorCode}, so a misspelt or
+ * undocumented code does not compile, and callers can switch on `err.code` exhaustively. A new
+ * code is one line here with what it means (a test checks that every code used in the repository
+ * is listed and every listed code is used).
  */
+
+/** The error-code catalogue: each code and what it means to the user who sees it. */
+export const ERROR_CODES = {
+  // Adaptors and models
+  /** An adaptor returned an output without a field its caller needs (e.g. attention scores). */
+  ADAPTOR_MISSING_OUTPUT: 'a model or adaptor output lacks a field that was asked for',
+  /** An adaptor output failed the first-step validation (missing key, wrong rank, wrong head count). */
+  ADAPTOR_OUTPUT: 'an adaptor output does not have the fields, ranks or heads the distiller needs',
+  MISSING_WEIGHT: 'a checkpoint or weights file lacks a parameter the model needs',
+  UNEXPECTED_WEIGHTS: 'weights were given that are not parameters of the model',
+  MODEL_NOT_FOUND: 'no model (config.json / weights) at the given path',
+  MODEL_UNSUPPORTED: 'the model folder holds a model of a kind this command cannot use',
+  DUPLICATE_VARIABLE: 'a tfjs variable of that name already exists (names are engine-global)',
+  CHECKPOINT_MISMATCH: 'a checkpoint does not match the model or projections it is loaded into',
+  // Configuration and command line
+  CONFIG_INVALID: 'a config value, or a combination of values, is invalid',
+  CONFIG_NOT_FOUND: 'the config file does not exist',
+  USAGE: 'the command line is missing an argument or has an unknown one',
+  // Plugins
+  UNKNOWN_PLUGIN: 'no plugin of that kind and name is registered',
+  PLUGIN_INVALID: 'a plugin object does not have the shape its kind requires',
+  PLUGIN_CONFLICT: 'two plugins of the same kind claim the same name',
+  PLUGIN_PACKAGE_NOT_FOUND: 'a plugin package listed in the config cannot be imported',
+  PLUGIN_PACKAGE_INVALID: 'an imported plugin package does not export a plugin package',
+  REGISTRY_FROZEN: 'plugins were registered after training started',
+  // Tensors and losses
+  SHAPE_MISMATCH: 'tensor shapes do not fit together',
+  DTYPE_MISMATCH: 'a tensor has the wrong dtype (e.g. int32 where float32 is needed)',
+  INVALID_INPUT: 'a function argument or option is out of its domain',
+  NON_FINITE_LOSS: 'the loss became NaN or infinite during training',
+  // Data, labels and tokenizers
+  DATA_INVALID: 'a data record is malformed or lacks a field',
+  DATA_FORMAT: 'a data file is of a format that is not supported',
+  DATALOADER: 'the dataloader yielded fewer batches than it announced',
+  LABELS_INVALID: 'a label list is malformed (duplicates, empty names)',
+  UNKNOWN_LABEL: 'a label name is not in the label list',
+  TOKENIZER_MISSING: 'no tokenizer files (tokenizer.json / vocab.txt) were found',
+  TOKENIZER_OPTIONS: 'tokenizer options contradict each other',
+  TOKENIZER_UNSUPPORTED: 'the tokenizer file uses a model or normalizer that is not supported',
+  TOKENIZER_VOCAB: 'the vocabulary lacks a token the tokenizer needs',
+  VOCAB_TOO_SMALL: 'the requested vocabulary size is below the special and character tokens',
+  // Files and backends
+  IO_READ_FAILED: 'a file could not be read',
+  IO_WRITE_FAILED: 'a file could not be written',
+  SAFETENSORS_INVALID: 'a safetensors file is malformed',
+  CASES_INVALID: 'a conformance case file is malformed',
+  BACKEND_UNKNOWN: 'the requested tfjs backend name is not one Distillery knows',
+  BACKEND_UNAVAILABLE: 'the requested tfjs backend is not installed or failed to load',
+} as const satisfies Record<string, string>;
+
+/** Every machine-readable code a {@link DistilleryError} can carry (see {@link ERROR_CODES}). */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Whether `code` is a catalogued {@link ErrorCode} (for codes read back from JSON or logs). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
+/** Options of a {@link DistilleryError}: where the problem is, how to fix it, and its cause. */
+export interface DistilleryErrorOptions {
+  /** Where the problem is: a JSON path (`distillation.intermediateMatches[1].loss`), `file:line`, … */
+  where?: string;
+  /** A suggested fix. */
+  hint?: string;
+  /** The underlying error. */
+  cause?: unknown;
+}
+
 export class DistilleryError extends Error {
-  /** Machine-readable code, e.g. `CONFIG_INVALID`, `UNKNOWN_PLUGIN`, `SHAPE_MISMATCH`. */
-  readonly code: string;
+  /** Machine-readable code from the catalogue, e.g. `CONFIG_INVALID`, `UNKNOWN_PLUGIN`, `SHAPE_MISMATCH`. */
+  readonly code: ErrorCode;
   /** Where the problem is: a JSON path (`distillation.intermediateMatches[1].loss`), `file:line`, … */
   readonly where?: string;
   /** A suggested fix. */
   readonly hint?: string;
 
-  constructor(code: string, message: string, opts: { where?: string; hint?: string; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, opts: DistilleryErrorOptions = {}) {
     const full = [opts.where ? `${opts.where}: ${message}` : message, opts.hint ? `  hint: ${opts.hint}` : '']
       .filter(Boolean)
       .join('\n');
@@ -20,6 +94,16 @@ export class DistilleryError extends Error {
     this.where = opts.where;
     this.hint = opts.hint;
   }
+
+  /** What the code means, from the catalogue. */
+  get description(): string {
+    return ERROR_CODES[this.code];
+  }
+}
+
+/** Whether `e` is a {@link DistilleryError}, optionally of the given code. */
+export function isDistilleryError(e: unknown, code?: ErrorCode): e is DistilleryError {
+  return e instanceof DistilleryError && (code === undefined || e.code === code);
 }
 
 /** Levenshtein distance (small strings; used for "did you mean"). */
