@@ -13,33 +13,18 @@
  * All are float32 only (other dtypes throw: callers route them to the tfjs ops).
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { FUSED_KERNEL_NAMES, type AdamWAttrs, type AdamWInputs, type FusedKernelName, type GeluGradInputs, type GeluInputs, type LayerNormAttrs, type LayerNormGradInputs, type LayerNormInputs } from '@distillery/core/kernels';
 import type { NativeAddon } from '../addon.js';
 import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
 
-/** Names of the fused kernels (plain strings, so packages without this one as a dependency can use them). */
-export const FUSED_KERNELS = {
-  adamW: 'DistilleryAdamW',
-  layerNorm: 'DistilleryLayerNorm',
-  layerNormGrad: 'DistilleryLayerNormGrad',
-  gelu: 'DistilleryGelu',
-  geluGrad: 'DistilleryGeluGrad',
-} as const;
+/**
+ * Names of the fused kernels: the contracts of `@distillery/core/kernels` (the callers in core and models
+ * import the same module, so names, inputs and attributes cannot drift apart).
+ */
+export const FUSED_KERNELS = FUSED_KERNEL_NAMES;
 
-/** Scalars of one Adam/AdamW step (`1 − β` is taken in double, then rounded, like the op-by-op path): `m' = β1·m + (1−β1)·g'`, `v' = β2·v + (1−β2)·g'²` with `g' = g + l2·p`,
- * `p' = decay·p − stepSize·m' / (√v' / sqrtBc2 + eps)`. */
-export interface AdamAttrs {
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** Adam's L2 penalty added to the gradient (0 for AdamW). */
-  l2: number;
-  /** AdamW's decoupled decay factor `1 − lr·wd` (1 for Adam). */
-  decay: number;
-  /** `lr / (1 − β1ᵗ)`. */
-  stepSize: number;
-  /** `√(1 − β2ᵗ)`. */
-  sqrtBc2: number;
-}
+/** Scalars of one Adam/AdamW step (see {@link AdamWAttrs} in `@distillery/core/kernels`). */
+export type AdamAttrs = AdamWAttrs;
 
 function float32(name: string, ...ts: TensorInfo[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${t.dtype}`);
@@ -57,8 +42,8 @@ function rowsCols(x: TensorInfo): { rows: number; cols: number } {
 
 function adamKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const { p, g, m, v } = args.inputs as { p: TensorInfo; g: TensorInfo; m: TensorInfo; v: TensorInfo };
-    const a = args.attrs as unknown as AdamAttrs;
+    const { p, g, m, v } = args.inputs as unknown as AdamWInputs;
+    const a = args.attrs as unknown as AdamWAttrs;
     float32(FUSED_KERNELS.adamW, p, g, m, v);
     const n = sizeOf(p.shape);
     sameSize(FUSED_KERNELS.adamW, n, g, m, v);
@@ -75,8 +60,8 @@ function adamKernel(addon: NativeAddon): KernelFunc {
 
 function layerNormKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
-    const eps = (args.attrs as { epsilon: number }).epsilon;
+    const { x, gamma, beta } = args.inputs as unknown as LayerNormInputs;
+    const eps = (args.attrs as unknown as LayerNormAttrs).epsilon;
     float32(FUSED_KERNELS.layerNorm, x, gamma, beta);
     const { rows, cols } = rowsCols(x);
     sameSize(FUSED_KERNELS.layerNorm, cols, gamma, beta);
@@ -94,7 +79,7 @@ function layerNormKernel(addon: NativeAddon): KernelFunc {
 
 function layerNormGradKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const { dy, x, gamma, mean, rstd } = args.inputs as Record<'dy' | 'x' | 'gamma' | 'mean' | 'rstd', TensorInfo>;
+    const { dy, x, gamma, mean, rstd } = args.inputs as unknown as LayerNormGradInputs;
     const name = FUSED_KERNELS.layerNormGrad;
     float32(name, dy, x, gamma, mean, rstd);
     const { rows, cols } = rowsCols(x);
@@ -120,7 +105,7 @@ function layerNormGradKernel(addon: NativeAddon): KernelFunc {
 
 function geluKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const { x } = args.inputs as { x: TensorInfo };
+    const { x } = args.inputs as unknown as GeluInputs;
     float32(FUSED_KERNELS.gelu, x);
     const backend = asWasm(args.backend);
     const y = backend.makeOutput(x.shape, 'float32');
@@ -132,7 +117,7 @@ function geluKernel(addon: NativeAddon): KernelFunc {
 
 function geluGradKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
-    const { dy, x } = args.inputs as { dy: TensorInfo; x: TensorInfo };
+    const { dy, x } = args.inputs as unknown as GeluGradInputs;
     float32(FUSED_KERNELS.geluGrad, dy, x);
     const n = sizeOf(x.shape);
     sameSize(FUSED_KERNELS.geluGrad, n, dy);
@@ -145,7 +130,7 @@ function geluGradKernel(addon: NativeAddon): KernelFunc {
 
 /** The fused kernel configs for `backendName`. */
 export function fusedKernels(addon: NativeAddon, backendName: string): KernelConfig[] {
-  const k = (kernelName: string, kernelFunc: KernelFunc): KernelConfig => ({ kernelName, backendName, kernelFunc });
+  const k = (kernelName: FusedKernelName, kernelFunc: KernelFunc): KernelConfig => ({ kernelName, backendName, kernelFunc });
   return [
     k(FUSED_KERNELS.adamW, adamKernel(addon)),
     k(FUSED_KERNELS.layerNorm, layerNormKernel(addon)),

@@ -7,12 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../config/schema.js';
+import { DistilleryAdamW, runFusedKernel } from '../kernels/names.js';
 
 /**
- * Fused Adam/AdamW update kernel registered by `@distillery/backend-native` on its 'native' backend (a plain
- * string: core does not depend on that package). Inputs `{p, g, m, v}`, outputs new `[p', m', v']`.
+ * Fused Adam/AdamW update kernel registered by `@distillery/backend-native` on its 'native' backend (its
+ * contract is in `kernels/names.ts`). Inputs `{p, g, m, v}`, outputs new `[p', m', v']`.
  */
-export const FUSED_ADAM_KERNEL = 'DistilleryAdamW';
+export const FUSED_ADAM_KERNEL = DistilleryAdamW;
 
 /** One optimizer for a set of named parameters. */
 export class Optimizer {
@@ -62,10 +63,10 @@ export class Optimizer {
             beta1: b1, beta2: b2, eps, l2: type === 'adam' ? wd : 0, decay: type === 'adamw' ? 1 - lr * wd : 1,
             stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2),
           };
-          const [np, nm, nv] = tf.engine().runKernel(FUSED_ADAM_KERNEL, { p, g, m, v }, attrs) as tf.Tensor[];
-          m.assign(nm!);
-          v.assign(nv!);
-          p.assign(np!);
+          const [np, nm, nv] = runFusedKernel(DistilleryAdamW, { p, g, m, v }, attrs);
+          m.assign(nm);
+          v.assign(nv);
+          p.assign(np);
           return;
         }
         const grad = type === 'adam' && wd ? tf.add(g, tf.mul(p, wd)) : g;

@@ -1,0 +1,118 @@
+/**
+ * The fused-kernel contracts between packages, in one place (as tfjs-core's `kernel_names.ts`):
+ * each kernel's name, its named inputs, its attributes and its outputs. The 'native' backend
+ * (`@distillery/backend-native`) registers these kernels; core's optimizer and the BERT layers of
+ * `@distillery/models` call them when the active backend has them. All three import this module
+ * (`@distillery/core/kernels`, a light entry point with no other dependency than tfjs-core), so a
+ * renamed kernel or a changed input is a compile error on both sides instead of a silent fallback.
+ *
+ * Every fused kernel is float32-only; callers keep a plain-tfjs path for other dtypes and backends.
+ * @packageDocumentation
+ */
+import { engine, type NamedAttrMap, type NamedTensorMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** One Adam/AdamW step over a parameter: `[p', m', v']` as new tensors (the caller assigns them). */
+export const DistilleryAdamW = 'DistilleryAdamW';
+export type DistilleryAdamW = typeof DistilleryAdamW;
+/** Inputs of {@link DistilleryAdamW}: parameter, gradient and the two moments, all of one shape. */
+export interface AdamWInputs<T = TensorInfo> {
+  p: T;
+  g: T;
+  m: T;
+  v: T;
+}
+/**
+ * Attributes of {@link DistilleryAdamW}: `m' = β1·m + (1−β1)·g'`, `v' = β2·v + (1−β2)·g'²` with
+ * `g' = g + l2·p`, `p' = decay·p − stepSize·m' / (√v' / sqrtBc2 + eps)`.
+ */
+export interface AdamWAttrs {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Adam's L2 penalty added to the gradient (0 for AdamW). */
+  l2: number;
+  /** AdamW's decoupled decay factor `1 − lr·wd` (1 for Adam). */
+  decay: number;
+  /** `lr / (1 − β1ᵗ)`. */
+  stepSize: number;
+  /** `√(1 − β2ᵗ)`. */
+  sqrtBc2: number;
+}
+
+/** LayerNorm over the last axis (biased variance, eps inside the root): `[y, mean, rstd]`, mean/rstd of shape `[rows]`. */
+export const DistilleryLayerNorm = 'DistilleryLayerNorm';
+export type DistilleryLayerNorm = typeof DistilleryLayerNorm;
+export interface LayerNormInputs<T = TensorInfo> {
+  x: T;
+  gamma: T;
+  beta: T;
+}
+export interface LayerNormAttrs {
+  epsilon: number;
+}
+
+/** Gradient of {@link DistilleryLayerNorm}: `[dx, dgamma, dbeta]`. */
+export const DistilleryLayerNormGrad = 'DistilleryLayerNormGrad';
+export type DistilleryLayerNormGrad = typeof DistilleryLayerNormGrad;
+export interface LayerNormGradInputs<T = TensorInfo> {
+  dy: T;
+  x: T;
+  gamma: T;
+  mean: T;
+  rstd: T;
+}
+
+/** Exact GELU `x/2·(1 + erf(x/√2))`: one output. */
+export const DistilleryGelu = 'DistilleryGelu';
+export type DistilleryGelu = typeof DistilleryGelu;
+export interface GeluInputs<T = TensorInfo> {
+  x: T;
+}
+
+/** Gradient of {@link DistilleryGelu}: `dy · GELU'(x)`, one output. */
+export const DistilleryGeluGrad = 'DistilleryGeluGrad';
+export type DistilleryGeluGrad = typeof DistilleryGeluGrad;
+export interface GeluGradInputs<T = TensorInfo> {
+  dy: T;
+  x: T;
+}
+
+/** Every fused kernel with its inputs, attributes and number of outputs (the contract as a type). */
+export interface FusedKernelContracts<T = TensorInfo> {
+  [DistilleryAdamW]: { inputs: AdamWInputs<T>; attrs: AdamWAttrs; outputs: 3 };
+  [DistilleryLayerNorm]: { inputs: LayerNormInputs<T>; attrs: LayerNormAttrs; outputs: 3 };
+  [DistilleryLayerNormGrad]: { inputs: LayerNormGradInputs<T>; attrs: Record<string, never>; outputs: 3 };
+  [DistilleryGelu]: { inputs: GeluInputs<T>; attrs: Record<string, never>; outputs: 1 };
+  [DistilleryGeluGrad]: { inputs: GeluGradInputs<T>; attrs: Record<string, never>; outputs: 1 };
+}
+
+/** Name of a fused kernel. */
+export type FusedKernelName = keyof FusedKernelContracts;
+
+/** The fused kernel names by role (for lookups such as "has the backend all of them?"). */
+export const FUSED_KERNEL_NAMES = {
+  adamW: DistilleryAdamW,
+  layerNorm: DistilleryLayerNorm,
+  layerNormGrad: DistilleryLayerNormGrad,
+  gelu: DistilleryGelu,
+  geluGrad: DistilleryGeluGrad,
+} as const satisfies Record<string, FusedKernelName>;
+
+/** Attributes of a kernel as tfjs passes them (`NamedAttrMap`), typed by the contract. */
+export type FusedKernelAttrs<K extends FusedKernelName> = FusedKernelContracts[K]['attrs'] & NamedAttrMap;
+
+/** The outputs of a kernel as a tuple of its declared length. */
+export type FusedKernelOutputs<K extends FusedKernelName> = FusedKernelContracts[K]['outputs'] extends 3 ? [Tensor, Tensor, Tensor] : [Tensor];
+
+/**
+ * Runs a fused kernel on the active backend with inputs and attributes checked against its
+ * contract at compile time. Call only where `tf.getKernel(name, tf.getBackend())` exists.
+ */
+export function runFusedKernel<K extends FusedKernelName>(
+  name: K,
+  inputs: FusedKernelContracts<Tensor>[K]['inputs'],
+  attrs?: FusedKernelContracts[K]['attrs'],
+): FusedKernelOutputs<K> {
+  const out = engine().runKernel(name, inputs as unknown as NamedTensorMap, (attrs ?? {}) as NamedAttrMap);
+  return (Array.isArray(out) ? out : [out]) as FusedKernelOutputs<K>;
+}
