@@ -32,13 +32,13 @@ struct GemmArgs {
 void Gemm(const GemmArgs& args);
 void ApplyEpilogue(float* c, size_t rows, int n, const float* bias, int biasSize, int activation, float alpha);
 
-enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kSquaredDiff = 4, kMax = 5, kMin = 6 };
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kSquaredDiff = 4, kMax = 5, kMin = 6, kBinaryOpCount = 7 };
 /** out[i] = a[idx_a(i)] op b[idx_b(i)]; strides are element strides per output dim (0 = broadcast). */
 void Binary(int op, const float* a, const float* b, float* out, int rank, const int32_t* shape,
             const int32_t* aStrides, const int32_t* bStrides);
 
 enum UnaryOp { kExp = 0, kErf = 1, kTanh = 2, kSqrt = 3, kRsqrt = 4, kNeg = 5, kSquare = 6, kLog = 7,
-               kSigmoidOp = 8, kReluOp = 9, kAbs = 10, kReciprocal = 11, kIdentity = 12 };
+               kSigmoidOp = 8, kReluOp = 9, kAbs = 10, kReciprocal = 11, kIdentity = 12, kUnaryOpCount = 13 };
 void Unary(int op, const float* x, float* out, size_t n);
 
 /** Sums x viewed as [outer, reduce, inner] into out [outer, inner], times scale. */

@@ -8,8 +8,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 
-/** The functions exported by the C++ addon. Offsets are byte offsets into `heap` (the wasm memory). */
+/** Op codes of the addon's kernels, exported by the addon itself from its C++ enums (never copied by hand). */
+export interface NativeOpCodes {
+  readonly binary: Readonly<Record<'add' | 'sub' | 'mul' | 'div' | 'squaredDiff' | 'max' | 'min', number>>;
+  readonly unary: Readonly<
+    Record<'exp' | 'erf' | 'tanh' | 'sqrt' | 'rsqrt' | 'neg' | 'square' | 'log' | 'sigmoid' | 'relu' | 'abs' | 'reciprocal' | 'identity', number>
+  >;
+  readonly activation: Readonly<Record<'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu' | 'sigmoid', number>>;
+}
+
+/**
+ * The functions exported by the C++ addon. Offsets are byte offsets into `heap` (the wasm memory). Every function
+ * checks its argument count, types and that each region lies inside `heap`, and throws a TypeError/RangeError
+ * otherwise (native/args.h).
+ */
 export interface NativeAddon {
+  /** Op codes of `binary`, `unary` and `gemm`'s activation. */
+  readonly ops: NativeOpCodes;
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;
@@ -68,6 +83,8 @@ export function loadAddon(): NativeAddon | null {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;
+    // An addon built from older sources lacks the op-code table (and the argument checks): rebuild it.
+    if (typeof addon.ops !== 'object' || addon.ops === null) throw new Error('it is out of date (no "ops" export); rebuild it with `npm run build:native -w @distillery/backend-native -- --force`');
     addon.setThreads(blasThreads());
     cached = addon;
   } catch (err) {

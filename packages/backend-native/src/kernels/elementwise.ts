@@ -4,19 +4,27 @@
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { NativeAddon } from '../addon.js';
+import type { NativeAddon, NativeOpCodes } from '../addon.js';
 import { asWasm, broadcastStrides, heapOf, offsetOf, sizeOf } from '../heap.js';
 import { override, stockKernel } from './stock.js';
 
-/** tfjs binary kernel name → addon op code. */
-export const BINARY_OPS: Record<string, number> = {
-  Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4, Maximum: 5, Minimum: 6,
-};
+/** tfjs binary kernel name → the addon's op (its code comes from `addon.ops.binary`, exported by the C++ side). */
+export const BINARY_OPS = {
+  Add: 'add', Sub: 'sub', Multiply: 'mul', RealDiv: 'div', SquaredDifference: 'squaredDiff', Maximum: 'max', Minimum: 'min',
+} as const satisfies Record<string, keyof NativeOpCodes['binary']>;
 
-/** tfjs unary kernel name → addon op code. */
-export const UNARY_OPS: Record<string, number> = {
-  Exp: 0, Erf: 1, Tanh: 2, Sqrt: 3, Rsqrt: 4, Neg: 5, Square: 6, Log: 7, Sigmoid: 8, Relu: 9, Abs: 10, Reciprocal: 11,
-};
+/** tfjs unary kernel name → the addon's op (its code comes from `addon.ops.unary`). */
+export const UNARY_OPS = {
+  Exp: 'exp', Erf: 'erf', Tanh: 'tanh', Sqrt: 'sqrt', Rsqrt: 'rsqrt', Neg: 'neg', Square: 'square', Log: 'log',
+  Sigmoid: 'sigmoid', Relu: 'relu', Abs: 'abs', Reciprocal: 'reciprocal',
+} as const satisfies Record<string, keyof NativeOpCodes['unary']>;
+
+/** The addon's code of an op, failing loudly when an addon of another version lacks it. */
+function opCode(table: Readonly<Record<string, number>> | undefined, op: string): number {
+  const code = table?.[op];
+  if (typeof code !== 'number') throw new Error(`the native addon does not export op "${op}" (rebuild it: npm run build:native -w @distillery/backend-native)`);
+  return code;
+}
 
 function binaryKernel(addon: NativeAddon, op: number, fallback: KernelConfig): KernelFunc {
   return (args) => {
@@ -83,11 +91,11 @@ export function elementwiseKernels(addon: NativeAddon, backendName: string, fall
   const out: KernelConfig[] = [];
   for (const [name, op] of Object.entries(BINARY_OPS)) {
     const stock = stockKernel(name, fallbackBackend);
-    out.push(override(stock, backendName, binaryKernel(addon, op, stock)));
+    out.push(override(stock, backendName, binaryKernel(addon, opCode(addon.ops?.binary, op), stock)));
   }
   for (const [name, op] of Object.entries(UNARY_OPS)) {
     const stock = stockKernel(name, fallbackBackend);
-    out.push(override(stock, backendName, unaryKernel(addon, op, stock)));
+    out.push(override(stock, backendName, unaryKernel(addon, opCode(addon.ops?.unary, op), stock)));
   }
   const softmax = stockKernel('Softmax', fallbackBackend);
   out.push(override(softmax, backendName, softmaxKernel(addon, softmax)));

@@ -11,8 +11,11 @@ import { asWasm, heapOf, offsetOf, sizeOf, type WasmBackendLike } from '../heap.
 /** tfjs kernel implementing each activation (general path). */
 const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', leakyrelu: 'LeakyRelu', sigmoid: 'Sigmoid' };
 
-/** Activation codes understood by the addon's epilogue. */
-const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, elu: 3, leakyrelu: 4, sigmoid: 5 };
+/** The addon's activation code for a tfjs `_FusedMatMul` activation name (codes exported by the addon), if it has one. */
+function activationCode(addon: NativeAddon, name: string): number | undefined {
+  const table: Readonly<Record<string, number>> = addon.ops.activation;
+  return Object.prototype.hasOwnProperty.call(table, name) ? table[name] : undefined;
+}
 
 /** Which matrix of each operand feeds each output batch entry (broadcasting the batch dimensions). */
 export function batchIndices(aBatch: readonly number[], bBatch: readonly number[]): {
@@ -88,7 +91,7 @@ export function matMulKernels(addon: NativeAddon, backendName: string, fallbackB
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stockBatchMatMul.kernelFunc(args);
-    return runGemm(addon, asWasm(args.backend), a, b, !!transposeA, !!transposeB, null, 0, 0);
+    return runGemm(addon, asWasm(args.backend), a, b, !!transposeA, !!transposeB, null, addon.ops.activation.linear, 0);
   };
 
   const fusedMatMul: KernelFunc = (args) => {
@@ -102,12 +105,12 @@ export function matMulKernels(addon: NativeAddon, backendName: string, fallbackB
     const alpha = attrs.leakyreluAlpha ?? 0.2;
     const n = attrs.transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!;
     const cBias = !bias || isColumnBias(bias, n);
-    const cAct = ACTIVATIONS[activation];
+    const cAct = activationCode(addon, activation);
     if (cBias && cAct !== undefined) {
       return runGemm(addon, backend, a, b, !!attrs.transposeA, !!attrs.transposeB, bias ?? null, cAct, alpha);
     }
     // General case: product (with the bias when it is per-column), then broadcasting Add and the activation kernel.
-    let out = runGemm(addon, backend, a, b, !!attrs.transposeA, !!attrs.transposeB, cBias ? bias ?? null : null, 0, 0);
+    let out = runGemm(addon, backend, a, b, !!attrs.transposeA, !!attrs.transposeB, cBias ? bias ?? null : null, addon.ops.activation.linear, 0);
     const step = (name: string, inputs: Record<string, TensorInfo>, extra: NamedAttrMap = {}): void => {
       const next = stockKernel(name, backendName).kernelFunc({ inputs, backend: args.backend, attrs: extra }) as TensorInfo;
       (args.backend as KernelBackend).disposeData(out.dataId);
