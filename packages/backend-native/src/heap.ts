@@ -1,5 +1,5 @@
 /** Zero-copy access to tensors of a tfjs-backend-wasm backend: byte offsets into the wasm memory. */
-import type { DataType, KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
+import type { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The parts of `BackendWasm` the native kernels use. */
 export interface WasmBackendLike {
@@ -10,7 +10,7 @@ export interface WasmBackendLike {
 }
 
 /** View a kernel's backend as a wasm backend. */
-export function asWasm(backend: KernelBackend | unknown): WasmBackendLike {
+export function asWasm(backend: unknown): WasmBackendLike {
   return backend as WasmBackendLike;
 }
 

@@ -41,7 +41,7 @@ export function isEncodedTensor(x: unknown): x is EncodedTensor {
 /** An encoded tensor as a tfjs tensor: `float*` → float32, `int*` → int32 (int64 values fit), `bool` → bool. */
 export function decodeTensor(t: EncodedTensor): tf.Tensor {
   const dtype = t.dtype.startsWith('int') || t.dtype.startsWith('uint') ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
-  return tf.tensor(t.data as number[], t.shape as number[], dtype);
+  return tf.tensor(t.data, t.shape as number[], dtype);
 }
 
 /**

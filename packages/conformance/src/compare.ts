@@ -27,7 +27,7 @@ export interface PlainTensor {
  * synchronously), arrays and objects are walked. Numbers, strings, booleans, null pass through.
  */
 export function toPlain(x: unknown): unknown {
-  if (x instanceof tf.Tensor) return { shape: [...x.shape], data: Array.from(x.dataSync() as ArrayLike<number>, Number) };
+  if (x instanceof tf.Tensor) return { shape: [...(x.shape as number[])], data: Array.from(x.dataSync() as ArrayLike<number>, Number) };
   if (Array.isArray(x)) return x.map(toPlain);
   if (x !== null && typeof x === 'object') {
     return Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, toPlain(v)]));

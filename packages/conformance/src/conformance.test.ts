@@ -42,7 +42,7 @@ describe('runner mechanics', () => {
   it('dispatches on fn through custom handlers and plugins; counts failures and skips', async () => {
     const wrapped: KdLossPlugin = {
       meta: { name: 'my_kd', version: '1.0.0', kind: 'kd-loss' },
-      compute: (input, ctx) => ctx.tf.mul(registry.get('kd-loss', 'ce').compute(input, ctx), 1) as never,
+      compute: (input, ctx) => ctx.tf.mul<tf.Scalar>(registry.get('kd-loss', 'ce').compute(input, ctx), 1),
     };
     const r2 = registry.child(silentLogger).use(definePluginPackage({ name: 'my-plugin', version: '1.0.0', plugins: () => [wrapped] }));
     const r = await runCases(file, { registry: r2, handlers: { my_kd: kdLossHandler('my_kd') } });

@@ -55,10 +55,11 @@ export async function conformanceMain(argv: string[], io: MainIO = consoleIO): P
   }
   const strictFail = strict && report.skipped > 0;
   if (strictFail) {
-    io.out(`FAIL: ${report.skipped} case(s) have no handler; --strict (on under CI=true) requires every case to run — register a handler for ${report.skippedFns.join(', ')}`);
+    io.out(
+      `FAIL: ${report.skipped} case(s) have no handler; --strict (on under CI=true) requires every case to run — register a handler for ${report.skippedFns.join(', ')}`,
+    );
   }
   // The summary stays the last line (scripts/test.mjs parses it).
   io.out(summaryLine(report));
   return report.failed || strictFail ? 1 : 0;
 }
-

@@ -131,8 +131,8 @@ describe('attention_ce / attention_ce_mean', () => {
     const m2 = tf.tensor2d([[1, 1], [0, 0]]);
     for (const exact of [false, true]) {
       for (const f of [attentionCe, attentionCeMean, attentionMse, attentionMseSum]) {
-        const one = f({ stateS: S, stateT: T, maskS: m1, options: { exact } }).arraySync() as number;
-        const two = f({ stateS: S2, stateT: T2, maskS: m2, options: { exact } }).arraySync() as number;
+        const one = f({ stateS: S, stateT: T, maskS: m1, options: { exact } }).arraySync();
+        const two = f({ stateS: S2, stateT: T2, maskS: m2, options: { exact } }).arraySync();
         expect(Number.isFinite(two)).toBe(true);
         expect(two).toBeCloseTo(one, 5);
       }

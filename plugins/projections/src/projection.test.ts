@@ -44,7 +44,7 @@ describe('projections', () => {
   it('gradients reach W and b; apply leaks nothing; shape/dtype errors', () => {
     const p = createProjection('tanh', { dimS: 3, dimT: 2, name: 'g.proj' });
     const x = tf.ones([4, 3]);
-    const { grads } = tf.variableGrads(() => tf.sum(p.apply(x)) as tf.Scalar);
+    const { grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(p.apply(x)));
     expect(Object.keys(grads).sort()).toEqual(['g.proj/bias', 'g.proj/weight']);
     tf.dispose(grads);
     const before = tf.memory().numTensors;

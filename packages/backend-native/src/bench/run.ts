@@ -43,7 +43,7 @@ type Core = { initBackend(o: object): Promise<string> };
 
 /** `initBackend` from @distillery/core (falling back to core's built backend module inside the monorepo). */
 async function loadCore(): Promise<Core> {
-  const core = (await import('@distillery/core' as string)) as Partial<Core>;
+  const core = (await import('@distillery/core')) as Partial<Core>;
   if (typeof core.initBackend === 'function') return core as Core;
   const local = new URL('../../../core/dist/backend/index.js', import.meta.url).href;
   return (await import(local)) as Core;

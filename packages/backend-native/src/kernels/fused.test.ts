@@ -16,7 +16,7 @@ function layerNormOps(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: numb
 const geluOps = (x: tf.Tensor): tf.Tensor => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs = {}): tf.Tensor[] => {
-  const out = tf.engine().runKernel(name, inputs, attrs) as tf.Tensor | tf.Tensor[];
+  const out = tf.engine().runKernel<tf.Tensor | tf.Tensor[]>(name, inputs, attrs);
   return Array.isArray(out) ? out : [out];
 };
 
@@ -43,7 +43,7 @@ describe.skipIf(!ready)('fused native kernels (vs tfjs ops on cpu)', () => {
       beta: rand([cols], 5),
       dy: rand(shape, 6),
     });
-    it(`LayerNorm forward and gradients [${shape}]`, async () => {
+    it(`LayerNorm forward and gradients [${shape.join(', ')}]`, async () => {
       const ref = await runOn('cpu', () => {
         const { x, gamma, beta, dy } = inputs();
         const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNormOps(a, g, b, 1e-12), dy));

@@ -31,7 +31,7 @@ function float32(name: string, ...ts: TensorInfo[]): void {
 }
 
 function sameSize(name: string, n: number, ...ts: TensorInfo[]): void {
-  for (const t of ts) if (sizeOf(t.shape) !== n) throw new Error(`${name}: shape [${t.shape}] does not match size ${n}`);
+  for (const t of ts) if (sizeOf(t.shape) !== n) throw new Error(`${name}: shape [${t.shape.join(', ')}] does not match size ${n}`);
 }
 
 /** [rows, cols] view of a LayerNorm input (normalized over the last axis). */

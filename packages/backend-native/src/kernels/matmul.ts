@@ -26,7 +26,7 @@ export function batchIndices(aBatch: readonly number[], bBatch: readonly number[
   const pb = [...new Array<number>(rank - bBatch.length).fill(1), ...bBatch];
   const outBatch = pa.map((d, i) => {
     const e = pb[i]!;
-    if (d !== e && d !== 1 && e !== 1) throw new Error(`matMul: batch dimensions ${aBatch} and ${bBatch} do not broadcast`);
+    if (d !== e && d !== 1 && e !== 1) throw new Error(`matMul: batch dimensions ${aBatch.join(',')} and ${bBatch.join(',')} do not broadcast`);
     return Math.max(d, e);
   });
   const total = sizeOf(outBatch);
@@ -57,7 +57,7 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
   const m = transposeA ? a.shape[ar - 1]! : a.shape[ar - 2]!;
   const n = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!;
   if (k !== kb) {
-    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape.join(',')} and ${b.shape.join(',')} ` +
       `and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
   }
   const { outBatch, aIndex, bIndex } = batchIndices(a.shape.slice(0, -2), b.shape.slice(0, -2));

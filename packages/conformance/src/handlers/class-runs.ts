@@ -114,14 +114,26 @@ export function toAdaptorOutput(r: Json): AdaptorOutput {
  * case's config; a GeneralDistiller's projections (created by the class from `proj`) get the
  * reference weights before the batch.
  */
-export async function classComputeLoss(cls: 'BasicDistiller' | 'GeneralDistiller', args: Json, registry: PluginRegistry): Promise<BatchLoss> {
+export async function classComputeLoss(
+  cls: 'BasicDistiller' | 'GeneralDistiller',
+  args: Json,
+  registry: PluginRegistry,
+): Promise<BatchLoss> {
   const student = new FixedModel(toAdaptorOutput(args.results_S as Json), true);
   const teacher = new FixedModel(toAdaptorOutput(args.results_T as Json), false);
   const projParams = (args.proj_params ?? {}) as Record<string, { weight: tf.Tensor; bias: tf.Tensor }>;
   try {
     return await lossOfOneBatch(
       (trainingConfig) => {
-        const o = { student, teacher, adaptorS: identityAdaptor, adaptorT: identityAdaptor, registry: registry.child(), trainingConfig, distillationConfig: args.config as Json };
+        const o = {
+          student,
+          teacher,
+          adaptorS: identityAdaptor,
+          adaptorT: identityAdaptor,
+          registry: registry.child(),
+          trainingConfig,
+          distillationConfig: args.config as Json,
+        };
         return cls === 'GeneralDistiller' ? new GeneralDistiller(o) : new BasicDistiller(o);
       },
       (d) => {
@@ -143,12 +155,25 @@ export async function classComputeLoss(cls: 'BasicDistiller' | 'GeneralDistiller
 /** `MultiTeacherDistiller.train_on_batch`: the class with one fixed teacher per reference logits tensor. */
 export async function classMultiTeacherLoss(args: Json, registry: PluginRegistry): Promise<BatchLoss> {
   const mask = args.mask as tf.Tensor;
-  const teachers = (args.teacher_logits as tf.Tensor[]).map((logits) => new FixedModel({ logits, logitsMask: mask }, false));
-  const student = new FixedModel({ logits: args.student_logits as tf.Tensor, logitsMask: mask, losses: args.student_losses as tf.Tensor[] }, true);
+  const teachers = (args.teacher_logits as tf.Tensor[]).map(
+    (logits) => new FixedModel({ logits, logitsMask: mask }, false),
+  );
+  const student = new FixedModel(
+    { logits: args.student_logits as tf.Tensor, logitsMask: mask, losses: args.student_losses as tf.Tensor[] },
+    true,
+  );
   try {
     return await lossOfOneBatch(
       (trainingConfig) =>
-        new MultiTeacherDistiller({ teachers, student, adaptorS: identityAdaptor, adaptorT: identityAdaptor, registry: registry.child(), trainingConfig, distillationConfig: args.config as Json }),
+        new MultiTeacherDistiller({
+          teachers,
+          student,
+          adaptorS: identityAdaptor,
+          adaptorT: identityAdaptor,
+          registry: registry.child(),
+          trainingConfig,
+          distillationConfig: args.config as Json,
+        }),
     );
   } finally {
     [...teachers, student].forEach((m) => m.dispose());

@@ -143,9 +143,9 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
 
 /** Handlers for the distiller `fn`s. */
 export const distillerHandlers: HandlerTable = {
-  'MultiTeacherDistiller.train_on_batch': (args, ctx) => classMultiTeacherLoss(args as Json, ctx.registry),
+  'MultiTeacherDistiller.train_on_batch': (args, ctx) => classMultiTeacherLoss(args, ctx.registry),
   'MultiTaskDistiller.train': (args) => taskSamplingWeights(args.task_sizes as Record<string, number>, args.tau as number),
-  'BasicDistiller.compute_loss': (args, ctx) => classComputeLoss('BasicDistiller', args as Json, ctx.registry),
-  'GeneralDistiller.compute_loss': (args, ctx) => classComputeLoss('GeneralDistiller', args as Json, ctx.registry),
-  'BasicDistiller.train': (args, ctx) => trainTrace(args as Json, ctx.registry),
+  'BasicDistiller.compute_loss': (args, ctx) => classComputeLoss('BasicDistiller', args, ctx.registry),
+  'GeneralDistiller.compute_loss': (args, ctx) => classComputeLoss('GeneralDistiller', args, ctx.registry),
+  'BasicDistiller.train': (args, ctx) => trainTrace(args, ctx.registry),
 };

@@ -18,7 +18,8 @@ export interface HandlerContext {
  * or a plain object of those. Tensors created while it runs are disposed after the comparison.
  * Throwing counts the case as failed (the message is reported).
  */
-export type Handler = (args: Record<string, unknown>, hctx: HandlerContext) => unknown | Promise<unknown>;
+/** Returns the result (plain data or tensors), or a promise of it. */
+export type Handler = (args: Record<string, unknown>, hctx: HandlerContext) => unknown;
 
 /** Handlers by case `fn`. */
 export type HandlerTable = Record<string, Handler>;

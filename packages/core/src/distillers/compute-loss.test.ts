@@ -53,7 +53,13 @@ describe('computeDistillationLoss fixes TextBrewer defects', () => {
         { config, registry },
       ).total.dataSync()[0]!;
       const rowsS: number[][] = [], rowsT: number[][] = [];
-      for (let b = 0; b < 2; b++) for (let l = 0; l < 3; l++) if (keep[b]![l]) (rowsS.push(S[b]![l]!), rowsT.push(shiftRow(T[b]![l]!, labels[b]![l]!)));
+      for (let b = 0; b < 2; b++) {
+        for (let l = 0; l < 3; l++) {
+          if (!keep[b]![l]) continue;
+          rowsS.push(S[b]![l]!);
+          rowsT.push(shiftRow(T[b]![l]!, labels[b]![l]!));
+        }
+      }
       expect(got).toBeCloseTo(kdCeRef(rowsS, rowsT, 2), 5);
       // Masking first (TextBrewer's order) pairs the 4 kept rows with the first 4 labels: another value.
       const keptT = [T[0]![0]!, T[0]![2]!, T[1]![0]!, T[1]![1]!];

@@ -44,7 +44,7 @@ describe('MultiTeacherDistiller', () => {
     // hard label = mean cross-entropy of the student's logits (no dropout in these MLPs).
     const rows = (m: MlpClassifier) => {
       const z = m.forward(data[0]!, { training: false }).logits;
-      const v = z.arraySync() as number[][];
+      const v = z.arraySync();
       z.dispose();
       return v;
     };

@@ -102,7 +102,9 @@ export const FUSED_KERNEL_NAMES = {
 export type FusedKernelAttrs<K extends FusedKernelName> = FusedKernelContracts[K]['attrs'] & NamedAttrMap;
 
 /** The outputs of a kernel as a tuple of its declared length. */
-export type FusedKernelOutputs<K extends FusedKernelName> = FusedKernelContracts[K]['outputs'] extends 3 ? [Tensor, Tensor, Tensor] : [Tensor];
+export type FusedKernelOutputs<K extends FusedKernelName> = FusedKernelContracts[K]['outputs'] extends 3
+  ? [Tensor, Tensor, Tensor]
+  : [Tensor];
 
 /**
  * Runs a fused kernel on the active backend with inputs and attributes checked against its

@@ -25,12 +25,21 @@ describe('error-code catalogue', () => {
   it('lists every code the repository throws, and only those', () => {
     const used = codesInUse();
     const listed = Object.keys(ERROR_CODES);
-    expect([...used.keys()].filter((c) => !isErrorCode(c)), 'codes thrown but not in ERROR_CODES').toEqual([]);
-    expect(listed.filter((c) => !used.has(c)), 'codes in ERROR_CODES that nothing throws').toEqual([]);
+    expect(
+      [...used.keys()].filter((c) => !isErrorCode(c)),
+      'codes thrown but not in ERROR_CODES',
+    ).toEqual([]);
+    expect(
+      listed.filter((c) => !used.has(c)),
+      'codes in ERROR_CODES that nothing throws',
+    ).toEqual([]);
     for (const d of Object.values(ERROR_CODES)) expect(d.length).toBeGreaterThan(10);
   });
   it('carries code, where, hint and the catalogue description', () => {
-    const e = new DistilleryError('UNKNOWN_PLUGIN', 'no kd-loss named "cee"', { where: 'distillation.kdLossType', hint: 'did you mean "ce"?' });
+    const e = new DistilleryError('UNKNOWN_PLUGIN', 'no kd-loss named "cee"', {
+      where: 'distillation.kdLossType',
+      hint: 'did you mean "ce"?',
+    });
     expect(e.message).toBe('distillation.kdLossType: no kd-loss named "cee"\n  hint: did you mean "ce"?');
     expect(e.code).toBe('UNKNOWN_PLUGIN');
     expect(e.description).toBe(ERROR_CODES.UNKNOWN_PLUGIN);

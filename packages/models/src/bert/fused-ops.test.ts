@@ -55,14 +55,14 @@ describe.skipIf(!ready)('fused LayerNorm and GELU on native (vs tfjs ops on cpu)
   for (const shape of [[2, 5, 16], [3, 7]]) {
     const n = shape.reduce((a, b) => a * b, 1);
     const d = shape[shape.length - 1]!;
-    it(`layerNorm: value and gradients for x, gamma, beta under variableGrads [${shape}]`, async () => {
+    it(`layerNorm: value and gradients for x, gamma, beta under variableGrads [${shape.join(', ')}]`, async () => {
       const step = (): tf.Tensor[] => {
         const gamma = tf.variable(tf.tensor1d(values(d, 3, 0.5, 1)), true, `ln${shape.length}.weight`);
         const beta = tf.variable(tf.tensor1d(values(d, 4, 0.5)), true, `ln${shape.length}.bias`);
         const store = { get: (name: string) => (name.endsWith('weight') ? gamma : beta) } as unknown as ParamStore;
         const x = tf.tensor(values(n, 5, 3, 0.7), shape);
         const dy = tf.tensor(values(n, 6), shape);
-        const f = (xi: tf.Tensor) => tf.sum(tf.mul(layerNorm(store, 'ln', xi, 1e-12), dy)) as tf.Scalar;
+        const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(layerNorm(store, 'ln', xi, 1e-12), dy));
         const dx = tf.grad(f)(x);
         const { grads } = tf.variableGrads(() => f(x), [gamma, beta]);
         const out = [layerNorm(store, 'ln', x, 1e-12), dx, grads[gamma.name]!, grads[beta.name]!];
