@@ -19,7 +19,7 @@ import {
   type TrainResult,
 } from '@distillery/core';
 import type { JobConfig } from './schema.js';
-import { loadTaskData } from './data.js';
+import { loadTaskData, teacherLabelsOf } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
 import { attachProgress } from '../progress.js';
@@ -65,7 +65,7 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
-  const data = loadTaskData(cfg.task.data, seed);
+  const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
   log.info(`task: ${data.name}: ${data.train.length} train / ${data.test.length} test examples, ${data.labels.size} labels`);
   const kit: Kit<unknown> =
     cfg.teacher.model.type === 'bert' || cfg.student.model.type === 'bert'
@@ -100,7 +100,7 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
     const distiller = new Strategy({
       student,
       teacher: teacher as DistillModel<unknown, never>,
-      adaptorS: kit.adaptor,
+      adaptorS: kit.studentAdaptor ?? kit.adaptor,
       adaptorT: kit.adaptor,
       registry: registry.child(),
       trainingConfig: cfg.training,
