@@ -31,3 +31,4 @@ export * from './backend/index.js';
 export * from './distillers/multi-teacher-distiller.js';
 export * from './distillers/multi-task-distiller.js';
 export * from './util/rng.js';
+export * from './run/output-lock.js';
