@@ -32,3 +32,4 @@ export * from './distillers/multi-teacher-distiller.js';
 export * from './distillers/multi-task-distiller.js';
 export * from './util/rng.js';
 export * from './run/output-lock.js';
+export * from './loop/guard.js';

@@ -60,3 +60,13 @@ describe('buildLabelSpace', () => {
     expect(e.message).toMatch(/a single label "only"; a classifier needs at least 2/);
   });
 });
+
+describe('buildLabelSpace with a dataset-defined label set', () => {
+  it('ids follow the dataset; test labels inside it are accepted even if the training subset lacks them', () => {
+    const train = jsonl('f.jsonl', [['x', 'b'], ['y', 'c']]);
+    const test = jsonl('g.jsonl', [['x', 'a']]);
+    const s = buildLabelSpace(train, test, { datasetLabels: ['a', 'b', 'c'] });
+    expect(s.labels.names).toEqual(['a', 'b', 'c']);
+    expect(s.test).toHaveLength(1);
+  });
+});

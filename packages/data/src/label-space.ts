@@ -27,6 +27,12 @@ export interface LabelSpaceOptions {
    * @default "error"
    */
   unseenTestLabels?: 'error' | 'warn';
+  /**
+   * The closed label set of a dataset that defines one (CLINC150's 151 intents, ham/spam): without a
+   * teacher, ids follow it (instead of the labels seen in the training subset), and test labels
+   * inside it are accepted even when a subset's training part lacks them.
+   */
+  datasetLabels?: readonly string[];
   /** Where the labels came from, for messages (e.g. the data file or `task.data`). */
   source?: string;
 }
@@ -85,6 +91,11 @@ export function buildLabelSpace(train: readonly Example[], test: readonly Exampl
     extended = [...unknown].sort();
     names = [...teacher, ...extended];
     if (extended.length) warnings.push(`${extended.length} label(s) added after the teacher's ${teacher.length}: ${listed(extended)} (learnt from hard labels only)`);
+  } else if (opts.datasetLabels) {
+    names = [...opts.datasetLabels];
+    const known = new Set(names);
+    const unknown = [...trainUses.keys()].find((l) => !known.has(l));
+    if (unknown !== undefined) throw new DistilleryError('UNKNOWN_LABEL', `label "${unknown}" is not one of the dataset's ${names.length} labels`, { where: trainUses.get(unknown) });
   } else {
     names = [...trainUses.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }

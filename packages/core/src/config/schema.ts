@@ -102,6 +102,11 @@ export const TrainingConfigSchema = z
       .default('distillery')
       .describe('"textbrewer" drops the leftover accumulated gradients at the end of an epoch, as TextBrewer does; "distillery" applies them.'),
     logEvery: posInt().default(1).describe('Write a metrics line every N optimizer steps.'),
+    onNonFinite: z
+      .enum(['stop', 'skip'])
+      .default('stop')
+      .describe('A non-finite loss or gradient (or a gradient norm above gradNormCeiling) before an optimizer step: "stop" the run, or "skip" the batch (no update; warned and counted).'),
+    gradNormCeiling: z.number().positive().nullable().default(1e4).describe('Treat a global gradient norm (before clipping) above this as divergence (see onNonFinite); null disables.'),
   })
   .strict();
 
