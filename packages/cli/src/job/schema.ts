@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { CoreRunConfigShape, TrainingConfigSchema } from '@distillery/core';
+import { jobRules } from './rules.js';
 
 const int = () => z.number().int();
 
@@ -89,7 +90,8 @@ export const JobConfigSchema = z
       .strict(),
     student: z.object({ model: ModelSchema }).strict(),
   })
-  .strict();
+  .strict()
+  .superRefine(jobRules);
 
 export type JobConfig = z.output<typeof JobConfigSchema>;
 export type DataConfig = z.output<typeof DataSchema>;
