@@ -16,6 +16,7 @@ function issue(ctx: Ctx, path: (string | number)[], message: string, hint?: stri
 
 /** The fields of the training section the rules read. */
 interface TrainingFields {
+  numEpochs?: number;
   numSteps?: number;
   ckptSteps: number | null;
   outputDir: string;
@@ -26,7 +27,8 @@ interface TrainingFields {
 
 /** Rules of `training`: ckptSteps only in steps mode, betas in [0, 1), one warmup spelling, non-empty folders. */
 export function trainingRules(t: TrainingFields, ctx: Ctx): void {
-  if (t.ckptSteps !== null && t.numSteps === undefined) {
+  // Only when epoch mode is explicit: train({ numSteps }) may still pick steps mode for a config without either.
+  if (t.ckptSteps !== null && t.numEpochs !== undefined) {
     issue(ctx, ['ckptSteps'], `ckptSteps is only used in steps mode (numSteps); in epoch mode it would be ignored`, 'use ckptFrequency (checkpoints per epoch) / ckptEpochFrequency, or train with numSteps');
   }
   t.optimizer.betas.forEach((b, i) => {
