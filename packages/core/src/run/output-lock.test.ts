@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DistilleryError } from '../util/errors.js';
@@ -71,5 +71,19 @@ describe('output folder lock', () => {
     l.release();
     l.release(); // idempotent
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false);
+  });
+
+  it('an empty lock (its run killed while creating it) is taken over once it is a few seconds old; a fresh one is respected', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const path = join(dir, LOCK_FILE);
+    writeFileSync(path, '');
+    expect(errorOf(() => acquireOutputLock(dir)).message).toMatch(/another run is starting in this output folder/);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(path, old, old);
+    const msgs: string[] = [];
+    const l = acquireOutputLock(dir, { logger: { info: (m) => msgs.push(m), warn: (m) => msgs.push(m) } });
+    expect(msgs.join('\n')).toMatch(/took over a stale lock .*: it was empty/);
+    expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
+    l.release();
   });
 });
