@@ -31,6 +31,7 @@ commands:
 
 options:
   --no-progress            plain log lines instead of a progress bar
+  --overwrite              distill/train into a folder that holds a previous run (its outputs are removed first)
   --log-level <level>      debug | info | warn | error (default info)
   --plugin <pkg>           load an extra plugin package (repeatable; plugins command)
 `;
@@ -45,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
       input: { type: 'string' },
       'batch-size': { type: 'string' },
       'no-progress': { type: 'boolean' },
+      overwrite: { type: 'boolean' },
       'log-level': { type: 'string' },
       plugin: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
@@ -74,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       const file = arg ?? defaultConfigPath();
       if (!arg) logger.info(`no config given: running the embedded demo (${file})`);
       const { config, text } = await loadJobConfig(file);
-      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text });
+      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text, overwrite: values.overwrite });
       process.stdout.write(formatSummary(summary) + '\n');
       return 0;
     }

@@ -32,3 +32,5 @@ export * from './distillers/multi-teacher-distiller.js';
 export * from './distillers/multi-task-distiller.js';
 export * from './util/rng.js';
 export * from './kernels/names.js';
+export * from './run/output-lock.js';
+export * from './loop/guard.js';

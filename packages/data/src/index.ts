@@ -6,6 +6,7 @@
 export * from './types.js';
 export * from './rng.js';
 export * from './labels.js';
+export * from './label-space.js';
 export * from './batching.js';
 export * from './tokenizers/base.tokenizer.js';
 export * from './tokenizers/bert.normalizer.js';

@@ -4,9 +4,9 @@
  * and student models from Hugging Face folders or smaller configs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Adaptor, DistillModel } from '@distillery/core';
+import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
 import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
-import { BertForSequenceClassification, bertAdaptor, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
+import { BertForSequenceClassification, bertAdaptor, type BertOutput, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
 import type { Kit } from './kits.js';
 import type { TaskData } from './data.js';
 import type { JobConfig, ModelConfig } from './schema.js';
@@ -15,6 +15,10 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   const t = cfg.teacher.model;
   const pretrainedDir = t.type === 'bert' ? t.pretrained : undefined;
   const maxLength = cfg.task.maxLength;
+  if (data.teacherSize < data.labels.size && cfg.distillation.probabilityShift) {
+    // The shift swaps the teacher's logit at the gold id, which the teacher does not have for added labels.
+    throw new DistilleryError('CONFIG_INVALID', 'distillation.probabilityShift cannot be used with task.data.extendLabels (the teacher has no logit for the added labels)', { where: 'distillation.probabilityShift', hint: 'set probabilityShift: false' });
+  }
   const tokenizer: TextTokenizer = pretrainedDir
     ? loadTokenizer(pretrainedDir, { maxLength })
     : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
@@ -22,9 +26,10 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
   const batchSize = cfg.task.batchSize;
   let teacherModel: BertForSequenceClassification | undefined;
+  // The student inherits the job's label space: the teacher's id2label (plus any extended labels).
   const baseConfig = (): BertConfig =>
     pretrainedDir
-      ? readHfConfig(pretrainedDir)
+      ? { ...readHfConfig(pretrainedDir), id2label: [...data.labels.names], numLabels: data.labels.size }
       : bertConfig({ vocabSize: tokenizer.vocabSize, maxPositionEmbeddings: maxLength, numLabels: data.labels.size, id2label: [...data.labels.names] });
   const sized = (m: Extract<ModelConfig, { type: 'bert' }>): BertConfig =>
     makeStudentConfig(baseConfig(), {
@@ -40,6 +45,7 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       if (m.type !== 'bert') throw new Error(`a BERT job needs bert models; ${role} is "${m.type}"`);
       if (m.pretrained) {
         const model = await BertForSequenceClassification.fromPretrained(m.pretrained, { trainable: role === 'student' });
+        if (role === 'student') checkStudentLabels(model.config.id2label, [...data.labels.names], m.pretrained);
         if (role === 'teacher') teacherModel = model;
         return model as DistillModel<EncodedBatch>;
       }
@@ -49,7 +55,32 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       return model as DistillModel<EncodedBatch>;
     },
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
+    studentAdaptor: data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined,
     predict: (m, b) => tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
     labelsOf: (b) => b.labels!,
+  };
+}
+
+/** A pretrained student must use the job's label ids, or its logits would be read in the wrong order. */
+function checkStudentLabels(student: readonly string[], space: readonly string[], dir: string): void {
+  const at = student.findIndex((n, i) => n !== space[i]);
+  if (student.length !== space.length || at >= 0) {
+    throw new DistilleryError('LABELS_MISMATCH', `the pretrained student's id2label differs from the job's label space${at >= 0 ? ` (id ${at}: "${student[at]}" vs "${space[at]}")` : ` (${student.length} vs ${space.length} labels)`}`, {
+      where: `${dir}/config.json`,
+      hint: 'use a student made from this teacher (same id2label), or build the student from a size config',
+    });
+  }
+}
+
+/**
+ * With `extendLabels`, the student has more logits than the teacher: the KD term sees only the
+ * student's first `teacherSize` logits (a softmax over the teacher's labels), so the added labels
+ * learn from the hard-label loss (computed by the model over all its logits) only.
+ */
+function teacherSliceAdaptor(teacherSize: number): Adaptor<EncodedBatch, BertOutput> {
+  return (batch, out) => {
+    const a: AdaptorOutput = bertAdaptor(batch, out);
+    a.logits = tf.slice(out.logits, [0, 0], [-1, teacherSize]);
+    return a;
   };
 }

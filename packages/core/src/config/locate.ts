@@ -10,8 +10,23 @@ export interface TextPosition {
   column: number;
 }
 
-/** Map of normalised path (`a.b[0].c`) → position of the value (or key) in `text`. */
-export function indexJsonPositions(text: string): Map<string, TextPosition> {
+/** A key written twice in one JSON object (JSON.parse silently keeps the last). */
+export interface DuplicateKey {
+  /** Normalised path of the key. */
+  path: string;
+  /** The key as written. */
+  key: string;
+  /** Where it is written again. */
+  at: TextPosition;
+  /** Where it was first written. */
+  first: TextPosition;
+}
+
+/**
+ * Map of normalised path (`a.b[0].c`) → position of the value (or key) in `text`. `onDuplicate` is
+ * called for every key written twice in the same object.
+ */
+export function indexJsonPositions(text: string, onDuplicate?: (d: DuplicateKey) => void): Map<string, TextPosition> {
   const map = new Map<string, TextPosition>();
   let i = 0;
   let line = 1;
@@ -53,11 +68,16 @@ export function indexJsonPositions(text: string): Map<string, TextPosition> {
     if (c === '{') {
       adv();
       ws();
+      const seen = new Map<string, TextPosition>();
       while (i < text.length && text[i] !== '}') {
         ws();
         const keyPos = { line, column: col };
-        const k = snakeToCamel(str());
+        const rawKey = str();
+        const k = snakeToCamel(rawKey);
         const p = path ? `${path}.${k}` : k;
+        const before = seen.get(rawKey);
+        if (before) onDuplicate?.({ path: p, key: rawKey, at: keyPos, first: before });
+        else seen.set(rawKey, keyPos);
         ws();
         adv(); // ':'
         value(p);
@@ -90,6 +110,13 @@ export function indexJsonPositions(text: string): Map<string, TextPosition> {
     // Positions are best effort: a malformed text still yields what was scanned.
   }
   return map;
+}
+
+/** Keys written twice in the same object of a JSON text. */
+export function findDuplicateKeys(text: string): DuplicateKey[] {
+  const out: DuplicateKey[] = [];
+  indexJsonPositions(text, (d) => out.push(d));
+  return out;
 }
 
 /** Position of `path` (normalised, camelCase) or of its nearest existing ancestor. */

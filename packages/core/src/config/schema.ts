@@ -4,6 +4,7 @@
  * emitted into the JSON Schema for editor autocompletion.
  */
 import { z } from 'zod';
+import { distillationRules, trainingRules } from './rules.js';
 
 const int = () => z.number().int();
 const posInt = () => z.number().int().min(1);
@@ -55,7 +56,8 @@ export const DistillationConfigSchema = z
     intermediateMatches: z.array(IntermediateMatchSchema).default([]).describe('Intermediate feature matches (GeneralDistiller).'),
     isCachingLogits: z.boolean().default(false).describe('Cache teacher logits per batch index after the first epoch.'),
   })
-  .strict();
+  .strict()
+  .superRefine(distillationRules);
 
 export const OptimizerSchema = z
   .object({
@@ -102,8 +104,14 @@ export const TrainingConfigSchema = z
       .default('distillery')
       .describe('"textbrewer" drops the leftover accumulated gradients at the end of an epoch, as TextBrewer does; "distillery" applies them.'),
     logEvery: posInt().default(1).describe('Write a metrics line every N optimizer steps.'),
+    onNonFinite: z
+      .enum(['stop', 'skip'])
+      .default('stop')
+      .describe('A non-finite loss or gradient (or a gradient norm above gradNormCeiling) before an optimizer step: "stop" the run, or "skip" the batch (no update; warned and counted).'),
+    gradNormCeiling: z.number().positive().nullable().default(1e4).describe('Treat a global gradient norm (before clipping) above this as divergence (see onNonFinite); null disables.'),
   })
-  .strict();
+  .strict()
+  .superRefine(trainingRules);
 
 /** The part of a config file the core understands; the CLI adds its task sections. */
 export const CoreRunConfigShape = {

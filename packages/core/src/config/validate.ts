@@ -8,7 +8,7 @@ import { DistilleryError, nearest, suggest } from '../util/errors.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { PluginKind } from '../plugin/types.js';
 import { camelizeKeys, formatPath } from './normalize.js';
-import { indexJsonPositions, locate } from './locate.js';
+import { findDuplicateKeys, indexJsonPositions, locate } from './locate.js';
 import { schedulerSpec, type DistillationConfig } from './schema.js';
 
 /** One problem found in a config. */
@@ -74,7 +74,15 @@ function describeIssue(schema: AnyZod, issue: z.core.$ZodIssue): ConfigIssue[] {
     }));
   }
   if (issue.code === 'invalid_type') {
+    // JSON numbers beyond ~1.8e308 parse to ±Infinity, which JSON.stringify would show as null.
+    if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) {
+      return [{ path: base, message: `the number overflows to ${issue.input}`, hint: 'use a finite number (float32 holds up to about 3.4e38)' }];
+    }
     return [{ path: base, message: `expected ${issue.expected}, got ${issue.input === undefined ? 'nothing (required)' : JSON.stringify(issue.input)}` }];
+  }
+  if (issue.code === 'custom') {
+    const hint = (issue.params as { hint?: string } | undefined)?.hint;
+    return [{ path: base, message: issue.message, ...(hint ? { hint } : {}) }];
   }
   if (issue.code === 'invalid_value') {
     return [{ path: base, message: `invalid value ${JSON.stringify(issue.input)}`, hint: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
@@ -132,6 +140,14 @@ export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.
     const pos = m ? Number(m[1]) : undefined;
     const line = pos !== undefined ? text.slice(0, pos).split('\n').length : undefined;
     throw new ConfigError([{ path: '(root)', message: `not valid JSON: ${(e as Error).message}`, line, hint: 'check commas and quotes near that line' }], file);
+  }
+  // JSON.parse keeps the last of two equal keys: the first setting would be silently lost.
+  const dups = findDuplicateKeys(text);
+  if (dups.length) {
+    throw new ConfigError(
+      dups.map((d) => ({ path: d.path, message: `key "${d.key}" appears twice in the same object (first at line ${d.first.line}); only the last would count`, hint: 'keep one of them', ...d.at })),
+      file,
+    );
   }
   return parseConfig(schema, json, { file, text });
 }

@@ -10,7 +10,8 @@ import { DistillerEvents } from '../events/events.js';
 import type { CallbackHooks, Logger, StepInfo } from '../plugin/types.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { DistillModel } from '../model/types.js';
-import { Optimizer, clipByGlobalNorm } from '../optim/optimizer.js';
+import { Optimizer } from '../optim/optimizer.js';
+import { guardOf } from '../loop/guard.js';
 import { lrFactor } from '../optim/lr-schedule.js';
 import { planLoop, type LoopEvent } from './plan.js';
 import type { LossResult } from './compute-loss.js';
@@ -197,9 +198,17 @@ export abstract class TrainerBase<B> {
             break;
           }
           case 'optimizerStep': {
-            // The norm costs a reduction and a read-back: only when clipping or when it is logged.
             const logged = ev.globalStep % tc.logEvery === 0 || ev.globalStep === plan.totalSteps;
-            const gradNorm = tc.maxGradNorm > 0 || logged ? clipByGlobalNorm(accum, tc.maxGradNorm) : undefined;
+            // >>> divergence guard (loop/guard.ts): loss terms, gradient norm (one fused finite check) and
+            // training.gradNormCeiling, before the update and any checkpoint; clips to maxGradNorm.
+            const verdict = guardOf(optimizer, tc, this.logger).beforeStep({ accum, sums, nInGroup, globalStep: ev.globalStep, epoch: ev.epoch, afterCounter: ev.afterCounter });
+            if (verdict.skip) {
+              [gs, sums, nInGroup] = [ev.globalStep, {}, 0];
+              disposeAccum();
+              break;
+            }
+            const gradNorm = verdict.gradNorm;
+            // <<< divergence guard
             const factor = lrFactor(tc.lrScheduler, optimizer.steps, plan.totalSteps);
             const lr = tc.optimizer.lr * factor;
             optimizer.step(params, accum, (name) => (this.lrOverride(name) ?? tc.optimizer.lr) * factor);
@@ -280,11 +289,6 @@ export abstract class TrainerBase<B> {
           prev.dispose();
           g.dispose();
         } else accum.set(key, g);
-      }
-      if (!Number.isFinite(total)) {
-        throw new DistilleryError('NON_FINITE_LOSS', `loss is ${total} at step ${ctx.step.globalStep} (batch ${ctx.dataIndex} of epoch ${ctx.epoch})`, {
-          hint: `terms: ${names.map((k, i) => `${k}=${nums[i]}`).join(', ')}; lower the learning rate or check the inputs`,
-        });
       }
       return { total, losses: Object.fromEntries(names.map((k, i) => [k, nums[i]!])) };
     } finally {

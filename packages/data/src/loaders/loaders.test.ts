@@ -117,3 +117,25 @@ describe.skipIf(!clinc || !teacher)(`CLINC150 (${clinc ? 'shared present' : SHAR
     expect(errorOf(() => loadClinc150(dir)).where).toBe(`${p}:[oos_train][1]`);
   });
 });
+
+describe('encodings and formats are checked', () => {
+  it('invalid UTF-8 is an error naming file:line, unless encoding is set', () => {
+    const p = join(dir, 'latin.jsonl');
+    writeFileSync(p, Buffer.concat([Buffer.from('{"text":"ok","label":"a"}\n{"text":"caf'), Buffer.from([0xe9]), Buffer.from('","label":"b"}\n')]));
+    const e = errorOf(() => loadJsonl(p));
+    expect(e.code).toBe('DATA_ENCODING');
+    expect(e.where).toBe(`${p}:2`);
+    expect(e.message).toMatch(/not valid UTF-8 \(first at byte \d+: 0xe9\)/);
+    expect(loadJsonl(p, { encoding: 'latin1' }).examples[1]!.text).toBe('café');
+    expect(errorOf(() => loadJsonl(p, { encoding: 'klingon' })).message).toMatch(/unknown encoding "klingon"/);
+  });
+  it('a jsonl data type pointing at a CSV is refused', () => {
+    const p = file('rows.csv', 'text,label\nhi,a\n');
+    expect(errorOf(() => loadDataset(p, { format: 'jsonl' })).message).toMatch(/the data type is "jsonl" but the file is a "\.csv" file/);
+    const q = file('rows.jsonl', 'text,label\nhi,a\n');
+    const e = errorOf(() => loadDataset(q, { format: 'jsonl' }));
+    expect(e.code).toBe('DATA_FORMAT');
+    expect(e.message).toMatch(/looks like a CSV\/TSV header/);
+    expect(loadDataset(file('rows.txt', 'text,label\nhi,a\n'), { format: 'csv' }).examples).toEqual([{ text: 'hi', label: 'a' }]);
+  });
+});

@@ -15,6 +15,26 @@ export interface LoaderOptions {
   labelOptional?: boolean;
   /** Skip bad rows instead of throwing; they are counted in `dropped`. Default false. */
   dropInvalid?: boolean;
+  /**
+   * The files' text encoding (a WHATWG label such as `latin1`). Unset: strict UTF-8, where an invalid
+   * byte is an error naming `file:line`.
+   * @default undefined (UTF-8)
+   */
+  encoding?: string;
+}
+
+/** Where each loaded example came from (`file:line`); a side table so examples stay plain `{text, label}`. */
+const origins = new WeakMap<Example, string>();
+
+/** `file:line` (or `file:[key][i]`) of the row an example was loaded from, when a loader made it. */
+export function whereOf(example: Example): string | undefined {
+  return origins.get(example);
+}
+
+/** Record where an example came from (loaders call this; see {@link whereOf}). */
+export function setWhere(example: Example, where: string): Example {
+  origins.set(example, where);
+  return example;
 }
 
 /** Collects examples, throwing or counting bad rows. */
@@ -43,11 +63,11 @@ export class RowCollector {
     if (typeof text !== 'string') return this.fail(line, text === undefined ? `missing field "${tf}"` : `field "${tf}" must be a string, got ${JSON.stringify(text)}`);
     if (text.trim() === '') return this.fail(line, `empty text in field "${tf}"`);
     if (label === undefined || label === null || label === '') {
-      if (this.opts.labelOptional) return void this.examples.push({ text });
+      if (this.opts.labelOptional) return void this.examples.push(setWhere({ text }, `${this.file}:${line}`));
       return this.fail(line, `missing label (field "${lf}")`, 'pass labelOptional: true for unlabelled data');
     }
     if (typeof label !== 'string' && typeof label !== 'number') return this.fail(line, `label must be a string or number, got ${JSON.stringify(label)}`);
-    this.examples.push({ text, label: String(label) });
+    this.examples.push(setWhere({ text, label: String(label) }, `${this.file}:${line}`));
   }
 
   result(): LoadedDataset {

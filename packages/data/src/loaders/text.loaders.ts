@@ -8,13 +8,46 @@ import { DistilleryError } from '@distillery/core';
 import type { LoadedDataset } from '../types.js';
 import { RowCollector, type LoaderOptions } from './rows.js';
 
-/** Read a text file; errors name the file. */
-export function readTextFile(file: string): string {
+/**
+ * Read a text file; errors name the file. Bytes are decoded strictly: invalid UTF-8 is an error naming
+ * `file:line` (a silent U+FFFD would change the texts), unless `encoding` names the file's encoding
+ * (any WHATWG label: `latin1`, `windows-1252`, `utf-16le`, …).
+ */
+export function readTextFile(file: string, encoding?: string): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    bytes = readFileSync(file);
   } catch (err) {
     throw new DistilleryError('IO_READ_FAILED', `cannot read data file: ${(err as Error).message}`, { where: file, cause: err });
   }
+  let decoder: InstanceType<typeof TextDecoder>;
+  try {
+    decoder = new TextDecoder(encoding ?? 'utf-8', { fatal: true });
+  } catch {
+    throw new DistilleryError('DATA_ENCODING', `unknown encoding "${encoding}"`, { where: file, hint: 'use a WHATWG encoding label such as utf-8, latin1, windows-1252, utf-16le' });
+  }
+  try {
+    return decoder.decode(bytes).replace(/^\uFEFF/, '');
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const line = bytes.subarray(0, bad).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 1);
+    throw new DistilleryError('DATA_ENCODING', `bytes that are not valid ${encoding ?? 'UTF-8'} (first at byte ${bad}: 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')})`, {
+      where: `${file}:${line}`,
+      hint: 're-save the file as UTF-8, or set task.data.encoding to its encoding (e.g. "latin1")',
+    });
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (n === 0) return i;
+    for (let k = 1; k < n; k++) if (i + k >= b.length || (b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n;
+  }
+  return 0;
 }
 
 /** JSON Lines: one object per line with `text` and `label` fields (names configurable). Blank lines are skipped. */
@@ -22,14 +55,24 @@ export function loadJsonl(file: string, opts: LoaderOptions = {}): LoadedDataset
   const rows = new RowCollector(file, opts);
   const tf = opts.textField ?? 'text';
   const lf = opts.labelField ?? 'label';
-  readTextFile(file).split('\n').forEach((raw, i) => {
+  let first = true;
+  readTextFile(file, opts.encoding).split('\n').forEach((raw, i) => {
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') return;
     let obj: unknown;
     try {
       obj = JSON.parse(line);
     } catch (err) {
+      // A first line like `text,label` is a CSV header: say so instead of failing on every row.
+      if (first && !/^\s*[{[]/.test(line) && /[,\t]/.test(line)) {
+        throw new DistilleryError('DATA_FORMAT', `this JSONL file's line ${i + 1} looks like a CSV/TSV header (${JSON.stringify(line.slice(0, 60))})`, {
+          where: `${file}:${i + 1}`,
+          hint: 'set task.data.type to "csv" (or "tsv"), or convert the file to one JSON object per line',
+        });
+      }
       return rows.fail(i + 1, `invalid JSON: ${(err as Error).message}`);
+    } finally {
+      first = false;
     }
     if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return rows.fail(i + 1, 'each line must be a JSON object');
     const rec = obj as Record<string, unknown>;
@@ -96,7 +139,7 @@ export function parseCsv(text: string, delimiter: string, file: string): { line:
 /** CSV or TSV with a header row naming `text` and `label` columns (or positional columns without header). */
 export function loadCsv(file: string, opts: CsvOptions = {}): LoadedDataset {
   const delimiter = opts.delimiter ?? (extname(file).toLowerCase() === '.tsv' ? '\t' : ',');
-  const records = parseCsv(readTextFile(file), delimiter, file);
+  const records = parseCsv(readTextFile(file, opts.encoding), delimiter, file);
   const rows = new RowCollector(file, opts);
   const tf = opts.textField ?? 'text';
   const lf = opts.labelField ?? 'label';
@@ -130,7 +173,7 @@ export function loadCsv(file: string, opts: CsvOptions = {}): LoadedDataset {
  * option selects such an array (e.g. `"train"`). Rows are located as `file:line` where the row starts.
  */
 export function loadJson(file: string, opts: LoaderOptions & { key?: string } = {}): LoadedDataset {
-  const text = readTextFile(file);
+  const text = readTextFile(file, opts.encoding);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -193,11 +236,22 @@ export function rowStartLines(text: string, n: number): number[] {
   return starts;
 }
 
-/** Load by extension: `.jsonl`/`.ndjson`, `.csv`, `.tsv`, `.json`. */
-export function loadDataset(file: string, opts: CsvOptions & { key?: string } = {}): LoadedDataset {
+const FORMATS: Record<string, 'jsonl' | 'csv' | 'tsv' | 'json'> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv', '.tsv': 'tsv', '.json': 'json' };
+
+/**
+ * Load by extension: `.jsonl`/`.ndjson`, `.csv`, `.tsv`, `.json`. With `format` (the config's
+ * `task.data.type`), a file whose extension names another format is refused instead of being read
+ * as that other format; a file with another extension (`.txt`) is read as `format`.
+ */
+export function loadDataset(file: string, opts: CsvOptions & { key?: string; format?: 'jsonl' | 'csv' | 'tsv' | 'json' } = {}): LoadedDataset {
   const ext = extname(file).toLowerCase();
-  if (ext === '.jsonl' || ext === '.ndjson') return loadJsonl(file, opts);
-  if (ext === '.csv' || ext === '.tsv') return loadCsv(file, opts);
-  if (ext === '.json') return loadJson(file, opts);
+  const byExt = FORMATS[ext];
+  if (opts.format && byExt && byExt !== opts.format && !(opts.format === 'csv' && byExt === 'tsv') && !(opts.format === 'tsv' && byExt === 'csv')) {
+    throw new DistilleryError('DATA_FORMAT', `the data type is "${opts.format}" but the file is a "${ext}" file`, { where: file, hint: `set task.data.type to "${byExt}", or point it at a .${opts.format} file` });
+  }
+  const format = byExt ?? opts.format;
+  if (format === 'jsonl') return loadJsonl(file, opts);
+  if (format === 'csv' || format === 'tsv') return loadCsv(file, { ...opts, delimiter: opts.delimiter ?? (format === 'tsv' ? '\t' : ',') });
+  if (format === 'json') return loadJson(file, opts);
   throw new DistilleryError('DATA_FORMAT', `unknown data file type "${ext}"`, { where: file, hint: 'use .jsonl, .csv, .tsv or .json' });
 }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, readSafetensors } from '@distillery/core';
+import { DistilleryError, assertFiniteArrays, readSafetensors } from '@distillery/core';
 import { parseBertConfig, type BertConfig } from './bert.config.js';
 import { bertWeightShapes, type BertHead } from './weights.js';
 
@@ -13,6 +13,12 @@ import { bertWeightShapes, type BertHead } from './weights.js';
 export interface PretrainedOptions {
   /** Randomly initialise weights missing from the file (e.g. a new classifier on a base model) instead of failing. */
   initMissing?: boolean;
+  /**
+   * Load weights holding NaN/Inf (to inspect a broken checkpoint). By default such a model is refused,
+   * naming the tensor: it would make every loss NaN.
+   * @default false
+   */
+  allowNonFinite?: boolean;
 }
 
 /** Read and validate `dir/config.json`. */
@@ -52,6 +58,10 @@ export async function readHfWeights(dir: string, config: BertConfig, head: BertH
     throw new DistilleryError('MODEL_NOT_FOUND', 'no model.safetensors', { where: dir, hint });
   }
   const file = await readSafetensors(path);
+  if (!opts.allowNonFinite) {
+    const floats = [...file.tensors].filter(([, t]) => t.data instanceof Float32Array || t.data instanceof Float64Array) as [string, { data: ArrayLike<number> }][];
+    assertFiniteArrays(floats.map(([k, t]) => [k, t.data]), `${path}: refusing to load`, 'the checkpoint is broken (a diverged run?); pass allowNonFinite: true to load it for inspection');
+  }
   const expected = new Map(bertWeightShapes(config, head));
   const out: Record<string, tf.Tensor> = {};
   const unknown: string[] = [];
