@@ -58,8 +58,26 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
   return ok / Math.max(1, n);
 }
 
+/** Options of {@link runJob}. */
+export interface RunJobOptions {
+  logger: Logger;
+  /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. @default false */
+  progress?: boolean | 'lines';
+  /** The config's text and file, for file:line positions in errors and for resolving plugin paths. */
+  configText?: string;
+  configFile?: string;
+  /** `--allow-plugin` paths: plugin files outside the config's folder that may be loaded. @default [] */
+  allowPlugins?: readonly string[];
+  /** `--resume`: true = the newest checkpoint in outputDir, a string = that checkpoint. @default undefined */
+  resume?: string | boolean;
+  /** `--force`: take over an output folder whose lock holder is gone. @default false */
+  force?: boolean;
+  /** `--overwrite`: clear a previous run in outputDir first. @default false */
+  overwrite?: boolean;
+}
+
 /** Run a job. `mode: "train"` trains (and evaluates) the teacher only. */
-export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string }): Promise<JobSummary> {
+export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
