@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, assertPluginNames, createRegistry, loadConfigFile, silentLogger } from '@distillery/core';
+import { ConfigError, createRegistry, loadConfigFile, silentLogger } from '@distillery/core';
+import { assertJobConfig } from '../validate/index.js';
 import { JobConfigSchema, type JobConfig } from '../job/schema.js';
 import { resolveConfigPaths } from '../job/paths.js';
 import { action, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
@@ -22,13 +23,18 @@ export interface LoadJobConfigOptions {
   pathsFrom?: 'config' | 'cwd';
 }
 
-/** Load and fully validate a job config: schema, then plugin names against the registry. */
+/**
+ * Load and fully check a job config: the schema, then every check that needs no training (files,
+ * model shapes, matches, plugins resolved but not run), all problems in one {@link ConfigError}.
+ * Relative paths in the result are made absolute against the config's folder.
+ */
 export async function loadJobConfig(file: string, opts: LoadJobConfigOptions = {}): Promise<{ config: JobConfig; text: string }> {
   const parsed = loadConfigFile(JobConfigSchema, file);
-  const config = opts.pathsFrom === 'cwd' ? parsed : resolveConfigPaths(parsed, dirname(resolve(file)));
   const text = readFileSync(file, 'utf8');
-  const registry = await createRegistry({ plugins: config.plugins, logger: silentLogger });
-  assertPluginNames(config.distillation, registry, { file, text });
+  const configDir = opts.pathsFrom === 'cwd' ? process.cwd() : dirname(resolve(file));
+  const config = opts.pathsFrom === 'cwd' ? parsed : resolveConfigPaths(parsed, configDir);
+  const builtins = await createRegistry({ logger: silentLogger });
+  assertJobConfig({ config, configDir, resolve: { configDir, allow: opts.allowPlugins ?? [] }, builtins }, file, text);
   return { config, text };
 }
 

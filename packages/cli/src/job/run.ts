@@ -4,7 +4,7 @@
  * the config has intermediate matches), evaluate both, and write a summary.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BasicDistiller,
@@ -80,7 +80,9 @@ export interface RunJobOptions {
 export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
-  const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
+  // Plugins resolve from the config's folder (then the working directory) under the loading policy.
+  const configDir = opts.configFile ? dirname(resolve(opts.configFile)) : process.cwd();
+  const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log, resolve: { configDir, allow: opts.allowPlugins ?? [] } });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
   const data = loadTaskData(cfg.task.data, seed);
