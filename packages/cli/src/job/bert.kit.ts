@@ -3,8 +3,9 @@
  * for from-scratch models), batches with dynamic padding and length bucketing, and builds teacher
  * and student models from Hugging Face folders or smaller configs.
  */
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Adaptor, DistillModel } from '@distillery/core';
+import { DistilleryError, type Adaptor, type DistillModel } from '@distillery/core';
 import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { BertForSequenceClassification, bertAdaptor, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
 import type { Kit } from './kits.js';
@@ -15,6 +16,10 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   const t = cfg.teacher.model;
   const pretrainedDir = t.type === 'bert' ? t.pretrained : undefined;
   const maxLength = cfg.task.maxLength;
+  // A missing folder is a missing model, not a missing tokenizer (the tokenizer is read first).
+  if (pretrainedDir && !existsSync(pretrainedDir)) {
+    throw new DistilleryError('MODEL_NOT_FOUND', `model folder ${pretrainedDir} does not exist`, { where: 'teacher.model.pretrained', hint: 'point "pretrained" at a Hugging Face folder (config.json, model.safetensors, tokenizer)' });
+  }
   const tokenizer: TextTokenizer = pretrainedDir
     ? loadTokenizer(pretrainedDir, { maxLength })
     : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
