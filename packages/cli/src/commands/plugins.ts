@@ -4,7 +4,8 @@ import { action, commonOptions, type CliContext, type CommonOptions } from './co
 
 /** `distillery plugins [--json]`: registered plugins by kind. */
 export async function pluginsCommand(opts: { json?: boolean; plugins?: string[] }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const r = await createRegistry({ plugins: opts.plugins ?? [], logger: silentLogger });
+  // Entries typed on the command line are intended: any path loads (URLs are still refused).
+  const r = await createRegistry({ plugins: opts.plugins ?? [], logger: silentLogger, resolve: { trusted: true } });
   const byKind = Object.fromEntries(
     PLUGIN_KINDS.map((k) => [k, r.list(k).map((p) => ({ name: p.meta.name, aliases: p.meta.aliases ?? [], version: p.meta.version, package: p.meta.package, description: p.meta.description }))]),
   );
