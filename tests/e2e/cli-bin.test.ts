@@ -117,6 +117,15 @@ describe('the distillery bin', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'CONFIG_NOT_FOUND' } });
   });
 
+  it('the READMEs quote the real help texts (regenerate: node packages/cli/scripts/readme-help.mjs)', async () => {
+    const { README_FILES, refreshed } = await import('../../packages/cli/scripts/readme-help.mjs' as string);
+    for (const f of README_FILES as string[]) {
+      const text = readFileSync(f, 'utf8');
+      expect(text).toContain('<!-- distillery-help:');
+      expect(await refreshed(text), f).toBe(text);
+    }
+  });
+
   it('the bin shim says how to build when dist is missing outside a checkout', () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-shim-'));
     mkdirSync(join(dir, 'a', 'b', 'bin'), { recursive: true });
