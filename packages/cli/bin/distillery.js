@@ -2,7 +2,7 @@
 // The `distillery` bin: a committed shim, so `npx distillery` works right after `npm ci`.
 // It runs the compiled CLI (dist/bin.js). In a source checkout where dist is missing, it builds the
 // monorepo once (`tsc -b`, about a minute) and then runs; elsewhere it says to run `npm run build`.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -12,6 +12,8 @@ if (!existsSync(fileURLToPath(dist))) {
   const tsc = `${root}node_modules/typescript/bin/tsc`;
   if (existsSync(`${root}tsconfig.json`) && existsSync(tsc)) {
     process.stderr.write('distillery: first run in this checkout: building (npm run build) …\n');
+    // A build-info file left from an earlier build would make `tsc -b` think dist is current.
+    rmSync(fileURLToPath(new URL('../tsconfig.tsbuildinfo', import.meta.url)), { force: true });
     const r = spawnSync(process.execPath, [tsc, '-b'], { cwd: root, stdio: ['ignore', 2, 2] });
     if (r.status !== 0 || !existsSync(fileURLToPath(dist))) {
       process.stderr.write(`distillery: the build failed; run \`npm run build\` in ${root} and look at its errors\n`);
