@@ -165,8 +165,10 @@ export function resolvePluginSpecifier(spec: string, opts: PluginResolveOptions 
     const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string };
     return { specifier: spec, kind: 'package', file, packageName: name, version: pj.version };
   }
+  // "lib/p.js" reads as package "lib"; a file of that name beside the config was surely meant.
+  const asPath = fileOf(resolve(configDir, spec)) ? ` — or, for the file ${resolve(configDir, spec)}, write "./${spec}"` : '';
   throw new DistilleryError('PLUGIN_PACKAGE_NOT_FOUND', `cannot load plugin package "${spec}": not installed where the config is (${configDir})${cwd !== configDir ? ` nor in ${cwd}` : ''}`, {
     where,
-    hint: `install it (npm install ${name}) or remove it from "plugins"`,
+    hint: `install it (npm install ${name}) or remove it from "plugins"${asPath}`,
   });
 }
