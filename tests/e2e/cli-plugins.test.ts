@@ -95,6 +95,11 @@ describe('plugin loading policy', () => {
     expect(existsSync(join(dir, 'project', 'plugins', 'ran.txt'))).toBe(false);
   });
 
+  it('a built-in package name validates from any folder (it loads from the core)', async () => {
+    const { file } = project(['@distillery/plugin-loss-kd']);
+    expect((await validate(file)).code).toBe(0);
+  });
+
   it('--allow-plugin admits an absolute or outside path', async () => {
     const { dir, file } = project([]);
     const outside = join(dir, 'outside', 'theirs.js');

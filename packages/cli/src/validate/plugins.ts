@@ -3,7 +3,7 @@
  * and the plugin names of the distillation section exist among the built-ins (names that a listed
  * plugin package may provide are checked by distill/train once the package is loaded).
  */
-import { checkPluginNames, DistilleryError, resolvePluginSpecifier } from '@distillery/core';
+import { BUILTIN_PLUGIN_PACKAGES, checkPluginNames, DistilleryError, resolvePluginSpecifier } from '@distillery/core';
 import { firstLine } from './models.js';
 import type { CheckContext, Problem } from './types.js';
 
@@ -12,6 +12,8 @@ export function checkPlugins(ctx: CheckContext): Problem[] {
   let resolved = 0;
   ctx.config.plugins.forEach((spec, i) => {
     const where = `plugins[${i}]`;
+    // Built-in packages ship with the core and load from it (as the registry does).
+    if (BUILTIN_PLUGIN_PACKAGES.includes(spec)) return;
     try {
       resolvePluginSpecifier(spec, ctx.resolve, where);
       resolved++;
