@@ -10,7 +10,7 @@ import { predictCommand } from '@distillery/cli';
 const teacher = sharedPath('models', 'clinc-bert-teacher');
 
 describe.skipIf(!teacher)(`distillery predict ${teacher ? '' : SHARED_SKIP_MESSAGE}`, () => {
-  it('prints label, score, input_ids and logits per text (--json)', async () => {
+  it('prints label, score, input_ids and logits per text (--jsonl)', async () => {
     await initBackend();
     const expected = JSON.parse(readFileSync(join(teacher!, 'expected.json'), 'utf8'));
     const dir = mkdtempSync(join(tmpdir(), 'predict-'));
@@ -18,7 +18,7 @@ describe.skipIf(!teacher)(`distillery predict ${teacher ? '' : SHARED_SKIP_MESSA
     writeFileSync(input, expected.texts.map((t: string) => JSON.stringify({ text: t })).join('\n') + '\n');
     let text = '';
     const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
-    await predictCommand({ model: teacher!, input, json: true, out });
+    await predictCommand({ model: teacher!, input, jsonl: true, out });
     const rows = text.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.label)).toEqual(expected.predicted_labels);
     expect(rows).toHaveLength(expected.texts.length);

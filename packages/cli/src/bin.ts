@@ -1,95 +1,65 @@
 #!/usr/bin/env node
 /**
- * The `distillery` command-line tool.
+ * The `distillery` command-line tool, on commander: one file per command in `commands/`, each with
+ * its own `--help`, typo suggestions for commands and options, `--version`, and `--json` on every
+ * command that reports (one JSON document on stdout; logs and progress on stderr).
  *
- *   distillery distill [config.json]   distil a student (no config: the embedded SpamAssassin demo)
- *   distillery train [config.json]     train (and evaluate) the teacher only
- *   distillery validate <config.json>  check a config; exit 1 with path/line-named errors
- *   distillery plugins [--json]        registered plugins by kind
- *   distillery predict --model <hf-dir> --input <texts.txt|jsonl> [--json]
- *   distillery schema                  print the JSON Schema of config files
+ * The installed bin is the committed shim `bin/distillery.js`, which imports this file's `main`.
+ * @packageDocumentation
  */
 import 'reflect-metadata';
-import { parseArgs } from 'node:util';
-import { createLogger, DistilleryError } from '@distillery/core';
-import { validateCommand, loadJobConfig } from './commands/validate.js';
-import { pluginsCommand } from './commands/plugins.js';
-import { predictCommand } from './commands/predict.js';
-import { runJob, formatSummary } from './job/run.js';
-import { jobJsonSchema } from './job/schema.js';
-import { defaultConfigPath } from './default-config.js';
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands/index.js';
+import type { CliContext } from './commands/common.js';
 
-const USAGE = `usage: distillery <command> [options]
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
-commands:
-  distill [config.json]    distil a student from a teacher (no config: embedded SpamAssassin demo)
-  train [config.json]      train and evaluate the teacher only
-  validate <config.json>   validate a config (exit 1 with path- and line-named errors)
-  plugins [--json]         list registered plugins by kind
-  predict --model <dir> --input <file> [--json]   classify texts with a Hugging Face BERT folder
-  schema                   print the JSON Schema of config files
-
-options:
-  --no-progress            plain log lines instead of a progress bar
-  --overwrite              distill/train into a folder that holds a previous run (its outputs are removed first)
-  --log-level <level>      debug | info | warn | error (default info)
-  --plugin <pkg>           load an extra plugin package (repeatable; plugins command)
-`;
-
-export async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      model: { type: 'string' },
-      input: { type: 'string' },
-      'batch-size': { type: 'string' },
-      'no-progress': { type: 'boolean' },
-      overwrite: { type: 'boolean' },
-      'log-level': { type: 'string' },
-      plugin: { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  const [cmd, arg] = positionals;
-  const logger = createLogger('distillery', { level: (values['log-level'] as never) ?? undefined });
-  if (values.help || !cmd) {
-    process.stdout.write(USAGE);
-    return cmd || values.help ? 0 : 1;
+/** The program with every command registered; results and errors go to `ctx`'s streams. */
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('distillery')
+    .description('Knowledge distillation for TypeScript: distil, train, validate configs, predict.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help (each command has its own: distillery <command> --help)')
+    // A fixed width keeps the help identical on every terminal (the README quotes it).
+    .configureHelp({ helpWidth: 100 })
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: (s) => ctx.out.write(s), writeErr: (s) => ctx.err.write(s) })
+    // Throw instead of process.exit, so main() returns the status (and tests can run it in-process).
+    .exitOverride();
+  for (const m of COMMANDS) m.register(program, ctx);
+  for (const c of program.commands) c.helpOption('-h, --help', 'show this help');
+  const names = program.commands.map((c) => c.name());
+  program.showHelpAfterError(`(commands: ${names.join(', ')}; run distillery --help)`);
+  for (const c of program.commands) {
+    // After any usage error, list what the command accepts.
+    const flags = c.options.map((o) => o.long ?? o.short).filter(Boolean);
+    c.showHelpAfterError(`(valid options for ${c.name()}: ${flags.join(', ')}, --help; run distillery ${c.name()} --help for details)`);
   }
-  switch (cmd) {
-    case 'validate':
-      if (!arg) throw new DistilleryError('USAGE', 'validate needs a config file', { hint: 'distillery validate my-config.json' });
-      return validateCommand(arg);
-    case 'plugins':
-      return pluginsCommand({ json: values.json, plugins: values.plugin });
-    case 'schema':
-      process.stdout.write(JSON.stringify(jobJsonSchema(), null, 2) + '\n');
-      return 0;
-    case 'predict':
-      if (!values.model || !values.input) throw new DistilleryError('USAGE', 'predict needs --model <hf-dir> and --input <file>');
-      await predictCommand({ model: values.model, input: values.input, json: values.json, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
-      return 0;
-    case 'distill':
-    case 'train': {
-      const file = arg ?? defaultConfigPath();
-      if (!arg) logger.info(`no config given: running the embedded demo (${file})`);
-      const { config, text } = await loadJobConfig(file);
-      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text, overwrite: values.overwrite });
-      process.stdout.write(formatSummary(summary) + '\n');
-      return 0;
-    }
-    default:
-      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema' });
-  }
+  return program;
 }
 
-// Run when executed directly (not when imported by tests).
-const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isMain || process.argv[1]?.endsWith('/bin.js')) {
+/** Run the CLI on `argv` (without node and script); resolves to the exit status. */
+export async function main(argv: string[], io: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Promise<number> {
+  const ctx: CliContext = { out: io.out ?? process.stdout, err: io.err ?? process.stderr, exitCode: 0 };
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    throw e;
+  }
+  return ctx.exitCode;
+}
+
+/** Run `main` on this process's arguments and exit with its status. */
+export function runCli(): void {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      process.exitCode = code;
+      // Training leaves no handles open, but a native backend may keep the loop alive.
+      setImmediate(() => process.exit(code));
+    },
     (e: unknown) => {
       process.stderr.write(`distillery: ${e instanceof Error ? e.message : String(e)}\n`);
       if (process.env.DISTILLERY_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
@@ -97,3 +67,7 @@ if (isMain || process.argv[1]?.endsWith('/bin.js')) {
     },
   );
 }
+
+// `node packages/cli/dist/bin.js …` still works (the shim calls runCli itself).
+const isMain = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) runCli();

@@ -3,13 +3,13 @@
  * validate configs, the job JSON Schema).
  * @packageDocumentation
  */
-export { main } from './bin.js';
+export { main, buildProgram } from './bin.js';
 export { loadJobConfig, validateCommand } from './commands/validate.js';
 export { pluginsCommand } from './commands/plugins.js';
 export { predictCommand, readPredictInputs } from './commands/predict.js';
-export { runJob, formatSummary, type JobSummary, type ModelReport } from './job/run.js';
+export { runJob, formatSummary, countParams, type JobSummary, type ModelReport, type RunJobOptions } from './job/run.js';
 export { JobConfigSchema, jobJsonSchema, type JobConfig, type DataConfig, type ModelConfig } from './job/schema.js';
 export { loadTaskData, type TaskData } from './job/data.js';
 export { featurize, tokenize, messageBody } from './job/text-features.js';
-export { attachProgress } from './progress.js';
+export { attachProgress, RunProgress, StepTimer, formatDuration, formatMetrics, type EvalProgress, type RunProgressOptions } from './progress.js';
 export { defaultConfigPath } from './default-config.js';

@@ -6,6 +6,7 @@ import 'reflect-metadata';
 export * as tf from '@tensorflow/tfjs-core';
 export * from './plugin/types.js';
 export * from './plugin/registry.js';
+export * from './plugin/resolve.js';
 export { PLUGIN_TOKENS, LOGGER_TOKEN, REGISTRY_TOKEN } from './plugin/tokens.js';
 export * from './util/errors.js';
 export * from './util/logger.js';

@@ -1,8 +1,11 @@
+import { Option, type Command } from 'commander';
 import { PLUGIN_KINDS, createRegistry, silentLogger } from '@distillery/core';
+import { action, commonOptions, type CliContext, type CommonOptions } from './common.js';
 
 /** `distillery plugins [--json]`: registered plugins by kind. */
 export async function pluginsCommand(opts: { json?: boolean; plugins?: string[] }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const r = await createRegistry({ plugins: opts.plugins ?? [], logger: silentLogger });
+  // Entries typed on the command line are intended: any path loads (URLs are still refused).
+  const r = await createRegistry({ plugins: opts.plugins ?? [], logger: silentLogger, resolve: { trusted: true } });
   const byKind = Object.fromEntries(
     PLUGIN_KINDS.map((k) => [k, r.list(k).map((p) => ({ name: p.meta.name, aliases: p.meta.aliases ?? [], version: p.meta.version, package: p.meta.package, description: p.meta.description }))]),
   );
@@ -18,4 +21,11 @@ export async function pluginsCommand(opts: { json?: boolean; plugins?: string[] 
     }
   }
   return 0;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program.command('plugins').description('list the registered plugins by kind');
+  commonOptions(cmd, { json: 'print one JSON document: plugins by kind' })
+    .addOption(new Option('--plugin <package>', 'also load this plugin package or path (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .action(action(ctx, async (o: CommonOptions & { plugin?: string[] }) => pluginsCommand({ json: o.json, plugins: o.plugin }, ctx.out)));
 }

@@ -4,9 +4,11 @@
  * @packageDocumentation
  */
 import { extname } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
 import { DistilleryError, initBackend } from '@distillery/core';
 import { loadJsonl, loadTokenizer, readTextFile } from '@distillery/data';
 import { loadHfModel, predictTexts } from '@distillery/models';
+import { action, commonOptions, type CliContext, type CommonOptions } from './common.js';
 
 /** Options of {@link predictCommand}. */
 export interface PredictCommandOptions {
@@ -14,8 +16,10 @@ export interface PredictCommandOptions {
   model: string;
   /** `.txt` (one text per line; blank lines skipped) or `.jsonl` (objects with a `text` field). */
   input: string;
-  /** One JSON object per line: text, label, score, input_ids, logits. */
+  /** One JSON document: `{ predictions: [{ text, label, score, input_ids, logits }, …] }`. */
   json?: boolean;
+  /** One JSON object per line (streams): text, label, score, input_ids, logits. */
+  jsonl?: boolean;
   batchSize?: number;
   /** Where results go (default stdout). */
   out?: NodeJS.WritableStream;
@@ -36,7 +40,8 @@ export function readPredictInputs(file: string): string[] {
 
 /**
  * Print, per input text, the predicted label and its softmax probability (`label<TAB>score<TAB>text`),
- * or with `json` one object per line: `{ text, label, score, input_ids, logits }`.
+ * or with `jsonl` one object per line `{ text, label, score, input_ids, logits }`, or with `json` one
+ * document `{ predictions: [...] }` of the same objects.
  */
 export async function predictCommand(opts: PredictCommandOptions): Promise<void> {
   const out = opts.out ?? process.stdout;
@@ -52,14 +57,38 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     if (model.head !== 'sequence') {
       throw new DistilleryError('MODEL_UNSUPPORTED', `predict needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: opts.model });
     }
+    const all: unknown[] = [];
     for (const p of predictTexts(model, tokenizer, texts, { batchSize })) {
-      if (opts.json) {
-        out.write(JSON.stringify({ text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits }) + '\n');
-      } else {
+      const row = { text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits };
+      if (opts.json) all.push(row);
+      else if (opts.jsonl) out.write(JSON.stringify(row) + '\n');
+      else {
         out.write(`${p.label}\t${p.score.toFixed(4)}\t${p.text}\n`);
       }
     }
+    if (opts.json) out.write(JSON.stringify({ predictions: all }) + '\n');
   } finally {
     model.dispose();
   }
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program.command('predict').description('classify texts with a Hugging Face BERT folder');
+  commonOptions(cmd, { json: 'print one JSON document: {predictions: [{text, label, score, input_ids, logits}]}' })
+    .requiredOption('--model <dir>', 'Hugging Face model folder (config.json, model.safetensors, tokenizer)')
+    .requiredOption('--input <file>', 'texts: .txt (one per line) or .jsonl (a "text" field per line)')
+    .option('--jsonl', 'print one JSON object per line instead (streams)')
+    .option('--batch-size <n>', 'texts per forward pass', positiveInt, 64)
+    .action(
+      action(ctx, async (o: CommonOptions & { model: string; input: string; jsonl?: boolean; batchSize: number }) => {
+        await predictCommand({ model: o.model, input: o.input, json: o.json, jsonl: o.jsonl, batchSize: o.batchSize, out: ctx.out });
+        return 0;
+      }),
+    );
 }

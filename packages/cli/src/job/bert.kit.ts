@@ -3,6 +3,7 @@
  * for from-scratch models), batches with dynamic padding and length bucketing, and builds teacher
  * and student models from Hugging Face folders or smaller configs.
  */
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
 import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
@@ -15,6 +16,10 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   const t = cfg.teacher.model;
   const pretrainedDir = t.type === 'bert' ? t.pretrained : undefined;
   const maxLength = cfg.task.maxLength;
+  // A missing folder is a missing model, not a missing tokenizer (the tokenizer is read first).
+  if (pretrainedDir && !existsSync(pretrainedDir)) {
+    throw new DistilleryError('MODEL_NOT_FOUND', `model folder ${pretrainedDir} does not exist`, { where: 'teacher.model.pretrained', hint: 'point "pretrained" at a Hugging Face folder (config.json, model.safetensors, tokenizer)' });
+  }
   if (data.teacherSize < data.labels.size && cfg.distillation.probabilityShift) {
     // The shift swaps the teacher's logit at the gold id, which the teacher does not have for added labels.
     throw new DistilleryError('CONFIG_INVALID', 'distillation.probabilityShift cannot be used with task.data.extendLabels (the teacher has no logit for the added labels)', { where: 'distillation.probabilityShift', hint: 'set probabilityShift: false' });

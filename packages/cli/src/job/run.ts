@@ -4,7 +4,7 @@
  * the config has intermediate matches), evaluate both, and write a summary.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BasicDistiller,
@@ -23,7 +23,7 @@ import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
-import { attachProgress } from '../progress.js';
+import { RunProgress, type EvalProgress } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
 
 export interface ModelReport {
@@ -43,18 +43,29 @@ export interface JobSummary {
   outputDir: string;
 }
 
-function countParams(m: DistillModel<unknown>): number {
-  return Object.values(m.parameters()).reduce((n, v) => n + v.size, 0);
+/** All of a model's weights, frozen ones too (a pretrained teacher has no trainable parameters). */
+export function countParams(m: DistillModel<unknown>): number {
+  const all = (m as { weights?: () => Readonly<Record<string, { size: number }>> }).weights?.() ?? m.parameters();
+  return Object.values(all).reduce((n, v) => n + v.size, 0);
 }
 
-async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): Promise<number> {
+async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[], progress?: EvalProgress): Promise<number> {
   let ok = 0;
   let n = 0;
-  for (const b of batches) {
-    const pred = kit.predict(model, b);
-    const gold = kit.labelsOf(b);
-    for (let i = 0; i < gold.length; i++) ok += pred[i] === gold[i] ? 1 : 0;
-    n += gold.length;
+  try {
+    for (const b of batches) {
+      const pred = kit.predict(model, b);
+      const gold = kit.labelsOf(b);
+      for (let i = 0; i < gold.length; i++) ok += pred[i] === gold[i] ? 1 : 0;
+      n += gold.length;
+      if (progress) {
+        progress.tick();
+        // Let the bar redraw between batches.
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+  } finally {
+    progress?.done();
   }
   return ok / Math.max(1, n);
 }
@@ -62,11 +73,18 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
 /** Options of {@link runJob}. */
 export interface RunJobOptions {
   logger: Logger;
-  /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */
+  /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. @default false */
   progress?: boolean | 'lines';
+  /** The config's text and file, for file:line positions in errors and for resolving plugin paths. */
   configText?: string;
   configFile?: string;
-  /** Clear a previous run's checkpoints, metrics and summary in `training.outputDir` first. @default false */
+  /** `--allow-plugin` paths: plugin files outside the config's folder that may be loaded. @default [] */
+  allowPlugins?: readonly string[];
+  /** `--resume`: true = the newest checkpoint in outputDir, a string = that checkpoint. @default undefined */
+  resume?: string | boolean;
+  /** `--force`: resume although the config changed since the checkpoint. @default false */
+  force?: boolean;
+  /** `--overwrite`: clear a previous run in outputDir first. @default false */
   overwrite?: boolean;
 }
 
@@ -86,7 +104,9 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: Ru
 async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
-  const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
+  // Plugins resolve from the config's folder (then the working directory) under the loading policy.
+  const configDir = opts.configFile ? dirname(resolve(opts.configFile)) : process.cwd();
+  const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log, resolve: { configDir, allow: opts.allowPlugins ?? [] } });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
   const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
@@ -98,6 +118,10 @@ async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: Run
   const test = kit.testBatches();
   const outDir = cfg.training.outputDir;
   mkdirSync(outDir, { recursive: true });
+  const progress = opts.progress === false || opts.progress === undefined ? undefined : new RunProgress(process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
+  // Result lines go above the bars on a terminal (so they stay), to the log otherwise.
+  const say = (m: string) => (progress ? progress.log(`[distillery] ${m}`) : log.info(m));
+  const evalOf = (label: string, what?: string) => progress?.evaluation(label, test.length, what);
 
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
   let teacherSeconds: number | undefined;
@@ -105,17 +129,17 @@ async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: Run
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
-    if (opts.progress !== false) attachProgress(trainer.events, 'teacher', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
-    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test) }) });
+    progress?.attach(trainer.events, 'teacher');
+    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test, evalOf('teacher', 'checkpoint evaluation')) }) });
     teacherSeconds = r.durationMs / 1000;
   }
   const teacherReport: ModelReport = {
-    accuracy: await accuracy(kit, teacher, test),
+    accuracy: await accuracy(kit, teacher, test, evalOf('teacher', 'evaluating the teacher')),
     parameters: countParams(teacher),
     trainSeconds: teacherSeconds,
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
   };
-  log.info(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
+  say(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
   const summary: JobSummary = { task: data.name, backend, train: data.train.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
 
   if (mode === 'distill') {
@@ -131,19 +155,20 @@ async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: Run
       distillationConfig: cfg.distillation,
       backend,
     });
-    if (opts.progress !== false) attachProgress(distiller.events, 'student', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
+    progress?.attach(distiller.events, 'student');
     // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
-    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
+    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test, evalOf('student', 'checkpoint evaluation')) }) });
     summary.student = {
-      accuracy: await accuracy(kit, student, test),
+      accuracy: await accuracy(kit, student, test, evalOf('student', 'evaluating the student')),
       parameters: countParams(student),
       trainSeconds: r.durationMs / 1000,
       source: `distilled (${Strategy.name}, ${r.globalStep} steps)`,
     };
-    log.info(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
+    say(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
     student.dispose?.();
   }
   teacher.dispose?.();
+  progress?.stop();
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
@@ -158,7 +183,7 @@ export function formatSummary(s: JobSummary): string {
     `${s.task} — ${s.train} train / ${s.test} test examples — backend ${s.backend}`,
     `model    accuracy    parameters     train  source`,
     row('teacher', s.teacher),
-    ...(s.student ? [row('student', s.student), `student/teacher: ${(s.student.parameters / s.teacher.parameters).toFixed(3)}x parameters, ${(100 * (s.student.accuracy - s.teacher.accuracy)).toFixed(2)} accuracy points`] : []),
+    ...(s.student ? [row('student', s.student), `student/teacher: ${s.teacher.parameters > 0 ? `${(s.student.parameters / s.teacher.parameters).toFixed(3)}x` : '-'} parameters, ${(100 * (s.student.accuracy - s.teacher.accuracy)).toFixed(2)} accuracy points`] : []),
     `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoints)`,
   ];
   return lines.join('\n');

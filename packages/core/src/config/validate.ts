@@ -58,19 +58,30 @@ function schemaAt(schema: AnyZod, path: readonly PropertyKey[]): AnyZod | undefi
   return s;
 }
 
-function knownKeys(schema: AnyZod, path: readonly PropertyKey[]): string[] {
+/** Keys of the object schema at `path`; for a union, those of the option the input's discriminator picks. */
+function knownKeys(schema: AnyZod, path: readonly PropertyKey[], input?: unknown): string[] {
   const s = schemaAt(schema, path);
-  return s && s._zod.def.type === 'object' ? Object.keys(s._zod.def.shape as object) : [];
+  if (!s) return [];
+  if (s._zod.def.type === 'object') return Object.keys(s._zod.def.shape as object);
+  if (s._zod.def.type !== 'union') return [];
+  const objects = (s._zod.def.options as AnyZod[]).filter((o) => o._zod.def.type === 'object');
+  const d = (s._zod.def as { discriminator?: string }).discriminator;
+  const tag = d && input && typeof input === 'object' ? (input as Record<string, unknown>)[d] : undefined;
+  const picked = objects.filter((o) => {
+    const lit = (o._zod.def.shape as Record<string, AnyZod>)[d ?? '']?._zod.def as { values?: unknown[] } | undefined;
+    return tag !== undefined && lit?.values?.includes(tag);
+  });
+  return [...new Set((picked.length ? picked : objects).flatMap((o) => Object.keys(o._zod.def.shape as object)))];
 }
 
 function describeIssue(schema: AnyZod, issue: z.core.$ZodIssue): ConfigIssue[] {
   const base = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    const keys = knownKeys(schema, issue.path);
+    const keys = knownKeys(schema, issue.path, (issue as { input?: unknown }).input);
     return issue.keys.map((k) => ({
       path: formatPath([...issue.path, k]),
       message: `unknown key "${k}"`,
-      hint: nearest(k, keys) ? `did you mean "${nearest(k, keys)}"?` : `valid keys: ${keys.join(', ')}`,
+      hint: nearest(k, keys) ? `did you mean "${nearest(k, keys)}"?` : keys.length ? `valid keys: ${keys.join(', ')}` : 'remove it (see the JSON Schema: distillery schema)',
     }));
   }
   if (issue.code === 'invalid_type') {

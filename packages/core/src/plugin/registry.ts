@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, suggest } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
 import { PLUGIN_TOKENS, LOGGER_TOKEN, REGISTRY_TOKEN } from './tokens.js';
+import { resolvePluginSpecifier, type PluginResolveOptions } from './resolve.js';
 import {
   PLUGIN_KINDS,
   type Logger,
@@ -108,28 +110,40 @@ export class PluginRegistry {
     return this;
   }
 
-  /** Import an npm package by name and register its plugins (default export or `distilleryPlugins`). */
-  async load(packageName: string, where?: string): Promise<this> {
-    if (this.loadedPackages.has(packageName)) return this;
+  /**
+   * Import a plugin package and register its plugins (default export or `distilleryPlugins`). Built-in
+   * packages load from the core; anything else goes through {@link resolvePluginSpecifier} first
+   * (npm names from the config's folder or the working directory, relative paths inside the config's
+   * folder, no URLs; see `opts`), and the log names the module loaded and its version.
+   */
+  async load(specifier: string, where?: string, opts: PluginResolveOptions = {}): Promise<this> {
+    if (this.loadedPackages.has(specifier)) return this;
+    const builtin = BUILTIN_PLUGIN_PACKAGES.includes(specifier);
+    // Resolution refuses URLs and paths outside the config's folder before any code runs.
+    const resolved = builtin ? undefined : resolvePluginSpecifier(specifier, opts, where);
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(packageName)) as Record<string, unknown>;
+      mod = (await import(resolved ? pathToFileURL(resolved.file).href : specifier)) as Record<string, unknown>;
     } catch (e) {
-      throw new DistilleryError('PLUGIN_PACKAGE_NOT_FOUND', `cannot load plugin package "${packageName}": ${(e as Error).message}`, {
+      throw new DistilleryError('PLUGIN_PACKAGE_NOT_FOUND', `cannot load plugin package "${specifier}": ${(e as Error).message}`, {
         where,
-        hint: `install it (npm install ${packageName}) or remove it from "plugins"`,
+        hint: resolved ? `the module ${resolved.file} failed to import; fix or rebuild it` : `install it (npm install ${specifier}) or remove it from "plugins"`,
         cause: e,
       });
     }
     const pkg = (mod.distilleryPlugins ?? mod.default) as PluginPackage | undefined;
     if (!pkg || typeof pkg.plugins !== 'function') {
-      throw new DistilleryError('PLUGIN_PACKAGE_INVALID', `"${packageName}" has no Distillery entry point`, {
+      throw new DistilleryError('PLUGIN_PACKAGE_INVALID', `"${specifier}" has no Distillery entry point`, {
         where,
         hint: 'export default definePluginPackage({ name, version, plugins: () => [...] }) (or a named export distilleryPlugins)',
       });
     }
-    this.use({ ...pkg, name: pkg.name ?? packageName });
-    this.loadedPackages.add(packageName);
+    const name = pkg.name ?? resolved?.packageName ?? specifier;
+    const version = pkg.version ?? resolved?.version ?? 'unknown';
+    if (resolved) this.logger.info(`plugin module ${name}@${version} loaded from ${resolved.file}`);
+    else this.logger.debug(`built-in plugin module ${name}@${version}`);
+    this.use({ ...pkg, name });
+    this.loadedPackages.add(specifier);
     return this;
   }
 
@@ -224,9 +238,18 @@ export class PluginRegistry {
 }
 
 /** A registry with the built-in plugins loaded. */
-export async function createRegistry(opts: { builtins?: boolean; plugins?: readonly string[]; logger?: Logger } = {}): Promise<PluginRegistry> {
+export async function createRegistry(
+  opts: {
+    builtins?: boolean;
+    /** Plugin packages or paths to load (a config's `plugins`). */
+    plugins?: readonly string[];
+    logger?: Logger;
+    /** Where `plugins` resolve from and what is allowed (see {@link resolvePluginSpecifier}). @default the working directory */
+    resolve?: PluginResolveOptions;
+  } = {},
+): Promise<PluginRegistry> {
   const r = new PluginRegistry({ logger: opts.logger });
   if (opts.builtins !== false) await r.loadBuiltins();
-  for (const [i, p] of (opts.plugins ?? []).entries()) await r.load(p, `plugins[${i}]`);
+  for (const [i, p] of (opts.plugins ?? []).entries()) await r.load(p, `plugins[${i}]`, opts.resolve);
   return r;
 }

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   PLUGIN_CONFLICT: 'two plugins of the same kind claim the same name',
   PLUGIN_PACKAGE_NOT_FOUND: 'a plugin package listed in the config cannot be imported',
   PLUGIN_PACKAGE_INVALID: 'an imported plugin package does not export a plugin package',
+  PLUGIN_REFUSED: 'a plugin specifier is refused by the loading policy (URLs; paths outside the config folder without --allow-plugin)',
   REGISTRY_FROZEN: 'plugins were registered after training started',
   // Tensors and losses
   SHAPE_MISMATCH: 'tensor shapes do not fit together',

@@ -1,0 +1,62 @@
+/**
+ * `distillery distill|train [config]`: the shared body of the two job commands — load and check the
+ * config (every problem at once, before any data or model work), run the job, print the summary.
+ * @packageDocumentation
+ */
+import { Option, type Command } from 'commander';
+import { runJob, formatSummary } from '../job/run.js';
+import { defaultConfigPath } from '../default-config.js';
+import { loadJobConfig } from './validate.js';
+import { action, commandLogger, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
+
+/** Options of `distill` and `train`. */
+export interface JobCommandOptions extends CommonOptions {
+  /** false with `--no-progress`. */
+  progress?: boolean;
+  /** `--resume` (true: the newest checkpoint in outputDir) or `--resume <path>`. */
+  resume?: string | boolean;
+  force?: boolean;
+  overwrite?: boolean;
+  /** `--allow-plugin <path>`, repeatable. */
+  allowPlugin?: string[];
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The options `distill` and `train` share. */
+export function jobOptions(cmd: Command): Command {
+  commonOptions(cmd, { json: 'print the summary as one JSON document on stdout (logs stay on stderr)' });
+  return cmd
+    .option('--no-progress', 'plain log lines instead of a progress bar')
+    .option('--resume [path]', 'continue from a checkpoint (default: the newest in training.outputDir)')
+    .option('--force', 'take over an output folder whose lock is held by a process that is gone')
+    .option('--overwrite', 'clear a previous run (checkpoints, metrics) in training.outputDir first')
+    .addOption(new Option('--allow-plugin <path>', 'allow loading a plugin from this path outside the config folder (repeatable)').argParser(collect));
+}
+
+/** Register `name` (`distill` or `train`) on the program. */
+export function registerJobCommand(program: Command, ctx: CliContext, mode: 'distill' | 'train', description: string): void {
+  const cmd = program.command(mode).description(description).argument('[config]', 'job config file (none: the embedded SpamAssassin demo)');
+  jobOptions(cmd).action(
+    action(ctx, async (file: string | undefined, o: JobCommandOptions) => {
+      const logger = commandLogger(o);
+      const path = file ?? defaultConfigPath();
+      if (!file) logger.info(`no config given: running the embedded demo (${path})`);
+      // The embedded demo's relative paths (outputDir) stay relative to the working directory.
+      const { config, text } = await loadJobConfig(path, { allowPlugins: o.allowPlugin, pathsFrom: file ? 'config' : 'cwd' });
+      const summary = await runJob(config, mode, {
+        logger,
+        progress: o.progress === false ? 'lines' : true,
+        configFile: path,
+        configText: text,
+        allowPlugins: o.allowPlugin,
+        ...(o.resume !== undefined ? { resume: o.resume } : {}),
+        ...(o.force ? { force: true } : {}),
+        ...(o.overwrite ? { overwrite: true } : {}),
+      });
+      if (o.json) writeJson(ctx, { ok: true, ...summary });
+      else ctx.out.write(formatSummary(summary) + '\n');
+      return 0;
+    }),
+  );
+}

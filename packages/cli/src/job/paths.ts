@@ -1,0 +1,36 @@
+/**
+ * Relative paths in a config file resolve against the file's folder (as tsconfig and ESLint do), so
+ * a config means the same thing from any working directory.
+ * @packageDocumentation
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { JobConfig, ModelConfig } from './schema.js';
+
+const abs = (base: string, p: string): string => (p === '' || isAbsolute(p) ? p : resolve(base, p));
+
+function model(m: ModelConfig, base: string): ModelConfig {
+  return m.type === 'bert' && m.pretrained !== undefined ? { ...m, pretrained: abs(base, m.pretrained) } : m;
+}
+
+/**
+ * A copy of `cfg` with every file-system path made absolute against `baseDir`: data files and
+ * folders, pretrained model folders, `outputDir` and `logDir`. Plugin specifiers are left alone
+ * (they have their own rules, see plugin resolution in the core).
+ */
+export function resolveConfigPaths(cfg: JobConfig, baseDir: string): JobConfig {
+  const d = cfg.task.data;
+  const data =
+    d.type === 'clinc150'
+      ? { ...d, dir: abs(baseDir, d.dir) }
+      : d.type === 'spam-assassin'
+        ? d
+        : { ...d, train: abs(baseDir, d.train), ...(d.test !== undefined ? { test: abs(baseDir, d.test) } : {}) };
+  const training = (t: JobConfig['training']) => ({ ...t, outputDir: abs(baseDir, t.outputDir), logDir: t.logDir === null ? null : abs(baseDir, t.logDir) });
+  return {
+    ...cfg,
+    task: { ...cfg.task, data },
+    teacher: { ...cfg.teacher, model: model(cfg.teacher.model, baseDir), ...(cfg.teacher.training ? { training: training(cfg.teacher.training) } : {}) },
+    student: { ...cfg.student, model: model(cfg.student.model, baseDir) },
+    training: training(cfg.training),
+  };
+}
