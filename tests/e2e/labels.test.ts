@@ -48,7 +48,7 @@ describe.skipIf(!teacher || !clinc)(`labels follow the pretrained teacher ${teac
     writeFileSync(input, xs.map((e) => JSON.stringify({ text: e.text })).join('\n') + '\n');
     let text = '';
     const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
-    await predictCommand({ model: teacher!, input, json: true, out });
+    await predictCommand({ model: teacher!, input, jsonl: true, out });
     const rows = text.trim().split('\n').map((l) => JSON.parse(l) as { label: string });
     return rows.filter((r, i) => r.label === xs[i]!.label).length / xs.length;
   }
