@@ -10,6 +10,8 @@ export type ModelProto = onnxProto.onnx.ModelProto;
 export type GraphProto = onnxProto.onnx.IGraphProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
+export type AttributeProto = onnxProto.onnx.IAttributeProto;
+export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
 /** ONNX element types used here (TensorProto.DataType). */
 export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
