@@ -6,7 +6,8 @@
  *   distillery train [config.json]     train (and evaluate) the teacher only
  *   distillery validate <config.json>  check a config; exit 1 with path/line-named errors
  *   distillery plugins [--json]        registered plugins by kind
- *   distillery predict --model <hf-dir> --input <texts.txt|jsonl> [--json]
+ *   distillery predict --model <hf-dir|model.onnx> --input <texts.txt|jsonl> [--json] [--runtime tfjs|onnx]
+ *   distillery export --model <hf-dir> --format onnx --out <model.onnx|dir> [--quantize int8|fp16]
  *   distillery schema                  print the JSON Schema of config files
  */
 import 'reflect-metadata';
@@ -15,6 +16,7 @@ import { createLogger, DistilleryError } from '@distillery/core';
 import { validateCommand, loadJobConfig } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { predictCommand } from './commands/predict.js';
+import { exportCommand } from './commands/export.js';
 import { runJob, formatSummary } from './job/run.js';
 import { jobJsonSchema } from './job/schema.js';
 import { defaultConfigPath } from './default-config.js';
@@ -26,7 +28,9 @@ commands:
   train [config.json]      train and evaluate the teacher only
   validate <config.json>   validate a config (exit 1 with path- and line-named errors)
   plugins [--json]         list registered plugins by kind
-  predict --model <dir> --input <file> [--json]   classify texts with a Hugging Face BERT folder
+  predict --model <dir> --input <file> [--json] [--runtime tfjs|onnx]   classify texts (onnx: a .onnx file or a folder holding one)
+  export --model <dir> --format onnx --out <model.onnx|dir> [--quantize int8|fp16] [--per-tensor] [--hidden-states] [--attentions]
+                           export to ONNX (a folder gets the transformers.js layout)
   schema                   print the JSON Schema of config files
 
 options:
@@ -44,6 +48,14 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       input: { type: 'string' },
       'batch-size': { type: 'string' },
+      runtime: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      quantize: { type: 'string' },
+      'per-tensor': { type: 'boolean' },
+      'hidden-states': { type: 'boolean' },
+      attentions: { type: 'boolean' },
+      'no-validate': { type: 'boolean' },
       'no-progress': { type: 'boolean' },
       'log-level': { type: 'string' },
       plugin: { type: 'string', multiple: true },
@@ -67,7 +79,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       if (!values.model || !values.input) throw new DistilleryError('USAGE', 'predict needs --model <hf-dir> and --input <file>');
-      await predictCommand({ model: values.model, input: values.input, json: values.json, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
+      await predictCommand({ model: values.model, input: values.input, json: values.json, runtime: values.runtime, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
+      return 0;
+    case 'export':
+      if (!values.model || !values.out) throw new DistilleryError('USAGE', 'export needs --model <hf-dir> and --out <model.onnx|dir>', { hint: 'distillery export --model runs/student --format onnx --out student.onnx --quantize int8' });
+      await exportCommand({ model: values.model, out: values.out, format: values.format, quantize: values.quantize, perTensor: values['per-tensor'], hiddenStates: values['hidden-states'], attentions: values.attentions, noValidate: values['no-validate'] });
       return 0;
     case 'distill':
     case 'train': {
@@ -79,7 +95,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema' });
+      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, export, schema' });
   }
 }
 

@@ -6,12 +6,15 @@
 import { extname } from 'node:path';
 import { DistilleryError, initBackend } from '@distillery/core';
 import { loadJsonl, loadTokenizer, readTextFile } from '@distillery/data';
-import { loadHfModel, predictTexts } from '@distillery/models';
+import { loadHfModel, predictTexts, type Prediction } from '@distillery/models';
+import { createClassifier } from '@distillery/onnx';
 
 /** Options of {@link predictCommand}. */
 export interface PredictCommandOptions {
-  /** Hugging Face model folder. */
+  /** Hugging Face model folder; with `runtime: 'onnx'` a `.onnx` file or a folder holding one. */
   model: string;
+  /** `tfjs` (default) or `onnx` (ONNX Runtime; tokenizer and config.json from the model's folder). */
+  runtime?: string;
   /** `.txt` (one text per line; blank lines skipped) or `.jsonl` (objects with a `text` field). */
   input: string;
   /** One JSON object per line: text, label, score, input_ids, logits. */
@@ -45,6 +48,17 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     throw new DistilleryError('CONFIG_INVALID', `batch size must be a positive integer, got ${opts.batchSize}`, { where: '--batch-size' });
   }
   const texts = readPredictInputs(opts.input);
+  const runtime = opts.runtime ?? 'tfjs';
+  if (runtime !== 'tfjs' && runtime !== 'onnx') throw new DistilleryError('USAGE', `unknown runtime "${runtime}"`, { where: '--runtime', hint: 'tfjs or onnx' });
+  if (runtime === 'onnx') {
+    const clf = await createClassifier(opts.model, { runtime: 'onnx', batchSize });
+    try {
+      writePredictions(await clf.predictDetailed(texts), opts.json ?? false, out);
+    } finally {
+      await clf.dispose();
+    }
+    return;
+  }
   await initBackend({ logger: { info: (m) => process.stderr.write(`${m}\n`) } });
   const tokenizer = loadTokenizer(opts.model);
   const model = await loadHfModel(opts.model, { trainable: false });
@@ -52,14 +66,19 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     if (model.head !== 'sequence') {
       throw new DistilleryError('MODEL_UNSUPPORTED', `predict needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: opts.model });
     }
-    for (const p of predictTexts(model, tokenizer, texts, { batchSize })) {
-      if (opts.json) {
-        out.write(JSON.stringify({ text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits }) + '\n');
-      } else {
-        out.write(`${p.label}\t${p.score.toFixed(4)}\t${p.text}\n`);
-      }
-    }
+    writePredictions(predictTexts(model, tokenizer, texts, { batchSize }), opts.json ?? false, out);
   } finally {
     model.dispose();
+  }
+}
+
+/** The output of both runtimes: `label<TAB>score<TAB>text`, or one JSON object per line. */
+function writePredictions(preds: readonly Prediction[], json: boolean, out: NodeJS.WritableStream): void {
+  for (const p of preds) {
+    if (json) {
+      out.write(JSON.stringify({ text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits }) + '\n');
+    } else {
+      out.write(`${p.label}\t${p.score.toFixed(4)}\t${p.text}\n`);
+    }
   }
 }

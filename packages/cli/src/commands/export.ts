@@ -1,0 +1,55 @@
+/**
+ * `distillery export --model <hf-dir> --format onnx --out <model.onnx | dir> [--quantize int8|fp16]`:
+ * write a BERT-family model as ONNX (one file, or the transformers.js folder layout), loaded back in
+ * onnxruntime-node and compared with the tfjs model before the command reports success.
+ * @packageDocumentation
+ */
+import { DistilleryError, initBackend, suggest } from '@distillery/core';
+import { exportModel, type QuantizeMode } from '@distillery/onnx';
+
+/** Options of {@link exportCommand}. */
+export interface ExportCommandOptions {
+  /** Hugging Face model folder (config.json + model.safetensors + tokenizer files). */
+  model: string;
+  /** `onnx` (the only format so far). @default 'onnx' */
+  format?: string;
+  /** `model.onnx` (one file) or a folder (transformers.js layout). */
+  out: string;
+  /** `int8` or `fp16`; none by default. */
+  quantize?: string;
+  /** int8 with one scale per tensor instead of per output channel. @default false */
+  perTensor?: boolean;
+  /** Also output hidden states / attentions. @default false */
+  hiddenStates?: boolean;
+  attentions?: boolean;
+  /** Skip the ORT-vs-tfjs check. @default false */
+  noValidate?: boolean;
+  /** Where the report goes (default stdout). */
+  stream?: NodeJS.WritableStream;
+}
+
+const FORMATS = ['onnx'];
+const QUANT = ['int8', 'fp16'];
+
+/** Run the export and print one line per written graph (size, parity with tfjs). */
+export async function exportCommand(o: ExportCommandOptions): Promise<void> {
+  const format = o.format ?? 'onnx';
+  if (!FORMATS.includes(format)) {
+    throw new DistilleryError('USAGE', `unknown export format "${format}"`, { where: '--format', hint: `${suggest(format, FORMATS)}; a tfjs graph-model export does not exist yet` });
+  }
+  if (o.quantize !== undefined && !QUANT.includes(o.quantize)) throw new DistilleryError('USAGE', `unknown quantization "${o.quantize}"`, { where: '--quantize', hint: suggest(o.quantize, QUANT) });
+  const write = o.stream ?? process.stdout;
+  await initBackend({ logger: { info: (m) => process.stderr.write(`${m}\n`) } });
+  const res = await exportModel(o.model, o.out, {
+    quantize: (o.quantize ?? 'none') as QuantizeMode,
+    perChannel: !o.perTensor,
+    hiddenStates: o.hiddenStates,
+    attentions: o.attentions,
+    validate: !o.noValidate,
+  });
+  for (const f of res.files) {
+    const check = f.maxAbsDiff === undefined ? '' : `  max |Δlogit| vs tfjs ${f.maxAbsDiff.toExponential(2)}, same label on ${(100 * f.labelAgreement!).toFixed(0)} % of probes`;
+    write.write(`${f.kind.padEnd(4)}  ${(f.bytes / 1e6).toFixed(2).padStart(8)} MB  ${f.path}${check}\n`);
+  }
+  for (const e of res.extras) write.write(`      ${e}\n`);
+}
