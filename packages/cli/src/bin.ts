@@ -28,7 +28,8 @@ commands:
   train [config.json]      train and evaluate the teacher only
   validate <config.json>   validate a config (exit 1 with path- and line-named errors)
   plugins [--json]         list registered plugins by kind
-  predict --model <dir> --input <file> [--json] [--runtime tfjs|onnx]   classify texts (onnx: a .onnx file or a folder holding one)
+  predict --model <dir> --input <file> [--json] [--runtime tfjs|onnx] [--tokenizer <dir>]
+                           classify texts (onnx: a .onnx file or a folder holding one)
   export --model <dir> --format onnx --out <model.onnx|dir> [--quantize int8|fp16] [--per-tensor] [--hidden-states] [--attentions]
                            export to ONNX (a folder gets the transformers.js layout)
   schema                   print the JSON Schema of config files
@@ -49,6 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       input: { type: 'string' },
       'batch-size': { type: 'string' },
       runtime: { type: 'string' },
+      tokenizer: { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
       quantize: { type: 'string' },
@@ -79,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       if (!values.model || !values.input) throw new DistilleryError('USAGE', 'predict needs --model <hf-dir> and --input <file>');
-      await predictCommand({ model: values.model, input: values.input, json: values.json, runtime: values.runtime, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
+      await predictCommand({ model: values.model, input: values.input, json: values.json, runtime: values.runtime, tokenizer: values.tokenizer, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
       return 0;
     case 'export':
       if (!values.model || !values.out) throw new DistilleryError('USAGE', 'export needs --model <hf-dir> and --out <model.onnx|dir>', { hint: 'distillery export --model runs/student --format onnx --out student.onnx --quantize int8' });

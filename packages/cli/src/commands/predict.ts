@@ -15,6 +15,8 @@ export interface PredictCommandOptions {
   model: string;
   /** `tfjs` (default) or `onnx` (ONNX Runtime; tokenizer and config.json from the model's folder). */
   runtime?: string;
+  /** ONNX: folder with the tokenizer and config.json, when not beside the .onnx file. */
+  tokenizer?: string;
   /** `.txt` (one text per line; blank lines skipped) or `.jsonl` (objects with a `text` field). */
   input: string;
   /** One JSON object per line: text, label, score, input_ids, logits. */
@@ -51,7 +53,7 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
   const runtime = opts.runtime ?? 'tfjs';
   if (runtime !== 'tfjs' && runtime !== 'onnx') throw new DistilleryError('USAGE', `unknown runtime "${runtime}"`, { where: '--runtime', hint: 'tfjs or onnx' });
   if (runtime === 'onnx') {
-    const clf = await createClassifier(opts.model, { runtime: 'onnx', batchSize });
+    const clf = await createClassifier(opts.model, { runtime: 'onnx', batchSize, tokenizer: opts.tokenizer });
     try {
       writePredictions(await clf.predictDetailed(texts), opts.json ?? false, out);
     } finally {

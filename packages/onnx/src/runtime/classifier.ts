@@ -25,6 +25,8 @@ export interface ClassifierOptions {
   batchSize?: number;
   /** ONNX Runtime session options. */
   session?: OnnxSessionOptions;
+  /** ONNX: folder with the tokenizer files and config.json (labels). @default the model file's folder */
+  tokenizer?: string;
 }
 
 /** One result, as transformers' text-classification pipeline returns it. */
@@ -124,7 +126,14 @@ export async function createClassifier(path: string, opts: ClassifierOptions = {
     return { runtime, source: path, predictDetailed: detailed, predict: async (t) => wrap(await detailed(list(t))), dispose: async () => model.dispose() };
   }
   if (runtime !== 'onnx') throw new DistilleryError('CONFIG_INVALID', `unknown runtime "${runtime as string}"`, { where: 'runtime', hint: 'tfjs or onnx' });
-  const loc = resolveOnnxPath(path, opts.quantized);
+  const found = resolveOnnxPath(path, opts.quantized);
+  const loc = opts.tokenizer ? { ...found, modelDir: opts.tokenizer } : found;
+  if (!existsSync(join(loc.modelDir, 'tokenizer.json')) && !existsSync(join(loc.modelDir, 'vocab.txt'))) {
+    throw new DistilleryError('TOKENIZER_MISSING', `no tokenizer.json or vocab.txt beside the model`, {
+      where: loc.modelDir,
+      hint: 'name the folder holding the tokenizer and config.json (CLI: --tokenizer <dir>), or export with --out <dir> to get a self-contained folder',
+    });
+  }
   const bytes = readOnnxFile(loc.file);
   const session = await OnnxSession.create(loc.file, opts.session, bytes);
   try {
