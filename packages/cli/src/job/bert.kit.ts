@@ -10,13 +10,17 @@ import { BertForSequenceClassification, bertAdaptor, bertConfig, initStudentFrom
 import type { Kit } from './kits.js';
 import type { TaskData } from './data.js';
 import type { JobConfig, ModelConfig } from './schema.js';
+import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
 
 export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<EncodedBatch>> {
   const t = cfg.teacher.model;
-  const pretrainedDir = t.type === 'bert' ? t.pretrained : undefined;
+  const onnx = t.type === 'onnx' ? onnxTeacherFiles(t) : undefined;
+  // An ONNX teacher's folder plays the part of a pretrained teacher's: tokenizer and (if present) config.json.
+  const pretrainedDir = t.type === 'bert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
+  const tokenizerDir = t.type === 'bert' ? t.pretrained : onnx?.tokenizerDir;
   const maxLength = cfg.task.maxLength;
-  const tokenizer: TextTokenizer = pretrainedDir
-    ? loadTokenizer(pretrainedDir, { maxLength })
+  const tokenizer: TextTokenizer = tokenizerDir
+    ? loadTokenizer(tokenizerDir, { maxLength })
     : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
@@ -37,6 +41,10 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
     build: async (m, seed, role) => {
+      if (m.type === 'onnx') {
+        if (role !== 'teacher') throw new Error('an ONNX model can only be the teacher (it is frozen); give the student a "bert" model');
+        return buildOnnxTeacher(m, cfg);
+      }
       if (m.type !== 'bert') throw new Error(`a BERT job needs bert models; ${role} is "${m.type}"`);
       if (m.pretrained) {
         const model = await BertForSequenceClassification.fromPretrained(m.pretrained, { trainable: role === 'student' });
@@ -45,11 +53,12 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       }
       const model = new BertForSequenceClassification(sized(m), { seed });
       if (role === 'teacher') teacherModel = model;
+      if (m.initFromTeacher && !teacherModel) throw new Error('student.model.initFromTeacher needs a tfjs BERT teacher (an ONNX teacher\'s weights are not readable here)');
       if (m.initFromTeacher && teacherModel) initStudentFromTeacher(teacherModel, model);
       return model as DistillModel<EncodedBatch>;
     },
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
-    predict: (m, b) => tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
+    predict: (m, b) => isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
     labelsOf: (b) => b.labels!,
   };
 }

@@ -15,7 +15,8 @@ export interface Kit<B> {
   testBatches(): B[];
   build(cfg: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<DistillModel<B>>;
   adaptor: Adaptor<B, never>;
-  predict(model: DistillModel<B>, batch: B): Int32Array;
+  /** Class ids (a promise for async models such as the ONNX teacher). */
+  predict(model: DistillModel<B>, batch: B): Int32Array | Promise<Int32Array>;
   labelsOf(batch: B): Int32Array;
 }
 
