@@ -7,7 +7,7 @@
  *   distillery validate <config.json>  check a config; exit 1 with path/line-named errors
  *   distillery plugins [--json]        registered plugins by kind
  *   distillery predict --model <hf-dir|model.onnx> --input <texts.txt|jsonl> [--json] [--runtime tfjs|onnx]
- *   distillery export --model <hf-dir> --format onnx --out <model.onnx|dir> [--quantize int8|fp16]
+ *   distillery export --model <hf-dir> --format onnx|tfjs --out <model.onnx|dir> [--quantize int8|fp16]
  *   distillery schema                  print the JSON Schema of config files
  */
 import 'reflect-metadata';
@@ -30,8 +30,8 @@ commands:
   plugins [--json]         list registered plugins by kind
   predict --model <dir> --input <file> [--json] [--runtime tfjs|onnx] [--tokenizer <dir>]
                            classify texts (onnx: a .onnx file or a folder holding one)
-  export --model <dir> --format onnx --out <model.onnx|dir> [--quantize int8|fp16] [--per-tensor] [--hidden-states] [--attentions]
-                           export to ONNX (a folder gets the transformers.js layout)
+  export --model <dir> --format onnx|tfjs --out <model.onnx|dir> [--quantize int8|fp16] [--per-tensor] [--hidden-states] [--attentions]
+                           export to ONNX (a folder gets the transformers.js layout) or a tfjs graph model folder
   schema                   print the JSON Schema of config files
 
 options:

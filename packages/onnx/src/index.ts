@@ -13,3 +13,5 @@ export * from './quantize/int8.js';
 export * from './quantize/fp16.js';
 export * from './runtime/predict.js';
 export * from './runtime/classifier.js';
+export * from './export/tfjs-graph.js';
+export * from './export/tfjs-write.js';

@@ -11,7 +11,7 @@ import { exportModel, type QuantizeMode } from '@distillery/onnx';
 export interface ExportCommandOptions {
   /** Hugging Face model folder (config.json + model.safetensors + tokenizer files). */
   model: string;
-  /** `onnx` (the only format so far). @default 'onnx' */
+  /** `onnx` or `tfjs` (a tf.loadGraphModel folder). @default 'onnx' */
   format?: string;
   /** `model.onnx` (one file) or a folder (transformers.js layout). */
   out: string;
@@ -28,19 +28,20 @@ export interface ExportCommandOptions {
   stream?: NodeJS.WritableStream;
 }
 
-const FORMATS = ['onnx'];
+const FORMATS = ['onnx', 'tfjs'];
 const QUANT = ['int8', 'fp16'];
 
 /** Run the export and print one line per written graph (size, parity with tfjs). */
 export async function exportCommand(o: ExportCommandOptions): Promise<void> {
   const format = o.format ?? 'onnx';
   if (!FORMATS.includes(format)) {
-    throw new DistilleryError('USAGE', `unknown export format "${format}"`, { where: '--format', hint: `${suggest(format, FORMATS)}; a tfjs graph-model export does not exist yet` });
+    throw new DistilleryError('USAGE', `unknown export format "${format}"`, { where: '--format', hint: suggest(format, FORMATS) });
   }
   if (o.quantize !== undefined && !QUANT.includes(o.quantize)) throw new DistilleryError('USAGE', `unknown quantization "${o.quantize}"`, { where: '--quantize', hint: suggest(o.quantize, QUANT) });
   const write = o.stream ?? process.stdout;
   await initBackend({ logger: { info: (m) => process.stderr.write(`${m}\n`) } });
   const res = await exportModel(o.model, o.out, {
+    format: format as 'onnx' | 'tfjs',
     quantize: (o.quantize ?? 'none') as QuantizeMode,
     perChannel: !o.perTensor,
     hiddenStates: o.hiddenStates,
@@ -48,7 +49,8 @@ export async function exportCommand(o: ExportCommandOptions): Promise<void> {
     validate: !o.noValidate,
   });
   for (const f of res.files) {
-    const check = f.maxAbsDiff === undefined ? '' : `  max |Δlogit| vs tfjs ${f.maxAbsDiff.toExponential(2)}, same label on ${(100 * f.labelAgreement!).toFixed(0)} % of probes`;
+    const agree = f.labelAgreement === undefined ? '' : `, same label on ${(100 * f.labelAgreement).toFixed(0)} % of probes`;
+    const check = f.maxAbsDiff === undefined ? '' : `  max |Δlogit| vs tfjs ${f.maxAbsDiff.toExponential(2)}${agree}`;
     write.write(`${f.kind.padEnd(4)}  ${(f.bytes / 1e6).toFixed(2).padStart(8)} MB  ${f.path}${check}\n`);
   }
   for (const e of res.extras) write.write(`      ${e}\n`);

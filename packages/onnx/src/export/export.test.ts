@@ -9,6 +9,7 @@ import { loadTokenizer, type EncodedBatch } from '@distillery/data';
 import { BertForSequenceClassification, BertForTokenClassification, makeStudentConfig, readHfConfig, saveHfModel } from '@distillery/models';
 import { exportBertOnnx } from './bert.js';
 import { exportModel, readGraph } from './write.js';
+import { loadTfjsGraphModelDir } from './tfjs-write.js';
 import { OnnxSession } from '../session.js';
 import { OnnxTeacher } from '../teacher.js';
 import { encodeModel, onnx, toNum } from '../proto.js';
@@ -167,5 +168,30 @@ describe.skipIf(!dir)(`export of the shared CLINC150 teacher (${dir ? 'shared pr
     mkdirSync(noTok);
     for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) copyFileSync(join(dir!, f), join(noTok, f));
     await expect(exportModel(noTok, join(out, 'notok-out'), { validate: false })).rejects.toThrow(/transformers\.js needs tokenizer\.json/);
+  });
+
+  it('--format tfjs writes a tf.loadGraphModel folder (model.json + 4 MB shards) equal to the model within 1e-4', async () => {
+    const res = await exportModel(dir!, join(out, 'tfjs'), { format: 'tfjs' });
+    expect(res.files[0]!.kind).toBe('tfjs');
+    expect(res.files[0]!.maxAbsDiff).toBeLessThan(1e-4);
+    const mj = JSON.parse(readFileSync(join(out, 'tfjs', 'model.json'), 'utf8'));
+    expect(mj.format).toBe('graph-model');
+    expect(mj.weightsManifest[0].paths.length).toBe(4);
+    const gm = await loadTfjsGraphModelDir(join(out, 'tfjs'));
+    const expected = JSON.parse(readFileSync(join(dir!, 'expected.json'), 'utf8'));
+    const tok = loadTokenizer(dir!);
+    try {
+      for (const b of [expected, ...expected.batches] as { texts: string[]; logits: number[][] }[]) {
+        const batch = tok.encodeBatch(b.texts);
+        const got = tf.tidy(() => {
+          const t = (d: Int32Array) => tf.tensor2d(d, [batch.batchSize, batch.seqLen], 'int32');
+          return (gm.execute({ input_ids: t(batch.inputIds), attention_mask: t(batch.attentionMask), token_type_ids: t(batch.tokenTypeIds) }, 'logits') as tf.Tensor).dataSync();
+        });
+        expect(maxDiff(got, b.logits.flat())).toBeLessThan(1e-4);
+      }
+    } finally {
+      gm.dispose();
+    }
+    await expect(exportModel(dir!, join(out, 'tfjs2'), { format: 'tfjs', quantize: 'int8' })).rejects.toThrow(/--quantize int8 applies to ONNX exports/);
   });
 });

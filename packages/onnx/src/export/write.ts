@@ -16,6 +16,7 @@ import { quantizeInt8 } from '../quantize/int8.js';
 import { convertFp16 } from '../quantize/fp16.js';
 import { predictTextsOnnx } from '../runtime/predict.js';
 import { exportBertOnnx, type OnnxExportOptions } from './bert.js';
+import { writeTfjsGraphModel } from './tfjs-write.js';
 
 /** Architectures (config.json `architectures[0]`) the exporter knows. */
 export const EXPORTABLE_ARCHITECTURES = ['BertForSequenceClassification', 'BertForTokenClassification', 'BertModel'] as const;
@@ -25,6 +26,8 @@ export type QuantizeMode = 'none' | 'int8' | 'fp16';
 
 /** Options of {@link exportModel}. */
 export interface ExportModelOptions extends OnnxExportOptions {
+  /** `onnx`, or `tfjs` (a tf.loadGraphModel folder: model.json + weight shards; no quantization). @default 'onnx' */
+  format?: 'onnx' | 'tfjs';
   /** `none`: fp32 only; `int8`: dynamic int8 MatMul/Gemm (and embeddings); `fp16`: float16 weights. @default 'none' */
   quantize?: QuantizeMode;
   /** int8 scales per output column (else per tensor). @default true */
@@ -39,7 +42,7 @@ export interface ExportModelOptions extends OnnxExportOptions {
 export interface ExportedFile {
   path: string;
   bytes: number;
-  kind: 'fp32' | 'int8' | 'fp16';
+  kind: 'fp32' | 'int8' | 'fp16' | 'tfjs';
   /** Max |logit difference| to tfjs on the probe texts (when validated). */
   maxAbsDiff?: number;
   /** Probe texts whose top label equals tfjs's (when validated). */
@@ -74,8 +77,15 @@ export async function exportModel(modelDir: string, out: string, opts: ExportMod
   const mode = opts.quantize ?? 'none';
   if (!['none', 'int8', 'fp16'].includes(mode)) throw new DistilleryError('CONFIG_INVALID', `unknown quantization "${mode}"`, { where: '--quantize', hint: 'int8 or fp16' });
   checkExportable(modelDir);
+  const format = opts.format ?? 'onnx';
+  if (format !== 'onnx' && format !== 'tfjs') throw new DistilleryError('USAGE', `unknown export format "${format as string}"`, { where: '--format', hint: 'onnx or tfjs' });
+  if (format === 'tfjs' && mode !== 'none') throw new DistilleryError('USAGE', `--quantize ${mode} applies to ONNX exports`, { where: '--quantize', hint: 'drop --quantize for --format tfjs' });
   const model = await loadHfModel(modelDir, { trainable: false });
   try {
+    if (format === 'tfjs') {
+      const r = await writeTfjsGraphModel(model, modelDir, out, opts.probeTexts ?? PROBES, opts.validate ?? true);
+      return { files: [{ path: r.path, bytes: r.bytes, kind: 'tfjs', maxAbsDiff: r.maxAbsDiff }], extras: [] };
+    }
     const make = () => exportBertOnnx(model, opts);
     const graphs: { kind: ExportedFile['kind']; bytes: Uint8Array }[] = [];
     const toFile = out.endsWith('.onnx');
@@ -90,7 +100,7 @@ export async function exportModel(modelDir: string, out: string, opts: ExportMod
       graphs.push({ kind: 'fp16', bytes: encodeModel(m) });
     }
     const result: ExportResult = { files: [], extras: [] };
-    const names = { fp32: 'model.onnx', int8: 'model_quantized.onnx', fp16: 'model_fp16.onnx' };
+    const names: Record<ExportedFile['kind'], string> = { fp32: 'model.onnx', int8: 'model_quantized.onnx', fp16: 'model_fp16.onnx', tfjs: 'model.json' };
     for (const gr of graphs) {
       const path = toFile ? out : join(out, 'onnx', names[gr.kind]);
       mkdirSync(dirname(path), { recursive: true });
