@@ -164,6 +164,10 @@ describe.skipIf(!dir)(`export of the shared CLINC150 teacher (${dir ? 'shared pr
     mkdirSync(bad);
     writeFileSync(join(bad, 'config.json'), JSON.stringify({ architectures: ['DistilBertForSequenceClassification'], model_type: 'distilbert' }));
     await expect(exportModel(bad, join(out, 'x.onnx'))).rejects.toThrow(/architectures: architecture "DistilBertForSequenceClassification" has layers the ONNX exporter does not support/);
+    const rel = join(out, 'relative');
+    mkdirSync(rel);
+    writeFileSync(join(rel, 'config.json'), JSON.stringify({ architectures: ['BertForSequenceClassification'], model_type: 'bert', position_embedding_type: 'relative_key' }));
+    await expect(exportModel(rel, join(out, 'r.onnx'))).rejects.toThrow(/position_embedding_type: layer "bert\.embeddings\.position_embeddings \(relative position embeddings\)" \(position_embedding_type: "relative_key"\) is not supported/);
     const noTok = join(out, 'notok');
     mkdirSync(noTok);
     for (const f of ['config.json', 'model.safetensors', 'vocab.txt']) copyFileSync(join(dir!, f), join(noTok, f));

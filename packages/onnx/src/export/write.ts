@@ -67,6 +67,17 @@ export function checkExportable(dir: string): void {
   if (arch && !(EXPORTABLE_ARCHITECTURES as readonly string[]).includes(arch)) {
     throw new DistilleryError('EXPORT_UNSUPPORTED', `architecture "${arch}" has layers the ONNX exporter does not support`, { where: `${path}: architectures`, hint: `supported: ${EXPORTABLE_ARCHITECTURES.join(', ')}` });
   }
+  // Config switches that add or change layers our BERT (and so the exporter) does not have.
+  const layerSwitches: [string, unknown, string][] = [
+    ['position_embedding_type', (cfg as Record<string, unknown>).position_embedding_type ?? 'absolute', 'bert.embeddings.position_embeddings (relative position embeddings)'],
+    ['is_decoder', (cfg as Record<string, unknown>).is_decoder ?? false, 'bert.encoder.layer.*.attention (causal decoder attention)'],
+    ['add_cross_attention', (cfg as Record<string, unknown>).add_cross_attention ?? false, 'bert.encoder.layer.*.crossattention'],
+  ];
+  for (const [field, value, layer] of layerSwitches) {
+    if (value !== 'absolute' && value !== false) {
+      throw new DistilleryError('EXPORT_UNSUPPORTED', `layer "${layer}" (${field}: ${JSON.stringify(value)}) is not supported by the exporter`, { where: `${path}: ${field}`, hint: 'supported: absolute position embeddings, encoder-only self-attention' });
+    }
+  }
   if (cfg.model_type && cfg.model_type !== 'bert') {
     throw new DistilleryError('EXPORT_UNSUPPORTED', `model_type "${cfg.model_type}" is not a BERT model; its layers cannot be exported`, { where: `${path}: model_type`, hint: 'supported: bert' });
   }
