@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, sharedPath, SHARED_SKIP_MESSAGE } from '@distillery/core';
-import { loadJobConfig, runJob } from '@distillery/cli';
+import { Writable } from 'node:stream';
+import { exportCommand, loadJobConfig, runJob } from '@distillery/cli';
 
 const data = sharedPath('data', 'clinc150');
 const teacher = sharedPath('models', 'clinc-bert-teacher');
@@ -58,5 +59,15 @@ describe.skipIf(!data || !teacher)(`ONNX teacher from a job config ${data && tea
     writeFileSync(file, JSON.stringify({ ...base, teacher: { model: { type: 'bert', pretrained: teacher } }, student: { model: { type: 'onnx', path: join(teacher!, 'model.onnx') } } }));
     const { config: c2 } = await loadJobConfig(file);
     await expect(runJob(c2, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false })).rejects.toThrow(/can only be the teacher/);
+    // A logits-only export cannot feed a hidden-state match.
+    await exportCommand({ model: teacher!, out: join(dir, 'logits-only.onnx'), noValidate: true, stream: new Writable({ write: (_c, _e, cb) => cb() }) });
+    writeFileSync(file, JSON.stringify({
+      ...base,
+      distillation: { temperature: 4, intermediateMatches: [{ layerT: 4, layerS: 1, feature: 'hidden', loss: 'hidden_mse', weight: 1, proj: ['linear', 256, 256] }] },
+      teacher: { model: { type: 'onnx', path: join(dir, 'logits-only.onnx'), tokenizer: teacher } },
+      student: { model: { type: 'bert', numHiddenLayers: 1 } },
+    }));
+    const { config: c3 } = await loadJobConfig(file);
+    await expect(runJob(c3, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false })).rejects.toThrow(/read the teacher's hidden states, but the graph outputs none[\s\S]*--hidden-states/);
   });
 });

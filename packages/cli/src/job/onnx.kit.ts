@@ -41,6 +41,14 @@ export async function buildOnnxTeacher(m: OnnxModelConfig, cfg: JobConfig): Prom
     graphOptimizationLevel: m.graphOptimizationLevel,
   });
   const want = wanted(cfg);
+  const missing = [want.hidden && !teacher.outputMap.hiddenStates.length && 'hidden states', want.attention && !teacher.outputMap.attentions.length && 'attentions'].filter(Boolean);
+  if (missing.length) {
+    await teacher.session.dispose();
+    throw new DistilleryError('ONNX_OUTPUT_UNKNOWN', `distillation.intermediateMatches read the teacher's ${missing.join(' and ')}, but the graph outputs none`, {
+      where: `teacher.model.path (${file})`,
+      hint: `the graph's outputs are ${teacher.session.outputNames.join(', ')}; export the teacher with --hidden-states --attentions, or name them in teacher.model.outputs`,
+    });
+  }
   const model = {
     // The distillers await a promise-returning teacher forward (core's runTeacher).
     forward: (b: EncodedBatch) => teacher.forward(b, { training: false, outputHiddenStates: want.hidden, outputAttentions: want.attention }),
