@@ -3,7 +3,7 @@
  * in the shape of transformers' `pipeline("text-classification")`, on tfjs or ONNX Runtime.
  * @packageDocumentation
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DistilleryError, initBackend } from '@distillery/core';
 import { loadTokenizer, type TextTokenizer } from '@distillery/data';
@@ -151,7 +151,3 @@ export async function createClassifier(path: string, opts: ClassifierOptions = {
   }
 }
 
-/** Read a JSON file (small helper for exports and tests). */
-export function readJson(path: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-}
