@@ -127,11 +127,12 @@ export function exportBertOnnx(model: BertBase, opts: OnnxExportOptions = {}): M
   });
 }
 
-/** The feed-forward activation as ONNX ops (exact erf GELU is what ORT fuses into one Gelu kernel). */
+/** The feed-forward activation as ONNX ops. */
 function activation(g: GraphBuilder, kind: HiddenAct, x: string): string {
   switch (kind) {
     case 'gelu':
-      return g.op('Mul', [g.op('Mul', [x, g.f32(0.5)]), g.op('Add', [g.f32(1), g.op('Erf', [g.op('Mul', [x, g.f32(Math.SQRT1_2)])])])]);
+      // Exactly PyTorch's form, x·(erf(x/√2) + 1)·0.5: ORT's optimiser fuses it (with the bias Add) into one BiasGelu kernel.
+      return g.op('Mul', [g.op('Mul', [x, g.op('Add', [g.op('Erf', [g.op('Div', [x, g.f32(Math.SQRT2)])]), g.f32(1)])]), g.f32(0.5)]);
     case 'gelu_new': {
       const cube = g.op('Mul', [g.op('Mul', [x, x]), x]);
       const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, g.f32(0.044715)])]), g.f32(Math.sqrt(2 / Math.PI))]);
