@@ -119,6 +119,13 @@ describe.skipIf(!dir)(`export of the shared CLINC150 teacher (${dir ? 'shared pr
     const ops = new Set(readGraph(int8!.path).node!.map((n) => n.opType));
     expect([...ops]).toEqual(expect.arrayContaining(['DynamicQuantizeLinear', 'MatMulInteger', 'DequantizeLinear']));
     expect(ops.has('MatMul')).toBe(true); // q·kᵀ and probs·v stay float
+    // ORT's optimiser fuses the int8 chains into its DynamicQuantizeMatMul / MatMulIntegerToFloat kernels.
+    const ortMod = await import('onnxruntime-node');
+    const optPath = join(out, 'optimized.onnx');
+    await (await ortMod.InferenceSession.create(int8!.path, { graphOptimizationLevel: 'all', optimizedModelFilePath: optPath, logSeverityLevel: 3 })).release();
+    const fused = new Set(readGraph(optPath).node!.map((n) => n.opType));
+    expect(fused.has('DynamicQuantizeMatMul') || fused.has('MatMulIntegerToFloat')).toBe(true);
+    expect(fused.has('MatMulInteger')).toBe(false);
 
     // Real inputs: every batch of expected.json, loaded back in onnxruntime-node.
     const expected = JSON.parse(readFileSync(join(dir!, 'expected.json'), 'utf8'));
