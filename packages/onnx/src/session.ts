@@ -80,8 +80,14 @@ export class OnnxSession {
       session = await ort.InferenceSession.create(data, { executionProviders: eps, intraOpNumThreads: threads, graphOptimizationLevel: level });
     } catch (e) {
       // ORT's own message ("Protobuf parsing failed") says little: say what is wrong with the file.
-      const why = diagnoseOnnxBytes(data) ?? (e instanceof Error ? e.message : String(e));
-      throw new DistilleryError('MODEL_INVALID', `not a loadable ONNX model: ${why}`, { where: path, hint: 'export it again (distillery export --format onnx) or check that the download finished', cause: e });
+      const fileProblem = diagnoseOnnxBytes(data);
+      const msg = e instanceof Error ? e.message : String(e);
+      const extra = eps.filter((p) => p !== 'cpu');
+      if (!fileProblem && extra.length) {
+        // Listed providers may still be absent: GPU libraries are a separate download (skipped by ONNXRUNTIME_NODE_INSTALL=skip).
+        throw new DistilleryError('BACKEND_UNAVAILABLE', `execution provider ${extra.map((p) => `"${p}"`).join(', ')} could not be started: ${msg.split('\n')[0]}`, { where: 'executionProviders', hint: 'use ["cpu"], or install the onnxruntime-node build with that provider', cause: e });
+      }
+      throw new DistilleryError('MODEL_INVALID', `not a loadable ONNX model: ${fileProblem ?? msg}`, { where: path, hint: 'export it again (distillery export --format onnx) or check that the download finished', cause: e });
     }
     const info = (m: readonly ort.InferenceSession.ValueMetadata[]): OnnxValueInfo[] =>
       m.map((v) => (v.isTensor ? { name: v.name, type: v.type, shape: [...v.shape] } : { name: v.name, type: 'non-tensor', shape: [] }));
