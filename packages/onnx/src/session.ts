@@ -23,6 +23,8 @@ export interface OnnxSessionOptions {
   intraOpThreads?: number;
   /** Graph optimisation (operator fusion, constant folding). @default 'all' */
   graphOptimizationLevel?: GraphOptimizationLevel;
+  /** ORT's own log: 0 verbose … 3 error, 4 fatal only. @default 2 */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 /** A tensor fed to or read from the graph, as plain data. */
@@ -77,7 +79,7 @@ export class OnnxSession {
     }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(data, { executionProviders: eps, intraOpNumThreads: threads, graphOptimizationLevel: level });
+      session = await ort.InferenceSession.create(data, { executionProviders: eps, intraOpNumThreads: threads, graphOptimizationLevel: level, logSeverityLevel: opts.logSeverityLevel ?? 2 });
     } catch (e) {
       // ORT's own message ("Protobuf parsing failed") says little: say what is wrong with the file.
       const fileProblem = diagnoseOnnxBytes(data);
