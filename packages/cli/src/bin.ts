@@ -30,7 +30,7 @@ commands:
   plugins [--json]         list registered plugins by kind
   predict --model <dir> --input <file> [--json] [--runtime tfjs|onnx] [--tokenizer <dir>]
                            classify texts (onnx: a .onnx file or a folder holding one)
-  export --model <dir> --format onnx|tfjs --out <model.onnx|dir> [--quantize int8|fp16] [--per-tensor] [--hidden-states] [--attentions]
+  export --model <dir|file.onnx> --format onnx|tfjs --out <model.onnx|dir> [--quantize int8|fp16] [--per-tensor] [--hidden-states] [--attentions]
                            export to ONNX (a folder gets the transformers.js layout) or a tfjs graph model folder
   schema                   print the JSON Schema of config files
 
@@ -84,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
       await predictCommand({ model: values.model, input: values.input, json: values.json, runtime: values.runtime, tokenizer: values.tokenizer, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
       return 0;
     case 'export':
-      if (!values.model || !values.out) throw new DistilleryError('USAGE', 'export needs --model <hf-dir> and --out <model.onnx|dir>', { hint: 'distillery export --model runs/student --format onnx --out student.onnx --quantize int8' });
+      if (!values.model || !values.out) throw new DistilleryError('USAGE', 'export needs --model <hf-dir|file.onnx> and --out <model.onnx|dir>', { hint: 'distillery export --model runs/student --format onnx --out student.onnx --quantize int8' });
       await exportCommand({ model: values.model, out: values.out, format: values.format, quantize: values.quantize, perTensor: values['per-tensor'], hiddenStates: values['hidden-states'], attentions: values.attentions, noValidate: values['no-validate'] });
       return 0;
     case 'distill':

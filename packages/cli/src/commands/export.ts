@@ -9,7 +9,7 @@ import { exportModel, type QuantizeMode } from '@distillery/onnx';
 
 /** Options of {@link exportCommand}. */
 export interface ExportCommandOptions {
-  /** Hugging Face model folder (config.json + model.safetensors + tokenizer files). */
+  /** Hugging Face model folder (config.json + model.safetensors + tokenizer files), or an .onnx file to quantize. */
   model: string;
   /** `onnx` or `tfjs` (a tf.loadGraphModel folder). @default 'onnx' */
   format?: string;

@@ -205,4 +205,23 @@ describe.skipIf(!dir)(`export of the shared CLINC150 teacher (${dir ? 'shared pr
     }
     await expect(exportModel(dir!, join(out, 'tfjs2'), { format: 'tfjs', quantize: 'int8' })).rejects.toThrow(/--quantize int8 applies to ONNX exports/);
   });
+
+  it('quantizes an existing (PyTorch-made) .onnx file; refuses a graph without MatMul and a truncated file', async () => {
+    const src = join(dir!, 'model.onnx');
+    const res = await exportModel(src, join(out, 'pt-int8.onnx'), { quantize: 'int8' });
+    const f = res.files[0]!;
+    expect(statSync(src).size / f.bytes).toBeGreaterThanOrEqual(3);
+    expect(f.labelAgreement).toBeGreaterThanOrEqual(5 / 6); // compared with the source graph on probe texts
+    const ops = new Set(readGraph(f.path).node!.map((n) => n.opType));
+    expect(ops.has('Gemm')).toBe(false); // the pooler/classifier Gemms became MatMulInteger + Add
+    const addOnly = onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ version: 17 }],
+      graph: { name: 'add', node: [{ opType: 'Add', input: ['x', 'x'], output: ['y'] }], input: [{ name: 'x' }], output: [{ name: 'y' }] },
+    });
+    writeFileSync(join(out, 'add.onnx'), encodeModel(addOnly));
+    await expect(exportModel(join(out, 'add.onnx'), join(out, 'add-q.onnx'), { quantize: 'int8' })).rejects.toThrow(/add\.onnx: the graph has no MatMul or Gemm/);
+    writeFileSync(join(out, 'cut.onnx'), readFileSync(src).subarray(0, 50_000));
+    await expect(exportModel(join(out, 'cut.onnx'), join(out, 'cut-q.onnx'), { quantize: 'int8' })).rejects.toThrow(/cut\.onnx: not a loadable ONNX model: the file is truncated or corrupt/);
+  });
 });

@@ -9,9 +9,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DistilleryError, writeFileAtomic } from '@distillery/core';
 import { loadTokenizer } from '@distillery/data';
-import { loadHfModel, predictTexts, type BertBase } from '@distillery/models';
-import { decodeModel, encodeModel } from '../proto.js';
-import { OnnxSession } from '../session.js';
+import { loadHfModel, predictTexts, readHfConfig, type BertBase } from '@distillery/models';
+import { decodeModel, diagnoseOnnxBytes, encodeModel } from '../proto.js';
+import { OnnxSession, readOnnxFile } from '../session.js';
 import { quantizeInt8 } from '../quantize/int8.js';
 import { convertFp16 } from '../quantize/fp16.js';
 import { predictTextsOnnx } from '../runtime/predict.js';
@@ -83,10 +83,48 @@ export function checkExportable(dir: string): void {
   }
 }
 
+/**
+ * Quantize an existing ONNX file (made here or elsewhere, e.g. by PyTorch) into `out`. When a tokenizer and
+ * config.json lie beside the source, the result is compared with the source on probe texts.
+ */
+export async function quantizeOnnxFile(src: string, out: string, opts: Pick<ExportModelOptions, 'quantize' | 'perChannel' | 'probeTexts'>): Promise<ExportResult> {
+  const mode = opts.quantize ?? 'none';
+  if (mode === 'none') throw new DistilleryError('USAGE', 'an .onnx --model needs --quantize int8 or fp16 (it is already exported)', { where: '--quantize' });
+  if (!out.endsWith('.onnx')) throw new DistilleryError('USAGE', 'quantizing an .onnx file writes one .onnx file', { where: '--out', hint: 'e.g. --out model_quantized.onnx' });
+  const bytes = readOnnxFile(src);
+  const problem = diagnoseOnnxBytes(bytes);
+  if (problem) throw new DistilleryError('MODEL_INVALID', `not a loadable ONNX model: ${problem}`, { where: src });
+  const m = decodeModel(bytes);
+  if (mode === 'int8') quantizeInt8(m, { perChannel: opts.perChannel, where: src });
+  else convertFp16(m, src);
+  const data = encodeModel(m);
+  mkdirSync(dirname(out), { recursive: true });
+  await writeFileAtomic(out, data);
+  const file: ExportedFile = { path: out, bytes: data.length, kind: mode };
+  const dir = dirname(src);
+  if ((existsSync(join(dir, 'tokenizer.json')) || existsSync(join(dir, 'vocab.txt'))) && existsSync(join(dir, 'config.json'))) {
+    const tok = loadTokenizer(dir);
+    const labels = readHfConfig(dir).id2label;
+    const probes = opts.probeTexts ?? PROBES;
+    const [a, b] = [await OnnxSession.create(src, { intraOpThreads: 1 }, bytes), await OnnxSession.create(out, { intraOpThreads: 1 }, data)];
+    try {
+      const ref = await predictTextsOnnx(a, tok, probes, labels);
+      const got = await predictTextsOnnx(b, tok, probes, labels);
+      file.maxAbsDiff = Math.max(...got.flatMap((p, i) => p.logits.map((v, j) => Math.abs(v - ref[i]!.logits[j]!))));
+      file.labelAgreement = got.filter((p, i) => p.labelId === ref[i]!.labelId).length / probes.length;
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  }
+  return { files: [file], extras: [] };
+}
+
 /** Export, quantize, write and validate. `out` ending in `.onnx` writes one file; anything else is a folder. */
 export async function exportModel(modelDir: string, out: string, opts: ExportModelOptions = {}): Promise<ExportResult> {
   const mode = opts.quantize ?? 'none';
   if (!['none', 'int8', 'fp16'].includes(mode)) throw new DistilleryError('CONFIG_INVALID', `unknown quantization "${mode}"`, { where: '--quantize', hint: 'int8 or fp16' });
+  if (modelDir.endsWith('.onnx')) return quantizeOnnxFile(modelDir, out, opts);
   checkExportable(modelDir);
   const format = opts.format ?? 'onnx';
   if (format !== 'onnx' && format !== 'tfjs') throw new DistilleryError('USAGE', `unknown export format "${format as string}"`, { where: '--format', hint: 'onnx or tfjs' });
