@@ -7,6 +7,7 @@ export { main, buildProgram } from './bin.js';
 export { loadJobConfig, validateCommand } from './commands/validate.js';
 export { pluginsCommand } from './commands/plugins.js';
 export { predictCommand, readPredictInputs } from './commands/predict.js';
+export { exportCommand, type ExportCommandOptions } from './commands/export.js';
 export { runJob, formatSummary, countParams, type JobSummary, type ModelReport, type RunJobOptions } from './job/run.js';
 export { JobConfigSchema, jobJsonSchema, type JobConfig, type DataConfig, type ModelConfig } from './job/schema.js';
 export { loadTaskData, type TaskData } from './job/data.js';

@@ -9,5 +9,6 @@ import * as validate from './validate.js';
 import * as plugins from './plugins.js';
 import * as predict from './predict.js';
 import * as schema from './schema.js';
+import * as exportCmd from './export.js';
 
-export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, schema];
+export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, schema];

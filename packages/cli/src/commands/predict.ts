@@ -4,16 +4,21 @@
  * @packageDocumentation
  */
 import { extname } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DistilleryError, initBackend } from '@distillery/core';
 import { loadJsonl, loadTokenizer, readTextFile } from '@distillery/data';
-import { loadHfModel, predictTexts } from '@distillery/models';
+import { loadHfModel, predictTexts, type Prediction } from '@distillery/models';
+import { createClassifier } from '@distillery/onnx';
 import { action, commonOptions, type CliContext, type CommonOptions } from './common.js';
 
 /** Options of {@link predictCommand}. */
 export interface PredictCommandOptions {
-  /** Hugging Face model folder. */
+  /** Hugging Face model folder; with `runtime: 'onnx'` a `.onnx` file or a folder holding one. */
   model: string;
+  /** `tfjs` (default) or `onnx` (ONNX Runtime; tokenizer and config.json from the model's folder). */
+  runtime?: string;
+  /** ONNX: folder with the tokenizer and config.json, when not beside the .onnx file. */
+  tokenizer?: string;
   /** `.txt` (one text per line; blank lines skipped) or `.jsonl` (objects with a `text` field). */
   input: string;
   /** One JSON document: `{ predictions: [{ text, label, score, input_ids, logits }, …] }`. */
@@ -41,7 +46,7 @@ export function readPredictInputs(file: string): string[] {
 /**
  * Print, per input text, the predicted label and its softmax probability (`label<TAB>score<TAB>text`),
  * or with `jsonl` one object per line `{ text, label, score, input_ids, logits }`, or with `json` one
- * document `{ predictions: [...] }` of the same objects.
+ * document `{ predictions: [...] }` of the same objects — the same for both runtimes.
  */
 export async function predictCommand(opts: PredictCommandOptions): Promise<void> {
   const out = opts.out ?? process.stdout;
@@ -50,6 +55,17 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     throw new DistilleryError('CONFIG_INVALID', `batch size must be a positive integer, got ${opts.batchSize}`, { where: '--batch-size' });
   }
   const texts = readPredictInputs(opts.input);
+  const runtime = opts.runtime ?? 'tfjs';
+  if (runtime !== 'tfjs' && runtime !== 'onnx') throw new DistilleryError('USAGE', `unknown runtime "${runtime}"`, { where: '--runtime', hint: 'tfjs or onnx' });
+  if (runtime === 'onnx') {
+    const clf = await createClassifier(opts.model, { runtime: 'onnx', batchSize, tokenizer: opts.tokenizer });
+    try {
+      writePredictions(await clf.predictDetailed(texts), opts, out);
+    } finally {
+      await clf.dispose();
+    }
+    return;
+  }
   await initBackend({ logger: { info: (m) => process.stderr.write(`${m}\n`) } });
   const tokenizer = loadTokenizer(opts.model);
   const model = await loadHfModel(opts.model, { trainable: false });
@@ -57,19 +73,18 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     if (model.head !== 'sequence') {
       throw new DistilleryError('MODEL_UNSUPPORTED', `predict needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: opts.model });
     }
-    const all: unknown[] = [];
-    for (const p of predictTexts(model, tokenizer, texts, { batchSize })) {
-      const row = { text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits };
-      if (opts.json) all.push(row);
-      else if (opts.jsonl) out.write(JSON.stringify(row) + '\n');
-      else {
-        out.write(`${p.label}\t${p.score.toFixed(4)}\t${p.text}\n`);
-      }
-    }
-    if (opts.json) out.write(JSON.stringify({ predictions: all }) + '\n');
+    writePredictions(predictTexts(model, tokenizer, texts, { batchSize }), opts, out);
   } finally {
     model.dispose();
   }
+}
+
+/** The output of both runtimes: `label<TAB>score<TAB>text`, one JSON object per line, or one document. */
+function writePredictions(preds: readonly Prediction[], opts: Pick<PredictCommandOptions, 'json' | 'jsonl'>, out: NodeJS.WritableStream): void {
+  const rows = preds.map((p) => ({ text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits }));
+  if (opts.json) out.write(JSON.stringify({ predictions: rows }) + '\n');
+  else if (opts.jsonl) for (const r of rows) out.write(JSON.stringify(r) + '\n');
+  else for (const r of rows) out.write(`${r.label}\t${r.score.toFixed(4)}\t${r.text}\n`);
 }
 
 function positiveInt(v: string): number {
@@ -79,15 +94,17 @@ function positiveInt(v: string): number {
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  const cmd = program.command('predict').description('classify texts with a Hugging Face BERT folder');
+  const cmd = program.command('predict').description('classify texts with a Hugging Face model folder (tfjs) or an ONNX model (ONNX Runtime)');
   commonOptions(cmd, { json: 'print one JSON document: {predictions: [{text, label, score, input_ids, logits}]}' })
-    .requiredOption('--model <dir>', 'Hugging Face model folder (config.json, model.safetensors, tokenizer)')
+    .requiredOption('--model <path>', 'Hugging Face model folder (config.json, model.safetensors, tokenizer); with --runtime onnx a .onnx file or a folder holding one')
     .requiredOption('--input <file>', 'texts: .txt (one per line) or .jsonl (a "text" field per line)')
+    .addOption(new Option('--runtime <name>', 'inference runtime').choices(['tfjs', 'onnx']).default('tfjs'))
+    .option('--tokenizer <dir>', 'ONNX: folder with the tokenizer and config.json, when not beside the .onnx file')
     .option('--jsonl', 'print one JSON object per line instead (streams)')
     .option('--batch-size <n>', 'texts per forward pass', positiveInt, 64)
     .action(
-      action(ctx, async (o: CommonOptions & { model: string; input: string; jsonl?: boolean; batchSize: number }) => {
-        await predictCommand({ model: o.model, input: o.input, json: o.json, jsonl: o.jsonl, batchSize: o.batchSize, out: ctx.out });
+      action(ctx, async (o: CommonOptions & { model: string; input: string; runtime: string; tokenizer?: string; jsonl?: boolean; batchSize: number }) => {
+        await predictCommand({ model: o.model, input: o.input, runtime: o.runtime, tokenizer: o.tokenizer, json: o.json, jsonl: o.jsonl, batchSize: o.batchSize, out: ctx.out });
         return 0;
       }),
     );

@@ -11,10 +11,14 @@ import { BertForSequenceClassification, bertAdaptor, type BertOutput, bertConfig
 import type { Kit } from './kits.js';
 import type { TaskData } from './data.js';
 import type { JobConfig, ModelConfig } from './schema.js';
+import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
 
 export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<EncodedBatch>> {
   const t = cfg.teacher.model;
-  const pretrainedDir = t.type === 'bert' ? t.pretrained : undefined;
+  const onnx = t.type === 'onnx' ? onnxTeacherFiles(t) : undefined;
+  // An ONNX teacher's folder plays the part of a pretrained teacher's: tokenizer and (if present) config.json.
+  const pretrainedDir = t.type === 'bert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
+  const tokenizerDir = t.type === 'bert' ? t.pretrained : onnx?.tokenizerDir;
   const maxLength = cfg.task.maxLength;
   // A missing folder is a missing model, not a missing tokenizer (the tokenizer is read first).
   if (pretrainedDir && !existsSync(pretrainedDir)) {
@@ -24,8 +28,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
     // The shift swaps the teacher's logit at the gold id, which the teacher does not have for added labels.
     throw new DistilleryError('CONFIG_INVALID', 'distillation.probabilityShift cannot be used with task.data.extendLabels (the teacher has no logit for the added labels)', { where: 'distillation.probabilityShift', hint: 'set probabilityShift: false' });
   }
-  const tokenizer: TextTokenizer = pretrainedDir
-    ? loadTokenizer(pretrainedDir, { maxLength })
+  const tokenizer: TextTokenizer = tokenizerDir
+    ? loadTokenizer(tokenizerDir, { maxLength })
     : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
@@ -47,6 +51,10 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
     build: async (m, seed, role) => {
+      if (m.type === 'onnx') {
+        if (role !== 'teacher') throw new Error('an ONNX model can only be the teacher (it is frozen); give the student a "bert" model');
+        return buildOnnxTeacher(m, cfg);
+      }
       if (m.type !== 'bert') throw new Error(`a BERT job needs bert models; ${role} is "${m.type}"`);
       if (m.pretrained) {
         const model = await BertForSequenceClassification.fromPretrained(m.pretrained, { trainable: role === 'student' });
@@ -56,12 +64,13 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       }
       const model = new BertForSequenceClassification(sized(m), { seed });
       if (role === 'teacher') teacherModel = model;
+      if (m.initFromTeacher && !teacherModel) throw new Error('student.model.initFromTeacher needs a tfjs BERT teacher (an ONNX teacher\'s weights are not readable here)');
       if (m.initFromTeacher && teacherModel) initStudentFromTeacher(teacherModel, model);
       return model as DistillModel<EncodedBatch>;
     },
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
     studentAdaptor: data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined,
-    predict: (m, b) => tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
+    predict: (m, b) => isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
     labelsOf: (b) => b.labels!,
   };
 }

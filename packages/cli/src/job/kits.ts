@@ -17,7 +17,8 @@ export interface Kit<B> {
   adaptor: Adaptor<B, never>;
   /** The student's adaptor when it differs from the teacher's (extended label space); default `adaptor`. */
   studentAdaptor?: Adaptor<B, never>;
-  predict(model: DistillModel<B>, batch: B): Int32Array;
+    /** Class ids (a promise for async models such as the ONNX teacher). */
+  predict(model: DistillModel<B>, batch: B): Int32Array | Promise<Int32Array>;
   labelsOf(batch: B): Int32Array;
 }
 

@@ -54,7 +54,7 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[], pr
   let n = 0;
   try {
     for (const b of batches) {
-      const pred = kit.predict(model, b);
+      const pred = await kit.predict(model, b);
       const gold = kit.labelsOf(b);
       for (let i = 0; i < gold.length; i++) ok += pred[i] === gold[i] ? 1 : 0;
       n += gold.length;
@@ -112,7 +112,7 @@ async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: Run
   const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
   log.info(`task: ${data.name}: ${data.train.length} train / ${data.test.length} test examples, ${data.labels.size} labels`);
   const kit: Kit<unknown> =
-    cfg.teacher.model.type === 'bert' || cfg.student.model.type === 'bert'
+    cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
       ? ((await bertKit(data, cfg)) as Kit<unknown>)
       : (mlpKit(data.train, data.test, data.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
   const test = kit.testBatches();
@@ -125,7 +125,8 @@ async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: Run
 
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
   let teacherSeconds: number | undefined;
-  const pretrained = cfg.teacher.model.type === 'bert' && cfg.teacher.model.pretrained;
+  const tm = cfg.teacher.model;
+  const pretrained = tm.type === 'onnx' ? `ONNX ${tm.path}` : tm.type === 'bert' && tm.pretrained;
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });

@@ -67,7 +67,24 @@ export const BertModelSchema = z
   })
   .strict();
 
-export const ModelSchema = z.discriminatedUnion('type', [MlpModelSchema, BertModelSchema]);
+export const OnnxModelSchema = z
+  .object({
+    type: z.literal('onnx').describe('A frozen teacher run by ONNX Runtime (e.g. exported from PyTorch); teacher only.'),
+    path: z.string().describe('The .onnx file (or a folder holding model.onnx / onnx/model.onnx).'),
+    tokenizer: z.string().optional().describe('Folder with tokenizer.json or vocab.txt (and config.json for labels); default: the model file\'s folder.'),
+    inputs: z.record(z.string(), z.enum(['inputIds', 'attentionMask', 'tokenTypeIds'])).optional().describe('Graph input name → batch field (default: input_ids, attention_mask, token_type_ids).'),
+    outputs: z
+      .object({ logits: z.string().optional(), hiddenStates: z.array(z.string()).optional(), attentions: z.array(z.string()).optional() })
+      .strict()
+      .optional()
+      .describe('Graph output names (default: logits, hidden_states_<i>, attentions_<i>).'),
+    executionProviders: z.array(z.string()).default(['cpu']),
+    intraOpThreads: int().min(0).default(0).describe('0 = ORT chooses.'),
+    graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
+  })
+  .strict();
+
+export const ModelSchema = z.discriminatedUnion('type', [MlpModelSchema, BertModelSchema, OnnxModelSchema]);
 
 export const TaskSchema = z
   .object({

@@ -4,7 +4,7 @@
  * match checks use these shapes; this file checks the shapes themselves.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { bertConfig, readHfConfig, type BertConfig } from '@distillery/models';
 import type { ModelConfig } from '../job/schema.js';
 import type { CheckContext, Problem } from './types.js';
@@ -69,6 +69,12 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
   const defaults = bertConfig({ maxPositionEmbeddings: c.task.maxLength });
   const sized = (role: 'teacher' | 'student', m: ModelConfig): ModelShape | undefined => {
     if (m.type === 'mlp') return mlpShape(role, m.hidden);
+    if (m.type === 'onnx') {
+      // An ONNX teacher's sizes come from the config.json beside it (or in its tokenizer folder), when there is one.
+      const dir = m.tokenizer ?? dirname(m.path);
+      const hf = existsSync(join(dir, 'config.json')) ? read(dir, `${role}.model.tokenizer`) : undefined;
+      return hf ? bertShape(role, hf) : undefined;
+    }
     if (m.pretrained !== undefined) {
       const hf = role === 'teacher' ? teacherBase : read(m.pretrained, `${role}.model.pretrained`);
       return hf ? bertShape(role, hf) : undefined;
@@ -93,7 +99,8 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
   };
   const teacher = sized('teacher', t);
   const student = sized('student', c.student.model);
-  if (t.type !== c.student.model.type) {
+  const family = (type: string) => (type === 'onnx' ? 'bert' : type);
+  if (family(t.type) !== family(c.student.model.type)) {
     problems.push({ path: 'student.model.type', message: `the teacher is a ${t.type} model and the student a ${c.student.model.type} model`, hint: 'a job distils between models of one family: make both "bert" or both "mlp"' });
   }
   for (const [role, s] of [['teacher', teacher], ['student', student]] as const) {

@@ -66,6 +66,17 @@ export const ERROR_CODES = {
   CASES_INVALID: 'a conformance case file is malformed',
   BACKEND_UNKNOWN: 'the requested tfjs backend name is not one Distillery knows',
   BACKEND_UNAVAILABLE: 'the requested tfjs backend is not installed or failed to load',
+  FILE_NOT_FOUND: 'a file or folder named on the command line or in a config does not exist',
+  // ONNX runtime, export and quantization
+  MODEL_INVALID: 'a model file is not a valid model of the expected format (e.g. not ONNX, empty, a folder)',
+  DISPOSED: 'a session or model was used after dispose()',
+  ONNX_INPUT_MISSING: 'an ONNX graph input gets no value from the batch',
+  ONNX_INPUT_UNKNOWN: 'a value was given for a name that is not an input of the ONNX graph',
+  ONNX_OUTPUT_UNKNOWN: 'an output name asked for is not an output of the ONNX graph',
+  ONNX_TOKENIZER_MISMATCH: 'the tokenizer does not fit the ONNX graph (input names or vocabulary size)',
+  EXPORT_UNSUPPORTED: 'the model has a layer or architecture the exporter does not support',
+  EXPORT_MISMATCH: 'an exported graph does not reproduce the source model within tolerance',
+  QUANTIZE_NOTHING: 'the graph has nothing the requested quantization applies to (no MatMul/Gemm weights)',
 } as const satisfies Record<string, string>;
 
 /** Every machine-readable code a {@link DistilleryError} can carry (see {@link ERROR_CODES}). */
