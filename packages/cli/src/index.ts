@@ -11,5 +11,5 @@ export { runJob, formatSummary, type JobSummary, type ModelReport } from './job/
 export { JobConfigSchema, jobJsonSchema, type JobConfig, type DataConfig, type ModelConfig } from './job/schema.js';
 export { loadTaskData, type TaskData } from './job/data.js';
 export { featurize, tokenize, messageBody } from './job/text-features.js';
-export { attachProgress } from './progress.js';
+export { attachProgress, progressHook } from './progress.js';
 export { defaultConfigPath } from './default-config.js';

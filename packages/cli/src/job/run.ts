@@ -22,7 +22,7 @@ import type { JobConfig } from './schema.js';
 import { loadTaskData } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
-import { attachProgress } from '../progress.js';
+import { progressHook } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
 
 export interface ModelReport {
@@ -81,8 +81,8 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
-    if (opts.progress !== false) attachProgress(trainer.events, 'teacher', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
-    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test) }) });
+    const hooks = opts.progress !== false ? [progressHook('teacher', process.stderr, { bar: opts.progress === 'lines' ? false : undefined })] : [];
+    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), hooks, evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test) }) });
     teacherSeconds = r.durationMs / 1000;
   }
   const teacherReport: ModelReport = {
@@ -107,9 +107,9 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
       distillationConfig: cfg.distillation,
       backend,
     });
-    if (opts.progress !== false) attachProgress(distiller.events, 'student', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
+    const hooks = opts.progress !== false ? [progressHook('student', process.stderr, { bar: opts.progress === 'lines' ? false : undefined })] : [];
     // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
-    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
+    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), hooks, evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
     summary.student = {
       accuracy: await accuracy(kit, student, test),
       parameters: countParams(student),

@@ -121,7 +121,7 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
     for (const k of Object.keys(b.losses)) tags.add(`scalar/${k}`);
   });
   d.events.on('stepEnd', () => optSteps.push(lastCounter));
-  const pkl = () => readdirSync(outputDir).filter((f) => /^gs\d+\.safetensors$/.test(f)).map((f) => f.replace('.safetensors', '.pkl')).sort((a, b) => parseInt(a.slice(2)) - parseInt(b.slice(2)));
+  const pkl = () => readdirSync(outputDir).filter((f) => /^checkpoint-\d+$/.test(f)).map((f) => `gs${f.slice(11)}.pkl`).sort((a, b) => parseInt(a.slice(2)) - parseInt(b.slice(2)));
   try {
     await d.train({
       dataloader: batches,

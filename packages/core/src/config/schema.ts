@@ -102,6 +102,18 @@ export const TrainingConfigSchema = z
       .default('distillery')
       .describe('"textbrewer" drops the leftover accumulated gradients at the end of an epoch, as TextBrewer does; "distillery" applies them.'),
     logEvery: posInt().default(1).describe('Write a metrics line every N optimizer steps.'),
+    saveTotalLimit: posInt().nullable().default(null).describe('Keep only the newest N checkpoint folders (the best one is never deleted); null keeps all.'),
+    evaluateEvery: posInt().nullable().default(null).describe('Evaluate every N optimizer steps (and at the last); null: at each checkpoint.'),
+    metricForBest: z.string().min(1).default('accuracy').describe('Evaluation metric that selects the best checkpoint.'),
+    greaterIsBetter: z.boolean().optional().describe('Direction of metricForBest (default: true, false when its name contains "loss").'),
+    earlyStopping: z
+      .object({
+        patience: posInt().describe('Stop after this many evaluations without improvement.'),
+        minDelta: z.number().min(0).default(0).describe('Smallest change of metricForBest that counts as an improvement.'),
+      })
+      .strict()
+      .optional()
+      .describe('Stop a run whose metricForBest stopped improving (needs an evaluation).'),
   })
   .strict();
 
