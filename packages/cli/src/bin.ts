@@ -11,6 +11,8 @@
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLogger, DistilleryError } from '@distillery/core';
 import { validateCommand, loadJobConfig } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
@@ -33,9 +35,25 @@ options:
   --no-progress            plain log lines instead of a progress bar
   --log-level <level>      debug | info | warn | error (default info)
   --plugin <pkg>           load an extra plugin package (repeatable; plugins command)
+  --resume [checkpoint]    distill/train: continue from the newest complete checkpoint in training.outputDir,
+                           or from the given checkpoint-<step> folder (--resume=<path> also works)
+  --force                  with --resume: accept a config that differs from the checkpoint's
 `;
 
-export async function main(argv: string[]): Promise<number> {
+/** `--resume` takes the next word as its path only when that is a checkpoint folder (it holds state.json). */
+function resumeArg(argv: string[]): { argv: string[]; resume?: true | string } {
+  const i = argv.findIndex((a) => a === '--resume' || a.startsWith('--resume='));
+  if (i < 0) return { argv };
+  const rest = [...argv];
+  if (rest[i]!.startsWith('--resume=')) return { argv: (rest.splice(i, 1), rest), resume: argv[i]!.slice('--resume='.length) };
+  const next = argv[i + 1];
+  const isCheckpoint = next !== undefined && !next.startsWith('-') && existsSync(join(next, 'state.json'));
+  rest.splice(i, isCheckpoint ? 2 : 1);
+  return { argv: rest, resume: isCheckpoint ? next : true };
+}
+
+export async function main(argv0: string[]): Promise<number> {
+  const { argv, resume } = resumeArg(argv0);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -47,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
       'no-progress': { type: 'boolean' },
       'log-level': { type: 'string' },
       plugin: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -74,9 +93,9 @@ export async function main(argv: string[]): Promise<number> {
       const file = arg ?? defaultConfigPath();
       if (!arg) logger.info(`no config given: running the embedded demo (${file})`);
       const { config, text } = await loadJobConfig(file);
-      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text });
+      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text, resume, force: values.force, handleSignals: true });
       process.stdout.write(formatSummary(summary) + '\n');
-      return 0;
+      return summary.interrupted ? 130 : 0;
     }
     default:
       throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema' });

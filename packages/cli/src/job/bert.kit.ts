@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adaptor, DistillModel } from '@distillery/core';
-import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
+import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { BertForSequenceClassification, bertAdaptor, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
 import type { Kit } from './kits.js';
 import type { TaskData } from './data.js';
@@ -36,6 +36,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   return {
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
+    evalBatches: (xs) => makeBatches(encodeExamples(xs, tokenizer, data.labels, { maxLength }), { batchSize: 128 }),
+    tokenizerFiles: () => (tokenizer instanceof WordPieceTokenizer ? wordPieceTokenizerFiles(tokenizer) : {}),
     build: async (m, seed, role) => {
       if (m.type !== 'bert') throw new Error(`a BERT job needs bert models; ${role} is "${m.type}"`);
       if (m.pretrained) {

@@ -3,16 +3,19 @@
  * BasicTrainer (unless pretrained), distil the student with BasicDistiller (or GeneralDistiller when
  * the config has intermediate matches), evaluate both, and write a summary.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BasicDistiller,
   BasicTrainer,
+  DistilleryError,
   GeneralDistiller,
   assertPluginNames,
   createRegistry,
   initBackend,
+  newestCheckpoint,
+  writeFileAtomic,
   type DistillModel,
   type Logger,
   type PluginRegistry,
@@ -24,22 +27,33 @@ import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
 import { progressHook } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
+import { writeFinalFolder, type FinalReport } from './final.js';
 
 export interface ModelReport {
+  /** Test accuracy. */
   accuracy: number;
   parameters: number;
   trainSeconds?: number;
   source: string;
+  /** Which state of the run this is: the best checkpoint (by metricForBest on validation) or the last step. */
+  selected?: FinalReport['selected'];
+  /** Why training stopped early (early stopping). */
+  stopReason?: string;
 }
 
 export interface JobSummary {
   task: string;
   backend: string;
   train: number;
+  validation: number;
   test: number;
   teacher: ModelReport;
   student?: ModelReport;
   outputDir: string;
+  /** The deployable student folder (`<outputDir>/final`). */
+  final?: string;
+  /** Set when SIGINT/SIGTERM stopped the run: which sub-run, at which step (a checkpoint is there). */
+  interrupted?: { run: 'teacher' | 'student'; step: number };
 }
 
 function countParams(m: DistillModel<unknown>): number {
@@ -58,32 +72,83 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
   return ok / Math.max(1, n);
 }
 
+/** Options of {@link runJob}. */
+export interface RunJobOptions {
+  logger: Logger;
+  /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */
+  progress?: boolean | 'lines';
+  configText?: string;
+  configFile?: string;
+  /** Continue: `true` from the newest complete checkpoint of each sub-run, or the student's checkpoint folder. */
+  resume?: true | string;
+  /** Resume even when the config differs from the checkpoint's. @default false */
+  force?: boolean;
+  /** Stop after the current step on SIGINT/SIGTERM (checkpoint written; a second signal exits at once). @default false */
+  handleSignals?: boolean;
+  /** Stop after the current step (checkpoint written) when aborted. */
+  signal?: AbortSignal;
+}
+
 /** Run a job. `mode: "train"` trains (and evaluates) the teacher only. */
-export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string }): Promise<JobSummary> {
+export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
+  const log = opts.logger;
+  const stopper = new AbortController();
+  opts.signal?.addEventListener('abort', () => stopper.abort());
+  const releaseSignals = opts.handleSignals ? onInterrupt(stopper, log) : () => undefined;
+  try {
+    return await runJobInner(cfg, mode, opts, stopper.signal);
+  } finally {
+    releaseSignals();
+  }
+}
+
+async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions, signal: AbortSignal): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
   const data = loadTaskData(cfg.task.data, seed);
-  log.info(`task: ${data.name}: ${data.train.length} train / ${data.test.length} test examples, ${data.labels.size} labels`);
+  log.info(`task: ${data.name}: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test examples, ${data.labels.size} labels`);
   const kit: Kit<unknown> =
     cfg.teacher.model.type === 'bert' || cfg.student.model.type === 'bert'
       ? ((await bertKit(data, cfg)) as Kit<unknown>)
       : (mlpKit(data.train, data.test, data.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
   const test = kit.testBatches();
+  // Evaluation during training uses the validation split; the test split is reported at the end only.
+  const validation = data.validation.length ? kit.evalBatches(data.validation) : undefined;
+  for (const [key, on] of [['evaluateEvery', cfg.training.evaluateEvery], ['earlyStopping', cfg.training.earlyStopping]] as const) {
+    if (on && !validation) {
+      throw new DistilleryError('CONFIG_INVALID', `${key} needs a validation split, and task.data "${cfg.task.data.type}" has none`, {
+        where: `training.${key}`,
+        hint: 'set task.data.validationFraction (e.g. 0.1) or task.data.validation, or use clinc150 (its val split)',
+      });
+    }
+  }
   const outDir = cfg.training.outputDir;
   mkdirSync(outDir, { recursive: true });
+  const progress = (label: string) => (opts.progress !== false ? [progressHook(label, process.stderr, { bar: opts.progress === 'lines' ? false : undefined })] : []);
+  const resumeIn = (dir: string, explicit?: string): string | undefined => {
+    if (!opts.resume) return undefined;
+    const path = explicit ?? newestCheckpoint(dir);
+    log.info(path ? `resuming from ${path}` : `no checkpoint in ${dir}: starting that run from the beginning`);
+    return path;
+  };
 
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
   let teacherSeconds: number | undefined;
+  let interrupted: { run: 'teacher' | 'student'; step: number } | undefined;
   const pretrained = cfg.teacher.model.type === 'bert' && cfg.teacher.model.pretrained;
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
-    const hooks = opts.progress !== false ? [progressHook('teacher', process.stderr, { bar: opts.progress === 'lines' ? false : undefined })] : [];
-    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), hooks, evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test) }) });
+    const r: TrainResult = await trainer.train({
+      dataloader: kit.trainSource(seed), hooks: progress('teacher'), signal, runConfig: cfg, force: opts.force,
+      resumeFrom: resumeIn(tcfg.outputDir),
+      evaluate: async () => ({ accuracy: await accuracy(kit, teacher, validation ?? test) }),
+    });
     teacherSeconds = r.durationMs / 1000;
+    if (r.stopReason === 'interrupted') interrupted = { run: 'teacher', step: r.globalStep };
   }
   const teacherReport: ModelReport = {
     accuracy: await accuracy(kit, teacher, test),
@@ -92,9 +157,9 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
   };
   log.info(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
-  const summary: JobSummary = { task: data.name, backend, train: data.train.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
+  const summary: JobSummary = { task: data.name, backend, train: data.train.length, validation: data.validation.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
 
-  if (mode === 'distill') {
+  if (mode === 'distill' && !interrupted) {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');
     const Strategy = cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
     const distiller = new Strategy({
@@ -107,23 +172,63 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
       distillationConfig: cfg.distillation,
       backend,
     });
-    const hooks = opts.progress !== false ? [progressHook('student', process.stderr, { bar: opts.progress === 'lines' ? false : undefined })] : [];
-    // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
-    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), hooks, evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
+    // Validation accuracy (test when the task has no validation split) at every evaluation: the
+    // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
+    const r = await distiller.train({
+      dataloader: kit.trainSource(seed + 1), hooks: progress('student'), signal, runConfig: cfg, force: opts.force,
+      resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
+      evaluate: async () => ({ accuracy: await accuracy(kit, student, validation ?? test) }),
+    });
+    if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
+    // The selected student: the best by metricForBest on the validation split, else the last.
+    const best = validation && r.best?.path && !interrupted ? r.best : undefined;
+    if (best) await distiller.loadCheckpoint(best.path!);
     summary.student = {
       accuracy: await accuracy(kit, student, test),
       parameters: countParams(student),
       trainSeconds: r.durationMs / 1000,
       source: `distilled (${Strategy.name}, ${r.globalStep} steps)`,
+      selected: best ? { kind: 'best', step: best.step, metric: best.metric, value: best.value, split: 'validation' } : { kind: 'last', step: r.globalStep },
+      ...(r.stopReason && !interrupted ? { stopReason: r.stopReason } : {}),
     };
     log.info(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
+    if (!interrupted) {
+      summary.final = await writeFinalFolder({
+        outputDir: outDir, student: student as DistillModel<unknown>, labels: data.labels,
+        tokenizerFrom: pretrained || undefined, tokenizerFiles: kit.tokenizerFiles?.(),
+        report: {
+          task: data.name, strategy: Strategy.name, teacher: teacherReport.source, steps: r.globalStep, selected: summary.student.selected!,
+          testAccuracy: summary.student.accuracy, parameters: summary.student.parameters, configFile: opts.configFile, distillation: cfg.distillation,
+        },
+      });
+    }
     student.dispose?.();
   }
   teacher.dispose?.();
-  writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeLossPlots(outDir);
+  if (interrupted) summary.interrupted = interrupted;
+  await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
+}
+
+/** SIGINT/SIGTERM: the first stops after the current step (with a checkpoint); a second exits at once. */
+function onInterrupt(stopper: AbortController, log: Logger): () => void {
+  let count = 0;
+  const handler = (sig: NodeJS.Signals) => {
+    if (++count > 1) {
+      process.stderr.write(`distillery: ${sig} again: exiting now\n`);
+      process.exit(130);
+    }
+    log.warn(`${sig}: stopping after the current step and writing a checkpoint (continue with --resume); ${sig} again exits at once`);
+    stopper.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 /** The summary as a small table. */
@@ -135,17 +240,20 @@ export function formatSummary(s: JobSummary): string {
     `model    accuracy    parameters     train  source`,
     row('teacher', s.teacher),
     ...(s.student ? [row('student', s.student), `student/teacher: ${(s.student.parameters / s.teacher.parameters).toFixed(3)}x parameters, ${(100 * (s.student.accuracy - s.teacher.accuracy)).toFixed(2)} accuracy points`] : []),
-    `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoints)`,
+    ...(s.student?.selected?.kind === 'best' ? [`student selected at step ${s.student.selected.step} (best validation ${s.student.selected.metric} ${s.student.selected.value!.toFixed(4)})`] : []),
+    ...(s.student?.stopReason ? [`stopped early: ${s.student.stopReason}`] : []),
+    ...(s.interrupted ? [`INTERRUPTED during the ${s.interrupted.run} run at step ${s.interrupted.step}: a checkpoint was written; continue with \`distillery distill <config> --resume\``] : []),
+    `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoint-<step>/${s.final ? ', final/' : ''})`,
   ];
   return lines.join('\n');
 }
 
-/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl. */
-function writeLossPlots(outDir: string): void {
+/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl, written atomically. */
+async function writeLossPlots(outDir: string): Promise<void> {
   for (const [dir, title] of [[outDir, 'distillation loss per step'], [join(outDir, 'teacher'), 'teacher training loss per step']] as const) {
     const file = join(dir, 'metrics.jsonl');
     if (!existsSync(file)) continue;
     const series = lossSeries(readFileSync(file, 'utf8'));
-    if (series[0]!.points.length) writeFileSync(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
+    if (series[0]!.points.length) await writeFileAtomic(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
   }
 }
