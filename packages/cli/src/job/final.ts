@@ -4,7 +4,7 @@
  * tokenizer files and a README.md saying how it was made and how it scored. Written into a
  * temporary folder and renamed, like checkpoints.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MlpClassifier, distilleryVersion, writeFileAtomic, writeSafetensors, type DistillModel, type SafetensorsInput } from '@distillery/core';
@@ -54,6 +54,23 @@ function readme(r: FinalReport, isBert: boolean): string {
   ].join('\n');
 }
 
+/**
+ * The run truncated inputs at `task.maxLength`: a copied teacher tokenizer may say more, so the
+ * folder records the run's limit (predict then tokenizes exactly as the run's evaluation did).
+ */
+async function recordMaxLength(dir: string, maxLength: number): Promise<void> {
+  const cfgFile = join(dir, 'tokenizer_config.json');
+  const cfg = existsSync(cfgFile) ? (JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>) : {};
+  await writeFileAtomic(cfgFile, JSON.stringify({ ...cfg, model_max_length: maxLength }, null, 2) + '\n');
+  const jsonFile = join(dir, 'tokenizer.json');
+  if (!existsSync(jsonFile)) return;
+  const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as { truncation?: { max_length?: number } | null };
+  if (json.truncation) {
+    json.truncation.max_length = maxLength;
+    await writeFileAtomic(jsonFile, JSON.stringify(json, null, 2) + '\n');
+  }
+}
+
 /** Write `<outputDir>/final/` for `student`; returns its path. */
 export async function writeFinalFolder(o: {
   outputDir: string;
@@ -61,6 +78,8 @@ export async function writeFinalFolder(o: {
   labels: LabelMap;
   tokenizerFrom?: string;
   tokenizerFiles?: Record<string, string>;
+  /** Token limit the student was trained and evaluated with (recorded in the tokenizer files). */
+  maxLength?: number;
   report: FinalReport;
 }): Promise<string> {
   const final = join(o.outputDir, 'final');
@@ -70,6 +89,7 @@ export async function writeFinalFolder(o: {
   try {
     if (o.student instanceof BertBase) {
       await saveHfModel(o.student, tmp, { copyTokenizerFrom: o.tokenizerFrom, tokenizerFiles: o.tokenizerFrom ? undefined : o.tokenizerFiles, metadata: { writer: 'distillery' } });
+      if (o.maxLength) await recordMaxLength(tmp, o.maxLength);
     } else {
       const tensors: Record<string, SafetensorsInput> = {};
       for (const [name, v] of Object.entries(o.student.parameters())) tensors[name] = { data: (await v.data()) as Float32Array, shape: v.shape };

@@ -195,7 +195,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     if (!interrupted) {
       summary.final = await writeFinalFolder({
         outputDir: outDir, student: student as DistillModel<unknown>, labels: data.labels,
-        tokenizerFrom: pretrained || undefined, tokenizerFiles: kit.tokenizerFiles?.(),
+        tokenizerFrom: pretrained || undefined, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
         report: {
           task: data.name, strategy: Strategy.name, teacher: teacherReport.source, steps: r.globalStep, selected: summary.student.selected!,
           testAccuracy: summary.student.accuracy, parameters: summary.student.parameters, configFile: opts.configFile, distillation: cfg.distillation,
