@@ -8,7 +8,7 @@ import { assertPluginNames } from '../config/validate.js';
 import type { Adaptor } from '../model/types.js';
 import { validateAdaptorOutput, type AdaptorNeeds } from '../model/validate.js';
 import type { TemperatureFn } from '../plugin/types.js';
-import { computeDistillationLoss, makeTemperatureFn, type LossResult } from './compute-loss.js';
+import { computeDistillationLoss, inPlugin, makeTemperatureFn, type LossResult } from './compute-loss.js';
 import { scheduledWeight } from './plan.js';
 import { TrainerBase, type BatchContext, type TrainerBaseOptions } from './trainer-base.js';
 import { CachingTeacher, LiveTeacher, type TeacherModel } from '../loop/teacher-side.js';
@@ -67,7 +67,11 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
   protected override onTrainBegin(): void {
     const d = this.distillationConfig;
     this.tempFn = makeTemperatureFn(d, this.registry);
-    const sched = (name: string, path: string) => (name === 'none' ? undefined : this.registry.get('weight-scheduler', name, path).schedule);
+    const sched = (name: string, path: string) => {
+      if (name === 'none') return undefined;
+      const plugin = this.registry.get('weight-scheduler', name, path);
+      return (x: number) => inPlugin(`weight-scheduler plugin "${name}"`, path, () => plugin.schedule(x));
+    };
     this.kdSched = sched(d.kdLossWeightScheduler, 'distillation.kdLossWeightScheduler');
     this.hlSched = sched(d.hardLabelWeightScheduler, 'distillation.hardLabelWeightScheduler');
   }

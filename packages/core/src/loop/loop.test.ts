@@ -86,6 +86,12 @@ describe('training loop: hooks, control, exact resume', () => {
     await expect(z.d.train({ dataloader: data, resumeFrom: true })).rejects.toThrow(/training\.optimizer\.lr: 0\.05 → 0\.1/);
     await expect(z.d.train({ dataloader: data, resumeFrom: true, force: true })).resolves.toMatchObject({ globalStep: 3 });
     expect(configDiff({ a: { b: 1, outputDir: 'x' } }, { a: { b: 2, outputDir: 'y' } })).toEqual(['a.b: 1 → 2']);
+    // A plugin's unexpected error names the plugin and the config path that selected it.
+    const reg = registry.child().register({ meta: { name: 'broken', version: '1.0.0', kind: 'kd-loss' }, compute: () => { throw new TypeError('x is undefined'); } } as never);
+    const student = new MlpClassifier({ inputDim: 8, hidden: [6], numLabels: 2, seed: 1 });
+    const w = new BasicDistiller({ student, teacher: teacher(), adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: reg, trainingConfig: { numEpochs: 1, outputDir: out() }, distillationConfig: { kdLossType: 'broken' } });
+    await expect(w.train({ dataloader: data })).rejects.toThrow(/kd-loss plugin "broken" \(selected by distillation\.kdLossType\) failed: x is undefined/);
+    student.dispose();
     for (const m of [x, y, z]) m.student.dispose();
   });
 
