@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSafetensors, sharedPath, SHARED_SKIP_MESSAGE } from '@distillery/core';
@@ -60,9 +60,13 @@ describe.skipIf(!data || !teacher)(`final/ of a CLINC150 run ${data && teacher ?
     const rows = loadTaskData(taskData, 42).test;
     const input = join(dir, 'test.jsonl');
     writeFileSync(input, rows.map((r) => JSON.stringify({ text: r.text })).join('\n') + '\n');
-    const pred = spawnSync(process.execPath, [bin, 'predict', '--model', final, '--input', input, '--json'], { env, encoding: 'utf8', maxBuffer: 1 << 28 });
+    // stdout to a file: bin.ts ends with process.exit, which can cut off output still queued on a pipe.
+    const predFile = join(dir, 'pred.jsonl');
+    const fd = openSync(predFile, 'w');
+    const pred = spawnSync(process.execPath, [bin, 'predict', '--model', final, '--input', input, '--json'], { env, encoding: 'utf8', stdio: ['ignore', fd, 'pipe'] });
+    closeSync(fd);
     expect(pred.status, pred.stderr).toBe(0);
-    const out = pred.stdout.trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string });
+    const out = readFileSync(predFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string });
     expect(out.map((o) => o.text)).toEqual(rows.map((r) => r.text));
     const accuracy = out.filter((o, i) => o.label === rows[i]!.label).length / rows.length;
     expect(accuracy).toBe(summary.student.accuracy);

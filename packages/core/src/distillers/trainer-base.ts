@@ -163,6 +163,7 @@ export abstract class TrainerBase<B> {
     if (opts.resumeFrom === true && !resumeFrom) {
       throw new DistilleryError('RESUME_NOTHING', `no complete checkpoint-<step> folder in ${tc.outputDir}`, { where: 'training.outputDir', hint: 'run without --resume to start fresh, or pass the checkpoint folder: --resume <path>' });
     }
+    // ── the output-folder lock is taken here, before anything is written to training.outputDir ──
     this.registry.freeze();
     await registerAllGradients();
     this.onTrainBegin();

@@ -94,8 +94,10 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
     if (control.evaluate && x.evaluate) {
       const metrics = await x.evaluate(state.globalStep);
       state.metrics = metrics;
-      const value = metricValue(metrics, selection.metric);
-      if (improves(value, state.best?.value, selection.greaterIsBetter)) {
+      // Model selection needs the metric; plain evaluation callbacks (older API) may return others.
+      const selecting = metrics[selection.metric] !== undefined || tc.evaluateEvery !== null || tc.earlyStopping !== undefined;
+      const value = selecting ? metricValue(metrics, selection.metric) : NaN;
+      if (selecting && improves(value, state.best?.value, selection.greaterIsBetter)) {
         state.best = { step: state.globalStep, metric: selection.metric, value };
         control.saveNow(); // the best model must exist as a checkpoint
       }
