@@ -88,6 +88,18 @@ export class MultiTeacher<B, O = unknown> implements TeacherSide<B> {
   }
 }
 
+/** Per-task teachers (MultiTaskDistiller): each batch is `{ task, batch }` and goes to its task's side. */
+export class PerTaskTeacher<B> implements TeacherSide<{ readonly task: string; readonly batch: B }> {
+  readonly name = 'per-task';
+  constructor(readonly sides: Readonly<Record<string, TeacherSide<B>>>) {}
+  prepare(tb: { task: string; batch: B }, ctx: TeacherBatchContext): Promise<unknown> {
+    return this.sides[tb.task]!.prepare(tb.batch, ctx);
+  }
+  results(tb: { task: string; batch: B }, prepared: unknown): AdaptorOutput {
+    return this.sides[tb.task]!.results(tb.batch, prepared);
+  }
+}
+
 type Cached<B> = { batch: B; logits: { data: Float32Array; shape: number[] }[]; logitsMask: { data: Int32Array | Float32Array; shape: number[] }[] };
 
 /**
