@@ -148,4 +148,27 @@ describe('resume guards and signals', () => {
     expect(resumed.status, resumed.out).toBe(0);
     await expectSameRun(ref, dir);
   }, 240_000);
+
+  it('a second SIGINT exits at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-sigint2-'));
+    const file = writeConfig(dir, 'cpu', (c) => {
+      c.training.numSteps = 100000;
+      delete c.training.earlyStopping;
+    });
+    const child = spawn(process.execPath, [bin, 'distill', file, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    let out = '';
+    child.stderr.on('data', (d) => (out += d));
+    const metrics = join(dir, 'run', 'metrics.jsonl');
+    const started = Date.now();
+    while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').includes('"type":"step"'))) {
+      if (Date.now() - started > 60_000) throw new Error(`no step within 60 s:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 5));
+    child.kill('SIGINT');
+    expect(await exited, out).toBe(130);
+    expect(out).toMatch(/SIGINT again: exiting now/);
+  }, 120_000);
 });
