@@ -36,9 +36,6 @@ export interface MultiTeacherOptions<B, OS, OT> extends Omit<DistillerOptions<B,
 }
 
 export class MultiTeacherDistiller<B, OS = unknown, OT = unknown> extends BasicDistiller<B, OS, OT> {
-  private readonly teachers: readonly TeacherModel<B, OT>[];
-  private readonly adaptorsT: readonly Adaptor<B, OT>[];
-
   constructor(o: MultiTeacherOptions<B, OS, OT>) {
     const adaptors = typeof o.adaptorT === 'function' ? o.teachers.map(() => o.adaptorT as Adaptor<B, OT>) : [...(o.adaptorT as readonly Adaptor<B, OT>[])];
     if (!o.teachers.length) throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller needs at least one teacher', { where: 'teachers' });
@@ -49,8 +46,6 @@ export class MultiTeacherDistiller<B, OS = unknown, OT = unknown> extends BasicD
     if (this.distillationConfig.isCachingLogits) {
       throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller does not cache logits', { where: 'distillation.isCachingLogits' });
     }
-    this.teachers = o.teachers;
-    this.adaptorsT = adaptors;
     this.teacherSide = new MultiTeacher(o.teachers.map((model, i) => ({ model, adaptor: adaptors[i]! })), averageTeacherLogits);
   }
 
