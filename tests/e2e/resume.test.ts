@@ -72,7 +72,7 @@ async function expectSameRun(ref: string, dir: string): Promise<void> {
 
 for (const backend of ['cpu', 'native'] as const) {
   const cases: Record<string, string>[] =
-    backend === 'cpu' ? [{ KILL_AT_STEP: '3' }, { KILL_AT_STEP: '13' }, { KILL_IN_CHECKPOINT: '20' }, { KILL_AT_STEP: '27' }] : [{ KILL_AT_STEP: '13' }, { KILL_IN_CHECKPOINT: '10' }];
+    backend === 'cpu' ? [{ KILL_AT_TEACHER_STEP: '20' }, { KILL_AT_STEP: '3' }, { KILL_AT_STEP: '13' }, { KILL_IN_CHECKPOINT: '20' }, { KILL_AT_STEP: '27' }] : [{ KILL_AT_STEP: '13' }, { KILL_IN_CHECKPOINT: '10' }];
   describe.skipIf(backend === 'native' && !nativeReady)(`kill -9 and --resume on the ${backend} backend`, () => {
     const ref = mkdtempSync(join(tmpdir(), `distillery-resume-ref-${backend}-`));
     it('the uninterrupted reference run completes', () => {
