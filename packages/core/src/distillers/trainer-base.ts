@@ -176,7 +176,7 @@ export abstract class TrainerBase<B> {
       eventsHook(this.events),
       metricsHook(metrics, tc.logEvery),
       ...(tc.earlyStopping ? [earlyStoppingHook({ ...selection, ...tc.earlyStopping })] : []),
-      ...this.registry.list('callback').map((p) => callbackHooksAdapter(p.meta.name, p.hooks, this.registry.context(p), `callback plugin "${p.meta.name}"`)),
+      ...this.registry.list('callback').map((p) => callbackHooksAdapter(p.meta.name, p.hooks, this.registry.context(p), p.meta.package ? `plugins: "${p.meta.package}"` : `callback plugin "${p.meta.name}"`)),
       ...(opts.hooks ?? []).map((h, i) => (isHook(h) ? h : callbackHooksAdapter(`train({ hooks })[${i}]`, h, this.registry.context('callback')))),
       ...(opts.callback ? [legacyCallbackHook(this.student, opts.callback)] : []),
     ];
