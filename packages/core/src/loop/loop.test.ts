@@ -92,6 +92,12 @@ describe('training loop: hooks, control, exact resume', () => {
     const w = new BasicDistiller({ student, teacher: teacher(), adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: reg, trainingConfig: { numEpochs: 1, outputDir: out() }, distillationConfig: { kdLossType: 'broken' } });
     await expect(w.train({ dataloader: data })).rejects.toThrow(/kd-loss plugin "broken" \(selected by distillation\.kdLossType\) failed: x is undefined/);
     student.dispose();
+    // So does a callback plugin's, with the "plugins" entry that loaded it.
+    const reg2 = registry.child().register({ meta: { name: 'cb', version: '1.0.0', kind: 'callback' }, hooks: { stepEnd: () => { throw new Error('nope'); } } } as never, { source: 'my-callbacks' });
+    const student2 = new MlpClassifier({ inputDim: 8, hidden: [6], numLabels: 2, seed: 1 });
+    const w2 = new BasicDistiller({ student: student2, teacher: teacher(), adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: reg2, trainingConfig: { numEpochs: 1, outputDir: out() } });
+    await expect(w2.train({ dataloader: data })).rejects.toThrow(/hook "cb" \(selected by plugins: "my-callbacks"\) failed in onStepEnd: nope/);
+    student2.dispose();
     for (const m of [x, y, z]) m.student.dispose();
   });
 
