@@ -37,9 +37,12 @@ describe.skipIf(!shared)(`GeneralDistiller from a JSON config ${shared ? '' : SH
     // Projections are in the checkpoints, with their shapes.
     const ckpts = listCheckpoints(join(dir, 'run'));
     expect(ckpts.length).toBe(2);
-    const file2 = await readSafetensors(join(dir, 'run', ckpts.at(-1)!));
-    expect(file2.tensors.get('distillery.projections.0.weight')?.shape).toEqual([32, 16]);
-    expect(file2.tensors.get('distillery.projections.2.bias')?.shape).toEqual([32]);
-    expect(file2.tensors.get('bert.encoder.layer.0.attention.self.query.weight')?.shape).toEqual([16, 16]);
+    const proj = await readSafetensors(join(dir, 'run', ckpts.at(-1)!, 'projections.safetensors'));
+    expect(proj.tensors.get('distillery.projections.0.weight')?.shape).toEqual([32, 16]);
+    expect(proj.tensors.get('distillery.projections.2.bias')?.shape).toEqual([32]);
+    expect(JSON.parse(proj.metadata['match.0']!)).toMatchObject({ index: 0, feature: 'hidden' });
+    const model = await readSafetensors(join(dir, 'run', ckpts.at(-1)!, 'model.safetensors'));
+    expect(model.tensors.get('bert.encoder.layer.0.attention.self.query.weight')?.shape).toEqual([16, 16]);
+    expect(model.tensors.has('distillery.projections.0.weight')).toBe(false);
   });
 });

@@ -12,5 +12,5 @@ export { runJob, formatSummary, countParams, type JobSummary, type ModelReport, 
 export { JobConfigSchema, jobJsonSchema, type JobConfig, type DataConfig, type ModelConfig } from './job/schema.js';
 export { loadTaskData, type TaskData } from './job/data.js';
 export { featurize, tokenize, messageBody } from './job/text-features.js';
-export { attachProgress, RunProgress, StepTimer, formatDuration, formatMetrics, type EvalProgress, type RunProgressOptions } from './progress.js';
+export { attachProgress, progressHook, RunProgress, StepTimer, formatDuration, formatMetrics, type EvalProgress, type RunProgressOptions } from './progress.js';
 export { defaultConfigPath } from './default-config.js';

@@ -1,11 +1,12 @@
 /**
- * Progress of a run on stderr. On a terminal: a live bar per training phase and one per evaluation
- * (cli-progress), with evaluation results printed as lines above the bars so they stay on screen.
- * Elsewhere (CI logs): one line per ~10 % of the steps, one per evaluation start and result.
- * The ETA is smoothed: an exponential moving average of the step time, evaluation pauses excluded.
+ * Progress of a run on stderr, as training-loop hooks. On a terminal: a live bar per training phase
+ * and one per evaluation (cli-progress), with evaluation results printed as lines above the bars so
+ * they stay on screen. Elsewhere (CI logs): one line per ~10 % of the steps, one per evaluation start
+ * and result. The ETA is smoothed: an exponential moving average of the step time, evaluation pauses
+ * excluded.
  */
 import cliProgress from 'cli-progress';
-import type { DistillerEvents } from '@distillery/core';
+import type { Control, DistillerEvents, Hook, TrainState } from '@distillery/core';
 
 /** Exponentially smoothed seconds per step, and the ETA it implies. */
 export class StepTimer {
@@ -100,48 +101,67 @@ export class RunProgress {
     else this.stream.write(`${line}\n`);
   }
 
-  /** Follow a trainer's or distiller's events under `label`; returns a detach function. */
-  attach(events: DistillerEvents, label: string): () => void {
+  /** A training-loop hook that shows one run (training phase) under `label`. */
+  hook(label: string): Hook {
     let bar: cliProgress.SingleBar | undefined;
-    let total = 0;
     let lastPct = -1;
     let lastLoss = '-';
     const timer = new StepTimer();
     this.timer = timer;
-    const info = (step: number) => `loss ${lastLoss} | ${timer.rate ? timer.rate.toFixed(2) : '-'} steps/s | eta ${formatDuration(timer.eta(total - step))}`;
-    events.on('trainBegin', (i) => {
-      total = i.totalSteps;
-      timer.pause();
-      if (this.multi) bar = this.multi.create(total, 0, { label: label.padEnd(8), unit: 'steps', info: info(0) });
-      else this.stream.write(`${label}: ${total} optimizer steps (${i.mode} mode, backend ${i.backend})\n`);
-    });
-    events.on('stepEnd', (s) => {
-      timer.step();
-      lastLoss = s.loss.toFixed(4);
-      if (bar) bar.update(s.globalStep, { info: info(s.globalStep) });
-      else {
-        const pct = Math.floor((10 * s.globalStep) / Math.max(1, total));
-        if (pct !== lastPct) {
-          lastPct = pct;
-          this.stream.write(`${label}: step ${s.globalStep}/${total} loss ${lastLoss} (${timer.rate?.toFixed(2) ?? '-'} steps/s, eta ${formatDuration(timer.eta(total - s.globalStep))})\n`);
-        }
-      }
-    });
-    events.on('evaluate', (e) => this.log(`${label}: step ${e.globalStep} eval: ${formatMetrics(e.metrics)}`));
+    const info = (s: Readonly<TrainState>) => `loss ${lastLoss} | ${timer.rate ? timer.rate.toFixed(2) : '-'} steps/s | eta ${formatDuration(timer.eta(s.totalSteps - s.globalStep))}`;
     const stop = () => {
-      if (bar) {
-        bar.update({ info: info(total) });
-        bar.stop();
-      }
+      bar?.stop();
       bar = undefined;
     };
-    events.on('trainEnd', stop);
-    // A failed run stops every bar (and shows the cursor again) before the error is printed.
-    events.on('error', () => {
-      stop();
-      this.stop();
-    });
-    return stop;
+    return {
+      name: 'progress',
+      onTrainBegin: (s) => {
+        timer.pause();
+        const from = s.resumedFrom ? `, resumed at step ${s.globalStep}` : '';
+        if (this.multi) bar = this.multi.create(s.totalSteps, s.globalStep, { label: label.padEnd(8), unit: 'steps', info: info(s) });
+        else this.stream.write(`${label}: ${s.totalSteps} optimizer steps (${s.mode} mode, backend ${s.backend}${from})\n`);
+        if (bar && from) this.log(`${label}: resumed at step ${s.globalStep}`);
+      },
+      onStepEnd: (s) => {
+        timer.step();
+        lastLoss = s.loss.toFixed(4);
+        if (bar) bar.update(s.globalStep, { info: info(s) });
+        else {
+          const pct = Math.floor((10 * s.globalStep) / Math.max(1, s.totalSteps));
+          if (pct !== lastPct) {
+            lastPct = pct;
+            this.stream.write(`${label}: step ${s.globalStep}/${s.totalSteps} loss ${lastLoss} (${timer.rate?.toFixed(2) ?? '-'} steps/s, eta ${formatDuration(timer.eta(s.totalSteps - s.globalStep))})\n`);
+          }
+        }
+      },
+      onEvaluate: (s, _c, metrics) => {
+        const best = s.best?.step === s.globalStep ? ' (best)' : '';
+        this.log(`${label}: step ${s.globalStep} eval: ${formatMetrics(metrics)}${best}`);
+      },
+      onTrainEnd: (s) => {
+        if (bar) bar.update({ info: info(s) });
+        stop();
+        if (s.stopReason) this.log(`${label}: stopped at step ${s.globalStep}: ${s.stopReason}`);
+      },
+      // A failed run stops every bar (and shows the cursor again) before the error is printed.
+      onError: () => {
+        stop();
+        this.stop();
+      },
+    };
+  }
+
+  /** Follow a trainer's or distiller's telemetry events under `label` (for code that observes `events` only). */
+  attach(events: DistillerEvents, label: string): () => void {
+    const h = this.hook(label);
+    const control: Control = { stop: () => undefined, saveNow: () => undefined, evaluateNow: () => undefined };
+    const s: TrainState = { globalStep: 0, totalSteps: 0, epoch: 0, mode: 'steps', loss: NaN, losses: {}, lr: 0, checkpoints: [], backend: '', startedAt: Date.now() };
+    events.on('trainBegin', (i) => void h.onTrainBegin!(Object.assign(s, { totalSteps: i.totalSteps, mode: i.mode, backend: i.backend }), control));
+    events.on('stepEnd', (i) => void h.onStepEnd!(Object.assign(s, i), control));
+    events.on('evaluate', (e) => void h.onEvaluate!(Object.assign(s, { globalStep: e.globalStep }), control, e.metrics));
+    events.on('trainEnd', () => void h.onTrainEnd!(s, control));
+    events.on('error', (e) => void h.onError!(s, e));
+    return () => void h.onTrainEnd!(s, control);
   }
 
   /** Show an evaluation of `batches` batches under `label` (its own bar, or a start line). */
@@ -185,5 +205,18 @@ export function attachProgress(events: DistillerEvents, label: string, stream: N
   return () => {
     detach();
     p.stop();
+  };
+}
+
+/** A hook that shows one run's progress on `stream` (the single-phase form of {@link RunProgress}). */
+export function progressHook(label: string, stream: NodeJS.WritableStream = process.stderr, opts: RunProgressOptions = {}): Hook {
+  const p = new RunProgress(stream, opts);
+  const h = p.hook(label);
+  return {
+    ...h,
+    onTrainEnd: async (s, c) => {
+      await h.onTrainEnd?.(s, c);
+      p.stop();
+    },
   };
 }

@@ -87,6 +87,15 @@ export class BatchIterator {
     return this.opts.dropLast ? Math.floor(n) : Math.ceil(n);
   }
 
+  /**
+   * How epochs are made, for a checkpoint's data cursor: epoch e's order is a pure function of
+   * these settings and e (shuffle seed = seed + e), so a resumed run rebuilds it exactly.
+   */
+  describe(): { kind: 'BatchIterator'; examples: number; batchSize: number; shuffle: boolean; seed: number; bucketPools: number; dropLast: boolean; shuffleSeedOfEpoch: string } {
+    const o = this.opts;
+    return { kind: 'BatchIterator', examples: this.items.length, batchSize: o.batchSize, shuffle: o.shuffle ?? false, seed: o.seed ?? 42, bucketPools: o.bucketPools ?? 0, dropLast: o.dropLast ?? false, shuffleSeedOfEpoch: 'seed + epoch' };
+  }
+
   /** The batches of epoch `e` (deterministic for a given seed). */
   *epoch(e = 0): Generator<EncodedBatch> {
     yield* makeBatches(this.items, this.opts, e);

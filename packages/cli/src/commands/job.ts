@@ -3,6 +3,8 @@
  * config (every problem at once, before any data or model work), run the job, print the summary.
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { runJob, formatSummary } from '../job/run.js';
 import { defaultConfigPath } from '../default-config.js';
@@ -29,7 +31,7 @@ export function jobOptions(cmd: Command): Command {
   return cmd
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .option('--resume [path]', 'continue from a checkpoint (default: the newest in training.outputDir)')
-    .option('--force', 'take over an output folder whose lock is held by a process that is gone')
+    .option('--force', 'with --resume: accept a config that differs from the checkpoint\'s')
     .option('--overwrite', 'clear a previous run (checkpoints, metrics) in training.outputDir first')
     .addOption(new Option('--allow-plugin <path>', 'allow loading a plugin from this path outside the config folder (repeatable)').argParser(collect));
 }
@@ -38,8 +40,14 @@ export function jobOptions(cmd: Command): Command {
 export function registerJobCommand(program: Command, ctx: CliContext, mode: 'distill' | 'train', description: string): void {
   const cmd = program.command(mode).description(description).argument('[config]', 'job config file (none: the embedded SpamAssassin demo)');
   jobOptions(cmd).action(
-    action(ctx, async (file: string | undefined, o: JobCommandOptions) => {
+    action(ctx, async (file0: string | undefined, o: JobCommandOptions) => {
       const logger = commandLogger(o);
+      // `--resume x.json` (no config before it): the word is the config unless it is a checkpoint folder.
+      let file = file0;
+      if (typeof o.resume === 'string' && !existsSync(join(o.resume, 'state.json')) && file === undefined) {
+        file = o.resume;
+        o.resume = true;
+      }
       const path = file ?? defaultConfigPath();
       if (!file) logger.info(`no config given: running the embedded demo (${path})`);
       // The embedded demo's relative paths (outputDir) stay relative to the working directory.
@@ -50,13 +58,15 @@ export function registerJobCommand(program: Command, ctx: CliContext, mode: 'dis
         configFile: path,
         configText: text,
         allowPlugins: o.allowPlugin,
-        ...(o.resume !== undefined ? { resume: o.resume } : {}),
+        ...(o.resume !== undefined && o.resume !== false ? { resume: o.resume } : {}),
         ...(o.force ? { force: true } : {}),
         ...(o.overwrite ? { overwrite: true } : {}),
+        handleSignals: true,
       });
       if (o.json) writeJson(ctx, { ok: true, ...summary });
       else ctx.out.write(formatSummary(summary) + '\n');
-      return 0;
+      // Interrupted (SIGINT/SIGTERM): a checkpoint was written; 130 as shells report Ctrl-C.
+      return summary.interrupted ? 130 : 0;
     }),
   );
 }

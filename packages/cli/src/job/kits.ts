@@ -11,8 +11,12 @@ import { featurize } from './text-features.js';
 export interface Kit<B> {
   /** Training batches, reshuffled each epoch. */
   trainSource(seed: number): BatchSource<B>;
-  /** Fixed evaluation batches. */
+  /** Fixed evaluation batches of the test split. */
   testBatches(): B[];
+  /** Fixed evaluation batches of other examples (the validation split). */
+  evalBatches(examples: Example[]): B[];
+  /** Tokenizer files for an exported model folder (BERT), by file name. */
+  tokenizerFiles?(): Record<string, string>;
   build(cfg: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<DistillModel<B>>;
   adaptor: Adaptor<B, never>;
   /** The student's adaptor when it differs from the teacher's (extended label space); default `adaptor`. */
@@ -44,8 +48,14 @@ export function mlpKit(train: Example[], test: Example[], labels: LabelMap, opts
     return out;
   };
   return {
-    trainSource: (seed) => ({ length: Math.ceil(tr.length / opts.batchSize), epoch: (e) => batches(shuffled(tr, seed + e)) }),
+    trainSource: (seed) => ({
+      length: Math.ceil(tr.length / opts.batchSize),
+      epoch: (e) => batches(shuffled(tr, seed + e)),
+      // Epoch e's order is shuffled(train, seed + e): recorded in checkpoints' data cursor.
+      describe: () => ({ kind: 'mlpKit', examples: tr.length, batchSize: opts.batchSize, seed, shuffleSeedOfEpoch: 'seed + epoch' }),
+    }),
     testBatches: () => batches(te),
+    evalBatches: (xs) => batches(enc(xs)),
     build: async (cfg, seed) => {
       if (cfg.type !== 'mlp') throw new Error('mlpKit builds only mlp models');
       return new MlpClassifier({ inputDim: dim, hidden: cfg.hidden, numLabels: labels.size, dropout: cfg.dropout, seed });

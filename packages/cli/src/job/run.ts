@@ -3,17 +3,20 @@
  * BasicTrainer (unless pretrained), distil the student with BasicDistiller (or GeneralDistiller when
  * the config has intermediate matches), evaluate both, and write a summary.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   BasicDistiller,
   BasicTrainer,
+  DistilleryError,
   GeneralDistiller,
   acquireOutputLock,
   assertPluginNames,
   createRegistry,
   initBackend,
+  newestCheckpoint,
+  writeFileAtomic,
   type DistillModel,
   type Logger,
   type PluginRegistry,
@@ -25,22 +28,33 @@ import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
 import { RunProgress, type EvalProgress } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
+import { writeFinalFolder, type FinalReport } from './final.js';
 
 export interface ModelReport {
+  /** Test accuracy. */
   accuracy: number;
   parameters: number;
   trainSeconds?: number;
   source: string;
+  /** Which state of the run this is: the best checkpoint (by metricForBest on validation) or the last step. */
+  selected?: FinalReport['selected'];
+  /** Why training stopped early (early stopping). */
+  stopReason?: string;
 }
 
 export interface JobSummary {
   task: string;
   backend: string;
   train: number;
+  validation: number;
   test: number;
   teacher: ModelReport;
   student?: ModelReport;
   outputDir: string;
+  /** The deployable student folder (`<outputDir>/final`). */
+  final?: string;
+  /** Set when SIGINT/SIGTERM stopped the run: which sub-run, at which step (a checkpoint is there). */
+  interrupted?: { run: 'teacher' | 'student'; step: number };
 }
 
 /** All of a model's weights, frozen ones too (a pretrained teacher has no trainable parameters). */
@@ -80,28 +94,37 @@ export interface RunJobOptions {
   configFile?: string;
   /** `--allow-plugin` paths: plugin files outside the config's folder that may be loaded. @default [] */
   allowPlugins?: readonly string[];
-  /** `--resume`: true = the newest checkpoint in outputDir, a string = that checkpoint. @default undefined */
-  resume?: string | boolean;
-  /** `--force`: resume although the config changed since the checkpoint. @default false */
-  force?: boolean;
   /** `--overwrite`: clear a previous run in outputDir first. @default false */
   overwrite?: boolean;
+  /** Continue: `true` from the newest complete checkpoint of each sub-run, or the student's checkpoint folder. */
+  resume?: true | string;
+  /** Resume even when the config differs from the checkpoint's. @default false */
+  force?: boolean;
+  /** Stop after the current step on SIGINT/SIGTERM (checkpoint written; a second signal exits at once). @default false */
+  handleSignals?: boolean;
+  /** Stop after the current step (checkpoint written) when aborted. */
+  signal?: AbortSignal;
 }
 
 /**
  * Run a job. `mode: "train"` trains (and evaluates) the teacher only. The output folder is locked
- * for the run (one run per folder; a used folder needs `overwrite`).
+ * for the run (one run per folder; a used folder needs `overwrite` or `resume`).
  */
 export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
-  const lock = acquireOutputLock(cfg.training.outputDir, { overwrite: opts.overwrite, logger: opts.logger, command: `distillery ${mode}${opts.configFile ? ` ${opts.configFile}` : ''}` });
+  const log = opts.logger;
+  const lock = acquireOutputLock(cfg.training.outputDir, { overwrite: opts.overwrite, resume: !!opts.resume, logger: log, command: `distillery ${mode}${opts.configFile ? ` ${opts.configFile}` : ''}` });
+  const stopper = new AbortController();
+  opts.signal?.addEventListener('abort', () => stopper.abort());
+  const releaseSignals = opts.handleSignals ? onInterrupt(stopper, log) : () => undefined;
   try {
-    return await runJobLocked(cfg, mode, opts);
+    return await runJobInner(cfg, mode, opts, stopper.signal);
   } finally {
+    releaseSignals();
     lock.release();
   }
 }
 
-async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions): Promise<JobSummary> {
+async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions, signal: AbortSignal): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
   // Plugins resolve from the config's folder (then the working directory) under the loading policy.
@@ -110,40 +133,64 @@ async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: Run
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
   const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
-  log.info(`task: ${data.name}: ${data.train.length} train / ${data.test.length} test examples, ${data.labels.size} labels`);
+  log.info(`task: ${data.name}: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test examples, ${data.labels.size} labels`);
   const kit: Kit<unknown> =
     cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
       ? ((await bertKit(data, cfg)) as Kit<unknown>)
       : (mlpKit(data.train, data.test, data.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
   const test = kit.testBatches();
+  // Evaluation during training uses the validation split; the test split is reported at the end only.
+  const validation = data.validation.length ? kit.evalBatches(data.validation) : undefined;
+  for (const [key, on] of [['evaluateEvery', cfg.training.evaluateEvery], ['earlyStopping', cfg.training.earlyStopping]] as const) {
+    if (on && !validation) {
+      throw new DistilleryError('CONFIG_INVALID', `${key} needs a validation split, and task.data "${cfg.task.data.type}" has none`, {
+        where: `training.${key}`,
+        hint: 'set task.data.validationFraction (e.g. 0.1) or task.data.validation, or use clinc150 (its val split)',
+      });
+    }
+  }
   const outDir = cfg.training.outputDir;
   mkdirSync(outDir, { recursive: true });
   const progress = opts.progress === false || opts.progress === undefined ? undefined : new RunProgress(process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
+  const hooksOf = (label: string) => (progress ? [progress.hook(label)] : []);
   // Result lines go above the bars on a terminal (so they stay), to the log otherwise.
   const say = (m: string) => (progress ? progress.log(`[distillery] ${m}`) : log.info(m));
-  const evalOf = (label: string, what?: string) => progress?.evaluation(label, test.length, what);
+  const evalOf = (label: string, batches: readonly unknown[], what?: string) => progress?.evaluation(label, batches.length, what);
+  const evalSet = validation ?? test;
+  const evalWhat = validation ? 'validation' : 'checkpoint evaluation';
+  const resumeIn = (dir: string, explicit?: string): string | undefined => {
+    if (!opts.resume) return undefined;
+    const path = explicit ?? newestCheckpoint(dir);
+    log.info(path ? `resuming from ${path}` : `no checkpoint in ${dir}: starting that run from the beginning`);
+    return path;
+  };
 
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
   let teacherSeconds: number | undefined;
+  let interrupted: { run: 'teacher' | 'student'; step: number } | undefined;
   const tm = cfg.teacher.model;
   const pretrained = tm.type === 'onnx' ? `ONNX ${tm.path}` : tm.type === 'bert' && tm.pretrained;
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
-    progress?.attach(trainer.events, 'teacher');
-    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test, evalOf('teacher', 'checkpoint evaluation')) }) });
+    const r: TrainResult = await trainer.train({
+      dataloader: kit.trainSource(seed), hooks: hooksOf('teacher'), signal, runConfig: cfg, force: opts.force,
+      resumeFrom: resumeIn(tcfg.outputDir),
+      evaluate: async () => ({ accuracy: await accuracy(kit, teacher, evalSet, evalOf('teacher', evalSet, evalWhat)) }),
+    });
     teacherSeconds = r.durationMs / 1000;
+    if (r.stopReason === 'interrupted') interrupted = { run: 'teacher', step: r.globalStep };
   }
   const teacherReport: ModelReport = {
-    accuracy: await accuracy(kit, teacher, test, evalOf('teacher', 'evaluating the teacher')),
+    accuracy: await accuracy(kit, teacher, test, evalOf('teacher', test, 'evaluating the teacher')),
     parameters: countParams(teacher),
     trainSeconds: teacherSeconds,
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
   };
   say(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
-  const summary: JobSummary = { task: data.name, backend, train: data.train.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
+  const summary: JobSummary = { task: data.name, backend, train: data.train.length, validation: data.validation.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
 
-  if (mode === 'distill') {
+  if (mode === 'distill' && !interrupted) {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');
     const Strategy = cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
     const distiller = new Strategy({
@@ -156,24 +203,64 @@ async function runJobLocked(cfg: JobConfig, mode: 'train' | 'distill', opts: Run
       distillationConfig: cfg.distillation,
       backend,
     });
-    progress?.attach(distiller.events, 'student');
-    // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
-    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test, evalOf('student', 'checkpoint evaluation')) }) });
+    // Validation accuracy (test when the task has no validation split) at every evaluation: the
+    // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
+    const r = await distiller.train({
+      dataloader: kit.trainSource(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
+      resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
+      evaluate: async () => ({ accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) }),
+    });
+    if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
+    // The selected student: the best by metricForBest on the validation split, else the last.
+    const best = validation && r.best?.path && !interrupted ? r.best : undefined;
+    if (best) await distiller.loadCheckpoint(best.path!);
     summary.student = {
-      accuracy: await accuracy(kit, student, test, evalOf('student', 'evaluating the student')),
+      accuracy: await accuracy(kit, student, test, evalOf('student', test, 'evaluating the student')),
       parameters: countParams(student),
       trainSeconds: r.durationMs / 1000,
       source: `distilled (${Strategy.name}, ${r.globalStep} steps)`,
+      selected: best ? { kind: 'best', step: best.step, metric: best.metric, value: best.value, split: 'validation' } : { kind: 'last', step: r.globalStep },
+      ...(r.stopReason && !interrupted ? { stopReason: r.stopReason } : {}),
     };
     say(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
+    if (!interrupted) {
+      summary.final = await writeFinalFolder({
+        outputDir: outDir, student: student as DistillModel<unknown>, labels: data.labels,
+        tokenizerFrom: pretrained || undefined, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
+        report: {
+          task: data.name, strategy: Strategy.name, teacher: teacherReport.source, steps: r.globalStep, selected: summary.student.selected!,
+          testAccuracy: summary.student.accuracy, parameters: summary.student.parameters, configFile: opts.configFile, distillation: cfg.distillation,
+        },
+      });
+    }
     student.dispose?.();
   }
   teacher.dispose?.();
   progress?.stop();
-  writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeLossPlots(outDir);
+  if (interrupted) summary.interrupted = interrupted;
+  await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
+}
+
+/** SIGINT/SIGTERM: the first stops after the current step (with a checkpoint); a second exits at once. */
+function onInterrupt(stopper: AbortController, log: Logger): () => void {
+  let count = 0;
+  const handler = (sig: NodeJS.Signals) => {
+    if (++count > 1) {
+      process.stderr.write(`distillery: ${sig} again: exiting now\n`);
+      process.exit(130);
+    }
+    log.warn(`${sig}: stopping after the current step and writing a checkpoint (continue with --resume); ${sig} again exits at once`);
+    stopper.abort();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 /** The summary as a small table. */
@@ -185,17 +272,20 @@ export function formatSummary(s: JobSummary): string {
     `model    accuracy    parameters     train  source`,
     row('teacher', s.teacher),
     ...(s.student ? [row('student', s.student), `student/teacher: ${s.teacher.parameters > 0 ? `${(s.student.parameters / s.teacher.parameters).toFixed(3)}x` : '-'} parameters, ${(100 * (s.student.accuracy - s.teacher.accuracy)).toFixed(2)} accuracy points`] : []),
-    `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoints)`,
+    ...(s.student?.selected?.kind === 'best' ? [`student selected at step ${s.student.selected.step} (best validation ${s.student.selected.metric} ${s.student.selected.value!.toFixed(4)})`] : []),
+    ...(s.student?.stopReason ? [`stopped early: ${s.student.stopReason}`] : []),
+    ...(s.interrupted ? [`INTERRUPTED during the ${s.interrupted.run} run at step ${s.interrupted.step}: a checkpoint was written; continue with \`distillery distill <config> --resume\``] : []),
+    `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoint-<step>/${s.final ? ', final/' : ''})`,
   ];
   return lines.join('\n');
 }
 
-/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl. */
-function writeLossPlots(outDir: string): void {
+/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl, written atomically. */
+async function writeLossPlots(outDir: string): Promise<void> {
   for (const [dir, title] of [[outDir, 'distillation loss per step'], [join(outDir, 'teacher'), 'teacher training loss per step']] as const) {
     const file = join(dir, 'metrics.jsonl');
     if (!existsSync(file)) continue;
     const series = lossSeries(readFileSync(file, 'utf8'));
-    if (series[0]!.points.length) writeFileSync(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
+    if (series[0]!.points.length) await writeFileAtomic(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
   }
 }

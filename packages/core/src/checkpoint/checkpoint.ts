@@ -1,16 +1,37 @@
 /**
- * Checkpoints: every trainable parameter (student + projections) by name in one safetensors file
+ * Legacy single-file checkpoints (the loop now writes checkpoint folders, see folder.ts), and
+ * {@link loadCheckpoint}, which reads both. Single file: every trainable parameter (student + projections) by name in one safetensors file
  * `gs<global_step>.safetensors`, written atomically (temp file, fsync, rename) so a crash never
  * leaves a truncated checkpoint. Student parameters keep their model names (Hugging Face names for
  * BERT), so a checkpoint loads into PyTorch/HF unchanged; projections are stored under
  * `distillery.projections.*` (HF ignores unexpected keys).
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../io/index.js';
 import { DistilleryError } from '../util/errors.js';
 import { assertFiniteArrays } from '../loop/guard.js';
+import { readCheckpointFolder } from './folder.js';
+
+/** Parameters (student + projections) of a checkpoint folder into `params`; optimizer state is not touched. */
+async function loadCheckpointFolder(path: string, params: ReadonlyMap<string, tf.Variable>, opts: { strict?: boolean }): Promise<{ globalStep: number }> {
+  const ck = await readCheckpointFolder(path);
+  const all = new Map([...ck.model, ...ck.projections]);
+  for (const [name, v] of params) {
+    const t = all.get(name);
+    if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
+    if (!tf.util.arraysEqual(t.shape, v.shape)) {
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model`, { where: path });
+    }
+    tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
+  }
+  if (opts.strict) {
+    const extra = [...all.keys()].filter((k) => !params.has(k));
+    if (extra.length) throw new DistilleryError('CHECKPOINT_MISMATCH', `unexpected entries: ${extra.slice(0, 5).join(', ')}`, { where: path });
+  }
+  return { globalStep: ck.state.globalStep };
+}
 
 /** Path of the checkpoint of `globalStep` in `dir`. */
 export function checkpointPath(dir: string, globalStep: number): string {
@@ -41,6 +62,7 @@ export async function writeCheckpoint(
  * same shape; extra entries in the file are ignored unless `strict`.
  */
 export async function loadCheckpoint(path: string, params: ReadonlyMap<string, tf.Variable>, opts: { strict?: boolean } = {}): Promise<{ globalStep: number }> {
+  if (statSync(path).isDirectory()) return loadCheckpointFolder(path, params, opts);
   const file = await readSafetensors(path);
   for (const [name, v] of params) {
     const t = file.tensors.get(name);
@@ -57,8 +79,8 @@ export async function loadCheckpoint(path: string, params: ReadonlyMap<string, t
   return { globalStep: Number(file.metadata.global_step ?? 0) };
 }
 
-/** Checkpoint files in `dir`, ordered by step. */
-export function listCheckpoints(dir: string): string[] {
+/** Legacy single-file checkpoints (`gs<step>.safetensors`) in `dir`, ordered by step. */
+export function listCheckpointFiles(dir: string): string[] {
   let names: string[];
   try {
     names = readdirSync(dir);

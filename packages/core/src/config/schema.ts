@@ -109,6 +109,18 @@ export const TrainingConfigSchema = z
       .default('stop')
       .describe('A non-finite loss or gradient (or a gradient norm above gradNormCeiling) before an optimizer step: "stop" the run, or "skip" the batch (no update; warned and counted).'),
     gradNormCeiling: z.number().positive().nullable().default(1e4).describe('Treat a global gradient norm (before clipping) above this as divergence (see onNonFinite); null disables.'),
+    saveTotalLimit: posInt().nullable().default(null).describe('Keep only the newest N checkpoint folders (the best one is never deleted); null keeps all.'),
+    evaluateEvery: posInt().nullable().default(null).describe('Evaluate every N optimizer steps (and at the last); null: at each checkpoint.'),
+    metricForBest: z.string().min(1).default('accuracy').describe('Evaluation metric that selects the best checkpoint.'),
+    greaterIsBetter: z.boolean().optional().describe('Direction of metricForBest (default: true, false when its name contains "loss").'),
+    earlyStopping: z
+      .object({
+        patience: posInt().describe('Stop after this many evaluations without improvement.'),
+        minDelta: z.number().min(0).default(0).describe('Smallest change of metricForBest that counts as an improvement.'),
+      })
+      .strict()
+      .optional()
+      .describe('Stop a run whose metricForBest stopped improving (needs an evaluation).'),
   })
   .strict()
   .superRefine(trainingRules);

@@ -2,22 +2,19 @@
  * BasicDistiller: KD on logits + hard-label loss, temperature and weight schedulers, probability
  * shift, and caching of teacher logits (TextBrewer `BasicDistiller`).
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { parseConfig } from '../config/validate.js';
 import { DistillationConfigSchema, type DistillationConfig, type DistillationConfigInput } from '../config/schema.js';
 import { assertPluginNames } from '../config/validate.js';
-import type { Adaptor, AdaptorOutput } from '../model/types.js';
+import type { Adaptor } from '../model/types.js';
 import { validateAdaptorOutput, type AdaptorNeeds } from '../model/validate.js';
 import type { TemperatureFn } from '../plugin/types.js';
-import { asList, computeDistillationLoss, makeTemperatureFn, type LossResult } from './compute-loss.js';
+import { computeDistillationLoss, inPlugin, makeTemperatureFn, type LossResult } from './compute-loss.js';
 import { scheduledWeight } from './plan.js';
-import { TrainerBase, type BatchContext, type BatchSource, type TrainerBaseOptions } from './trainer-base.js';
-import { DistilleryError } from '../util/errors.js';
+import { TrainerBase, type BatchContext, type TrainerBaseOptions } from './trainer-base.js';
+import { CachingTeacher, LiveTeacher, type TeacherModel } from '../loop/teacher-side.js';
 
-/** A teacher: any model with a forward pass; it may be async (e.g. onnxruntime). */
-export interface TeacherModel<B, O = unknown> {
-  forward(batch: B, opts: { training: false }): O | Promise<O>;
-}
+export { runTeacher, type TeacherModel } from '../loop/teacher-side.js';
+import { DistilleryError } from '../util/errors.js';
 
 export interface DistillerOptions<B, OS = unknown, OT = unknown> extends TrainerBaseOptions<B> {
   distillationConfig?: DistillationConfigInput | DistillationConfig;
@@ -25,26 +22,6 @@ export interface DistillerOptions<B, OS = unknown, OT = unknown> extends Trainer
   adaptorT: Adaptor<B, OT>;
   adaptorS: Adaptor<B, OS>;
 }
-
-/**
- * A teacher forward outside the gradient tape (TextBrewer's no_grad). Sync teachers run in a tidy
- * (intermediates freed, outputs kept); async ones (e.g. onnxruntime) return tensors the caller owns.
- */
-export async function runTeacher<B, O>(teacher: TeacherModel<B, O>, batch: B): Promise<O> {
-  let pending: Promise<O> | undefined;
-  const sync = tf.tidy(() => {
-    const r = teacher.forward(batch, { training: false });
-    if (r instanceof Promise) {
-      pending = r;
-      return [];
-    }
-    return r as tf.TensorContainer;
-  });
-  return pending ? await pending : (sync as O);
-}
-
-type Prepared = { outT?: unknown; cached?: { logits: tf.Tensor[]; logitsMask: tf.Tensor[] } };
-type CacheEntry<B> = { batch: B; logits: { data: Float32Array; shape: number[] }[]; logitsMask: { data: Int32Array | Float32Array; shape: number[] }[] };
 
 export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B> {
   readonly distillationConfig: DistillationConfig;
@@ -54,7 +31,6 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
   private tempFn?: TemperatureFn;
   private kdSched?: (x: number) => number;
   private hlSched?: (x: number) => number;
-  private cache: CacheEntry<B>[] = [];
 
   constructor(o: DistillerOptions<B, OS, OT>) {
     super(o);
@@ -70,6 +46,12 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
       });
     }
     this.checkMatchesAllowed();
+    const live = new LiveTeacher(o.teacher, o.adaptorT);
+    this.teacherSide = this.distillationConfig.isCachingLogits ? new CachingTeacher(live) : live;
+  }
+
+  protected override runConfig(): unknown {
+    return { training: this.trainingConfig, distillation: this.distillationConfig };
   }
 
   /** BasicDistiller has no intermediate matches; GeneralDistiller overrides. */
@@ -85,10 +67,13 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
   protected override onTrainBegin(): void {
     const d = this.distillationConfig;
     this.tempFn = makeTemperatureFn(d, this.registry);
-    const sched = (name: string, path: string) => (name === 'none' ? undefined : this.registry.get('weight-scheduler', name, path).schedule);
+    const sched = (name: string, path: string) => {
+      if (name === 'none') return undefined;
+      const plugin = this.registry.get('weight-scheduler', name, path);
+      return (x: number) => inPlugin(`weight-scheduler plugin "${name}"`, path, () => plugin.schedule(x));
+    };
     this.kdSched = sched(d.kdLossWeightScheduler, 'distillation.kdLossWeightScheduler');
     this.hlSched = sched(d.hardLabelWeightScheduler, 'distillation.hardLabelWeightScheduler');
-    this.cache = [];
   }
 
   protected override weightsAt(globalStep: number, totalSteps: number) {
@@ -97,32 +82,6 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
       kdLossWeight: scheduledWeight(d.kdLossWeight, this.kdSched, globalStep, totalSteps),
       hardLabelWeight: scheduledWeight(d.hardLabelWeight, this.hlSched, globalStep, totalSteps),
     };
-  }
-
-  protected override epochBatches(source: BatchSource<B>, epoch: number): Iterable<B> {
-    // TextBrewer caches (batch, teacher logits) during the first epoch and replays the cache after.
-    if (this.distillationConfig.isCachingLogits && epoch > 0 && this.cache.length === source.length) return this.cache.map((c) => c.batch);
-    return super.epochBatches(source, epoch);
-  }
-
-  protected override async prepare(batch: B, ctx: BatchContext): Promise<unknown> {
-    const caching = this.distillationConfig.isCachingLogits;
-    if (caching && ctx.epoch > 0 && this.cache[ctx.dataIndex]) {
-      const c = this.cache[ctx.dataIndex]!;
-      return { cached: { logits: c.logits.map((l) => tf.tensor(l.data, l.shape)), logitsMask: c.logitsMask.map((l) => tf.tensor(l.data, l.shape)) } };
-    }
-    const outT = await runTeacher(this.teacher, batch);
-    if (caching && ctx.epoch === 0) {
-      tf.tidy(() => {
-        const resT = this.adaptorT(batch, outT);
-        this.cache[ctx.dataIndex] = {
-          batch,
-          logits: asList(resT.logits).map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape })),
-          logitsMask: asList(resT.logitsMask).map((t) => ({ data: t.dataSync() as Int32Array, shape: t.shape })),
-        };
-      });
-    }
-    return { outT };
   }
 
   /** Adaptor needs of each side, for first-step validation. */
@@ -139,16 +98,8 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     return { S: { logits: true, losses: hl, labels: d.probabilityShift, features: features.S }, T: { logits: true, features: features.T } };
   }
 
-  /** The teacher side's adaptor output for a batch (MultiTeacherDistiller averages several). */
-  protected resultsT(batch: B, prepared: unknown): AdaptorOutput {
-    const p = prepared as Prepared;
-    if (p.cached) return { logits: p.cached.logits, ...(p.cached.logitsMask.length ? { logitsMask: p.cached.logitsMask } : {}) };
-    return this.adaptorT(batch, p.outT as OT);
-  }
-
   protected override batchLoss(batch: B, ctx: BatchContext, prepared: unknown): LossResult {
-    const p = prepared as Prepared;
-    const resT = this.resultsT(batch, p);
+    const resT = this.teacherSide!.results(batch, prepared);
     const resS = this.adaptorS(batch, this.student.forward(batch, { training: true }) as OS);
     if (ctx.first) {
       const n = this.needs();

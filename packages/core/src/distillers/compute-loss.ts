@@ -99,10 +99,23 @@ export function kdTerm(resultsS: AdaptorOutput, resultsT: AdaptorOutput, lc: Los
   const ctx = registry.context(kd, lc.step);
   const terms = logitsS.map((lS, i) => {
     const lT = logitsT[i]!;
-    const temperature = tempFn(lS, lT, config.temperature);
-    return kd.compute({ logitsS: lS, logitsT: lT, temperature }, ctx);
+    const temperature = inPlugin(`temperature scheduler "${schedulerSpec(config.temperatureScheduler).name}"`, 'distillation.temperatureScheduler', () => tempFn(lS, lT, config.temperature));
+    return inPlugin(`kd-loss plugin "${config.kdLossType}"`, 'distillation.kdLossType', () => kd.compute({ logitsS: lS, logitsT: lT, temperature }, ctx));
   });
   return (terms.length === 1 ? terms[0]! : tf.addN(terms)) as tf.Scalar;
+}
+
+/**
+ * Run a plugin's code; an unexpected error (not a diagnosed DistilleryError) is re-thrown naming the
+ * plugin and the config path that selected it, like Rollup's `PluginDriver.runHook`.
+ */
+export function inPlugin<T>(what: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof DistilleryError) throw e;
+    throw new DistilleryError('PLUGIN_FAILED', `${what} (selected by ${path}) failed: ${(e as Error)?.message ?? String(e)}`, { where: path, cause: e });
+  }
 }
 
 /** TextBrewer's loss key of a match: `unweighted_hidden_hidden_mse_4_6`, pairs joined by `-`. */
@@ -140,13 +153,14 @@ export function matchTerm(i: number, resultsS: AdaptorOutput, resultsT: AdaptorO
   let stateS = pickFeature(resultsS, m, m.layerS, 'student', where);
   const stateT = pickFeature(resultsT, m, m.layerT, 'teacher', where);
   const proj = lc.projections?.[i];
-  if (proj) stateS = Array.isArray(stateS) ? stateS.map((t) => proj.apply(t)) : proj.apply(stateS);
+  if (proj) {
+    const s0 = stateS;
+    stateS = inPlugin(`projection "${m.proj![0]}"`, `${where}.proj[0]`, () => (Array.isArray(s0) ? s0.map((t) => proj.apply(t)) : proj.apply(s0 as tf.Tensor)));
+  }
   const maskS = resultsS.inputsMask;
   const maskT = lc.compat === 'textbrewer' ? maskS : (resultsT.inputsMask ?? maskS);
-  return plugin.compute(
-    { stateS, stateT, maskS: maskS ?? maskT, maskT, options: m.options, where },
-    lc.registry.context(plugin, lc.step),
-  );
+  const input = { stateS, stateT, maskS: maskS ?? maskT, maskT, options: m.options, where };
+  return inPlugin(`match-loss plugin "${m.loss}"`, `${where}.loss`, () => plugin.compute(input, lc.registry.context(plugin, lc.step)));
 }
 
 /** Σ mean(losses_i) of an adaptor output (step 7), or undefined when it has no losses. */

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -10,7 +10,8 @@ import { MlpClassifier, mlpAdaptor, type FeatureBatch } from '../model/mlp.model
 import { BasicDistiller } from './basic-distiller.js';
 import { BasicTrainer } from './basic-trainer.js';
 import { GeneralDistiller } from './general-distiller.js';
-import { loadCheckpoint, listCheckpoints } from '../checkpoint/checkpoint.js';
+import { loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { listCheckpoints } from '../checkpoint/folder.js';
 
 /** Two Gaussian blobs in 8-D, 4 batches of 16. */
 function blobs(nBatches = 4, bs = 16, dim = 8, seed = 1): FeatureBatch[] {
@@ -68,15 +69,15 @@ describe('BasicTrainer + BasicDistiller on a tiny MLP', () => {
     expect(r2.lastLosses).toHaveProperty('unweighted_kd_loss');
     expect(r2.lastLosses).toHaveProperty('unweighted_hard_label_loss');
     expect(seen).toEqual([2, 4, 6, 8, 10, 12]);
-    expect(listCheckpoints(dir2)).toEqual(seen.map((s) => `gs${s}.safetensors`));
+    expect(listCheckpoints(dir2)).toEqual(seen.map((s) => `checkpoint-${s}`));
     const lines = readFileSync(r2.metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'step')).toHaveLength(12);
     // Checkpoint round trip restores the exact weights.
     const w = student.parameters()['classifier.weight']!.dataSync().slice();
     const copy = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 99 });
-    await loadCheckpoint(join(dir2, 'gs12.safetensors'), new Map(Object.entries(copy.parameters())));
+    await loadCheckpoint(join(dir2, 'checkpoint-12'), new Map(Object.entries(copy.parameters())));
     expect(Array.from(copy.parameters()['classifier.weight']!.dataSync())).toEqual(Array.from(w));
-    expect(existsSync(join(dir2, 'gs12.safetensors.tmp'))).toBe(false);
+    expect(readdirSync(dir2).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     const acc = data.map((b) => student.predict(b).filter((p, i) => p === b.labels![i]).length).reduce((a, b) => a + b) / 64;
     expect(acc).toBeGreaterThan(0.9);
     for (const m of [teacher, student, copy]) m.dispose();

@@ -41,6 +41,15 @@ export class GeneralDistiller<B, OS = unknown, OT = unknown> extends BasicDistil
     return out;
   }
 
+  protected override projectionMeta(): Record<string, string> {
+    // What each projection belongs to, so a checkpoint's projections.safetensors is self-describing.
+    const out: Record<string, string> = {};
+    this.distillationConfig.intermediateMatches.forEach((m, i) => {
+      if (m.proj) out[`match.${i}`] = JSON.stringify({ index: i, layerT: m.layerT, layerS: m.layerS, feature: m.feature, loss: m.loss, proj: m.proj });
+    });
+    return out;
+  }
+
   protected override lrOverride(name: string): number | undefined {
     return this.projLr.get(name);
   }

@@ -8,6 +8,7 @@ import type { Adaptor, DistillModel } from '../model/types.js';
 import { DistilleryError } from '../util/errors.js';
 import { mulberry32 } from '../util/rng.js';
 import { BasicDistiller, type DistillerOptions, type TeacherModel } from './basic-distiller.js';
+import { LiveTeacher, PerTaskTeacher } from '../loop/teacher-side.js';
 import type { BatchSource, TrainOptions, TrainResult } from './trainer-base.js';
 
 /** A batch tagged with its task. */
@@ -50,6 +51,7 @@ export class MultiTaskDistiller<B, OS = unknown, OT = unknown> extends BasicDist
     super({
       ...o,
       student: { forward: (tb, opts) => student.forward(tb.batch, opts), parameters: () => student.parameters() },
+      // The loop calls the per-task teacher side set below; these serve the base class's contract.
       teacher: { forward: (tb, opts) => o.tasks[tb.task]!.teacher.forward(tb.batch, opts) },
       adaptorT: (tb, out) => o.tasks[tb.task]!.adaptorT(tb.batch, out),
       adaptorS: (tb, out) => o.tasks[tb.task]!.adaptorS(tb.batch, out),
@@ -58,6 +60,7 @@ export class MultiTaskDistiller<B, OS = unknown, OT = unknown> extends BasicDist
       throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller does not cache logits (batches are sampled)', { where: 'distillation.isCachingLogits' });
     }
     this.tasks = o.tasks;
+    this.teacherSide = new PerTaskTeacher(Object.fromEntries(names.map((n) => [n, new LiveTeacher(o.tasks[n]!.teacher, o.tasks[n]!.adaptorT)])));
     this.weights = taskSamplingWeights(Object.fromEntries(names.map((n) => [n, o.tasks[n]!.dataloader.length])), o.tau ?? 1);
   }
 

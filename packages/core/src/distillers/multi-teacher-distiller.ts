@@ -9,7 +9,8 @@ import type { Adaptor, AdaptorOutput } from '../model/types.js';
 import { selectLogitsWithMask } from '../tensor/index.js';
 import { DistilleryError } from '../util/errors.js';
 import { asList } from './compute-loss.js';
-import { BasicDistiller, runTeacher, type DistillerOptions, type TeacherModel } from './basic-distiller.js';
+import { BasicDistiller, type DistillerOptions, type TeacherModel } from './basic-distiller.js';
+import { MultiTeacher } from '../loop/teacher-side.js';
 
 /** Average several teachers' adaptor outputs into one: masked logits, mean per head. */
 export function averageTeacherLogits(results: readonly AdaptorOutput[]): AdaptorOutput {
@@ -35,9 +36,6 @@ export interface MultiTeacherOptions<B, OS, OT> extends Omit<DistillerOptions<B,
 }
 
 export class MultiTeacherDistiller<B, OS = unknown, OT = unknown> extends BasicDistiller<B, OS, OT> {
-  private readonly teachers: readonly TeacherModel<B, OT>[];
-  private readonly adaptorsT: readonly Adaptor<B, OT>[];
-
   constructor(o: MultiTeacherOptions<B, OS, OT>) {
     const adaptors = typeof o.adaptorT === 'function' ? o.teachers.map(() => o.adaptorT as Adaptor<B, OT>) : [...(o.adaptorT as readonly Adaptor<B, OT>[])];
     if (!o.teachers.length) throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller needs at least one teacher', { where: 'teachers' });
@@ -48,19 +46,7 @@ export class MultiTeacherDistiller<B, OS = unknown, OT = unknown> extends BasicD
     if (this.distillationConfig.isCachingLogits) {
       throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller does not cache logits', { where: 'distillation.isCachingLogits' });
     }
-    this.teachers = o.teachers;
-    this.adaptorsT = adaptors;
-  }
-
-  protected override async prepare(batch: B): Promise<unknown> {
-    const outsT: unknown[] = [];
-    for (const t of this.teachers) outsT.push(await runTeacher(t, batch));
-    return { outsT };
-  }
-
-  protected override resultsT(batch: B, prepared: unknown): AdaptorOutput {
-    const { outsT } = prepared as { outsT: OT[] };
-    return averageTeacherLogits(outsT.map((o, i) => this.adaptorsT[i]!(batch, o)));
+    this.teacherSide = new MultiTeacher(o.teachers.map((model, i) => ({ model, adaptor: adaptors[i]! })), averageTeacherLogits);
   }
 
   protected override needs(): ReturnType<BasicDistiller<B, OS, OT>['needs']> {

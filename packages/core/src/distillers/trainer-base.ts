@@ -1,27 +1,30 @@
 /**
- * The shared training loop of every distiller strategy. It consumes the {@link planLoop} plan and,
- * per forward batch, runs the strategy's loss inside `tf.tidy` + a gradient tape, accumulates
- * gradients, steps the optimizer, writes checkpoints, and dispatches events and hooks.
+ * What every strategy shares: configs, the student, the registry, telemetry events, and `train()`,
+ * which plans the loop, assembles the hook list and hands both to {@link runLoop}. A strategy
+ * contributes its loss (`batchLoss`), its teacher side, and its extra parameters — nothing else.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseConfig } from '../config/validate.js';
 import { TrainingConfigSchema, type TrainingConfig, type TrainingConfigInput } from '../config/schema.js';
 import { DistillerEvents } from '../events/events.js';
-import type { CallbackHooks, Logger, StepInfo } from '../plugin/types.js';
+import type { CallbackHooks, Logger } from '../plugin/types.js';
 import type { PluginRegistry } from '../plugin/registry.js';
 import type { DistillModel } from '../model/types.js';
-import { Optimizer } from '../optim/optimizer.js';
-import { guardOf } from '../loop/guard.js';
-import { lrFactor } from '../optim/lr-schedule.js';
-import { planLoop, type LoopEvent } from './plan.js';
+import { planLoop } from './plan.js';
 import type { LossResult } from './compute-loss.js';
-import { loadCheckpoint, writeCheckpoint } from '../checkpoint/checkpoint.js';
+import { loadCheckpoint } from '../checkpoint/checkpoint.js';
+import { newestCheckpoint } from '../checkpoint/folder.js';
 import { MetricsWriter } from '../checkpoint/metrics.js';
 import { DistilleryError } from '../util/errors.js';
 import { registerAllGradients } from '../backend/gradients.js';
+import { runLoop, type BatchContext, type BatchSource } from '../loop/run-loop.js';
+import { HookList } from '../loop/hook-list.js';
+import { Checkpointer } from '../loop/checkpointer.js';
+import { callbackHooksAdapter, earlyStoppingHook, eventsHook, legacyCallbackHook, metricsHook } from '../loop/hooks.js';
+import type { TeacherSide } from '../loop/teacher-side.js';
+import type { BestInfo, Hook, TrainState } from '../loop/types.js';
 
-/** Batches: an array, or a source that yields one epoch at a time (e.g. reshuffled each epoch). */
-export type BatchSource<B> = readonly B[] | { readonly length: number; epoch(epoch: number): Iterable<B> };
+export type { BatchContext, BatchSource } from '../loop/run-loop.js';
 
 /** Options of `train()`. */
 export interface TrainOptions<B> {
@@ -30,14 +33,23 @@ export interface TrainOptions<B> {
   numEpochs?: number;
   /** Override `training.numSteps`. */
   numSteps?: number;
-  /** TextBrewer-style callback, awaited after each checkpoint. */
+  /** TextBrewer-style callback, awaited after each checkpoint (a hook on the list). */
   callback?: (model: DistillModel<B>, globalStep: number) => void | Promise<void>;
-  /** Evaluation, awaited after each checkpoint; its metrics go to the `evaluate` event and metrics.jsonl. */
+  /**
+   * Evaluation: every `training.evaluateEvery` steps (default: at each checkpoint). Its metrics go
+   * to `onEvaluate` hooks, the `evaluate` event and metrics.jsonl, and select the best checkpoint.
+   */
   evaluate?: (globalStep: number) => Record<string, number> | Promise<Record<string, number>>;
-  /** Extra awaited hooks (in addition to callback plugins in the registry). */
-  hooks?: readonly CallbackHooks[];
-  /** Stop early (the current step finishes first). */
+  /** Extra hooks, after the built-in ones and callback plugins: {@link Hook}s or older `CallbackHooks` bags. */
+  hooks?: readonly (Hook | CallbackHooks)[];
+  /** Stop after the current optimizer step; a checkpoint is written first. */
   signal?: AbortSignal;
+  /** Continue from a checkpoint folder; `true`: the newest complete one in `training.outputDir`. */
+  resumeFrom?: string | true;
+  /** Resume even if the config differs from the checkpoint's (the changed fields are logged). @default false */
+  force?: boolean;
+  /** The config whose hash guards a resume (the CLI passes the whole job config). @default { training, distillation } */
+  runConfig?: unknown;
 }
 
 /** Summary returned by `train()`. */
@@ -48,8 +60,16 @@ export interface TrainResult {
   /** Loss breakdown of the last optimizer step. */
   lastLosses: Record<string, number>;
   lastLoss: number;
+  /** Checkpoint folders written by this run. */
   checkpoints: string[];
   metricsFile: string;
+  /** Best evaluation (by `training.metricForBest`) and its checkpoint. */
+  best?: BestInfo;
+  /** Metrics of the last evaluation. */
+  lastMetrics?: Record<string, number>;
+  /** Why the run stopped early (early stopping, interrupted). */
+  stopReason?: string;
+  resumedFrom?: string;
 }
 
 /** Common constructor options. */
@@ -62,15 +82,7 @@ export interface TrainerBaseOptions<B> {
   backend?: string;
 }
 
-/** Per-batch context handed to a strategy's loss. */
-export interface BatchContext {
-  readonly epoch: number;
-  readonly dataIndex: number;
-  readonly step: StepInfo;
-  readonly weights: { kdLossWeight: number; hardLabelWeight: number };
-  /** True on the very first forward batch (adaptor outputs are validated then). */
-  readonly first: boolean;
-}
+const isHook = (h: Hook | CallbackHooks): h is Hook => typeof (h as Hook).name === 'string';
 
 export abstract class TrainerBase<B> {
   readonly events = new DistillerEvents();
@@ -79,6 +91,8 @@ export abstract class TrainerBase<B> {
   readonly registry: PluginRegistry;
   readonly logger: Logger;
   protected readonly backend: string;
+  /** The teacher the loop calls (none for plain training). */
+  protected teacherSide?: TeacherSide<B>;
 
   constructor(o: TrainerBaseOptions<B>) {
     this.trainingConfig = parseConfig(TrainingConfigSchema, o.trainingConfig ?? {});
@@ -90,10 +104,6 @@ export abstract class TrainerBase<B> {
 
   /** The strategy's loss for one batch; runs inside the gradient tape and a tidy. */
   protected abstract batchLoss(batch: B, ctx: BatchContext, prepared: unknown): LossResult;
-  /** Work before the tape (e.g. an async teacher forward); its tensors are disposed after the batch. */
-  protected prepare(_batch: B, _ctx: BatchContext): unknown | Promise<unknown> {
-    return undefined;
-  }
   /** Loss weights at a step (distillers apply weight schedulers). */
   protected weightsAt(_globalStep: number, _totalSteps: number): { kdLossWeight: number; hardLabelWeight: number } {
     return { kdLossWeight: 0, hardLabelWeight: 1 };
@@ -102,15 +112,19 @@ export abstract class TrainerBase<B> {
   protected extraParameters(): Record<string, tf.Variable> {
     return {};
   }
+  /** Header metadata of projections.safetensors (what each match is). */
+  protected projectionMeta(): Record<string, string> {
+    return {};
+  }
   /** An absolute learning rate for a parameter, overriding the optimizer's (projections with their own `lr`). */
   protected lrOverride(_name: string): number | undefined {
     return undefined;
   }
   /** Called once before the first batch (after the plugin set is frozen). */
   protected onTrainBegin(): void {}
-  /** Batch source for an epoch (BasicDistiller's logits cache replaces it). */
-  protected epochBatches(source: BatchSource<B>, epoch: number): Iterable<B> {
-    return Array.isArray(source) ? (source as B[]) : (source as { epoch(e: number): Iterable<B> }).epoch(epoch);
+  /** The config a resume is checked against. */
+  protected runConfig(): unknown {
+    return { training: this.trainingConfig };
   }
 
   /** All trainable parameters: student + extra, by name. */
@@ -119,8 +133,9 @@ export abstract class TrainerBase<B> {
   }
 
   /**
-   * Restore every trainable parameter (student and projections) from a checkpoint written by
-   * {@link train}. Returns the checkpoint's global step.
+   * Restore every trainable parameter (student and projections) from a checkpoint folder (or a
+   * legacy `gs<step>.safetensors`). Returns the checkpoint's global step. To continue training
+   * with optimizer state and data position, use `train({ resumeFrom })` instead.
    */
   async loadCheckpoint(path: string): Promise<{ globalStep: number }> {
     return loadCheckpoint(path, this.parameters());
@@ -141,158 +156,46 @@ export abstract class TrainerBase<B> {
       ckptSteps: tc.ckptSteps,
       compat: tc.compat,
     });
+    if (tc.earlyStopping && !opts.evaluate) {
+      throw new DistilleryError('CONFIG_INVALID', 'early stopping needs an evaluation', { where: 'training.earlyStopping', hint: 'pass train({ evaluate }) (the CLI evaluates on the validation split), or remove earlyStopping' });
+    }
+    const resumeFrom = opts.resumeFrom === true ? newestCheckpoint(tc.outputDir) : opts.resumeFrom;
+    if (opts.resumeFrom === true && !resumeFrom) {
+      throw new DistilleryError('RESUME_NOTHING', `no complete checkpoint-<step> folder in ${tc.outputDir}`, { where: 'training.outputDir', hint: 'run without --resume to start fresh, or pass the checkpoint folder: --resume <path>' });
+    }
+    // ── the output-folder lock is taken here, before anything is written to training.outputDir ──
     this.registry.freeze();
     await registerAllGradients();
-    const hooks = [...this.registry.list('callback').map((p) => ({ hooks: p.hooks, ctx: this.registry.context(p) })), ...(opts.hooks ?? []).map((h) => ({ hooks: h, ctx: this.registry.context('callback') }))];
-    const runHooks = async <K extends keyof CallbackHooks>(name: K, info: Parameters<NonNullable<CallbackHooks[K]>>[0]) => {
-      for (const h of hooks) await (h.hooks[name] as ((i: unknown, c: unknown) => unknown) | undefined)?.(info, h.ctx);
-    };
-    const metrics = new MetricsWriter(tc.logDir ?? tc.outputDir);
-    const params = this.parameters();
-    const engineToKey = new Map([...params].map(([k, v]) => [v.name, k]));
-    const varList = [...params.values()];
-    const optimizer = new Optimizer(tc.optimizer);
-    const t0 = Date.now();
-    const checkpoints: string[] = [];
-    let accum = new Map<string, tf.Tensor>();
-    let sums: Record<string, number> = {};
-    let nInGroup = 0;
-    let last = { loss: NaN, losses: {} as Record<string, number> };
-    let gs = 0;
-    let iter: Iterator<B> | undefined;
-    const disposeAccum = () => {
-      for (const t of accum.values()) t.dispose();
-      accum = new Map();
-    };
-    const stepInfo = (epoch: number): StepInfo => ({ globalStep: gs, totalSteps: plan.totalSteps, epoch, progress: gs / plan.totalSteps });
-
     this.onTrainBegin();
-    this.events.emit('trainBegin', { totalSteps: plan.totalSteps, stepsPerEpoch: plan.stepsPerEpoch, mode: plan.mode, backend: this.backend });
-    metrics.write({ type: 'trainBegin', totalSteps: plan.totalSteps, mode: plan.mode, backend: this.backend });
-    await runHooks('trainBegin', { totalSteps: plan.totalSteps });
-    let first = true;
-    try {
-      for (const ev of plan.events() as Generator<LoopEvent>) {
-        if (opts.signal?.aborted) break;
-        switch (ev.type) {
-          case 'epochBegin':
-            iter = this.epochBatches(opts.dataloader, ev.epoch)[Symbol.iterator]();
-            this.events.emit('epochBegin', { epoch: ev.epoch });
-            await runHooks('epochBegin', { epoch: ev.epoch });
-            break;
-          case 'discardGradients':
-            disposeAccum();
-            sums = {};
-            nInGroup = 0;
-            break;
-          case 'forward': {
-            const next = iter!.next();
-            if (next.done) throw new DistilleryError('DATALOADER', `the dataloader yielded fewer batches than its length (${opts.dataloader.length})`, { where: 'train({ dataloader })' });
-            const ctx: BatchContext = { epoch: ev.epoch, dataIndex: ev.dataIndex, step: stepInfo(ev.epoch), weights: this.weightsAt(ev.globalStep, plan.totalSteps), first };
-            const values = await this.forwardBackward(next.value, ctx, ev.groupSize, varList, engineToKey, accum);
-            first = false;
-            nInGroup++;
-            for (const [k, v] of Object.entries(values.losses)) sums[k] = (sums[k] ?? 0) + v;
-            sums.__total = (sums.__total ?? 0) + values.total;
-            this.events.emit('batchEnd', { counter: ev.counter, epoch: ev.epoch, globalStep: ev.globalStep, weights: ctx.weights, loss: values.total, losses: values.losses });
-            break;
-          }
-          case 'optimizerStep': {
-            const logged = ev.globalStep % tc.logEvery === 0 || ev.globalStep === plan.totalSteps;
-            // >>> divergence guard (loop/guard.ts): loss terms, gradient norm (one fused finite check) and
-            // training.gradNormCeiling, before the update and any checkpoint; clips to maxGradNorm.
-            const verdict = guardOf(optimizer, tc, this.logger).beforeStep({ accum, sums, nInGroup, globalStep: ev.globalStep, epoch: ev.epoch, afterCounter: ev.afterCounter });
-            if (verdict.skip) {
-              [gs, sums, nInGroup] = [ev.globalStep, {}, 0];
-              disposeAccum();
-              break;
-            }
-            const gradNorm = verdict.gradNorm;
-            // <<< divergence guard
-            const factor = lrFactor(tc.lrScheduler, optimizer.steps, plan.totalSteps);
-            const lr = tc.optimizer.lr * factor;
-            optimizer.step(params, accum, (name) => (this.lrOverride(name) ?? tc.optimizer.lr) * factor);
-            disposeAccum();
-            gs = ev.globalStep;
-            const losses = Object.fromEntries(Object.entries(sums).filter(([k]) => k !== '__total').map(([k, v]) => [k, v / nInGroup]));
-            last = { loss: sums.__total! / nInGroup, losses };
-            sums = {};
-            nInGroup = 0;
-            const info = { globalStep: gs, epoch: ev.epoch, loss: last.loss, losses, lr };
-            this.events.emit('stepEnd', info);
-            if (logged) metrics.write({ type: 'step', ...info, gradNorm, ms: Date.now() - t0 });
-            await runHooks('stepEnd', info);
-            break;
-          }
-          case 'checkpoint': {
-            const path = await writeCheckpoint(tc.outputDir, gs, this.parameters(), { epoch: ev.epoch });
-            checkpoints.push(path);
-            this.events.emit('checkpoint', { globalStep: gs, path });
-            metrics.write({ type: 'checkpoint', globalStep: gs, path });
-            await runHooks('checkpoint', { globalStep: gs, path });
-            if (opts.callback) await opts.callback(this.student, gs);
-            if (opts.evaluate) {
-              const m = await opts.evaluate(gs);
-              this.events.emit('evaluate', { globalStep: gs, metrics: m });
-              metrics.write({ type: 'evaluate', globalStep: gs, ...m });
-            }
-            break;
-          }
-          case 'epochEnd':
-            break;
-        }
-      }
-    } catch (e) {
-      this.events.emit('error', e as Error);
-      throw e;
-    } finally {
-      disposeAccum();
-      optimizer.dispose();
-    }
-    const durationMs = Date.now() - t0;
-    this.events.emit('trainEnd', { globalStep: gs, durationMs });
-    metrics.write({ type: 'trainEnd', globalStep: gs, durationMs, loss: last.loss, ...last.losses });
-    await runHooks('trainEnd', { globalStep: gs });
-    return { globalStep: gs, totalSteps: plan.totalSteps, durationMs, lastLosses: last.losses, lastLoss: last.loss, checkpoints, metricsFile: metrics.file };
-  }
+    this.teacherSide?.reset?.();
 
-  /** One batch: loss inside a tape, gradients added to `accum`. Returns loss values (numbers). */
-  private async forwardBackward(
-    batch: B,
-    ctx: BatchContext,
-    groupSize: number,
-    varList: tf.Variable[],
-    engineToKey: Map<string, string>,
-    accum: Map<string, tf.Tensor>,
-  ): Promise<{ total: number; losses: Record<string, number> }> {
-    const prepared = await this.prepare(batch, ctx);
-    try {
-      let kept: Record<string, tf.Scalar> = {};
-      const { value, grads } = tf.tidy(() =>
-        tf.variableGrads(() => {
-          const r = this.batchLoss(batch, ctx, prepared);
-          // Keep the unweighted terms past the tape's tidy, to report them.
-          kept = Object.fromEntries(Object.entries(r.losses).map(([k, t]) => [k, tf.keep(t)]));
-          return tf.div(r.total, groupSize) as tf.Scalar;
-        }, varList),
-      );
-      const names = Object.keys(kept);
-      const nums = names.length ? tf.tidy(() => tf.stack(names.map((k) => kept[k]!)).dataSync()) : new Float32Array();
-      tf.dispose(Object.values(kept));
-      const total = (await value.data())[0]! * groupSize;
-      value.dispose();
-      for (const [engineName, g] of Object.entries(grads)) {
-        const key = engineToKey.get(engineName)!;
-        const prev = accum.get(key);
-        if (prev) {
-          accum.set(key, tf.add(prev, g));
-          prev.dispose();
-          g.dispose();
-        } else accum.set(key, g);
-      }
-      return { total, losses: Object.fromEntries(names.map((k, i) => [k, nums[i]!])) };
-    } finally {
-      if (prepared !== undefined) tf.dispose(prepared as tf.TensorContainer);
-    }
+    const total = plan.totalSteps;
+    const selection = { metric: tc.metricForBest, greaterIsBetter: tc.greaterIsBetter ?? !/loss/i.test(tc.metricForBest) };
+    const metrics = new MetricsWriter(tc.logDir ?? tc.outputDir, { open: false });
+    const hooks: Hook[] = [
+      eventsHook(this.events),
+      metricsHook(metrics, tc.logEvery),
+      ...(tc.earlyStopping ? [earlyStoppingHook({ ...selection, ...tc.earlyStopping })] : []),
+      ...this.registry.list('callback').map((p) => callbackHooksAdapter(p.meta.name, p.hooks, this.registry.context(p), p.meta.package ? `plugins: "${p.meta.package}"` : `callback plugin "${p.meta.name}"`)),
+      ...(opts.hooks ?? []).map((h, i) => (isHook(h) ? h : callbackHooksAdapter(`train({ hooks })[${i}]`, h, this.registry.context('callback')))),
+      ...(opts.callback ? [legacyCallbackHook(this.student, opts.callback)] : []),
+    ];
+    const params = this.parameters();
+    const studentKeys = new Set(Object.keys(this.student.parameters()));
+    const checkpointer = new Checkpointer({
+      tc, params, studentKeys, projectionMeta: this.projectionMeta(), config: opts.runConfig ?? this.runConfig(), logger: this.logger,
+      weightsAt: (gs) => this.weightsAt(gs, total),
+    });
+    const state: TrainState = await runLoop({
+      tc, plan, dataloader: opts.dataloader, params, teacher: this.teacherSide, hooks: new HookList(hooks), checkpointer,
+      loss: (batch, ctx, prepared) => this.batchLoss(batch, ctx, prepared),
+      weightsAt: (gs) => this.weightsAt(gs, total),
+      lrOverride: (name) => this.lrOverride(name),
+      evaluate: opts.evaluate, backend: this.backend, signal: opts.signal, resumeFrom, force: opts.force, logger: this.logger,
+    });
+    return {
+      globalStep: state.globalStep, totalSteps: total, durationMs: Date.now() - state.startedAt, lastLosses: state.losses, lastLoss: state.loss,
+      checkpoints: state.checkpoints, metricsFile: metrics.file, best: state.best, lastMetrics: state.metrics, stopReason: state.stopReason, resumedFrom: state.resumedFrom,
+    };
   }
 }

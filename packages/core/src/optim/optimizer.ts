@@ -87,6 +87,24 @@ export class Optimizer {
     return { step: this.t, tensors };
   }
 
+  /**
+   * Restore moments and step count saved by {@link state} (a checkpoint's optimizer.safetensors):
+   * `m.<param>` / `v.<param>` arrays. Every present moment must match its parameter's shape.
+   */
+  loadState(step: number, tensors: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>, params: ReadonlyMap<string, tf.Variable>): void {
+    this.dispose();
+    for (const [key, t] of tensors) {
+      const [kind, ...rest] = key.split('.');
+      const name = rest.join('.');
+      const p = params.get(name);
+      const table = kind === 'm' ? this.m : kind === 'v' ? this.v : undefined;
+      if (!table || !p) throw new Error(`optimizer state "${key}" matches no parameter`);
+      if (!tf.util.arraysEqual([...t.shape], p.shape)) throw new Error(`optimizer state "${key}" has shape [${t.shape}], the parameter [${p.shape}]`);
+      table.set(name, tf.keep(tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), false)));
+    }
+    this.t = step;
+  }
+
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
     this.m.clear();

@@ -49,8 +49,8 @@ export interface OutputLock {
   release(): void;
 }
 
-/** Temp files of `writeFileAtomic` (see io/atomic.ts): `.<name>.<pid>.<8 hex>.tmp`. */
-const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp$/;
+/** Temp files of `writeFileAtomic` (see io/atomic.ts) and checkpoint folders: `.<name>.<pid>.<8 hex>.tmp[.old]`. */
+const TEMP_FILE = /^\..+\.\d+\.[0-9a-f]{8}\.tmp(\.old)?$/;
 /** A previous run's outputs. */
 const ARTIFACT = /^(gs\d+.*\.safetensors|checkpoint-.*|metrics\.jsonl|summary\.json|loss\.svg|final)$/;
 /** Sub-runs written inside the output folder (the CLI trains a teacher in `teacher/`). */
@@ -104,7 +104,7 @@ export function removeOrphanedTempFiles(dir: string): number {
     if (!existsSync(d) || !statSync(d).isDirectory()) continue;
     for (const f of readdirSync(d)) {
       if (!TEMP_FILE.test(f)) continue;
-      rmSync(join(d, f), { force: true });
+      rmSync(join(d, f), { force: true, recursive: true });
       n++;
     }
   }

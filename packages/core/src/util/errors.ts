@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   MODEL_UNSUPPORTED: 'the model folder holds a model of a kind this command cannot use',
   DUPLICATE_VARIABLE: 'a tfjs variable of that name already exists (names are engine-global)',
   CHECKPOINT_MISMATCH: 'a checkpoint does not match the model or projections it is loaded into',
+  CHECKPOINT_INCOMPLETE: 'a checkpoint folder lacks a file a resume needs (model, projections, optimizer, state.json)',
+  RESUME_NOTHING: '--resume found no complete checkpoint to continue from',
+  RESUME_CONFIG_CHANGED: 'the config differs from the one the checkpoint was made with (--force accepts it)',
+  RESUME_DATA_CHANGED: 'the data differs from the checkpoint\'s (another number of batches per epoch)',
   // Configuration and command line
   CONFIG_INVALID: 'a config value, or a combination of values, is invalid',
   CONFIG_NOT_FOUND: 'the config file does not exist',
@@ -34,6 +38,8 @@ export const ERROR_CODES = {
   PLUGIN_PACKAGE_INVALID: 'an imported plugin package does not export a plugin package',
   PLUGIN_REFUSED: 'a plugin specifier is refused by the loading policy (URLs; paths outside the config folder without --allow-plugin)',
   REGISTRY_FROZEN: 'plugins were registered after training started',
+  PLUGIN_FAILED: 'a loss, projection or scheduler plugin threw while it ran (the message names it and the config path)',
+  HOOK_FAILED: 'a training hook or callback plugin threw (the message names the hook and where it came from)',
   // Tensors and losses
   SHAPE_MISMATCH: 'tensor shapes do not fit together',
   DTYPE_MISMATCH: 'a tensor has the wrong dtype (e.g. int32 where float32 is needed)',

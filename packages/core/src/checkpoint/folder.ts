@@ -1,0 +1,154 @@
+/**
+ * Checkpoint folders: `checkpoint-<step>/` holding
+ * - `model.safetensors`: the student's parameters under its own (Hugging Face) names;
+ * - `projections.safetensors`: trainable projections, `distillery.projections.<match>.<weight|bias>`,
+ *   with each match's `{layerT, layerS, feature, proj}` recorded in the header metadata;
+ * - `optimizer.safetensors`: Adam/AdamW moments `m.<param>` / `v.<param>`, step count in the header;
+ * - `state.json`: everything else the run needs to continue exactly (see {@link CheckpointState}).
+ *
+ * A folder is written under a temporary name and renamed into place as the last act, so a crash
+ * at any moment leaves every earlier checkpoint intact and never a partial `checkpoint-<step>`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type * as tf from '@tensorflow/tfjs-core';
+import { readSafetensors, writeSafetensors, writeFileAtomic, type SafetensorsInput } from '../io/index.js';
+import { assertFiniteArrays } from '../loop/guard.js';
+import { DistilleryError } from '../util/errors.js';
+import type { CheckpointState } from './state.js';
+
+const NAME = /^checkpoint-(\d+)$/;
+
+/** Folder name of the checkpoint of `globalStep`. */
+export function checkpointName(globalStep: number): string {
+  return `checkpoint-${globalStep}`;
+}
+
+/** What goes into a checkpoint folder. */
+export interface CheckpointContents {
+  model: ReadonlyMap<string, tf.Tensor>;
+  projections: ReadonlyMap<string, tf.Tensor>;
+  /** Metadata of projections.safetensors (e.g. `match.0` → JSON of the match). */
+  projectionMeta?: Record<string, string>;
+  optimizer: { step: number; tensors: Record<string, tf.Tensor> };
+  state: CheckpointState;
+}
+
+async function tensorsOf(m: Iterable<[string, tf.Tensor]>): Promise<Record<string, SafetensorsInput>> {
+  const out: Record<string, SafetensorsInput> = {};
+  for (const [name, t] of m) out[name] = { data: (await t.data()) as Float32Array, shape: t.shape };
+  return out;
+}
+
+/** Write `dir/checkpoint-<step>/` atomically (temp folder + rename); returns its path. */
+export async function writeCheckpointFolder(dir: string, c: CheckpointContents): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const step = c.state.globalStep;
+  const final = join(dir, checkpointName(step));
+  const tmp = join(dir, `.${checkpointName(step)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  mkdirSync(tmp);
+  try {
+    const meta = { format: 'pt', global_step: String(step), writer: 'distillery' };
+    const model = await tensorsOf(c.model);
+    const projections = await tensorsOf(c.projections);
+    // A diverged model is never checkpointed (the guard stops the run first; this is the last line).
+    assertFiniteArrays([...Object.entries(model), ...Object.entries(projections)].map(([k, v]) => [k, v.data as Float32Array]), `refusing to write checkpoint ${final}`, 'the run diverged: lower training.optimizer.lr or set training.maxGradNorm');
+    await writeSafetensors(join(tmp, 'model.safetensors'), model, meta);
+    await writeSafetensors(join(tmp, 'projections.safetensors'), projections, { ...meta, ...c.projectionMeta });
+    await writeSafetensors(join(tmp, 'optimizer.safetensors'), await tensorsOf(Object.entries(c.optimizer.tensors)), { ...meta, optimizer_step: String(c.optimizer.step) });
+    await writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(c.state, null, 2) + '\n');
+    // A folder of the same step from an abandoned timeline (resumed from an earlier one) is replaced.
+    if (existsSync(final)) {
+      const old = `${tmp}.old`;
+      renameSync(final, old);
+      renameSync(tmp, final);
+      rmSync(old, { recursive: true, force: true });
+    } else renameSync(tmp, final);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (err instanceof DistilleryError) throw err;
+    throw new DistilleryError('IO_WRITE_FAILED', `could not write checkpoint: ${(err as Error).message}`, { where: final, cause: err });
+  }
+  return final;
+}
+
+/** A checkpoint folder read back. */
+export interface LoadedCheckpoint {
+  path: string;
+  model: Map<string, { data: Float32Array; shape: number[] }>;
+  projections: Map<string, { data: Float32Array; shape: number[] }>;
+  projectionMeta: Record<string, string>;
+  optimizer: { step: number; tensors: Map<string, { data: Float32Array; shape: number[] }> };
+  state: CheckpointState;
+}
+
+/** Read a checkpoint folder; errors name the folder and the missing file. */
+export async function readCheckpointFolder(path: string): Promise<LoadedCheckpoint> {
+  const need = (f: string) => {
+    const p = join(path, f);
+    if (!existsSync(p)) throw new DistilleryError('CHECKPOINT_INCOMPLETE', `"${f}" is missing`, { where: path, hint: 'pass a checkpoint-<step> folder written by distillery (or --resume without a path for the newest complete one)' });
+    return p;
+  };
+  const state = JSON.parse(readFileSync(need('state.json'), 'utf8')) as CheckpointState;
+  const asArrays = (m: Map<string, { data: Float32Array | Int32Array | Uint8Array; shape: number[] }>) =>
+    new Map([...m].map(([k, t]) => [k, { data: t.data as Float32Array, shape: [...t.shape] }]));
+  const model = await readSafetensors(need('model.safetensors'));
+  const proj = await readSafetensors(need('projections.safetensors'));
+  const opt = await readSafetensors(need('optimizer.safetensors'));
+  return {
+    path: resolve(path),
+    model: asArrays(model.tensors as never),
+    projections: asArrays(proj.tensors as never),
+    projectionMeta: proj.metadata,
+    optimizer: { step: Number(opt.metadata.optimizer_step ?? 0), tensors: asArrays(opt.tensors as never) },
+    state,
+  };
+}
+
+/** Complete checkpoint folders in `dir` (names), ordered by step. Temp folders are not listed. */
+export function listCheckpoints(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => NAME.test(n) && existsSync(join(dir, n, 'state.json')))
+    .sort((a, b) => stepOf(a) - stepOf(b));
+}
+
+/** Global step of a checkpoint folder name. */
+export function stepOf(name: string): number {
+  return Number(NAME.exec(name.split(/[\\/]/).filter(Boolean).pop() ?? '')?.[1] ?? NaN);
+}
+
+/** The newest complete checkpoint in `dir`, or undefined. */
+export function newestCheckpoint(dir: string): string | undefined {
+  const n = listCheckpoints(dir).at(-1);
+  return n ? join(dir, n) : undefined;
+}
+
+/** Remove leftovers of interrupted writes (`.checkpoint-*.tmp` folders). */
+export function removeTempCheckpoints(dir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (/^\.checkpoint-\d+\..*\.tmp(\.old)?$/.test(n)) rmSync(join(dir, n), { recursive: true, force: true });
+}
+
+/**
+ * Keep the newest `limit` checkpoints, plus every folder in `keep` (the best one); delete the rest.
+ * Returns the deleted names.
+ */
+export function pruneCheckpoints(dir: string, limit: number, keep: ReadonlySet<string>): string[] {
+  const all = listCheckpoints(dir);
+  const keepAbs = new Set([...keep].map((k) => resolve(k)));
+  const removable = all.slice(0, Math.max(0, all.length - limit)).filter((n) => !keepAbs.has(resolve(join(dir, n))));
+  for (const n of removable) rmSync(join(dir, n), { recursive: true, force: true });
+  return removable;
+}
