@@ -54,7 +54,7 @@ describe('the distillery bin', () => {
     expect(h.code).toBe(0);
     for (const o of ['--json', '--log-level <level>', '--no-progress', '--resume [path]', '--force', '--overwrite', '--allow-plugin <path>', '--help']) expect(h.stdout).toContain(o);
     const p = cli(['predict', '--help']);
-    for (const o of ['--model <dir>', '--input <file>', '--batch-size <n>', '--json', '--jsonl']) expect(p.stdout).toContain(o);
+    for (const o of ['--model <path>', '--input <file>', '--runtime <name>', '--tokenizer <dir>', '--batch-size <n>', '--json', '--jsonl']) expect(p.stdout).toContain(o);
   });
 
   it('suggests the command and the option meant, lists the valid ones, validates --log-level', () => {

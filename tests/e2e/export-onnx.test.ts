@@ -29,7 +29,7 @@ describe.skipIf(!teacher)(`distillery export / predict --runtime onnx ${teacher 
 
     const run = async (model: string, runtime?: string) => {
       const s = sink();
-      await predictCommand({ model, input, json: true, runtime, out: s.out });
+      await predictCommand({ model, input, jsonl: true, runtime, out: s.out });
       return s.text().trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string; score: number; input_ids: number[]; logits: number[] });
     };
     const tfjs = await run(teacher!);

@@ -63,7 +63,7 @@ describe.skipIf(!data || !teacher)(`final/ of a CLINC150 run ${data && teacher ?
     // stdout to a file: bin.ts ends with process.exit, which can cut off output still queued on a pipe.
     const predFile = join(dir, 'pred.jsonl');
     const fd = openSync(predFile, 'w');
-    const pred = spawnSync(process.execPath, [bin, 'predict', '--model', final, '--input', input, '--json'], { env, encoding: 'utf8', stdio: ['ignore', fd, 'pipe'] });
+    const pred = spawnSync(process.execPath, [bin, 'predict', '--model', final, '--input', input, '--jsonl'], { env, encoding: 'utf8', stdio: ['ignore', fd, 'pipe'] });
     closeSync(fd);
     expect(pred.status, pred.stderr).toBe(0);
     const out = readFileSync(predFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string });

@@ -65,16 +65,19 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
     }
   };
   const t = c.teacher.model;
-  const teacherBase = t.type === 'bert' && t.pretrained !== undefined ? read(t.pretrained, 'teacher.model.pretrained') : undefined;
+  // The student is built on the teacher's config.json: a pretrained folder's, or the one beside an ONNX teacher.
+  const onnxDir = t.type === 'onnx' ? (t.tokenizer ?? dirname(t.path)) : undefined;
+  const teacherBase =
+    t.type === 'bert' && t.pretrained !== undefined
+      ? read(t.pretrained, 'teacher.model.pretrained')
+      : onnxDir !== undefined && existsSync(join(onnxDir, 'config.json'))
+        ? read(onnxDir, 'teacher.model.tokenizer')
+        : undefined;
   const defaults = bertConfig({ maxPositionEmbeddings: c.task.maxLength });
   const sized = (role: 'teacher' | 'student', m: ModelConfig): ModelShape | undefined => {
     if (m.type === 'mlp') return mlpShape(role, m.hidden);
-    if (m.type === 'onnx') {
-      // An ONNX teacher's sizes come from the config.json beside it (or in its tokenizer folder), when there is one.
-      const dir = m.tokenizer ?? dirname(m.path);
-      const hf = existsSync(join(dir, 'config.json')) ? read(dir, `${role}.model.tokenizer`) : undefined;
-      return hf ? bertShape(role, hf) : undefined;
-    }
+    // An ONNX teacher's sizes come from the config.json beside it (or in its tokenizer folder), when there is one.
+    if (m.type === 'onnx') return teacherBase && role === 'teacher' ? bertShape(role, teacherBase) : undefined;
     if (m.pretrained !== undefined) {
       const hf = role === 'teacher' ? teacherBase : read(m.pretrained, `${role}.model.pretrained`);
       return hf ? bertShape(role, hf) : undefined;

@@ -53,7 +53,7 @@ async function failure(p: Promise<unknown>): Promise<DistilleryError> {
   throw new Error('expected the run to stop');
 }
 
-const checkpoints = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('gs'));
+const checkpoints = (dir: string) => readdirSync(dir).filter((f) => /^checkpoint-\d+$/.test(f));
 const finite = (m: MlpClassifier) => Object.values(m.parameters()).every((v) => tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0] === 1));
 
 describe('divergence guard', () => {

@@ -27,8 +27,9 @@ export function hookError(hook: Pick<Hook, 'name' | 'source'>, event: string, er
   const e = err as Error;
   const who = `hook "${hook.name}"${hook.source ? ` (selected by ${hook.source})` : ''}`;
   if (e instanceof DistilleryError && e.message.includes(who)) return e;
-  const code = e instanceof DistilleryError ? e.code : 'HOOK_FAILED';
-  return new DistilleryError(code, `${who} failed in ${event}: ${e?.message ?? String(err)}`, { where: hook.source ?? hook.name, cause: err });
+  const message = `${who} failed in ${event}: ${e?.message ?? String(err)}`;
+  const opts = { where: hook.source ?? hook.name, cause: err };
+  return e instanceof DistilleryError ? new DistilleryError(e.code, message, opts) : new DistilleryError('HOOK_FAILED', message, opts);
 }
 
 export class HookList {
