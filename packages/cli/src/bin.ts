@@ -8,6 +8,7 @@
  *   distillery plugins [--json]        registered plugins by kind
  *   distillery predict --model <hf-dir> --input <texts.txt|jsonl> [--json]
  *   distillery schema                  print the JSON Schema of config files
+ *   distillery report <results.json> --out report.svg|report.html
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,7 @@ import { createLogger, DistilleryError } from '@distillery/core';
 import { validateCommand, loadJobConfig } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { predictCommand } from './commands/predict.js';
+import { reportCommand } from './commands/report.js';
 import { runJob, formatSummary } from './job/run.js';
 import { jobJsonSchema } from './job/schema.js';
 import { defaultConfigPath } from './default-config.js';
@@ -28,11 +30,15 @@ commands:
   plugins [--json]         list registered plugins by kind
   predict --model <dir> --input <file> [--json]   classify texts with a Hugging Face BERT folder
   schema                   print the JSON Schema of config files
+  report <results.json> --out report.svg|report.html [--highlight <label>] [--reference <label>] [--summary <summary.json>]
+                           latency x accuracy x size chart (HTML: chart + table + KD gain)
 
 options:
   --no-progress            plain log lines instead of a progress bar
   --log-level <level>      debug | info | warn | error (default info)
   --plugin <pkg>           load an extra plugin package (repeatable; plugins command)
+  --baseline [--seeds N]   distill: also train the student without the teacher (same init, data
+                           order and budget) over N seeds (default 3) and report the KD gain
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -48,6 +54,12 @@ export async function main(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       plugin: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
+      out: { type: 'string' },
+      highlight: { type: 'string' },
+      reference: { type: 'string' },
+      summary: { type: 'string', multiple: true },
+      baseline: { type: 'boolean' },
+      seeds: { type: 'string' },
     },
   });
   const [cmd, arg] = positionals;
@@ -69,17 +81,27 @@ export async function main(argv: string[]): Promise<number> {
       if (!values.model || !values.input) throw new DistilleryError('USAGE', 'predict needs --model <hf-dir> and --input <file>');
       await predictCommand({ model: values.model, input: values.input, json: values.json, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
       return 0;
+    case 'report': {
+      if (!arg || !values.out) throw new DistilleryError('USAGE', 'report needs a results file and --out', { hint: 'distillery report results.json --out report.html' });
+      process.stdout.write(`wrote ${await reportCommand({ results: arg, out: values.out, highlight: values.highlight, reference: values.reference, summaries: values.summary })}\n`);
+      return 0;
+    }
     case 'distill':
     case 'train': {
       const file = arg ?? defaultConfigPath();
       if (!arg) logger.info(`no config given: running the embedded demo (${file})`);
       const { config, text } = await loadJobConfig(file);
-      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text });
+      const seeds = values.seeds === undefined ? undefined : Number(values.seeds);
+      if (seeds !== undefined && (!Number.isInteger(seeds) || seeds < 1)) throw new DistilleryError('USAGE', `--seeds must be a positive integer, got "${values.seeds}"`, { where: '--seeds' });
+      if (seeds !== undefined && !values.baseline) throw new DistilleryError('USAGE', '--seeds only applies with --baseline', { where: '--seeds', hint: `distillery distill ${arg ?? ''} --baseline --seeds ${seeds}` });
+      const baseline = values.baseline ? { seeds } : undefined;
+      if (baseline && cmd !== 'distill') throw new DistilleryError('USAGE', '--baseline compares a distilled student with one trained without the teacher: use it with distill', { where: '--baseline' });
+      const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text, baseline });
       process.stdout.write(formatSummary(summary) + '\n');
       return 0;
     }
     default:
-      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema' });
+      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema, report' });
   }
 }
 

@@ -3,7 +3,7 @@
  * BasicTrainer (unless pretrained), distil the student with BasicDistiller (or GeneralDistiller when
  * the config has intermediate matches), evaluate both, and write a summary.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -23,7 +23,8 @@ import { loadTaskData } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
 import { attachProgress } from '../progress.js';
-import { lineChart, lossSeries } from '../report/svg-chart.js';
+import { writeLossPlots } from '../report/loss-plots.js';
+import { formatGain, runBaseline, type KdGain } from './baseline.js';
 
 export interface ModelReport {
   accuracy: number;
@@ -39,6 +40,8 @@ export interface JobSummary {
   test: number;
   teacher: ModelReport;
   student?: ModelReport;
+  /** `--baseline`: the same student trained without the teacher, and the KD gain over seeds. */
+  baseline?: KdGain;
   outputDir: string;
 }
 
@@ -59,7 +62,7 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
 }
 
 /** Run a job. `mode: "train"` trains (and evaluates) the teacher only. */
-export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string }): Promise<JobSummary> {
+export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string; /** Also train the student without the teacher (same init, data order, budget) over `seeds` seeds. */ baseline?: { seeds?: number } }): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
@@ -118,10 +121,14 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
     };
     log.info(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
     student.dispose?.();
+    if (opts.baseline) {
+      summary.baseline = await runBaseline({ cfg, kit, teacher, registry, backend, logger: log, evaluate: (m) => accuracy(kit, m, test), firstSeed: seed + 1, firstAccuracy: summary.student.accuracy, seeds: opts.baseline.seeds, outDir: join(outDir, 'baseline') });
+      log.info(`KD gain ${formatGain(summary.baseline)}`);
+    }
   }
   teacher.dispose?.();
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeLossPlots(outDir);
+  await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
 }
@@ -135,17 +142,8 @@ export function formatSummary(s: JobSummary): string {
     `model    accuracy    parameters     train  source`,
     row('teacher', s.teacher),
     ...(s.student ? [row('student', s.student), `student/teacher: ${(s.student.parameters / s.teacher.parameters).toFixed(3)}x parameters, ${(100 * (s.student.accuracy - s.teacher.accuracy)).toFixed(2)} accuracy points`] : []),
+    ...(s.baseline ? [`KD gain: ${formatGain(s.baseline)}`] : []),
     `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoints)`,
   ];
   return lines.join('\n');
-}
-
-/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl. */
-function writeLossPlots(outDir: string): void {
-  for (const [dir, title] of [[outDir, 'distillation loss per step'], [join(outDir, 'teacher'), 'teacher training loss per step']] as const) {
-    const file = join(dir, 'metrics.jsonl');
-    if (!existsSync(file)) continue;
-    const series = lossSeries(readFileSync(file, 'utf8'));
-    if (series[0]!.points.length) writeFileSync(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
-  }
 }

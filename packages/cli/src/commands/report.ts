@@ -1,0 +1,38 @@
+/**
+ * `distillery report <results.json> --out report.svg|report.html [--highlight label] [--summary summary.json]`:
+ * the latency × accuracy × size chart (and table, HTML) of every model measured by `distillery bench`.
+ * @packageDocumentation
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { DistilleryError } from '@distillery/core';
+import { escapeHtml, writeReport } from '@distillery/report';
+import { formatGain, type KdGain } from '../job/baseline.js';
+
+/** Options of {@link reportCommand}. */
+export interface ReportCommandOptions {
+  results: string;
+  out: string;
+  /** Label to highlight. @default the model measured last */
+  highlight?: string;
+  /** Speed-up reference label. @default "teacher" when present */
+  reference?: string;
+  /** summary.json files of `distill --baseline` runs: their KD gain goes under the table (HTML). */
+  summaries?: string[];
+}
+
+/** KD-gain section (HTML) from summary.json files that hold a `baseline` block. */
+export function gainHtml(summaries: readonly string[]): string {
+  const rows: string[] = [];
+  for (const file of summaries) {
+    if (!existsSync(file)) throw new DistilleryError('FILE_NOT_FOUND', 'summary not found', { where: file, hint: 'written by `distillery distill <config> --baseline` in training.outputDir' });
+    const s = JSON.parse(readFileSync(file, 'utf8')) as { baseline?: KdGain };
+    if (!s.baseline) throw new DistilleryError('SUMMARY_NO_BASELINE', 'this summary has no baseline block', { where: file, hint: 'run `distillery distill <config> --baseline` to measure the KD gain' });
+    rows.push(`<tr><td>${escapeHtml(file)}</td><td>${escapeHtml(formatGain(s.baseline))}</td></tr>`);
+  }
+  return rows.length ? `<h2>Did distillation help?</h2>\n<table><tr><th>run</th><th>KD gain (distilled − no-KD student, same init, data order and budget)</th></tr>\n${rows.join('\n')}\n</table>` : '';
+}
+
+/** Write the report; returns the output path. */
+export async function reportCommand(o: ReportCommandOptions): Promise<string> {
+  return writeReport({ results: o.results, out: o.out, highlight: o.highlight, reference: o.reference, extraHtml: gainHtml(o.summaries ?? []) });
+}
