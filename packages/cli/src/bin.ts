@@ -8,6 +8,7 @@
  *   distillery plugins [--json]        registered plugins by kind
  *   distillery predict --model <hf-dir> --input <texts.txt|jsonl> [--json]
  *   distillery schema                  print the JSON Schema of config files
+ *   distillery bench --model <hf-dir|model.onnx> --data <config|dir|file> [--split test] [--results results.json]
  *   distillery report <results.json> --out report.svg|report.html
  */
 import 'reflect-metadata';
@@ -17,6 +18,7 @@ import { validateCommand, loadJobConfig } from './commands/validate.js';
 import { pluginsCommand } from './commands/plugins.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
+import { benchCommand } from './commands/bench.js';
 import { runJob, formatSummary } from './job/run.js';
 import { jobJsonSchema } from './job/schema.js';
 import { defaultConfigPath } from './default-config.js';
@@ -30,6 +32,9 @@ commands:
   plugins [--json]         list registered plugins by kind
   predict --model <dir> --input <file> [--json]   classify texts with a Hugging Face BERT folder
   schema                   print the JSON Schema of config files
+  bench --model <hf-dir|model.onnx> --data <config|clinc dir|file> [--split test] [--runtime tfjs|onnx]
+        [--label <name>] [--results results.json] [--runs 100] [--json]
+                           accuracy, size on disk, single-query latency, throughput at batch 32
   report <results.json> --out report.svg|report.html [--highlight <label>] [--reference <label>] [--summary <summary.json>]
                            latency x accuracy x size chart (HTML: chart + table + KD gain)
 
@@ -60,6 +65,12 @@ export async function main(argv: string[]): Promise<number> {
       summary: { type: 'string', multiple: true },
       baseline: { type: 'boolean' },
       seeds: { type: 'string' },
+      data: { type: 'string' },
+      split: { type: 'string' },
+      runtime: { type: 'string' },
+      label: { type: 'string' },
+      results: { type: 'string' },
+      runs: { type: 'string' },
     },
   });
   const [cmd, arg] = positionals;
@@ -81,6 +92,10 @@ export async function main(argv: string[]): Promise<number> {
       if (!values.model || !values.input) throw new DistilleryError('USAGE', 'predict needs --model <hf-dir> and --input <file>');
       await predictCommand({ model: values.model, input: values.input, json: values.json, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
       return 0;
+    case 'bench':
+      if (!values.model || !values.data) throw new DistilleryError('USAGE', 'bench needs --model <hf-dir|model.onnx> and --data <config|data dir|file>', { hint: 'distillery bench --model runs/student/final --data ../shared/data/clinc150 --split test --results results.json' });
+      await benchCommand({ model: values.model, data: values.data, split: values.split, runtime: values.runtime, label: values.label, results: values.results, runs: values.runs === undefined ? undefined : Number(values.runs), json: values.json });
+      return 0;
     case 'report': {
       if (!arg || !values.out) throw new DistilleryError('USAGE', 'report needs a results file and --out', { hint: 'distillery report results.json --out report.html' });
       process.stdout.write(`wrote ${await reportCommand({ results: arg, out: values.out, highlight: values.highlight, reference: values.reference, summaries: values.summary })}\n`);
@@ -101,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema, report' });
+      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema, bench, report' });
   }
 }
 
