@@ -9,6 +9,7 @@
  *   distillery predict --model <hf-dir> --input <texts.txt|jsonl> [--json]
  *   distillery schema                  print the JSON Schema of config files
  *   distillery bench --model <hf-dir|model.onnx> --data <config|dir|file> [--split test] [--results results.json]
+ *   distillery search <config.json> --trials N --space alpha=0..1,temperature=1..20,numEpochs=2..6
  *   distillery report <results.json> --out report.svg|report.html
  */
 import 'reflect-metadata';
@@ -19,6 +20,7 @@ import { pluginsCommand } from './commands/plugins.js';
 import { predictCommand } from './commands/predict.js';
 import { reportCommand } from './commands/report.js';
 import { benchCommand } from './commands/bench.js';
+import { searchCommand } from './commands/search.js';
 import { runJob, formatSummary } from './job/run.js';
 import { jobJsonSchema } from './job/schema.js';
 import { defaultConfigPath } from './default-config.js';
@@ -35,6 +37,9 @@ commands:
   bench --model <hf-dir|model.onnx> --data <config|clinc dir|file> [--split test] [--runtime tfjs|onnx]
         [--label <name>] [--results results.json] [--runs 100] [--json]
                            accuracy, size on disk, single-query latency, throughput at batch 32
+  search <config.json> --trials N --space alpha=0..1,temperature=1..20,numEpochs=2..6
+        [--sampler tpe|random] [--pruner median|halving|none] [--study study.json] [--out best.json] [--seed N]
+                           TPE search with pruning; resumable; writes the config with the best values
   report <results.json> --out report.svg|report.html [--highlight <label>] [--reference <label>] [--summary <summary.json>]
                            latency x accuracy x size chart (HTML: chart + table + KD gain)
 
@@ -71,6 +76,12 @@ export async function main(argv: string[]): Promise<number> {
       label: { type: 'string' },
       results: { type: 'string' },
       runs: { type: 'string' },
+      trials: { type: 'string' },
+      space: { type: 'string' },
+      sampler: { type: 'string' },
+      pruner: { type: 'string' },
+      study: { type: 'string' },
+      seed: { type: 'string' },
     },
   });
   const [cmd, arg] = positionals;
@@ -96,6 +107,12 @@ export async function main(argv: string[]): Promise<number> {
       if (!values.model || !values.data) throw new DistilleryError('USAGE', 'bench needs --model <hf-dir|model.onnx> and --data <config|data dir|file>', { hint: 'distillery bench --model runs/student/final --data ../shared/data/clinc150 --split test --results results.json' });
       await benchCommand({ model: values.model, data: values.data, split: values.split, runtime: values.runtime, label: values.label, results: values.results, runs: values.runs === undefined ? undefined : Number(values.runs), json: values.json });
       return 0;
+    case 'search': {
+      const trials = Number(values.trials);
+      if (!arg || !values.space || !Number.isInteger(trials) || trials < 1) throw new DistilleryError('USAGE', 'search needs a config, --trials N (a positive integer) and --space', { hint: 'distillery search config.json --trials 20 --space alpha=0..1,temperature=1..20,numEpochs=2..6' });
+      await searchCommand({ config: arg, trials, space: values.space, sampler: values.sampler, pruner: values.pruner, study: values.study, out: values.out, seed: values.seed === undefined ? undefined : Number(values.seed), logger });
+      return 0;
+    }
     case 'report': {
       if (!arg || !values.out) throw new DistilleryError('USAGE', 'report needs a results file and --out', { hint: 'distillery report results.json --out report.html' });
       process.stdout.write(`wrote ${await reportCommand({ results: arg, out: values.out, highlight: values.highlight, reference: values.reference, summaries: values.summary })}\n`);
@@ -116,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     default:
-      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema, bench, report' });
+      throw new DistilleryError('USAGE', `unknown command "${cmd}"`, { hint: 'commands: distill, train, validate, plugins, predict, schema, bench, search, report' });
   }
 }
 

@@ -8,6 +8,8 @@ export { loadJobConfig, validateCommand } from './commands/validate.js';
 export { pluginsCommand } from './commands/plugins.js';
 export { predictCommand, readPredictInputs } from './commands/predict.js';
 export { benchCommand, benchExamples, type BenchCommandOptions } from './commands/bench.js';
+export { searchCommand, type SearchCommandOptions, type SearchResult } from './commands/search.js';
+export { SEARCH_PARAMS, applySearchParams, objectiveOf, intermediateOf } from './job/search-params.js';
 export { reportCommand, gainHtml, type ReportCommandOptions } from './commands/report.js';
 export { runBaseline, kdGain, formatGain, meanStd, type KdGain, type BaselineContext } from './job/baseline.js';
 export { runJob, formatSummary, type JobSummary, type ModelReport } from './job/run.js';

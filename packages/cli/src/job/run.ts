@@ -62,7 +62,7 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
 }
 
 /** Run a job. `mode: "train"` trains (and evaluates) the teacher only. */
-export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string; /** Also train the student without the teacher (same init, data order, budget) over `seeds` seeds. */ baseline?: { seeds?: number } }): Promise<JobSummary> {
+export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { logger: Logger; /** true: a bar on terminals, lines elsewhere; 'lines': always lines; false: none. */ progress?: boolean | 'lines'; configText?: string; configFile?: string; /** Also train the student without the teacher (same init, data order, budget) over `seeds` seeds. */ baseline?: { seeds?: number }; /** Called with the student's metrics at each evaluation (search: intermediate values for pruning). */ onEvaluate?: (globalStep: number, metrics: Record<string, number>) => void | Promise<void>; /** Stop the student's training early (search: a pruned trial). */ signal?: AbortSignal }): Promise<JobSummary> {
   const log = opts.logger;
   const backend = await initBackend({ backend: cfg.training.backend, logger: log });
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
@@ -112,7 +112,15 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
     });
     if (opts.progress !== false) attachProgress(distiller.events, 'student', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
     // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
-    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
+    const r = await distiller.train({
+      dataloader: kit.trainSource(seed + 1),
+      signal: opts.signal,
+      evaluate: async (gs) => {
+        const m = { accuracy: await accuracy(kit, student, test) };
+        await opts.onEvaluate?.(gs, m);
+        return m;
+      },
+    });
     summary.student = {
       accuracy: await accuracy(kit, student, test),
       parameters: countParams(student),
