@@ -28,6 +28,8 @@ export interface BenchCommandOptions {
   results?: string;
   /** Timed single-query runs. @default 100 */
   runs?: number;
+  /** Minimum time of the throughput measurement, ms. @default 2000 */
+  throughputMs?: number;
   /** Print the record as JSON instead of a line. */
   json?: boolean;
   out?: NodeJS.WritableStream;
@@ -73,7 +75,7 @@ export async function benchCommand(o: BenchCommandOptions): Promise<BenchRecord>
   const classifier = await loadClassifier(o.model, runtime, { maxLength });
   try {
     const label = o.label ?? basename(resolve(o.model)).replace(/\.onnx$/, '');
-    const bench = new PerformanceBenchmark({ classifier, examples, label, model: o.model, runtime, split, sizeMB, latencyRuns: o.runs });
+    const bench = new PerformanceBenchmark({ classifier, examples, label, model: o.model, runtime, split, sizeMB, latencyRuns: o.runs, throughputMs: o.throughputMs });
     const { predictions: _p, ...rec } = await bench.run();
     if (o.results) await upsertResult(o.results, rec);
     out.write(o.json ? JSON.stringify(rec) + '\n' : formatBenchRecord(rec) + (o.results ? `\nadded "${label}" to ${o.results}` : '') + '\n');
