@@ -125,7 +125,7 @@ export async function main(argv: string[]): Promise<number> {
       const { config, text } = await loadJobConfig(file);
       const seeds = values.seeds === undefined ? undefined : Number(values.seeds);
       if (seeds !== undefined && (!Number.isInteger(seeds) || seeds < 1)) throw new DistilleryError('USAGE', `--seeds must be a positive integer, got "${values.seeds}"`, { where: '--seeds' });
-      if (seeds !== undefined && !values.baseline) throw new DistilleryError('USAGE', '--seeds only applies with --baseline', { where: '--seeds', hint: `distillery distill ${arg ?? ''} --baseline --seeds ${seeds}` });
+      if (seeds !== undefined && !values.baseline) throw new DistilleryError('USAGE', '--seeds only applies with --baseline', { where: '--seeds', hint: `distillery distill ${arg ? `${arg} ` : ''}--baseline --seeds ${seeds}` });
       const baseline = values.baseline ? { seeds } : undefined;
       if (baseline && cmd !== 'distill') throw new DistilleryError('USAGE', '--baseline compares a distilled student with one trained without the teacher: use it with distill', { where: '--baseline' });
       const summary = await runJob(config, cmd, { logger, progress: values['no-progress'] ? 'lines' : true, configFile: file, configText: text, baseline });
