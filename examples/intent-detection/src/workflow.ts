@@ -98,8 +98,8 @@ export async function runWorkflow(o: WorkflowOptions): Promise<WorkflowResult> {
 
   log.info('6/6 report');
   const summary = join(runDir, 'summary.json');
-  const reportHtml = await reportCommand({ results: resultsFile, out: join(work, 'report.html'), highlight: 'student (searched)', summaries: [summary] });
-  const reportSvg = await reportCommand({ results: resultsFile, out: join(work, 'report.svg'), highlight: 'student (searched)' });
+  const reportHtml = await reportCommand({ results: resultsFile, out: join(work, 'report.html'), highlight: 'student (searched)', latency: 'p50', summaries: [summary] });
+  const reportSvg = await reportCommand({ results: resultsFile, out: join(work, 'report.svg'), highlight: 'student (searched)', latency: 'p50' });
   const results = readResults(resultsFile);
   log.info(`results (${resultsFile}):\n${tradeoffMarkdown(results)}`);
   return { results, resultsFile, reportHtml, reportSvg, distilled, gain, best: { params: s.best.params, value: s.best.value!, configFile: s.configFile } };

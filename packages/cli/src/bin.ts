@@ -40,7 +40,8 @@ commands:
   search <config.json> --trials N --space alpha=0..1,temperature=1..20,numEpochs=2..6
         [--sampler tpe|random] [--pruner median|halving|none] [--study study.json] [--out best.json] [--seed N]
                            TPE search with pruning; resumable; writes the config with the best values
-  report <results.json> --out report.svg|report.html [--highlight <label>] [--reference <label>] [--summary <summary.json>]
+  report <results.json> --out report.svg|report.html [--highlight <label>] [--reference <label>]
+        [--latency mean|p50|p95] [--summary <summary.json>]
                            latency x accuracy x size chart (HTML: chart + table + KD gain)
 
 options:
@@ -82,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       pruner: { type: 'string' },
       study: { type: 'string' },
       seed: { type: 'string' },
+      latency: { type: 'string' },
     },
   });
   const [cmd, arg] = positionals;
@@ -115,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'report': {
       if (!arg || !values.out) throw new DistilleryError('USAGE', 'report needs a results file and --out', { hint: 'distillery report results.json --out report.html' });
-      process.stdout.write(`wrote ${await reportCommand({ results: arg, out: values.out, highlight: values.highlight, reference: values.reference, summaries: values.summary })}\n`);
+      process.stdout.write(`wrote ${await reportCommand({ results: arg, out: values.out, highlight: values.highlight, reference: values.reference, latency: values.latency, summaries: values.summary })}\n`);
       return 0;
     }
     case 'distill':

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { curvePoints, readResults, trainingCurvesSvg, tradeoffHtml, tradeoffSvg, tradeoffTable, upsertResult, writeReport, type BenchRecord } from './index.js';
+import { curvePoints, readResults, trainingCurvesSvg, tradeoffHtml, tradeoffSpec, tradeoffSvg, tradeoffTable, upsertResult, writeReport, type BenchRecord } from './index.js';
 
 const rec = (label: string, accuracy: number, latency: number, sizeMB: number): BenchRecord => ({
   label, model: `/m/${label}`, runtime: 'tfjs', split: 'test', n: 100, accuracy, sizeMB,
@@ -36,6 +36,13 @@ describe('trade-off report', () => {
     expect(readFileSync(join(dir, 'r.html'), 'utf8')).toContain('<svg');
     await expect(writeReport({ results: file, out: join(dir, 'r.png') })).rejects.toThrow(/report.svg/);
     await expect(tradeoffSvg(r, { highlight: 'studnt' })).rejects.toThrow(/no model labelled "studnt"/);
+    // Two students measured alike: the second label moves down a line; p50 can replace the mean on x.
+    await upsertResult(file, rec('student-2', 0.75, 5.1, 4.1));
+    const spec = tradeoffSpec(readResults(file), { latencyStat: 'p50' }) as unknown as { data: { values: { label: string; labelY: number; accuracy: number }[] } };
+    const rows = Object.fromEntries(spec.data.values.map((v) => [v.label, v]));
+    expect(rows.student!.labelY).toBe(rows.student!.accuracy);
+    expect(rows['student-2']!.labelY).toBeLessThan(rows['student-2']!.accuracy);
+    expect(JSON.stringify(tradeoffSpec(r, { latencyStat: 'p50' }))).toContain('latency per query, p50 (ms)');
   });
 
   it('names the file when results.json is malformed', () => {

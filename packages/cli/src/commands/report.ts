@@ -16,6 +16,8 @@ export interface ReportCommandOptions {
   highlight?: string;
   /** Speed-up reference label. @default "teacher" when present */
   reference?: string;
+  /** Latency statistic on the chart's x axis. @default "mean" */
+  latency?: string;
   /** summary.json files of `distill --baseline` runs: their KD gain goes under the table (HTML). */
   summaries?: string[];
 }
@@ -34,5 +36,7 @@ export function gainHtml(summaries: readonly string[]): string {
 
 /** Write the report; returns the output path. */
 export async function reportCommand(o: ReportCommandOptions): Promise<string> {
-  return writeReport({ results: o.results, out: o.out, highlight: o.highlight, reference: o.reference, extraHtml: gainHtml(o.summaries ?? []) });
+  const stat = o.latency ?? 'mean';
+  if (stat !== 'mean' && stat !== 'p50' && stat !== 'p95') throw new DistilleryError('USAGE', `unknown latency statistic "${stat}"`, { where: '--latency', hint: 'mean, p50 or p95' });
+  return writeReport({ results: o.results, out: o.out, highlight: o.highlight, reference: o.reference, latencyStat: stat, extraHtml: gainHtml(o.summaries ?? []) });
 }
