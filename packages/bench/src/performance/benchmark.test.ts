@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceBenchmark, formatBenchRecord, latencyStats, loadClassifier, modelSizeMB, percentile, type Classifier } from './index.js';
+import { PerformanceBenchmark, formatBenchRecord, interleavedLatency, latencyStats, loadClassifier, modelSizeMB, percentile, type Classifier } from './index.js';
 
 /** A classifier that predicts the first word of the text, with a fake clock advancing 2 ms per call. */
 function fake(): { c: Classifier; now: () => number; calls: string[][] } {
@@ -78,5 +78,17 @@ describe('PerformanceBenchmark', () => {
     }
     // Either the deploy package is present (and loads or rejects the dummy file) or the error names it.
     if (err && /MISSING|@distillery\/onnx/.test(err.message)) expect(err.message).toMatch(/--runtime onnx|@distillery\/onnx/);
+  });
+});
+
+describe('interleavedLatency', () => {
+  it('alternates models query by query and times each separately', async () => {
+    let t = 0;
+    const order: string[] = [];
+    const model = (name: string, ms: number) => ({ predict: async (x: string[]) => { order.push(name); t += ms; return x.map(() => ({ label: 'a', score: 1 })); } });
+    const r = await interleavedLatency({ slow: model('slow', 10), fast: model('fast', 2) }, ['a', 'b'], { warmupRuns: 2, runs: 50, now: () => t });
+    expect(r.slow).toMatchObject({ mean: 10, runs: 50 });
+    expect(r.fast).toMatchObject({ mean: 2, runs: 50 });
+    expect(order.slice(0, 4)).toEqual(['slow', 'fast', 'fast', 'slow']);
   });
 });
