@@ -50,7 +50,7 @@ describe('distillery CLI', () => {
     expect(metrics.filter((m) => m.type === 'evaluate').map((m) => m.accuracy).at(-1)).toBe(summary.student!.accuracy);
     expect(listCheckpoints(out).length).toBe(2);
     const svg = readFileSync(join(out, 'loss.svg'), 'utf8');
-    expect(svg).toMatch(/^<svg[\s\S]*<path d="M[\s\S]*kd_loss[\s\S]*<\/svg>$/);
+    expect(svg).toMatch(/^<svg[\s\S]*<path[^>]*d="M[\s\S]*kd_loss[\s\S]*<\/svg>$/);
     expect(existsSync(join(out, 'teacher', 'loss.svg'))).toBe(true);
     expect(existsSync(join(out, 'teacher', 'metrics.jsonl'))).toBe(true);
     expect(formatSummary(summary)).toMatch(/teacher[\s\S]*student/);

@@ -7,3 +7,4 @@ export * from './config.js';
 export * from './bench.js';
 export * from './extras.js';
 export { main as benchMain, USAGE, type CliOutput } from './cli.js';
+export * from './performance/index.js';

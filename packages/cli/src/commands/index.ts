@@ -10,5 +10,8 @@ import * as plugins from './plugins.js';
 import * as predict from './predict.js';
 import * as schema from './schema.js';
 import * as exportCmd from './export.js';
+import * as bench from './bench.js';
+import * as search from './search.js';
+import * as report from './report.js';
 
-export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, schema];
+export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, bench, search, report, schema];

@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { DistilleryError } from '@distillery/core';
 import { runJob, formatSummary } from '../job/run.js';
 import { defaultConfigPath } from '../default-config.js';
 import { loadJobConfig } from './validate.js';
@@ -21,6 +22,9 @@ export interface JobCommandOptions extends CommonOptions {
   overwrite?: boolean;
   /** `--allow-plugin <path>`, repeatable. */
   allowPlugin?: string[];
+  /** distill: `--baseline` and `--seeds N`. */
+  baseline?: boolean;
+  seeds?: number;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -39,7 +43,17 @@ export function jobOptions(cmd: Command): Command {
 /** Register `name` (`distill` or `train`) on the program. */
 export function registerJobCommand(program: Command, ctx: CliContext, mode: 'distill' | 'train', description: string): void {
   const cmd = program.command(mode).description(description).argument('[config]', 'job config file (none: the embedded SpamAssassin demo)');
-  jobOptions(cmd).action(
+  jobOptions(cmd);
+  if (mode === 'distill') {
+    cmd
+      .option('--baseline', 'also train the same student without the teacher (same init, data order and budget) and report the KD gain')
+      .option('--seeds <n>', 'with --baseline: seeds to average the KD gain over (default 3)', (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+        return n;
+      });
+  }
+  cmd.action(
     action(ctx, async (file0: string | undefined, o: JobCommandOptions) => {
       const logger = commandLogger(o);
       // `--resume x.json` (no config before it): the word is the config unless it is a checkpoint folder.
@@ -51,6 +65,7 @@ export function registerJobCommand(program: Command, ctx: CliContext, mode: 'dis
       const path = file ?? defaultConfigPath();
       if (!file) logger.info(`no config given: running the embedded demo (${path})`);
       // The embedded demo's relative paths (outputDir) stay relative to the working directory.
+      if (o.seeds !== undefined && !o.baseline) throw new DistilleryError('CONFIG_INVALID', '--seeds only applies with --baseline', { where: '--seeds', hint: `distillery distill ${file ?? ''} --baseline --seeds ${o.seeds}` });
       const { config, text } = await loadJobConfig(path, { allowPlugins: o.allowPlugin, pathsFrom: file ? 'config' : 'cwd' });
       const summary = await runJob(config, mode, {
         logger,
@@ -62,6 +77,7 @@ export function registerJobCommand(program: Command, ctx: CliContext, mode: 'dis
         ...(o.force ? { force: true } : {}),
         ...(o.overwrite ? { overwrite: true } : {}),
         handleSignals: true,
+        ...(o.baseline ? { baseline: { seeds: o.seeds } } : {}),
       });
       if (o.json) writeJson(ctx, { ok: true, ...summary });
       else ctx.out.write(formatSummary(summary) + '\n');

@@ -3,7 +3,7 @@
  * BasicTrainer (unless pretrained), distil the student with BasicDistiller (or GeneralDistiller when
  * the config has intermediate matches), evaluate both, and write a summary.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -28,7 +28,8 @@ import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
 import { onnxTeacherFiles } from './onnx.kit.js';
 import { RunProgress, type EvalProgress } from '../progress.js';
-import { lineChart, lossSeries } from '../report/svg-chart.js';
+import { writeLossPlots } from '../report/loss-plots.js';
+import { formatGain, runBaseline, type KdGain } from './baseline.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
 
 export interface ModelReport {
@@ -51,6 +52,8 @@ export interface JobSummary {
   test: number;
   teacher: ModelReport;
   student?: ModelReport;
+  /** `--baseline`: the same student trained without the teacher, and the KD gain over seeds. */
+  baseline?: KdGain;
   outputDir: string;
   /** The deployable student folder (`<outputDir>/final`). */
   final?: string;
@@ -103,8 +106,12 @@ export interface RunJobOptions {
   force?: boolean;
   /** Stop after the current step on SIGINT/SIGTERM (checkpoint written; a second signal exits at once). @default false */
   handleSignals?: boolean;
-  /** Stop after the current step (checkpoint written) when aborted. */
+  /** Stop after the current step (checkpoint written) when aborted (search: a pruned trial). */
   signal?: AbortSignal;
+  /** Also train the student without the teacher (same init, data order, budget) over `seeds` seeds. */
+  baseline?: { seeds?: number };
+  /** Called with the student's metrics at each evaluation (search: intermediate values for pruning). */
+  onEvaluate?: (globalStep: number, metrics: Record<string, number>) => void | Promise<void>;
 }
 
 /**
@@ -209,7 +216,11 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     const r = await distiller.train({
       dataloader: kit.trainSource(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
       resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
-      evaluate: async () => ({ accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) }),
+      evaluate: async (gs) => {
+        const m = { accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) };
+        await opts.onEvaluate?.(gs, m);
+        return m;
+      },
     });
     if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
     // The selected student: the best by metricForBest on the validation split, else the last.
@@ -236,6 +247,10 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       });
     }
     student.dispose?.();
+    if (opts.baseline && !interrupted) {
+      summary.baseline = await runBaseline({ cfg, kit, teacher, registry, backend, logger: log, evaluate: (m) => accuracy(kit, m, test), firstSeed: seed + 1, firstAccuracy: summary.student.accuracy, seeds: opts.baseline.seeds, outDir: join(outDir, 'baseline') });
+      log.info(`KD gain ${formatGain(summary.baseline)}`);
+    }
   }
   teacher.dispose?.();
   progress?.stop();
@@ -277,17 +292,9 @@ export function formatSummary(s: JobSummary): string {
     ...(s.student?.selected?.kind === 'best' ? [`student selected at step ${s.student.selected.step} (best validation ${s.student.selected.metric} ${s.student.selected.value!.toFixed(4)})`] : []),
     ...(s.student?.stopReason ? [`stopped early: ${s.student.stopReason}`] : []),
     ...(s.interrupted ? [`INTERRUPTED during the ${s.interrupted.run} run at step ${s.interrupted.step}: a checkpoint was written; continue with \`distillery distill <config> --resume\``] : []),
+    ...(s.baseline ? [`KD gain: ${formatGain(s.baseline)}`] : []),
     `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoint-<step>/${s.final ? ', final/' : ''})`,
   ];
   return lines.join('\n');
 }
 
-/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl, written atomically. */
-async function writeLossPlots(outDir: string): Promise<void> {
-  for (const [dir, title] of [[outDir, 'distillation loss per step'], [join(outDir, 'teacher'), 'teacher training loss per step']] as const) {
-    const file = join(dir, 'metrics.jsonl');
-    if (!existsSync(file)) continue;
-    const series = lossSeries(readFileSync(file, 'utf8'));
-    if (series[0]!.points.length) await writeFileAtomic(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
-  }
-}

@@ -83,6 +83,20 @@ export const ERROR_CODES = {
   EXPORT_UNSUPPORTED: 'the model has a layer or architecture the exporter does not support',
   EXPORT_MISMATCH: 'an exported graph does not reproduce the source model within tolerance',
   QUANTIZE_NOTHING: 'the graph has nothing the requested quantization applies to (no MatMul/Gemm weights)',
+  // Benchmark, report and search
+  DATA_EMPTY: 'a data split has no examples',
+  CLASSIFIER_OUTPUT: 'a classifier returned another number of predictions than it was given texts',
+  MISSING_PACKAGE: 'an optional package the command needs is not installed',
+  METRICS_INVALID: 'a metrics.jsonl line is not valid JSON',
+  RESULTS_INVALID: 'a results.json file is malformed',
+  RESULTS_EMPTY: 'a results.json file holds no models',
+  SUMMARY_NO_BASELINE: 'a summary.json has no baseline block (run distill --baseline)',
+  SEARCH_SPACE: 'a search space is empty or malformed',
+  SEARCH_OBJECTIVE: 'a search trial\'s run reported no objective value',
+  SEARCH_NO_RESULT: 'no search trial completed',
+  STUDY_INVALID: 'a study file cannot be read',
+  STUDY_MISMATCH: 'a study file was made for another search space',
+  STUDY_TRIAL: 'a trial number is not in the study',
 } as const satisfies Record<string, string>;
 
 /** Every machine-readable code a {@link DistilleryError} can carry (see {@link ERROR_CODES}). */

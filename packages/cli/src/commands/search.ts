@@ -1,0 +1,126 @@
+/**
+ * `distillery search <config> --trials N --space alpha=0..1,temperature=1..20,numEpochs=2..6
+ * [--sampler tpe|random] [--pruner median|halving|none] [--study file] [--out best.json] [--seed N]`:
+ * each trial distils the student with sampled parameters (its own output folder), reports every
+ * evaluation to the pruner, and the study file is rewritten after each step so a stopped search
+ * resumes. Prints the best parameters and writes the config with them applied.
+ * @packageDocumentation
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { DistilleryError, writeFileAtomic, type Logger } from '@distillery/core';
+import { Study, makePruner, makeSampler, optimize, parseSpace, type Params, type Trial } from '@distillery/search';
+import { loadJobConfig } from './validate.js';
+import { runJob } from '../job/run.js';
+import { applySearchParams, checkSearchSpace, intermediateOf, objectiveOf, searchParamTypes } from '../job/search-params.js';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { action, commandLogger, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
+
+/** Options of {@link searchCommand}. */
+export interface SearchCommandOptions {
+  config: string;
+  trials: number;
+  /** `name=low..high,...` (see {@link SEARCH_PARAMS}). */
+  space: string;
+  /** @default "tpe" */
+  sampler?: string;
+  /** @default "median" */
+  pruner?: string;
+  /** Study file. @default `<training.outputDir>/search/study.json` */
+  study?: string;
+  /** Config with the best parameters applied. @default `<config>.best.json` beside the config */
+  out?: string;
+  /** Sampler seed. @default 0 */
+  seed?: number;
+  logger: Logger;
+  /** Where progress lines go. @default process.stdout */
+  stdout?: NodeJS.WritableStream;
+}
+
+/** Result of a search. */
+export interface SearchResult {
+  best: Trial;
+  studyFile: string;
+  configFile: string;
+  trials: readonly Trial[];
+}
+
+const fmt = (p: Params) => Object.entries(p).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ');
+
+/** Run (or resume) a search; returns the best trial and where the study and best config went. */
+export async function searchCommand(o: SearchCommandOptions): Promise<SearchResult> {
+  const out = o.stdout ?? process.stdout;
+  const { config, text } = await loadJobConfig(o.config);
+  const space = parseSpace(o.space, searchParamTypes());
+  checkSearchSpace(space);
+  const base = config.training.outputDir;
+  const studyFile = o.study ?? join(base, 'search', 'study.json');
+  mkdirSync(dirname(studyFile), { recursive: true });
+  const seed = o.seed ?? 0;
+  const study = Study.create({ space, file: studyFile, sampler: makeSampler(o.sampler ?? 'tpe', seed), pruner: makePruner(o.pruner ?? 'median'), name: basename(o.config), meta: { config: o.config } });
+  if (study.finished) o.logger.info(`resuming ${studyFile}: ${study.finished} finished trial(s)`);
+  let metricName: string | undefined;
+  const best = await optimize(
+    study,
+    async (t) => {
+      const cfg = applySearchParams(config, t.params);
+      cfg.training = { ...cfg.training, outputDir: join(base, 'search', `trial-${t.number}`) };
+      o.logger.info(`trial ${t.number}: ${fmt(t.params)}`);
+      const summary = await runJob(cfg, 'distill', {
+        logger: o.logger,
+        progress: false,
+        configFile: o.config,
+        configText: text,
+        signal: t.signal,
+        onEvaluate: (gs, m) => {
+          const v = intermediateOf(m);
+          if (v !== undefined && t.report(gs, v)) o.logger.info(`trial ${t.number}: pruned at step ${gs} (${(100 * v).toFixed(2)} %)`);
+        },
+      });
+      const r = objectiveOf(summary);
+      metricName = r.metric;
+      return r.value;
+    },
+    {
+      nTrials: o.trials,
+      onTrial: (t) => out.write(`trial ${t.number} ${t.state.padEnd(8)} ${t.value !== undefined ? `${(100 * t.value).toFixed(2)} %` : '       '}  ${fmt(t.params)}${t.state === 'pruned' ? `  (${t.message})` : ''}\n`),
+    },
+  );
+  if (!best) throw new DistilleryError('SEARCH_NO_RESULT', 'no trial completed (all were pruned or failed)', { where: studyFile, hint: 'use more --trials, or --pruner none' });
+  if (metricName === 'student.accuracy') o.logger.warn('the run summary has no validation accuracy: trials were ranked on the evaluation accuracy the run reports');
+  // The user's own JSON (its spelling kept: snake_case keys stay snake_case) with the best values.
+  const raw = JSON.parse(text) as object;
+  const configFile = o.out ?? join(dirname(o.config), `${basename(o.config, extname(o.config))}.best.json`);
+  await writeFileAtomic(configFile, JSON.stringify(applySearchParams(raw, best.params), null, 2) + '\n');
+  out.write(`best: trial ${best.number}, ${(100 * best.value!).toFixed(2)} % — ${fmt(best.params)}\nstudy: ${studyFile}\nconfig with the best parameters: ${configFile}\n`);
+  return { best, studyFile, configFile, trials: study.trials };
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('search')
+    .description('hyperparameter search (TPE, pruning on the evaluation curve, resumable study); writes the config with the best values')
+    .argument('<config>', 'job config file');
+  commonOptions(cmd, { json: 'print {best, studyFile, configFile, trials} as one JSON document' })
+    .requiredOption('--trials <n>', 'trials in the study (a resumed study runs only the missing ones)', positiveInt)
+    .requiredOption('--space <space>', 'name=low..high,... e.g. alpha=0..1,temperature=1..20,numEpochs=2..6')
+    .addOption(new Option('--sampler <name>', 'sampler').choices(['tpe', 'random']).default('tpe'))
+    .addOption(new Option('--pruner <name>', 'pruner').choices(['median', 'halving', 'none']).default('median'))
+    .option('--study <file>', 'study file (default: <training.outputDir>/search/study.json)')
+    .option('--out <file>', 'config with the best values (default: <config>.best.json)')
+    .option('--seed <n>', 'sampler seed', (v) => Number(v), 0)
+    .action(
+      action(ctx, async (config: string, o: CommonOptions & { trials: number; space: string; sampler: string; pruner: string; study?: string; out?: string; seed: number }) => {
+        const r = await searchCommand({ config, trials: o.trials, space: o.space, sampler: o.sampler, pruner: o.pruner, study: o.study, out: o.out, seed: o.seed, logger: commandLogger(o), stdout: o.json ? ctx.err : ctx.out });
+        if (o.json) writeJson(ctx, r);
+        return 0;
+      }),
+    );
+}
