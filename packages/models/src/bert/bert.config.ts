@@ -43,6 +43,15 @@ const KNOWN = new Set([
   'initializer_range', 'pad_token_id', 'num_labels', 'id2label', 'label2id',
 ]);
 
+/** `model_type`s with BERT's architecture (RoBERTa-style models differ only in names, positions and head). */
+export const BERT_LIKE: readonly string[] = ['bert', 'roberta', 'xlm-roberta', 'camembert'];
+
+/** Weight-name family of a BERT-architecture config: `bert` or `roberta` (RoBERTa, XLM-R, CamemBERT). */
+export function bertFamily(c: BertConfig): 'bert' | 'roberta' {
+  const t = c.extra.model_type;
+  return t === 'roberta' || t === 'xlm-roberta' || t === 'camembert' ? 'roberta' : 'bert';
+}
+
 /** HF defaults (bert-base-uncased) for fields a config may omit. */
 const DEFAULTS = {
   vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
@@ -67,8 +76,8 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
     if (typeof v !== 'number' || v < 0 || v >= 1) throw new DistilleryError('CONFIG_INVALID', `must be a probability in [0, 1), got ${JSON.stringify(v)}`, { where: at(k) });
     return v;
   };
-  if (json.model_type !== undefined && json.model_type !== 'bert') {
-    throw new DistilleryError('CONFIG_INVALID', `model_type "${String(json.model_type)}" is not supported`, { where: at('model_type'), hint: 'only BERT-architecture models (model_type "bert") are implemented' });
+  if (json.model_type !== undefined && !BERT_LIKE.includes(json.model_type as string)) {
+    throw new DistilleryError('CONFIG_INVALID', `model_type "${String(json.model_type)}" is not a BERT-architecture model`, { where: at('model_type'), hint: `this parser reads ${BERT_LIKE.join(', ')}; load DistilBERT folders with loadHfModel()` });
   }
   const hiddenSize = int('hidden_size', 1);
   const numAttentionHeads = int('num_attention_heads', 1);

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { collate, type TextTokenizer } from '@distillery/data';
-import type { BertBase } from '../bert/bert.model.js';
+import type { EncoderModel } from '../hf/encoder.types.js';
 
 /** One prediction. */
 export interface Prediction {
@@ -33,7 +33,7 @@ export interface PredictOptions {
  * Classify texts with a sequence-classification model (eval mode, no dropout). Tensors are freed per
  * batch; the engine's tensor count is unchanged afterwards.
  */
-export function predictTexts(model: BertBase, tokenizer: TextTokenizer, texts: readonly string[], opts: PredictOptions = {}): Prediction[] {
+export function predictTexts(model: EncoderModel, tokenizer: TextTokenizer, texts: readonly string[], opts: PredictOptions = {}): Prediction[] {
   const { batchSize = 64, sortByLength = true } = opts;
   const encs = texts.map((t) => tokenizer.encode(t));
   const order = texts.map((_, i) => i);
