@@ -13,6 +13,8 @@ export * from './tokenizers/wordpiece.tokenizer.js';
 export * from './tokenizers/hf.tokenizer.js';
 export * from './tokenizers/load.tokenizer.js';
 export * from './tokenizers/vocab.builder.js';
+export * from './tokenizers/pair.js';
 export * from './loaders/rows.js';
 export * from './loaders/text.loaders.js';
 export * from './loaders/clinc150.loader.js';
+export * from './loaders/pairs.loader.js';

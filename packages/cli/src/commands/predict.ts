@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { DistilleryError, initBackend } from '@distillery/core';
 import { loadJsonl, loadTokenizer, readTextFile } from '@distillery/data';
 import { loadHfModel, predictTexts } from '@distillery/models';
+import { predictPairsToStream, readPredictPairs } from './predict-pairs.js';
 
 /** Options of {@link predictCommand}. */
 export interface PredictCommandOptions {
@@ -44,7 +45,9 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new DistilleryError('CONFIG_INVALID', `batch size must be a positive integer, got ${opts.batchSize}`, { where: '--batch-size' });
   }
-  const texts = readPredictInputs(opts.input);
+  // A JSONL file whose rows have text_a/text_b (or textA/textB) holds sentence pairs.
+  const pairs = readPredictPairs(opts.input);
+  const texts = pairs ? [] : readPredictInputs(opts.input);
   await initBackend({ logger: { info: (m) => process.stderr.write(`${m}\n`) } });
   const tokenizer = loadTokenizer(opts.model);
   const model = await loadHfModel(opts.model, { trainable: false });
@@ -52,6 +55,7 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     if (model.head !== 'sequence') {
       throw new DistilleryError('MODEL_UNSUPPORTED', `predict needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: opts.model });
     }
+    if (pairs) return predictPairsToStream(model, tokenizer, pairs, { batchSize, json: opts.json, out });
     for (const p of predictTexts(model, tokenizer, texts, { batchSize })) {
       if (opts.json) {
         out.write(JSON.stringify({ text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits }) + '\n');
