@@ -18,3 +18,4 @@ export * from './loaders/rows.js';
 export * from './loaders/text.loaders.js';
 export * from './loaders/clinc150.loader.js';
 export * from './loaders/pairs.loader.js';
+export * from './loaders/conll.loader.js';

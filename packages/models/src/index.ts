@@ -26,3 +26,4 @@ export * from './distilbert/distilbert.io.js';
 export * from './eval/predict.js';
 export * from './eval/clinc.js';
 export type { EncodedBatch } from '@distillery/data';
+export * from './eval/seqeval.js';

@@ -4,16 +4,17 @@
  * and student models from Hugging Face folders or smaller configs.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Adaptor, DistillModel } from '@distillery/core';
+import type { Adaptor } from '@distillery/core';
 import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
-import { BertForSequenceClassification, bertAdaptor, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
+import { bertAdaptor, bertConfig, readHfConfig, type BertConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
+import { EncoderBuilder } from './encoders.js';
 import type { TaskData } from './data.js';
-import type { JobConfig, ModelConfig } from './schema.js';
+import type { JobConfig } from './schema.js';
 
 export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<EncodedBatch>> {
   const t = cfg.teacher.model;
-  const pretrainedDir = t.type === 'bert' ? t.pretrained : undefined;
+  const pretrainedDir = t.type !== 'mlp' ? t.pretrained : undefined;
   const maxLength = cfg.task.maxLength;
   const tokenizer: TextTokenizer = pretrainedDir
     ? loadTokenizer(pretrainedDir, { maxLength })
@@ -21,35 +22,17 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
   const batchSize = cfg.task.batchSize;
-  let teacherModel: BertForSequenceClassification | undefined;
+  const builder = new EncoderBuilder('sequence', () => baseConfig());
   const baseConfig = (): BertConfig =>
     pretrainedDir
       ? readHfConfig(pretrainedDir)
       : bertConfig({ vocabSize: tokenizer.vocabSize, maxPositionEmbeddings: maxLength, numLabels: data.labels.size, id2label: [...data.labels.names] });
-  const sized = (m: Extract<ModelConfig, { type: 'bert' }>): BertConfig =>
-    makeStudentConfig(baseConfig(), {
-      ...(m.numHiddenLayers ? { numHiddenLayers: m.numHiddenLayers } : {}),
-      ...(m.hiddenSize ? { hiddenSize: m.hiddenSize } : {}),
-      ...(m.numAttentionHeads ? { numAttentionHeads: m.numAttentionHeads } : {}),
-      ...(m.intermediateSize ? { intermediateSize: m.intermediateSize } : {}),
-    });
   return {
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
-    build: async (m, seed, role) => {
-      if (m.type !== 'bert') throw new Error(`a BERT job needs bert models; ${role} is "${m.type}"`);
-      if (m.pretrained) {
-        const model = await BertForSequenceClassification.fromPretrained(m.pretrained, { trainable: role === 'student' });
-        if (role === 'teacher') teacherModel = model;
-        return model as DistillModel<EncodedBatch>;
-      }
-      const model = new BertForSequenceClassification(sized(m), { seed });
-      if (role === 'teacher') teacherModel = model;
-      if (m.initFromTeacher && teacherModel) initStudentFromTeacher(teacherModel, model);
-      return model as DistillModel<EncodedBatch>;
-    },
+    build: (m, seed, role) => builder.build(m, seed, role),
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
-    predict: (m, b) => tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
+    predict: (m, b) => tf.tidy(() => tf.argMax((m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
     labelsOf: (b) => b.labels!,
   };
 }

@@ -36,6 +36,10 @@ export function loadTaskData(cfg: DataConfig, seed: number): TaskData {
       const cut = (xs: Example[]) => (cfg.maxExamples ? shuffled(xs, seed).slice(0, cfg.maxExamples) : xs);
       return { train: cut(c.train), test: cut(c.test), labels: c.labels, name: 'CLINC150 plus (151 intents)' };
     }
+    case 'pairs':
+    case 'conll':
+      // Loaded by their own kits (pair.kit.ts, token.kit.ts), not as (text, label) examples.
+      throw new Error(`data type "${cfg.type}" is loaded by its task kit`);
     default: {
       const opts = { textField: cfg.textField, labelField: cfg.labelField };
       const train = loadDataset(cfg.train, opts).examples;

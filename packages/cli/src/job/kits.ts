@@ -16,7 +16,10 @@ export interface Kit<B> {
   build(cfg: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<DistillModel<B>>;
   adaptor: Adaptor<B, never>;
   predict(model: DistillModel<B>, batch: B): Int32Array;
+  /** Gold labels of a batch; negative labels (ignored token positions) do not count in accuracy. */
   labelsOf(batch: B): Int32Array;
+  /** Task metrics besides accuracy (entity F1 for token tasks, MSE/Pearson for regression) on the test data. */
+  metrics?(model: DistillModel<B>): Promise<Record<string, number>>;
 }
 
 interface Featurized {

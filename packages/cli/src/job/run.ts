@@ -22,11 +22,14 @@ import type { JobConfig } from './schema.js';
 import { loadTaskData } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
 import { bertKit } from './bert.kit.js';
+import { taskKit, type TaskInfo } from './task-kits.js';
 import { attachProgress } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
 
 export interface ModelReport {
   accuracy: number;
+  /** Task metrics besides accuracy (entity F1, regression MSE/Pearson), when the task has them. */
+  metrics?: Record<string, number>;
   parameters: number;
   trainSeconds?: number;
   source: string;
@@ -52,8 +55,12 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): P
   for (const b of batches) {
     const pred = kit.predict(model, b);
     const gold = kit.labelsOf(b);
-    for (let i = 0; i < gold.length; i++) ok += pred[i] === gold[i] ? 1 : 0;
-    n += gold.length;
+    // Negative gold labels are ignored positions (token tasks: sub-words, special tokens, padding).
+    for (let i = 0; i < gold.length; i++) {
+      if (gold[i]! < 0) continue;
+      ok += pred[i] === gold[i] ? 1 : 0;
+      n++;
+    }
   }
   return ok / Math.max(1, n);
 }
@@ -65,34 +72,48 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
-  const data = loadTaskData(cfg.task.data, seed);
-  log.info(`task: ${data.name}: ${data.train.length} train / ${data.test.length} test examples, ${data.labels.size} labels`);
-  const kit: Kit<unknown> =
-    cfg.teacher.model.type === 'bert' || cfg.student.model.type === 'bert'
-      ? ((await bertKit(data, cfg)) as Kit<unknown>)
-      : (mlpKit(data.train, data.test, data.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
+  // Pair and CoNLL tasks load their own data (task-kits.ts); the others go through loadTaskData.
+  const special = await taskKit(cfg);
+  let kit: Kit<unknown>;
+  let data: TaskInfo;
+  if (special) {
+    kit = special.kit as Kit<unknown>;
+    data = special.info;
+  } else {
+    const d = loadTaskData(cfg.task.data, seed);
+    data = { name: d.name, train: d.train.length, test: d.test.length, labels: d.labels.size };
+    kit =
+      cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
+        ? ((await bertKit(d, cfg)) as Kit<unknown>)
+        : (mlpKit(d.train, d.test, d.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
+  }
+  log.info(`task: ${data.name}: ${data.train} train / ${data.test} test examples, ${data.labels} labels`);
+  const evaluate = async (m: DistillModel<unknown>) => ({ accuracy: await accuracy(kit, m, test), ...(await kit.metrics?.(m)) });
   const test = kit.testBatches();
   const outDir = cfg.training.outputDir;
   mkdirSync(outDir, { recursive: true });
 
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
   let teacherSeconds: number | undefined;
-  const pretrained = cfg.teacher.model.type === 'bert' && cfg.teacher.model.pretrained;
+  const pretrained = cfg.teacher.model.type !== 'mlp' && cfg.teacher.model.pretrained;
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
     if (opts.progress !== false) attachProgress(trainer.events, 'teacher', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
-    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: async () => ({ accuracy: await accuracy(kit, teacher, test) }) });
+    const r: TrainResult = await trainer.train({ dataloader: kit.trainSource(seed), evaluate: () => evaluate(teacher) });
     teacherSeconds = r.durationMs / 1000;
   }
+  const teacherMetrics = await kit.metrics?.(teacher);
   const teacherReport: ModelReport = {
     accuracy: await accuracy(kit, teacher, test),
+    ...(teacherMetrics ? { metrics: teacherMetrics } : {}),
     parameters: countParams(teacher),
     trainSeconds: teacherSeconds,
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
   };
   log.info(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
-  const summary: JobSummary = { task: data.name, backend, train: data.train.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
+  if (teacherMetrics) log.info(`teacher ${formatMetrics(teacherMetrics)}`);
+  const summary: JobSummary = { task: data.name, backend, train: data.train, test: data.test, teacher: teacherReport, outputDir: outDir };
 
   if (mode === 'distill') {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');
@@ -109,9 +130,12 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
     });
     if (opts.progress !== false) attachProgress(distiller.events, 'student', process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
     // Test accuracy at every checkpoint: the 'evaluate' event and metrics.jsonl record the curve.
-    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: async () => ({ accuracy: await accuracy(kit, student, test) }) });
+    const r = await distiller.train({ dataloader: kit.trainSource(seed + 1), evaluate: () => evaluate(student) });
+    const studentMetrics = await kit.metrics?.(student);
+    if (studentMetrics) log.info(`student ${formatMetrics(studentMetrics)}`);
     summary.student = {
       accuracy: await accuracy(kit, student, test),
+      ...(studentMetrics ? { metrics: studentMetrics } : {}),
       parameters: countParams(student),
       trainSeconds: r.durationMs / 1000,
       source: `distilled (${Strategy.name}, ${r.globalStep} steps)`,
@@ -124,6 +148,10 @@ export async function runJob(cfg: JobConfig, mode: 'train' | 'distill', opts: { 
   writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
+}
+
+function formatMetrics(m: Record<string, number>): string {
+  return Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
 }
 
 /** The summary as a small table. */
