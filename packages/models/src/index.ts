@@ -27,3 +27,4 @@ export * from './eval/predict.js';
 export * from './eval/clinc.js';
 export type { EncodedBatch } from '@distillery/data';
 export * from './eval/seqeval.js';
+export * from './roberta/roberta.model.js';

@@ -6,7 +6,8 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DistilleryError, writeFileAtomic, writeSafetensors, type SafetensorsInput } from '@distillery/core';
-import { BERT_LIKE, parseBertConfig } from './bert.config.js';
+import { BERT_LIKE, bertFamily, parseBertConfig } from './bert.config.js';
+import { RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel } from '../roberta/roberta.model.js';
 import { BertForSequenceClassification, BertForTokenClassification, BertModel, type BertModelOptions } from './bert.model.js';
 import { readHfWeights, type PretrainedOptions } from './hf.files.js';
 import type { BertHead } from './weights.js';
@@ -51,6 +52,11 @@ export async function loadHfModel(dir: string, opts: LoadHfModelOptions = {}): P
   if (type === 'distilbert') return loadDistilBert(dir, head, opts);
   const config = parseBertConfig(json, where);
   const weights = await readHfWeights(dir, config, head, opts);
+  if (bertFamily(config) === 'roberta') {
+    if (head === 'sequence') return new RobertaForSequenceClassification(config, opts, weights);
+    if (head === 'token') return new RobertaForTokenClassification(config, opts, weights);
+    return new RobertaModel(config, opts, weights);
+  }
   if (head === 'sequence') return new BertForSequenceClassification(config, opts, weights);
   if (head === 'token') return new BertForTokenClassification(config, opts, weights);
   return new BertModel(config, opts, weights);
