@@ -79,4 +79,31 @@ describe('task configs through the CLI runner', () => {
     expect(s.student!.parameters).toBeLessThan(600_000); // the teacher has ~790k (frozen: not counted as parameters)
     expect(s.student!.source).toMatch(/GeneralDistiller, 3 steps/);
   });
+
+  it('sts.json: a regression pair teacher and student (MSE hard loss, kdLossType mse); MSE and Pearson reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sts-'));
+    const words = ['red', 'blue', 'green', 'cat', 'dog', 'bird', 'runs', 'sleeps', 'sings', 'big'];
+    const rows = ['sentence1\tsentence2\tscore'];
+    for (let i = 0; i < 48; i++) {
+      const a = [words[i % 10], words[(i * 3) % 10], words[(i * 7) % 10]];
+      const b = [words[i % 10], words[(i * 5) % 10], words[(i + 4) % 10]];
+      rows.push(`${a.join(' ')}\t${b.join(' ')}\t${a.filter((w) => b.includes(w)).length}`);
+    }
+    writeFileSync(join(dir, 'train.tsv'), rows.join('\n') + '\n');
+    const file = patched('sts.json', (c) => {
+      c.task.data.train = join(dir, 'train.tsv');
+      delete c.task.data.test;
+      c.task.maxLength = 16;
+      c.task.batchSize = 8;
+      c.teacher.model = { type: 'bert', numHiddenLayers: 1, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32 };
+      c.teacher.training = { numSteps: 8, optimizer: { type: 'adamw', lr: 0.01 } };
+      c.student.model = { type: 'bert', numHiddenLayers: 1, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, initFromTeacher: true };
+      c.training.numSteps = 3;
+      delete c.training.numEpochs;
+    });
+    const { config, text } = await loadJobConfig(file);
+    const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
+    expect(s.teacher.metrics).toHaveProperty('pearson');
+    expect(Number.isFinite(s.student!.metrics!.mse)).toBe(true);
+  });
 });

@@ -157,7 +157,7 @@ function formatMetrics(m: Record<string, number>): string {
 /** The summary as a small table. */
 export function formatSummary(s: JobSummary): string {
   const row = (name: string, r: ModelReport) =>
-    `${name.padEnd(8)} ${(100 * r.accuracy).toFixed(2).padStart(7)} %  ${r.parameters.toLocaleString('en-US').padStart(12)}  ${(r.trainSeconds ?? 0).toFixed(1).padStart(8)} s  ${r.source}`;
+    `${name.padEnd(8)} ${(100 * r.accuracy).toFixed(2).padStart(7)} %  ${r.parameters.toLocaleString('en-US').padStart(12)}  ${(r.trainSeconds ?? 0).toFixed(1).padStart(8)} s  ${r.source}${r.metrics ? `  (${formatMetrics(r.metrics)})` : ''}`;
   const lines = [
     `${s.task} — ${s.train} train / ${s.test} test examples — backend ${s.backend}`,
     `model    accuracy    parameters     train  source`,
