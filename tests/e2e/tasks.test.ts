@@ -13,6 +13,8 @@ import { loadJobConfig, runJob } from '@distillery/cli';
 import { loadConll, alignWordLabels } from '@distillery/data';
 
 const pairModel = sharedPath('models', 'clinc-pair-bert');
+const clincTeacher = sharedPath('models', 'clinc-bert-teacher');
+const clincData = sharedPath('data', 'clinc150');
 const pairData = sharedPath('data', 'clinc150-pairs');
 const logger = createLogger('test', { level: process.env.TASKS_LOG ? 'debug' : 'warn' });
 
@@ -105,5 +107,19 @@ describe('task configs through the CLI runner', () => {
     const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
     expect(s.teacher.metrics).toHaveProperty('pearson');
     expect(Number.isFinite(s.student!.metrics!.mse)).toBe(true);
+  });
+
+  it.skipIf(!clincTeacher || !clincData)(`distilbert.json: a DistilBERT student initialised from the CLINC150 BERT teacher ${clincTeacher ? '' : SHARED_SKIP_MESSAGE}`, async () => {
+    const file = patched('distilbert.json', (c) => {
+      c.task.data.dir = clincData;
+      c.task.data.maxExamples = 64;
+      c.teacher.model.pretrained = clincTeacher;
+      c.training = { numSteps: 2, optimizer: { type: 'adamw', lr: 1e-4 } };
+    });
+    const { config, text } = await loadJobConfig(file);
+    const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
+    expect(s.student!.source).toMatch(/GeneralDistiller, 2 steps/);
+    // Embeddings and teacher layers 0 and 2 copied: the 2-layer student already beats chance (1/151) on its test rows.
+    expect(s.student!.accuracy).toBeGreaterThan(0.02);
   });
 });

@@ -26,7 +26,8 @@ commands:
   train [config.json]      train and evaluate the teacher only
   validate <config.json>   validate a config (exit 1 with path- and line-named errors)
   plugins [--json]         list registered plugins by kind
-  predict --model <dir> --input <file> [--json]   classify texts with a Hugging Face BERT folder
+  predict --model <dir> --input <file> [--json] [--truncation longest_first|only_second]
+                           classify texts (or text_a/text_b pairs in JSONL) with a Hugging Face folder
   schema                   print the JSON Schema of config files
 
 options:
@@ -44,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       input: { type: 'string' },
       'batch-size': { type: 'string' },
+      truncation: { type: 'string' },
       'no-progress': { type: 'boolean' },
       'log-level': { type: 'string' },
       plugin: { type: 'string', multiple: true },
@@ -67,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     case 'predict':
       if (!values.model || !values.input) throw new DistilleryError('USAGE', 'predict needs --model <hf-dir> and --input <file>');
-      await predictCommand({ model: values.model, input: values.input, json: values.json, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined });
+      await predictCommand({ model: values.model, input: values.input, json: values.json, batchSize: values['batch-size'] ? Number(values['batch-size']) : undefined, truncation: values.truncation as never });
       return 0;
     case 'distill':
     case 'train': {

@@ -3,7 +3,8 @@
  * @packageDocumentation
  */
 import { extname } from 'node:path';
-import { loadPairs, readTextFile, type PairExample, type TextTokenizer } from '@distillery/data';
+import { DistilleryError } from '@distillery/core';
+import { loadPairs, readTextFile, type PairExample, type TextTokenizer, type TruncationStrategy } from '@distillery/data';
 import { predictPairs, type EncoderModel } from '@distillery/models';
 
 /** The pairs of a JSONL input file, or undefined when its first row is not a pair (single texts). */
@@ -25,8 +26,12 @@ export function readPredictPairs(file: string): PairExample[] | undefined {
 }
 
 /** Predict pairs and write one line per pair: `label<TAB>score<TAB>a<TAB>b`, or JSON with `text_a`/`text_b`. */
-export function predictPairsToStream(model: EncoderModel, tokenizer: TextTokenizer, pairs: PairExample[], o: { batchSize: number; json?: boolean; out: NodeJS.WritableStream }): void {
-  for (const p of predictPairs(model, tokenizer, pairs, { batchSize: o.batchSize })) {
+export function predictPairsToStream(model: EncoderModel, tokenizer: TextTokenizer, pairs: PairExample[], o: { batchSize: number; json?: boolean; out: NodeJS.WritableStream; truncation?: TruncationStrategy }): void {
+  const strategies = ['longest_first', 'only_first', 'only_second', 'do_not_truncate'];
+  if (o.truncation !== undefined && !strategies.includes(o.truncation)) {
+    throw new DistilleryError('USAGE', `unknown truncation "${o.truncation}"`, { where: '--truncation', hint: strategies.join(', ') });
+  }
+  for (const p of predictPairs(model, tokenizer, pairs, { batchSize: o.batchSize, truncation: o.truncation })) {
     if (o.json) o.out.write(JSON.stringify({ text_a: p.textA, text_b: p.textB, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits }) + '\n');
     else o.out.write(`${p.label}\t${p.score.toFixed(4)}\t${p.textA}\t${p.textB}\n`);
   }

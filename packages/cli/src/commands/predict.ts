@@ -5,7 +5,7 @@
  */
 import { extname } from 'node:path';
 import { DistilleryError, initBackend } from '@distillery/core';
-import { loadJsonl, loadTokenizer, readTextFile } from '@distillery/data';
+import { loadJsonl, loadTokenizer, readTextFile, type TruncationStrategy } from '@distillery/data';
 import { loadHfModel, predictTexts } from '@distillery/models';
 import { predictPairsToStream, readPredictPairs } from './predict-pairs.js';
 
@@ -18,6 +18,8 @@ export interface PredictCommandOptions {
   /** One JSON object per line: text, label, score, input_ids, logits. */
   json?: boolean;
   batchSize?: number;
+  /** How sentence pairs longer than the model's limit are cut. @default 'longest_first' */
+  truncation?: TruncationStrategy;
   /** Where results go (default stdout). */
   out?: NodeJS.WritableStream;
 }
@@ -55,7 +57,7 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     if (model.head !== 'sequence') {
       throw new DistilleryError('MODEL_UNSUPPORTED', `predict needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: opts.model });
     }
-    if (pairs) return predictPairsToStream(model, tokenizer, pairs, { batchSize, json: opts.json, out });
+    if (pairs) return predictPairsToStream(model, tokenizer, pairs, { batchSize, json: opts.json, out, truncation: opts.truncation });
     for (const p of predictTexts(model, tokenizer, texts, { batchSize })) {
       if (opts.json) {
         out.write(JSON.stringify({ text: p.text, label: p.label, score: p.score, input_ids: p.inputIds, logits: p.logits }) + '\n');
