@@ -45,6 +45,8 @@ export function distilBlock(p: ParamStore, c: DistilBertConfig, i: number, x: tf
   const out = layerNorm(p, `${pre}.output_layer_norm`, tf.add(ffn, sa), c.layerNormEps) as tf.Tensor3D;
   const extras: LayerExtras = {};
   if (want.probs) extras.probs = probs;
-  if (want.scores) extras.scores = scores;
+  // Scores are reported with BERT's additive −10000 at padded keys (not the float32 minimum), so score-matching
+  // losses can compare a DistilBERT student with a BERT teacher; the probabilities above are transformers' exactly.
+  if (want.scores) extras.scores = tf.add(raw, tf.mul(tf.sub(1, tf.cast(keyMask, 'float32')), -10000)) as tf.Tensor4D;
   return { out, extras };
 }

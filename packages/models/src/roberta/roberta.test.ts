@@ -10,6 +10,9 @@ import { loadHfModel, saveHfModel } from '../bert/hf.io.js';
 import { robertaPositionIds } from '../bert/tasks.js';
 import { predictTexts } from '../eval/predict.js';
 import { RobertaForSequenceClassification, RobertaForTokenClassification, robertaConfig } from './roberta.model.js';
+import { initStudentFromTeacher, makeStudentConfig } from '../bert/student.js';
+import { BertForSequenceClassification } from '../bert/bert.model.js';
+import { bertConfig } from '../bert/bert.config.js';
 
 /** A tiny byte-level BPE tokenizer.json (GPT-2/RoBERTa layout) written for this test. */
 function tinyBpe(): Record<string, unknown> {
@@ -135,5 +138,21 @@ describe('RoBERTa-style models', () => {
     tokBack.dispose();
     m.dispose();
     back.dispose();
+  });
+
+  it('a smaller RoBERTa student copies mapped teacher layers (roberta.* names); mixing families is refused', () => {
+    const teacher = new RobertaForSequenceClassification(cfg, { seed: 5, trainable: false });
+    const sc = makeStudentConfig(cfg, { numHiddenLayers: 1 });
+    expect(sc.extra.model_type).toBe('roberta');
+    const student = new RobertaForSequenceClassification(sc);
+    const r = initStudentFromTeacher(teacher, student, { layerMap: [1] });
+    expect(r.copied).toContain('roberta.encoder.layer.0.output.dense.weight');
+    expect(bits(student.weights()['roberta.encoder.layer.0.output.dense.weight']!)).toEqual(bits(teacher.weights()['roberta.encoder.layer.1.output.dense.weight']!));
+    expect(bits(student.weights()['classifier.out_proj.weight']!)).toEqual(bits(teacher.weights()['classifier.out_proj.weight']!));
+    const bert = new BertForSequenceClassification(bertConfig({ vocabSize: 21, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 18 }));
+    expect(() => initStudentFromTeacher(teacher, bert)).toThrow(/roberta teacher into a bert student/);
+    teacher.dispose();
+    student.dispose();
+    bert.dispose();
   });
 });
