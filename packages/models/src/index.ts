@@ -28,3 +28,4 @@ export * from './eval/clinc.js';
 export type { EncodedBatch } from '@distillery/data';
 export * from './eval/seqeval.js';
 export * from './roberta/roberta.model.js';
+export * from './hf/labels.js';

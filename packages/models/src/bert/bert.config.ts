@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 import { DistilleryError, suggest } from '@distillery/core';
+import { parseLabelNames } from '../hf/labels.js';
 
 /** Activation functions of the feed-forward block. */
 export type HiddenAct = 'gelu' | 'gelu_new' | 'relu';
@@ -95,7 +96,7 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
   if (typeof eps !== 'number' || !(eps > 0)) throw new DistilleryError('CONFIG_INVALID', `must be a positive number, got ${JSON.stringify(eps)}`, { where: at('layer_norm_eps') });
   const cd = json.classifier_dropout ?? null;
   if (cd !== null && (typeof cd !== 'number' || cd < 0 || cd >= 1)) throw new DistilleryError('CONFIG_INVALID', `must be null or a probability, got ${JSON.stringify(cd)}`, { where: at('classifier_dropout') });
-  const id2label = parseLabels(json, at);
+  const id2label = parseLabelNames(json, at);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) if (!KNOWN.has(k)) extra[k] = v;
   return {
@@ -117,25 +118,6 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
     id2label,
     extra,
   };
-}
-
-function parseLabels(json: Record<string, unknown>, at: (f: string) => string): string[] {
-  const raw = json.id2label as Record<string, unknown> | undefined;
-  const n = json.num_labels;
-  if (raw && typeof raw === 'object') {
-    const names: string[] = [];
-    for (const [k, v] of Object.entries(raw)) {
-      const i = Number(k);
-      if (!Number.isInteger(i) || i < 0 || typeof v !== 'string') throw new DistilleryError('CONFIG_INVALID', `bad entry ${JSON.stringify(k)}: ${JSON.stringify(v)}`, { where: at('id2label') });
-      names[i] = v;
-    }
-    for (let i = 0; i < names.length; i++) if (names[i] === undefined) throw new DistilleryError('CONFIG_INVALID', `no label for id ${i}`, { where: at('id2label') });
-    if (typeof n === 'number' && n !== names.length) throw new DistilleryError('CONFIG_INVALID', `num_labels ${n} but id2label has ${names.length} entries`, { where: at('num_labels') });
-    return names;
-  }
-  const count = typeof n === 'number' ? n : 2;
-  if (!Number.isInteger(count) || count < 1) throw new DistilleryError('CONFIG_INVALID', `must be a positive integer, got ${JSON.stringify(n)}`, { where: at('num_labels') });
-  return Array.from({ length: count }, (_, i) => `LABEL_${i}`);
 }
 
 /** Build a config from partial fields (tests, students from scratch): HF defaults for the rest. */

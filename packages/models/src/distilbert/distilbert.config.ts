@@ -7,6 +7,7 @@
  */
 import { DistilleryError, suggest } from '@distillery/core';
 import type { BertConfig, HiddenAct } from '../bert/bert.config.js';
+import { parseLabelNames } from '../hf/labels.js';
 
 const ACTS: Record<string, HiddenAct> = { gelu: 'gelu', gelu_python: 'gelu', gelu_new: 'gelu_new', gelu_pytorch_tanh: 'gelu_new', relu: 'relu' };
 
@@ -85,26 +86,6 @@ export function parseDistilBertConfig(json: Record<string, unknown>, where = 'co
     initializerRange: Number(get('initializer_range')), padTokenId: int('pad_token_id', 0), layerNormEps: 1e-12,
     numLabels: id2label.length, id2label, extra,
   };
-}
-
-/** `id2label` (or `num_labels` → `LABEL_i`), validated as for BERT. */
-export function parseLabelNames(json: Record<string, unknown>, at: (f: string) => string): string[] {
-  const raw = json.id2label as Record<string, unknown> | undefined;
-  const n = json.num_labels;
-  if (raw && typeof raw === 'object') {
-    const names: string[] = [];
-    for (const [k, v] of Object.entries(raw)) {
-      const i = Number(k);
-      if (!Number.isInteger(i) || i < 0 || typeof v !== 'string') throw new DistilleryError('CONFIG_INVALID', `bad entry ${JSON.stringify(k)}: ${JSON.stringify(v)}`, { where: at('id2label') });
-      names[i] = v;
-    }
-    for (let i = 0; i < names.length; i++) if (names[i] === undefined) throw new DistilleryError('CONFIG_INVALID', `no label for id ${i}`, { where: at('id2label') });
-    if (typeof n === 'number' && n !== names.length) throw new DistilleryError('CONFIG_INVALID', `num_labels ${n} but id2label has ${names.length} entries`, { where: at('num_labels') });
-    return names;
-  }
-  const count = typeof n === 'number' ? n : 2;
-  if (!Number.isInteger(count) || count < 1) throw new DistilleryError('CONFIG_INVALID', `must be a positive integer, got ${JSON.stringify(n)}`, { where: at('num_labels') });
-  return Array.from({ length: count }, (_, i) => `LABEL_${i}`);
 }
 
 /** The Hugging Face `config.json` object of a DistilBERT config. */
