@@ -154,3 +154,17 @@ describe('DistilBERT', () => {
     student.dispose();
   });
 });
+
+describe('DistilBERT sinusoidal positions', () => {
+  it('sinusoidal_pos_embds: fixed sin/cos table, not a trainable parameter (as transformers freezes it)', () => {
+    const c = distilBertConfig({ vocabSize: 20, hiddenSize: 8, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 16, maxPositionEmbeddings: 6, sinusoidalPosEmbds: true });
+    const m = new DistilBertForSequenceClassification(c);
+    const pos = m.weights()['distilbert.embeddings.position_embeddings.weight']!.arraySync() as number[][];
+    expect(pos[0]!.filter((_, j) => j % 2 === 0).every((v) => v === 0)).toBe(true);
+    expect(pos[3]![0]).toBeCloseTo(Math.sin(3), 6);
+    expect(pos[3]![3]).toBeCloseTo(Math.cos(3 / Math.pow(10000, 2 / 8)), 6);
+    expect(Object.keys(m.parameters())).not.toContain('distilbert.embeddings.position_embeddings.weight');
+    expect(Object.keys(m.parameters()).length).toBe(m.weightShapes().length - 1);
+    m.dispose();
+  });
+});
