@@ -78,7 +78,7 @@ describe('task configs through the CLI runner', () => {
     const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
     expect(s.train).toBe(64);
     expect(s.teacher.accuracy).toBeGreaterThan(0.6);
-    expect(s.student!.parameters).toBeLessThan(600_000); // the teacher has ~790k (frozen: not counted as parameters)
+    expect(s.student!.parameters).toBeLessThan(s.teacher.parameters); // frozen teachers count their weights
     expect(s.student!.source).toMatch(/GeneralDistiller, 3 steps/);
   });
 

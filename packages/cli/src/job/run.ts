@@ -46,7 +46,9 @@ export interface JobSummary {
 }
 
 function countParams(m: DistillModel<unknown>): number {
-  return Object.values(m.parameters()).reduce((n, v) => n + v.size, 0);
+  // Frozen (pretrained) teachers have no variables: count their weights instead.
+  const all = (m as { weights?: () => Readonly<Record<string, tf.Tensor>> }).weights?.() ?? m.parameters();
+  return Object.values(all).reduce((n, v) => n + v.size, 0);
 }
 
 async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[]): Promise<number> {
