@@ -33,7 +33,8 @@ function ignorable(name: string): boolean {
 }
 
 /**
- * Read `dir/model.safetensors` into tensors named and shaped for a model with `head`.
+ * Read `dir/model.safetensors` (or a sharded `model.safetensors.index.json` checkpoint) into tensors named and
+ * shaped for a model with `head`.
  * Missing weights throw (unless `initMissing`, then they are left out for random init); shape
  * mismatches and unknown names always throw.
  */
