@@ -37,3 +37,22 @@ describe.skipIf(!teacher)(`distillery predict ${teacher ? '' : SHARED_SKIP_MESSA
     expect(maxDiff).toBeLessThan(1e-4);
   });
 });
+
+const distil = sharedPath('models', 'clinc-distilbert-tiny');
+
+describe.skipIf(!distil)(`distillery predict on a DistilBERT folder ${distil ? '' : SHARED_SKIP_MESSAGE}`, () => {
+  it('loads by model_type and gives expected.json labels and logits (1e-4)', async () => {
+    await initBackend();
+    const expected = JSON.parse(readFileSync(join(distil!, 'expected.json'), 'utf8'));
+    const dir = mkdtempSync(join(tmpdir(), 'predict-distil-'));
+    const input = join(dir, 'texts.txt');
+    writeFileSync(input, expected.texts.join('\n') + '\n');
+    let text = '';
+    const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+    await predictCommand({ model: distil!, input, json: true, out });
+    const rows = text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((r) => r.label)).toEqual(expected.predicted_labels);
+    rows.forEach((r, i) => r.logits.forEach((v: number, j: number) => expect(Math.abs(v - expected.logits[i][j])).toBeLessThan(1e-4)));
+  });
+});
+

@@ -6,6 +6,8 @@
 import { DistilleryError } from '@distillery/core';
 import type { EncodedBatch, Encoding, Example } from './types.js';
 import type { TextTokenizer } from './tokenizers/base.tokenizer.js';
+import type { PairEncodeOptions } from './tokenizers/pair.js';
+import type { PairExample } from './loaders/pairs.loader.js';
 import { padEncodings } from './tokenizers/base.tokenizer.js';
 import type { LabelMap } from './labels.js';
 import { mulberry32, shuffled } from './rng.js';
@@ -13,6 +15,10 @@ import { mulberry32, shuffled } from './rng.js';
 /** An encoded example: ids etc. plus its class id (when labelled). */
 export interface EncodedExample extends Encoding {
   label?: number;
+  /** Regression target (STS-style tasks). */
+  target?: number;
+  /** Token-classification labels, one per token (−100 = ignored), instead of `label`. */
+  tokenLabels?: number[];
 }
 
 /** Encode examples once (tokenisation is the slow part); labels mapped through `labels` when given. */
@@ -22,6 +28,34 @@ export function encodeExamples(examples: readonly Example[], tokenizer: TextToke
     if (labels && ex.label !== undefined) enc.label = labels.id(ex.label, `example ${i}`);
     return enc;
   });
+}
+
+/**
+ * Encode sentence pairs once (`[CLS] a [SEP] b [SEP]`, truncated by `opts.truncation`). Labels are mapped through
+ * `labels`; with `regression: true` they are parsed as numbers into `target` instead.
+ */
+export function encodePairExamples(
+  examples: readonly PairExample[],
+  tokenizer: TextTokenizer,
+  labels?: LabelMap,
+  opts: PairEncodeOptions & { regression?: boolean } = {},
+): EncodedExample[] {
+  if (!tokenizer.encodePair) throw new DistilleryError('TOKENIZER_UNSUPPORTED', 'this tokenizer cannot encode sentence pairs', { hint: 'use loadTokenizer() (tokenizer.json or vocab.txt)' });
+  return examples.map((ex, i) => {
+    const enc: EncodedExample = tokenizer.encodePair!(ex.textA, ex.textB, opts);
+    if (ex.label !== undefined) {
+      if (opts.regression) enc.target = parseTarget(ex.label, `example ${i}`);
+      else if (labels) enc.label = labels.id(ex.label, `example ${i}`);
+    }
+    return enc;
+  });
+}
+
+/** A regression target from a label string; errors name the example. */
+export function parseTarget(label: string, where: string): number {
+  const v = Number(label);
+  if (label.trim() === '' || !Number.isFinite(v)) throw new DistilleryError('DATA_INVALID', `regression label must be a number, got ${JSON.stringify(label)}`, { where });
+  return v;
 }
 
 /** Options of {@link makeBatches} / {@link BatchIterator}. */
@@ -43,8 +77,16 @@ export interface BatchOptions {
 
 /** Pad a group of encoded examples into one batch (labels attached when every example has one). */
 export function collate(items: readonly EncodedExample[], padId = 0): EncodedBatch {
-  const labelled = items.every((e) => e.label !== undefined);
-  return padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label!) : undefined);
+  const labelled = items.length > 0 && items.every((e) => e.label !== undefined);
+  const batch = padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label!) : undefined);
+  if (items.length > 0 && items.every((e) => e.target !== undefined)) batch.targets = Float32Array.from(items, (e) => e.target!);
+  if (items.length > 0 && items.every((e) => e.tokenLabels !== undefined)) {
+    // Per-token labels, padded with −100 (ignored by the loss and the logits mask).
+    const labels = new Int32Array(batch.batchSize * batch.seqLen).fill(-100);
+    items.forEach((e, r) => labels.set(e.tokenLabels!, r * batch.seqLen));
+    batch.labels = labels;
+  }
+  return batch;
 }
 
 /** Split encoded examples into padded batches for one epoch. */

@@ -16,6 +16,8 @@ export interface EncodedBatch {
   tokenTypeIds: Int32Array;
   /** Class ids, `[batchSize]` for sequence tasks or `[batchSize * seqLen]` (negative = ignore) for token tasks. */
   labels?: Int32Array;
+  /** Real-valued targets `[batchSize]` (or `[batchSize * numLabels]`) for regression heads (`problem_type: "regression"`). */
+  targets?: Float32Array;
   batchSize: number;
   seqLen: number;
 }

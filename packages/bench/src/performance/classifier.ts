@@ -31,7 +31,7 @@ export interface TfjsClassifierOptions {
 /** A classifier over a Hugging Face BERT folder, exactly as `distillery predict` runs it. */
 export async function tfjsClassifier(dir: string, opts: TfjsClassifierOptions = {}): Promise<Classifier> {
   const tokenizer = loadTokenizer(dir, opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {});
-  const model: BertBase = await loadHfModel(dir, { trainable: false });
+  const model = (await loadHfModel(dir, { trainable: false })) as BertBase;
   if (model.head !== 'sequence') {
     model.dispose();
     throw new DistilleryError('MODEL_UNSUPPORTED', `bench needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: dir });

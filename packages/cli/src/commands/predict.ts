@@ -6,10 +6,11 @@
 import { extname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DistilleryError, initBackend } from '@distillery/core';
-import { loadJsonl, loadTokenizer, readTextFile } from '@distillery/data';
+import { loadJsonl, loadTokenizer, readTextFile, type TruncationStrategy } from '@distillery/data';
 import { loadHfModel, predictTexts, type Prediction } from '@distillery/models';
 import { createClassifier } from '@distillery/onnx';
 import { action, commonOptions, type CliContext, type CommonOptions } from './common.js';
+import { predictPairsToStream, readPredictPairs } from './predict-pairs.js';
 
 /** Options of {@link predictCommand}. */
 export interface PredictCommandOptions {
@@ -26,6 +27,8 @@ export interface PredictCommandOptions {
   /** One JSON object per line (streams): text, label, score, input_ids, logits. */
   jsonl?: boolean;
   batchSize?: number;
+  /** How sentence pairs longer than the model's limit are cut. @default 'longest_first' */
+  truncation?: TruncationStrategy;
   /** Where results go (default stdout). */
   out?: NodeJS.WritableStream;
 }
@@ -54,10 +57,13 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new DistilleryError('CONFIG_INVALID', `batch size must be a positive integer, got ${opts.batchSize}`, { where: '--batch-size' });
   }
-  const texts = readPredictInputs(opts.input);
+  // A JSONL file whose rows have text_a/text_b (or textA/textB) holds sentence pairs.
+  const pairs = readPredictPairs(opts.input);
+  const texts = pairs ? [] : readPredictInputs(opts.input);
   const runtime = opts.runtime ?? 'tfjs';
   if (runtime !== 'tfjs' && runtime !== 'onnx') throw new DistilleryError('USAGE', `unknown runtime "${runtime}"`, { where: '--runtime', hint: 'tfjs or onnx' });
   if (runtime === 'onnx') {
+    if (pairs) throw new DistilleryError('CONFIG_INVALID', 'sentence pairs are predicted with the tfjs runtime', { where: '--runtime', hint: 'drop --runtime onnx for a pairs file' });
     const clf = await createClassifier(opts.model, { runtime: 'onnx', batchSize, tokenizer: opts.tokenizer });
     try {
       writePredictions(await clf.predictDetailed(texts), opts, out);
@@ -73,6 +79,7 @@ export async function predictCommand(opts: PredictCommandOptions): Promise<void>
     if (model.head !== 'sequence') {
       throw new DistilleryError('MODEL_UNSUPPORTED', `predict needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: opts.model });
     }
+    if (pairs) return predictPairsToStream(model, tokenizer, pairs, { batchSize, json: opts.json, jsonl: opts.jsonl, out, truncation: opts.truncation });
     writePredictions(predictTexts(model, tokenizer, texts, { batchSize }), opts, out);
   } finally {
     model.dispose();
@@ -97,14 +104,15 @@ export function register(program: Command, ctx: CliContext): void {
   const cmd = program.command('predict').description('classify texts with a Hugging Face model folder (tfjs) or an ONNX model (ONNX Runtime)');
   commonOptions(cmd, { json: 'print one JSON document: {predictions: [{text, label, score, input_ids, logits}]}' })
     .requiredOption('--model <path>', 'Hugging Face model folder (config.json, model.safetensors, tokenizer); with --runtime onnx a .onnx file or a folder holding one')
-    .requiredOption('--input <file>', 'texts: .txt (one per line) or .jsonl (a "text" field per line)')
+    .requiredOption('--input <file>', 'texts: .txt (one per line) or .jsonl (a "text" field per line, or text_a/text_b for sentence pairs)')
     .addOption(new Option('--runtime <name>', 'inference runtime').choices(['tfjs', 'onnx']).default('tfjs'))
     .option('--tokenizer <dir>', 'ONNX: folder with the tokenizer and config.json, when not beside the .onnx file')
     .option('--jsonl', 'print one JSON object per line instead (streams)')
     .option('--batch-size <n>', 'texts per forward pass', positiveInt, 64)
+    .addOption(new Option('--truncation <strategy>', 'sentence pairs (rows with text_a/text_b): what to cut when a pair is too long').choices(['longest_first', 'only_first', 'only_second', 'do_not_truncate']))
     .action(
-      action(ctx, async (o: CommonOptions & { model: string; input: string; runtime: string; tokenizer?: string; jsonl?: boolean; batchSize: number }) => {
-        await predictCommand({ model: o.model, input: o.input, runtime: o.runtime, tokenizer: o.tokenizer, json: o.json, jsonl: o.jsonl, batchSize: o.batchSize, out: ctx.out });
+      action(ctx, async (o: CommonOptions & { model: string; input: string; runtime: string; tokenizer?: string; jsonl?: boolean; batchSize: number; truncation?: TruncationStrategy }) => {
+        await predictCommand({ model: o.model, input: o.input, runtime: o.runtime, tokenizer: o.tokenizer, json: o.json, jsonl: o.jsonl, batchSize: o.batchSize, truncation: o.truncation, out: ctx.out });
         return 0;
       }),
     );

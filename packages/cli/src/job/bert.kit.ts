@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
 import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
-import { BertForSequenceClassification, bertAdaptor, type BertOutput, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
+import { bertAdaptor, type BertOutput, bertConfig, readHfConfig, type BertConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
+import { EncoderBuilder } from './encoders.js';
 import type { TaskData } from './data.js';
 import type { JobConfig, ModelConfig } from './schema.js';
 import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
@@ -17,8 +18,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   const t = cfg.teacher.model;
   const onnx = t.type === 'onnx' ? onnxTeacherFiles(t) : undefined;
   // An ONNX teacher's folder plays the part of a pretrained teacher's: tokenizer and (if present) config.json.
-  const pretrainedDir = t.type === 'bert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
-  const tokenizerDir = t.type === 'bert' ? t.pretrained : onnx?.tokenizerDir;
+  const pretrainedDir = t.type === 'bert' || t.type === 'distilbert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
+  const tokenizerDir = t.type === 'bert' || t.type === 'distilbert' ? t.pretrained : onnx?.tokenizerDir;
   const maxLength = cfg.task.maxLength;
   // A missing folder is a missing model, not a missing tokenizer (the tokenizer is read first).
   if (pretrainedDir && !existsSync(pretrainedDir)) {
@@ -34,19 +35,12 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
   const batchSize = cfg.task.batchSize;
-  let teacherModel: BertForSequenceClassification | undefined;
   // The student inherits the job's label space: the teacher's id2label (plus any extended labels).
+  const builder = new EncoderBuilder('sequence', () => baseConfig());
   const baseConfig = (): BertConfig =>
     pretrainedDir
       ? { ...readHfConfig(pretrainedDir), id2label: [...data.labels.names], numLabels: data.labels.size }
       : bertConfig({ vocabSize: tokenizer.vocabSize, maxPositionEmbeddings: maxLength, numLabels: data.labels.size, id2label: [...data.labels.names] });
-  const sized = (m: Extract<ModelConfig, { type: 'bert' }>): BertConfig =>
-    makeStudentConfig(baseConfig(), {
-      ...(m.numHiddenLayers ? { numHiddenLayers: m.numHiddenLayers } : {}),
-      ...(m.hiddenSize ? { hiddenSize: m.hiddenSize } : {}),
-      ...(m.numAttentionHeads ? { numAttentionHeads: m.numAttentionHeads } : {}),
-      ...(m.intermediateSize ? { intermediateSize: m.intermediateSize } : {}),
-    });
   return {
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
@@ -57,22 +51,16 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
         if (role !== 'teacher') throw new Error('an ONNX model can only be the teacher (it is frozen); give the student a "bert" model');
         return buildOnnxTeacher(m, cfg);
       }
-      if (m.type !== 'bert') throw new Error(`a BERT job needs bert models; ${role} is "${m.type}"`);
-      if (m.pretrained) {
-        const model = await BertForSequenceClassification.fromPretrained(m.pretrained, { trainable: role === 'student' });
-        if (role === 'student') checkStudentLabels(model.config.id2label, [...data.labels.names], m.pretrained);
-        if (role === 'teacher') teacherModel = model;
-        return model as DistillModel<EncodedBatch>;
+      if (m.type !== 'mlp' && m.initFromTeacher && role === 'student' && !builder.teacher) {
+        throw new Error('student.model.initFromTeacher needs a tfjs teacher (an ONNX teacher\'s weights are not readable here)');
       }
-      const model = new BertForSequenceClassification(sized(m), { seed });
-      if (role === 'teacher') teacherModel = model;
-      if (m.initFromTeacher && !teacherModel) throw new Error('student.model.initFromTeacher needs a tfjs BERT teacher (an ONNX teacher\'s weights are not readable here)');
-      if (m.initFromTeacher && teacherModel) initStudentFromTeacher(teacherModel, model);
-      return model as DistillModel<EncodedBatch>;
+      const model = await builder.build(m, seed, role);
+      if (role === 'student' && m.type !== 'mlp' && m.pretrained) checkStudentLabels((model as unknown as EncoderModel).config.id2label, [...data.labels.names], m.pretrained);
+      return model;
     },
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
     studentAdaptor: data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined,
-    predict: (m, b) => isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
+    predict: (m, b) => (isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array)),
     labelsOf: (b) => b.labels!,
   };
 }

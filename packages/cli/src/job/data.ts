@@ -64,6 +64,10 @@ function rawData(cfg: DataConfig, seed: number): RawData {
       const cut = (xs: Example[]) => (cfg.maxExamples ? shuffled(xs, seed).slice(0, cfg.maxExamples) : xs);
       return { train: cut(c.train), validation: cut(c.validation), test: cut(c.test), name: 'CLINC150 plus (151 intents)', labels: c.labels.names };
     }
+    case 'pairs':
+    case 'conll':
+      // Loaded by their own kits (pair.kit.ts, token.kit.ts), not as (text, label) examples.
+      throw new Error(`data type "${cfg.type}" is loaded by its task kit`);
     default: {
       const opts = { textField: cfg.textField, labelField: cfg.labelField, encoding: cfg.encoding, format: cfg.type };
       const train = loadDataset(cfg.train, opts).examples;
@@ -83,11 +87,13 @@ function rawData(cfg: DataConfig, seed: number): RawData {
  */
 export function loadTaskData(cfg: DataConfig, seed: number, opts: { teacherLabels?: readonly string[]; logger?: Logger } = {}): TaskData {
   const raw = rawData(cfg, seed);
+  // Pair and CoNLL data load through their own kits (task-kits.ts) and have no label options here.
+  const labelOpts = cfg as { extendLabels?: boolean; unseenTestLabels?: 'error' | 'warn' };
   const spaceOpts = {
     teacherLabels: opts.teacherLabels,
     datasetLabels: raw.labels,
-    extendLabels: cfg.extendLabels,
-    unseenTestLabels: cfg.unseenTestLabels,
+    extendLabels: labelOpts.extendLabels,
+    unseenTestLabels: labelOpts.unseenTestLabels,
     source: cfg.type === 'jsonl' || cfg.type === 'csv' || cfg.type === 'tsv' || cfg.type === 'json' ? cfg.train : `task.data (${cfg.type})`,
   };
   const space = buildLabelSpace(raw.train, raw.test, spaceOpts);

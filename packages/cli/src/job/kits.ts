@@ -14,16 +14,19 @@ export interface Kit<B> {
   /** Fixed evaluation batches of the test split. */
   testBatches(): B[];
   /** Fixed evaluation batches of other examples (the validation split). */
-  evalBatches(examples: Example[]): B[];
+  evalBatches?(examples: Example[]): B[];
   /** Tokenizer files for an exported model folder (BERT), by file name. */
   tokenizerFiles?(): Record<string, string>;
   build(cfg: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<DistillModel<B>>;
   adaptor: Adaptor<B, never>;
   /** The student's adaptor when it differs from the teacher's (extended label space); default `adaptor`. */
   studentAdaptor?: Adaptor<B, never>;
-    /** Class ids (a promise for async models such as the ONNX teacher). */
+  /** Class ids (a promise for async models such as the ONNX teacher). */
   predict(model: DistillModel<B>, batch: B): Int32Array | Promise<Int32Array>;
+  /** Gold labels of a batch; negative labels (ignored token positions) do not count in accuracy. */
   labelsOf(batch: B): Int32Array;
+  /** Task metrics besides accuracy (entity F1 for token tasks, MSE/Pearson for regression) on the test data. */
+  metrics?(model: DistillModel<B>): Promise<Record<string, number>>;
 }
 
 interface Featurized {

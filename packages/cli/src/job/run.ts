@@ -22,6 +22,7 @@ import {
   type PluginRegistry,
   type TrainResult,
 } from '@distillery/core';
+import type { Example, LabelMap } from '@distillery/data';
 import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
@@ -31,10 +32,13 @@ import { RunProgress, type EvalProgress } from '../progress.js';
 import { writeLossPlots } from '../report/loss-plots.js';
 import { formatGain, runBaseline, type KdGain } from './baseline.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
+import { taskKit } from './task-kits.js';
 
 export interface ModelReport {
   /** Test accuracy. */
   accuracy: number;
+  /** Task metrics besides accuracy (entity F1, regression MSE/Pearson), when the task has them. */
+  metrics?: Record<string, number>;
   parameters: number;
   trainSeconds?: number;
   source: string;
@@ -63,6 +67,7 @@ export interface JobSummary {
 
 /** All of a model's weights, frozen ones too (a pretrained teacher has no trainable parameters). */
 export function countParams(m: DistillModel<unknown>): number {
+  // Frozen (pretrained) teachers have no variables: count their weights instead.
   const all = (m as { weights?: () => Readonly<Record<string, { size: number }>> }).weights?.() ?? m.parameters();
   return Object.values(all).reduce((n, v) => n + v.size, 0);
 }
@@ -74,8 +79,12 @@ async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[], pr
     for (const b of batches) {
       const pred = await kit.predict(model, b);
       const gold = kit.labelsOf(b);
-      for (let i = 0; i < gold.length; i++) ok += pred[i] === gold[i] ? 1 : 0;
-      n += gold.length;
+      // Negative gold labels are ignored positions (token tasks: sub-words, special tokens, padding).
+      for (let i = 0; i < gold.length; i++) {
+        if (gold[i]! < 0) continue;
+        ok += pred[i] === gold[i] ? 1 : 0;
+        n++;
+      }
       if (progress) {
         progress.tick();
         // Let the bar redraw between batches.
@@ -140,15 +149,25 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log, resolve: { configDir, allow: opts.allowPlugins ?? [] } });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
-  const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
-  log.info(`task: ${data.name}: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test examples, ${data.labels.size} labels`);
-  const kit: Kit<unknown> =
-    cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
-      ? ((await bertKit(data, cfg)) as Kit<unknown>)
-      : (mlpKit(data.train, data.test, data.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
+  // Pair and CoNLL tasks load their own data (task-kits.ts); the others go through loadTaskData.
+  const special = await taskKit(cfg);
+  let kit: Kit<unknown>;
+  let data: { name: string; train: number; validation: Example[]; test: number; labels: LabelMap };
+  if (special) {
+    kit = special.kit as Kit<unknown>;
+    data = { name: special.info.name, train: special.info.train, validation: [], test: special.info.test, labels: special.info.labelMap };
+  } else {
+    const d = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
+    data = { name: d.name, train: d.train.length, validation: d.validation, test: d.test.length, labels: d.labels };
+    kit =
+      cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
+        ? ((await bertKit(d, cfg)) as Kit<unknown>)
+        : (mlpKit(d.train, d.test, d.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
+  }
+  log.info(`task: ${data.name}: ${data.train} train / ${data.validation.length} validation / ${data.test} test examples, ${data.labels.size} labels`);
   const test = kit.testBatches();
   // Evaluation during training uses the validation split; the test split is reported at the end only.
-  const validation = data.validation.length ? kit.evalBatches(data.validation) : undefined;
+  const validation = data.validation.length && kit.evalBatches ? kit.evalBatches(data.validation) : undefined;
   for (const [key, on] of [['evaluateEvery', cfg.training.evaluateEvery], ['earlyStopping', cfg.training.earlyStopping]] as const) {
     if (on && !validation) {
       throw new DistilleryError('CONFIG_INVALID', `${key} needs a validation split, and task.data "${cfg.task.data.type}" has none`, {
@@ -177,7 +196,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   let teacherSeconds: number | undefined;
   let interrupted: { run: 'teacher' | 'student'; step: number } | undefined;
   const tm = cfg.teacher.model;
-  const pretrained = tm.type === 'onnx' ? `ONNX ${tm.path}` : tm.type === 'bert' && tm.pretrained;
+  const pretrained = tm.type === 'onnx' ? `ONNX ${tm.path}` : tm.type !== 'mlp' && tm.pretrained;
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
@@ -189,14 +208,17 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     teacherSeconds = r.durationMs / 1000;
     if (r.stopReason === 'interrupted') interrupted = { run: 'teacher', step: r.globalStep };
   }
+  const teacherMetrics = await kit.metrics?.(teacher);
   const teacherReport: ModelReport = {
     accuracy: await accuracy(kit, teacher, test, evalOf('teacher', test, 'evaluating the teacher')),
+    ...(teacherMetrics ? { metrics: teacherMetrics } : {}),
     parameters: countParams(teacher),
     trainSeconds: teacherSeconds,
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
   };
   say(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
-  const summary: JobSummary = { task: data.name, backend, train: data.train.length, validation: data.validation.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
+  const summary: JobSummary = { task: data.name, backend, train: data.train, validation: data.validation.length, test: data.test, teacher: teacherReport, outputDir: outDir };
+  if (teacherMetrics) say(`teacher ${formatMetrics(teacherMetrics)}`);
 
   if (mode === 'distill' && !interrupted) {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');
@@ -226,8 +248,11 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     // The selected student: the best by metricForBest on the validation split, else the last.
     const best = validation && r.best?.path && !interrupted ? r.best : undefined;
     if (best) await distiller.loadCheckpoint(best.path!);
+    const studentMetrics = await kit.metrics?.(student);
+    if (studentMetrics) say(`student ${formatMetrics(studentMetrics)}`);
     summary.student = {
       accuracy: await accuracy(kit, student, test, evalOf('student', test, 'evaluating the student')),
+      ...(studentMetrics ? { metrics: studentMetrics } : {}),
       parameters: countParams(student),
       trainSeconds: r.durationMs / 1000,
       source: `distilled (${Strategy.name}, ${r.globalStep} steps)`,
@@ -280,10 +305,15 @@ function onInterrupt(stopper: AbortController, log: Logger): () => void {
   };
 }
 
+/** Task metrics besides accuracy, e.g. `f1 0.8123, precision 0.8000`. */
+function formatMetrics(m: Record<string, number>): string {
+  return Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ');
+}
+
 /** The summary as a small table. */
 export function formatSummary(s: JobSummary): string {
   const row = (name: string, r: ModelReport) =>
-    `${name.padEnd(8)} ${(100 * r.accuracy).toFixed(2).padStart(7)} %  ${r.parameters.toLocaleString('en-US').padStart(12)}  ${(r.trainSeconds ?? 0).toFixed(1).padStart(8)} s  ${r.source}`;
+    `${name.padEnd(8)} ${(100 * r.accuracy).toFixed(2).padStart(7)} %  ${r.parameters.toLocaleString('en-US').padStart(12)}  ${(r.trainSeconds ?? 0).toFixed(1).padStart(8)} s  ${r.source}${r.metrics ? `  (${formatMetrics(r.metrics)})` : ''}`;
   const lines = [
     `${s.task} — ${s.train} train / ${s.test} test examples — backend ${s.backend}`,
     `model    accuracy    parameters     train  source`,

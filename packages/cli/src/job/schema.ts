@@ -48,6 +48,31 @@ export const DataSchema = z.discriminatedUnion('type', [
       ...labelOptions,
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('pairs').describe('Sentence pairs (MRPC/QQP/STS style): JSONL/CSV/TSV rows with textA/textB (or text_a/text_b) and a label.'),
+      train: z.string(),
+      test: z.string().optional(),
+      textAField: z.string().optional().describe('Default: textA, text_a or sentence1, whichever the file has.'),
+      textBField: z.string().optional().describe('Default: textB, text_b or sentence2.'),
+      labelField: z.string().default('label'),
+      truncation: z.enum(['longest_first', 'only_first', 'only_second', 'do_not_truncate']).default('longest_first').describe('How pairs longer than maxLength are cut (Hugging Face semantics).'),
+      regression: z.boolean().default(false).describe('Numeric labels and a regression head (problem_type "regression", MSE hard loss; use kdLossType "mse").'),
+      testFraction: z.number().gt(0).lt(1).default(0.2),
+      maxExamples: int().min(10).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('conll').describe('Token classification (NER): CoNLL files, one word per line with its tag last, blank lines between sentences.'),
+      train: z.string(),
+      test: z.string().optional(),
+      tagColumn: int().default(-1).describe('Column of the tag (negative counts from the end).'),
+      labelAllSubtokens: z.boolean().default(false).describe('Label every sub-token of a word (default: only the first, the rest ignored, as transformers).'),
+      testFraction: z.number().gt(0).lt(1).default(0.2),
+      maxExamples: int().min(2).optional(),
+    })
+    .strict(),
 ]);
 
 export const MlpModelSchema = z
@@ -87,7 +112,16 @@ export const OnnxModelSchema = z
   })
   .strict();
 
-export const ModelSchema = z.discriminatedUnion('type', [MlpModelSchema, BertModelSchema, OnnxModelSchema]);
+export const DistilBertModelSchema = z
+  .object({
+    type: z.literal('distilbert').describe('A DistilBERT encoder (Hugging Face format); a student built from a BERT teacher keeps its widths.'),
+    pretrained: z.string().optional().describe('Hugging Face folder of a DistilBERT model.'),
+    numHiddenLayers: int().min(1).optional().describe('Default: half the teacher\'s layers.'),
+    initFromTeacher: z.boolean().default(false).describe('DistilBERT\'s recipe: copy embeddings and every other layer of the BERT teacher.'),
+  })
+  .strict();
+
+export const ModelSchema = z.discriminatedUnion('type', [MlpModelSchema, BertModelSchema, DistilBertModelSchema, OnnxModelSchema]);
 
 export const TaskSchema = z
   .object({

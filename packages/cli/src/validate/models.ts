@@ -68,7 +68,7 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
   // The student is built on the teacher's config.json: a pretrained folder's, or the one beside an ONNX teacher.
   const onnxDir = t.type === 'onnx' ? (t.tokenizer ?? dirname(t.path)) : undefined;
   const teacherBase =
-    t.type === 'bert' && t.pretrained !== undefined
+    (t.type === 'bert' || t.type === 'distilbert') && t.pretrained !== undefined
       ? read(t.pretrained, 'teacher.model.pretrained')
       : onnxDir !== undefined && existsSync(join(onnxDir, 'config.json'))
         ? read(onnxDir, 'teacher.model.tokenizer')
@@ -86,14 +86,14 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
     const base = role === 'student' && teacherBase ? teacherBase : defaults;
     const s = {
       numHiddenLayers: m.numHiddenLayers ?? base.numHiddenLayers,
-      hiddenSize: m.hiddenSize ?? base.hiddenSize,
-      numAttentionHeads: m.numAttentionHeads ?? base.numAttentionHeads,
+      hiddenSize: ('hiddenSize' in m ? m.hiddenSize : undefined) ?? base.hiddenSize,
+      numAttentionHeads: ('numAttentionHeads' in m ? m.numAttentionHeads : undefined) ?? base.numAttentionHeads,
       maxPositionEmbeddings: base.maxPositionEmbeddings,
     };
     if (s.hiddenSize % s.numAttentionHeads !== 0) {
       const ok = divisorsNear(s.hiddenSize, s.numAttentionHeads);
       problems.push({
-        path: `${role}.model.${m.numAttentionHeads !== undefined ? 'numAttentionHeads' : 'hiddenSize'}`,
+        path: `${role}.model.${'numAttentionHeads' in m && m.numAttentionHeads !== undefined ? 'numAttentionHeads' : 'hiddenSize'}`,
         message: `hidden size ${s.hiddenSize} is not divisible by ${s.numAttentionHeads} attention heads`,
         hint: `use a head count that divides ${s.hiddenSize} (e.g. ${ok.join(' or ')}), or a hidden size that is a multiple of ${s.numAttentionHeads}`,
       });

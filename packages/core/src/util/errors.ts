@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   UNEXPECTED_WEIGHTS: 'weights were given that are not parameters of the model',
   MODEL_NOT_FOUND: 'no model (config.json / weights) at the given path',
   MODEL_UNSUPPORTED: 'the model folder holds a model of a kind this command cannot use',
+  MODEL_UNSUPPORTED_FORMAT: 'the weights are in a format that is not read here (pytorch_model.bin: convert to safetensors)',
   DUPLICATE_VARIABLE: 'a tfjs variable of that name already exists (names are engine-global)',
   CHECKPOINT_MISMATCH: 'a checkpoint does not match the model or projections it is loaded into',
   CHECKPOINT_INCOMPLETE: 'a checkpoint folder lacks a file a resume needs (model, projections, optimizer, state.json)',

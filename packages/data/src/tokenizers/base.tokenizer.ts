@@ -4,6 +4,7 @@
  */
 import { DistilleryError } from '@distillery/core';
 import type { EncodedBatch, Encoding } from '../types.js';
+import { bertPairTemplate, specialCount, truncatePair, type PairEncodeOptions, type PairTemplate } from './pair.js';
 
 /** How to pad a batch: to its longest row (default), to `maxLength`, or to a fixed length. */
 export type PaddingMode = 'longest' | 'max_length' | number;
@@ -33,6 +34,10 @@ export interface TextTokenizer {
   encodeBatch(texts: readonly string[], opts?: EncodeBatchOptions): EncodedBatch;
   tokenToId(token: string): number | undefined;
   idToToken(id: number): string | undefined;
+  /** Encode a sentence pair (`[CLS] a [SEP] b [SEP]`, type ids 0/1 for BERT), truncated by `opts.truncation`. */
+  encodePair?(textA: string, textB: string, opts?: PairEncodeOptions): Encoding;
+  /** Encode pre-split words (CoNLL); `wordIds[i]` is the word of token i, null for special tokens. */
+  encodeWords?(words: readonly string[], opts?: { maxLength?: number }): Encoding & { wordIds: (number | null)[] };
 }
 
 /** Special tokens wrapped around a single sequence (`[CLS] $A [SEP]` for BERT). */
@@ -90,10 +95,15 @@ export abstract class BaseTokenizer implements TextTokenizer {
   /** Word pieces and their ids (no special tokens). */
   protected abstract pieces(text: string): { tokens: string[]; ids: number[] };
 
+  /** Layout of sentence pairs (default: the BERT layout derived from the single template). */
+  protected readonly pairTemplate: PairTemplate;
+
   constructor(
     readonly maxLength: number,
     protected readonly template: SingleTemplate,
+    pairTemplate?: PairTemplate,
   ) {
+    this.pairTemplate = pairTemplate ?? bertPairTemplate(template);
     const specials = template.prefix.length + template.suffix.length;
     if (!Number.isInteger(maxLength) || maxLength <= specials) {
       throw new DistilleryError('TOKENIZER_OPTIONS', `maxLength must be an integer above ${specials} (the special tokens), got ${maxLength}`);
@@ -104,7 +114,15 @@ export abstract class BaseTokenizer implements TextTokenizer {
     return this.pieces(text).tokens;
   }
 
-  encode(text: string, opts: { maxLength?: number } = {}): Encoding {
+  /**
+   * Encode one text, or a pair when `textB` is given (`encode(a, b, opts)` = `encodePair(a, b, opts)`).
+   * A single text is truncated from the right to `maxLength`.
+   */
+  encode(text: string, opts?: { maxLength?: number }): Encoding;
+  encode(textA: string, textB: string, opts?: PairEncodeOptions): Encoding;
+  encode(text: string, b: string | { maxLength?: number } = {}, pairOpts: PairEncodeOptions = {}): Encoding {
+    if (typeof b === 'string') return this.encodePair(text, b, pairOpts);
+    const opts = b;
     const max = opts.maxLength ?? this.maxLength;
     const { prefix, suffix, typeId } = this.template;
     const room = max - prefix.length - suffix.length;
@@ -115,6 +133,63 @@ export abstract class BaseTokenizer implements TextTokenizer {
       ids: [...prefix.map((s) => s.id), ...p.ids.slice(0, n), ...suffix.map((s) => s.id)],
       tokens: [...prefix.map((s) => s.token), ...p.tokens.slice(0, n), ...suffix.map((s) => s.token)],
       typeIds: [...prefix.map((s) => s.typeId), ...new Array<number>(n).fill(typeId), ...suffix.map((s) => s.typeId)],
+    };
+  }
+
+  /** Encode a sentence pair through the pair template, truncating as `opts.truncation` says (default `longest_first`). */
+  encodePair(textA: string, textB: string, opts: PairEncodeOptions = {}): Encoding {
+    const max = opts.maxLength ?? this.maxLength;
+    const a = this.pieces(textA);
+    const b = this.pieces(textB);
+    const [nA, nB] = truncatePair(a.ids.length, b.ids.length, max - specialCount(this.pairTemplate), opts.truncation);
+    const out: Encoding = { ids: [], tokens: [], typeIds: [] };
+    for (const item of this.pairTemplate) {
+      if ('special' in item) {
+        out.ids.push(item.special.id);
+        out.tokens.push(item.special.token);
+        out.typeIds.push(item.typeId);
+      } else {
+        const [p, n] = item.sequence === 'A' ? [a, nA] : [b, nB];
+        out.ids.push(...p.ids.slice(0, n));
+        out.tokens.push(...p.tokens.slice(0, n));
+        for (let i = 0; i < n; i++) out.typeIds.push(item.typeId);
+      }
+    }
+    return out;
+  }
+
+  /** Pieces of one pre-split word (overridden by byte-level BPE, which marks word starts with a space). */
+  protected wordPieces(word: string): { tokens: string[]; ids: number[] } {
+    return this.pieces(word);
+  }
+
+  /**
+   * Encode pre-split words (`is_split_into_words`): each word tokenized alone, special tokens added, pieces cut
+   * from the right to `maxLength`. `wordIds` maps each token to its word (null for special tokens).
+   */
+  encodeWords(words: readonly string[], opts: { maxLength?: number } = {}): Encoding & { wordIds: (number | null)[] } {
+    const max = opts.maxLength ?? this.maxLength;
+    const { prefix, suffix, typeId } = this.template;
+    const room = max - prefix.length - suffix.length;
+    const ids: number[] = [];
+    const tokens: string[] = [];
+    const wordIds: (number | null)[] = [];
+    words.forEach((w, wi) => {
+      const p = this.wordPieces(w);
+      // transformers keeps a word that yields no piece out of the alignment; we do the same.
+      for (let i = 0; i < p.ids.length; i++) {
+        ids.push(p.ids[i]!);
+        tokens.push(p.tokens[i]!);
+        wordIds.push(wi);
+      }
+    });
+    const n = Math.min(room, ids.length);
+    const sp = (xs: typeof prefix) => xs.map(() => null);
+    return {
+      ids: [...prefix.map((s) => s.id), ...ids.slice(0, n), ...suffix.map((s) => s.id)],
+      tokens: [...prefix.map((s) => s.token), ...tokens.slice(0, n), ...suffix.map((s) => s.token)],
+      typeIds: [...prefix.map((s) => s.typeId), ...new Array<number>(n).fill(typeId), ...suffix.map((s) => s.typeId)],
+      wordIds: [...sp(prefix), ...wordIds.slice(0, n), ...sp(suffix)],
     };
   }
 

@@ -7,6 +7,7 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DistilleryError } from '@distillery/core';
 import { BaseTokenizer, type SingleTemplate } from './base.tokenizer.js';
+import { bertPairTemplate, type PairTemplate } from './pair.js';
 
 interface TemplateItem {
   SpecialToken?: { id: string; type_id?: number };
@@ -21,6 +22,37 @@ export class HfJsonTokenizer extends BaseTokenizer {
   /** The parsed `tokenizer.json`. */
   readonly json: Record<string, unknown>;
   private readonly tk: Tokenizer;
+  /** Byte-level BPE (GPT-2/RoBERTa): a word's first piece carries the space marker `Ġ`. */
+  private readonly byteLevel: boolean;
+
+  private static usesByteLevel(pre: unknown): boolean {
+    const p = pre as { type?: string; pretokenizers?: unknown[] } | null | undefined;
+    if (!p) return false;
+    if (p.type === 'ByteLevel') return true;
+    return p.type === 'Sequence' && Array.isArray(p.pretokenizers) && p.pretokenizers.some((x) => HfJsonTokenizer.usesByteLevel(x));
+  }
+
+  /**
+   * The pair layout of `post_processor`: TemplateProcessing's `pair`, BertProcessing (`[CLS] A [SEP] B [SEP]`,
+   * B typed 1) or RobertaProcessing (`<s> A </s> </s> B </s>`, all type 0, as RoBERTa has one token type).
+   */
+  private static pairTemplateOf(json: Record<string, unknown>, single: SingleTemplate, idOf: (t: string) => number): PairTemplate {
+    const pp = json.post_processor as { type?: string; pair?: TemplateItem[] } | null | undefined;
+    if (pp?.type === 'RobertaProcessing') {
+      const cls = single.prefix[0]!;
+      const sep = single.suffix[0]!;
+      const sp = (t: typeof cls) => ({ special: { id: t.id, token: t.token }, typeId: 0 });
+      return [sp(cls), { sequence: 'A', typeId: 0 }, sp(sep), sp(sep), { sequence: 'B', typeId: 0 }, sp(sep)];
+    }
+    if (pp?.type === 'TemplateProcessing' && Array.isArray(pp.pair)) {
+      return pp.pair.map((item) =>
+        item.Sequence
+          ? { sequence: item.Sequence.id === 'B' ? ('B' as const) : ('A' as const), typeId: item.Sequence.type_id ?? 0 }
+          : { special: { id: idOf(item.SpecialToken!.id), token: item.SpecialToken!.id }, typeId: item.SpecialToken!.type_id ?? 0 },
+      );
+    }
+    return bertPairTemplate(single);
+  }
 
   /**
    * @param json parsed `tokenizer.json`
@@ -36,7 +68,9 @@ export class HfJsonTokenizer extends BaseTokenizer {
     };
     const trunc = json.truncation as { max_length?: number } | null | undefined;
     const cfgMax = typeof config.model_max_length === 'number' && config.model_max_length < 1e6 ? config.model_max_length : undefined;
-    super(maxLength ?? trunc?.max_length ?? cfgMax ?? 512, HfJsonTokenizer.template(json, idOf, where));
+    const single = HfJsonTokenizer.template(json, idOf, where);
+    super(maxLength ?? trunc?.max_length ?? cfgMax ?? 512, single, HfJsonTokenizer.pairTemplateOf(json, single, idOf));
+    this.byteLevel = HfJsonTokenizer.usesByteLevel(json.pre_tokenizer);
     this.tk = tk;
     this.json = json;
     let maxId = -1;
@@ -88,6 +122,11 @@ export class HfJsonTokenizer extends BaseTokenizer {
   protected pieces(text: string): { tokens: string[]; ids: number[] } {
     const e = this.tk.encode(text, { add_special_tokens: false });
     return { tokens: e.tokens, ids: e.ids };
+  }
+
+  protected override wordPieces(word: string): { tokens: string[]; ids: number[] } {
+    // transformers' is_split_into_words with add_prefix_space: every word starts with a space marker.
+    return this.pieces(this.byteLevel && !word.startsWith(' ') ? ` ${word}` : word);
   }
 
   /** Decode ids to text (special tokens skipped). */

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 import { DistilleryError, suggest } from '@distillery/core';
+import { parseLabelNames } from '../hf/labels.js';
 
 /** Activation functions of the feed-forward block. */
 export type HiddenAct = 'gelu' | 'gelu_new' | 'relu';
@@ -43,6 +44,15 @@ const KNOWN = new Set([
   'initializer_range', 'pad_token_id', 'num_labels', 'id2label', 'label2id',
 ]);
 
+/** `model_type`s with BERT's architecture (RoBERTa-style models differ only in names, positions and head). */
+export const BERT_LIKE: readonly string[] = ['bert', 'roberta', 'xlm-roberta', 'camembert'];
+
+/** Weight-name family of a BERT-architecture config: `bert` or `roberta` (RoBERTa, XLM-R, CamemBERT). */
+export function bertFamily(c: BertConfig): 'bert' | 'roberta' {
+  const t = c.extra.model_type;
+  return t === 'roberta' || t === 'xlm-roberta' || t === 'camembert' ? 'roberta' : 'bert';
+}
+
 /** HF defaults (bert-base-uncased) for fields a config may omit. */
 const DEFAULTS = {
   vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072,
@@ -67,8 +77,8 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
     if (typeof v !== 'number' || v < 0 || v >= 1) throw new DistilleryError('CONFIG_INVALID', `must be a probability in [0, 1), got ${JSON.stringify(v)}`, { where: at(k) });
     return v;
   };
-  if (json.model_type !== undefined && json.model_type !== 'bert') {
-    throw new DistilleryError('CONFIG_INVALID', `model_type "${String(json.model_type)}" is not supported`, { where: at('model_type'), hint: 'only BERT-architecture models (model_type "bert") are implemented' });
+  if (json.model_type !== undefined && !BERT_LIKE.includes(json.model_type as string)) {
+    throw new DistilleryError('CONFIG_INVALID', `model_type "${String(json.model_type)}" is not a BERT-architecture model`, { where: at('model_type'), hint: `this parser reads ${BERT_LIKE.join(', ')}; load DistilBERT folders with loadHfModel()` });
   }
   const hiddenSize = int('hidden_size', 1);
   const numAttentionHeads = int('num_attention_heads', 1);
@@ -86,7 +96,7 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
   if (typeof eps !== 'number' || !(eps > 0)) throw new DistilleryError('CONFIG_INVALID', `must be a positive number, got ${JSON.stringify(eps)}`, { where: at('layer_norm_eps') });
   const cd = json.classifier_dropout ?? null;
   if (cd !== null && (typeof cd !== 'number' || cd < 0 || cd >= 1)) throw new DistilleryError('CONFIG_INVALID', `must be null or a probability, got ${JSON.stringify(cd)}`, { where: at('classifier_dropout') });
-  const id2label = parseLabels(json, at);
+  const id2label = parseLabelNames(json, at);
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json)) if (!KNOWN.has(k)) extra[k] = v;
   return {
@@ -108,25 +118,6 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
     id2label,
     extra,
   };
-}
-
-function parseLabels(json: Record<string, unknown>, at: (f: string) => string): string[] {
-  const raw = json.id2label as Record<string, unknown> | undefined;
-  const n = json.num_labels;
-  if (raw && typeof raw === 'object') {
-    const names: string[] = [];
-    for (const [k, v] of Object.entries(raw)) {
-      const i = Number(k);
-      if (!Number.isInteger(i) || i < 0 || typeof v !== 'string') throw new DistilleryError('CONFIG_INVALID', `bad entry ${JSON.stringify(k)}: ${JSON.stringify(v)}`, { where: at('id2label') });
-      names[i] = v;
-    }
-    for (let i = 0; i < names.length; i++) if (names[i] === undefined) throw new DistilleryError('CONFIG_INVALID', `no label for id ${i}`, { where: at('id2label') });
-    if (typeof n === 'number' && n !== names.length) throw new DistilleryError('CONFIG_INVALID', `num_labels ${n} but id2label has ${names.length} entries`, { where: at('num_labels') });
-    return names;
-  }
-  const count = typeof n === 'number' ? n : 2;
-  if (!Number.isInteger(count) || count < 1) throw new DistilleryError('CONFIG_INVALID', `must be a positive integer, got ${JSON.stringify(n)}`, { where: at('num_labels') });
-  return Array.from({ length: count }, (_, i) => `LABEL_${i}`);
 }
 
 /** Build a config from partial fields (tests, students from scratch): HF defaults for the rest. */

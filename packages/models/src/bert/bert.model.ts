@@ -6,12 +6,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, type DistillModel } from '@distillery/core';
 import type { EncodedBatch } from '@distillery/data';
-import type { BertConfig } from './bert.config.js';
+import { bertFamily, type BertConfig } from './bert.config.js';
 import { ParamStore } from './params.js';
 import { embeddings, encoderLayer, extendedMask } from './encoder.js';
 import { linear, makeDropout, type DropoutFn } from './layers.js';
 import { bertWeightShapes, initWeight, seedFor, type BertHead } from './weights.js';
 import { readHfConfig, readHfWeights, type PretrainedOptions } from './hf.files.js';
+import { isRegression, regressionLoss, robertaPositionIds } from './tasks.js';
+import { tokenClassificationLoss } from './token-loss.js';
+import type { EncoderModel } from '../hf/encoder.types.js';
+import { bertConfigToHf } from './bert.config.js';
+
+const ARCH_NAMES: Record<'bert' | 'roberta', Record<BertHead, string>> = {
+  bert: { none: 'BertModel', sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification' },
+  roberta: { none: 'RobertaModel', sequence: 'RobertaForSequenceClassification', token: 'RobertaForTokenClassification' },
+};
 
 /** Which optional outputs to compute (defaults: hidden states and attentions on, scores off). */
 export interface BertOutputFlags {
@@ -61,11 +70,13 @@ export interface BertOutput {
 }
 
 /** Shared implementation of the BERT models; `head` selects the output layer. */
-export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput> {
+export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>, EncoderModel {
   readonly store: ParamStore;
   readonly options: Required<Omit<BertModelOptions, 'dropoutSeed'>> & { dropoutSeed?: number };
   /** Training passes so far (advances the dropout seed). */
   private trainingPasses = 0;
+  /** Name prefix and position scheme: `bert`, or `roberta` (RoBERTa, XLM-R, CamemBERT). */
+  readonly family: 'bert' | 'roberta';
 
   /**
    * @param weights optional initial weights by HF name (taken over: the model disposes them);
@@ -77,6 +88,7 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     opts: BertModelOptions = {},
     weights: Readonly<Record<string, tf.Tensor>> = {},
   ) {
+    this.family = bertFamily(config);
     this.options = { trainable: true, seed: 42, outputHiddenStates: true, outputAttentions: true, outputAttentionScores: false, ...opts };
     this.store = new ParamStore(this.options.trainable);
     const shapes = bertWeightShapes(config, head);
@@ -116,6 +128,11 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     return this.store.all();
   }
 
+  /** The `config.json` object a save writes (`architectures` from the family and head). */
+  hfConfig(): Record<string, unknown> {
+    return { ...bertConfigToHf(this.config), architectures: [ARCH_NAMES[this.family][this.head]], torch_dtype: 'float32' };
+  }
+
   dispose(): void {
     this.store.dispose();
   }
@@ -127,8 +144,10 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     if (b.inputIds.length !== n || b.attentionMask.length !== n || b.tokenTypeIds.length !== n) {
       throw new DistilleryError('SHAPE_MISMATCH', `batch arrays must have batchSize*seqLen = ${n} entries (inputIds ${b.inputIds.length}, attentionMask ${b.attentionMask.length}, tokenTypeIds ${b.tokenTypeIds.length})`, { where });
     }
-    if (b.seqLen > this.config.maxPositionEmbeddings) {
-      throw new DistilleryError('SHAPE_MISMATCH', `sequence length ${b.seqLen} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`, { where, hint: `tokenize with maxLength <= ${this.config.maxPositionEmbeddings}` });
+    // RoBERTa positions start after the padding index (514 positions hold 512 tokens).
+    const maxLen = this.config.maxPositionEmbeddings - (this.family === 'roberta' ? this.config.padTokenId + 1 : 0);
+    if (b.seqLen > maxLen) {
+      throw new DistilleryError('SHAPE_MISMATCH', `sequence length ${b.seqLen} exceeds the ${maxLen} positions of max_position_embeddings ${this.config.maxPositionEmbeddings}`, { where, hint: `tokenize with maxLength <= ${maxLen}` });
     }
     for (let i = 0; i < n; i++) {
       const id = b.inputIds[i]!;
@@ -149,7 +168,9 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     const ids = tf.tensor2d(batch.inputIds, [b, l], 'int32');
     const types = tf.tensor2d(batch.tokenTypeIds, [b, l], 'int32');
     const maskAdd = extendedMask(tf.tensor2d(batch.attentionMask, [b, l], 'int32'));
-    let x = embeddings(this.store, c, ids, types, drop);
+    const fam = this.family;
+    const positions = fam === 'roberta' ? tf.tensor2d(robertaPositionIds(batch.inputIds, b, l, c.padTokenId), [b, l], 'int32') : undefined;
+    let x = embeddings(this.store, c, ids, types, drop, fam, positions);
     const hiddenStates: tf.Tensor3D[] = flags.outputHiddenStates ? [x] : [];
     const attentions: tf.Tensor4D[] = [];
     const scores: tf.Tensor4D[] = [];
@@ -158,7 +179,7 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
       const prev = x;
       // A tidy per layer frees the layer's intermediates at once (the gradient tape keeps what it needs).
       const r = tf.tidy(() => {
-        const { out, extras } = encoderLayer(this.store, c, i, prev, maskAdd, drop, want);
+        const { out, extras } = encoderLayer(this.store, c, i, prev, maskAdd, drop, want, fam);
         return [out, extras.probs, extras.scores] as const;
       });
       x = r[0];
@@ -166,7 +187,8 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
       if (r[2]) scores.push(r[2]);
       if (flags.outputHiddenStates) hiddenStates.push(x);
     }
-    const pooled = this.head === 'token' ? undefined : (tf.tanh(linear(this.store, 'bert.pooler.dense', tf.squeeze(tf.slice(x, [0, 0, 0], [b, 1, c.hiddenSize]), [1]))) as tf.Tensor2D);
+    const poolerName = `${fam}.pooler.dense`;
+    const pooled = this.store.has(`${poolerName}.weight`) ? (tf.tanh(linear(this.store, poolerName, firstToken(x))) as tf.Tensor2D) : undefined;
     const out: BertOutput = { logits: x, hiddenStates, attentions };
     if (flags.outputAttentionScores) out.attentionScores = scores;
     if (pooled) out.pooledOutput = pooled;
@@ -186,6 +208,12 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
   }
 
   abstract forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput;
+}
+
+/** `x[:, 0]`: the first ([CLS] / <s>) vector of each row, [B, D]. */
+export function firstToken(x: tf.Tensor3D): tf.Tensor2D {
+  const [b, , d] = x.shape;
+  return tf.reshape(tf.slice(x, [0, 0, 0], [b, 1, d]), [b, d]);
 }
 
 /** The bare encoder (with pooler); `logits` is the last hidden state [B, L, D]. */
@@ -219,10 +247,20 @@ export class BertForSequenceClassification extends BertBase {
 
   forward(batch: EncodedBatch, opts: BertForwardOptions): BertOutput {
     const drop = this.dropoutFor(opts);
-    const { pooled, out } = this.encode(batch, opts, drop);
-    const logits = linear(this.store, 'classifier', this.classifierDropout(pooled!, drop));
+    const { seq, pooled, out } = this.encode(batch, opts, drop);
+    let logits: tf.Tensor;
+    if (this.family === 'roberta') {
+      // RobertaClassificationHead: dropout → dense → tanh → dropout → out_proj on the <s> vector.
+      const h = tf.tanh(linear(this.store, 'classifier.dense', this.classifierDropout(firstToken(seq), drop)));
+      logits = linear(this.store, 'classifier.out_proj', this.classifierDropout(h, drop));
+    } else {
+      logits = linear(this.store, 'classifier', this.classifierDropout(pooled!, drop));
+    }
     out.logits = logits;
-    if (batch.labels) {
+    if (isRegression(this.config)) {
+      const loss = regressionLoss(batch, logits);
+      if (loss) out.loss = loss;
+    } else if (batch.labels) {
       if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
       out.loss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits) as tf.Scalar;
     }
@@ -248,13 +286,7 @@ export class BertForTokenClassification extends BertBase {
     const logits = linear(this.store, 'classifier', this.classifierDropout(seq, drop));
     out.logits = logits;
     if (batch.labels) {
-      const n = batch.batchSize * batch.seqLen;
-      if (batch.labels.length !== n) throw new DistilleryError('SHAPE_MISMATCH', `token labels need batchSize*seqLen = ${n} entries, got ${batch.labels.length}`, { where: 'forward(batch).labels' });
-      const labels = tf.tensor1d(batch.labels, 'int32');
-      const valid = tf.cast(tf.greaterEqual(labels, 0), 'float32');
-      const logp = tf.logSoftmax(tf.reshape(logits, [n, this.config.numLabels]));
-      const picked = tf.sum(tf.mul(tf.oneHot(tf.maximum(labels, tf.scalar(0, 'int32')), this.config.numLabels), logp), 1);
-      out.loss = tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+      out.loss = tokenClassificationLoss(batch, logits, this.config.numLabels);
     }
     return out;
   }

@@ -7,13 +7,16 @@ import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
 import { activation, embeddingLookup, layerNorm, linear, type DropoutFn } from './layers.js';
 
-/** Embeddings: word + absolute position (0..L-1) + token type, LayerNorm, dropout. Returns [B, L, D]. */
-export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, drop: DropoutFn): tf.Tensor3D {
+/**
+ * Embeddings: word + absolute position + token type, LayerNorm, dropout. Returns [B, L, D].
+ * Positions are 0..L-1 (BERT) unless `positionIds` [B, L] is given (RoBERTa's padding-offset positions).
+ */
+export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, drop: DropoutFn, prefix = 'bert', positionIds?: tf.Tensor2D): tf.Tensor3D {
   const [, seqLen] = inputIds.shape;
-  const pre = 'bert.embeddings';
+  const pre = `${prefix}.embeddings`;
   const words = embeddingLookup(p.get(`${pre}.word_embeddings.weight`), inputIds);
   const types = embeddingLookup(p.get(`${pre}.token_type_embeddings.weight`), tokenTypeIds);
-  const positions = embeddingLookup(p.get(`${pre}.position_embeddings.weight`), tf.range(0, seqLen, 1, 'int32'));
+  const positions = embeddingLookup(p.get(`${pre}.position_embeddings.weight`), positionIds ?? tf.range(0, seqLen, 1, 'int32'));
   // Same summation order as HF: (words + types) + positions.
   const sum = tf.add(tf.add(words, types), positions);
   return drop(layerNorm(p, `${pre}.LayerNorm`, sum, c.layerNormEps), c.hiddenDropoutProb) as tf.Tensor3D;
@@ -39,11 +42,12 @@ export function encoderLayer(
   maskAdd: tf.Tensor,
   drop: DropoutFn,
   want: { probs: boolean; scores: boolean },
+  prefix = 'bert',
 ): { out: tf.Tensor3D; extras: LayerExtras } {
   const [b, l, d] = x.shape;
   const h = c.numAttentionHeads;
   const dh = d / h;
-  const pre = `bert.encoder.layer.${i}`;
+  const pre = `${prefix}.encoder.layer.${i}`;
   const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
   const q = heads(linear(p, `${pre}.attention.self.query`, x));
   const k = heads(linear(p, `${pre}.attention.self.key`, x));

@@ -32,7 +32,7 @@ describe('BertConfig', () => {
     expect(() => parseBertConfig({ hidden_size: 30, num_attention_heads: 4 }, 'c.json')).toThrow(/c\.json: num_attention_heads: hidden_size 30 is not a multiple/);
     expect(() => parseBertConfig({ hidden_act: 'gelu_neww' })).toThrow(/did you mean "gelu_new"/);
     expect(() => parseBertConfig({ vocab_size: -1 })).toThrow(/vocab_size: must be an integer/);
-    expect(() => parseBertConfig({ model_type: 'roberta' })).toThrow(DistilleryError);
+    expect(() => parseBertConfig({ model_type: 'gpt2' })).toThrow(DistilleryError);
     expect(parseBertConfig({ hidden_act: 'gelu_pytorch_tanh', num_labels: 4 }).hiddenAct).toBe('gelu_new');
     expect(parseBertConfig({ num_labels: 4 }).id2label).toEqual(['LABEL_0', 'LABEL_1', 'LABEL_2', 'LABEL_3']);
   });

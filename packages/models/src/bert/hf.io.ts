@@ -6,12 +6,14 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DistilleryError, writeFileAtomic, writeSafetensors, type SafetensorsInput } from '@distillery/core';
-import { bertConfigToHf } from './bert.config.js';
-import { BertBase, BertForSequenceClassification, BertForTokenClassification, BertModel, type BertModelOptions } from './bert.model.js';
-import { readHfConfig, readHfWeights, type PretrainedOptions } from './hf.files.js';
+import { BERT_LIKE, bertFamily, parseBertConfig } from './bert.config.js';
+import { RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel } from '../roberta/roberta.model.js';
+import { BertForSequenceClassification, BertForTokenClassification, BertModel, type BertModelOptions } from './bert.model.js';
+import { readHfWeights, type PretrainedOptions } from './hf.files.js';
 import type { BertHead } from './weights.js';
-
-const ARCH: Record<BertHead, string> = { none: 'BertModel', sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification' };
+import { readConfigJson } from '../hf/checkpoint.js';
+import type { EncoderModel } from '../hf/encoder.types.js';
+import { loadDistilBert } from '../distilbert/distilbert.io.js';
 
 /** Tokenizer files copied or written by {@link saveHfModel}. */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json'] as const;
@@ -22,12 +24,39 @@ export interface LoadHfModelOptions extends BertModelOptions, PretrainedOptions 
   head?: BertHead;
 }
 
-/** Load a Hugging Face BERT folder into the matching model class. */
-export async function loadHfModel(dir: string, opts: LoadHfModelOptions = {}): Promise<BertBase> {
-  const config = readHfConfig(dir);
-  const arch = (config.extra.architectures as string[] | undefined)?.[0];
-  const head: BertHead = opts.head ?? (arch === 'BertForTokenClassification' ? 'token' : arch === 'BertModel' ? 'none' : 'sequence');
+/** The head named by `architectures[0]` (`…ForTokenClassification` → token, `…Model` → none, else sequence). */
+export function headFromArchitecture(arch: string | undefined): BertHead {
+  if (!arch) return 'sequence';
+  if (arch.endsWith('ForTokenClassification')) return 'token';
+  // Bare encoders, and pre-training checkpoints whose heads we ignore as transformers does.
+  if (arch.endsWith('Model') || arch.endsWith('ForMaskedLM') || arch.endsWith('ForPreTraining')) return 'none';
+  return 'sequence';
+}
+
+/** `model_type`s {@link loadHfModel} reads. */
+export const SUPPORTED_MODEL_TYPES: readonly string[] = [...BERT_LIKE, 'distilbert'];
+
+/**
+ * Load a Hugging Face folder into the model class of its family (AutoModel-like): `model_type` picks BERT,
+ * RoBERTa (also XLM-R, CamemBERT) or DistilBERT; `architectures` (or `opts.head`) picks the head.
+ */
+export async function loadHfModel(dir: string, opts: LoadHfModelOptions = {}): Promise<EncoderModel> {
+  const json = readConfigJson(dir);
+  const where = join(dir, 'config.json');
+  const type = json.model_type === undefined ? 'bert' : String(json.model_type);
+  if (!SUPPORTED_MODEL_TYPES.includes(type)) {
+    throw new DistilleryError('MODEL_UNSUPPORTED', `model_type "${type}" is not supported`, { where: `${where}: model_type`, hint: `supported: ${SUPPORTED_MODEL_TYPES.join(', ')}` });
+  }
+  const arch = Array.isArray(json.architectures) ? String(json.architectures[0]) : undefined;
+  const head: BertHead = opts.head ?? headFromArchitecture(arch);
+  if (type === 'distilbert') return loadDistilBert(dir, head, opts);
+  const config = parseBertConfig(json, where);
   const weights = await readHfWeights(dir, config, head, opts);
+  if (bertFamily(config) === 'roberta') {
+    if (head === 'sequence') return new RobertaForSequenceClassification(config, opts, weights);
+    if (head === 'token') return new RobertaForTokenClassification(config, opts, weights);
+    return new RobertaModel(config, opts, weights);
+  }
   if (head === 'sequence') return new BertForSequenceClassification(config, opts, weights);
   if (head === 'token') return new BertForTokenClassification(config, opts, weights);
   return new BertModel(config, opts, weights);
@@ -47,7 +76,7 @@ export interface SaveHfModelOptions {
  * Save a model as a Hugging Face folder: `config.json`, `model.safetensors` (F32, HF names, PyTorch
  * `[out, in]` shapes, `format: pt`) and tokenizer files. Each file is written atomically.
  */
-export async function saveHfModel(model: BertBase, dir: string, opts: SaveHfModelOptions = {}): Promise<void> {
+export async function saveHfModel(model: EncoderModel, dir: string, opts: SaveHfModelOptions = {}): Promise<void> {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -58,7 +87,7 @@ export async function saveHfModel(model: BertBase, dir: string, opts: SaveHfMode
     tensors[name] = { data: (await t.data()) as Float32Array, shape: t.shape, dtype: 'F32' };
   }
   await writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt', ...opts.metadata });
-  const hf = { ...bertConfigToHf(model.config), architectures: [ARCH[model.head]], torch_dtype: 'float32' };
+  const hf = model.hfConfig();
   await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(hf, null, 2) + '\n');
   if (opts.copyTokenizerFrom) {
     let copied = 0;
@@ -75,6 +104,6 @@ export async function saveHfModel(model: BertBase, dir: string, opts: SaveHfMode
 }
 
 /** Weights of a model as plain arrays (for comparisons and custom serialisation). */
-export function weightsToArrays(model: BertBase): Record<string, { data: Float32Array; shape: number[] }> {
+export function weightsToArrays(model: EncoderModel): Record<string, { data: Float32Array; shape: number[] }> {
   return Object.fromEntries(Object.entries(model.weights()).map(([k, t]) => [k, { data: t.dataSync() as Float32Array, shape: [...t.shape] }]));
 }

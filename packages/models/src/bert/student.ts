@@ -57,6 +57,9 @@ export interface InitReport {
 export function initStudentFromTeacher(teacher: BertBase, student: BertBase, opts: InitFromTeacherOptions = {}): InitReport {
   const t = teacher.config;
   const s = student.config;
+  if (teacher.family !== student.family) {
+    throw new DistilleryError('CONFIG_INVALID', `cannot copy a ${teacher.family} teacher into a ${student.family} student`, { where: 'initStudentFromTeacher', hint: student.family === 'bert' ? undefined : 'for a DistilBERT student of a BERT teacher use initDistilBertFromBert()' });
+  }
   for (const [field, label] of [['hiddenSize', 'hidden_size'], ['numAttentionHeads', 'num_attention_heads'], ['intermediateSize', 'intermediate_size'], ['vocabSize', 'vocab_size'], ['typeVocabSize', 'type_vocab_size']] as const) {
     if (t[field] !== s[field]) {
       throw new DistilleryError('SHAPE_MISMATCH', `cannot copy teacher weights: ${label} is ${t[field]} in the teacher but ${s[field]} in the student`, {
@@ -83,9 +86,9 @@ export function initStudentFromTeacher(teacher: BertBase, student: BertBase, opt
   const copied: string[] = [];
   const kept: string[] = [];
   for (const [name, shape] of student.weightShapes()) {
-    const m = /^bert\.encoder\.layer\.(\d+)\.(.*)$/.exec(name);
-    const src = m ? `bert.encoder.layer.${map[Number(m[1])]}.${m[2]}` : name;
-    const isHead = name.startsWith('classifier.') || name.startsWith('bert.pooler.');
+    const m = /^(bert|roberta)\.encoder\.layer\.(\d+)\.(.*)$/.exec(name);
+    const src = m ? `${m[1]}.encoder.layer.${map[Number(m[2])]}.${m[3]}` : name;
+    const isHead = name.startsWith('classifier.') || /^(bert|roberta)\.pooler\./.test(name);
     const from = tw[src];
     if (!from || (isHead && opts.copyHead === false) || (isHead && !tf.util.arraysEqual(from.shape, shape))) {
       kept.push(name);

@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BertConfig } from './bert.config.js';
+import { bertFamily, type BertConfig } from './bert.config.js';
 
 /** Which head sits on the encoder. */
 export type BertHead = 'none' | 'sequence' | 'token';
@@ -11,17 +11,18 @@ export type BertHead = 'none' | 'sequence' | 'token';
 /** HF weight names and shapes, in a stable order: embeddings, layers, pooler, classifier. */
 export function bertWeightShapes(c: BertConfig, head: BertHead): [string, number[]][] {
   const d = c.hiddenSize;
+  const fam = bertFamily(c); // 'bert' or 'roberta': the prefix of the encoder's names
   const out: [string, number[]][] = [
-    ['bert.embeddings.word_embeddings.weight', [c.vocabSize, d]],
-    ['bert.embeddings.position_embeddings.weight', [c.maxPositionEmbeddings, d]],
-    ['bert.embeddings.token_type_embeddings.weight', [c.typeVocabSize, d]],
-    ['bert.embeddings.LayerNorm.weight', [d]],
-    ['bert.embeddings.LayerNorm.bias', [d]],
+    [`${fam}.embeddings.word_embeddings.weight`, [c.vocabSize, d]],
+    [`${fam}.embeddings.position_embeddings.weight`, [c.maxPositionEmbeddings, d]],
+    [`${fam}.embeddings.token_type_embeddings.weight`, [c.typeVocabSize, d]],
+    [`${fam}.embeddings.LayerNorm.weight`, [d]],
+    [`${fam}.embeddings.LayerNorm.bias`, [d]],
   ];
   const lin = (name: string, o: number, i: number) => out.push([`${name}.weight`, [o, i]], [`${name}.bias`, [o]]);
   const ln = (name: string) => out.push([`${name}.weight`, [d]], [`${name}.bias`, [d]]);
   for (let i = 0; i < c.numHiddenLayers; i++) {
-    const p = `bert.encoder.layer.${i}`;
+    const p = `${fam}.encoder.layer.${i}`;
     lin(`${p}.attention.self.query`, d, d);
     lin(`${p}.attention.self.key`, d, d);
     lin(`${p}.attention.self.value`, d, d);
@@ -30,6 +31,17 @@ export function bertWeightShapes(c: BertConfig, head: BertHead): [string, number
     lin(`${p}.intermediate.dense`, c.intermediateSize, d);
     lin(`${p}.output.dense`, d, c.intermediateSize);
     ln(`${p}.output.LayerNorm`);
+  }
+  if (fam === 'roberta') {
+    // RobertaModel keeps its pooler; the task heads are built with add_pooling_layer=False.
+    if (head === 'none') lin('roberta.pooler.dense', d, d);
+    // RobertaClassificationHead: dense → tanh → out_proj on the <s> vector.
+    if (head === 'sequence') {
+      lin('classifier.dense', d, d);
+      lin('classifier.out_proj', c.numLabels, d);
+    }
+    if (head === 'token') lin('classifier', c.numLabels, d);
+    return out;
   }
   // HF's BertForTokenClassification has no pooler (add_pooling_layer=False).
   if (head !== 'token') lin('bert.pooler.dense', d, d);
@@ -46,7 +58,7 @@ export function initWeight(c: BertConfig, name: string, shape: number[], seed: n
   if (name.endsWith('.bias')) return tf.zeros(shape);
   return tf.tidy(() => {
     const w = tf.randomNormal(shape, 0, c.initializerRange, 'float32', seed);
-    if (name === 'bert.embeddings.word_embeddings.weight' && c.padTokenId < shape[0]!) {
+    if (name.endsWith('embeddings.word_embeddings.weight') && c.padTokenId < shape[0]!) {
       const keep = tf.reshape(tf.oneHot(tf.tensor1d([c.padTokenId], 'int32'), shape[0]!), [shape[0]!, 1]);
       return tf.mul(w, tf.sub(1, keep));
     }

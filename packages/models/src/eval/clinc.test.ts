@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { sharedPath, SHARED_SKIP_MESSAGE } from '@distillery/core';
 import { loadClinc150, loadTokenizer, type TextTokenizer } from '@distillery/data';
 import { loadHfModel } from '../bert/hf.io.js';
-import type { BertBase } from '../bert/bert.model.js';
+import type { EncoderModel } from '../hf/encoder.types.js';
 import { evaluateIntents } from './clinc.js';
 import { predictTexts } from './predict.js';
 
@@ -16,7 +16,7 @@ const clincDir = sharedPath('data', 'clinc150');
 const full = process.env.DISTILLERY_FULL_EVAL === '1';
 
 describe.skipIf(!teacherDir || !clincDir)(`teacher accuracy on CLINC150 test, wasm backend (${teacherDir ? 'shared present' : SHARED_SKIP_MESSAGE})`, () => {
-  let model: BertBase;
+  let model: EncoderModel;
   let tok: TextTokenizer;
   beforeAll(async () => {
     await tf.setBackend('wasm');

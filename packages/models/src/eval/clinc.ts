@@ -5,7 +5,7 @@
  */
 import type { Example, TextTokenizer } from '@distillery/data';
 import { DistilleryError } from '@distillery/core';
-import type { BertBase } from '../bert/bert.model.js';
+import type { EncoderModel } from '../hf/encoder.types.js';
 import { predictTexts, type PredictOptions } from './predict.js';
 
 /** Evaluation result (accuracies as fractions in [0, 1]). */
@@ -23,7 +23,7 @@ export interface IntentEvaluation {
 }
 
 /** Evaluate a classifier on labelled examples; labels are compared by name. */
-export function evaluateIntents(model: BertBase, tokenizer: TextTokenizer, examples: readonly Example[], opts: PredictOptions & { oosLabel?: string } = {}): IntentEvaluation {
+export function evaluateIntents(model: EncoderModel, tokenizer: TextTokenizer, examples: readonly Example[], opts: PredictOptions & { oosLabel?: string } = {}): IntentEvaluation {
   const oos = opts.oosLabel ?? 'oos';
   const t0 = performance.now();
   examples.forEach((e, i) => {

@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DistilleryError, writeFileAtomic } from '@distillery/core';
 import { loadTokenizer } from '@distillery/data';
-import { loadHfModel, predictTexts, readHfConfig, type BertBase } from '@distillery/models';
+import { BertBase, loadHfModel, predictTexts, readHfConfig } from '@distillery/models';
 import { decodeModel, diagnoseOnnxBytes, encodeModel } from '../proto.js';
 import { OnnxSession, readOnnxFile } from '../session.js';
 import { quantizeInt8 } from '../quantize/int8.js';
@@ -129,7 +129,12 @@ export async function exportModel(modelDir: string, out: string, opts: ExportMod
   const format = opts.format ?? 'onnx';
   if (format !== 'onnx' && format !== 'tfjs') throw new DistilleryError('USAGE', `unknown export format "${format as string}"`, { where: '--format', hint: 'onnx or tfjs' });
   if (format === 'tfjs' && mode !== 'none') throw new DistilleryError('USAGE', `--quantize ${mode} applies to ONNX exports`, { where: '--quantize', hint: 'drop --quantize for --format tfjs' });
-  const model = await loadHfModel(modelDir, { trainable: false });
+  const loaded = await loadHfModel(modelDir, { trainable: false });
+  if (!(loaded instanceof BertBase)) {
+    loaded.dispose();
+    throw new DistilleryError('EXPORT_UNSUPPORTED', `the exporter writes BERT-family graphs; this folder holds a ${loaded.constructor.name}`, { where: `${modelDir}/config.json: model_type`, hint: 'export a BERT (or RoBERTa-style BERT) student' });
+  }
+  const model = loaded;
   try {
     if (format === 'tfjs') {
       const r = await writeTfjsGraphModel(model, modelDir, out, opts.probeTexts ?? PROBES, opts.validate ?? true);
