@@ -102,9 +102,10 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
   };
   const teacher = sized('teacher', t);
   const student = sized('student', c.student.model);
-  const family = (type: string) => (type === 'onnx' ? 'bert' : type);
+  // BERT, DistilBERT, RoBERTa-style and ONNX encoders distil into each other; an MLP only into an MLP.
+  const family = (type: string) => (type === 'mlp' ? 'mlp' : 'encoder');
   if (family(t.type) !== family(c.student.model.type)) {
-    problems.push({ path: 'student.model.type', message: `the teacher is a ${t.type} model and the student a ${c.student.model.type} model`, hint: 'a job distils between models of one family: make both "bert" or both "mlp"' });
+    problems.push({ path: 'student.model.type', message: `the teacher is a ${t.type} model and the student a ${c.student.model.type} model`, hint: 'a job distils between text encoders (bert, distilbert, onnx teacher) or between MLPs: make both encoders or both "mlp"' });
   }
   for (const [role, s] of [['teacher', teacher], ['student', student]] as const) {
     if (s?.maxPositions !== undefined && c.task.maxLength > s.maxPositions) {
