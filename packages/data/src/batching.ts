@@ -13,12 +13,15 @@ import { mulberry32, shuffled } from './rng.js';
 /** An encoded example: ids etc. plus its class id (when labelled). */
 export interface EncodedExample extends Encoding {
   label?: number;
+  /** The example's text: the batch's per-example cache key (see `EncodedBatch.keys`). */
+  key?: string;
 }
 
 /** Encode examples once (tokenisation is the slow part); labels mapped through `labels` when given. */
 export function encodeExamples(examples: readonly Example[], tokenizer: TextTokenizer, labels?: LabelMap, opts: { maxLength?: number } = {}): EncodedExample[] {
   return examples.map((ex, i) => {
     const enc: EncodedExample = tokenizer.encode(ex.text, opts);
+    enc.key = ex.text;
     if (labels && ex.label !== undefined) enc.label = labels.id(ex.label, `example ${i}`);
     return enc;
   });
@@ -41,10 +44,33 @@ export interface BatchOptions {
   padId?: number;
 }
 
-/** Pad a group of encoded examples into one batch (labels attached when every example has one). */
+/**
+ * Pad a group of encoded examples into one batch. Labels are attached when any example has one;
+ * an unlabelled example's label is -1 (its hard-label loss is masked: it learns from the teacher only).
+ */
 export function collate(items: readonly EncodedExample[], padId = 0): EncodedBatch {
-  const labelled = items.every((e) => e.label !== undefined);
-  return padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label!) : undefined);
+  const labelled = items.some((e) => e.label !== undefined);
+  const b = padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label ?? -1) : undefined);
+  if (items.every((e) => e.key !== undefined)) b.keys = items.map((e) => e.key!);
+  return b;
+}
+
+/**
+ * The per-example cache identity of a batch (for `CachedTeacher`): each row's key (its text) plus its
+ * token and segment ids, so a changed tokenizer, maxLength or text never reuses a stale entry.
+ * Undefined for a batch without keys.
+ */
+export function cacheRowsOf(b: EncodedBatch): { keys: string[]; lengths: number[]; seqLen: number } | undefined {
+  if (!b.keys) return undefined;
+  const L = b.seqLen;
+  const lengths: number[] = [];
+  const keys = b.keys.map((k, r) => {
+    let n = 0;
+    for (let j = 0; j < L; j++) n += b.attentionMask[r * L + j]! ? 1 : 0;
+    lengths.push(n);
+    return `${k}\u0000${b.inputIds.subarray(r * L, r * L + n).join(',')}\u0000${b.tokenTypeIds.subarray(r * L, r * L + n).join(',')}`;
+  });
+  return { keys, lengths, seqLen: L };
 }
 
 /** Split encoded examples into padded batches for one epoch. */

@@ -29,6 +29,7 @@ import { bertKit } from './bert.kit.js';
 import { RunProgress, type EvalProgress } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
+import { attachTeacherCache, cacheNamespace, cacheReport, teacherFingerprint } from './teacher-cache.js';
 
 export interface ModelReport {
   /** Test accuracy. */
@@ -53,6 +54,8 @@ export interface JobSummary {
   outputDir: string;
   /** The deployable student folder (`<outputDir>/final`). */
   final?: string;
+  /** Teacher-output cache use of the student run (`distillation.teacherCache`). */
+  teacherCache?: { hits: number; misses: number; cachedBatches: number; liveBatches: number };
   /** Set when SIGINT/SIGTERM stopped the run: which sub-run, at which step (a checkpoint is there). */
   interrupted?: { run: 'teacher' | 'student'; step: number };
 }
@@ -203,6 +206,9 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       distillationConfig: cfg.distillation,
       backend,
     });
+    const cache = cfg.distillation.teacherCache
+      ? attachTeacherCache(distiller, cfg, cacheNamespace(cfg, [await teacherFingerprint(cfg.teacher.model, teacher as DistillModel<unknown>)], { teacherSize: data.teacherSize }), log)
+      : undefined;
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
     const r = await distiller.train({
@@ -211,6 +217,10 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       evaluate: async () => ({ accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) }),
     });
     if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
+    if (cache) {
+      say(cacheReport(cache as never));
+      summary.teacherCache = { ...cache.stats };
+    }
     // The selected student: the best by metricForBest on the validation split, else the last.
     const best = validation && r.best?.path && !interrupted ? r.best : undefined;
     if (best) await distiller.loadCheckpoint(best.path!);
