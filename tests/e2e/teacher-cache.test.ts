@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, DirTeacherCacheStore, sharedPath, SHARED_SKIP_MESSAGE } from '@distillery/core';
-import { loadJobConfig, runJob } from '@distillery/cli';
+import { loadJobConfig, main, runJob } from '@distillery/cli';
 
 const shared = sharedPath();
 const ready = shared && sharedPath('models', 'clinc-bert-teacher') && sharedPath('data', 'clinc150');
@@ -46,5 +46,24 @@ describe.skipIf(!ready)(`teacher-output cache from a job config ${ready ? '' : S
     const half = await run(dir, 'half', { dir: join(dir, 'cache16'), dtype: 'float16' });
     half.steps.forEach((s, i) => expect(Math.abs(s.loss - plain.steps[i].loss)).toBeLessThan(1e-2 * Math.max(1, plain.steps[i].loss)));
     expect(half.summary.student!.accuracy).toBeGreaterThan(0);
+  });
+
+  it('distillery cache-teacher fills the folder from an ONNX teacher; distill then never runs the teacher', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-tcache-cmd-'));
+    const cfg = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'teacher-cache', 'distillery.json'), 'utf8').replaceAll('${SHARED}', shared!));
+    cfg.teacher.model = { type: 'onnx', path: join(shared!, 'models', 'clinc-bert-teacher', 'model.onnx') };
+    cfg.training.outputDir = join(dir, 'run');
+    cfg.distillation.teacherCache = { dir: join(dir, 'cache'), dtype: 'float16' };
+    const file = join(dir, 'distillery.json');
+    writeFileSync(file, JSON.stringify(cfg));
+    const out: string[] = [];
+    const sink = { write: (s: string) => (out.push(s), true) } as unknown as NodeJS.WritableStream;
+    const ctx = { out: sink, err: { write: () => true } as unknown as NodeJS.WritableStream };
+    expect(await main(['cache-teacher', file, '--json', '--no-progress', '--log-level', 'warn'], ctx)).toBe(0);
+    const r = JSON.parse(out.join(''));
+    expect(r).toMatchObject({ ok: true, examples: 192, computed: 192, cached: 0, entries: 192 });
+    const { config } = await loadJobConfig(file);
+    const summary = await runJob(config, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false });
+    expect(summary.teacherCache).toMatchObject({ liveBatches: 0, misses: 0, cachedBatches: 12 });
   });
 });

@@ -10,5 +10,6 @@ import * as plugins from './plugins.js';
 import * as predict from './predict.js';
 import * as schema from './schema.js';
 import * as exportCmd from './export.js';
+import * as cacheTeacher from './cache-teacher.js';
 
-export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, schema];
+export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, cacheTeacher, schema];

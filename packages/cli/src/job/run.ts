@@ -29,6 +29,7 @@ import { bertKit } from './bert.kit.js';
 import { RunProgress, type EvalProgress } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
+import { onnxTeacherFiles } from './onnx.kit.js';
 import { attachTeacherCache, cacheNamespace, cacheReport, teacherFingerprint } from './teacher-cache.js';
 
 export interface ModelReport {
@@ -236,7 +237,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     if (!interrupted) {
       summary.final = await writeFinalFolder({
         outputDir: outDir, student: student as DistillModel<unknown>, labels: data.labels,
-        tokenizerFrom: pretrained || undefined, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
+        tokenizerFrom: tm.type === 'bert' ? tm.pretrained : tm.type === 'onnx' ? onnxTeacherFiles(tm).tokenizerDir : undefined, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
         report: {
           task: data.name, strategy: Strategy.name, teacher: teacherReport.source, steps: r.globalStep, selected: summary.student.selected!,
           testAccuracy: summary.student.accuracy, parameters: summary.student.parameters, configFile: opts.configFile, distillation: cfg.distillation,
