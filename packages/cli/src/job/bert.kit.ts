@@ -12,6 +12,7 @@ import type { Kit } from './kits.js';
 import type { TaskData } from './data.js';
 import type { JobConfig, ModelConfig } from './schema.js';
 import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
+import { maskUnlabelled } from './unlabelled.js';
 
 export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<EncodedBatch>> {
   const t = cfg.teacher.model;
@@ -33,6 +34,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
     : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
+  // Unlabelled rows (label -1 in their batches) join the student's data only; the teacher trains on labelled rows.
+  const mixed = data.unlabelled?.length ? [...train, ...encodeExamples(data.unlabelled, tokenizer, undefined, { maxLength })] : undefined;
   const batchSize = cfg.task.batchSize;
   let teacherModel: BertForSequenceClassification | undefined;
   // The student inherits the job's label space: the teacher's id2label (plus any extended labels).
@@ -49,6 +52,7 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
     });
   return {
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
+    ...(mixed ? { distillSource: (seed: number) => new BatchIterator(mixed, { batchSize, shuffle: true, seed, bucketPools: 8 }) } : {}),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
     evalBatches: (xs) => makeBatches(encodeExamples(xs, tokenizer, data.labels, { maxLength }), { batchSize: 128 }),
     tokenizerFiles: () => (tokenizer instanceof WordPieceTokenizer ? wordPieceTokenizerFiles(tokenizer) : {}),
@@ -71,10 +75,15 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       return model as DistillModel<EncodedBatch>;
     },
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
-    studentAdaptor: data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined,
+    studentAdaptor: withUnlabelled(data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined, !!mixed),
     predict: (m, b) => isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as BertForSequenceClassification).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),
     labelsOf: (b) => b.labels!,
   };
+}
+
+/** The student's adaptor, with the hard-label loss masked on unlabelled rows when the job has some. */
+function withUnlabelled(a: Adaptor<EncodedBatch, never> | undefined, mixed: boolean): Adaptor<EncodedBatch, never> | undefined {
+  return mixed ? maskUnlabelled(a ?? (bertAdaptor as Adaptor<EncodedBatch, never>)) : a;
 }
 
 /** A pretrained student must use the job's label ids, or its logits would be read in the wrong order. */

@@ -11,6 +11,7 @@ import { bertKit } from './bert.kit.js';
 import type { Kit } from './kits.js';
 import { cacheNamespace, cachedSide, teacherFingerprint } from './teacher-cache.js';
 import { RunProgress } from '../progress.js';
+import { addUnlabelled } from './unlabelled.js';
 
 /** What {@link precomputeTeacherCache} did. */
 export interface CacheTeacherSummary {
@@ -45,6 +46,7 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
   const log = opts.logger;
   await initBackend({ backend: cfg.training.backend, logger: log });
   const data = loadTaskData(cfg.task.data, cfg.training.seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
+  addUnlabelled(cfg, data, log);
   const kit = (await bertKit(data, cfg)) as Kit<unknown>;
   const teacher = (await kit.build(tm, cfg.training.seed, 'teacher')) as DistillModel<unknown>;
   const namespace = cacheNamespace(cfg, [await teacherFingerprint(tm, teacher)], { teacherSize: data.teacherSize });

@@ -9,7 +9,18 @@ import type { JobConfig, ModelConfig } from './schema.js';
 const abs = (base: string, p: string): string => (p === '' || isAbsolute(p) ? p : resolve(base, p));
 
 function model(m: ModelConfig, base: string): ModelConfig {
+  if (m.type === 'onnx') return { ...m, path: abs(base, m.path), ...(m.tokenizer !== undefined ? { tokenizer: abs(base, m.tokenizer) } : {}) };
   return m.type === 'bert' && m.pretrained !== undefined ? { ...m, pretrained: abs(base, m.pretrained) } : m;
+}
+
+/** `task.unlabelled` and `distillation.teacherCache.dir`, made absolute. */
+function extras(cfg: JobConfig, base: string): Pick<JobConfig, 'task' | 'distillation'> {
+  const u = cfg.task.unlabelled;
+  const c = cfg.distillation.teacherCache;
+  return {
+    task: { ...cfg.task, ...(u === undefined ? {} : { unlabelled: typeof u === 'string' ? abs(base, u) : { ...u, path: abs(base, u.path) } }) },
+    distillation: { ...cfg.distillation, ...(typeof c === 'object' && c.dir ? { teacherCache: { ...c, dir: abs(base, c.dir) } } : {}) },
+  };
 }
 
 /**
@@ -26,9 +37,11 @@ export function resolveConfigPaths(cfg: JobConfig, baseDir: string): JobConfig {
         ? d
         : { ...d, train: abs(baseDir, d.train), ...(d.test !== undefined ? { test: abs(baseDir, d.test) } : {}) };
   const training = (t: JobConfig['training']) => ({ ...t, outputDir: abs(baseDir, t.outputDir), logDir: t.logDir === null ? null : abs(baseDir, t.logDir) });
+  const x = extras(cfg, baseDir);
   return {
     ...cfg,
-    task: { ...cfg.task, data },
+    distillation: x.distillation,
+    task: { ...x.task, data },
     teacher: { ...cfg.teacher, model: model(cfg.teacher.model, baseDir), ...(cfg.teacher.training ? { training: training(cfg.teacher.training) } : {}) },
     student: { ...cfg.student, model: model(cfg.student.model, baseDir) },
     training: training(cfg.training),

@@ -30,6 +30,7 @@ import { RunProgress, type EvalProgress } from '../progress.js';
 import { lineChart, lossSeries } from '../report/svg-chart.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
 import { onnxTeacherFiles } from './onnx.kit.js';
+import { addUnlabelled } from './unlabelled.js';
 import { attachTeacherCache, cacheNamespace, cacheReport, teacherFingerprint } from './teacher-cache.js';
 
 export interface ModelReport {
@@ -137,6 +138,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
   const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
+  addUnlabelled(cfg, data, log);
   log.info(`task: ${data.name}: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test examples, ${data.labels.size} labels`);
   const kit: Kit<unknown> =
     cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
@@ -213,7 +215,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
     const r = await distiller.train({
-      dataloader: kit.trainSource(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
+      dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
       resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
       evaluate: async () => ({ accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) }),
     });

@@ -95,6 +95,13 @@ export const TaskSchema = z
     batchSize: int().min(1).default(32),
     maxLength: int().min(4).default(64).describe('Token limit (BERT models).'),
     features: int().min(16).default(1024).describe('Hashed bag-of-words size (MLP models).'),
+    unlabelled: z
+      .union([
+        z.string(),
+        z.object({ path: z.string(), textField: z.string().default('text'), maxExamples: int().min(1).optional() }).strict(),
+      ])
+      .optional()
+      .describe('Unlabelled texts (.txt one per line, or .jsonl) mixed into the distillation data: they contribute the KD and intermediate terms only (BERT/ONNX jobs).'),
   })
   .strict();
 
