@@ -135,7 +135,7 @@ describe('validate finds every mistake at once', () => {
   it('an unknown key where no key is valid gets a real hint, not "(valid keys: )"', async () => {
     const file = writeConfig(mlpJob({ task: { data: { type: 'spam-assassin', zzzzzzzzzzzz: 1 } } }));
     const ps = await problemsOf(file);
-    expect(ps[0]!.hint).toBe('valid keys: type, testFraction, maxExamples, extendLabels, unseenTestLabels');
+    expect(ps[0]!.hint).toBe('valid keys: type, testFraction, validationFraction, maxExamples, extendLabels, unseenTestLabels');
     expect(JSON.stringify(ps)).not.toContain('valid keys: )');
   });
 });

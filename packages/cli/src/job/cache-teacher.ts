@@ -4,12 +4,13 @@
  * another one reading the folder) never run the teacher. Only missing entries are computed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, DirTeacherCacheStore, LiveTeacher, initBackend, type DistillModel, type Logger } from '@distillery/core';
+import { DistilleryError, DirTeacherCacheStore, LiveTeacher, MultiTeacher, averageTeacherLogits, initBackend, type DistillModel, type Logger } from '@distillery/core';
 import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { bertKit } from './bert.kit.js';
 import type { Kit } from './kits.js';
-import { cacheNamespace, cachedSide, teacherFingerprint } from './teacher-cache.js';
+import { cachedSide, jobNamespace } from './teacher-cache.js';
+import { buildOtherTeachers } from './multi-teacher.job.js';
 import { RunProgress } from '../progress.js';
 import { addUnlabelled } from './unlabelled.js';
 
@@ -49,8 +50,14 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
   addUnlabelled(cfg, data, log);
   const kit = (await bertKit(data, cfg)) as Kit<unknown>;
   const teacher = (await kit.build(tm, cfg.training.seed, 'teacher')) as DistillModel<unknown>;
-  const namespace = cacheNamespace(cfg, [await teacherFingerprint(tm, teacher)], { teacherSize: data.teacherSize });
-  const side = cachedSide(new LiveTeacher(teacher as never, kit.adaptor), cfg, namespace);
+  const others = cfg.teachers ? ((await buildOtherTeachers(cfg, kit, cfg.training.seed)) as DistillModel<unknown>[]) : [];
+  const namespace = await jobNamespace(cfg, [teacher, ...others], data.teacherSize);
+  // The same teacher side as distill's: one live teacher, or the (weighted) mean of several.
+  const weights = cfg.teachers?.some((t) => t.weight !== undefined) ? cfg.teachers.map((t) => t.weight ?? 1) : undefined;
+  const live = others.length
+    ? new MultiTeacher([teacher, ...others].map((m) => ({ model: m as never, adaptor: kit.adaptor })), (r) => averageTeacherLogits(r, weights))
+    : new LiveTeacher(teacher as never, kit.adaptor);
+  const side = cachedSide(live, cfg, namespace);
   // Every example once (the same keys as any later epoch's batches, whatever their order or padding).
   const src = (kit.distillSource ?? kit.trainSource)(cfg.training.seed + 1);
   const batches = Array.isArray(src) ? (src as unknown[]) : [...(src as { epoch(e: number): Iterable<unknown> }).epoch(0)];
@@ -69,6 +76,7 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
     bar?.done();
     await side.flush();
     teacher.dispose?.();
+    for (const t of others) t.dispose?.();
     progress?.stop();
   }
   log.debug('tensors alive after cache-teacher', { numTensors: tf.memory().numTensors });

@@ -29,13 +29,13 @@ function extras(cfg: JobConfig, base: string): Pick<JobConfig, 'task' | 'distill
  * (they have their own rules, see plugin resolution in the core).
  */
 export function resolveConfigPaths(cfg: JobConfig, baseDir: string): JobConfig {
-  const d = cfg.task.data;
-  const data =
+  const dataOf = (d: JobConfig['task']['data']): JobConfig['task']['data'] =>
     d.type === 'clinc150'
       ? { ...d, dir: abs(baseDir, d.dir) }
       : d.type === 'spam-assassin'
         ? d
-        : { ...d, train: abs(baseDir, d.train), ...(d.test !== undefined ? { test: abs(baseDir, d.test) } : {}) };
+        : { ...d, train: abs(baseDir, d.train), ...(d.test !== undefined ? { test: abs(baseDir, d.test) } : {}), ...(d.validation !== undefined ? { validation: abs(baseDir, d.validation) } : {}) };
+  const data = dataOf(cfg.task.data);
   const training = (t: JobConfig['training']) => ({ ...t, outputDir: abs(baseDir, t.outputDir), logDir: t.logDir === null ? null : abs(baseDir, t.logDir) });
   const x = extras(cfg, baseDir);
   return {
@@ -44,6 +44,8 @@ export function resolveConfigPaths(cfg: JobConfig, baseDir: string): JobConfig {
     task: { ...x.task, data },
     teacher: { ...cfg.teacher, model: model(cfg.teacher.model, baseDir), ...(cfg.teacher.training ? { training: training(cfg.teacher.training) } : {}) },
     student: { ...cfg.student, model: model(cfg.student.model, baseDir) },
+    ...(cfg.teachers ? { teachers: cfg.teachers.map((t) => ({ ...t, model: model(t.model, baseDir) })) } : {}),
+    ...(cfg.tasks ? { tasks: cfg.tasks.map((t) => ({ ...t, data: dataOf(t.data), teacher: { model: model(t.teacher.model, baseDir) } })) } : {}),
     training: training(cfg.training),
   };
 }

@@ -11,6 +11,7 @@ import {
   BasicTrainer,
   DistilleryError,
   GeneralDistiller,
+  MultiTeacherDistiller,
   acquireOutputLock,
   assertPluginNames,
   createRegistry,
@@ -31,7 +32,9 @@ import { lineChart, lossSeries } from '../report/svg-chart.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
 import { onnxTeacherFiles } from './onnx.kit.js';
 import { addUnlabelled } from './unlabelled.js';
-import { attachTeacherCache, cacheNamespace, cacheReport, teacherFingerprint } from './teacher-cache.js';
+import { buildOtherTeachers, teacherFolder } from './multi-teacher.job.js';
+import { runMultiTask, type MultiTaskResult } from './multi-task.job.js';
+import { attachTeacherCache, cacheReport, jobNamespace } from './teacher-cache.js';
 
 export interface ModelReport {
   /** Test accuracy. */
@@ -56,6 +59,8 @@ export interface JobSummary {
   outputDir: string;
   /** The deployable student folder (`<outputDir>/final`). */
   final?: string;
+  /** Per-task results of a `tasks` (MultiTaskDistiller) job. */
+  tasks?: MultiTaskResult['tasks'];
   /** Teacher-output cache use of the student run (`distillation.teacherCache`). */
   teacherCache?: { hits: number; misses: number; cachedBatches: number; liveBatches: number };
   /** Set when SIGINT/SIGTERM stopped the run: which sub-run, at which step (a checkpoint is there). */
@@ -137,6 +142,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log, resolve: { configDir, allow: opts.allowPlugins ?? [] } });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
+  if (cfg.tasks) return runTasksJob(cfg, mode, opts, { registry, backend, signal });
   const data = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
   addUnlabelled(cfg, data, log);
   log.info(`task: ${data.name}: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test examples, ${data.labels.size} labels`);
@@ -171,7 +177,9 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     return path;
   };
 
+  if (cfg.teachers) teacherFolder(cfg.teachers[0]!.model, 'teachers[0].model');
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
+  const others = cfg.teachers ? await buildOtherTeachers(cfg, kit, seed) : [];
   let teacherSeconds: number | undefined;
   let interrupted: { run: 'teacher' | 'student'; step: number } | undefined;
   const tm = cfg.teacher.model;
@@ -193,15 +201,26 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     trainSeconds: teacherSeconds,
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
   };
+  if (others.length) {
+    // The report's teacher is the ensemble's first member; the others' accuracies are logged.
+    for (const [i, t] of others.entries()) say(`teachers[${i + 1}] accuracy ${(100 * (await accuracy(kit, t, test))).toFixed(2)} %`);
+    teacherReport.source = `${others.length + 1} teachers (first: ${teacherReport.source})`;
+    teacherReport.parameters += others.reduce((n, t) => n + countParams(t), 0);
+  }
   say(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
   const summary: JobSummary = { task: data.name, backend, train: data.train.length, validation: data.validation.length, test: data.test.length, teacher: teacherReport, outputDir: outDir };
 
   if (mode === 'distill' && !interrupted) {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');
-    const Strategy = cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
+    if (cfg.teachers && cfg.distillation.intermediateMatches.length) {
+      throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller (teachers) distils logits only: intermediateMatches would be ignored', { where: 'distillation.intermediateMatches', hint: 'remove intermediateMatches, or use one teacher' });
+    }
+    const Strategy = cfg.teachers ? MultiTeacherDistiller : cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
     const distiller = new Strategy({
       student,
       teacher: teacher as DistillModel<unknown, never>,
+      teachers: [teacher, ...others] as DistillModel<unknown, never>[],
+      ...(cfg.teachers?.some((t) => t.weight !== undefined) ? { teacherWeights: cfg.teachers.map((t) => t.weight ?? 1) } : {}),
       adaptorS: kit.studentAdaptor ?? kit.adaptor,
       adaptorT: kit.adaptor,
       registry: registry.child(),
@@ -210,7 +229,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       backend,
     });
     const cache = cfg.distillation.teacherCache
-      ? attachTeacherCache(distiller, cfg, cacheNamespace(cfg, [await teacherFingerprint(cfg.teacher.model, teacher as DistillModel<unknown>)], { teacherSize: data.teacherSize }), log)
+      ? attachTeacherCache(distiller, cfg, await jobNamespace(cfg, [teacher, ...others] as DistillModel<unknown>[], data.teacherSize), log)
       : undefined;
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
@@ -249,11 +268,36 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     student.dispose?.();
   }
   teacher.dispose?.();
+  for (const t of others) t.dispose?.();
   progress?.stop();
   if (interrupted) summary.interrupted = interrupted;
   await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
+  return summary;
+}
+
+/** A `tasks` job: MultiTaskDistiller over every task's data and teacher (see multi-task.job.ts). */
+async function runTasksJob(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions, x: { registry: PluginRegistry; backend: string; signal: AbortSignal }): Promise<JobSummary> {
+  if (mode !== 'distill') throw new DistilleryError('CONFIG_INVALID', 'a "tasks" job distils (its teachers are pretrained): use distillery distill', { where: 'tasks', hint: 'train each task\'s teacher with its own single-task config first' });
+  const log = opts.logger;
+  const outDir = cfg.training.outputDir;
+  mkdirSync(outDir, { recursive: true });
+  const progress = opts.progress === false || opts.progress === undefined ? undefined : new RunProgress(process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
+  const say = (m: string) => (progress ? progress.log(`[distillery] ${m}`) : log.info(m));
+  const resumeFrom = opts.resume ? (typeof opts.resume === 'string' ? opts.resume : newestCheckpoint(outDir)) : undefined;
+  const r = await runMultiTask(cfg, { registry: x.registry.child(), backend: x.backend, log, hooks: progress ? [progress.hook('student')] : [], signal: x.signal, say, force: opts.force, resumeFrom });
+  progress?.stop();
+  const mean = (f: (t: MultiTaskResult['tasks'][number]) => number) => r.tasks.reduce((a, t) => a + f(t), 0) / r.tasks.length;
+  const summary: JobSummary = {
+    task: `multi-task: ${r.tasks.map((t) => t.name).join(', ')}`, backend: x.backend,
+    train: r.tasks.reduce((n, t) => n + t.train, 0), validation: 0, test: r.tasks.reduce((n, t) => n + t.test, 0),
+    teacher: { accuracy: mean((t) => t.teacherAccuracy), parameters: 0, source: `${r.tasks.length} pretrained task teachers (mean accuracy over tasks)` },
+    student: { accuracy: mean((t) => t.studentAccuracy), parameters: r.studentParameters, trainSeconds: r.trainSeconds, source: `distilled (MultiTaskDistiller, ${r.steps} steps; mean accuracy over tasks)` },
+    outputDir: outDir, tasks: r.tasks, ...(r.teacherCache ? { teacherCache: r.teacherCache } : {}),
+  };
+  await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeLossPlots(outDir);
   return summary;
 }
 

@@ -91,7 +91,7 @@ export const ModelSchema = z.discriminatedUnion('type', [MlpModelSchema, BertMod
 
 export const TaskSchema = z
   .object({
-    data: DataSchema,
+    data: DataSchema.optional().describe('The data (required unless the job has "tasks", each with its own data).'),
     batchSize: int().min(1).default(32),
     maxLength: int().min(4).default(64).describe('Token limit (BERT models).'),
     features: int().min(16).default(1024).describe('Hashed bag-of-words size (MLP models).'),
@@ -105,26 +105,71 @@ export const TaskSchema = z
   })
   .strict();
 
-export const JobConfigSchema = z
+const TeacherSchema = z
+  .object({
+    model: ModelSchema,
+    training: TrainingConfigSchema.optional().describe('Train the teacher first with BasicTrainer using these settings (not needed for a pretrained teacher).'),
+  })
+  .strict();
+
+/** One teacher of a MultiTeacherDistiller job. */
+export const TeacherEntrySchema = z
+  .object({
+    model: ModelSchema.describe('A pretrained BERT folder or an ONNX teacher (several teachers are not trained here).'),
+    weight: z.number().positive().optional().describe('Weight of this teacher in the (weighted) mean of the teachers\' logits; default 1.'),
+  })
+  .strict();
+
+/** One task of a MultiTaskDistiller job: its data and teacher (the student gets one head per task). */
+export const TaskEntrySchema = z
+  .object({
+    name: z.string().min(1).optional().describe('Task name (logs, summary); default task<i>.'),
+    data: DataSchema,
+    teacher: z.object({ model: ModelSchema }).strict().describe('A pretrained BERT folder or an ONNX teacher for this task.'),
+  })
+  .strict();
+
+const JobObjectSchema = z
   .object({
     ...CoreRunConfigShape,
     task: TaskSchema,
-    teacher: z
-      .object({
-        model: ModelSchema,
-        training: TrainingConfigSchema.optional().describe('Train the teacher first with BasicTrainer using these settings (not needed for a pretrained teacher).'),
-      })
-      .strict(),
+    teacher: TeacherSchema.optional().describe('The teacher (one of teacher, teachers, tasks).'),
+    teachers: z.array(TeacherEntrySchema).min(2).optional().describe('Several teachers: MultiTeacherDistiller on the weighted mean of their logits.'),
+    tasks: z.array(TaskEntrySchema).min(1).optional().describe('Several tasks, each with data and teacher: MultiTaskDistiller (batches drawn with p ∝ n^τ, τ = distillation.taskSamplingTemperature).'),
     student: z.object({ model: ModelSchema }).strict(),
   })
   .strict()
-  .superRefine(jobRules);
+  .superRefine(multiRules)
+  .superRefine((c, ctx) => jobRules({ ...c, teacher: c.teacher ?? { model: c.teachers?.[0]?.model ?? c.tasks?.[0]?.teacher.model ?? { type: 'mlp' } }, task: { data: c.task.data ?? c.tasks?.[0]?.data ?? { type: 'spam-assassin' } } } as never, ctx));
 
-export type JobConfig = z.output<typeof JobConfigSchema>;
+/** Exactly one of teacher / teachers / tasks; task.data unless tasks. */
+function multiRules(c: { teacher?: unknown; teachers?: unknown; tasks?: unknown; task: { data?: unknown } }, ctx: z.core.$RefinementCtx): void {
+  const given = (['teacher', 'teachers', 'tasks'] as const).filter((k) => c[k] !== undefined);
+  if (given.length !== 1) {
+    ctx.addIssue({ code: 'custom', path: [given[1] ?? 'teacher'], message: given.length ? `give one of teacher, teachers, tasks (got ${given.join(' and ')})` : 'the job needs a teacher', params: { hint: 'one teacher: "teacher"; several on the same data: "teachers"; several tasks: "tasks"' } });
+  }
+  if (c.tasks === undefined && c.task.data === undefined) ctx.addIssue({ code: 'custom', path: ['task', 'data'], message: 'task.data is required', params: { hint: 'add task.data (e.g. { "type": "jsonl", "train": "train.jsonl" })' } });
+  if (c.tasks !== undefined && c.task.data !== undefined) ctx.addIssue({ code: 'custom', path: ['task', 'data'], message: 'with "tasks", each task has its own data: task.data would be ignored', params: { hint: 'move it into tasks[i].data' } });
+}
+
+type JobObject = z.output<typeof JobObjectSchema>;
+/** A checked job: `teacher` and `task.data` always set (from teachers[0] / tasks[0] in multi jobs). */
+type NormalJob = Omit<JobObject, 'teacher' | 'task'> & { teacher: NonNullable<JobObject['teacher']>; task: JobObject['task'] & { data: NonNullable<JobObject['task']['data']> } };
+
+export const JobConfigSchema = JobObjectSchema.transform(
+  (c): NormalJob => ({
+    ...c,
+    teacher: c.teacher ?? { model: (c.teachers?.[0]?.model ?? c.tasks![0]!.teacher.model) },
+    task: { ...c.task, data: c.task.data ?? c.tasks![0]!.data },
+  }),
+);
+
+export type JobConfig = NormalJob;
+export type TaskEntry = z.output<typeof TaskEntrySchema>;
 export type DataConfig = z.output<typeof DataSchema>;
 export type ModelConfig = z.output<typeof ModelSchema>;
 
 /** The JSON Schema of job config files (for editors: `"$schema": "…/distillery.schema.json"`). */
 export function jobJsonSchema(): Record<string, unknown> {
-  return { ...z.toJSONSchema(JobConfigSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' } as Record<string, unknown>;
+  return { ...z.toJSONSchema(JobObjectSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' } as Record<string, unknown>;
 }

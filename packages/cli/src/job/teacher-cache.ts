@@ -48,6 +48,12 @@ export function cacheNamespace(cfg: JobConfig, teacherPrints: readonly string[],
   );
 }
 
+/** The namespace of a single- or multi-teacher job (teachers in config order, with their weights). */
+export async function jobNamespace(cfg: JobConfig, teachers: readonly DistillModel<unknown>[], teacherSize: number): Promise<string> {
+  const prints = await Promise.all(teachers.map((t, i) => teacherFingerprint(cfg.teachers?.[i]?.model ?? cfg.teacher.model, t)));
+  return cacheNamespace(cfg, prints, { teacherSize, weights: cfg.teachers?.map((t) => t.weight ?? 1) });
+}
+
 /** The store a config asks for. */
 export function openCacheStore(cfg: JobConfig): TeacherCacheStore {
   const c = cfg.distillation.teacherCache;

@@ -66,6 +66,7 @@ export const DistillationConfigSchema = z
     probabilityShift: z.boolean().default(false).describe('Swap the teacher arg-max logit with the gold label logit.'),
     intermediateMatches: z.array(IntermediateMatchSchema).default([]).describe('Intermediate feature matches (GeneralDistiller).'),
     isCachingLogits: z.boolean().default(false).describe('Cache teacher logits per batch index after the first epoch.'),
+    taskSamplingTemperature: z.number().min(0).default(1).describe('MultiTaskDistiller: tasks are drawn with p_k ∝ n_k^τ (1: by size, 0: uniform).'),
     teacherCache: TeacherCacheSchema.optional().describe('Per-example teacher-output cache: true (memory) or { dir, dtype } (a folder reused across runs).'),
   })
   .strict()

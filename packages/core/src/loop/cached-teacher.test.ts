@@ -154,3 +154,11 @@ describe('teacher-output cache (CachedTeacher)', () => {
     expect(decodeCacheEntry(bytes.subarray(0, bytes.length - 1))).toBeUndefined();
   });
 });
+
+describe('averageTeacherLogits with weights', () => {
+  it('is Σ w·l / Σ w', async () => {
+    const { averageTeacherLogits } = await import('../distillers/multi-teacher-distiller.js');
+    const out = tf.tidy(() => (averageTeacherLogits([{ logits: tf.tensor2d([[1, 0]]) }, { logits: tf.tensor2d([[4, 3]]) }], [2, 1]).logits as tf.Tensor[])[0]!.dataSync());
+    expect(Array.from(out)).toEqual([2, 1]);
+  });
+});
