@@ -73,9 +73,9 @@ export function cacheRowsOf(b: EncodedBatch): { keys: string[]; lengths: number[
   return { keys, lengths, seqLen: L };
 }
 
-/** Split encoded examples into padded batches for one epoch. */
-export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions, epoch = 0): EncodedBatch[] {
-  const { batchSize, shuffle = false, seed = 42, bucketPools = 0, dropLast = false, padId = 0 } = opts;
+/** Which examples (indices into `items`) form each batch of epoch `epoch` (shuffle, bucketing, dropLast applied). */
+export function batchGroups(items: readonly { ids: readonly number[] }[], opts: BatchOptions, epoch = 0): number[][] {
+  const { batchSize, shuffle = false, seed = 42, bucketPools = 0, dropLast = false } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new DistilleryError('CONFIG_INVALID', `batchSize must be a positive integer, got ${batchSize}`);
   let order = items.map((_, i) => i);
   if (shuffle) order = shuffled(order, seed + epoch);
@@ -97,7 +97,51 @@ export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions
   } else {
     for (let b = 0; b < order.length; b += batchSize) groups.push(order.slice(b, b + batchSize));
   }
-  return groups.filter((g) => !dropLast || g.length === batchSize).map((g) => collate(g.map((i) => items[i]!), padId));
+  return groups.filter((g) => !dropLast || g.length === batchSize);
+}
+
+/** Split encoded examples into padded batches for one epoch. */
+export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions, epoch = 0): EncodedBatch[] {
+  return batchGroups(items, opts, epoch).map((g) => collate(g.map((i) => items[i]!), opts.padId ?? 0));
+}
+
+/**
+ * One batch of the same examples, in the same order, tokenized for each side: when teacher and
+ * student use different tokenizers, each side's adaptor reads its own batch.
+ */
+export interface PairedBatch {
+  readonly teacher: EncodedBatch;
+  readonly student: EncodedBatch;
+}
+
+/**
+ * Paired batches of examples encoded twice (`teacherItems[i]` and `studentItems[i]` are example i).
+ * Grouping (shuffle, length bucketing) follows the teacher's lengths; each side is padded on its own.
+ */
+export function makePairedBatches(teacherItems: readonly EncodedExample[], studentItems: readonly EncodedExample[], opts: BatchOptions, epoch = 0): PairedBatch[] {
+  if (teacherItems.length !== studentItems.length) throw new DistilleryError('DATALOADER', `paired batches need the same examples on both sides (${teacherItems.length} vs ${studentItems.length})`);
+  return batchGroups(teacherItems, opts, epoch).map((g) => ({ teacher: collate(g.map((i) => teacherItems[i]!), opts.padId ?? 0), student: collate(g.map((i) => studentItems[i]!), opts.padId ?? 0) }));
+}
+
+/** Re-iterable paired batches over epochs (see {@link makePairedBatches}). */
+export class PairedBatchIterator {
+  private readonly inner: BatchIterator;
+  constructor(
+    readonly teacherItems: readonly EncodedExample[],
+    readonly studentItems: readonly EncodedExample[],
+    readonly opts: BatchOptions,
+  ) {
+    this.inner = new BatchIterator(teacherItems, opts);
+  }
+  get length(): number {
+    return this.inner.length;
+  }
+  describe(): ReturnType<BatchIterator['describe']> & { paired: true } {
+    return { ...this.inner.describe(), paired: true };
+  }
+  *epoch(e = 0): Generator<PairedBatch> {
+    yield* makePairedBatches(this.teacherItems, this.studentItems, this.opts, e);
+  }
 }
 
 /** Re-iterable batches over epochs: `for (const batch of it.epoch(e))`. */

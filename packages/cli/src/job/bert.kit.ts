@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
-import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
+import { BatchIterator, type EncodedExample, type Example, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { BertForSequenceClassification, bertAdaptor, type BertOutput, bertConfig, initStudentFromTeacher, makeStudentConfig, readHfConfig, type BertConfig } from '@distillery/models';
 import type { Kit } from './kits.js';
 import type { TaskData } from './data.js';
@@ -14,12 +14,32 @@ import type { JobConfig, ModelConfig } from './schema.js';
 import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
 import { maskUnlabelled } from './unlabelled.js';
 
-export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<EncodedBatch>> {
+/** The encoded examples behind a BERT kit's batches (paired kits re-batch them, see paired.kit.ts). */
+export interface BertKitItems {
+  train: EncodedExample[];
+  /** Train + unlabelled rows (when the task has unlabelled texts). */
+  mixed?: EncodedExample[];
+  test: EncodedExample[];
+  encode(xs: Example[]): EncodedExample[];
+}
+
+/** Options of {@link bertKit}. */
+export interface BertKitOptions {
+  /**
+   * Tokenize with the student's own tokenizer (`student.tokenizer`: a folder, or "build" for a
+   * WordPiece vocab from the training texts) instead of the teacher's; student configs then take
+   * their vocabulary size from it.
+   */
+  studentTokenizer?: string;
+}
+
+export async function bertKit(data: TaskData, cfg: JobConfig, kitOpts: BertKitOptions = {}): Promise<Kit<EncodedBatch> & { items: BertKitItems }> {
   const t = cfg.teacher.model;
-  const onnx = t.type === 'onnx' ? onnxTeacherFiles(t) : undefined;
+  const own = kitOpts.studentTokenizer;
+  const onnx = t.type === 'onnx' && !own ? onnxTeacherFiles(t) : undefined;
   // An ONNX teacher's folder plays the part of a pretrained teacher's: tokenizer and (if present) config.json.
-  const pretrainedDir = t.type === 'bert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
-  const tokenizerDir = t.type === 'bert' ? t.pretrained : onnx?.tokenizerDir;
+  const pretrainedDir = own ? undefined : t.type === 'bert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
+  const tokenizerDir = own ? (own === 'build' ? undefined : own) : t.type === 'bert' ? t.pretrained : onnx?.tokenizerDir;
   const maxLength = cfg.task.maxLength;
   // A missing folder is a missing model, not a missing tokenizer (the tokenizer is read first).
   if (pretrainedDir && !existsSync(pretrainedDir)) {
@@ -50,7 +70,9 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       ...(m.numAttentionHeads ? { numAttentionHeads: m.numAttentionHeads } : {}),
       ...(m.intermediateSize ? { intermediateSize: m.intermediateSize } : {}),
     });
+  const encode = (xs: Example[]) => encodeExamples(xs, tokenizer, data.labels, { maxLength });
   return {
+    items: { train, ...(mixed ? { mixed } : {}), test, encode },
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
     ...(mixed ? { distillSource: (seed: number) => new BatchIterator(mixed, { batchSize, shuffle: true, seed, bucketPools: 8 }) } : {}),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
@@ -70,6 +92,7 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       }
       const model = new BertForSequenceClassification(sized(m), { seed });
       if (role === 'teacher') teacherModel = model;
+      if (m.initFromTeacher && own) throw new DistilleryError('CONFIG_INVALID', 'student.model.initFromTeacher copies the teacher\'s embeddings, which do not fit a student with its own tokenizer', { where: 'student.model.initFromTeacher', hint: 'remove initFromTeacher, or remove student.tokenizer' });
       if (m.initFromTeacher && !teacherModel) throw new Error('student.model.initFromTeacher needs a tfjs BERT teacher (an ONNX teacher\'s weights are not readable here)');
       if (m.initFromTeacher && teacherModel) initStudentFromTeacher(teacherModel, model);
       return model as DistillModel<EncodedBatch>;

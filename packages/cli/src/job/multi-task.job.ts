@@ -71,6 +71,7 @@ export interface MultiTaskResult {
 /** Run the distillation of a `tasks` job (the teachers are pretrained; none is trained here). */
 export async function runMultiTask(cfg: JobConfig, o: { registry: PluginRegistry; backend: string; log: Logger; hooks: Hook[]; signal: AbortSignal; say: (m: string) => void; force?: boolean; resumeFrom?: string }): Promise<MultiTaskResult> {
   const seed = cfg.training.seed;
+  if (cfg.student.tokenizer) throw new DistilleryError('CONFIG_INVALID', 'student.tokenizer is not supported in a "tasks" job yet (the student reads the task teachers\' tokenization)', { where: 'student.tokenizer', hint: 'remove student.tokenizer' });
   const runs: TaskRun[] = [];
   let offset = 0;
   for (const [i, t] of (cfg.tasks ?? []).entries()) {

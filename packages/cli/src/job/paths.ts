@@ -43,7 +43,7 @@ export function resolveConfigPaths(cfg: JobConfig, baseDir: string): JobConfig {
     distillation: x.distillation,
     task: { ...x.task, data },
     teacher: { ...cfg.teacher, model: model(cfg.teacher.model, baseDir), ...(cfg.teacher.training ? { training: training(cfg.teacher.training) } : {}) },
-    student: { ...cfg.student, model: model(cfg.student.model, baseDir) },
+    student: { ...cfg.student, model: model(cfg.student.model, baseDir), ...(cfg.student.tokenizer && cfg.student.tokenizer !== 'build' ? { tokenizer: abs(baseDir, cfg.student.tokenizer) } : {}) },
     ...(cfg.teachers ? { teachers: cfg.teachers.map((t) => ({ ...t, model: model(t.model, baseDir) })) } : {}),
     ...(cfg.tasks ? { tasks: cfg.tasks.map((t) => ({ ...t, data: dataOf(t.data), teacher: { model: model(t.teacher.model, baseDir) } })) } : {}),
     training: training(cfg.training),

@@ -34,6 +34,7 @@ import { onnxTeacherFiles } from './onnx.kit.js';
 import { addUnlabelled } from './unlabelled.js';
 import { buildOtherTeachers, teacherFolder } from './multi-teacher.job.js';
 import { runMultiTask, type MultiTaskResult } from './multi-task.job.js';
+import { checkMatchesAcrossTokenizers, innerModel, pairedKit } from './paired.kit.js';
 import { attachTeacherCache, cacheReport, jobNamespace } from './teacher-cache.js';
 
 export interface ModelReport {
@@ -148,7 +149,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   log.info(`task: ${data.name}: ${data.train.length} train / ${data.validation.length} validation / ${data.test.length} test examples, ${data.labels.size} labels`);
   const kit: Kit<unknown> =
     cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
-      ? ((await bertKit(data, cfg)) as Kit<unknown>)
+      ? await textKit(data, cfg)
       : (mlpKit(data.train, data.test, data.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
   const test = kit.testBatches();
   // Evaluation during training uses the validation split; the test split is reported at the end only.
@@ -257,8 +258,8 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     say(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
     if (!interrupted) {
       summary.final = await writeFinalFolder({
-        outputDir: outDir, student: student as DistillModel<unknown>, labels: data.labels,
-        tokenizerFrom: tm.type === 'bert' ? tm.pretrained : tm.type === 'onnx' ? onnxTeacherFiles(tm).tokenizerDir : undefined, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
+        outputDir: outDir, student: innerModel(student), labels: data.labels,
+        tokenizerFrom: cfg.student.tokenizer ? (cfg.student.tokenizer === 'build' ? undefined : cfg.student.tokenizer) : tm.type === 'bert' ? tm.pretrained : tm.type === 'onnx' ? onnxTeacherFiles(tm).tokenizerDir : undefined, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
         report: {
           task: data.name, strategy: Strategy.name, teacher: teacherReport.source, steps: r.globalStep, selected: summary.student.selected!,
           testAccuracy: summary.student.accuracy, parameters: summary.student.parameters, configFile: opts.configFile, distillation: cfg.distillation,
@@ -275,6 +276,17 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
+}
+
+/** The BERT kit of a job: one tokenizer, or one per side when the student has its own (`student.tokenizer`). */
+async function textKit(data: Parameters<typeof bertKit>[0], cfg: JobConfig): Promise<Kit<unknown>> {
+  const t = await bertKit(data, cfg);
+  const own = cfg.student.tokenizer;
+  if (!own) return t as Kit<unknown>;
+  if (cfg.student.model.type === 'mlp') throw new DistilleryError('CONFIG_INVALID', 'student.tokenizer is for BERT students', { where: 'student.tokenizer', hint: 'remove it' });
+  checkMatchesAcrossTokenizers(cfg.distillation.intermediateMatches);
+  if (cfg.teachers) throw new DistilleryError('CONFIG_INVALID', 'student.tokenizer is not supported with several teachers yet', { where: 'student.tokenizer', hint: 'remove student.tokenizer, or use one teacher' });
+  return pairedKit(t, await bertKit(data, cfg, { studentTokenizer: own }), cfg.task.batchSize) as Kit<unknown>;
 }
 
 /** A `tasks` job: MultiTaskDistiller over every task's data and teacher (see multi-task.job.ts). */

@@ -136,7 +136,12 @@ const JobObjectSchema = z
     teacher: TeacherSchema.optional().describe('The teacher (one of teacher, teachers, tasks).'),
     teachers: z.array(TeacherEntrySchema).min(2).optional().describe('Several teachers: MultiTeacherDistiller on the weighted mean of their logits.'),
     tasks: z.array(TaskEntrySchema).min(1).optional().describe('Several tasks, each with data and teacher: MultiTaskDistiller (batches drawn with p ∝ n^τ, τ = distillation.taskSamplingTemperature).'),
-    student: z.object({ model: ModelSchema }).strict(),
+    student: z
+      .object({
+        model: ModelSchema,
+        tokenizer: z.string().min(1).optional().describe('The student\'s own tokenizer: a folder with tokenizer.json or vocab.txt, or "build" (a WordPiece vocab from the training texts). Default: the teacher\'s.'),
+      })
+      .strict(),
   })
   .strict()
   .superRefine(multiRules)

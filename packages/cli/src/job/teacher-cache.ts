@@ -62,7 +62,9 @@ export function openCacheStore(cfg: JobConfig): TeacherCacheStore {
 
 /** Rows of a batch: text batches only (bag-of-words MLP batches carry no texts, so they run live). */
 export function jobRowsOf(batch: unknown): ReturnType<typeof cacheRowsOf> {
-  const b = batch as Partial<EncodedBatch>;
+  // A paired batch (student.tokenizer) is keyed by the teacher's side: the teacher reads that one.
+  const p = batch as { teacher?: EncodedBatch };
+  const b = (p.teacher ?? batch) as Partial<EncodedBatch>;
   return b.inputIds && b.attentionMask ? cacheRowsOf(b as EncodedBatch) : undefined;
 }
 
