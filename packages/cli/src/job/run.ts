@@ -3,7 +3,7 @@
  * BasicTrainer (unless pretrained), distil the student with BasicDistiller (or GeneralDistiller when
  * the config has intermediate matches), evaluate both, and write a summary.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
@@ -26,15 +26,15 @@ import {
 import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
-import { bertKit } from './bert.kit.js';
 import { RunProgress, type EvalProgress } from '../progress.js';
-import { lineChart, lossSeries } from '../report/svg-chart.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
 import { onnxTeacherFiles } from './onnx.kit.js';
 import { addUnlabelled } from './unlabelled.js';
 import { buildOtherTeachers, teacherFolder } from './multi-teacher.job.js';
-import { runMultiTask, type MultiTaskResult } from './multi-task.job.js';
-import { checkMatchesAcrossTokenizers, innerModel, pairedKit } from './paired.kit.js';
+import type { MultiTaskResult } from './multi-task.job.js';
+import { innerModel } from './paired.kit.js';
+import { runTasksJob, textKit } from './run-variants.js';
+import { writeLossPlots } from './loss-plots.js';
 import { attachTeacherCache, cacheReport, jobNamespace } from './teacher-cache.js';
 
 export interface ModelReport {
@@ -278,41 +278,6 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   return summary;
 }
 
-/** The BERT kit of a job: one tokenizer, or one per side when the student has its own (`student.tokenizer`). */
-async function textKit(data: Parameters<typeof bertKit>[0], cfg: JobConfig): Promise<Kit<unknown>> {
-  const t = await bertKit(data, cfg);
-  const own = cfg.student.tokenizer;
-  if (!own) return t as Kit<unknown>;
-  if (cfg.student.model.type === 'mlp') throw new DistilleryError('CONFIG_INVALID', 'student.tokenizer is for BERT students', { where: 'student.tokenizer', hint: 'remove it' });
-  checkMatchesAcrossTokenizers(cfg.distillation.intermediateMatches);
-  if (cfg.teachers) throw new DistilleryError('CONFIG_INVALID', 'student.tokenizer is not supported with several teachers yet', { where: 'student.tokenizer', hint: 'remove student.tokenizer, or use one teacher' });
-  return pairedKit(t, await bertKit(data, cfg, { studentTokenizer: own }), cfg.task.batchSize) as Kit<unknown>;
-}
-
-/** A `tasks` job: MultiTaskDistiller over every task's data and teacher (see multi-task.job.ts). */
-async function runTasksJob(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJobOptions, x: { registry: PluginRegistry; backend: string; signal: AbortSignal }): Promise<JobSummary> {
-  if (mode !== 'distill') throw new DistilleryError('CONFIG_INVALID', 'a "tasks" job distils (its teachers are pretrained): use distillery distill', { where: 'tasks', hint: 'train each task\'s teacher with its own single-task config first' });
-  const log = opts.logger;
-  const outDir = cfg.training.outputDir;
-  mkdirSync(outDir, { recursive: true });
-  const progress = opts.progress === false || opts.progress === undefined ? undefined : new RunProgress(process.stderr, { bar: opts.progress === 'lines' ? false : undefined });
-  const say = (m: string) => (progress ? progress.log(`[distillery] ${m}`) : log.info(m));
-  const resumeFrom = opts.resume ? (typeof opts.resume === 'string' ? opts.resume : newestCheckpoint(outDir)) : undefined;
-  const r = await runMultiTask(cfg, { registry: x.registry.child(), backend: x.backend, log, hooks: progress ? [progress.hook('student')] : [], signal: x.signal, say, force: opts.force, resumeFrom });
-  progress?.stop();
-  const mean = (f: (t: MultiTaskResult['tasks'][number]) => number) => r.tasks.reduce((a, t) => a + f(t), 0) / r.tasks.length;
-  const summary: JobSummary = {
-    task: `multi-task: ${r.tasks.map((t) => t.name).join(', ')}`, backend: x.backend,
-    train: r.tasks.reduce((n, t) => n + t.train, 0), validation: 0, test: r.tasks.reduce((n, t) => n + t.test, 0),
-    teacher: { accuracy: mean((t) => t.teacherAccuracy), parameters: 0, source: `${r.tasks.length} pretrained task teachers (mean accuracy over tasks)` },
-    student: { accuracy: mean((t) => t.studentAccuracy), parameters: r.studentParameters, trainSeconds: r.trainSeconds, source: `distilled (MultiTaskDistiller, ${r.steps} steps; mean accuracy over tasks)` },
-    outputDir: outDir, tasks: r.tasks, ...(r.teacherCache ? { teacherCache: r.teacherCache } : {}),
-  };
-  await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  await writeLossPlots(outDir);
-  return summary;
-}
-
 /** SIGINT/SIGTERM: the first stops after the current step (with a checkpoint); a second exits at once. */
 function onInterrupt(stopper: AbortController, log: Logger): () => void {
   let count = 0;
@@ -347,14 +312,4 @@ export function formatSummary(s: JobSummary): string {
     `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoint-<step>/${s.final ? ', final/' : ''})`,
   ];
   return lines.join('\n');
-}
-
-/** `loss.svg` in each run folder (student run and teacher sub-run) from its metrics.jsonl, written atomically. */
-async function writeLossPlots(outDir: string): Promise<void> {
-  for (const [dir, title] of [[outDir, 'distillation loss per step'], [join(outDir, 'teacher'), 'teacher training loss per step']] as const) {
-    const file = join(dir, 'metrics.jsonl');
-    if (!existsSync(file)) continue;
-    const series = lossSeries(readFileSync(file, 'utf8'));
-    if (series[0]!.points.length) await writeFileAtomic(join(dir, 'loss.svg'), lineChart(series, { title, xLabel: 'optimizer step', yLabel: 'loss' }));
-  }
 }
