@@ -4,7 +4,7 @@
  * matches are refused naming the match.
  */
 import { describe, it, expect } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, sharedPath, SHARED_SKIP_MESSAGE } from '@distillery/core';
@@ -52,5 +52,11 @@ describe.skipIf(!ready)(`different tokenizers per side ${ready ? '' : SHARED_SKI
       c.distillation = { ...c.distillation, intermediateMatches: [{ ...c.distillation.intermediateMatches[0]!, loss: 'hidden_mse' }] };
     });
     await expect(runJob(cfg, 'distill', { logger: log, progress: false })).rejects.toThrow(/intermediateMatches\[0\] \(hidden, loss "hidden_mse".*different lengths/);
+    // A config file says so at load time, with file:line.
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-tok-bad-'));
+    const raw = JSON.parse(readFileSync(join(docs, 'student-tokenizer.json'), 'utf8').replaceAll('../../../shared', join(sharedPath('models')!, '..')));
+    raw.distillation.intermediateMatches[0].loss = 'hidden_mse';
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify(raw, null, 2));
+    await expect(loadJobConfig(join(dir, 'bad.json'))).rejects.toThrow(/bad\.json:\d+:\d+ distillation\.intermediateMatches\[0\]\.loss: match 0 \(hidden, "hidden_mse"\) compares tokens/);
   });
 });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CoreRunConfigShape, TrainingConfigSchema } from '@distillery/core';
 import { jobRules } from './rules.js';
+import { TOKEN_POOLING_LOSSES } from './paired.kit.js';
 
 const int = () => z.number().int();
 
@@ -145,7 +146,17 @@ const JobObjectSchema = z
   })
   .strict()
   .superRefine(multiRules)
+  .superRefine(tokenizerRules)
   .superRefine((c, ctx) => jobRules({ ...c, teacher: c.teacher ?? { model: c.teachers?.[0]?.model ?? c.tasks?.[0]?.teacher.model ?? { type: 'mlp' } }, task: { data: c.task.data ?? c.tasks?.[0]?.data ?? { type: 'spam-assassin' } } } as never, ctx));
+
+/** With `student.tokenizer` the two sides' sequences differ in length: token-level matches are refused. */
+function tokenizerRules(c: { student: { tokenizer?: string }; distillation: { intermediateMatches: { loss: string; feature: string }[] } }, ctx: z.core.$RefinementCtx): void {
+  if (!c.student.tokenizer) return;
+  c.distillation.intermediateMatches.forEach((m, i) => {
+    if (TOKEN_POOLING_LOSSES.has(m.loss)) return;
+    ctx.addIssue({ code: 'custom', path: ['distillation', 'intermediateMatches', i, 'loss'], message: `match ${i} (${m.feature}, "${m.loss}") compares tokens, but student.tokenizer makes the student's sequences differ from the teacher's`, params: { hint: `use a loss that pools over tokens (${[...TOKEN_POOLING_LOSSES].join(', ')}), remove the match, or remove student.tokenizer` } });
+  });
+}
 
 /** Exactly one of teacher / teachers / tasks; task.data unless tasks. */
 function multiRules(c: { teacher?: unknown; teachers?: unknown; tasks?: unknown; task: { data?: unknown } }, ctx: z.core.$RefinementCtx): void {
