@@ -37,6 +37,9 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
       hint: 'set "teacherCache": { "dir": "teacher-cache", "dtype": "float16" } in the distillation section',
     });
   }
+  if (cfg.tasks) {
+    throw new DistilleryError('CONFIG_INVALID', 'cache-teacher does not precompute "tasks" jobs yet', { where: 'tasks', hint: 'run distillery distill: with teacherCache.dir it fills the folder as it goes, and later runs reuse it' });
+  }
   const tm = cfg.teacher.model;
   if (tm.type === 'mlp' || (tm.type === 'bert' && !tm.pretrained)) {
     throw new DistilleryError('CONFIG_INVALID', 'cache-teacher needs a teacher that exists before the run (a pretrained BERT folder or an ONNX file); this one is trained by distill itself', {
