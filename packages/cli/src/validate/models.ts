@@ -82,8 +82,11 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
       const hf = role === 'teacher' ? teacherBase : read(m.pretrained, `${role}.model.pretrained`);
       return hf ? bertShape(role, hf) : undefined;
     }
-    // Built here: the teacher's folder (or the defaults) with the config's sizes on top, as the kit does.
-    const base = role === 'student' && teacherBase ? teacherBase : defaults;
+    // Built here: the teacher's folder (or the defaults) with the config's sizes on top, as the kit does
+    // (an ONNX teacher's config.json counts as its folder; a student with its own tokenizer starts from the defaults).
+    const onnxBase = t.type === 'onnx' && existsSync(join(t.tokenizer ?? dirname(t.path), 'config.json')) ? read(t.tokenizer ?? dirname(t.path), 'teacher.model.tokenizer') : undefined;
+    const folderBase = c.student.tokenizer ? undefined : (teacherBase ?? onnxBase);
+    const base = role === 'student' && folderBase ? folderBase : defaults;
     const s = {
       numHiddenLayers: m.numHiddenLayers ?? base.numHiddenLayers,
       hiddenSize: ('hiddenSize' in m ? m.hiddenSize : undefined) ?? base.hiddenSize,
