@@ -8,11 +8,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  DistilleryAttentionSoftmax,
+  DistilleryAttentionSoftmaxGrad,
+  DistilleryDropout,
+  DistilleryDropoutAddLayerNorm,
+  DistilleryDropoutAddLayerNormGrad,
   DistilleryGelu,
   DistilleryGeluGrad,
   DistilleryLayerNorm,
   DistilleryLayerNormGrad,
   runFusedKernel,
+  type DropoutAttrs,
   type FusedKernelName,
 } from '@distillery/core/kernels';
 
@@ -22,6 +28,11 @@ export const FUSED = {
   layerNormGrad: DistilleryLayerNormGrad,
   gelu: DistilleryGelu,
   geluGrad: DistilleryGeluGrad,
+  dropout: DistilleryDropout,
+  dropoutAddLayerNorm: DistilleryDropoutAddLayerNorm,
+  dropoutAddLayerNormGrad: DistilleryDropoutAddLayerNormGrad,
+  attentionSoftmax: DistilleryAttentionSoftmax,
+  attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
 } as const;
 
 /** Whether the active backend has the forward and backward kernels of a fused op. */
@@ -56,4 +67,59 @@ export function fusedGelu(x: tf.Tensor): tf.Tensor {
     return { value, gradFunc };
   });
   return f(x);
+}
+
+/**
+ * Inverted dropout with the backend's Philox mask (mask generation and apply in one kernel). The gradient is the
+ * same kernel on `dy` with the same attrs: the mask is regenerated, never stored.
+ */
+export function fusedDropout(x: tf.Tensor, attrs: DropoutAttrs): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xi = args[0] as tf.Tensor;
+    const [value] = runFusedKernel(DistilleryDropout, { x: xi }, attrs);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => runFusedKernel(DistilleryDropout, { x: dy }, attrs)[0];
+    return { value, gradFunc };
+  });
+  return f(x);
+}
+
+/** `LayerNorm(dropout(x) + residual)` in one kernel each way (`attrs.rate` 0: add + LayerNorm). */
+export function fusedDropoutAddLayerNorm(
+  x: tf.Tensor,
+  residual: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  attrs: DropoutAttrs,
+): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, ri, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, mean, rstd] = runFusedKernel(DistilleryDropoutAddLayerNorm, { x: xi, residual: ri, gamma: g, beta: b }, { ...attrs, epsilon: eps });
+    // The sum dropout(x) + residual is not kept: the gradient kernel recomputes it from x and residual.
+    save([xi, ri, g, mean, rstd]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sx, sr, sg, sm, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      return runFusedKernel(DistilleryDropoutAddLayerNormGrad, { dy, x: sx, residual: sr, gamma: sg, mean: sm, rstd: ss }, attrs);
+    };
+    return { value: y, gradFunc };
+  });
+  return f(x, residual, gamma, beta);
+}
+
+/**
+ * Attention probabilities `softmax(scale · scores + mask)` (`scores` the raw `q·kᵀ` [B, H, Lq, Lk], `mask`
+ * the additive [B, 1, 1, Lk] mask) in one kernel each way. The mask gets a zero gradient (it is data).
+ */
+export function fusedAttentionSoftmax(scores: tf.Tensor, mask: tf.Tensor, scale: number): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [s, m, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [probs] = runFusedKernel(DistilleryAttentionSoftmax, { scores: s, mask: m }, { scale });
+    save([probs]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => [
+      runFusedKernel(DistilleryAttentionSoftmaxGrad, { dy, probs: saved[0]! }, { scale })[0],
+      tf.zeros(m.shape),
+    ];
+    return { value: probs, gradFunc };
+  });
+  return f(scores, mask);
 }
