@@ -31,16 +31,12 @@ void DropoutAddLayerNormForward(const float* x, const float* res, const float* g
                                 float* mean, float* rstd, size_t rows, size_t cols, float eps, const DropoutParams* p) {
   const float inv = 1.0f / static_cast<float>(cols);
   ParallelFor(rows, 64, [&](size_t rb, size_t re) {
-    std::vector<float> mult(p ? cols : 0), s(cols);
+    std::vector<float> mult(cols, 1.0f), s(cols);
     for (size_t r = rb; r < re; ++r) {
       const float* xr = x + r * cols;
       const float* rr = res + r * cols;
-      if (p) {
-        DropoutMultipliers(*p, r * cols, cols, mult.data());
-        for (size_t j = 0; j < cols; ++j) s[j] = xr[j] * mult[j] + rr[j];
-      } else {
-        for (size_t j = 0; j < cols; ++j) s[j] = xr[j] + rr[j];
-      }
+      if (p) DropoutMultipliers(*p, r * cols, cols, mult.data());  // else stays all ones
+      for (size_t j = 0; j < cols; ++j) s[j] = xr[j] * mult[j] + rr[j];
       float sum = 0.f;
       for (size_t j = 0; j < cols; ++j) sum += s[j];
       const float mu = sum * inv;
@@ -68,34 +64,38 @@ void DropoutAddLayerNormBackward(const float* dy, const float* x, const float* r
   const size_t per = (rows + chunks - 1) / chunks;
   ParallelChunks(chunks, [&](size_t c) {
     const size_t rb = c * per, re = std::min(rows, rb + per);
-    std::vector<float> mult(p ? cols : 0), xhat(cols), d(cols);
+    std::vector<float> mult(cols, 1.0f), xhat(cols), d(cols);
     double* g = dg[c].data();
     double* bsum = db[c].data();
     for (size_t r = rb; r < re; ++r) {
       const float* xr = x + r * cols;
       const float* rr = res + r * cols;
       const float* dyr = dy + r * cols;
-      if (p) DropoutMultipliers(*p, r * cols, cols, mult.data());
+      float* dxr = dx + r * cols;
+      float* drr = dres + r * cols;
+      float* m = mult.data();
+      float* h = xhat.data();
+      float* dd = d.data();
+      if (p) DropoutMultipliers(*p, r * cols, cols, m);  // else stays all ones
       const float mu = mean[r], rs = rstd[r];
+      // Separate simple loops (each vectorizes): recompute x̂ from the sum, then the row sums, then dx.
+      for (size_t j = 0; j < cols; ++j) h[j] = (xr[j] * m[j] + rr[j] - mu) * rs;
       float sumD = 0.f, sumDX = 0.f;
       for (size_t j = 0; j < cols; ++j) {
-        const float sj = p ? xr[j] * mult[j] + rr[j] : xr[j] + rr[j];
-        const float h = (sj - mu) * rs;
         const float dj = dyr[j] * gamma[j];
-        xhat[j] = h;
-        d[j] = dj;
+        dd[j] = dj;
         sumD += dj;
-        sumDX += dj * h;
-        g[j] += static_cast<double>(dyr[j] * h);
+        sumDX += dj * h[j];
+      }
+      for (size_t j = 0; j < cols; ++j) {
+        g[j] += static_cast<double>(dyr[j] * h[j]);
         bsum[j] += static_cast<double>(dyr[j]);
       }
       const float meanD = sumD * inv, meanDX = sumDX * inv;
-      float* dxr = dx + r * cols;
-      float* drr = dres + r * cols;
       for (size_t j = 0; j < cols; ++j) {
-        const float v = rs * (d[j] - meanD - xhat[j] * meanDX);
+        const float v = rs * (dd[j] - meanD - h[j] * meanDX);
         drr[j] = v;
-        dxr[j] = p ? v * mult[j] : v;
+        dxr[j] = v * m[j];
       }
     }
   });

@@ -30,7 +30,10 @@ class Pool {
     for (auto& w : workers_) w.join();
     workers_.clear();
     stop_ = false;
-    for (size_t i = 0; i < n; ++i) workers_.emplace_back([this, i] { Loop(i + 1); });
+    // The generation is read here, not in the new thread: a Run() issued before a worker first gets the lock
+    // must still count as new work for it (else the caller would wait forever for that chunk).
+    const uint64_t start = gen_;
+    for (size_t i = 0; i < n; ++i) workers_.emplace_back([this, i, start] { Loop(i + 1, start); });
   }
 
   size_t Size() const { return workers_.size(); }
@@ -53,12 +56,7 @@ class Pool {
   }
 
  private:
-  void Loop(size_t index) {
-    uint64_t seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      seen = gen_;
-    }
+  void Loop(size_t index, uint64_t seen) {
     for (;;) {
       const std::function<void(size_t)>* fn = nullptr;
       {

@@ -37,7 +37,46 @@ function layerNormOps(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: numb
   return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), gamma), beta);
 }
 
+/** Philox-4x32-10 in plain JS (Salmon et al. 2011), the reference for the addon's vectorized generator. */
+function philox4x32(ctr: readonly number[], key: readonly number[]): number[] {
+  const mulhilo = (a: number, b: number): [number, number] => {
+    const p = BigInt(a) * BigInt(b);
+    return [Number(p >> 32n), Number(p & 0xffffffffn)];
+  };
+  let [c0, c1, c2, c3] = ctr as [number, number, number, number];
+  let [k0, k1] = key as [number, number];
+  for (let r = 0; r < 10; r++) {
+    const [hi0, lo0] = mulhilo(0xd2511f53, c0);
+    const [hi1, lo1] = mulhilo(0xcd9e8d57, c2);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    k0 = (k0 + 0x9e3779b9) >>> 0;
+    k1 = (k1 + 0xbb67ae85) >>> 0;
+  }
+  return [c0, c1, c2, c3];
+}
+
+describe('Philox-4x32-10 reference', () => {
+  it('matches the Random123 known-answer vectors', () => {
+    const hex = (v: number[]) => v.map((x) => x.toString(16).padStart(8, '0')).join(' ');
+    expect(hex(philox4x32([0, 0, 0, 0], [0, 0]))).toBe('6627e8d5 e169c58d bc57ac4c 9b00dbd8');
+    expect(hex(philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff]))).toBe('408f276d 41c83b0e a20bc7c6 6d5451fd');
+    expect(hex(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))).toBe('d16cfe09 94fdcceb 5001e420 24126ea1');
+  });
+});
+
 describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', () => {
+  it('dropout masks are Philox-4x32-10: element 4b+j kept iff word j of block (b, stream, counter) ≥ ⌊rate·2³²⌋', async () => {
+    const rate = 0.3;
+    const a = attrs(rate, 5, 2 ** 33 + 7, 0xdeadbeef);
+    const n = 1003; // not a multiple of 32: the vector path and the tail
+    const mask = await maskOf([n], a);
+    const thr = Math.floor(rate * 2 ** 32);
+    for (let b = 0; b * 4 < n; b++) {
+      const w = philox4x32([b, a.stream, a.counter % 2 ** 32, Math.floor(a.counter / 2 ** 32)], [a.seed, 0x6a09e667]);
+      for (let j = 0; j < 4 && 4 * b + j < n; j++) expect(mask[4 * b + j] !== 0).toBe(w[j]! >= thr);
+    }
+  });
+
   it('dropout: y = x ⊙ mask/(1−rate), gradient = the same kernel on dy; rate, determinism, streams', async () => {
     const shape = [7, 333];
     const n = 7 * 333;
