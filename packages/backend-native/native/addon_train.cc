@@ -113,6 +113,42 @@ Napi::Value AttentionSoftmaxGradFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// linearGelu(heap, xOff, wOff, biasOff, preOff, yOff, m, n, k): pre = x·wᵀ + bias (x [m, k], w [n, k]),
+// y = GELU(pre): one BLAS product and one epilogue pass.
+Napi::Value LinearGeluFn(const Napi::CallbackInfo& info) {
+  Args a(info, "linearGelu", 9);
+  a.Heap(0);
+  const size_t m = a.Size(6), n = a.Size(7), k = a.Size(8);
+  if (a.ok() && (m > 2147483647u || n > 2147483647u || k > 2147483647u)) a.Fail(true, "m, n and k must fit in 32 bits");
+  const float* x = a.At<float>(1, static_cast<double>(m) * k);
+  const float* w = a.At<float>(2, static_cast<double>(n) * k);
+  const float* bias = a.At<float>(3, n);
+  float* pre = a.At<float>(4, static_cast<double>(m) * n);
+  float* y = a.At<float>(5, static_cast<double>(m) * n);
+  if (!a.ok()) return a.env().Undefined();
+  if (m == 0 || n == 0) return info.Env().Undefined();
+  const int32_t zero = 0;
+  GemmArgs g{};
+  g.a = x;
+  g.b = w;
+  g.c = pre;
+  g.batch = 1;
+  g.m = static_cast<int>(m);
+  g.n = static_cast<int>(n);
+  g.k = static_cast<int>(k);
+  g.transA = false;
+  g.transB = true;
+  g.aIndex = &zero;
+  g.bIndex = &zero;
+  g.bias = nullptr;
+  g.biasSize = 0;
+  g.activation = kLinear;
+  g.alpha = 0.f;
+  Gemm(g);
+  BiasGelu(pre, bias, y, m, n);
+  return info.Env().Undefined();
+}
+
 // setFusedThreads(n)
 Napi::Value SetFusedThreadsFn(const Napi::CallbackInfo& info) {
   Args a(info, "setFusedThreads", 1);
@@ -137,6 +173,7 @@ void RegisterTrainKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("dropoutAddLayerNormGrad", Napi::Function::New(env, DropoutAddLayerNormGradFn));
   exports.Set("attentionSoftmax", Napi::Function::New(env, AttentionSoftmaxFn));
   exports.Set("attentionSoftmaxGrad", Napi::Function::New(env, AttentionSoftmaxGradFn));
+  exports.Set("linearGelu", Napi::Function::New(env, LinearGeluFn));
   exports.Set("setFusedThreads", Napi::Function::New(env, SetFusedThreadsFn));
   exports.Set("getFusedThreads", Napi::Function::New(env, GetFusedThreadsFn));
 }

@@ -92,6 +92,9 @@ void LayerNormForward(const float* x, const float* gamma, const float* beta, flo
 void LayerNormBackward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                        float* dx, float* dgamma, float* dbeta, size_t rows, size_t cols);
 
+/** pre = c + bias (rows × n, in place) and y = GELU(pre), one pass. */
+void BiasGelu(float* c, const float* bias, float* y, size_t rows, size_t n);
+
 /** Exact (erf) GELU and its gradient dx = dy · GELU'(x). */
 void GeluForward(const float* x, float* y, size_t n);
 void GeluBackward(const float* dy, const float* x, float* dx, size_t n);

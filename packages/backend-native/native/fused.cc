@@ -107,4 +107,20 @@ void GeluBackward(const float* dy, const float* x, float* dx, size_t n) {
   ParallelFor(n, 1 << 16, [&](size_t b, size_t e) { GeluBackwardRange(dy + b, x + b, dx + b, e - b); }, FusedThreads());
 }
 
+// pre = c + bias (in place), y = GELU(pre): the bias epilogue and the activation in one pass over the product.
+void BiasGelu(float* c, const float* bias, float* y, size_t rows, size_t n) {
+  const float s = 0.70710678118654752f;
+  ParallelFor(rows, 16, [&](size_t rb, size_t re) {
+    for (size_t r = rb; r < re; ++r) {
+      float* __restrict cr = c + r * n;
+      float* __restrict yr = y + r * n;
+      for (size_t j = 0; j < n; ++j) {
+        const float v = cr[j] + bias[j];
+        cr[j] = v;
+        yr[j] = 0.5f * v * (1.0f + FastErf(v * s));
+      }
+    }
+  }, FusedThreads());
+}
+
 }  // namespace distillery

@@ -66,6 +66,9 @@ export interface NativeAddon {
     rowsPerMask: number, scale: number): void;
   attentionSoftmaxGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, dsOff: number, rows: number, cols: number,
     scale: number): void;
+  /** pre = x·wᵀ + bias (x [m, k], w [n, k]) and y = GELU(pre). */
+  linearGelu(heap: ArrayBuffer, xOff: number, wOff: number, biasOff: number, preOff: number, yOff: number, m: number,
+    n: number, k: number): void;
   /** Threads of the fused row-wise kernels (dropout, LayerNorm, attention softmax); BLAS keeps `setThreads`. */
   setFusedThreads(n: number): void;
   getFusedThreads(): number;

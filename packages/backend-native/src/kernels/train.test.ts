@@ -182,6 +182,20 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
     });
   }
 
+  it('linear + GELU: [y, pre] = [GELU(x·Wᵀ + b), x·Wᵀ + b]', async () => {
+    const inputs = () => ({ x: tf.mul(rand([37, 24], 11), 2), w: rand([40, 24], 12), b: rand([40], 13) });
+    const ref = await runOn('cpu', () => {
+      const { x, w, b } = inputs();
+      const pre = tf.add(tf.matMul(x, w, false, true), b);
+      return [tf.mul(tf.mul(pre, 0.5), tf.add(1, tf.erf(tf.mul(pre, Math.SQRT1_2)))), pre];
+    });
+    const got = await runOn('native', () => {
+      const { x, w, b } = inputs();
+      return run(K.linearGelu, { x, weight: w, bias: b });
+    });
+    expectClose(got, ref, 1e-5);
+  });
+
   it('reject bad inputs with the kernel name', async () => {
     await tf.setBackend('native');
     tf.tidy(() => {

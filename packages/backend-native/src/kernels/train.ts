@@ -6,7 +6,9 @@
  *   (mask generation and apply in one pass; the gradient is the same kernel on `dy`, mask regenerated);
  * - `DistilleryDropoutAddLayerNorm` / `…Grad` — `LayerNorm(dropout(x) + residual)` and its four gradients;
  * - `DistilleryAttentionSoftmax` / `…Grad` — `softmax(scale · scores + mask)` with the `[B, 1, 1, Lk]`
- *   additive mask, and its gradient with respect to `scores`.
+ *   additive mask, and its gradient with respect to `scores`;
+ * - `DistilleryLinearGelu` — `{x, weight, bias}`: `pre = x·Wᵀ + bias` (BLAS) and `GELU(pre)` in one epilogue
+ *   pass, outputs `[y, pre]`.
  *
  * float32 only (other dtypes throw: callers route them to the tfjs ops).
  */
@@ -22,6 +24,7 @@ import {
   type DropoutAttrs,
   type DropoutInputs,
   type FusedKernelName,
+  type LinearGeluInputs,
 } from '@distillery/core/kernels';
 import type { NativeAddon } from '../addon.js';
 import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
@@ -155,6 +158,27 @@ function attentionSoftmaxGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+function linearGeluKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { x, weight, bias } = args.inputs as unknown as LinearGeluInputs;
+    const name = K.linearGelu;
+    float32(name, x, weight, bias);
+    check(name, x.shape.length === 2 && weight.shape.length === 2 && x.shape[1] === weight.shape[1],
+      () => `x [M, K] and weight [N, K] needed, got [${x.shape.join(', ')}] and [${weight.shape.join(', ')}]`);
+    const [m, k] = x.shape as [number, number];
+    const n = weight.shape[0]!;
+    sameSize(name, n, bias);
+    const backend = asWasm(args.backend);
+    const y = backend.makeOutput([m, n], 'float32');
+    const pre = backend.makeOutput([m, n], 'float32');
+    if (m > 0 && n > 0) {
+      addon.linearGelu(heapOf(backend), offsetOf(backend, x), k > 0 ? offsetOf(backend, weight) : 0, offsetOf(backend, bias),
+        offsetOf(backend, pre), offsetOf(backend, y), m, n, k);
+    }
+    return [y, pre];
+  };
+}
+
 /** The training-step kernel configs for `backendName`. */
 export function trainKernels(addon: NativeAddon, backendName: string): KernelConfig[] {
   const k = (kernelName: FusedKernelName, kernelFunc: KernelFunc): KernelConfig => ({ kernelName, backendName, kernelFunc });
@@ -164,5 +188,6 @@ export function trainKernels(addon: NativeAddon, backendName: string): KernelCon
     k(K.dropoutAddLayerNormGrad, dropoutAddLayerNormGradKernel(addon)),
     k(K.attentionSoftmax, attentionSoftmaxKernel(addon)),
     k(K.attentionSoftmaxGrad, attentionSoftmaxGradKernel(addon)),
+    k(K.linearGelu, linearGeluKernel(addon)),
   ];
 }

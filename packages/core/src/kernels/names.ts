@@ -152,6 +152,19 @@ export interface AttentionSoftmaxGradInputs<T = TensorInfo> {
   probs: T;
 }
 
+/**
+ * A linear layer followed by exact GELU (BERT's intermediate layer): `pre = x·Wᵀ + bias` with `x` `[M, K]` and
+ * `W` `[N, K]` (PyTorch layout), `y = GELU(pre)`; outputs `[y, pre]` (`pre` for the gradient, which callers
+ * build from {@link DistilleryGeluGrad} and matmuls). The bias add and GELU share one pass over the product.
+ */
+export const DistilleryLinearGelu = 'DistilleryLinearGelu';
+export type DistilleryLinearGelu = typeof DistilleryLinearGelu;
+export interface LinearGeluInputs<T = TensorInfo> {
+  x: T;
+  weight: T;
+  bias: T;
+}
+
 /** Every fused kernel with its inputs, attributes and number of outputs (the contract as a type). */
 export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryAdamW]: { inputs: AdamWInputs<T>; attrs: AdamWAttrs; outputs: 3 };
@@ -164,6 +177,7 @@ export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryDropoutAddLayerNormGrad]: { inputs: DropoutAddLayerNormGradInputs<T>; attrs: DropoutAttrs; outputs: 4 };
   [DistilleryAttentionSoftmax]: { inputs: AttentionSoftmaxInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
   [DistilleryAttentionSoftmaxGrad]: { inputs: AttentionSoftmaxGradInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
+  [DistilleryLinearGelu]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 2 };
 }
 
 /** Name of a fused kernel. */
@@ -181,6 +195,7 @@ export const FUSED_KERNEL_NAMES = {
   dropoutAddLayerNormGrad: DistilleryDropoutAddLayerNormGrad,
   attentionSoftmax: DistilleryAttentionSoftmax,
   attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
+  linearGelu: DistilleryLinearGelu,
 } as const satisfies Record<string, FusedKernelName>;
 
 /** Attributes of a kernel as tfjs passes them (`NamedAttrMap`), typed by the contract. */
@@ -191,7 +206,9 @@ export type FusedKernelOutputs<K extends FusedKernelName> = FusedKernelContracts
   ? [Tensor, Tensor, Tensor, Tensor]
   : FusedKernelContracts[K]['outputs'] extends 3
     ? [Tensor, Tensor, Tensor]
-    : [Tensor];
+    : FusedKernelContracts[K]['outputs'] extends 2
+      ? [Tensor, Tensor]
+      : [Tensor];
 
 /**
  * Runs a fused kernel on the active backend with inputs and attributes checked against its

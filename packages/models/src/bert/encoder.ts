@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
-import { activation, dropoutAddLayerNorm, embeddingLookup, layerNorm, linear, type DropoutFn } from './layers.js';
+import { dropoutAddLayerNorm, embeddingLookup, layerNorm, linear, linearActivation, type DropoutFn } from './layers.js';
 import { FUSED, fusedAttentionSoftmax, fusedAvailable } from './fused-ops.js';
 
 /** Embeddings: word + absolute position (0..L-1) + token type, LayerNorm, dropout. Returns [B, L, D]. */
@@ -68,7 +68,7 @@ export function encoderLayer(
   // Post-LN residual blocks: LN(dropout(sublayer) + input), fused into one kernel where the backend has it.
   const attnOut = linear(p, `${pre}.attention.output.dense`, merged);
   const a = dropoutAddLayerNorm(p, `${pre}.attention.output.LayerNorm`, attnOut, x, c.hiddenDropoutProb, c.layerNormEps, drop);
-  const inter = activation(c.hiddenAct, linear(p, `${pre}.intermediate.dense`, a));
+  const inter = linearActivation(p, `${pre}.intermediate.dense`, c.hiddenAct, a);
   const ffn = linear(p, `${pre}.output.dense`, inter);
   const out = dropoutAddLayerNorm(p, `${pre}.output.LayerNorm`, ffn, a, c.hiddenDropoutProb, c.layerNormEps, drop) as tf.Tensor3D;
   const extras: LayerExtras = {};

@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { activation, dropoutAddLayerNorm, layerNorm, makeDropout } from './layers.js';
+import { activation, dropoutAddLayerNorm, layerNorm, linearActivation, makeDropout } from './layers.js';
 import { BertForSequenceClassification } from './bert.model.js';
 import { bertConfig } from './bert.config.js';
 import { FUSED, fusedAvailable } from './fused-ops.js';
@@ -153,6 +153,24 @@ describe.skipIf(!ready)('fused dropout, dropout+add+LayerNorm and attention soft
       expectClose(await runOn('native', step(true)), await runOn('cpu', step(false)));
     });
   }
+
+  it('linearActivation gelu (fused linear + GELU): value and gradients of x, weight, bias', async () => {
+    const step = (): tf.Tensor[] => {
+      const w = tf.variable(tf.tensor2d(values(12 * 8, 21, 0.5), [12, 8]), true, 'lg.weight');
+      const b = tf.variable(tf.tensor1d(values(12, 22, 0.5)), true, 'lg.bias');
+      const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
+      const x = tf.tensor(values(3 * 5 * 8, 23, 2), [3, 5, 8]);
+      const dy = tf.tensor(values(3 * 5 * 12, 24), [3, 5, 12]);
+      const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(linearActivation(store, 'lg', 'gelu', xi), dy));
+      const dx = tf.grad(f)(x);
+      const { grads } = tf.variableGrads(() => f(x), [w, b]);
+      const out = [linearActivation(store, 'lg', 'gelu', x), dx, grads[w.name]!, grads[b.name]!];
+      w.dispose();
+      b.dispose();
+      return out;
+    };
+    expectClose(await runOn('native', step), await runOn('cpu', step));
+  });
 
   it('encoder layer: fused attention softmax + dropout/add/LN equal the plain ops (eval mode, values and gradients)', async () => {
     const cfg = bertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 });

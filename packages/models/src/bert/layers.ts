@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HiddenAct } from './bert.config.js';
 import type { ParamStore } from './params.js';
 import type { DropoutAttrs } from '@distillery/core/kernels';
-import { FUSED, fusedAvailable, fusedDropout, fusedDropoutAddLayerNorm, fusedGelu, fusedLayerNorm } from './fused-ops.js';
+import { FUSED, fusedAvailable, fusedDropout, fusedDropoutAddLayerNorm, fusedGelu, fusedLayerNorm, fusedLinearGelu } from './fused-ops.js';
 
 /**
  * `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`.
@@ -26,6 +26,21 @@ export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
     y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`) as tf.Tensor2D, transposeB: true, bias: b });
   }
   return lead.length === 1 ? y : tf.reshape(y, [...lead, y.shape[1]!]);
+}
+
+/**
+ * `activation(kind, linear(p, name, x))`; for exact GELU on a backend with the fused kernel, the product, bias
+ * and GELU run as one kernel forward (`DistilleryLinearGelu`).
+ */
+export function linearActivation(p: ParamStore, name: string, kind: HiddenAct, x: tf.Tensor): tf.Tensor {
+  if (kind === 'gelu' && x.dtype === 'float32' && fusedAvailable(FUSED.linearGelu, FUSED.geluGrad)) {
+    const inDim = x.shape[x.shape.length - 1]!;
+    const lead = x.shape.slice(0, -1);
+    const w = p.get(`${name}.weight`) as tf.Tensor2D;
+    const y = fusedLinearGelu(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, w, p.get(`${name}.bias`) as tf.Tensor1D);
+    return lead.length === 1 ? y : tf.reshape(y, [...lead, w.shape[0]]);
+  }
+  return activation(kind, linear(p, name, x));
 }
 
 /**
