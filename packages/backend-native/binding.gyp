@@ -8,7 +8,9 @@
         "native/elementwise.cc",
         "native/gather.cc",
         "native/fused.cc",
-        "native/threads.cc"
+        "native/threads.cc",
+        "native/dropout.cc",
+        "native/addon_train.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -17,9 +17,14 @@ int openblas_get_num_threads(void);
 char* openblas_get_config(void);
 }
 
+namespace distillery {
+void RegisterTrainKernels(Napi::Env env, Napi::Object exports);  // addon_train.cc
+}
+
 namespace {
 
 using distillery::Args;
+
 using distillery::GemmArgs;
 
 constexpr double kMaxInt = 2147483647.0;
@@ -347,6 +352,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("gelu", Napi::Function::New(env, Gelu));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
+  distillery::RegisterTrainKernels(env, exports);
   return exports;
 }
 

@@ -53,6 +53,14 @@ class Args {
 
   float Float(size_t i) { return static_cast<float>(Number(i)); }
 
+  /** A number in [lo, hi) (e.g. a dropout rate). */
+  double Real(size_t i, double lo, double hi) {
+    const double v = Number(i);
+    if (!ok_) return lo;
+    if (!(v >= lo && v < hi)) return Fail(true, Name(i) + " must be in [" + Fmt(lo) + ", " + Fmt(hi) + "), got " + Fmt(v)), lo;
+    return v;
+  }
+
   bool Bool(size_t i) {
     if (!ok_) return false;
     if (!info_[i].IsBoolean()) return Fail(false, Name(i) + " must be a boolean"), false;

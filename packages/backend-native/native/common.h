@@ -10,8 +10,18 @@ namespace distillery {
 int Threads();
 void SetThreads(int n);
 
-/** Runs fn(begin, end) over [0, n) split across up to Threads() threads (at least minPerThread items each). */
-void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn);
+/** Threads of the fused (row-wise, memory-bound) kernels: dropout, LayerNorm, attention softmax. */
+int FusedThreads();
+void SetFusedThreads(int n);
+
+/**
+ * Runs fn(begin, end) over [0, n) split across up to `threads` (default Threads()) threads of the persistent
+ * pool, at least minPerThread items each; the calling thread takes the first chunk.
+ */
+void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn, int threads = 0);
+
+/** Runs fn(c) for c in [0, chunks) on the pool (chunks capped at the pool size + 1; chunk 0 on the caller). */
+void ParallelChunks(size_t chunks, const std::function<void(size_t)>& fn);
 
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kLeakyRelu = 4, kSigmoid = 5 };
 
@@ -82,8 +92,36 @@ void LayerNormForward(const float* x, const float* gamma, const float* beta, flo
 void LayerNormBackward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                        float* dx, float* dgamma, float* dbeta, size_t rows, size_t cols);
 
+/** pre = c + bias (rows × n, in place) and y = GELU(pre), one pass. */
+void BiasGelu(float* c, const float* bias, float* y, size_t rows, size_t n);
+
 /** Exact (erf) GELU and its gradient dx = dy · GELU'(x). */
 void GeluForward(const float* x, float* y, size_t n);
 void GeluBackward(const float* dy, const float* x, float* dx, size_t n);
+
+}  // namespace distillery
+
+namespace distillery {
+
+struct DropoutParams;  // philox.h
+
+/** Inverted dropout y = x · mask / (1 − rate) with the Philox mask of `p` (the gradient is the same op on dy). */
+void Dropout(const float* x, float* y, size_t n, const DropoutParams& p);
+
+/** y = LayerNorm(dropout(x) + res) over rows (p = nullptr: no dropout), with per-row mean and rstd. */
+void DropoutAddLayerNormForward(const float* x, const float* res, const float* gamma, const float* beta, float* y,
+                                float* mean, float* rstd, size_t rows, size_t cols, float eps, const DropoutParams* p);
+
+/** Gradients of DropoutAddLayerNormForward (the mask regenerated from p): dx, dres, dgamma, dbeta. */
+void DropoutAddLayerNormBackward(const float* dy, const float* x, const float* res, const float* gamma,
+                                 const float* mean, const float* rstd, float* dx, float* dres, float* dgamma,
+                                 float* dbeta, size_t rows, size_t cols, const DropoutParams* p);
+
+/** probs = softmax(scale · s + mask) over rows of [rows, cols]; row r adds mask row r / rowsPerMask (mask may be null). */
+void AttentionSoftmaxForward(const float* s, const float* mask, float* out, size_t rows, size_t cols,
+                             size_t rowsPerMask, float scale);
+
+/** ds = scale · p ⊙ (dy − Σ dy ⊙ p) per row: the gradient of AttentionSoftmaxForward with respect to s. */
+void AttentionSoftmaxBackward(const float* dy, const float* probs, float* ds, size_t rows, size_t cols, float scale);
 
 }  // namespace distillery

@@ -79,12 +79,17 @@ void LayerNormBackward(const float* dy, const float* x, const float* gamma, cons
 }
 
 // GELU(x) = x/2 · (1 + erf(x/√2)); GELU'(x) = (1 + erf(x/√2))/2 + x · exp(-x²/2)/√(2π).
-void GeluForward(const float* __restrict x, float* __restrict y, size_t n) {
+// GELU is compute-bound (an exp and a division per element): split over the fused-kernel threads in blocks.
+static void GeluForwardRange(const float* __restrict x, float* __restrict y, size_t n) {
   const float s = 0.70710678118654752f;
   for (size_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.0f + FastErf(x[i] * s));
 }
 
-void GeluBackward(const float* __restrict dy, const float* __restrict x, float* __restrict dx, size_t n) {
+void GeluForward(const float* x, float* y, size_t n) {
+  ParallelFor(n, 1 << 16, [&](size_t b, size_t e) { GeluForwardRange(x + b, y + b, e - b); }, FusedThreads());
+}
+
+static void GeluBackwardRange(const float* __restrict dy, const float* __restrict x, float* __restrict dx, size_t n) {
   // erf(x/√2) by A&S 7.1.26 (as FastErf) needs exp(-x²/2), which is also the Gaussian density: one exp for both.
   const float s = 0.70710678118654752f, invSqrt2Pi = 0.39894228040143268f;
   for (size_t i = 0; i < n; ++i) {
@@ -96,6 +101,26 @@ void GeluBackward(const float* __restrict dy, const float* __restrict x, float* 
     const float erf = std::copysign(1.0f - poly * e, v);
     dx[i] = dy[i] * (0.5f * (1.0f + erf) + v * e * invSqrt2Pi);
   }
+}
+
+void GeluBackward(const float* dy, const float* x, float* dx, size_t n) {
+  ParallelFor(n, 1 << 16, [&](size_t b, size_t e) { GeluBackwardRange(dy + b, x + b, dx + b, e - b); }, FusedThreads());
+}
+
+// pre = c + bias (in place), y = GELU(pre): the bias epilogue and the activation in one pass over the product.
+void BiasGelu(float* c, const float* bias, float* y, size_t rows, size_t n) {
+  const float s = 0.70710678118654752f;
+  ParallelFor(rows, 16, [&](size_t rb, size_t re) {
+    for (size_t r = rb; r < re; ++r) {
+      float* __restrict cr = c + r * n;
+      float* __restrict yr = y + r * n;
+      for (size_t j = 0; j < n; ++j) {
+        const float v = cr[j] + bias[j];
+        cr[j] = v;
+        yr[j] = 0.5f * v * (1.0f + FastErf(v * s));
+      }
+    }
+  }, FusedThreads());
 }
 
 }  // namespace distillery

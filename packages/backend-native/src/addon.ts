@@ -52,6 +52,26 @@ export interface NativeAddon {
     dxOff: number, dgammaOff: number, dbetaOff: number, rows: number, cols: number): void;
   gelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number): void;
   geluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number): void;
+  /** Philox dropout; `rate, seed, stream, counter` as in `DropoutAttrs` of `@distillery/core/kernels`. */
+  dropout(heap: ArrayBuffer, xOff: number, yOff: number, n: number, rate: number, seed: number, stream: number,
+    counter: number): void;
+  dropoutAddLayerNorm(heap: ArrayBuffer, xOff: number, resOff: number, gammaOff: number, betaOff: number, yOff: number,
+    meanOff: number, rstdOff: number, rows: number, cols: number, eps: number, rate: number, seed: number,
+    stream: number, counter: number): void;
+  dropoutAddLayerNormGrad(heap: ArrayBuffer, dyOff: number, xOff: number, resOff: number, gammaOff: number,
+    meanOff: number, rstdOff: number, dxOff: number, dresOff: number, dgammaOff: number, dbetaOff: number,
+    rows: number, cols: number, rate: number, seed: number, stream: number, counter: number): void;
+  /** `maskOff` < 0: no mask; row r of [rows, cols] adds mask row ⌊r / rowsPerMask⌋. */
+  attentionSoftmax(heap: ArrayBuffer, sOff: number, maskOff: number, outOff: number, rows: number, cols: number,
+    rowsPerMask: number, scale: number): void;
+  attentionSoftmaxGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, dsOff: number, rows: number, cols: number,
+    scale: number): void;
+  /** pre = x·wᵀ + bias (x [m, k], w [n, k]) and y = GELU(pre). */
+  linearGelu(heap: ArrayBuffer, xOff: number, wOff: number, biasOff: number, preOff: number, yOff: number, m: number,
+    n: number, k: number): void;
+  /** Threads of the fused row-wise kernels (dropout, LayerNorm, attention softmax); BLAS keeps `setThreads`. */
+  setFusedThreads(n: number): void;
+  getFusedThreads(): number;
 }
 
 /** Absolute path of the package root (works from both `src/` and `dist/`). */
@@ -72,6 +92,15 @@ export function blasThreads(): number {
   return Number.isFinite(env) && env > 0 ? env : Math.max(1, availableParallelism());
 }
 
+/**
+ * Threads of the fused row-wise kernels: `DISTILLERY_FUSED_THREADS` when set to a positive integer, otherwise
+ * the BLAS thread count.
+ */
+export function fusedThreads(): number {
+  const env = Number.parseInt(process.env.DISTILLERY_FUSED_THREADS ?? '', 10);
+  return Number.isFinite(env) && env > 0 ? env : blasThreads();
+}
+
 /** Load the addon once and configure its thread count; null when it is not built or fails to load. */
 export function loadAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;
@@ -84,8 +113,10 @@ export function loadAddon(): NativeAddon | null {
     const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;
     // An addon built from older sources lacks the op-code table (and the argument checks): rebuild it.
-    if (typeof addon.ops !== 'object' || addon.ops === null) throw new Error('it is out of date (no "ops" export); rebuild it with `npm run build:native -w @distillery/backend-native -- --force`');
+    if (typeof addon.ops !== 'object' || addon.ops === null || typeof addon.dropout !== 'function') throw new Error('it is out of date (no "ops" or "dropout" export); rebuild it with `npm run build:native -w @distillery/backend-native -- --force`');
+    // Set once: OpenBLAS's threads and the persistent pool of the fused kernels live as long as the process.
     addon.setThreads(blasThreads());
+    addon.setFusedThreads(fusedThreads());
     cached = addon;
   } catch (err) {
     loadError = `native addon failed to load from ${addonPath}: ${(err as Error).message}`;

@@ -15,6 +15,7 @@ import { matMulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
 import { gatherKernels } from './kernels/gather.js';
 import { fusedKernels } from './kernels/fused.js';
+import { trainKernels } from './kernels/train.js';
 
 /** Name under which the backend is registered with tfjs. */
 export const NATIVE_BACKEND = 'native';
@@ -51,6 +52,7 @@ export function nativeKernelConfigs(backendName = NATIVE_BACKEND): KernelConfig[
     ...reduceKernels(addon, backendName, 'wasm'),
     ...gatherKernels(addon, backendName, 'wasm'),
     ...fusedKernels(addon, backendName),
+    ...trainKernels(addon, backendName),
   ];
 }
 

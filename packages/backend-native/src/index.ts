@@ -18,5 +18,5 @@ export {
   nativeUnavailableReason,
   registerNativeBackend,
 } from './backend.js';
-export { addonPath, blasThreads, loadAddon, addonLoadError, type NativeAddon } from './addon.js';
+export { addonPath, blasThreads, fusedThreads, loadAddon, addonLoadError, type NativeAddon } from './addon.js';
 export { FUSED_KERNELS, type AdamAttrs } from './kernels/fused.js';

@@ -24,6 +24,8 @@ describe('distill-bench on a tiny config (cpu backend)', () => {
     expect(lines).toHaveLength(1);
     const r = JSON.parse(lines[0]!) as BenchResult;
     expect(r).toEqual(out);
+    expect(r.peakRssMB).toBeGreaterThan(0);
+    expect(r.peak_tensor_bytes).toBeGreaterThan(0);
     for (const k of ['framework', 'tfjs_version', 'backend', 'threads', 'config', 'mode', 'batch_size', 'seq_len', 'warmup', 'steps', 'ms', 'samples_per_s', 'final_loss', 'final_losses', 'logits_checksum']) {
       expect(r).toHaveProperty(k);
     }

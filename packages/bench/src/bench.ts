@@ -56,6 +56,27 @@ export interface BenchResult {
   final_loss: number | null;
   final_losses: FinalLosses | null;
   logits_checksum: number | null;
+  /** The process's peak resident set size in MB (`process.resourceUsage().maxRSS`: whole run, models included). */
+  peakRssMB: number;
+  /**
+   * High-water mark of tensor memory in bytes: on wasm/native the size of the wasm memory (it only grows, and
+   * holds every tensor); elsewhere the largest `tf.memory().numBytes` seen at the end of a step.
+   */
+  peak_tensor_bytes: number;
+}
+
+/** The wasm memory of the active backend (wasm and native keep every tensor in it), or undefined elsewhere. */
+function wasmHeapBytes(): number | undefined {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+  return b.wasm?.HEAPU8?.byteLength;
+}
+
+/** Peak RSS (MB) and the tensor high-water mark so far (`sampled`: the largest numBytes seen by the caller). */
+export function memoryPeaks(sampled = 0): { peakRssMB: number; peak_tensor_bytes: number } {
+  return {
+    peakRssMB: round2(process.resourceUsage().maxRSS / 1024),
+    peak_tensor_bytes: wasmHeapBytes() ?? Math.max(sampled, tf.memory().numBytes),
+  };
 }
 
 /** Python's `round(x, 2)` for display (half-even differences do not matter here). */
@@ -421,5 +442,6 @@ export async function runBench(ctx: BenchContext, o: RunBenchOptions): Promise<B
     final_loss: finalLoss,
     final_losses: finalLosses,
     logits_checksum: checksum,
+    ...memoryPeaks(),
   };
 }

@@ -40,7 +40,7 @@ function intFlag(v: string | undefined, name: string, def: number, min: number):
 
 function printProfile(p: ProfileResult): void {
   const w = process.stderr;
-  w.write(`\nper-kernel profile (${p.mode}, ${p.driver}): step wall ${p.step_wall_ms} ms, kernels ${p.kernel_ms} ms\n`);
+  w.write(`\nper-kernel profile (${p.mode}, ${p.driver}): step wall ${p.step_wall_ms} ms, kernels ${p.kernel_ms} ms (${p.kernel_calls} calls), outside kernels ${p.overhead_ms} ms, peak tensor bytes ${p.peak_tensor_bytes}\n`);
   w.write(`${'kernel'.padEnd(28)} ${'ms'.padStart(9)} ${'calls'.padStart(6)} ${'%'.padStart(6)}\n`);
   for (const k of p.kernels.slice(0, 30)) w.write(`${k.kernel.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ${String(Math.round(k.calls)).padStart(6)} ${k.pct.toFixed(1).padStart(6)}\n`);
   w.write('\nslowest kernel × input shapes:\n');

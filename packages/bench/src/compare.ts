@@ -5,6 +5,7 @@
  * the per-mode medians and the ratio Distillery / PyTorch.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -23,13 +24,19 @@ interface RunLine {
   [k: string]: unknown;
 }
 
-function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): { line: RunLine; load: number } {
+/** GNU time, to read each child's peak RSS the same way for both frameworks (absent: no RSS column). */
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const RSS_TAG = 'DISTILLERY_COMPARE_MAXRSS_KB=';
+
+function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): { line: RunLine; load: number; rssMB?: number } {
   const load = loadavg()[0]!;
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20 });
+  const [bin, argv] = GNU_TIME ? [GNU_TIME, ['-f', `${RSS_TAG}%M`, cmd, ...args]] : [cmd, args];
+  const r = spawnSync(bin, argv, { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
   const last = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (!last) throw new Error(`${cmd} ${args.join(' ')} printed no JSON line:\n${r.stdout}\n${r.stderr}`);
-  return { line: JSON.parse(last) as RunLine, load: round2(load) };
+  const kb = new RegExp(`${RSS_TAG}(\\d+)`).exec(r.stderr ?? '');
+  return { line: JSON.parse(last) as RunLine, load: round2(load), ...(kb ? { rssMB: round2(Number(kb[1]) / 1024) } : {}) };
 }
 
 export interface CompareRow {
@@ -45,6 +52,9 @@ export interface CompareRow {
   ratio_min: number;
   /** 1-minute load average before each run (the machine may be shared). */
   load: number[];
+  /** Peak RSS (MB) of each run's whole process, by GNU time (`%M`); empty without /usr/bin/time. */
+  torch_rss_mb: number[];
+  distillery_rss_mb: number[];
 }
 
 async function main(): Promise<void> {
@@ -80,7 +90,7 @@ async function main(): Promise<void> {
   const rows: CompareRow[] = [];
   const lines: unknown[] = [];
   for (const mode of modes) {
-    const row: CompareRow = { mode, torch_ms: [], distillery_ms: [], torch_median_ms: 0, distillery_median_ms: 0, ratio: 0, torch_min_ms: Infinity, distillery_min_ms: Infinity, ratio_min: 0, load: [] };
+    const row: CompareRow = { mode, torch_ms: [], distillery_ms: [], torch_median_ms: 0, distillery_median_ms: 0, ratio: 0, torch_min_ms: Infinity, distillery_min_ms: Infinity, ratio_min: 0, load: [], torch_rss_mb: [], distillery_rss_mb: [] };
     for (let r = 0; r < repeat; r++) {
       const t = runJson(values.python, [script, ...common, '--mode', mode, '--threads', values['torch-threads']], process.env);
       const d = runJson(process.execPath, [ours, ...common, '--mode', mode, ...(values.backend ? ['--backend', values.backend] : [])], process.env);
@@ -89,8 +99,11 @@ async function main(): Promise<void> {
       row.torch_min_ms = Math.min(row.torch_min_ms, t.line.ms.min);
       row.distillery_min_ms = Math.min(row.distillery_min_ms, d.line.ms.min);
       row.load.push(t.load, d.load);
+      if (t.rssMB !== undefined) row.torch_rss_mb.push(t.rssMB);
+      if (d.rssMB !== undefined) row.distillery_rss_mb.push(d.rssMB);
       lines.push(t.line, d.line);
-      process.stderr.write(`${mode} #${r + 1}: pytorch ${t.line.ms.median} ms (load ${t.load}), distillery ${d.line.ms.median} ms (load ${d.load})\n`);
+      const rss = (x: { rssMB?: number }) => (x.rssMB === undefined ? '' : `, peak RSS ${x.rssMB} MB`);
+      process.stderr.write(`${mode} #${r + 1}: pytorch ${t.line.ms.median} ms (load ${t.load}${rss(t)}), distillery ${d.line.ms.median} ms (load ${d.load}${rss(d)})\n`);
     }
     row.torch_median_ms = round2(median(row.torch_ms));
     row.distillery_median_ms = round2(median(row.distillery_ms));
@@ -104,9 +117,10 @@ async function main(): Promise<void> {
   }
   const backend = (lines.find((l) => (l as { framework?: string }).framework === 'distillery') as { backend?: string; backend_detail?: string } | undefined);
   process.stdout.write(`PyTorch vs Distillery (${backend?.backend ?? '?'}: ${backend?.backend_detail ?? ''}), ${values.warmup} warm-up + ${values.steps} timed steps, ${repeat} run(s) each\n\n`);
-  process.stdout.write('| mode | PyTorch median ms | Distillery median ms | ratio | PyTorch min ms | Distillery min ms | ratio (min) | per-run medians (PyTorch / Distillery) |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n');
+  process.stdout.write('| mode | PyTorch median ms | Distillery median ms | ratio | PyTorch min ms | Distillery min ms | ratio (min) | per-run medians (PyTorch / Distillery) | peak RSS MB, median (PyTorch / Distillery) | load |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |\n');
+  const med = (xs: number[]) => (xs.length ? String(round2(median(xs))) : '—');
   for (const r of rows) {
-    process.stdout.write(`| ${r.mode} | ${r.torch_median_ms} | ${r.distillery_median_ms} | ${r.ratio}× | ${r.torch_min_ms} | ${r.distillery_min_ms} | ${r.ratio_min}× | ${r.torch_ms.join(', ')} / ${r.distillery_ms.join(', ')} |\n`);
+    process.stdout.write(`| ${r.mode} | ${r.torch_median_ms} | ${r.distillery_median_ms} | ${r.ratio}× | ${r.torch_min_ms} | ${r.distillery_min_ms} | ${r.ratio_min}× | ${r.torch_ms.join(', ')} / ${r.distillery_ms.join(', ')} | ${med(r.torch_rss_mb)} / ${med(r.distillery_rss_mb)} | ${Math.min(...r.load)}–${Math.max(...r.load)} |\n`);
   }
 }
 

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createBareTrainer, inferStep, median, msStats, round2, runBareTrain, runDistillerTrain, type BenchContext, type BenchMode, type MsStats } from './bench.js';
+import { createBareTrainer, inferStep, median, memoryPeaks, msStats, round2, runBareTrain, runDistillerTrain, type BenchContext, type BenchMode, type MsStats } from './bench.js';
 
 /** `--overhead` result. */
 export interface OverheadResult {
@@ -178,6 +178,15 @@ export interface ProfileResult {
   step_wall_ms: number;
   /** Sum of the kernels' own times per step (calls are per step too). */
   kernel_ms: number;
+  /** Wall time outside kernels per step (`step_wall_ms − kernel_ms`: tfjs dispatch, autograd, JS, GC). */
+  overhead_ms: number;
+  /** Kernel calls per step. */
+  kernel_calls: number;
+  /**
+   * Tensor high-water mark: the wasm memory size on wasm/native (see `memoryPeaks`). Not `tf.profile`'s
+   * `peakBytes`, which counts the zero-copy Identity/Cast outputs of wasm/native a second time.
+   */
+  peak_tensor_bytes: number;
   kernels: KernelProfile[];
   /** customGrad ops (not kernels): their time includes kernels already counted in `kernels`. */
   scopes: { name: string; ms: number; calls: number }[];
@@ -242,7 +251,19 @@ export async function runProfile(ctx: BenchContext, mode: BenchMode, driver: 'di
       .sort((a, b) => b.ms - a.ms);
     const topShapes = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 25).map((s) => ({ ...s, ms: round2(s.ms) }));
     const scopeList = [...scopes.entries()].map(([name, e]) => ({ name, ms: round2(e.ms), calls: e.calls })).sort((a, b) => b.ms - a.ms);
-    return { mode, driver: useDistiller ? 'GeneralDistiller' : bare ? 'bare-tfjs' : 'forward', step_wall_ms: round2(wall), kernel_ms: round2(total), kernels, top_shapes: topShapes, scopes: scopeList };
+    const calls = [...byName.values()].reduce((a, e) => a + e.calls, 0);
+    return {
+      mode,
+      driver: useDistiller ? 'GeneralDistiller' : bare ? 'bare-tfjs' : 'forward',
+      step_wall_ms: round2(wall),
+      kernel_ms: round2(total),
+      overhead_ms: round2(wall - total),
+      kernel_calls: Math.round(calls),
+      peak_tensor_bytes: memoryPeaks(info.peakBytes).peak_tensor_bytes,
+      kernels,
+      top_shapes: topShapes,
+      scopes: scopeList,
+    };
   } finally {
     bare?.dispose();
     tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', prevCheck);

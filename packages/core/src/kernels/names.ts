@@ -77,6 +77,94 @@ export interface GeluGradInputs<T = TensorInfo> {
   x: T;
 }
 
+/**
+ * Which dropout mask: a Philox-4x32-10 mask is a pure function of `(seed, stream, counter)` and the element
+ * index, so the backward pass (and a resumed run) regenerates exactly the same mask and nothing is stored.
+ * Element `i` is kept iff its 32 random bits are `≥ ⌊rate·2³²⌋`; kept elements are scaled by `1/(1−rate)`.
+ */
+export interface DropoutAttrs {
+  /** Drop probability in [0, 1); 0 is the identity. */
+  rate: number;
+  /** Philox key: the run's dropout seed (32-bit unsigned). */
+  seed: number;
+  /** Dropout site within one forward pass (32-bit unsigned). */
+  stream: number;
+  /** Forward pass number (integer below 2⁵³). */
+  counter: number;
+}
+
+/** Inverted dropout `x · mask / (1 − rate)`; its gradient is the same kernel applied to `dy` with the same attrs. */
+export const DistilleryDropout = 'DistilleryDropout';
+export type DistilleryDropout = typeof DistilleryDropout;
+export interface DropoutInputs<T = TensorInfo> {
+  x: T;
+}
+
+/**
+ * Post-LN BERT's `LayerNorm(dropout(x) + residual)` in one pass: `[y, mean, rstd]` (mean/rstd `[rows]` of the
+ * normalized sum). `rate` 0 gives the plain add + LayerNorm (eval mode). The sum itself is not kept: the
+ * gradient kernel recomputes it from `x` and `residual`.
+ */
+export const DistilleryDropoutAddLayerNorm = 'DistilleryDropoutAddLayerNorm';
+export type DistilleryDropoutAddLayerNorm = typeof DistilleryDropoutAddLayerNorm;
+export interface DropoutAddLayerNormInputs<T = TensorInfo> {
+  /** The sublayer output (dropped out), same shape as `residual`. */
+  x: T;
+  residual: T;
+  gamma: T;
+  beta: T;
+}
+export interface DropoutAddLayerNormAttrs extends DropoutAttrs {
+  epsilon: number;
+}
+
+/** Gradient of {@link DistilleryDropoutAddLayerNorm}: `[dx, dresidual, dgamma, dbeta]`. */
+export const DistilleryDropoutAddLayerNormGrad = 'DistilleryDropoutAddLayerNormGrad';
+export type DistilleryDropoutAddLayerNormGrad = typeof DistilleryDropoutAddLayerNormGrad;
+export interface DropoutAddLayerNormGradInputs<T = TensorInfo> {
+  dy: T;
+  x: T;
+  residual: T;
+  gamma: T;
+  mean: T;
+  rstd: T;
+}
+
+/**
+ * Attention probabilities `softmax(scale · scores + mask)` over the last axis. `scores` is `[B, H, Lq, Lk]`
+ * (the raw `q·kᵀ`), `mask` the additive mask broadcast over heads and queries, `[B, 1, 1, Lk]`.
+ */
+export const DistilleryAttentionSoftmax = 'DistilleryAttentionSoftmax';
+export type DistilleryAttentionSoftmax = typeof DistilleryAttentionSoftmax;
+export interface AttentionSoftmaxInputs<T = TensorInfo> {
+  scores: T;
+  mask: T;
+}
+export interface AttentionSoftmaxAttrs {
+  scale: number;
+}
+
+/** Gradient of {@link DistilleryAttentionSoftmax} with respect to `scores`: `scale · p ⊙ (dy − Σ dy ⊙ p)`. */
+export const DistilleryAttentionSoftmaxGrad = 'DistilleryAttentionSoftmaxGrad';
+export type DistilleryAttentionSoftmaxGrad = typeof DistilleryAttentionSoftmaxGrad;
+export interface AttentionSoftmaxGradInputs<T = TensorInfo> {
+  dy: T;
+  probs: T;
+}
+
+/**
+ * A linear layer followed by exact GELU (BERT's intermediate layer): `pre = x·Wᵀ + bias` with `x` `[M, K]` and
+ * `W` `[N, K]` (PyTorch layout), `y = GELU(pre)`; outputs `[y, pre]` (`pre` for the gradient, which callers
+ * build from {@link DistilleryGeluGrad} and matmuls). The bias add and GELU share one pass over the product.
+ */
+export const DistilleryLinearGelu = 'DistilleryLinearGelu';
+export type DistilleryLinearGelu = typeof DistilleryLinearGelu;
+export interface LinearGeluInputs<T = TensorInfo> {
+  x: T;
+  weight: T;
+  bias: T;
+}
+
 /** Every fused kernel with its inputs, attributes and number of outputs (the contract as a type). */
 export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryAdamW]: { inputs: AdamWInputs<T>; attrs: AdamWAttrs; outputs: 3 };
@@ -84,6 +172,12 @@ export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryLayerNormGrad]: { inputs: LayerNormGradInputs<T>; attrs: Record<string, never>; outputs: 3 };
   [DistilleryGelu]: { inputs: GeluInputs<T>; attrs: Record<string, never>; outputs: 1 };
   [DistilleryGeluGrad]: { inputs: GeluGradInputs<T>; attrs: Record<string, never>; outputs: 1 };
+  [DistilleryDropout]: { inputs: DropoutInputs<T>; attrs: DropoutAttrs; outputs: 1 };
+  [DistilleryDropoutAddLayerNorm]: { inputs: DropoutAddLayerNormInputs<T>; attrs: DropoutAddLayerNormAttrs; outputs: 3 };
+  [DistilleryDropoutAddLayerNormGrad]: { inputs: DropoutAddLayerNormGradInputs<T>; attrs: DropoutAttrs; outputs: 4 };
+  [DistilleryAttentionSoftmax]: { inputs: AttentionSoftmaxInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
+  [DistilleryAttentionSoftmaxGrad]: { inputs: AttentionSoftmaxGradInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
+  [DistilleryLinearGelu]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 2 };
 }
 
 /** Name of a fused kernel. */
@@ -96,15 +190,25 @@ export const FUSED_KERNEL_NAMES = {
   layerNormGrad: DistilleryLayerNormGrad,
   gelu: DistilleryGelu,
   geluGrad: DistilleryGeluGrad,
+  dropout: DistilleryDropout,
+  dropoutAddLayerNorm: DistilleryDropoutAddLayerNorm,
+  dropoutAddLayerNormGrad: DistilleryDropoutAddLayerNormGrad,
+  attentionSoftmax: DistilleryAttentionSoftmax,
+  attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
+  linearGelu: DistilleryLinearGelu,
 } as const satisfies Record<string, FusedKernelName>;
 
 /** Attributes of a kernel as tfjs passes them (`NamedAttrMap`), typed by the contract. */
 export type FusedKernelAttrs<K extends FusedKernelName> = FusedKernelContracts[K]['attrs'] & NamedAttrMap;
 
 /** The outputs of a kernel as a tuple of its declared length. */
-export type FusedKernelOutputs<K extends FusedKernelName> = FusedKernelContracts[K]['outputs'] extends 3
-  ? [Tensor, Tensor, Tensor]
-  : [Tensor];
+export type FusedKernelOutputs<K extends FusedKernelName> = FusedKernelContracts[K]['outputs'] extends 4
+  ? [Tensor, Tensor, Tensor, Tensor]
+  : FusedKernelContracts[K]['outputs'] extends 3
+    ? [Tensor, Tensor, Tensor]
+    : FusedKernelContracts[K]['outputs'] extends 2
+      ? [Tensor, Tensor]
+      : [Tensor];
 
 /**
  * Runs a fused kernel on the active backend with inputs and attributes checked against its

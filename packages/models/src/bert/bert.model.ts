@@ -198,8 +198,20 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
   /** The dropout of one forward pass (identity in eval mode; seeded when `dropoutSeed` is set). */
   protected dropoutFor(opts: BertForwardOptions): DropoutFn {
     if (!opts.training) return makeDropout(false);
-    const s = this.options.dropoutSeed;
-    return makeDropout(true, s === undefined ? undefined : s + 1000 * this.trainingPasses++);
+    return makeDropout(true, this.options.dropoutSeed, this.trainingPasses++);
+  }
+
+  /**
+   * Training forward passes so far: the counter of the dropout masks (with `dropoutSeed`, pass n always draws
+   * the same masks). A trainer that resumes from a checkpoint restores it so the masks continue where they were.
+   */
+  get dropoutPass(): number {
+    return this.trainingPasses;
+  }
+
+  set dropoutPass(n: number) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new DistilleryError('INVALID_INPUT', `dropoutPass must be a non-negative integer, got ${n}`, { where: 'dropoutPass' });
+    this.trainingPasses = n;
   }
 
   /** Dropout before the classifier (`classifier_dropout`, or `hidden_dropout_prob` when null). */

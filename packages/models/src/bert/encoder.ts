@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
-import { activation, embeddingLookup, layerNorm, linear, type DropoutFn } from './layers.js';
+import { dropoutAddLayerNorm, embeddingLookup, layerNorm, linear, linearActivation, type DropoutFn } from './layers.js';
+import { FUSED, fusedAttentionSoftmax, fusedAvailable } from './fused-ops.js';
 
 /**
  * Embeddings: word + absolute position + token type, LayerNorm, dropout. Returns [B, L, D].
@@ -52,20 +53,31 @@ export function encoderLayer(
   const q = heads(linear(p, `${pre}.attention.self.query`, x));
   const k = heads(linear(p, `${pre}.attention.self.key`, x));
   const v = heads(linear(p, `${pre}.attention.self.value`, x));
-  // Explicit kᵀ: batched matMul with transposeB is slow on the wasm backend.
-  const kT = tf.transpose(k, [0, 1, 3, 2]);
-  const scores = tf.add(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
-  const probs = tf.softmax(scores) as tf.Tensor4D;
+  let probs: tf.Tensor4D;
+  let scores: tf.Tensor4D | undefined;
+  const scale = 1 / Math.sqrt(dh);
+  const fusedSoftmax = !want.scores && q.dtype === 'float32' && maskAdd.dtype === 'float32' && maskAdd.shape.length === 4 && maskAdd.shape[0] === b && maskAdd.shape[3] === l
+    && fusedAvailable(FUSED.attentionSoftmax, FUSED.attentionSoftmaxGrad);
+  if (fusedSoftmax) {
+    // Native: q·kᵀ with transposeB (free in BLAS), then scale + mask + softmax in one kernel each way.
+    probs = fusedAttentionSoftmax(tf.matMul(q, k, false, true), maskAdd, scale) as tf.Tensor4D;
+  } else {
+    // Explicit kᵀ: batched matMul with transposeB is slow on the wasm backend.
+    const kT = tf.transpose(k, [0, 1, 3, 2]);
+    scores = tf.add(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
+    probs = tf.softmax(scores) as tf.Tensor4D;
+  }
   const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb) as tf.Tensor4D, v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
-  const attnOut = drop(linear(p, `${pre}.attention.output.dense`, merged), c.hiddenDropoutProb);
-  const a = layerNorm(p, `${pre}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);
-  const inter = activation(c.hiddenAct, linear(p, `${pre}.intermediate.dense`, a));
-  const ffn = drop(linear(p, `${pre}.output.dense`, inter), c.hiddenDropoutProb);
-  const out = layerNorm(p, `${pre}.output.LayerNorm`, tf.add(ffn, a), c.layerNormEps) as tf.Tensor3D;
+  // Post-LN residual blocks: LN(dropout(sublayer) + input), fused into one kernel where the backend has it.
+  const attnOut = linear(p, `${pre}.attention.output.dense`, merged);
+  const a = dropoutAddLayerNorm(p, `${pre}.attention.output.LayerNorm`, attnOut, x, c.hiddenDropoutProb, c.layerNormEps, drop);
+  const inter = linearActivation(p, `${pre}.intermediate.dense`, c.hiddenAct, a);
+  const ffn = linear(p, `${pre}.output.dense`, inter);
+  const out = dropoutAddLayerNorm(p, `${pre}.output.LayerNorm`, ffn, a, c.hiddenDropoutProb, c.layerNormEps, drop) as tf.Tensor3D;
   const extras: LayerExtras = {};
   if (want.probs) extras.probs = probs;
-  if (want.scores) extras.scores = scores;
+  if (want.scores && scores) extras.scores = scores;
   return { out, extras };
 }
 

@@ -8,11 +8,18 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  DistilleryAttentionSoftmax,
+  DistilleryAttentionSoftmaxGrad,
+  DistilleryDropout,
+  DistilleryDropoutAddLayerNorm,
+  DistilleryDropoutAddLayerNormGrad,
   DistilleryGelu,
   DistilleryGeluGrad,
+  DistilleryLinearGelu,
   DistilleryLayerNorm,
   DistilleryLayerNormGrad,
   runFusedKernel,
+  type DropoutAttrs,
   type FusedKernelName,
 } from '@distillery/core/kernels';
 
@@ -22,6 +29,12 @@ export const FUSED = {
   layerNormGrad: DistilleryLayerNormGrad,
   gelu: DistilleryGelu,
   geluGrad: DistilleryGeluGrad,
+  dropout: DistilleryDropout,
+  dropoutAddLayerNorm: DistilleryDropoutAddLayerNorm,
+  dropoutAddLayerNormGrad: DistilleryDropoutAddLayerNormGrad,
+  attentionSoftmax: DistilleryAttentionSoftmax,
+  attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
+  linearGelu: DistilleryLinearGelu,
 } as const;
 
 /** Whether the active backend has the forward and backward kernels of a fused op. */
@@ -56,4 +69,78 @@ export function fusedGelu(x: tf.Tensor): tf.Tensor {
     return { value, gradFunc };
   });
   return f(x);
+}
+
+/**
+ * Inverted dropout with the backend's Philox mask (mask generation and apply in one kernel). The gradient is the
+ * same kernel on `dy` with the same attrs: the mask is regenerated, never stored.
+ */
+export function fusedDropout(x: tf.Tensor, attrs: DropoutAttrs): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xi = args[0] as tf.Tensor;
+    const [value] = runFusedKernel(DistilleryDropout, { x: xi }, attrs);
+    const gradFunc = (dy: tf.Tensor): tf.Tensor => runFusedKernel(DistilleryDropout, { x: dy }, attrs)[0];
+    return { value, gradFunc };
+  });
+  return f(x);
+}
+
+/** `LayerNorm(dropout(x) + residual)` in one kernel each way (`attrs.rate` 0: add + LayerNorm). */
+export function fusedDropoutAddLayerNorm(
+  x: tf.Tensor,
+  residual: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  attrs: DropoutAttrs,
+): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, ri, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, mean, rstd] = runFusedKernel(DistilleryDropoutAddLayerNorm, { x: xi, residual: ri, gamma: g, beta: b }, { ...attrs, epsilon: eps });
+    // The sum dropout(x) + residual is not kept: the gradient kernel recomputes it from x and residual.
+    save([xi, ri, g, mean, rstd]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sx, sr, sg, sm, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      return runFusedKernel(DistilleryDropoutAddLayerNormGrad, { dy, x: sx, residual: sr, gamma: sg, mean: sm, rstd: ss }, attrs);
+    };
+    return { value: y, gradFunc };
+  });
+  return f(x, residual, gamma, beta);
+}
+
+/**
+ * Attention probabilities `softmax(scale · scores + mask)` (`scores` the raw `q·kᵀ` [B, H, Lq, Lk], `mask`
+ * the additive [B, 1, 1, Lk] mask) in one kernel each way. The mask gets a zero gradient (it is data).
+ */
+export function fusedAttentionSoftmax(scores: tf.Tensor, mask: tf.Tensor, scale: number): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [s, m, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [probs] = runFusedKernel(DistilleryAttentionSoftmax, { scores: s, mask: m }, { scale });
+    save([probs]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => [
+      runFusedKernel(DistilleryAttentionSoftmaxGrad, { dy, probs: saved[0]! }, { scale })[0],
+      tf.zeros(m.shape),
+    ];
+    return { value: probs, gradFunc };
+  });
+  return f(scores, mask);
+}
+
+/**
+ * `GELU(x2·Wᵀ + b)` for `x2` [M, K], `W` [N, K]: product, bias and GELU in one kernel forward; backward
+ * `dpre = GELU'(pre)·dy` (fused kernel), then `dx = dpre·W`, `dW = dpreᵀ·x2`, `db = Σ dpre`.
+ */
+export function fusedLinearGelu(x2: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, pre] = runFusedKernel(DistilleryLinearGelu, { x: xi, weight: w, bias: b });
+    save([xi, w, pre]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sx, sw, sp] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      const dpre = runFusedKernel(DistilleryGeluGrad, { dy, x: sp })[0] as tf.Tensor2D;
+      return [tf.matMul(dpre, sw), tf.matMul(dpre, sx, true, false), tf.sum(dpre, 0)];
+    };
+    return { value: y as tf.Tensor2D, gradFunc };
+  });
+  return f(x2, weight, bias) as tf.Tensor2D;
 }

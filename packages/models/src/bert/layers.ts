@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HiddenAct } from './bert.config.js';
 import type { ParamStore } from './params.js';
-import { FUSED, fusedAvailable, fusedGelu, fusedLayerNorm } from './fused-ops.js';
+import type { DropoutAttrs } from '@distillery/core/kernels';
+import { FUSED, fusedAvailable, fusedDropout, fusedDropoutAddLayerNorm, fusedGelu, fusedLayerNorm, fusedLinearGelu } from './fused-ops.js';
 
 /**
  * `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`.
@@ -25,6 +26,21 @@ export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
     y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`) as tf.Tensor2D, transposeB: true, bias: b });
   }
   return lead.length === 1 ? y : tf.reshape(y, [...lead, y.shape[1]!]);
+}
+
+/**
+ * `activation(kind, linear(p, name, x))`; for exact GELU on a backend with the fused kernel, the product, bias
+ * and GELU run as one kernel forward (`DistilleryLinearGelu`).
+ */
+export function linearActivation(p: ParamStore, name: string, kind: HiddenAct, x: tf.Tensor): tf.Tensor {
+  if (kind === 'gelu' && x.dtype === 'float32' && fusedAvailable(FUSED.linearGelu, FUSED.geluGrad)) {
+    const inDim = x.shape[x.shape.length - 1]!;
+    const lead = x.shape.slice(0, -1);
+    const w = p.get(`${name}.weight`) as tf.Tensor2D;
+    const y = fusedLinearGelu(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, w, p.get(`${name}.bias`) as tf.Tensor1D);
+    return lead.length === 1 ? y : tf.reshape(y, [...lead, w.shape[0]]);
+  }
+  return activation(kind, linear(p, name, x));
 }
 
 /**
@@ -61,17 +77,65 @@ export function activation(kind: HiddenAct, x: tf.Tensor): tf.Tensor {
   }
 }
 
-/** Applies dropout at one place of the network: `(x, rate) => x'`. */
-export type DropoutFn = (x: tf.Tensor, rate: number) => tf.Tensor;
+/**
+ * Applies dropout at one place of the network: `(x, rate) => x'`. Functions made by {@link makeDropout} also say
+ * how they drop (`mode`) and, on backends with the native Philox kernel, hand out the mask attributes of the next
+ * dropout site (`philox`), so fused kernels (dropout + add + LayerNorm) can draw the same masks.
+ */
+export interface DropoutFn {
+  (x: tf.Tensor, rate: number): tf.Tensor;
+  /** `off`: identity (eval); `philox`: the backend's counter-based kernel; `tfjs`: `tf.dropout`. */
+  mode?: 'off' | 'philox' | 'tfjs';
+  /** Mask attributes of the next dropout site (advances the site counter); only in `philox` mode. */
+  philox?: (rate: number) => DropoutAttrs;
+}
 
 /**
- * Inverted dropout for one forward pass: identity unless `training` (and rate > 0). With a `seed`, the
- * k-th dropout call of the pass uses seed + k, so a seeded run draws the same masks every time.
+ * Inverted dropout for one forward pass: identity unless `training` (and rate > 0).
+ *
+ * Where the backend has the fused `DistilleryDropout` kernel (native), masks come from Philox-4x32-10 keyed by
+ * `seed` (or a random key when unseeded) with counter (`pass`, site k): a pure function of
+ * (seed, pass, site, element), so the same seed and pass give the same masks (resume draws what an uninterrupted run
+ * would). Elsewhere `tf.dropout` is used; with a `seed`, the k-th dropout call uses `seed + 1000·pass + k`.
+ * @param pass forward-pass number (default 0)
  */
-export function makeDropout(training: boolean, seed?: number): DropoutFn {
-  if (!training) return (x) => x;
+export function makeDropout(training: boolean, seed?: number, pass = 0): DropoutFn {
+  if (!training) {
+    const off: DropoutFn = (x) => x;
+    off.mode = 'off';
+    return off;
+  }
   let k = 0;
-  return (x, rate) => (rate > 0 ? tf.dropout(x, rate, undefined, seed === undefined ? undefined : seed + k++) : x);
+  if (!fusedAvailable(FUSED.dropout, FUSED.dropout)) {
+    const base = seed === undefined ? undefined : seed + 1000 * pass;
+    const plain: DropoutFn = (x, rate) => (rate > 0 ? tf.dropout(x, rate, undefined, base === undefined ? undefined : base + k++) : x);
+    plain.mode = 'tfjs';
+    return plain;
+  }
+  // Unseeded: a fresh random key per pass (as tf.dropout without a seed).
+  const key = seed === undefined ? Math.floor(Math.random() * 0x100000000) : seed >>> 0;
+  const counter = Math.max(0, Math.floor(pass));
+  const philox = (rate: number): DropoutAttrs => ({ rate, seed: key, stream: k++, counter });
+  const drop: DropoutFn = (x, rate) => {
+    if (!(rate > 0)) return x;
+    return x.dtype === 'float32' ? fusedDropout(x, philox(rate)) : tf.dropout(x, rate);
+  };
+  drop.mode = 'philox';
+  drop.philox = philox;
+  return drop;
+}
+
+/**
+ * Post-LN BERT's `LayerNorm(dropout(x) + residual)` with `${name}.weight` / `${name}.bias`: one fused kernel each
+ * way on backends that have it (also in eval mode, as add + LayerNorm), else `layerNorm(add(drop(x), residual))`.
+ */
+export function dropoutAddLayerNorm(p: ParamStore, name: string, x: tf.Tensor, residual: tf.Tensor, rate: number, eps: number, drop: DropoutFn): tf.Tensor {
+  const fusedMode = drop.mode === 'off' || drop.mode === 'philox' || !(rate > 0);
+  if (fusedMode && x.dtype === 'float32' && residual.dtype === 'float32' && fusedAvailable(FUSED.dropoutAddLayerNorm, FUSED.dropoutAddLayerNormGrad)) {
+    const attrs: DropoutAttrs = drop.mode === 'philox' && rate > 0 && drop.philox ? drop.philox(rate) : { rate: 0, seed: 0, stream: 0, counter: 0 };
+    return fusedDropoutAddLayerNorm(x, residual, p.get(`${name}.weight`), p.get(`${name}.bias`), eps, attrs);
+  }
+  return layerNorm(p, name, tf.add(drop(x, rate), residual), eps);
 }
 
 /**
