@@ -52,7 +52,7 @@ export function cosineLoss(input: MatchLossInput): tf.Scalar {
     if (s.rank !== 3) {
       throw new DistilleryError('SHAPE_MISMATCH', `cos: a mask needs (B, L, D) states, got ${shapeToString(s.shape)}`, { where: input.where });
     }
-    const m = maskToFloat(mask, [s.shape[0]!, s.shape[1]!], ctx);
+    const m = maskToFloat(mask, [s.shape[0], s.shape[1]!], ctx);
     return divByCount(tf.sum(tf.mul(oneMinusCos, m)), tf.sum(m));
   });
 }

@@ -58,8 +58,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       if (role === 'student' && m.type !== 'mlp' && m.pretrained) checkStudentLabels((model as unknown as EncoderModel).config.id2label, [...data.labels.names], m.pretrained);
       return model;
     },
-    adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
-    studentAdaptor: data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined,
+    adaptor: bertAdaptor,
+    studentAdaptor: data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize)) : undefined,
     predict: (m, b) => (isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array)),
     labelsOf: (b) => b.labels!,
   };

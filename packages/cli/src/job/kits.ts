@@ -63,7 +63,7 @@ export function mlpKit(train: Example[], test: Example[], labels: LabelMap, opts
       if (cfg.type !== 'mlp') throw new Error('mlpKit builds only mlp models');
       return new MlpClassifier({ inputDim: dim, hidden: cfg.hidden, numLabels: labels.size, dropout: cfg.dropout, seed });
     },
-    adaptor: mlpAdaptor as Adaptor<FeatureBatch, never>,
+    adaptor: mlpAdaptor,
     predict: (m, b) => (m as MlpClassifier).predict(b),
     labelsOf: (b) => b.labels!,
   };

@@ -58,7 +58,7 @@ export async function pairKit(cfg: JobConfig, d: PairsData): Promise<{ kit: Kit<
     trainSource: (s) => new BatchIterator(tr, { batchSize: cfg.task.batchSize, shuffle: true, seed: s, bucketPools: 8 }),
     testBatches: () => makeBatches(te, { batchSize: 128 }),
     build: (m, s, role) => builder.build(m, s, role),
-    adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
+    adaptor: bertAdaptor,
     // Regression: accuracy is not defined; the metrics below report MSE and Pearson r instead.
     predict: (m, b) => (d.regression ? new Int32Array(0) : tf.tidy(() => tf.argMax(logits(m, b), -1).dataSync() as Int32Array)),
     labelsOf: (b) => (d.regression ? new Int32Array(0) : b.labels!),

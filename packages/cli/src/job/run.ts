@@ -262,7 +262,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     say(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
     if (!interrupted) {
       summary.final = await writeFinalFolder({
-        outputDir: outDir, student: student as DistillModel<unknown>, labels: data.labels,
+        outputDir: outDir, student: student, labels: data.labels,
         tokenizerFrom: tm.type === 'onnx' ? onnxTeacherFiles(tm).tokenizerDir : tm.type === 'bert' ? tm.pretrained : undefined,
         tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
         report: {

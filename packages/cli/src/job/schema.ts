@@ -153,5 +153,5 @@ export type ModelConfig = z.output<typeof ModelSchema>;
 
 /** The JSON Schema of job config files (for editors: `"$schema": "…/distillery.schema.json"`). */
 export function jobJsonSchema(): Record<string, unknown> {
-  return { ...z.toJSONSchema(JobConfigSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' } as Record<string, unknown>;
+  return { ...z.toJSONSchema(JobConfigSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' };
 }

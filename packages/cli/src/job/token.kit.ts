@@ -48,7 +48,7 @@ export async function tokenKit(cfg: JobConfig, d: ConllData): Promise<{ kit: Kit
     trainSource: (s) => new BatchIterator(tr, { batchSize: cfg.task.batchSize, shuffle: true, seed: s, bucketPools: 8 }),
     testBatches: () => makeBatches(te, { batchSize: 64 }),
     build: (m, s, role) => builder.build(m, s, role),
-    adaptor: bertTokenAdaptor as Adaptor<EncodedBatch, never>,
+    adaptor: bertTokenAdaptor,
     // Token accuracy over labelled positions (run.ts skips labels < 0).
     predict: argmax,
     labelsOf: (b) => b.labels!,

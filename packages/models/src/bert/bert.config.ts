@@ -111,7 +111,7 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
     hiddenAct,
     hiddenDropoutProb: prob('hidden_dropout_prob'),
     attentionProbsDropoutProb: prob('attention_probs_dropout_prob'),
-    classifierDropout: cd as number | null,
+    classifierDropout: cd,
     initializerRange: Number(json.initializer_range ?? DEFAULTS.initializer_range),
     padTokenId: int('pad_token_id', 0),
     numLabels: id2label.length,

@@ -56,7 +56,7 @@ export function encoderLayer(
   const kT = tf.transpose(k, [0, 1, 3, 2]);
   const scores = tf.add(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
   const probs = tf.softmax(scores) as tf.Tensor4D;
-  const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb) as tf.Tensor4D, v);
+  const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb), v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   const attnOut = drop(linear(p, `${pre}.attention.output.dense`, merged), c.hiddenDropoutProb);
   const a = layerNorm(p, `${pre}.attention.output.LayerNorm`, tf.add(attnOut, x), c.layerNormEps);

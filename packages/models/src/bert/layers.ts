@@ -22,7 +22,7 @@ export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
   if (tf.getBackend() === 'wasm') {
     y = tf.add(tf.matMul(x2, p.transposed(`${name}.weight`)), b);
   } else {
-    y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`) as tf.Tensor2D, transposeB: true, bias: b });
+    y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`), transposeB: true, bias: b });
   }
   return lead.length === 1 ? y : tf.reshape(y, [...lead, y.shape[1]!]);
 }

@@ -38,7 +38,7 @@ export function distilBlock(p: ParamStore, c: DistilBertConfig, i: number, x: tf
   const raw = tf.matMul(q, tf.transpose(k, [0, 1, 3, 2]));
   const scores = tf.where(tf.broadcastTo(keyMask, raw.shape), raw, tf.fill(raw.shape, F32_MIN)) as tf.Tensor4D;
   const probs = tf.softmax(scores) as tf.Tensor4D;
-  const ctx = tf.matMul(drop(probs, c.attentionDropout) as tf.Tensor4D, v);
+  const ctx = tf.matMul(drop(probs, c.attentionDropout), v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   const sa = layerNorm(p, `${pre}.sa_layer_norm`, tf.add(linear(p, `${pre}.attention.out_lin`, merged), x), c.layerNormEps);
   const ffn = drop(linear(p, `${pre}.ffn.lin2`, activation(c.hiddenAct, linear(p, `${pre}.ffn.lin1`, sa))), c.dropout);
