@@ -21,10 +21,10 @@ export function hiddenL1Loss(): MatchLossPlugin {
       return tf.tidy(() => {
         const diff = tf.abs(tf.sub(s, t));
         const mask = maskS ?? maskT;
-        if (!mask || s.rank !== 3) return tf.mean(diff) as tf.Scalar;
+        if (!mask || s.rank !== 3) return tf.mean<tf.Scalar>(diff);
         const m = tf.expandDims(tf.cast(tf.notEqual(mask, 0), 'float32'), -1);
         const count = tf.maximum(tf.mul(tf.sum(m), s.shape[2]!), 1);
-        return tf.div(tf.sum(tf.mul(diff, m)), count) as tf.Scalar;
+        return tf.div<tf.Scalar>(tf.sum(tf.mul(diff, m)), count);
       });
     },
   };

@@ -28,10 +28,10 @@ export function hiddenSmoothL1Loss(): MatchLossPlugin {
         const c = tf.minimum(d, beta);
         const loss = tf.add(tf.div(tf.mul(0.5, tf.square(c)), beta), tf.sub(d, c));
         const mask = maskS ?? maskT;
-        if (!mask || s.rank !== 3) return tf.mean(loss) as tf.Scalar;
+        if (!mask || s.rank !== 3) return tf.mean<tf.Scalar>(loss);
         const m = tf.expandDims(tf.cast(tf.notEqual(mask, 0), 'float32'), -1);
         const count = tf.maximum(tf.mul(tf.sum(m), s.shape[2]!), 1);
-        return tf.div(tf.sum(tf.mul(loss, m)), count) as tf.Scalar;
+        return tf.div<tf.Scalar>(tf.sum(tf.mul(loss, m)), count);
       });
     },
   };

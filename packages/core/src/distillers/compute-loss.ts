@@ -177,7 +177,7 @@ export function computeDistillationLoss(resultsS: AdaptorOutput, resultsT: Adapt
   const losses: Record<string, tf.Scalar> = {};
   const kd = kdTerm(resultsS, resultsT, lc);
   losses.unweighted_kd_loss = kd;
-  let total = tf.mul(kd, w.kdLossWeight) as tf.Scalar;
+  let total = tf.mul<tf.Scalar>(kd, w.kdLossWeight);
   lc.config.intermediateMatches.forEach((m, i) => {
     const t = matchTerm(i, resultsS, resultsT, lc);
     losses[matchKey(m)] = t;

@@ -262,7 +262,7 @@ export class BertForSequenceClassification extends BertBase {
       if (loss) out.loss = loss;
     } else if (batch.labels) {
       if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
-      out.loss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits) as tf.Scalar;
+      out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits);
     }
     return out;
   }

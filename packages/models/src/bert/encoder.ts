@@ -48,14 +48,14 @@ export function encoderLayer(
   const h = c.numAttentionHeads;
   const dh = d / h;
   const pre = `${prefix}.encoder.layer.${i}`;
-  const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const heads = (t: tf.Tensor) => tf.transpose<tf.Tensor4D>(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
   const q = heads(linear(p, `${pre}.attention.self.query`, x));
   const k = heads(linear(p, `${pre}.attention.self.key`, x));
   const v = heads(linear(p, `${pre}.attention.self.value`, x));
   // Explicit kᵀ: batched matMul with transposeB is slow on the wasm backend.
   const kT = tf.transpose(k, [0, 1, 3, 2]);
-  const scores = tf.add(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
-  const probs = tf.softmax(scores) as tf.Tensor4D;
+  const scores = tf.add<tf.Tensor4D>(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd);
+  const probs = tf.softmax<tf.Tensor4D>(scores);
   const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb), v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   const attnOut = drop(linear(p, `${pre}.attention.output.dense`, merged), c.hiddenDropoutProb);
