@@ -20,7 +20,7 @@ export function hiddenSmoothL1Loss(): MatchLossPlugin {
         throw new DistilleryError('CONFIG_INVALID', `hidden_smooth_l1: options.beta must be a number > 0, got ${JSON.stringify(beta)}`, { where: `${where ?? 'match'}.options.beta`, hint: '"options": { "beta": 1 }' });
       }
       if (!tf.util.arraysEqual(s.shape, t.shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `hidden_smooth_l1: student [${s.shape}] vs teacher [${t.shape}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
+        throw new DistilleryError('SHAPE_MISMATCH', `hidden_smooth_l1: student [${s.shape.join(',')}] vs teacher [${t.shape.join(',')}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
       }
       return tf.tidy(() => {
         const d = tf.abs(tf.sub(s, t));

@@ -47,6 +47,7 @@ export interface CompareRow {
   load: number[];
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that argument errors thrown here reach main().catch as a rejection
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {

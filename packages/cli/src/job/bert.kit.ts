@@ -5,15 +5,16 @@
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
+import { DistilleryError, type Adaptor, type AdaptorOutput } from '@distillery/core';
 import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { bertAdaptor, type BertOutput, bertConfig, readHfConfig, type BertConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
 import { EncoderBuilder } from './encoders.js';
 import type { TaskData } from './data.js';
-import type { JobConfig, ModelConfig } from './schema.js';
+import type { JobConfig } from './schema.js';
 import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
 
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that config errors thrown while building the kit reach callers as rejections
 export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<EncodedBatch>> {
   const t = cfg.teacher.model;
   const onnx = t.type === 'onnx' ? onnxTeacherFiles(t) : undefined;

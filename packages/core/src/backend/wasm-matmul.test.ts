@@ -159,13 +159,13 @@ describe('training-step gradients on wasm match tfjs-cpu', () => {
     const shapes = [[2, 6, 8], [12, 8], [12], [4, 12], [8, 8]];
     const run = ([x, w1, b1, w2, wf]: tf.Tensor[]) => {
       const f = (xx: tf.Tensor, a: tf.Tensor, bb: tf.Tensor, c: tf.Tensor, d: tf.Tensor): tf.Scalar => {
-        const flat = tf.reshape<tf.Tensor2D>(xx, [12, 8]);
+        const flat = tf.reshape<tf.Rank.R2>(xx, [12, 8]);
         const h = tf.relu(tf.add(tf.matMul(flat, a, false, true), bb)); // [12, 12]
         const y = tf.matMul(h, c, false, true); // [12, 4]
         const q = tf.reshape(xx, [2, 6, 8]);
         const scores = tf.softmax(tf.matMul(q, q, false, true)); // [2, 6, 6]
         const ctx = tf.matMul(scores, q); // [2, 6, 8]
-        const z = tf.fused.matMul({ a: tf.reshape<tf.Tensor2D>(ctx, [12, 8]), b: d, transposeB: true, activation: 'relu' });
+        const z = tf.fused.matMul({ a: tf.reshape<tf.Rank.R2>(ctx, [12, 8]), b: d, transposeB: true, activation: 'relu' });
         return tf.add<tf.Scalar>(tf.sum(tf.square(y)), tf.sum(tf.mul(z, z)));
       };
       const { value, grads } = tf.valueAndGrads(f)([x!, w1!, b1!, w2!, wf!]);

@@ -101,7 +101,7 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
       for (const [name, shape] of shapes) {
         const given = weights[name];
         if (given && !tf.util.arraysEqual(given.shape, shape)) {
-          throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape}], the config needs [${shape}]`, { where: name });
+          throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`, { where: name });
         }
         this.store.set(name, given ?? initWeight(config, name, shape, seedFor(this.options.seed, name)));
       }

@@ -39,7 +39,7 @@ export abstract class DistilBertBase implements EncoderModel {
       if (unknown.length) throw new DistilleryError('UNEXPECTED_WEIGHTS', `weights not part of this model: ${unknown.slice(0, 5).join(', ')}`, { where: 'constructor(weights)' });
       for (const [name, shape] of shapes) {
         const given = weights[name];
-        if (given && !tf.util.arraysEqual(given.shape, shape)) throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape}], the config needs [${shape}]`, { where: name });
+        if (given && !tf.util.arraysEqual(given.shape, shape)) throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`, { where: name });
         this.store.set(name, given ?? initDistilBertWeight(config, name, shape, seedFor(this.options.seed, name)));
       }
     } catch (err) {
