@@ -13,7 +13,7 @@ function workspaceAliases(): { find: RegExp; replacement: string }[] {
     for (const dir of readdirSync(group)) {
       const pkgFile = join(group, dir, 'package.json');
       if (!existsSync(pkgFile) || !existsSync(join(group, dir, 'src', 'index.ts'))) continue;
-      const name = JSON.parse(readFileSync(pkgFile, 'utf8')).name as string;
+      const name = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { name: string }).name;
       const esc = name.replace(/[/\\^$*+?.()|[\]{}-]/g, '\\$&');
       out.push({ find: new RegExp(`^${esc}$`), replacement: resolve(group, dir, 'src/index.ts') });
       out.push({ find: new RegExp(`^${esc}/(.*)$`), replacement: resolve(group, dir, 'src') + '/$1.ts' });

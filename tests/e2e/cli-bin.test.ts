@@ -118,8 +118,8 @@ describe('the distillery bin', () => {
   });
 
   it('the READMEs quote the real help texts (regenerate: node packages/cli/scripts/readme-help.mjs)', async () => {
-    const { README_FILES, refreshed } = await import('../../packages/cli/scripts/readme-help.mjs' as string);
-    for (const f of README_FILES as string[]) {
+    const { README_FILES, refreshed } = await import('../../packages/cli/scripts/readme-help.mjs');
+    for (const f of README_FILES) {
       const text = readFileSync(f, 'utf8');
       expect(text).toContain('<!-- distillery-help:');
       expect(await refreshed(text), f).toBe(text);

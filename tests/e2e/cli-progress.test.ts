@@ -13,7 +13,7 @@ function sink(): Writable & { text: string } {
 
 describe('run progress and summary', () => {
   it('counts a frozen (pretrained-style) teacher\'s parameters; no Infinity ratio', async () => {
-    await initBackend({ backend: 'cpu', logger: { info: () => {} } as never });
+    await initBackend({ backend: 'cpu', logger: { info: () => {} } });
     const cfg = bertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16, numLabels: 3 });
     const frozen = new BertForSequenceClassification(cfg, { trainable: false, seed: 1 });
     const trainable = new BertForSequenceClassification(cfg, { trainable: true, seed: 1 });
@@ -53,7 +53,7 @@ describe('run progress and summary', () => {
     const e = p.evaluation('student', 4, 'checkpoint evaluation');
     for (let i = 0; i < 4; i++) e.tick();
     e.done();
-    ev.emit('evaluate', { globalStep: 20, metrics: { accuracy: 0.912 } } as never);
+    ev.emit('evaluate', { globalStep: 20, metrics: { accuracy: 0.912 } });
     ev.emit('trainEnd', {} as never);
     p.stop();
     const lines = out.text.trim().split('\n');

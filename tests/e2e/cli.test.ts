@@ -16,7 +16,10 @@ function sink(): Writable & { text: string } {
   return w;
 }
 
-function smallDemo(dir: string, patch: (c: Record<string, any>) => void = () => {}): string {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw config JSON, patched freely (invalid values included, to test the errors)
+type RawConfig = Record<string, any>;
+
+function smallDemo(dir: string, patch: (c: RawConfig) => void = () => {}): string {
   const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
   delete cfg.$schema;
   cfg.task.data.maxExamples = 600;

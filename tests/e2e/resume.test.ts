@@ -18,8 +18,11 @@ const bin = join(repo, 'packages', 'cli', 'dist', 'bin.js');
 const preload = join(import.meta.dirname, 'fixtures', 'resume', 'kill-at.mjs');
 const nativeReady = (await probeBackends()).some((p) => p.name === 'native' && p.available);
 
-function writeConfig(dir: string, backend: string, patch: (c: Record<string, any>) => void = () => undefined): string {
-  const cfg: Record<string, any> = {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw config JSON, patched freely (invalid values included, to test the errors)
+type RawConfig = Record<string, any>;
+
+function writeConfig(dir: string, backend: string, patch: (c: RawConfig) => void = () => undefined): string {
+  const cfg: RawConfig = {
     task: { data: { type: 'spam-assassin', testFraction: 0.2, validationFraction: 0.1, maxExamples: 1200 }, batchSize: 64, features: 256 },
     teacher: { model: { type: 'mlp', hidden: [32], dropout: 0.2 }, training: { numEpochs: 2, seed: 42, optimizer: { type: 'adamw', lr: 0.003 } } },
     student: { model: { type: 'mlp', hidden: [8], dropout: 0.1 } },
@@ -119,7 +122,7 @@ describe('resume guards and signals', () => {
   }, 120_000);
 
   it('SIGINT stops after the current step with a checkpoint and the summary so far; --resume finishes the same run', async () => {
-    const long = (c: Record<string, any>) => {
+    const long = (c: RawConfig) => {
       c.training.numSteps = 240;
       delete c.training.earlyStopping;
       c.training.evaluateEvery = 40;

@@ -18,7 +18,10 @@ const clincData = sharedPath('data', 'clinc150');
 const pairData = sharedPath('data', 'clinc150-pairs');
 const logger = createLogger('test', { level: process.env.TASKS_LOG ? 'debug' : 'warn' });
 
-function patched(example: string, patch: (c: Record<string, any>) => void): string {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw config JSON, patched freely (invalid values included, to test the errors)
+type RawConfig = Record<string, any>;
+
+function patched(example: string, patch: (c: RawConfig) => void): string {
   const cfg = JSON.parse(readFileSync(join('examples', 'tasks', example), 'utf8'));
   delete cfg.$schema;
   // Paths in a config are relative to its folder: keep them pointing at the same files from the temp copy.

@@ -6,8 +6,8 @@ import { distilToCnn } from './index.js';
 
 const { values } = parseArgs({ options: { teacher: { type: 'string', default: '../shared/models/clinc-bert-teacher' }, data: { type: 'string', default: '../shared/data/clinc150' }, epochs: { type: 'string' }, steps: { type: 'string' }, 'max-examples': { type: 'string' }, out: { type: 'string' } } });
 const r = await distilToCnn({
-  teacherDir: values.teacher!,
-  dataDir: values.data!,
+  teacherDir: values.teacher,
+  dataDir: values.data,
   outputDir: values.out,
   numEpochs: values.epochs ? Number(values.epochs) : undefined,
   numSteps: values.steps ? Number(values.steps) : undefined,

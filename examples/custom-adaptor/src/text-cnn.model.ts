@@ -64,14 +64,14 @@ export class TextCnn implements DistillModel<EncodedBatch, TextCnnOutput> {
     const ids = tf.tensor2d(b.inputIds, [b.batchSize, b.seqLen], 'int32');
     const mask = tf.tensor2d(b.attentionMask, [b.batchSize, b.seqLen], 'float32');
     // Padded positions embed to zero, so they cannot leak into their real neighbours' windows.
-    let x = tf.mul(tf.gather(v['embeddings.weight']!, ids), tf.expandDims(mask, -1)) as tf.Tensor3D; // (B, L, E)
+    let x = tf.mul<tf.Tensor3D>(tf.gather(v['embeddings.weight']!, ids), tf.expandDims(mask, -1)); // (B, L, E)
     if (opts.training && this.config.dropout > 0) x = tf.dropout(x, this.config.dropout) as tf.Tensor3D;
     const h = tf.relu(tf.add(this.conv(x), v['conv.bias']!)) as tf.Tensor3D; // (B, L, H)
     // Padding must not win the max: push padded positions far below any ReLU output.
-    const pooled = tf.max(tf.add(h, tf.mul(tf.sub(tf.expandDims(mask, -1), 1), 1e4)), 1) as tf.Tensor2D;
-    const logits = tf.add(tf.matMul(pooled, v['classifier.weight'] as tf.Tensor2D), v['classifier.bias']!) as tf.Tensor2D;
+    const pooled = tf.max<tf.Tensor2D>(tf.add(h, tf.mul(tf.sub(tf.expandDims(mask, -1), 1), 1e4)), 1);
+    const logits = tf.add<tf.Tensor2D>(tf.matMul(pooled, v['classifier.weight'] as tf.Tensor2D), v['classifier.bias']!);
     const out: TextCnnOutput = { logits, pooled };
-    if (b.labels) out.loss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(b.labels, 'int32'), this.config.numLabels), logits) as tf.Scalar;
+    if (b.labels) out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(b.labels, 'int32'), this.config.numLabels), logits);
     return out;
   }
 

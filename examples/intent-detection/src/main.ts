@@ -29,8 +29,8 @@ if (!values.data) {
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 const r = await runWorkflow({
   dataDir: values.data,
-  teacherDir: values.teacher!,
-  workDir: values.work!,
+  teacherDir: values.teacher,
+  workDir: values.work,
   maxExamples: num(values['max-examples']),
   numEpochs: num(values.epochs),
   seeds: num(values.seeds),

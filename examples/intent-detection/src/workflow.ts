@@ -54,7 +54,12 @@ export interface WorkflowResult {
 
 /** The example config with the paths (and reductions) filled in, written to `<workDir>/distillery.json`. */
 export function writeWorkflowConfig(o: WorkflowOptions): string {
-  const raw = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'distillery.json'), 'utf8'));
+  // Only the fields filled in here are typed; JobConfigSchema.parse below checks the whole file.
+  const raw = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'distillery.json'), 'utf8')) as {
+    task: { data: { dir: string; maxExamples?: number } };
+    teacher: { model: { pretrained: string } };
+    training: { outputDir: string; numEpochs?: number };
+  };
   raw.task.data.dir = resolve(o.dataDir);
   if (o.maxExamples) raw.task.data.maxExamples = o.maxExamples;
   raw.teacher.model.pretrained = resolve(o.teacherDir);

@@ -30,7 +30,12 @@ export const configPath = join(import.meta.dirname, '..', 'distillery.json');
 
 /** The config with the teacher/data paths (and optional reductions) filled in, validated. */
 export function exampleConfig(o: IntermediateMatchesOptions): JobConfig {
-  const raw = JSON.parse(readFileSync(configPath, 'utf8'));
+  // Only the fields filled in here are typed; JobConfigSchema.parse below checks the whole file.
+  const raw = JSON.parse(readFileSync(configPath, 'utf8')) as {
+    task: { data: { dir: string; maxExamples?: number } };
+    teacher: { model: { pretrained: string } };
+    training: { outputDir?: string; numEpochs?: number; numSteps?: number; logEvery?: number };
+  };
   raw.task.data.dir = o.dataDir;
   if (o.maxExamples) raw.task.data.maxExamples = o.maxExamples;
   raw.teacher.model.pretrained = o.teacherDir;

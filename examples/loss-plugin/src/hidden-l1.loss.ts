@@ -16,15 +16,15 @@ export function hiddenL1Loss(): MatchLossPlugin {
       const s = stateS as tf.Tensor;
       const t = stateT as tf.Tensor;
       if (!tf.util.arraysEqual(s.shape, t.shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `hidden_l1: student [${s.shape}] vs teacher [${t.shape}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
+        throw new DistilleryError('SHAPE_MISMATCH', `hidden_l1: student [${s.shape.join(',')}] vs teacher [${t.shape.join(',')}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
       }
       return tf.tidy(() => {
         const diff = tf.abs(tf.sub(s, t));
         const mask = maskS ?? maskT;
-        if (!mask || s.rank !== 3) return tf.mean(diff) as tf.Scalar;
+        if (!mask || s.rank !== 3) return tf.mean<tf.Scalar>(diff);
         const m = tf.expandDims(tf.cast(tf.notEqual(mask, 0), 'float32'), -1);
         const count = tf.maximum(tf.mul(tf.sum(m), s.shape[2]!), 1);
-        return tf.div(tf.sum(tf.mul(diff, m)), count) as tf.Scalar;
+        return tf.div<tf.Scalar>(tf.sum(tf.mul(diff, m)), count);
       });
     },
   };

@@ -20,7 +20,7 @@ export function hiddenSmoothL1Loss(): MatchLossPlugin {
         throw new DistilleryError('CONFIG_INVALID', `hidden_smooth_l1: options.beta must be a number > 0, got ${JSON.stringify(beta)}`, { where: `${where ?? 'match'}.options.beta`, hint: '"options": { "beta": 1 }' });
       }
       if (!tf.util.arraysEqual(s.shape, t.shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `hidden_smooth_l1: student [${s.shape}] vs teacher [${t.shape}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
+        throw new DistilleryError('SHAPE_MISMATCH', `hidden_smooth_l1: student [${s.shape.join(',')}] vs teacher [${t.shape.join(',')}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
       }
       return tf.tidy(() => {
         const d = tf.abs(tf.sub(s, t));
@@ -28,10 +28,10 @@ export function hiddenSmoothL1Loss(): MatchLossPlugin {
         const c = tf.minimum(d, beta);
         const loss = tf.add(tf.div(tf.mul(0.5, tf.square(c)), beta), tf.sub(d, c));
         const mask = maskS ?? maskT;
-        if (!mask || s.rank !== 3) return tf.mean(loss) as tf.Scalar;
+        if (!mask || s.rank !== 3) return tf.mean<tf.Scalar>(loss);
         const m = tf.expandDims(tf.cast(tf.notEqual(mask, 0), 'float32'), -1);
         const count = tf.maximum(tf.mul(tf.sum(m), s.shape[2]!), 1);
-        return tf.div(tf.sum(tf.mul(loss, m)), count) as tf.Scalar;
+        return tf.div<tf.Scalar>(tf.sum(tf.mul(loss, m)), count);
       });
     },
   };

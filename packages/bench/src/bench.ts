@@ -323,8 +323,8 @@ export function createBareTrainer(ctx: BenchContext): BareTrainer {
           const hard = tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(outS.logits)), -1))) as tf.Scalar;
           const hS = outS.hiddenStates[L.hidden_mse.layer_S]!;
           const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(hS, [-1, dimS]), W, false, true), bias), [...hS.shape.slice(0, -1), dimT]);
-          const hidden = tf.mean(tf.squaredDifference(projected, outT.hiddenStates[L.hidden_mse.layer_T]!)) as tf.Scalar;
-          const att = tf.mean(tf.squaredDifference(tf.sum(outS.attentions[L.attention_mse_sum.layer_S]!, 1), tf.sum(outT.attentions[L.attention_mse_sum.layer_T]!, 1))) as tf.Scalar;
+          const hidden = tf.mean<tf.Scalar>(tf.squaredDifference(projected, outT.hiddenStates[L.hidden_mse.layer_T]!));
+          const att = tf.mean<tf.Scalar>(tf.squaredDifference(tf.sum(outS.attentions[L.attention_mse_sum.layer_S]!, 1), tf.sum(outT.attentions[L.attention_mse_sum.layer_T]!, 1)));
           parts = [kd, hard, hidden, att].map((x) => tf.keep(x));
           return tf.addN([tf.mul(kd, L.kd.weight), tf.mul(hard, L.hard_label.weight), tf.mul(hidden, L.hidden_mse.weight), tf.mul(att, L.attention_mse_sum.weight)]) as tf.Scalar;
         }, params);

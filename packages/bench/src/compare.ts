@@ -57,6 +57,7 @@ export interface CompareRow {
   distillery_rss_mb: number[];
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that argument errors thrown here reach main().catch as a rejection
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {

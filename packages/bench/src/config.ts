@@ -87,8 +87,8 @@ export function parseBenchConfig(json: unknown, where = 'bench config'): BenchCo
   num(kd, 'temperature', `${where}.losses.kd`);
   num(kd, 'weight', `${where}.losses.kd`);
   num(obj(L, 'hard_label', `${where}.losses`), 'weight', `${where}.losses.hard_label`);
-  const student = c.student as unknown as BenchArch;
-  const teacher = c.teacher as unknown as BenchArch;
+  const student = c.student as BenchArch;
+  const teacher = c.teacher as BenchArch;
   const hm = obj(L, 'hidden_mse', `${where}.losses`);
   posInt(hm, 'layer_S', `${where}.losses.hidden_mse`, 0);
   posInt(hm, 'layer_T', `${where}.losses.hidden_mse`, 0);

@@ -238,7 +238,7 @@ export async function runProfile(ctx: BenchContext, mode: BenchMode, driver: 'di
       e.ms += ms;
       e.calls += 1 / nSteps;
       byName.set(k.name, e);
-      const shapes = k.inputShapes.map((s) => `[${s}]`).join('×');
+      const shapes = k.inputShapes.map((s) => `[${s.join(',')}]`).join('×');
       const key = `${k.name} ${shapes}`;
       const s = byShape.get(key) ?? { kernel: k.name, shapes, ms: 0, calls: 0 };
       s.ms += ms;

@@ -89,7 +89,7 @@ export class RunProgress {
   ) {
     if (opts.bar ?? (stream as NodeJS.WriteStream).isTTY === true) {
       this.multi = new cliProgress.MultiBar(
-        { stream: stream as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false, format: '{label} {bar} {value}/{total} {unit} | {info}' },
+        { stream: stream, hideCursor: true, clearOnComplete: false, format: '{label} {bar} {value}/{total} {unit} | {info}' },
         cliProgress.Presets.shades_classic,
       );
     }

@@ -11,7 +11,7 @@ const f = (p: Params) => -(((p.x! - 0.2) / 0.1) ** 2 + (Math.log10(p.lr!) - Math
 
 async function bestOf(sampler: TpeSampler | RandomSampler, n: number): Promise<number> {
   const study = Study.create({ space, sampler, pruner: new NopPruner() });
-  await optimize(study, async (t) => f(t.params), { nTrials: n });
+  await optimize(study, (t) => Promise.resolve(f(t.params)), { nTrials: n });
   return study.best!.value!;
 }
 
@@ -91,7 +91,7 @@ describe('study', () => {
   it('persists after each trial and resumes an interrupted search with the running trial first', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'study-')), 'study.json');
     const s1 = Study.create({ space, file, seed: 4 });
-    await optimize(s1, async (t) => f(t.params), { nTrials: 3 });
+    await optimize(s1, (t) => Promise.resolve(f(t.params)), { nTrials: 3 });
     const crashed = s1.ask(); // a trial in flight when the process dies
     expect(JSON.parse(readFileSync(file, 'utf8')).trials).toHaveLength(4);
 
@@ -100,7 +100,7 @@ describe('study', () => {
     const again = s2.ask();
     expect(again).toEqual({ number: crashed.number, params: crashed.params, resumed: true });
     s2.tell(again.number, f(again.params));
-    await optimize(s2, async (t) => f(t.params), { nTrials: 6 });
+    await optimize(s2, (t) => Promise.resolve(f(t.params)), { nTrials: 6 });
     const saved = JSON.parse(readFileSync(file, 'utf8'));
     expect(saved.trials.map((t: Trial) => t.state)).toEqual(new Array(6).fill('complete'));
     expect(saved.trials.map((t: Trial) => t.number)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -110,7 +110,7 @@ describe('study', () => {
   it('optimize: pruned trials abort through the signal and are recorded as pruned; errors mark the trial failed', async () => {
     const study = Study.create({ space: parseSpace('q=0..1', { q: 'float' }), sampler: new RandomSampler(1), pruner: new MedianPruner({ nStartupTrials: 2 }) });
     let aborted = 0;
-    await optimize(study, async (t) => {
+    await optimize(study, (t) => {
       let v = 0;
       for (let step = 1; step <= 5; step++) {
         v = t.params.q! * step;
@@ -120,13 +120,13 @@ describe('study', () => {
           break;
         }
       }
-      return v;
+      return Promise.resolve(v);
     }, { nTrials: 12 });
     const pruned = study.trials.filter((t) => t.state === 'pruned');
     expect(pruned.length).toBe(aborted);
     expect(pruned.length).toBeGreaterThan(0);
     expect(pruned[0]!.message).toMatch(/median/);
-    await expect(optimize(study, async () => { throw new Error('boom'); }, { nTrials: 13 })).rejects.toThrow('boom');
+    await expect(optimize(study, () => Promise.reject(new Error('boom')), { nTrials: 13 })).rejects.toThrow('boom');
     expect(study.trials.at(-1)!.state).toBe('fail');
   });
 });

@@ -6,10 +6,10 @@ function attentionMseImpl(input: MatchLossInput, op: string, heads: HeadReductio
   return tf.tidy(() => {
     const { s, t, m, exact, H } = attentionInputs(input, op, heads);
     if (!m) {
-      if (exact) return tf.mean(tf.squaredDifference(s, t)) as tf.Scalar;
+      if (exact) return tf.mean<tf.Scalar>(tf.squaredDifference(s, t));
       // TextBrewer: values ≤ −1e-3 are taken for padding and zeroed (on raw scores this also
       // drops every ordinary negative score; kept for compatibility, see options.exact).
-      return tf.mean(tf.squaredDifference(dropPadding(s), dropPadding(t))) as tf.Scalar;
+      return tf.mean<tf.Scalar>(tf.squaredDifference(dropPadding(s), dropPadding(t)));
     }
     const num = tf.sum(tf.mul(tf.squaredDifference(s, t), pairMask(m)));
     const den = tf.mul(tf.sum(tf.square(tf.sum(m, 1))), H); // H · Σ_b n_b²

@@ -48,11 +48,11 @@ export function cosineLoss(input: MatchLossInput): tf.Scalar {
     const ns = tf.add(tf.sum(tf.square(s), -1), COS_EPS);
     const nt = tf.add(tf.sum(tf.square(t), -1), COS_EPS);
     const oneMinusCos = tf.sub(1, tf.div(dot, tf.sqrt(tf.mul(ns, nt))));
-    if (!mask) return tf.mean(oneMinusCos) as tf.Scalar;
+    if (!mask) return tf.mean<tf.Scalar>(oneMinusCos);
     if (s.rank !== 3) {
       throw new DistilleryError('SHAPE_MISMATCH', `cos: a mask needs (B, L, D) states, got ${shapeToString(s.shape)}`, { where: input.where });
     }
-    const m = maskToFloat(mask, [s.shape[0]!, s.shape[1]!], ctx);
+    const m = maskToFloat(mask, [s.shape[0], s.shape[1]!], ctx);
     return divByCount(tf.sum(tf.mul(oneMinusCos, m)), tf.sum(m));
   });
 }

@@ -40,7 +40,7 @@ export function hiddenMse(input: MatchLossInput): tf.Scalar {
   assertSameShape(s, t, ['stateS', 'stateT'], ctx);
   const mask = input.maskS ?? input.maskT;
   return tf.tidy(() => {
-    if (!mask) return tf.mean(tf.squaredDifference(s, t)) as tf.Scalar;
+    if (!mask) return tf.mean<tf.Scalar>(tf.squaredDifference(s, t));
     if (s.rank !== 3) {
       throw new DistilleryError('SHAPE_MISMATCH', `hidden_mse: a mask needs (B, L, D) states, got ${shapeToString(s.shape)}`, { where: input.where });
     }

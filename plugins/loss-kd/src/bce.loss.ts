@@ -21,7 +21,7 @@ export function kdBce(input: KdLossInput): tf.Scalar {
     if (rows === 0) return tf.scalar(0);
     const t = tf.sigmoid(zT);
     const elem = tf.add(tf.sub(tf.relu(zS), tf.mul(zS, t)), tf.log1p(tf.exp(tf.neg(tf.abs(zS)))));
-    return tf.mean(elem) as tf.Scalar;
+    return tf.mean<tf.Scalar>(elem);
   });
 }
 

@@ -23,7 +23,7 @@ export function kdKl(input: KdLossInput): tf.Scalar {
     const logQ = tf.logSoftmax(zS, -1);
     const perRow = tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logQ)), -1, true); // (…, 1)
     const scaled = typeof T === 'number' ? tf.mul(perRow, T * T) : tf.mul(perRow, tf.square(T));
-    return tf.div(tf.sum(scaled), rows) as tf.Scalar;
+    return tf.div<tf.Scalar>(tf.sum(scaled), rows);
   });
 }
 

@@ -15,7 +15,7 @@ export function kdMse(input: KdLossInput): tf.Scalar {
   return tf.tidy(() => {
     const { zS, zT, rows } = scaleLogits(input, 'kd mse');
     if (rows === 0) return tf.scalar(0);
-    return tf.mean(tf.squaredDifference(zS, zT)) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.squaredDifference(zS, zT));
   });
 }
 

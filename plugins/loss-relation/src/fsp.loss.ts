@@ -34,7 +34,7 @@ export function fsp(input: MatchLossInput): tf.Scalar {
       const m = maskToFloat(mask, [B, L], ctx);
       const m3 = tf.expandDims(m, -1);
       const n = tf.maximum(tf.sum(m3, 1, true), 1); // (B, 1, 1); empty rows → G = 0
-      return tf.div(tf.matMul(tf.mul(x0, m3) as tf.Tensor3D, tf.mul(x1, m3) as tf.Tensor3D, true, false), n);
+      return tf.div(tf.matMul(tf.mul<tf.Tensor3D>(x0, m3), tf.mul<tf.Tensor3D>(x1, m3), true, false), n);
     };
     const gS = gram(s0, s1, 'stateS');
     const gT = gram(t0, t1, 'stateT');
@@ -45,7 +45,7 @@ export function fsp(input: MatchLossInput): tf.Scalar {
         { where: input.where, hint: 'fsp needs the same hidden size on both sides; add "proj" to the match or use nst' },
       );
     }
-    return tf.mean(tf.squaredDifference(gS, gT)) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.squaredDifference(gS, gT));
   });
 }
 

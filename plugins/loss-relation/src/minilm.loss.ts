@@ -74,7 +74,7 @@ export function miniLm(input: MatchLossInput): tf.Scalar {
     const keyBias = m ? tf.reshape(tf.mul(tf.sub(1, m), KEY_MASK_BIAS), [B, 1, 1, L]) : undefined;
     // Mean of per-row KLs over heads × real queries.
     const reduce = (kl: tf.Tensor, h: number): tf.Scalar => {
-      if (!m) return tf.mean(kl) as tf.Scalar;
+      if (!m) return tf.mean<tf.Scalar>(kl);
       return divByCount(tf.sum(tf.mul(kl, tf.reshape(m, [B, 1, L]))), tf.mul(tf.sum(m), h));
     };
     const logProbs = (a: tf.Tensor): tf.Tensor =>
@@ -85,14 +85,14 @@ export function miniLm(input: MatchLossInput): tf.Scalar {
     const relation = (v: tf.Tensor): tf.Tensor => {
       const D = v.shape[2]!;
       const dh = D / heads;
-      const vh = tf.transpose(tf.reshape(v, [B, L, heads, dh]), [0, 2, 1, 3]) as tf.Tensor4D; // (B, heads, L, dh)
+      const vh = tf.transpose<tf.Tensor4D>(tf.reshape(v, [B, L, heads, dh]), [0, 2, 1, 3]); // (B, heads, L, dh)
       const scores = tf.div(tf.matMul(vh, vh, false, true), Math.sqrt(dh));
       return tf.logSoftmax(keyBias ? tf.add(scores, keyBias) : scores, -1);
     };
     const logRS = relation(vS);
     const logRT = relation(vT);
     const vrKl = tf.sum(tf.mul(tf.exp(logRT), tf.sub(logRT, logRS)), -1); // (B, heads, L)
-    return tf.add(reduce(atKl, H), reduce(vrKl, heads)) as tf.Scalar;
+    return tf.add<tf.Scalar>(reduce(atKl, H), reduce(vrKl, heads));
   });
 }
 

@@ -42,7 +42,7 @@ export function nst(input: MatchLossInput): tf.Scalar {
       );
     }
     const d2 = tf.squaredDifference(gS, gT);
-    if (!mask) return tf.mean(d2) as tf.Scalar;
+    if (!mask) return tf.mean<tf.Scalar>(d2);
     const [B, Lq, Lk] = gS.shape;
     const m = maskToFloat(mask, [B, Lq], ctx);
     if (Lq !== Lk) throw new DistilleryError('SHAPE_MISMATCH', `nst: a mask needs X0 and X1 of the same length, got ${shapeToString(gS.shape)}`, { where: input.where });

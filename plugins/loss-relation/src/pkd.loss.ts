@@ -29,7 +29,7 @@ export function pkd(input: MatchLossInput): tf.Scalar {
     const cT = cls(t);
     assertSameShape(cS, cT, ['stateS[:, 0]', 'stateT[:, 0]'], ctx);
     const normed = (x: tf.Tensor) => tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), -1, true), 1e-24)));
-    return tf.mean(tf.sum(tf.squaredDifference(normed(cS), normed(cT)), -1)) as tf.Scalar;
+    return tf.mean<tf.Scalar>(tf.sum(tf.squaredDifference(normed(cS), normed(cT)), -1));
   });
 }
 

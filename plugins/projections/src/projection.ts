@@ -99,7 +99,7 @@ export function createProjection(activation: Activation, spec: ProjectionSpec, _
         );
       }
       return tf.tidy(() => {
-        const flat = tf.reshape(x, [-1, dimS]) as tf.Tensor2D;
+        const flat = tf.reshape<tf.Rank.R2>(x, [-1, dimS]);
         const y = tf.add(tf.matMul(flat, W, false, true), b);
         const act = activation === 'relu' ? tf.relu(y) : activation === 'tanh' ? tf.tanh(y) : y;
         return tf.reshape(act, [...x.shape.slice(0, -1), dimT]);

@@ -10,10 +10,10 @@ function fake(): { c: Classifier; now: () => number; calls: string[][] } {
   const calls: string[][] = [];
   const c: Classifier = {
     backend: 'fake',
-    predict: async (texts) => {
+    predict: (texts) => {
       calls.push(texts);
       t += 2 * texts.length;
-      return texts.map((x) => ({ label: x.split(' ')[0]!, score: 1 }));
+      return Promise.resolve(texts.map((x) => ({ label: x.split(' ')[0]!, score: 1 })));
     },
   };
   return { c, now: () => t, calls };
@@ -85,7 +85,7 @@ describe('interleavedLatency', () => {
   it('alternates models query by query and times each separately', async () => {
     let t = 0;
     const order: string[] = [];
-    const model = (name: string, ms: number) => ({ predict: async (x: string[]) => { order.push(name); t += ms; return x.map(() => ({ label: 'a', score: 1 })); } });
+    const model = (name: string, ms: number) => ({ predict: (x: string[]) => { order.push(name); t += ms; return Promise.resolve(x.map(() => ({ label: 'a', score: 1 }))); } });
     const r = await interleavedLatency({ slow: model('slow', 10), fast: model('fast', 2) }, ['a', 'b'], { warmupRuns: 2, runs: 50, now: () => t });
     expect(r.slow).toMatchObject({ mean: 10, runs: 50 });
     expect(r.fast).toMatchObject({ mean: 2, runs: 50 });

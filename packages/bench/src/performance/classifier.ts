@@ -41,7 +41,7 @@ export async function tfjsClassifier(dir: string, opts: TfjsClassifierOptions = 
   return {
     parameters,
     backend: getBackend(),
-    predict: async (texts) => predictTexts(model, tokenizer, texts, { batchSize: opts.batchSize ?? 64 }).map((p) => ({ label: p.label, score: p.score })),
+    predict: (texts) => new Promise((resolve) => resolve(predictTexts(model, tokenizer, texts, { batchSize: opts.batchSize ?? 64 }).map((p) => ({ label: p.label, score: p.score })))),
     dispose: () => model.dispose(),
   };
 }

@@ -32,7 +32,7 @@ export interface CommonOptions {
 
 /** Add `--log-level` (validated) and, when the command reports, `--json`. */
 export function commonOptions(cmd: Command, opts: { json?: string } = {}): Command {
-  cmd.addOption(new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS as string[]).default('info').env('DISTILLERY_LOG_LEVEL'));
+  cmd.addOption(new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default('info').env('DISTILLERY_LOG_LEVEL'));
   if (opts.json) cmd.option('--json', opts.json);
   return cmd;
 }

@@ -7,9 +7,9 @@ export function register(program: Command, ctx: CliContext): void {
   const cmd = program.command('schema').description('print the JSON Schema of config files (always JSON)');
   // --json is accepted for uniformity: the output is one JSON document either way.
   commonOptions(cmd, { json: 'accepted for uniformity (the output is JSON anyway)' }).action(
-    action(ctx, async () => {
+    action(ctx, () => {
       writeJson(ctx, jobJsonSchema());
-      return 0;
+      return Promise.resolve(0);
     }),
   );
 }

@@ -6,7 +6,6 @@
  * resumes. Prints the best parameters and writes the config with them applied.
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DistilleryError, writeFileAtomic, type Logger } from '@distillery/core';

@@ -10,7 +10,7 @@ import { ConfigError, createRegistry, loadConfigFile, silentLogger } from '@dist
 import { assertJobConfig } from '../validate/index.js';
 import { JobConfigSchema, type JobConfig } from '../job/schema.js';
 import { resolveConfigPaths } from '../job/paths.js';
-import { action, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
+import { action, commonOptions, type CliContext, type CommonOptions } from './common.js';
 
 /** Options of {@link loadJobConfig}. */
 export interface LoadJobConfigOptions {

@@ -11,7 +11,7 @@ import { bertAdaptor, type BertOutput, bertConfig, readHfConfig, type BertConfig
 import type { Kit } from './kits.js';
 import { EncoderBuilder } from './encoders.js';
 import type { TaskData } from './data.js';
-import type { JobConfig, ModelConfig } from './schema.js';
+import type { JobConfig } from './schema.js';
 import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
 import { maskUnlabelled } from './unlabelled.js';
 
@@ -34,6 +34,7 @@ export interface BertKitOptions {
   studentTokenizer?: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that config errors thrown while building the kit reach callers as rejections
 export async function bertKit(data: TaskData, cfg: JobConfig, kitOpts: BertKitOptions = {}): Promise<Kit<EncodedBatch> & { items: BertKitItems }> {
   const t = cfg.teacher.model;
   const own = kitOpts.studentTokenizer;

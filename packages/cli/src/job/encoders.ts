@@ -6,7 +6,7 @@
 import type { DistillModel } from '@distillery/core';
 import type { EncodedBatch } from '@distillery/data';
 import {
-  BertForSequenceClassification, BertForTokenClassification, BertBase, DistilBertBase, distilBertConfigFromBert, initDistilBertFromBert,
+  BertForSequenceClassification, BertForTokenClassification, BertBase, distilBertConfigFromBert, initDistilBertFromBert,
   initStudentFromTeacher, loadHfModel, makeDistilBert, makeStudentConfig, type BertConfig, type BertHead, type EncoderModel,
 } from '@distillery/models';
 import type { ModelConfig } from './schema.js';
@@ -24,7 +24,7 @@ export class EncoderBuilder {
   async build(m: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<DistillModel<EncodedBatch>> {
     const model = await this.make(m, seed, role);
     if (role === 'teacher') this.teacher = model;
-    return model as DistillModel<EncodedBatch>;
+    return model;
   }
 
   private async make(m: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<EncoderModel> {
@@ -37,7 +37,7 @@ export class EncoderBuilder {
       const model = makeDistilBert(distilBertConfigFromBert(base, m.numHiddenLayers ? { numHiddenLayers: m.numHiddenLayers } : {}), this.head, { seed });
       if (m.initFromTeacher) {
         if (!(t instanceof BertBase)) throw new Error('distilbert initFromTeacher needs a BERT teacher');
-        initDistilBertFromBert(t, model as DistilBertBase);
+        initDistilBertFromBert(t, model);
       }
       return model;
     }

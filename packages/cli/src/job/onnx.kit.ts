@@ -56,7 +56,7 @@ export async function buildOnnxTeacher(m: OnnxModelConfig, cfg: JobConfig): Prom
     dispose: () => teacher.dispose(),
     onnx: teacher,
   };
-  return model as unknown as DistillModel<EncodedBatch>;
+  return model;
 }
 
 /** Predicted class ids of the ONNX teacher on a batch. */

@@ -4,7 +4,7 @@
  * (logits [B, L, C] with the logits mask) and entity-level F1 with seqeval semantics.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Adaptor, DistillModel } from '@distillery/core';
+import type { DistillModel } from '@distillery/core';
 import { BatchIterator, LabelMap, WordPieceTokenizer, buildWordPieceVocab, encodeTaggedSentences, loadConll, loadTokenizer, makeBatches, shuffled, collate, type EncodedBatch, type TaggedSentence, type TextTokenizer } from '@distillery/data';
 import { bertConfig, bertTokenAdaptor, entityScores, readHfConfig, wordTagsFromTokens, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
@@ -29,6 +29,7 @@ function loadSplits(d: ConllData, seed: number): { train: TaggedSentence[]; test
 }
 
 /** The token-classification kit and what the job log and summary say about the data. */
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that config errors thrown while building the kit reach callers as rejections
 export async function tokenKit(cfg: JobConfig, d: ConllData): Promise<{ kit: Kit<EncodedBatch>; info: TaskInfo }> {
   const { train, test } = loadSplits(d, cfg.training.seed);
   const t = cfg.teacher.model;
@@ -48,10 +49,11 @@ export async function tokenKit(cfg: JobConfig, d: ConllData): Promise<{ kit: Kit
     trainSource: (s) => new BatchIterator(tr, { batchSize: cfg.task.batchSize, shuffle: true, seed: s, bucketPools: 8 }),
     testBatches: () => makeBatches(te, { batchSize: 64 }),
     build: (m, s, role) => builder.build(m, s, role),
-    adaptor: bertTokenAdaptor as Adaptor<EncodedBatch, never>,
+    adaptor: bertTokenAdaptor,
     // Token accuracy over labelled positions (run.ts skips labels < 0).
     predict: argmax,
     labelsOf: (b) => b.labels!,
+    // eslint-disable-next-line @typescript-eslint/require-await -- Kit.metrics returns a Promise; async turns a throw into a rejection
     metrics: async (m) => {
       const pred: string[][] = [];
       for (let s = 0; s < te.length; s += 64) {

@@ -30,7 +30,7 @@ export function checkMatches(ctx: CheckContext, teacher: ModelShape | undefined,
         }
         continue;
       }
-      const layers = Array.isArray(m[layerKey]) ? (m[layerKey] as number[]) : [m[layerKey] as number];
+      const layers = Array.isArray(m[layerKey]) ? (m[layerKey] as number[]) : [m[layerKey]];
       for (const [j, l] of layers.entries()) {
         if (l >= f.count) {
           out.push({

@@ -33,7 +33,7 @@ export function registerAllGradients(): Promise<void> {
     // Under vitest/vite the ESM sources load as they are; in plain Node the loader needs the hooks first
     // (a failed import would stay cached, so they are installed before the first attempt).
     if (!process.env.VITEST) installHooks();
-    await import(spec as string);
+    await import(spec);
     if (!gradientsRegistered()) throw new Error('tfjs gradients could not be registered');
   })();
   return pending;

@@ -159,14 +159,14 @@ describe('training-step gradients on wasm match tfjs-cpu', () => {
     const shapes = [[2, 6, 8], [12, 8], [12], [4, 12], [8, 8]];
     const run = ([x, w1, b1, w2, wf]: tf.Tensor[]) => {
       const f = (xx: tf.Tensor, a: tf.Tensor, bb: tf.Tensor, c: tf.Tensor, d: tf.Tensor): tf.Scalar => {
-        const flat = tf.reshape(xx, [12, 8]) as tf.Tensor2D;
+        const flat = tf.reshape<tf.Rank.R2>(xx, [12, 8]);
         const h = tf.relu(tf.add(tf.matMul(flat, a, false, true), bb)); // [12, 12]
         const y = tf.matMul(h, c, false, true); // [12, 4]
         const q = tf.reshape(xx, [2, 6, 8]);
         const scores = tf.softmax(tf.matMul(q, q, false, true)); // [2, 6, 6]
         const ctx = tf.matMul(scores, q); // [2, 6, 8]
-        const z = tf.fused.matMul({ a: tf.reshape(ctx, [12, 8]) as tf.Tensor2D, b: d as tf.Tensor2D, transposeB: true, activation: 'relu' });
-        return tf.add(tf.sum(tf.square(y)), tf.sum(tf.mul(z, z))) as tf.Scalar;
+        const z = tf.fused.matMul({ a: tf.reshape<tf.Rank.R2>(ctx, [12, 8]), b: d, transposeB: true, activation: 'relu' });
+        return tf.add<tf.Scalar>(tf.sum(tf.square(y)), tf.sum(tf.mul(z, z)));
       };
       const { value, grads } = tf.valueAndGrads(f)([x!, w1!, b1!, w2!, wf!]);
       return [value, ...grads];
@@ -177,12 +177,12 @@ describe('training-step gradients on wasm match tfjs-cpu', () => {
 
 describe('registerWasmMatMulKernels', () => {
   it('is idempotent, keeps the stock setup functions and leaves other backends alone', () => {
-    const k = tf.getKernel('BatchMatMul', 'wasm')!;
-    const f = tf.getKernel('_FusedMatMul', 'wasm')!;
+    const k = tf.getKernel('BatchMatMul', 'wasm');
+    const f = tf.getKernel('_FusedMatMul', 'wasm');
     expect(registerWasmMatMulKernels()).toBe(true);
-    expect(tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc).toBe(k.kernelFunc);
-    expect(tf.getKernel('_FusedMatMul', 'wasm')!.kernelFunc).toBe(f.kernelFunc);
+    expect(tf.getKernel('BatchMatMul', 'wasm').kernelFunc).toBe(k.kernelFunc);
+    expect(tf.getKernel('_FusedMatMul', 'wasm').kernelFunc).toBe(f.kernelFunc);
     expect(typeof k.setupFunc).toBe('function');
-    expect(tf.getKernel('BatchMatMul', 'cpu')!.kernelFunc).not.toBe(k.kernelFunc);
+    expect(tf.getKernel('BatchMatMul', 'cpu').kernelFunc).not.toBe(k.kernelFunc);
   });
 });

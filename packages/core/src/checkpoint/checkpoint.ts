@@ -22,7 +22,7 @@ async function loadCheckpointFolder(path: string, params: ReadonlyMap<string, tf
     const t = all.get(name);
     if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
     if (!tf.util.arraysEqual(t.shape, v.shape)) {
-      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model`, { where: path });
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`, { where: path });
     }
     tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
   }
@@ -68,7 +68,7 @@ export async function loadCheckpoint(path: string, params: ReadonlyMap<string, t
     const t = file.tensors.get(name);
     if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
     if (!tf.util.arraysEqual(t.shape, v.shape)) {
-      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape}] in the file but [${v.shape}] in the model`, { where: path });
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the file but [${v.shape.join(',')}] in the model`, { where: path });
     }
     tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
   }

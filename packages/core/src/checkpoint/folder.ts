@@ -98,10 +98,10 @@ export async function readCheckpointFolder(path: string): Promise<LoadedCheckpoi
   const opt = await readSafetensors(need('optimizer.safetensors'));
   return {
     path: resolve(path),
-    model: asArrays(model.tensors as never),
-    projections: asArrays(proj.tensors as never),
+    model: asArrays(model.tensors),
+    projections: asArrays(proj.tensors),
     projectionMeta: proj.metadata,
-    optimizer: { step: Number(opt.metadata.optimizer_step ?? 0), tensors: asArrays(opt.tensors as never) },
+    optimizer: { step: Number(opt.metadata.optimizer_step ?? 0), tensors: asArrays(opt.tensors) },
     state,
   };
 }

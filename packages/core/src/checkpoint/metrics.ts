@@ -15,7 +15,7 @@ export function metricsLinesUpTo(text: string, globalStep: number): string[] {
     if (!line.trim()) continue;
     let rec: { type?: string; globalStep?: number };
     try {
-      rec = JSON.parse(line);
+      rec = JSON.parse(line) as typeof rec;
     } catch {
       continue; // a torn line of a crashed writer (older versions appended without this guarantee)
     }

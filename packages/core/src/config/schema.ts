@@ -162,9 +162,9 @@ export function schedulerSpec(spec: SchedulerSpec): { name: string; options: Rec
   if (typeof spec === 'string') return { name: spec, options: {}, args: [] };
   if (Array.isArray(spec)) {
     const [name, ...rest] = spec as [string, ...unknown[]];
-    if (rest.length === 1 && typeof rest[0] === 'object' && rest[0] !== null) return { name, options: { ...(rest[0] as object) }, args: [] };
+    if (rest.length === 1 && typeof rest[0] === 'object' && rest[0] !== null) return { name, options: { ...(rest[0]) }, args: [] };
     return { name, options: {}, args: rest as number[] };
   }
-  const o = spec as { name: string; options?: Record<string, unknown> };
+  const o = spec;
   return { name: o.name, options: { ...(o.options ?? {}) }, args: [] };
 }

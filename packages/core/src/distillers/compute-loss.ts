@@ -102,7 +102,7 @@ export function kdTerm(resultsS: AdaptorOutput, resultsT: AdaptorOutput, lc: Los
     const temperature = inPlugin(`temperature scheduler "${schedulerSpec(config.temperatureScheduler).name}"`, 'distillation.temperatureScheduler', () => tempFn(lS, lT, config.temperature));
     return inPlugin(`kd-loss plugin "${config.kdLossType}"`, 'distillation.kdLossType', () => kd.compute({ logitsS: lS, logitsT: lT, temperature }, ctx));
   });
-  return (terms.length === 1 ? terms[0]! : tf.addN(terms)) as tf.Scalar;
+  return (terms.length === 1 ? terms[0]! : tf.addN(terms));
 }
 
 /**
@@ -155,7 +155,7 @@ export function matchTerm(i: number, resultsS: AdaptorOutput, resultsT: AdaptorO
   const proj = lc.projections?.[i];
   if (proj) {
     const s0 = stateS;
-    stateS = inPlugin(`projection "${m.proj![0]}"`, `${where}.proj[0]`, () => (Array.isArray(s0) ? s0.map((t) => proj.apply(t)) : proj.apply(s0 as tf.Tensor)));
+    stateS = inPlugin(`projection "${m.proj![0]}"`, `${where}.proj[0]`, () => (Array.isArray(s0) ? s0.map((t) => proj.apply(t)) : proj.apply(s0)));
   }
   const maskS = resultsS.inputsMask;
   const maskT = lc.compat === 'textbrewer' ? maskS : (resultsT.inputsMask ?? maskS);
@@ -177,7 +177,7 @@ export function computeDistillationLoss(resultsS: AdaptorOutput, resultsT: Adapt
   const losses: Record<string, tf.Scalar> = {};
   const kd = kdTerm(resultsS, resultsT, lc);
   losses.unweighted_kd_loss = kd;
-  let total = tf.mul(kd, w.kdLossWeight) as tf.Scalar;
+  let total = tf.mul<tf.Scalar>(kd, w.kdLossWeight);
   lc.config.intermediateMatches.forEach((m, i) => {
     const t = matchTerm(i, resultsS, resultsT, lc);
     losses[matchKey(m)] = t;

@@ -46,7 +46,7 @@ export interface MultiTeacherOptions<B, OS, OT> extends Omit<DistillerOptions<B,
 
 export class MultiTeacherDistiller<B, OS = unknown, OT = unknown> extends BasicDistiller<B, OS, OT> {
   constructor(o: MultiTeacherOptions<B, OS, OT>) {
-    const adaptors = typeof o.adaptorT === 'function' ? o.teachers.map(() => o.adaptorT as Adaptor<B, OT>) : [...(o.adaptorT as readonly Adaptor<B, OT>[])];
+    const adaptors = typeof o.adaptorT === 'function' ? o.teachers.map(() => o.adaptorT as Adaptor<B, OT>) : [...(o.adaptorT)];
     if (!o.teachers.length) throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller needs at least one teacher', { where: 'teachers' });
     if (adaptors.length !== o.teachers.length) {
       throw new DistilleryError('CONFIG_INVALID', `${o.teachers.length} teachers but ${adaptors.length} teacher adaptors`, { where: 'adaptorT', hint: 'give one adaptor for all teachers, or one per teacher' });

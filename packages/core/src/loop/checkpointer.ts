@@ -90,7 +90,7 @@ export class Checkpointer {
     for (const [name, v] of params) {
       const t = (studentKeys.has(name) ? ck.model : ck.projections).get(name);
       if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
-      if (!tf.util.arraysEqual(t.shape, v.shape)) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model`, { where: path });
+      if (!tf.util.arraysEqual(t.shape, v.shape)) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`, { where: path });
       tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
     }
     try {

@@ -80,7 +80,7 @@ export async function forwardBackward(f: ForwardBackward, acc: GradientAccumulat
         const r = f.loss();
         // Keep the unweighted terms past the tape's tidy, to report them.
         kept = Object.fromEntries(Object.entries(r.losses).map(([k, t]) => [k, tf.keep(t)]));
-        return tf.div(r.total, f.groupSize) as tf.Scalar;
+        return tf.div<tf.Scalar>(r.total, f.groupSize);
       }, f.varList),
     ),
   );

@@ -60,11 +60,11 @@ export class MlpClassifier implements DistillModel<FeatureBatch, MlpOutput> {
       hidden.push(h);
       if (opts.training && this.config.dropout) h = tf.dropout(h, this.config.dropout) as tf.Tensor2D;
     }
-    const logits = tf.add(tf.matMul(h, this.params['classifier.weight']!, false, true), this.params['classifier.bias']!) as tf.Tensor2D;
+    const logits = tf.add<tf.Tensor2D>(tf.matMul(h, this.params['classifier.weight']!, false, true), this.params['classifier.bias']!);
     const out: MlpOutput = { logits, hidden };
     if (batch.labels) {
       const onehot = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels);
-      out.loss = tf.losses.softmaxCrossEntropy(onehot, logits) as tf.Scalar;
+      out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(onehot, logits);
     }
     return out;
   }

@@ -99,7 +99,7 @@ export class Optimizer {
       const p = params.get(name);
       const table = kind === 'm' ? this.m : kind === 'v' ? this.v : undefined;
       if (!table || !p) throw new Error(`optimizer state "${key}" matches no parameter`);
-      if (!tf.util.arraysEqual([...t.shape], p.shape)) throw new Error(`optimizer state "${key}" has shape [${t.shape}], the parameter [${p.shape}]`);
+      if (!tf.util.arraysEqual([...t.shape], p.shape)) throw new Error(`optimizer state "${key}" has shape [${t.shape.join(',')}], the parameter [${p.shape.join(',')}]`);
       table.set(name, tf.keep(tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), false)));
     }
     this.t = step;

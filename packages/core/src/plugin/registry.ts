@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
-import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, suggest } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
@@ -185,8 +185,10 @@ export class PluginRegistry {
     const kinds = kind ? [kind] : PLUGIN_KINDS;
     const out: Plugin[] = [];
     for (const k of kinds) {
-      if (!this.container.isRegistered(PLUGIN_TOKENS[k] as never, true)) continue;
-      const all = this.container.resolveAll(PLUGIN_TOKENS[k] as never) as Plugin[];
+      // Widen the kind-specific token so one loop serves every kind.
+      const token = PLUGIN_TOKENS[k] as InjectionToken<Plugin>;
+      if (!this.container.isRegistered(token, true)) continue;
+      const all = this.container.resolveAll(token);
       const canon = this.canonical.get(k)!;
       out.push(...[...new Set(all)].filter((p) => canon.get(p.meta.name) === p));
     }

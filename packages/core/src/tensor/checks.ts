@@ -92,7 +92,7 @@ export function maskToFloat(mask: tf.Tensor, expected: readonly [number, number]
  * count is 0 instead of NaN. For counts ≥ 1 this is exactly `num / den`.
  */
 export function divByCount(num: tf.Tensor, den: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.div(num, tf.maximum(den, 1)) as tf.Scalar);
+  return tf.tidy(() => tf.div<tf.Scalar>(num, tf.maximum(den, 1)));
 }
 
 /**

@@ -56,7 +56,7 @@ export function probabilityShift(logitsT: tf.Tensor, labels: tf.Tensor, where?: 
   return tf.tidy(() => {
     const x = tf.reshape(logitsT, [-1, C]);
     const lab32 = tf.reshape(tf.cast(labels, 'int32'), [-1]);
-    const argmax = tf.argMax(x, -1) as tf.Tensor1D;
+    const argmax = tf.argMax<tf.Tensor1D>(x, -1);
     // label < 0 → use the arg-max itself, which makes the swap a no-op.
     const target = tf.where(tf.less(lab32, 0), argmax, lab32) as tf.Tensor1D;
     const isMax = tf.cast(tf.oneHot(argmax, C), 'bool');

@@ -9,6 +9,20 @@ import { DistilleryError } from '@distillery/core';
 import { BaseTokenizer, type SingleTemplate } from './base.tokenizer.js';
 import { bertPairTemplate, type PairTemplate } from './pair.js';
 
+/**
+ * The part of `@huggingface/tokenizers`' `Tokenizer` used here, as its `types/core/Tokenizer.d.ts` declares it:
+ * that package's declarations import each other without file extensions, which NodeNext resolution cannot
+ * follow, so the class itself would type as unresolved.
+ */
+interface HfTokenizer {
+  token_to_id(token: string): number | undefined;
+  id_to_token(id: number): string | undefined;
+  get_vocab(withAddedTokens?: boolean): Map<string, number>;
+  encode(text: string, options?: { add_special_tokens?: boolean }): { tokens: string[]; ids: number[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+}
+type HfTokenizerClass = new (json: Record<string, unknown>, config: Record<string, unknown>) => HfTokenizer;
+
 interface TemplateItem {
   SpecialToken?: { id: string; type_id?: number };
   Sequence?: { id: string; type_id?: number };
@@ -21,7 +35,7 @@ export class HfJsonTokenizer extends BaseTokenizer {
   readonly unkId: number;
   /** The parsed `tokenizer.json`. */
   readonly json: Record<string, unknown>;
-  private readonly tk: Tokenizer;
+  private readonly tk: HfTokenizer;
   /** Byte-level BPE (GPT-2/RoBERTa): a word's first piece carries the space marker `Ġ`. */
   private readonly byteLevel: boolean;
 
@@ -60,7 +74,7 @@ export class HfJsonTokenizer extends BaseTokenizer {
    * @param maxLength overrides `truncation.max_length` / `model_max_length`
    */
   constructor(json: Record<string, unknown>, config: Record<string, unknown> = {}, maxLength?: number, where = 'tokenizer.json') {
-    const tk = new Tokenizer(json, config);
+    const tk = new (Tokenizer as HfTokenizerClass)(json, config);
     const idOf = (tok: string): number => {
       const id = tk.token_to_id(tok);
       if (id === undefined) throw new DistilleryError('TOKENIZER_VOCAB', `special token "${tok}" is not in the vocabulary`, { where });
@@ -77,6 +91,7 @@ export class HfJsonTokenizer extends BaseTokenizer {
     for (const id of tk.get_vocab(true).values()) if (id > maxId) maxId = id; // no spread: vocabularies can be 250k
     this.vocabSize = maxId + 1;
     const pad = (json.padding as { pad_id?: number } | null | undefined)?.pad_id;
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a tokenizer_config.json value of any JSON type
     this.padId = pad ?? tk.token_to_id(String(config.pad_token ?? '[PAD]')) ?? 0;
     const model = json.model as { unk_token?: string } | undefined;
     this.unkId = tk.token_to_id(model?.unk_token ?? '[UNK]') ?? this.padId;

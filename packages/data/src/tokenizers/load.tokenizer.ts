@@ -35,7 +35,7 @@ export function wordPieceOptionsFromConfig(cfg: Record<string, unknown>): WordPi
   if (typeof cfg.tokenize_chinese_chars === 'boolean') o.handleChineseChars = cfg.tokenize_chinese_chars;
   if (typeof cfg.model_max_length === 'number' && cfg.model_max_length < 1e6) o.maxLength = cfg.model_max_length;
   for (const [k, key] of [['unk_token', 'unkToken'], ['cls_token', 'clsToken'], ['sep_token', 'sepToken'], ['pad_token', 'padToken'], ['mask_token', 'maskToken']] as const) {
-    if (typeof cfg[k] === 'string') o[key] = cfg[k] as string;
+    if (typeof cfg[k] === 'string') o[key] = cfg[k];
   }
   return o;
 }

@@ -78,6 +78,7 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
     return v;
   };
   if (json.model_type !== undefined && !BERT_LIKE.includes(json.model_type as string)) {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a config.json value of any JSON type, quoted as given in the error
     throw new DistilleryError('CONFIG_INVALID', `model_type "${String(json.model_type)}" is not a BERT-architecture model`, { where: at('model_type'), hint: `this parser reads ${BERT_LIKE.join(', ')}; load DistilBERT folders with loadHfModel()` });
   }
   const hiddenSize = int('hidden_size', 1);
@@ -85,11 +86,13 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
   if (hiddenSize % numAttentionHeads !== 0) {
     throw new DistilleryError('CONFIG_INVALID', `hidden_size ${hiddenSize} is not a multiple of num_attention_heads ${numAttentionHeads}`, { where: at('num_attention_heads') });
   }
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a config.json value of any JSON type; an unknown one is reported below
   const actName = String(json.hidden_act ?? DEFAULTS.hidden_act);
   const hiddenAct = ACTS[actName];
   if (!hiddenAct) throw new DistilleryError('CONFIG_INVALID', `unsupported hidden_act "${actName}"`, { where: at('hidden_act'), hint: suggest(actName, Object.keys(ACTS)) });
   const pet = json.position_embedding_type;
   if (pet !== undefined && pet !== 'absolute') {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a config.json value of any JSON type, quoted as given in the error
     throw new DistilleryError('CONFIG_INVALID', `position_embedding_type "${String(pet)}" is not supported`, { where: at('position_embedding_type'), hint: 'only "absolute" positions are implemented' });
   }
   const eps = json.layer_norm_eps ?? DEFAULTS.layer_norm_eps;
@@ -111,7 +114,7 @@ export function parseBertConfig(json: Record<string, unknown>, where = 'config.j
     hiddenAct,
     hiddenDropoutProb: prob('hidden_dropout_prob'),
     attentionProbsDropoutProb: prob('attention_probs_dropout_prob'),
-    classifierDropout: cd as number | null,
+    classifierDropout: cd,
     initializerRange: Number(json.initializer_range ?? DEFAULTS.initializer_range),
     padTokenId: int('pad_token_id', 0),
     numLabels: id2label.length,

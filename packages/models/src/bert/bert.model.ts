@@ -101,7 +101,7 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
       for (const [name, shape] of shapes) {
         const given = weights[name];
         if (given && !tf.util.arraysEqual(given.shape, shape)) {
-          throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape}], the config needs [${shape}]`, { where: name });
+          throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`, { where: name });
         }
         this.store.set(name, given ?? initWeight(config, name, shape, seedFor(this.options.seed, name)));
       }
@@ -274,7 +274,7 @@ export class BertForSequenceClassification extends BertBase {
       if (loss) out.loss = loss;
     } else if (batch.labels) {
       if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
-      out.loss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits) as tf.Scalar;
+      out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits);
     }
     return out;
   }

@@ -49,7 +49,7 @@ export function encoderLayer(
   const h = c.numAttentionHeads;
   const dh = d / h;
   const pre = `${prefix}.encoder.layer.${i}`;
-  const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const heads = (t: tf.Tensor) => tf.transpose<tf.Tensor4D>(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
   const q = heads(linear(p, `${pre}.attention.self.query`, x));
   const k = heads(linear(p, `${pre}.attention.self.key`, x));
   const v = heads(linear(p, `${pre}.attention.self.value`, x));

@@ -61,7 +61,7 @@ export async function readHfWeights(dir: string, config: BertConfig, head: BertH
         continue;
       }
       if (!tf.util.arraysEqual(t.shape, shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `weight "${raw}" has shape [${t.shape}], config.json implies [${shape}]`, { where: path, hint: 'config.json and model.safetensors do not belong together' });
+        throw new DistilleryError('SHAPE_MISMATCH', `weight "${raw}" has shape [${t.shape.join(',')}], config.json implies [${shape.join(',')}]`, { where: path, hint: 'config.json and model.safetensors do not belong together' });
       }
       if (!(t.data instanceof Float32Array)) throw new DistilleryError('SAFETENSORS_INVALID', `weight "${raw}" is ${t.dtype}, expected a float type`, { where: path });
       out[name] = tf.tensor(t.data, shape, 'float32');

@@ -43,6 +43,7 @@ export const SUPPORTED_MODEL_TYPES: readonly string[] = [...BERT_LIKE, 'distilbe
 export async function loadHfModel(dir: string, opts: LoadHfModelOptions = {}): Promise<EncoderModel> {
   const json = readConfigJson(dir);
   const where = join(dir, 'config.json');
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a config.json value of any JSON type; an unknown one is reported below
   const type = json.model_type === undefined ? 'bert' : String(json.model_type);
   if (!SUPPORTED_MODEL_TYPES.includes(type)) {
     throw new DistilleryError('MODEL_UNSUPPORTED', `model_type "${type}" is not supported`, { where: `${where}: model_type`, hint: `supported: ${SUPPORTED_MODEL_TYPES.join(', ')}` });

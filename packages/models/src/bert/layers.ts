@@ -18,12 +18,12 @@ export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
   const b = p.get(`${name}.bias`);
   const inDim = x.shape[x.shape.length - 1]!;
   const lead = x.shape.slice(0, -1);
-  const x2 = tf.reshape(x, [-1, inDim]) as tf.Tensor2D;
+  const x2 = tf.reshape<tf.Rank.R2>(x, [-1, inDim]);
   let y: tf.Tensor;
   if (tf.getBackend() === 'wasm') {
     y = tf.add(tf.matMul(x2, p.transposed(`${name}.weight`)), b);
   } else {
-    y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`) as tf.Tensor2D, transposeB: true, bias: b });
+    y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`), transposeB: true, bias: b });
   }
   return lead.length === 1 ? y : tf.reshape(y, [...lead, y.shape[1]!]);
 }

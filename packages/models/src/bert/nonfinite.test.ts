@@ -20,7 +20,7 @@ describe('loading a model with NaN/Inf weights', () => {
     const data = (v.dataSync() as Float32Array).slice();
     data[3] = NaN;
     const nan = tf.tensor(data, v.shape);
-    (v as tf.Variable).assign(nan);
+    (v).assign(nan);
     nan.dispose();
     const dir = mkdtempSync(join(tmpdir(), 'nan-model-'));
     await saveHfModel(m, dir);

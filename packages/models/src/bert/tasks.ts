@@ -24,9 +24,9 @@ export function regressionLoss(batch: EncodedBatch, logits: tf.Tensor): tf.Scala
   const raw = batch.targets ?? (batch.labels ? Float32Array.from(batch.labels) : undefined);
   if (!raw) return undefined;
   if (raw.length !== logits.size) {
-    throw new DistilleryError('SHAPE_MISMATCH', `regression targets have ${raw.length} values for logits of shape [${logits.shape}]`, { where: 'forward(batch).targets' });
+    throw new DistilleryError('SHAPE_MISMATCH', `regression targets have ${raw.length} values for logits of shape [${logits.shape.join(',')}]`, { where: 'forward(batch).targets' });
   }
-  return tf.losses.meanSquaredError(tf.tensor(raw, logits.shape, 'float32'), logits) as tf.Scalar;
+  return tf.losses.meanSquaredError<tf.Tensor, tf.Scalar>(tf.tensor(raw, logits.shape, 'float32'), logits);
 }
 
 /**

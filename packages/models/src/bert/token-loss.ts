@@ -16,5 +16,5 @@ export function tokenClassificationLoss(batch: EncodedBatch, logits: tf.Tensor, 
   const valid = tf.cast(tf.greaterEqual(labels, 0), 'float32');
   const logp = tf.logSoftmax(tf.reshape(logits, [n, numLabels]));
   const picked = tf.sum(tf.mul(tf.oneHot(tf.maximum(labels, tf.scalar(0, 'int32')), numLabels), logp), 1);
-  return tf.div(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1)) as tf.Scalar;
+  return tf.div<tf.Scalar>(tf.neg(tf.sum(tf.mul(picked, valid))), tf.maximum(tf.sum(valid), 1));
 }

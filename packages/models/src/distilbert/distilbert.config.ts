@@ -66,6 +66,7 @@ export function parseDistilBertConfig(json: Record<string, unknown>, where = 'co
     return v;
   };
   if (json.model_type !== undefined && json.model_type !== 'distilbert') {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a config.json value of any JSON type, quoted as given in the error
     throw new DistilleryError('CONFIG_INVALID', `model_type "${String(json.model_type)}" is not DistilBERT`, { where: at('model_type'), hint: 'load any family with loadHfModel()' });
   }
   const hiddenSize = int('dim', 1);

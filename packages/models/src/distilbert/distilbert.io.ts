@@ -74,7 +74,7 @@ export function initDistilBertFromBert(teacher: BertBase, student: DistilBertBas
   if (s.maxPositionEmbeddings > t.maxPositionEmbeddings) throw new DistilleryError('SHAPE_MISMATCH', `student max_position_embeddings ${s.maxPositionEmbeddings} exceeds the teacher's ${t.maxPositionEmbeddings}`, { where: 'initDistilBertFromBert' });
   const map = opts.layerMap ? [...opts.layerMap] : Array.from({ length: s.numHiddenLayers }, (_, i) => 2 * i);
   if (map.length !== s.numHiddenLayers || map.some((l) => !Number.isInteger(l) || l < 0 || l >= t.numHiddenLayers)) {
-    throw new DistilleryError('CONFIG_INVALID', `layerMap [${map}] must give one teacher layer (0..${t.numHiddenLayers - 1}) per student layer (${s.numHiddenLayers})`, { where: 'initDistilBertFromBert.layerMap' });
+    throw new DistilleryError('CONFIG_INVALID', `layerMap [${map.join(',')}] must give one teacher layer (0..${t.numHiddenLayers - 1}) per student layer (${s.numHiddenLayers})`, { where: 'initDistilBertFromBert.layerMap' });
   }
   const tw = teacher.weights();
   const copied: string[] = [];

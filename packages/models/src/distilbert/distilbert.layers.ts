@@ -30,15 +30,15 @@ export function distilBlock(p: ParamStore, c: DistilBertConfig, i: number, x: tf
   const h = c.numAttentionHeads;
   const dh = d / h;
   const pre = `distilbert.transformer.layer.${i}`;
-  const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
+  const heads = (t: tf.Tensor) => tf.transpose<tf.Tensor4D>(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
   // transformers scales q (not the scores) by 1/√d_head.
   const q = tf.div(heads(linear(p, `${pre}.attention.q_lin`, x)), Math.sqrt(dh));
   const k = heads(linear(p, `${pre}.attention.k_lin`, x));
   const v = heads(linear(p, `${pre}.attention.v_lin`, x));
   const raw = tf.matMul(q, tf.transpose(k, [0, 1, 3, 2]));
   const scores = tf.where(tf.broadcastTo(keyMask, raw.shape), raw, tf.fill(raw.shape, F32_MIN)) as tf.Tensor4D;
-  const probs = tf.softmax(scores) as tf.Tensor4D;
-  const ctx = tf.matMul(drop(probs, c.attentionDropout) as tf.Tensor4D, v);
+  const probs = tf.softmax<tf.Tensor4D>(scores);
+  const ctx = tf.matMul(drop(probs, c.attentionDropout), v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   const sa = layerNorm(p, `${pre}.sa_layer_norm`, tf.add(linear(p, `${pre}.attention.out_lin`, merged), x), c.layerNormEps);
   const ffn = drop(linear(p, `${pre}.ffn.lin2`, activation(c.hiddenAct, linear(p, `${pre}.ffn.lin1`, sa))), c.dropout);
@@ -47,6 +47,6 @@ export function distilBlock(p: ParamStore, c: DistilBertConfig, i: number, x: tf
   if (want.probs) extras.probs = probs;
   // Scores are reported with BERT's additive −10000 at padded keys (not the float32 minimum), so score-matching
   // losses can compare a DistilBERT student with a BERT teacher; the probabilities above are transformers' exactly.
-  if (want.scores) extras.scores = tf.add(raw, tf.mul(tf.sub(1, tf.cast(keyMask, 'float32')), -10000)) as tf.Tensor4D;
+  if (want.scores) extras.scores = tf.add<tf.Tensor4D>(raw, tf.mul(tf.sub(1, tf.cast(keyMask, 'float32')), -10000));
   return { out, extras };
 }

@@ -39,7 +39,7 @@ export abstract class DistilBertBase implements EncoderModel {
       if (unknown.length) throw new DistilleryError('UNEXPECTED_WEIGHTS', `weights not part of this model: ${unknown.slice(0, 5).join(', ')}`, { where: 'constructor(weights)' });
       for (const [name, shape] of shapes) {
         const given = weights[name];
-        if (given && !tf.util.arraysEqual(given.shape, shape)) throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape}], the config needs [${shape}]`, { where: name });
+        if (given && !tf.util.arraysEqual(given.shape, shape)) throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`, { where: name });
         this.store.set(name, given ?? initDistilBertWeight(config, name, shape, seedFor(this.options.seed, name)));
       }
     } catch (err) {
@@ -97,7 +97,7 @@ export abstract class DistilBertBase implements EncoderModel {
     this.checkBatch(batch);
     const flags = { ...this.options, ...opts };
     const { batchSize: b, seqLen: l } = batch;
-    const keyMask = tf.reshape(tf.cast(tf.tensor2d(batch.attentionMask, [b, l], 'int32'), 'bool'), [b, 1, 1, l]) as tf.Tensor4D;
+    const keyMask = tf.reshape<tf.Rank.R4>(tf.cast(tf.tensor2d(batch.attentionMask, [b, l], 'int32'), 'bool'), [b, 1, 1, l]);
     let x = distilEmbeddings(this.store, this.config, tf.tensor2d(batch.inputIds, [b, l], 'int32'), drop);
     const hiddenStates: tf.Tensor3D[] = flags.outputHiddenStates ? [x] : [];
     const attentions: tf.Tensor4D[] = [];
@@ -153,7 +153,7 @@ export class DistilBertForSequenceClassification extends DistilBertBase {
       if (loss) out.loss = loss;
     } else if (batch.labels) {
       if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
-      out.loss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits) as tf.Scalar;
+      out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits);
     }
     return out;
   }

@@ -65,7 +65,7 @@ export function predictEncodings(model: EncoderModel, padId: number, encs: reado
   const regression = isRegression(model.config);
   const order = texts.map((_, i) => i);
   if (sortByLength) order.sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b);
-  const out: Prediction[] = new Array(texts.length);
+  const out: Prediction[] = new Array<Prediction>(texts.length);
   for (let s = 0; s < order.length; s += batchSize) {
     const idx = order.slice(s, s + batchSize);
     const batch = collate(idx.map((i) => encs[i]!), padId);

@@ -38,7 +38,7 @@ export async function loadNamedWeights(dir: string, expected: readonly [string, 
         continue;
       }
       if (!tf.util.arraysEqual(t.shape, shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `weight "${raw}" has shape [${t.shape}], config.json implies [${shape}]`, { where: fileOf.get(raw), hint: 'config.json and the weights do not belong together' });
+        throw new DistilleryError('SHAPE_MISMATCH', `weight "${raw}" has shape [${t.shape.join(',')}], config.json implies [${shape.join(',')}]`, { where: fileOf.get(raw), hint: 'config.json and the weights do not belong together' });
       }
       if (!(t.data instanceof Float32Array)) throw new DistilleryError('SAFETENSORS_INVALID', `weight "${raw}" is ${t.dtype}, expected a float type`, { where: fileOf.get(raw) });
       out[name] = tf.tensor(t.data, shape, 'float32');

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { robertaConfig, RobertaForSequenceClassification } from './roberta.model.js';
@@ -49,7 +49,7 @@ describe.skipIf(!existsSync(file))('tiny RoBERTa matches the PyTorch reference',
     tf.tidy(() => {
       const out = m.forward(batch, { training: false });
       (out.logits.arraySync() as number[][]).forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits[i][j])))));
-      const h = tf.slice(out.hiddenStates[2]!, [0, 0, 0], [1, l, c.hidden_size]).arraySync() as number[][][];
+      const h = tf.slice(out.hiddenStates[2]!, [0, 0, 0], [1, l, c.hidden_size]).arraySync();
       h[0]!.forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.hidden_states_2_row0[i][j])))));
     });
     console.log(`roberta vs torch ${ref.torch_version}: max |diff| ${maxDiff.toExponential(2)}`);

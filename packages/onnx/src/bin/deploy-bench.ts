@@ -83,9 +83,9 @@ async function main(): Promise<void> {
   const session = { intraOpThreads: Number(values.threads) };
   const variants: [string, string, () => Promise<TextClassifier>][] = [
     [`fp32 tfjs (${tf.getBackend()})`, join(values.model, 'model.safetensors'), () => createClassifier(values.model!, { runtime: 'tfjs' })],
-    ['fp32 ONNX', join(values.out, 'onnx/model.onnx'), () => createClassifier(join(values.out!, 'onnx/model.onnx'), { runtime: 'onnx', session })],
-    [`int8 ONNX (${perChannel ? 'per-channel' : 'per-tensor'})`, join(values.out, 'onnx/model_quantized.onnx'), () => createClassifier(join(values.out!, 'onnx/model_quantized.onnx'), { runtime: 'onnx', session })],
-    ['fp16 ONNX (weights)', join(values.out, 'onnx/model_fp16.onnx'), () => createClassifier(join(values.out!, 'onnx/model_fp16.onnx'), { runtime: 'onnx', session })],
+    ['fp32 ONNX', join(values.out, 'onnx/model.onnx'), () => createClassifier(join(values.out, 'onnx/model.onnx'), { runtime: 'onnx', session })],
+    [`int8 ONNX (${perChannel ? 'per-channel' : 'per-tensor'})`, join(values.out, 'onnx/model_quantized.onnx'), () => createClassifier(join(values.out, 'onnx/model_quantized.onnx'), { runtime: 'onnx', session })],
+    ['fp16 ONNX (weights)', join(values.out, 'onnx/model_fp16.onnx'), () => createClassifier(join(values.out, 'onnx/model_fp16.onnx'), { runtime: 'onnx', session })],
   ];
   const rows: Row[] = [];
   let ref: Prediction[] | undefined;

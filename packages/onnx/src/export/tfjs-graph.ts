@@ -24,7 +24,6 @@ interface WeightSpec {
 
 const DT = { float32: 'DT_FLOAT', int32: 'DT_INT32' } as const;
 const T = (dtype: keyof typeof DT = 'float32') => ({ T: { type: DT[dtype] } });
-const ints = (xs: number[]) => ({ list: { i: xs.map(String) } });
 
 /** Accumulates TF nodes and the weights of their Const nodes. */
 class TfGraph {

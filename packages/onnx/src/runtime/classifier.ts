@@ -122,8 +122,8 @@ export async function createClassifier(path: string, opts: ClassifierOptions = {
       throw new DistilleryError('MODEL_UNSUPPORTED', 'a text classifier needs a sequence-classification model', { where: path });
     }
     const tokenizer = loadTokenizer(path);
-    const detailed = async (texts: readonly string[]) => predictTexts(model, tokenizer, texts, { batchSize });
-    return { runtime, source: path, predictDetailed: detailed, predict: async (t) => wrap(await detailed(list(t))), dispose: async () => model.dispose() };
+    const detailed = (texts: readonly string[]) => new Promise<Prediction[]>((resolve) => resolve(predictTexts(model, tokenizer, texts, { batchSize })));
+    return { runtime, source: path, predictDetailed: detailed, predict: async (t) => wrap(await detailed(list(t))), dispose: () => new Promise<void>((resolve) => resolve(model.dispose())) };
   }
   if (runtime !== 'onnx') throw new DistilleryError('CONFIG_INVALID', `unknown runtime "${runtime as string}"`, { where: 'runtime', hint: 'tfjs or onnx' });
   const found = resolveOnnxPath(path, opts.quantized);

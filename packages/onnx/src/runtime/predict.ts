@@ -25,7 +25,7 @@ export async function predictTextsOnnx(session: OnnxSession, tokenizer: TextToke
   const encs = texts.map((t) => tokenizer.encode(t));
   const order = texts.map((_, i) => i);
   if (sortByLength) order.sort((a, b) => encs[a]!.ids.length - encs[b]!.ids.length || a - b);
-  const out: Prediction[] = new Array(texts.length);
+  const out: Prediction[] = new Array<Prediction>(texts.length);
   const fields = { input_ids: 'inputIds', attention_mask: 'attentionMask', token_type_ids: 'tokenTypeIds' } as const;
   for (let s = 0; s < order.length; s += batchSize) {
     const idx = order.slice(s, s + batchSize);
