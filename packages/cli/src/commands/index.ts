@@ -13,5 +13,6 @@ import * as exportCmd from './export.js';
 import * as bench from './bench.js';
 import * as search from './search.js';
 import * as report from './report.js';
+import * as worker from './worker.js';
 
-export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, bench, search, report, schema];
+export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, bench, search, report, worker, schema];

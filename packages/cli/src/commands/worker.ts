@@ -1,0 +1,99 @@
+/**
+ * `distillery worker --queue redis://host:6379`: serve queued jobs (search trials, teacher-cache
+ * shards) until stopped. SIGTERM/SIGINT: take no new job and let the current one finish; a second
+ * signal abandons it (BullMQ hands it to another worker once its lock expires).
+ * @packageDocumentation
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DistilleryError, type Logger } from '@distillery/core';
+import { InvalidArgumentError, type Command } from 'commander';
+import type { HandlerSet } from '@distillery/queue';
+import { action, commandLogger, commonOptions, type CliContext, type CommonOptions } from './common.js';
+
+/** Options of {@link workerCommand}. */
+export interface WorkerCommandOptions {
+  queue: string;
+  /** @default 1 */
+  concurrency?: number;
+  /** Lock duration in ms (a dead worker's job is re-run after about this long). @default 30000 */
+  lockDuration?: number;
+  /** Stalled-job check interval in ms. @default 30000 */
+  stalledInterval?: number;
+  /** Modules exporting `handlers: HandlerSet` (extra job kinds). */
+  handlers?: string[];
+  logger: Logger;
+}
+
+/** The job kinds every worker serves. */
+async function builtinHandlers(logger: Logger): Promise<HandlerSet> {
+  const { runTrialJob } = await import('../job/trial-handler.js');
+  return { jobs: { trial: (d, ctx) => runTrialJob(d, ctx, logger) } };
+}
+
+async function loadHandlerModule(file: string): Promise<HandlerSet> {
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { handlers?: HandlerSet; default?: HandlerSet };
+  const h = mod.handlers ?? mod.default;
+  if (!h || (typeof h.jobs !== 'object' && typeof h.shards !== 'object')) {
+    throw new DistilleryError('USAGE', `${file} exports no job handlers`, { where: '--handlers', hint: 'export const handlers = { jobs: { name: async (data, ctx) => result }, shards: { kind: { shard, merge } } }' });
+  }
+  return h;
+}
+
+/** Run a worker until SIGTERM/SIGINT (or `stop`); resolves once it has closed. */
+export async function workerCommand(o: WorkerCommandOptions, stop?: AbortSignal): Promise<void> {
+  const { startWorker, pingQueue } = await import('@distillery/queue');
+  await pingQueue(o.queue);
+  const handlers = await builtinHandlers(o.logger);
+  for (const f of o.handlers ?? []) {
+    const h = await loadHandlerModule(f);
+    handlers.jobs = { ...handlers.jobs, ...h.jobs };
+    handlers.shards = { ...handlers.shards, ...h.shards };
+  }
+  const w = await startWorker({ url: o.queue, handlers, logger: o.logger, concurrency: o.concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval });
+  await w.ready;
+  const kinds = [...Object.keys(handlers.jobs ?? {}), ...Object.keys(handlers.shards ?? {}).map((k) => `${k} shards`)];
+  o.logger.info(`worker ${w.name} waiting for jobs on ${o.queue} (${kinds.join(', ')})`);
+  let signals = 0;
+  const onSignal = (sig: string) => {
+    signals++;
+    o.logger.info(signals === 1 ? `${sig}: finishing the current job, then stopping (again to abandon it)` : `${sig}: abandoning the current job`);
+    void w.close(signals > 1);
+  };
+  const term = () => onSignal('SIGTERM');
+  const int = () => onSignal('SIGINT');
+  process.on('SIGTERM', term);
+  process.on('SIGINT', int);
+  stop?.addEventListener('abort', () => void w.close());
+  try {
+    await w.closed;
+  } finally {
+    process.off('SIGTERM', term);
+    process.off('SIGINT', int);
+  }
+  o.logger.info(`worker ${w.name} stopped`);
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('worker')
+    .description('run queued jobs (search trials, teacher-cache shards) from BullMQ on Redis until stopped (SIGTERM: finish the current job)');
+  commonOptions(cmd)
+    .requiredOption('--queue <url>', 'Redis of the queue: redis://host:6379')
+    .option('--concurrency <n>', 'jobs at once in this process', positiveInt, 1)
+    .option('--lock-duration <ms>', 'job lock lifetime: a dead worker\'s job is re-run after about this long', positiveInt, 30000)
+    .option('--stalled-interval <ms>', 'how often stalled jobs are looked for', positiveInt, 30000)
+    .option('--handlers <module...>', 'extra job kinds: modules exporting `handlers` ({jobs, shards})')
+    .action(
+      action(ctx, async (o: CommonOptions & { queue: string; concurrency: number; lockDuration: number; stalledInterval: number; handlers?: string[] }) => {
+        await workerCommand({ queue: o.queue, concurrency: o.concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, handlers: o.handlers, logger: commandLogger(o) });
+        return 0;
+      }),
+    );
+}
