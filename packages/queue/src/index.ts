@@ -7,6 +7,7 @@
 export * from './connection.js';
 export * from './handlers.js';
 export * from './worker.js';
+export * from './dispatch.js';
 export * from './trials.js';
 export * from './flow.js';
 export * from './redis-server.js';

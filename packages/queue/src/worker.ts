@@ -6,15 +6,23 @@
  * after the last attempt the job stays in the failed set with its error.
  */
 import { hostname } from 'node:os';
-import { DistilleryError, nearest, type Logger } from '@distillery/core';
-import { QUEUE_NAME, loadBullmq, parseQueueUrl, pruneKey, redisClient } from './connection.js';
-import type { HandlerSet, JobContext } from './handlers.js';
+import { fileURLToPath } from 'node:url';
+import { DistilleryError, type Logger } from '@distillery/core';
+import { QUEUE_NAME, loadBullmq, parseQueueUrl, redisClient } from './connection.js';
+import type { HandlerSet } from './handlers.js';
+import { dispatchJob, type DispatchJob } from './dispatch.js';
 
 /** Options of {@link startWorker}. */
 export interface WorkerOptions {
   /** `redis://host:port`. */
   url: string;
-  handlers: HandlerSet;
+  /**
+   * Modules (URLs or specifiers) exporting `handlers`: jobs then run in worker threads (BullMQ's
+   * sandboxed processors), the right choice for training and teacher inference.
+   */
+  handlerModules?: string[];
+  /** In-process handlers (light jobs, tests); used when `handlerModules` is not given. */
+  handlers?: HandlerSet;
   logger: Logger;
   /** Jobs run at once in this process. @default 1 (training uses every core already) */
   concurrency?: number;
@@ -45,50 +53,28 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const { Worker } = await loadBullmq();
   const log = o.logger;
   const name = o.name ?? `${hostname()}:${process.pid}`;
-  const jobs = o.handlers.jobs ?? {};
-  const shards = o.handlers.shards ?? {};
-  const known = [...Object.keys(jobs), ...Object.keys(shards).flatMap((k) => [`${k}:shard`, `${k}:merge`])];
   const redis = await redisClient(conn);
   const hard = new AbortController();
-  const worker = new Worker(
-    QUEUE_NAME,
-    async (job) => {
-      const ctx: JobContext = {
-        jobId: job.id!,
-        attempt: job.attemptsMade + 1,
-        logger: log,
-        signal: hard.signal,
-        progress: (d) => job.updateProgress(d),
-        stopRequested: async () => (await redis.get(pruneKey(job.id!))) !== null,
-      };
-      log.info(`job ${job.id} (${job.name}) started, attempt ${ctx.attempt}`);
-      const t0 = Date.now();
-      const [kind, role] = job.name.split(':') as [string, string | undefined];
-      let result: unknown;
-      if (jobs[job.name]) result = await jobs[job.name]!(job.data, ctx);
-      else if (role === 'shard' && shards[kind]) result = await shards[kind]!.shard(job.data, ctx);
-      else if (role === 'merge' && shards[kind]) {
-        // Children values are keyed by the child's queue key; order them by shard number.
-        const values = Object.values(await job.getChildrenValues()) as { shard?: number }[];
-        values.sort((a, b) => (a.shard ?? 0) - (b.shard ?? 0));
-        result = await shards[kind]!.merge(values, job.data, ctx);
-      } else {
-        const guess = nearest(job.name, known);
-        throw new DistilleryError('QUEUE_UNKNOWN_JOB', `this worker has no handler for job "${job.name}"`, { where: `job ${job.id}`, hint: `${guess ? `did you mean "${guess}"? ` : ''}it serves ${known.join(', ')}; start workers from the same Distillery version (and --handlers) as the submitter` });
-      }
-      log.info(`job ${job.id} (${job.name}) done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      return result;
-    },
-    {
-      connection: conn,
-      name,
-      concurrency: o.concurrency ?? 1,
-      lockDuration: o.lockDuration ?? 30_000,
-      stalledInterval: o.stalledInterval ?? 30_000,
-      maxStalledCount: o.maxStalledCount ?? 2,
-      autorun: true,
-    },
-  );
+  let processor: string | ((job: DispatchJob) => Promise<unknown>);
+  if (o.handlerModules) {
+    // Read by the sandbox thread (threads start with a copy of process.env).
+    process.env.DISTILLERY_WORKER_HANDLERS = JSON.stringify(o.handlerModules);
+    process.env.DISTILLERY_QUEUE_URL = o.url;
+    processor = fileURLToPath(new URL('./sandbox.js', import.meta.url));
+  } else {
+    const handlers = o.handlers ?? {};
+    processor = (job) => dispatchJob(job, handlers, { logger: log, signal: hard.signal, get: (k) => redis.get(k) });
+  }
+  const worker = new Worker(QUEUE_NAME, processor as never, {
+    connection: conn,
+    name,
+    concurrency: o.concurrency ?? 1,
+    lockDuration: o.lockDuration ?? 30_000,
+    stalledInterval: o.stalledInterval ?? 30_000,
+    maxStalledCount: o.maxStalledCount ?? 2,
+    useWorkerThreads: true,
+    autorun: true,
+  });
   worker.on('failed', (job, err) => log.warn(`job ${job?.id} (${job?.name}) failed (attempt ${job?.attemptsMade}): ${err.message}`));
   worker.on('error', (err) => log.error(`worker: ${err.message}`));
   const closed = new Promise<void>((resolve) => worker.on('closed', () => resolve()));

@@ -6,9 +6,8 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DistilleryError, type Logger } from '@distillery/core';
+import type { Logger } from '@distillery/core';
 import { InvalidArgumentError, type Command } from 'commander';
-import type { HandlerSet } from '@distillery/queue';
 import { action, commandLogger, commonOptions, type CliContext, type CommonOptions } from './common.js';
 
 /** Options of {@link workerCommand}. */
@@ -25,34 +24,17 @@ export interface WorkerCommandOptions {
   logger: Logger;
 }
 
-/** The job kinds every worker serves. */
-async function builtinHandlers(logger: Logger): Promise<HandlerSet> {
-  const { runTrialJob } = await import('../job/trial-handler.js');
-  return { jobs: { trial: (d, ctx) => runTrialJob(d, ctx, logger) } };
-}
-
-async function loadHandlerModule(file: string): Promise<HandlerSet> {
-  const mod = (await import(pathToFileURL(resolve(file)).href)) as { handlers?: HandlerSet; default?: HandlerSet };
-  const h = mod.handlers ?? mod.default;
-  if (!h || (typeof h.jobs !== 'object' && typeof h.shards !== 'object')) {
-    throw new DistilleryError('USAGE', `${file} exports no job handlers`, { where: '--handlers', hint: 'export const handlers = { jobs: { name: async (data, ctx) => result }, shards: { kind: { shard, merge } } }' });
-  }
-  return h;
-}
-
 /** Run a worker until SIGTERM/SIGINT (or `stop`); resolves once it has closed. */
 export async function workerCommand(o: WorkerCommandOptions, stop?: AbortSignal): Promise<void> {
-  const { startWorker, pingQueue } = await import('@distillery/queue');
+  const { startWorker, pingQueue, loadHandlerModules, handlerNames } = await import('@distillery/queue');
   await pingQueue(o.queue);
-  const handlers = await builtinHandlers(o.logger);
-  for (const f of o.handlers ?? []) {
-    const h = await loadHandlerModule(f);
-    handlers.jobs = { ...handlers.jobs, ...h.jobs };
-    handlers.shards = { ...handlers.shards, ...h.shards };
-  }
-  const w = await startWorker({ url: o.queue, handlers, logger: o.logger, concurrency: o.concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval });
+  // Jobs run in worker threads (the built-in kinds first, then --handlers): loading them here too
+  // checks the modules before the first job and names the kinds in the start line.
+  const modules = [new URL('../job/worker-handlers.js', import.meta.url).href, ...(o.handlers ?? []).map((f) => pathToFileURL(resolve(f)).href)];
+  const handlers = await loadHandlerModules(modules);
+  const w = await startWorker({ url: o.queue, handlerModules: modules, logger: o.logger, concurrency: o.concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval });
   await w.ready;
-  const kinds = [...Object.keys(handlers.jobs ?? {}), ...Object.keys(handlers.shards ?? {}).map((k) => `${k} shards`)];
+  const kinds = handlerNames(handlers);
   o.logger.info(`worker ${w.name} waiting for jobs on ${o.queue} (${kinds.join(', ')})`);
   let signals = 0;
   const onSignal = (sig: string) => {
@@ -92,6 +74,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--handlers <module...>', 'extra job kinds: modules exporting `handlers` ({jobs, shards})')
     .action(
       action(ctx, async (o: CommonOptions & { queue: string; concurrency: number; lockDuration: number; stalledInterval: number; handlers?: string[] }) => {
+        if (o.logLevel) process.env.DISTILLERY_LOG_LEVEL = o.logLevel; // the job threads' logger
         await workerCommand({ queue: o.queue, concurrency: o.concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, handlers: o.handlers, logger: commandLogger(o) });
         return 0;
       }),

@@ -19,6 +19,8 @@ export interface TrialRunOptions {
   params: Params;
   logger: Logger;
   signal?: AbortSignal;
+  /** Replace what an earlier attempt left in the trial folder (queued re-runs). @default false */
+  overwrite?: boolean;
   /** Each evaluation's intermediate value (validation accuracy when reported). */
   onEvaluate?: (step: number, value: number) => void | Promise<void>;
 }
@@ -36,6 +38,7 @@ export async function runSearchTrial(o: TrialRunOptions): Promise<{ value: numbe
     configFile: o.configFile,
     configText: o.configText,
     signal: o.signal,
+    overwrite: o.overwrite,
     onEvaluate: (gs, m) => {
       const v = intermediateOf(m);
       if (v !== undefined) void o.onEvaluate?.(gs, v);

@@ -30,6 +30,9 @@ export async function runTrialJob(data: TrialJobData, ctx: JobContext, logger: L
     params: data.params,
     logger,
     signal: stop.signal,
+    // A re-run (retry, or a dead worker's trial) starts the trial folder over; the run lock still
+    // refuses a folder that a live process is writing.
+    overwrite: true,
     onEvaluate: async (step, value) => {
       lastStep = step;
       await ctx.progress({ step, value });
