@@ -65,7 +65,7 @@ function positiveInt(v: string): number {
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('worker')
-    .description('run queued jobs (search trials, teacher-cache shards) from BullMQ on Redis until stopped (SIGTERM: finish the current job)');
+    .description('run queued jobs (search trials; shard kinds from --handlers) from BullMQ on Redis until stopped (SIGTERM: finish the current job)');
   commonOptions(cmd)
     .requiredOption('--queue <url>', 'Redis of the queue: redis://host:6379')
     .option('--concurrency <n>', 'jobs at once in this process', positiveInt, 1)
