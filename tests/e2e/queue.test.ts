@@ -30,11 +30,19 @@ interface WorkerProc {
 
 /** Start a `distillery worker` and wait for its ready line. */
 async function startWorkerProc(url: string, extra: string[] = []): Promise<WorkerProc> {
-  const proc = spawn(process.execPath, [bin, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', ...extra], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [bin, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', ...extra],
+    { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const w: WorkerProc = { proc, log: '', exited: new Promise((r) => proc.on('exit', (code) => r(code))) };
-  proc.stdout!.on('data', (d) => (w.log += String(d)));
-  proc.stderr!.on('data', (d) => (w.log += String(d)));
-  await until(() => w.log.includes('waiting for jobs') || proc.exitCode !== null, 60_000, () => w.log);
+  proc.stdout.on('data', (d) => (w.log += String(d)));
+  proc.stderr.on('data', (d) => (w.log += String(d)));
+  await until(
+    () => w.log.includes('waiting for jobs') || proc.exitCode !== null,
+    60_000,
+    () => w.log,
+  );
   if (proc.exitCode !== null) throw new Error(`worker exited: ${w.log}`);
   return w;
 }
@@ -51,10 +59,24 @@ const startedJobs = (log: string) => [...log.matchAll(/job (\S+) \(([^)]+)\) sta
 
 function writeConfig(dir: string): string {
   const cfg = {
-    task: { data: { type: 'spam-assassin', testFraction: 0.2, validationFraction: 0.2, maxExamples: 300 }, batchSize: 32, features: 128 },
-    teacher: { model: { type: 'mlp', hidden: [16] }, training: { numEpochs: 2, seed: 42, optimizer: { type: 'adamw', lr: 0.01 } } },
+    task: {
+      data: { type: 'spam-assassin', testFraction: 0.2, validationFraction: 0.2, maxExamples: 300 },
+      batchSize: 32,
+      features: 128,
+    },
+    teacher: {
+      model: { type: 'mlp', hidden: [16] },
+      training: { numEpochs: 2, seed: 42, optimizer: { type: 'adamw', lr: 0.01 } },
+    },
     student: { model: { type: 'mlp', hidden: [4] } },
-    training: { numEpochs: 2, evaluateEvery: 4, seed: 42, outputDir: join(dir, 'run'), backend: 'cpu', optimizer: { type: 'adamw', lr: 0.01 } },
+    training: {
+      numEpochs: 2,
+      evaluateEvery: 4,
+      seed: 42,
+      outputDir: join(dir, 'run'),
+      backend: 'cpu',
+      optimizer: { type: 'adamw', lr: 0.01 },
+    },
     distillation: { temperature: 4, hardLabelWeight: 0.5 },
   };
   const file = join(dir, 'config.json');
@@ -80,22 +102,48 @@ describe.skipIf(!redisReady())('distillery worker on BullMQ (real redis-server, 
     const ws = await Promise.all([0, 1, 2].map(() => startWorkerProc(redis.url)));
     procs.push(...ws);
     const space = 'alpha=0..1,temperature=1..20,lr=0.001..0.1:log';
-    const args = ['search', file, '--queue', redis.url, '--trials', '12', '--parallel', '3', '--sampler', 'random', '--pruner', 'none', '--space', space, '--log-level', 'warn'];
+    const args = [
+      'search',
+      file,
+      '--queue',
+      redis.url,
+      '--trials',
+      '12',
+      '--parallel',
+      '3',
+      '--sampler',
+      'random',
+      '--pruner',
+      'none',
+      '--space',
+      space,
+      '--log-level',
+      'warn',
+    ];
     const search = spawn(process.execPath, [bin, ...args], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    search.stdout!.on('data', (d) => (out += String(d)));
-    search.stderr!.on('data', (d) => (out += String(d)));
+    search.stdout.on('data', (d) => (out += String(d)));
+    search.stderr.on('data', (d) => (out += String(d)));
     const searchDone = new Promise<number | null>((r) => search.on('exit', (c) => r(c)));
     // Kill the first worker half a second into its first trial.
-    await until(() => startedJobs(ws[0]!.log).length > 0, 120_000, () => ws[0]!.log);
+    await until(
+      () => startedJobs(ws[0]!.log).length > 0,
+      120_000,
+      () => ws[0]!.log,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const killedJob = startedJobs(ws[0]!.log).at(-1)!;
     expect(ws[0]!.log).not.toContain(`job ${killedJob} (trial) done`);
     ws[0]!.proc.kill('SIGKILL');
     expect(await searchDone, out).toBe(0);
-    const study = JSON.parse(readFileSync(join(dir, 'run', 'search', 'study.json'), 'utf8')) as { trials: { number: number; state: string; value: number; params: Record<string, number> }[] };
+    const study = JSON.parse(readFileSync(join(dir, 'run', 'search', 'study.json'), 'utf8')) as {
+      trials: { number: number; state: string; value: number; params: Record<string, number> }[];
+    };
     expect(study.trials.map((t) => t.number).sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
-    expect(study.trials.every((t) => t.state === 'complete'), JSON.stringify(study.trials.map((t) => t.state))).toBe(true);
+    expect(
+      study.trials.every((t) => t.state === 'complete'),
+      JSON.stringify(study.trials.map((t) => t.state)),
+    ).toBe(true);
     // The killed worker's trial was picked up and finished by another worker.
     expect(ws[1]!.log + ws[2]!.log).toContain(`job ${killedJob} (trial) done`);
     expect(out).toMatch(/best: trial \d+/);
@@ -106,13 +154,22 @@ describe.skipIf(!redisReady())('distillery worker on BullMQ (real redis-server, 
     cfg.training.outputDir = join(dir, 'local');
     writeFileSync(local, JSON.stringify(cfg));
     const sink = { write: () => true } as unknown as NodeJS.WritableStream;
-    const r = await searchCommand({ config: local, trials: 12, space, sampler: 'random', pruner: 'none', logger, stdout: sink });
+    const r = await searchCommand({
+      config: local,
+      trials: 12,
+      space,
+      sampler: 'random',
+      pruner: 'none',
+      logger,
+      stdout: sink,
+    });
     for (const t of r.trials) {
       const q = study.trials.find((x) => x.number === t.number)!;
       expect(q.params).toEqual(t.params);
       expect(q.value, `trial ${t.number}`).toBe(t.value);
       // Stronger than the (often tied) accuracies: the trained students are the same bytes.
-      const weights = (root: string) => readFileSync(join(root, 'search', `trial-${t.number}`, 'final', 'model.safetensors'));
+      const weights = (root: string) =>
+        readFileSync(join(root, 'search', `trial-${t.number}`, 'final', 'model.safetensors'));
       expect(weights(join(dir, 'run')).equals(weights(join(dir, 'local'))), `trial ${t.number} weights`).toBe(true);
     }
     for (const w of ws.slice(1)) w.proc.kill('SIGTERM');
@@ -124,8 +181,19 @@ describe.skipIf(!redisReady())('distillery worker on BullMQ (real redis-server, 
     procs.push(...ws);
     const base = mkdtempSync(join(tmpdir(), 'distillery-qflow-'));
     const data = { dir: join(base, 'queued'), seed: 'e2e', delayMs: 100 };
-    const flow = runShardFlow<typeof data, { files: number }>({ url: redis.url, kind: 'hash-shards', total: 60, shards: 6, data, logger });
-    await until(() => startedJobs(ws[0]!.log).some((j) => j.includes('-shard-')), 60_000, () => ws[0]!.log);
+    const flow = runShardFlow<typeof data, { files: number }>({
+      url: redis.url,
+      kind: 'hash-shards',
+      total: 60,
+      shards: 6,
+      data,
+      logger,
+    });
+    await until(
+      () => startedJobs(ws[0]!.log).some((j) => j.includes('-shard-')),
+      60_000,
+      () => ws[0]!.log,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const killedJob = startedJobs(ws[0]!.log).at(-1)!;
     ws[0]!.proc.kill('SIGKILL');
@@ -134,13 +202,25 @@ describe.skipIf(!redisReady())('distillery worker on BullMQ (real redis-server, 
     await hashShardsInProcess({ dir: join(base, 'local'), seed: 'e2e' }, 60);
     const files = readdirSync(join(base, 'local')).sort();
     expect(readdirSync(join(base, 'queued')).sort()).toEqual(files);
-    for (const f of files) expect(readFileSync(join(base, 'queued', f)).equals(readFileSync(join(base, 'local', f))), f).toBe(true);
+    for (const f of files)
+      expect(readFileSync(join(base, 'queued', f)).equals(readFileSync(join(base, 'local', f))), f).toBe(true);
 
     // SIGTERM: the worker finishes the job it holds, then exits 0.
     const w = ws[1]!;
     const before = startedJobs(w.log).length;
-    const flow2 = runShardFlow<typeof data, { files: number }>({ url: redis.url, kind: 'hash-shards', total: 20, shards: 2, data: { ...data, dir: join(base, 'second') }, logger });
-    await until(() => startedJobs(w.log).length > before, 60_000, () => w.log);
+    const flow2 = runShardFlow<typeof data, { files: number }>({
+      url: redis.url,
+      kind: 'hash-shards',
+      total: 20,
+      shards: 2,
+      data: { ...data, dir: join(base, 'second') },
+      logger,
+    });
+    await until(
+      () => startedJobs(w.log).length > before,
+      60_000,
+      () => w.log,
+    );
     const job = startedJobs(w.log).at(-1)!;
     w.proc.kill('SIGTERM');
     expect(await w.exited).toBe(0);

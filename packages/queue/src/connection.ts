@@ -25,11 +25,22 @@ export function parseQueueUrl(url: string, where = '--queue'): RedisConnection {
   try {
     u = new URL(url);
   } catch {
-    throw new DistilleryError('USAGE', `"${url}" is not a Redis URL`, { where, hint: 'write redis://host:6379 (e.g. redis://127.0.0.1:6379)' });
+    throw new DistilleryError('USAGE', `"${url}" is not a Redis URL`, {
+      where,
+      hint: 'write redis://host:6379 (e.g. redis://127.0.0.1:6379)',
+    });
   }
-  if (u.protocol !== 'redis:') throw new DistilleryError('USAGE', `unsupported queue URL scheme "${u.protocol}"`, { where, hint: 'only redis://host:port[/db] is supported' });
+  if (u.protocol !== 'redis:')
+    throw new DistilleryError('USAGE', `unsupported queue URL scheme "${u.protocol}"`, {
+      where,
+      hint: 'only redis://host:port[/db] is supported',
+    });
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : undefined;
-  if (db !== undefined && !Number.isInteger(db)) throw new DistilleryError('USAGE', `"${u.pathname.slice(1)}" is not a Redis database number`, { where, hint: 'redis://host:6379/0' });
+  if (db !== undefined && !Number.isInteger(db))
+    throw new DistilleryError('USAGE', `"${u.pathname.slice(1)}" is not a Redis database number`, {
+      where,
+      hint: 'redis://host:6379/0',
+    });
   return {
     host: u.hostname || '127.0.0.1',
     port: u.port ? Number(u.port) : 6379,
@@ -46,7 +57,10 @@ export async function loadBullmq(): Promise<typeof import('bullmq')> {
 }
 
 /** A plain ioredis client (prune flags), loaded on first use. */
-export async function redisClient(conn: RedisConnection, extra: Record<string, unknown> = {}): Promise<import('ioredis').Redis> {
+export async function redisClient(
+  conn: RedisConnection,
+  extra: Record<string, unknown> = {},
+): Promise<import('ioredis').Redis> {
   const { Redis } = await import('ioredis');
   return new Redis({ ...conn, ...extra });
 }

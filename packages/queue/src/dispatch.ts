@@ -11,7 +11,7 @@ import type { HandlerSet, JobContext } from './handlers.js';
 export interface DispatchJob {
   id?: string;
   name: string;
-  data: any;
+  data: unknown;
   attemptsMade: number;
   updateProgress(p: object): Promise<void>;
   getChildrenValues(): Promise<Record<string, unknown>>;
@@ -48,12 +48,12 @@ export async function dispatchJob(job: DispatchJob, h: HandlerSet, env: Dispatch
   const shards = h.shards ?? {};
   let result: unknown;
   if (jobs[job.name]) result = await jobs[job.name]!(job.data, ctx);
-  else if (role === 'shard' && shards[kind]) result = await shards[kind]!.shard(job.data, ctx);
+  else if (role === 'shard' && shards[kind]) result = await shards[kind].shard(job.data, ctx);
   else if (role === 'merge' && shards[kind]) {
     // Children values are keyed by the child's queue key; order them by shard number.
     const values = Object.values(await job.getChildrenValues()) as { shard?: number }[];
     values.sort((a, b) => (a.shard ?? 0) - (b.shard ?? 0));
-    result = await shards[kind]!.merge(values, job.data, ctx);
+    result = await shards[kind].merge(values, job.data, ctx);
   } else {
     const known = handlerNames(h);
     const guess = nearest(job.name, known);
@@ -73,7 +73,10 @@ export async function loadHandlerModules(specs: readonly string[]): Promise<Hand
     const mod = (await import(spec)) as { handlers?: HandlerSet; default?: HandlerSet };
     const h = mod.handlers ?? mod.default;
     if (!h || (typeof h.jobs !== 'object' && typeof h.shards !== 'object')) {
-      throw new DistilleryError('USAGE', `${spec} exports no job handlers`, { where: '--handlers', hint: 'export const handlers = { jobs: { name: async (data, ctx) => result }, shards: { kind: { shard, merge } } }' });
+      throw new DistilleryError('USAGE', `${spec} exports no job handlers`, {
+        where: '--handlers',
+        hint: 'export const handlers = { jobs: { name: async (data, ctx) => result }, shards: { kind: { shard, merge } } }',
+      });
     }
     Object.assign(out.jobs!, h.jobs);
     Object.assign(out.shards!, h.shards);

@@ -31,7 +31,8 @@ export interface ShardFlowOptions<D extends object> {
 
 /** Enqueue the flow and wait for its merge; returns the merge's result. */
 export async function runShardFlow<D extends object, R = unknown>(o: ShardFlowOptions<D>): Promise<R> {
-  if (!Number.isInteger(o.shards) || o.shards < 1) throw new DistilleryError('USAGE', `--shards must be a positive integer, got ${o.shards}`, { where: '--shards' });
+  if (!Number.isInteger(o.shards) || o.shards < 1)
+    throw new DistilleryError('USAGE', `--shards must be a positive integer, got ${o.shards}`, { where: '--shards' });
   const conn = parseQueueUrl(o.url);
   const { FlowProducer, Queue, QueueEvents } = await loadBullmq();
   const flows = new FlowProducer({ connection: conn });
@@ -39,7 +40,12 @@ export async function runShardFlow<D extends object, R = unknown>(o: ShardFlowOp
   const events = new QueueEvents(QUEUE_NAME, { connection: conn });
   const ranges = shardRanges(o.total, o.shards);
   const flowId = o.flowId ?? `${o.kind}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const opts = { attempts: o.attempts ?? 3, backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 }, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } };
+  const opts = {
+    attempts: o.attempts ?? 3,
+    backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 },
+    removeOnComplete: { age: 7 * 86_400 },
+    removeOnFail: { age: 7 * 86_400 },
+  };
   const childIds = new Set(ranges.map((r) => `${flowId}-shard-${r.shard}`));
   let done = 0;
   events.on('completed', ({ jobId }) => {
@@ -53,13 +59,21 @@ export async function runShardFlow<D extends object, R = unknown>(o: ShardFlowOp
       data: o.data,
       opts: { ...opts, jobId: `${flowId}-merge` },
       // A failed shard (after its retries) fails the parent, so the submitter hears about it.
-      children: ranges.map((r) => ({ name: `${o.kind}:shard`, queueName: QUEUE_NAME, data: { ...o.data, ...r }, opts: { ...opts, jobId: `${flowId}-shard-${r.shard}`, failParentOnFailure: true } })),
+      children: ranges.map((r) => ({
+        name: `${o.kind}:shard`,
+        queueName: QUEUE_NAME,
+        data: { ...o.data, ...r },
+        opts: { ...opts, jobId: `${flowId}-shard-${r.shard}`, failParentOnFailure: true },
+      })),
     });
     o.logger.info(`flow ${flowId}: ${ranges.length} shard job(s) of ${o.kind} queued`);
     return (await tree.job.waitUntilFinished(events)) as R;
   } catch (e) {
     if (e instanceof DistilleryError) throw e;
-    throw new DistilleryError('QUEUE_FLOW_FAILED', `${o.kind} flow ${flowId} failed: ${(e as Error).message}`, { where: `job ${flowId}-merge`, hint: 'the failed job stays in the failed set with its error (e.g. in redis-cli or a BullMQ dashboard); fix the cause and run again' });
+    throw new DistilleryError('QUEUE_FLOW_FAILED', `${o.kind} flow ${flowId} failed: ${(e as Error).message}`, {
+      where: `job ${flowId}-merge`,
+      hint: 'the failed job stays in the failed set with its error (e.g. in redis-cli or a BullMQ dashboard); fix the cause and run again',
+    });
   } finally {
     await events.close();
     await flows.close();

@@ -20,12 +20,14 @@ export interface JobContext {
 }
 
 /** A job handler: data in, a JSON-serialisable result out (stored as the job's return value). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- job data is whatever its submitter sent (JSON)
 export type JobHandler = (data: any, ctx: JobContext) => Promise<unknown>;
 
 /**
  * A shard kind for {@link enqueueShardFlow}: `shard` computes one range of examples into the
  * shared store and returns its manifest; `merge` (the flow's parent) gets every shard's manifest.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- defaults let a HandlerSet hold kinds of any data
 export interface ShardKind<D = any, M = any, R = any> {
   shard(data: D & ShardRange, ctx: JobContext): Promise<M>;
   merge(manifests: M[], data: D, ctx: JobContext): Promise<R>;
@@ -50,6 +52,13 @@ export interface HandlerSet {
 export function shardRanges(total: number, shards: number): ShardRange[] {
   const n = Math.max(1, Math.min(shards, Math.max(1, total)));
   const out: ShardRange[] = [];
-  for (let i = 0; i < n; i++) out.push({ shard: i, shards: n, start: Math.floor((i * total) / n), end: Math.floor(((i + 1) * total) / n), total });
+  for (let i = 0; i < n; i++)
+    out.push({
+      shard: i,
+      shards: n,
+      start: Math.floor((i * total) / n),
+      end: Math.floor(((i + 1) * total) / n),
+      total,
+    });
   return out;
 }

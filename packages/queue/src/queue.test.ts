@@ -17,14 +17,23 @@ const logger = createLogger('t', { level: 'warn' });
 
 describe('queue basics (no Redis)', () => {
   it('parses redis URLs and names the flag on bad ones', () => {
-    expect(parseQueueUrl('redis://127.0.0.1:6380/2')).toMatchObject({ host: '127.0.0.1', port: 6380, db: 2, maxRetriesPerRequest: null });
+    expect(parseQueueUrl('redis://127.0.0.1:6380/2')).toMatchObject({
+      host: '127.0.0.1',
+      port: 6380,
+      db: 2,
+      maxRetriesPerRequest: null,
+    });
     expect(parseQueueUrl('redis://h')).toMatchObject({ host: 'h', port: 6379 });
     expect(() => parseQueueUrl('localhost:6379')).toThrow(/unsupported queue URL scheme|not a Redis URL/);
     expect(() => parseQueueUrl('http://h:1')).toThrow(/only redis:\/\//);
   });
   it('splits examples into contiguous ranges covering all of them', () => {
     const r = shardRanges(10, 3);
-    expect(r.map((x) => [x.start, x.end])).toEqual([[0, 3], [3, 6], [6, 10]]);
+    expect(r.map((x) => [x.start, x.end])).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 10],
+    ]);
     expect(shardRanges(2, 5)).toHaveLength(2);
   });
 });
@@ -48,9 +57,9 @@ describe.skipIf(!redisReady())('BullMQ on a real redis-server', () => {
         logger,
         handlers: {
           jobs: {
-            boom: async () => {
+            boom: () => {
               starts.push(Date.now());
-              throw new Error('boom: bad input');
+              return Promise.reject(new Error('boom: bad input'));
             },
           },
         },
@@ -73,21 +82,33 @@ describe.skipIf(!redisReady())('BullMQ on a real redis-server', () => {
   });
 
   it('a flow of shards plus a merge equals the single-process result byte for byte', async () => {
-    for (let i = 0; i < 2; i++) workers.push(await startWorker({ url: redis.url, logger, handlers: { shards: { 'hash-shards': hashShards } } }));
+    for (let i = 0; i < 2; i++)
+      workers.push(await startWorker({ url: redis.url, logger, handlers: { shards: { 'hash-shards': hashShards } } }));
     const base = mkdtempSync(join(tmpdir(), 'distillery-flow-'));
     const data = { dir: join(base, 'queued'), seed: 'x' };
-    const r = await runShardFlow<typeof data, { files: number }>({ url: redis.url, kind: 'hash-shards', total: 23, shards: 4, data, logger });
+    const r = await runShardFlow<typeof data, { files: number }>({
+      url: redis.url,
+      kind: 'hash-shards',
+      total: 23,
+      shards: 4,
+      data,
+      logger,
+    });
     expect(r.files).toBe(23);
     await hashShardsInProcess({ dir: join(base, 'local'), seed: 'x' }, 23);
     const files = readdirSync(join(base, 'local')).sort();
     expect(readdirSync(join(base, 'queued')).sort()).toEqual(files);
-    for (const f of files) expect(readFileSync(join(base, 'queued', f)).equals(readFileSync(join(base, 'local', f)))).toBe(true);
+    for (const f of files)
+      expect(readFileSync(join(base, 'queued', f)).equals(readFileSync(join(base, 'local', f)))).toBe(true);
     await Promise.all(workers.splice(0).map((w) => w.close()));
   });
 
   it('runs a search on workers: sampler here, every trial told once, pruning through Redis', async () => {
     // Objective: value at step s = (1 - |x - 0.3|) * s / 5; a pruned trial stops at its next step.
-    const trial = async (d: { number: number; params: { x: number } }, ctx: { progress(p: object): Promise<void>; stopRequested(): Promise<boolean> }) => {
+    const trial = async (
+      d: { number: number; params: { x: number } },
+      ctx: { progress(p: object): Promise<void>; stopRequested(): Promise<boolean> },
+    ) => {
       const v = 1 - Math.abs(d.params.x - 0.3);
       for (let s = 1; s <= 5; s++) {
         await ctx.progress({ step: s, value: (v * s) / 5 });
@@ -96,18 +117,36 @@ describe.skipIf(!redisReady())('BullMQ on a real redis-server', () => {
       }
       return { value: v };
     };
-    for (let i = 0; i < 3; i++) workers.push(await startWorker({ url: redis.url, logger, handlers: { jobs: { trial } } }));
+    for (let i = 0; i < 3; i++)
+      workers.push(await startWorker({ url: redis.url, logger, handlers: { jobs: { trial } } }));
     const dir = mkdtempSync(join(tmpdir(), 'distillery-qsearch-'));
-    const study = Study.create({ space: parseSpace('x=0..1', { x: 'float' }), file: join(dir, 'study.json'), sampler: new RandomSampler(1), pruner: new MedianPruner({ nStartupTrials: 3 }) });
+    const study = Study.create({
+      space: parseSpace('x=0..1', { x: 'float' }),
+      file: join(dir, 'study.json'),
+      sampler: new RandomSampler(1),
+      pruner: new MedianPruner({ nStartupTrials: 3 }),
+    });
     const told: number[] = [];
-    const best = await optimizeQueued(study, { url: redis.url, nTrials: 12, parallel: 3, logger, payload: () => ({}), onTrial: (t) => told.push(t.number) });
+    const best = await optimizeQueued(study, {
+      url: redis.url,
+      nTrials: 12,
+      parallel: 3,
+      logger,
+      payload: () => ({}),
+      onTrial: (t) => told.push(t.number),
+    });
     expect(told.sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
     expect(study.trials.every((t) => t.state === 'complete' || t.state === 'pruned')).toBe(true);
     expect(study.trials.filter((t) => t.state === 'complete').length).toBeGreaterThanOrEqual(3);
-    for (const t of study.trials.filter((x) => x.state === 'complete')) expect(t.value).toBeCloseTo(1 - Math.abs(t.params.x! - 0.3), 12);
+    for (const t of study.trials.filter((x) => x.state === 'complete'))
+      expect(t.value).toBeCloseTo(1 - Math.abs(t.params.x! - 0.3), 12);
     expect(best!.value).toBe(Math.max(...study.trials.filter((t) => t.state === 'complete').map((t) => t.value!)));
     // Resumed with the same total: nothing is enqueued again.
-    const again = Study.create({ space: parseSpace('x=0..1', { x: 'float' }), file: join(dir, 'study.json'), sampler: new RandomSampler(1) });
+    const again = Study.create({
+      space: parseSpace('x=0..1', { x: 'float' }),
+      file: join(dir, 'study.json'),
+      sampler: new RandomSampler(1),
+    });
     await optimizeQueued(again, { url: redis.url, nTrials: 12, logger, payload: () => ({}) });
     expect(again.trials).toHaveLength(12);
     await Promise.all(workers.splice(0).map((w) => w.close()));

@@ -39,16 +39,27 @@ export interface LocalRedis {
 /** Start redis-server on a free loopback port and wait until it answers PING. */
 export async function startLocalRedis(): Promise<LocalRedis> {
   const bin = redisServerPath();
-  if (!bin) throw new DistilleryError('QUEUE_NO_REDIS', 'redis-server is not installed', { hint: 'apt-get install redis-server' });
+  if (!bin)
+    throw new DistilleryError('QUEUE_NO_REDIS', 'redis-server is not installed', {
+      hint: 'apt-get install redis-server',
+    });
   const port = await freePort();
-  const proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += String(d)));
-  proc.stderr!.on('data', (d) => (out += String(d)));
+  proc.stdout.on('data', (d) => (out += String(d)));
+  proc.stderr.on('data', (d) => (out += String(d)));
   const { Redis } = await import('ioredis');
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const c = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -61,7 +72,9 @@ export async function startLocalRedis(): Promise<LocalRedis> {
     }
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new DistilleryError('QUEUE_NO_REDIS', `redis-server did not answer on port ${port}: ${out.slice(-500)}`, { hint: 'run redis-server by hand to see why' });
+      throw new DistilleryError('QUEUE_NO_REDIS', `redis-server did not answer on port ${port}: ${out.slice(-500)}`, {
+        hint: 'run redis-server by hand to see why',
+      });
     }
     await new Promise((r) => setTimeout(r, 50));
   }

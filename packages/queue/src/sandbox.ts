@@ -14,7 +14,9 @@ import type { HandlerSet } from './handlers.js';
 
 let handlers: Promise<HandlerSet> | undefined;
 let redis: ReturnType<typeof redisClient> | undefined;
-const logger = createLogger('distillery', { level: (process.env.DISTILLERY_LOG_LEVEL as LogLevel | undefined) ?? 'info' });
+const logger = createLogger('distillery', {
+  level: (process.env.DISTILLERY_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+});
 
 export default async function process_(job: DispatchJob): Promise<unknown> {
   handlers ??= loadHandlerModules(JSON.parse(process.env.DISTILLERY_WORKER_HANDLERS ?? '[]') as string[]);

@@ -24,7 +24,8 @@ export interface TrialJobData {
 }
 
 /** Return value of a `trial` job. */
-export type TrialJobResult = { value: number; metric?: string; worker?: string } | { pruned: true; step?: number; worker?: string };
+export type TrialJobResult =
+  { value: number; metric?: string; worker?: string } | { pruned: true; step?: number; worker?: string };
 
 /** Options of {@link optimizeQueued}. */
 export interface QueuedOptimizeOptions {
@@ -62,7 +63,10 @@ export const trialJobId = (studyKey: string, number: number) => `${studyKey}-tri
  * error is thrown once the in-flight ones are in (as the in-process runner does).
  */
 export async function optimizeQueued(study: Study, o: QueuedOptimizeOptions): Promise<Trial | undefined> {
-  if (!Number.isInteger(o.nTrials) || o.nTrials < 1) throw new DistilleryError('USAGE', `the number of trials must be a positive integer, got ${o.nTrials}`, { where: '--trials' });
+  if (!Number.isInteger(o.nTrials) || o.nTrials < 1)
+    throw new DistilleryError('USAGE', `the number of trials must be a positive integer, got ${o.nTrials}`, {
+      where: '--trials',
+    });
   const conn = parseQueueUrl(o.url);
   const { Queue, QueueEvents } = await loadBullmq();
   const queue = new Queue(QUEUE_NAME, { connection: conn });
@@ -76,7 +80,8 @@ export async function optimizeQueued(study: Study, o: QueuedOptimizeOptions): Pr
   events.on('progress', ({ jobId, data }) => {
     const n = byJob.get(jobId);
     const d = data as { step?: number; value?: number };
-    if (n === undefined || !running(n) || typeof d?.step !== 'number' || typeof d.value !== 'number' || pruned.has(n)) return;
+    if (n === undefined || !running(n) || typeof d?.step !== 'number' || typeof d.value !== 'number' || pruned.has(n))
+      return;
     study.report(n, d.step, d.value);
     const reason = study.shouldPrune(n);
     if (reason) {
@@ -92,7 +97,13 @@ export async function optimizeQueued(study: Study, o: QueuedOptimizeOptions): Pr
     byJob.set(jobId, n);
     const data: TrialJobData = { studyKey: key, number: n, params, payload: o.payload({ number: n, params }) };
     // Same id ⇒ same job: a resumed submitter re-attaches to a trial already queued or finished.
-    const job = await queue.add('trial', data, { jobId, attempts: o.attempts ?? 3, backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 }, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { age: 7 * 86_400 } });
+    const job = await queue.add('trial', data, {
+      jobId,
+      attempts: o.attempts ?? 3,
+      backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 },
+      removeOnComplete: { age: 7 * 86_400 },
+      removeOnFail: { age: 7 * 86_400 },
+    });
     let t: Trial;
     try {
       const r = (await job.waitUntilFinished(events)) as TrialJobResult;
@@ -103,7 +114,10 @@ export async function optimizeQueued(study: Study, o: QueuedOptimizeOptions): Pr
       if (!running(n)) return;
       const msg = (e as Error).message;
       t = study.tell(n, { state: 'fail', message: msg });
-      failure ??= new DistilleryError('SEARCH_TRIAL_FAILED', `trial ${n} failed on every attempt: ${msg}`, { where: `job ${jobId}`, hint: 'the job stays in the failed set with its error; fix the cause and run the search again' });
+      failure ??= new DistilleryError('SEARCH_TRIAL_FAILED', `trial ${n} failed on every attempt: ${msg}`, {
+        where: `job ${jobId}`,
+        hint: 'the job stays in the failed set with its error; fix the cause and run the search again',
+      });
     }
     o.onTrial?.(t, study);
   };

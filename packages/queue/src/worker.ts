@@ -75,7 +75,9 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     useWorkerThreads: true,
     autorun: true,
   });
-  worker.on('failed', (job, err) => log.warn(`job ${job?.id} (${job?.name}) failed (attempt ${job?.attemptsMade}): ${err.message}`));
+  worker.on('failed', (job, err) =>
+    log.warn(`job ${job?.id} (${job?.name}) failed (attempt ${job?.attemptsMade}): ${err.message}`),
+  );
   worker.on('error', (err) => log.error(`worker: ${err.message}`));
   const closed = new Promise<void>((resolve) => worker.on('closed', () => resolve()));
   let closing: Promise<void> | undefined;
@@ -103,7 +105,10 @@ export async function pingQueue(url: string): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (e) {
-    throw new DistilleryError('QUEUE_UNREACHABLE', `cannot reach Redis at ${url}: ${(e as Error).message}`, { where: '--queue', hint: 'start redis-server there (or pass the right host:port)' });
+    throw new DistilleryError('QUEUE_UNREACHABLE', `cannot reach Redis at ${url}: ${(e as Error).message}`, {
+      where: '--queue',
+      hint: 'start redis-server there (or pass the right host:port)',
+    });
   } finally {
     redis.disconnect();
   }

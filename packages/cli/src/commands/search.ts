@@ -7,7 +7,6 @@
  * redis://host:port` the trials run on `distillery worker` processes (the sampler stays here).
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DistilleryError, writeFileAtomic, type Logger } from '@distillery/core';

@@ -30,16 +30,30 @@ export async function workerCommand(o: WorkerCommandOptions, stop?: AbortSignal)
   await pingQueue(o.queue);
   // Jobs run in worker threads (the built-in kinds first, then --handlers): loading them here too
   // checks the modules before the first job and names the kinds in the start line.
-  const modules = [new URL('../job/worker-handlers.js', import.meta.url).href, ...(o.handlers ?? []).map((f) => pathToFileURL(resolve(f)).href)];
+  const modules = [
+    new URL('../job/worker-handlers.js', import.meta.url).href,
+    ...(o.handlers ?? []).map((f) => pathToFileURL(resolve(f)).href),
+  ];
   const handlers = await loadHandlerModules(modules);
-  const w = await startWorker({ url: o.queue, handlerModules: modules, logger: o.logger, concurrency: o.concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval });
+  const w = await startWorker({
+    url: o.queue,
+    handlerModules: modules,
+    logger: o.logger,
+    concurrency: o.concurrency,
+    lockDuration: o.lockDuration,
+    stalledInterval: o.stalledInterval,
+  });
   await w.ready;
   const kinds = handlerNames(handlers);
   o.logger.info(`worker ${w.name} waiting for jobs on ${o.queue} (${kinds.join(', ')})`);
   let signals = 0;
   const onSignal = (sig: string) => {
     signals++;
-    o.logger.info(signals === 1 ? `${sig}: finishing the current job, then stopping (again to abandon it)` : `${sig}: abandoning the current job`);
+    o.logger.info(
+      signals === 1
+        ? `${sig}: finishing the current job, then stopping (again to abandon it)`
+        : `${sig}: abandoning the current job`,
+    );
     void w.close(signals > 1);
   };
   const term = () => onSignal('SIGTERM');
@@ -65,18 +79,43 @@ function positiveInt(v: string): number {
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('worker')
-    .description('run queued jobs (search trials; shard kinds from --handlers) from BullMQ on Redis until stopped (SIGTERM: finish the current job)');
+    .description(
+      'run queued jobs (search trials; shard kinds from --handlers) from BullMQ on Redis until stopped (SIGTERM: finish the current job)',
+    );
   commonOptions(cmd)
     .requiredOption('--queue <url>', 'Redis of the queue: redis://host:6379')
     .option('--concurrency <n>', 'jobs at once in this process', positiveInt, 1)
-    .option('--lock-duration <ms>', 'job lock lifetime: a dead worker\'s job is re-run after about this long', positiveInt, 30000)
+    .option(
+      '--lock-duration <ms>',
+      "job lock lifetime: a dead worker's job is re-run after about this long",
+      positiveInt,
+      30000,
+    )
     .option('--stalled-interval <ms>', 'how often stalled jobs are looked for', positiveInt, 30000)
     .option('--handlers <module...>', 'extra job kinds: modules exporting `handlers` ({jobs, shards})')
     .action(
-      action(ctx, async (o: CommonOptions & { queue: string; concurrency: number; lockDuration: number; stalledInterval: number; handlers?: string[] }) => {
-        if (o.logLevel) process.env.DISTILLERY_LOG_LEVEL = o.logLevel; // the job threads' logger
-        await workerCommand({ queue: o.queue, concurrency: o.concurrency, lockDuration: o.lockDuration, stalledInterval: o.stalledInterval, handlers: o.handlers, logger: commandLogger(o) });
-        return 0;
-      }),
+      action(
+        ctx,
+        async (
+          o: CommonOptions & {
+            queue: string;
+            concurrency: number;
+            lockDuration: number;
+            stalledInterval: number;
+            handlers?: string[];
+          },
+        ) => {
+          if (o.logLevel) process.env.DISTILLERY_LOG_LEVEL = o.logLevel; // the job threads' logger
+          await workerCommand({
+            queue: o.queue,
+            concurrency: o.concurrency,
+            lockDuration: o.lockDuration,
+            stalledInterval: o.stalledInterval,
+            handlers: o.handlers,
+            logger: commandLogger(o),
+          });
+          return 0;
+        },
+      ),
     );
 }

@@ -3,12 +3,14 @@
  * @distillery/queue's sandbox): `trial` (a search trial).
  */
 import { createLogger, type LogLevel } from '@distillery/core';
-import type { HandlerSet } from '@distillery/queue';
+import type { HandlerSet, TrialJobData } from '@distillery/queue';
 import { runTrialJob } from './trial-handler.js';
 
-const logger = createLogger('distillery', { level: (process.env.DISTILLERY_LOG_LEVEL as LogLevel | undefined) ?? 'info' });
+const logger = createLogger('distillery', {
+  level: (process.env.DISTILLERY_LOG_LEVEL as LogLevel | undefined) ?? 'info',
+});
 
 /** Built-in handlers. */
 export const handlers: HandlerSet = {
-  jobs: { trial: (d, ctx) => runTrialJob(d, ctx, logger) },
+  jobs: { trial: (d, ctx) => runTrialJob(d as TrialJobData, ctx, logger) },
 };

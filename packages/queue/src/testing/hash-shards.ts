@@ -38,10 +38,10 @@ export const hashShards: ShardKind<HashShardData, HashManifest, { files: number 
     }
     return { shard: d.shard, files };
   },
-  async merge(manifests, d) {
+  merge(manifests, d) {
     const files = manifests.flatMap((m) => m.files);
     atomicWrite(join(d.dir, 'manifest.json'), JSON.stringify({ files }, null, 1) + '\n');
-    return { files: files.length };
+    return Promise.resolve({ files: files.length });
   },
 };
 
