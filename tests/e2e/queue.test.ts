@@ -7,7 +7,7 @@
  * (fails under CI=true).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,6 +83,41 @@ function writeConfig(dir: string): string {
   writeFileSync(file, JSON.stringify(cfg, null, 2));
   return file;
 }
+
+describe('the default path needs no Redis', () => {
+  it('distillery search runs in-process with BullMQ, ioredis and @distillery/queue unloadable; --queue is what loads them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-noqueue-'));
+    const file = writeConfig(dir);
+    const preload = join(import.meta.dirname, 'fixtures', 'queue', 'no-queue-modules.mjs');
+    const run = (extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          preload,
+          bin,
+          'search',
+          file,
+          '--trials',
+          '1',
+          '--space',
+          'alpha=0..1',
+          '--pruner',
+          'none',
+          '--log-level',
+          'warn',
+          ...extra,
+        ],
+        { env: childEnv(), encoding: 'utf8' },
+      );
+    const plain = run([]);
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/best: trial 0/);
+    const queued = run(['--queue', 'redis://127.0.0.1:1']);
+    expect(queued.status).toBe(1);
+    expect(queued.stderr).toMatch(/queue module loaded on the default path: @distillery\/queue/);
+  }, 200_000);
+});
 
 describe.skipIf(!redisReady())('distillery worker on BullMQ (real redis-server, 3 worker processes)', () => {
   let redis: LocalRedis;

@@ -104,6 +104,7 @@ describe.skipIf(!redisReady())('BullMQ on a real redis-server', () => {
   });
 
   it('runs a search on workers: sampler here, every trial told once, pruning through Redis', async () => {
+    const stepsRun = new Map<number, number>();
     // Objective: value at step s = (1 - |x - 0.3|) * s / 5; a pruned trial stops at its next step.
     const trial = async (
       d: { number: number; params: { x: number } },
@@ -113,6 +114,7 @@ describe.skipIf(!redisReady())('BullMQ on a real redis-server', () => {
       for (let s = 1; s <= 5; s++) {
         await ctx.progress({ step: s, value: (v * s) / 5 });
         await new Promise((r) => setTimeout(r, 30));
+        stepsRun.set(d.number, s);
         if (await ctx.stopRequested()) return { pruned: true, step: s };
       }
       return { value: v };
@@ -138,6 +140,10 @@ describe.skipIf(!redisReady())('BullMQ on a real redis-server', () => {
     expect(told.sort((a, b) => a - b)).toEqual([...Array(12).keys()]);
     expect(study.trials.every((t) => t.state === 'complete' || t.state === 'pruned')).toBe(true);
     expect(study.trials.filter((t) => t.state === 'complete').length).toBeGreaterThanOrEqual(3);
+    // Some trials are worse than the median early on: the pruner stops them and their worker returns early.
+    const pruned = study.trials.filter((t) => t.state === 'pruned');
+    expect(pruned.length).toBeGreaterThan(0);
+    for (const t of pruned) expect(stepsRun.get(t.number)).toBeLessThan(5);
     for (const t of study.trials.filter((x) => x.state === 'complete'))
       expect(t.value).toBeCloseTo(1 - Math.abs(t.params.x! - 0.3), 12);
     expect(best!.value).toBe(Math.max(...study.trials.filter((t) => t.state === 'complete').map((t) => t.value!)));

@@ -70,7 +70,8 @@ export async function searchCommand(o: SearchCommandOptions): Promise<SearchResu
   if (o.queue) {
     // Queued: trials run on `distillery worker` processes; sampler and study stay here. BullMQ is
     // loaded only now, so the default path never needs it (or Redis).
-    const { optimizeQueued } = await import('@distillery/queue');
+    const { optimizeQueued, pingQueue } = await import('@distillery/queue');
+    await pingQueue(o.queue); // a clear error now rather than a search waiting on a dead address
     const configFile = resolve(o.config);
     o.logger.info(`queued search on ${o.queue}: up to ${o.parallel ?? 3} trial(s) at once`);
     best = await optimizeQueued(study, { url: o.queue, nTrials: o.trials, parallel: o.parallel, logger: o.logger, payload: () => ({ configFile }), onTrial });
