@@ -42,7 +42,7 @@ describe.skipIf(!model)(`sentence pairs on clinc-pair-bert ${model ? '' : SHARED
       writeFileSync(input, b.text_a.map((a, i) => JSON.stringify({ [fa]: a, [fb]: b.text_b[i] })).join('\n') + '\n');
       let text = '';
       const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
-      await predictCommand({ model: model!, input, json: true, out });
+      await predictCommand({ model: model!, input, jsonl: true, out });
       const rows = text.trim().split('\n').map((l) => JSON.parse(l));
       expect(rows.map((r) => r.label)).toEqual(b.predicted_labels);
       rows.forEach((r, i) => {

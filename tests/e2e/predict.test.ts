@@ -49,7 +49,7 @@ describe.skipIf(!distil)(`distillery predict on a DistilBERT folder ${distil ? '
     writeFileSync(input, expected.texts.join('\n') + '\n');
     let text = '';
     const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
-    await predictCommand({ model: distil!, input, json: true, out });
+    await predictCommand({ model: distil!, input, jsonl: true, out });
     const rows = text.trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.label)).toEqual(expected.predicted_labels);
     rows.forEach((r, i) => r.logits.forEach((v: number, j: number) => expect(Math.abs(v - expected.logits[i][j])).toBeLessThan(1e-4)));

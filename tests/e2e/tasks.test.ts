@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createLogger, initBackend, sharedPath, SHARED_SKIP_MESSAGE } from '@distillery/core';
 import { loadJobConfig, runJob } from '@distillery/cli';
@@ -21,6 +21,10 @@ const logger = createLogger('test', { level: process.env.TASKS_LOG ? 'debug' : '
 function patched(example: string, patch: (c: Record<string, any>) => void): string {
   const cfg = JSON.parse(readFileSync(join('examples', 'tasks', example), 'utf8'));
   delete cfg.$schema;
+  // Paths in a config are relative to its folder: keep them pointing at the same files from the temp copy.
+  const abs = (p: unknown) => (typeof p === 'string' ? resolve('examples', 'tasks', p) : p);
+  for (const k of ['train', 'test', 'dir']) if (cfg.task.data[k] !== undefined) cfg.task.data[k] = abs(cfg.task.data[k]);
+  for (const side of ['teacher', 'student']) if (cfg[side]?.model?.pretrained) cfg[side].model.pretrained = abs(cfg[side].model.pretrained);
   patch(cfg);
   const dir = mkdtempSync(join(tmpdir(), 'tasks-'));
   cfg.training.outputDir = join(dir, 'run');

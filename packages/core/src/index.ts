@@ -39,6 +39,8 @@ export * from './loop/types.js';
 export * from './loop/hook-list.js';
 export * from './loop/hooks.js';
 export * from './loop/teacher-side.js';
+export * from './loop/teacher-cache-store.js';
+export * from './loop/cached-teacher.js';
 export * from './loop/step.js';
 export * from './loop/checkpointer.js';
 export { runLoop, epochOf, type LoopSpec } from './loop/run-loop.js';

@@ -19,12 +19,15 @@ export interface EncodedExample extends Encoding {
   target?: number;
   /** Token-classification labels, one per token (−100 = ignored), instead of `label`. */
   tokenLabels?: number[];
+  /** The example's text: the batch's per-example cache key (see `EncodedBatch.keys`). */
+  key?: string;
 }
 
 /** Encode examples once (tokenisation is the slow part); labels mapped through `labels` when given. */
 export function encodeExamples(examples: readonly Example[], tokenizer: TextTokenizer, labels?: LabelMap, opts: { maxLength?: number } = {}): EncodedExample[] {
   return examples.map((ex, i) => {
     const enc: EncodedExample = tokenizer.encode(ex.text, opts);
+    enc.key = ex.text;
     if (labels && ex.label !== undefined) enc.label = labels.id(ex.label, `example ${i}`);
     return enc;
   });
@@ -75,10 +78,14 @@ export interface BatchOptions {
   padId?: number;
 }
 
-/** Pad a group of encoded examples into one batch (labels attached when every example has one). */
+/**
+ * Pad a group of encoded examples into one batch. Labels are attached when any example has one;
+ * an unlabelled example's label is -1 (its hard-label loss is masked: it learns from the teacher only).
+ */
 export function collate(items: readonly EncodedExample[], padId = 0): EncodedBatch {
-  const labelled = items.length > 0 && items.every((e) => e.label !== undefined);
-  const batch = padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label!) : undefined);
+  const labelled = items.some((e) => e.label !== undefined);
+  // Unlabelled rows (task.unlabelled) among labelled ones get label -1: the hard-label loss skips them.
+  const batch = padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label ?? -1) : undefined);
   if (items.length > 0 && items.every((e) => e.target !== undefined)) batch.targets = Float32Array.from(items, (e) => e.target!);
   if (items.length > 0 && items.every((e) => e.tokenLabels !== undefined)) {
     // Per-token labels, padded with −100 (ignored by the loss and the logits mask).
@@ -86,12 +93,31 @@ export function collate(items: readonly EncodedExample[], padId = 0): EncodedBat
     items.forEach((e, r) => labels.set(e.tokenLabels!, r * batch.seqLen));
     batch.labels = labels;
   }
+  if (items.every((e) => e.key !== undefined)) batch.keys = items.map((e) => e.key!);
   return batch;
 }
 
-/** Split encoded examples into padded batches for one epoch. */
-export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions, epoch = 0): EncodedBatch[] {
-  const { batchSize, shuffle = false, seed = 42, bucketPools = 0, dropLast = false, padId = 0 } = opts;
+/**
+ * The per-example cache identity of a batch (for `CachedTeacher`): each row's key (its text) plus its
+ * token and segment ids, so a changed tokenizer, maxLength or text never reuses a stale entry.
+ * Undefined for a batch without keys.
+ */
+export function cacheRowsOf(b: EncodedBatch): { keys: string[]; lengths: number[]; seqLen: number } | undefined {
+  if (!b.keys) return undefined;
+  const L = b.seqLen;
+  const lengths: number[] = [];
+  const keys = b.keys.map((k, r) => {
+    let n = 0;
+    for (let j = 0; j < L; j++) n += b.attentionMask[r * L + j]! ? 1 : 0;
+    lengths.push(n);
+    return `${k}\u0000${b.inputIds.subarray(r * L, r * L + n).join(',')}\u0000${b.tokenTypeIds.subarray(r * L, r * L + n).join(',')}`;
+  });
+  return { keys, lengths, seqLen: L };
+}
+
+/** Which examples (indices into `items`) form each batch of epoch `epoch` (shuffle, bucketing, dropLast applied). */
+export function batchGroups(items: readonly { ids: readonly number[] }[], opts: BatchOptions, epoch = 0): number[][] {
+  const { batchSize, shuffle = false, seed = 42, bucketPools = 0, dropLast = false } = opts;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new DistilleryError('CONFIG_INVALID', `batchSize must be a positive integer, got ${batchSize}`);
   let order = items.map((_, i) => i);
   if (shuffle) order = shuffled(order, seed + epoch);
@@ -113,7 +139,51 @@ export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions
   } else {
     for (let b = 0; b < order.length; b += batchSize) groups.push(order.slice(b, b + batchSize));
   }
-  return groups.filter((g) => !dropLast || g.length === batchSize).map((g) => collate(g.map((i) => items[i]!), padId));
+  return groups.filter((g) => !dropLast || g.length === batchSize);
+}
+
+/** Split encoded examples into padded batches for one epoch. */
+export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions, epoch = 0): EncodedBatch[] {
+  return batchGroups(items, opts, epoch).map((g) => collate(g.map((i) => items[i]!), opts.padId ?? 0));
+}
+
+/**
+ * One batch of the same examples, in the same order, tokenized for each side: when teacher and
+ * student use different tokenizers, each side's adaptor reads its own batch.
+ */
+export interface PairedBatch {
+  readonly teacher: EncodedBatch;
+  readonly student: EncodedBatch;
+}
+
+/**
+ * Paired batches of examples encoded twice (`teacherItems[i]` and `studentItems[i]` are example i).
+ * Grouping (shuffle, length bucketing) follows the teacher's lengths; each side is padded on its own.
+ */
+export function makePairedBatches(teacherItems: readonly EncodedExample[], studentItems: readonly EncodedExample[], opts: BatchOptions, epoch = 0): PairedBatch[] {
+  if (teacherItems.length !== studentItems.length) throw new DistilleryError('DATALOADER', `paired batches need the same examples on both sides (${teacherItems.length} vs ${studentItems.length})`);
+  return batchGroups(teacherItems, opts, epoch).map((g) => ({ teacher: collate(g.map((i) => teacherItems[i]!), opts.padId ?? 0), student: collate(g.map((i) => studentItems[i]!), opts.padId ?? 0) }));
+}
+
+/** Re-iterable paired batches over epochs (see {@link makePairedBatches}). */
+export class PairedBatchIterator {
+  private readonly inner: BatchIterator;
+  constructor(
+    readonly teacherItems: readonly EncodedExample[],
+    readonly studentItems: readonly EncodedExample[],
+    readonly opts: BatchOptions,
+  ) {
+    this.inner = new BatchIterator(teacherItems, opts);
+  }
+  get length(): number {
+    return this.inner.length;
+  }
+  describe(): ReturnType<BatchIterator['describe']> & { paired: true } {
+    return { ...this.inner.describe(), paired: true };
+  }
+  *epoch(e = 0): Generator<PairedBatch> {
+    yield* makePairedBatches(this.teacherItems, this.studentItems, this.opts, e);
+  }
 }
 
 /** Re-iterable batches over epochs: `for (const batch of it.epoch(e))`. */

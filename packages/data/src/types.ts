@@ -20,6 +20,11 @@ export interface EncodedBatch {
   targets?: Float32Array;
   batchSize: number;
   seqLen: number;
+  /**
+   * Per-example identity (the example's text), in row order: what a teacher-output cache keys on
+   * (with the row's token ids). Absent on batches made without it; such batches are not cached.
+   */
+  keys?: string[];
 }
 
 /** One encoded text (special tokens included, truncated, not padded). */

@@ -33,7 +33,7 @@ describe('distillery bench', () => {
     expect(tf.memory().numTensors).toBe(before);
     // The same texts through `distillery predict`.
     const out = sink();
-    await predictCommand({ model: teacher!, input: data, json: true, out });
+    await predictCommand({ model: teacher!, input: data, jsonl: true, out });
     const preds = out.text.trim().split('\n').map((l) => JSON.parse(l) as { label: string });
     const acc = preds.filter((p, i) => p.label === rows[i]!.label).length / rows.length;
     expect(rec.accuracy).toBe(acc);

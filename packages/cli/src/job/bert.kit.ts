@@ -6,20 +6,41 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
-import { BatchIterator, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
+import { BatchIterator, type EncodedExample, type Example, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { bertAdaptor, type BertOutput, bertConfig, readHfConfig, type BertConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
 import { EncoderBuilder } from './encoders.js';
 import type { TaskData } from './data.js';
 import type { JobConfig, ModelConfig } from './schema.js';
 import { buildOnnxTeacher, isOnnxTeacher, onnxPredict, onnxTeacherFiles } from './onnx.kit.js';
+import { maskUnlabelled } from './unlabelled.js';
 
-export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<EncodedBatch>> {
+/** The encoded examples behind a BERT kit's batches (paired kits re-batch them, see paired.kit.ts). */
+export interface BertKitItems {
+  train: EncodedExample[];
+  /** Train + unlabelled rows (when the task has unlabelled texts). */
+  mixed?: EncodedExample[];
+  test: EncodedExample[];
+  encode(xs: Example[]): EncodedExample[];
+}
+
+/** Options of {@link bertKit}. */
+export interface BertKitOptions {
+  /**
+   * Tokenize with the student's own tokenizer (`student.tokenizer`: a folder, or "build" for a
+   * WordPiece vocab from the training texts) instead of the teacher's; student configs then take
+   * their vocabulary size from it.
+   */
+  studentTokenizer?: string;
+}
+
+export async function bertKit(data: TaskData, cfg: JobConfig, kitOpts: BertKitOptions = {}): Promise<Kit<EncodedBatch> & { items: BertKitItems }> {
   const t = cfg.teacher.model;
-  const onnx = t.type === 'onnx' ? onnxTeacherFiles(t) : undefined;
+  const own = kitOpts.studentTokenizer;
+  const onnx = t.type === 'onnx' && !own ? onnxTeacherFiles(t) : undefined;
   // An ONNX teacher's folder plays the part of a pretrained teacher's: tokenizer and (if present) config.json.
-  const pretrainedDir = t.type === 'bert' || t.type === 'distilbert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
-  const tokenizerDir = t.type === 'bert' || t.type === 'distilbert' ? t.pretrained : onnx?.tokenizerDir;
+  const pretrainedDir = own ? undefined : t.type === 'bert' || t.type === 'distilbert' ? t.pretrained : onnx?.hasConfig ? onnx.tokenizerDir : undefined;
+  const tokenizerDir = own ? (own === 'build' ? undefined : own) : t.type === 'bert' || t.type === 'distilbert' ? t.pretrained : onnx?.tokenizerDir;
   const maxLength = cfg.task.maxLength;
   // A missing folder is a missing model, not a missing tokenizer (the tokenizer is read first).
   if (pretrainedDir && !existsSync(pretrainedDir)) {
@@ -34,6 +55,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
     : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
+  // Unlabelled rows (label -1 in their batches) join the student's data only; the teacher trains on labelled rows.
+  const mixed = data.unlabelled?.length ? [...train, ...encodeExamples(data.unlabelled, tokenizer, undefined, { maxLength })] : undefined;
   const batchSize = cfg.task.batchSize;
   // The student inherits the job's label space: the teacher's id2label (plus any extended labels).
   const builder = new EncoderBuilder('sequence', () => baseConfig());
@@ -41,8 +64,11 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
     pretrainedDir
       ? { ...readHfConfig(pretrainedDir), id2label: [...data.labels.names], numLabels: data.labels.size }
       : bertConfig({ vocabSize: tokenizer.vocabSize, maxPositionEmbeddings: maxLength, numLabels: data.labels.size, id2label: [...data.labels.names] });
+  const encode = (xs: Example[]) => encodeExamples(xs, tokenizer, data.labels, { maxLength });
   return {
+    items: { train, ...(mixed ? { mixed } : {}), test, encode },
     trainSource: (seed) => new BatchIterator(train, { batchSize, shuffle: true, seed, bucketPools: 8 }),
+    ...(mixed ? { distillSource: (seed: number) => new BatchIterator(mixed, { batchSize, shuffle: true, seed, bucketPools: 8 }) } : {}),
     testBatches: () => makeBatches(test, { batchSize: 128 }),
     evalBatches: (xs) => makeBatches(encodeExamples(xs, tokenizer, data.labels, { maxLength }), { batchSize: 128 }),
     tokenizerFiles: () => (tokenizer instanceof WordPieceTokenizer ? wordPieceTokenizerFiles(tokenizer) : {}),
@@ -54,15 +80,23 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
       if (m.type !== 'mlp' && m.initFromTeacher && role === 'student' && !builder.teacher) {
         throw new Error('student.model.initFromTeacher needs a tfjs teacher (an ONNX teacher\'s weights are not readable here)');
       }
+      if (m.type !== 'mlp' && m.initFromTeacher && role === 'student' && own) {
+        throw new DistilleryError('CONFIG_INVALID', 'student.model.initFromTeacher copies the teacher\'s embeddings, which do not fit a student with its own tokenizer', { where: 'student.model.initFromTeacher', hint: 'remove initFromTeacher, or drop student.tokenizer' });
+      }
       const model = await builder.build(m, seed, role);
       if (role === 'student' && m.type !== 'mlp' && m.pretrained) checkStudentLabels((model as unknown as EncoderModel).config.id2label, [...data.labels.names], m.pretrained);
       return model;
     },
     adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
-    studentAdaptor: data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined,
+    studentAdaptor: withUnlabelled(data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined, !!mixed),
     predict: (m, b) => (isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array)),
     labelsOf: (b) => b.labels!,
   };
+}
+
+/** The student's adaptor, with the hard-label loss masked on unlabelled rows when the job has some. */
+function withUnlabelled(a: Adaptor<EncodedBatch, never> | undefined, mixed: boolean): Adaptor<EncodedBatch, never> | undefined {
+  return mixed ? maskUnlabelled(a ?? (bertAdaptor as Adaptor<EncodedBatch, never>)) : a;
 }
 
 /** A pretrained student must use the job's label ids, or its logits would be read in the wrong order. */

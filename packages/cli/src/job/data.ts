@@ -21,6 +21,8 @@ export interface TaskData {
   teacherSize: number;
   /** Human description for logs and summaries. */
   name: string;
+  /** Texts without labels (`task.unlabelled`): distillation only. */
+  unlabelled?: Example[];
 }
 
 const require = createRequire(import.meta.url);

@@ -15,6 +15,8 @@ export interface Kit<B> {
   testBatches(): B[];
   /** Fixed evaluation batches of other examples (the validation split). */
   evalBatches?(examples: Example[]): B[];
+  /** Batches the student distils on when they differ from `trainSource`'s (labelled + `task.unlabelled` rows). */
+  distillSource?(seed: number): BatchSource<B>;
   /** Tokenizer files for an exported model folder (BERT), by file name. */
   tokenizerFiles?(): Record<string, string>;
   build(cfg: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<DistillModel<B>>;

@@ -30,11 +30,14 @@ export function jobRules(job: JobFields, ctx: z.core.$RefinementCtx): void {
   if (d.extendLabels && !(t.model.type === 'bert' && t.model.pretrained)) {
     ctx.addIssue({ code: 'custom', path: ['task', 'data', 'extendLabels'], message: 'extendLabels extends a pretrained teacher\'s labels; this teacher is trained here on the data\'s own labels, so it would be ignored', params: { hint: 'remove extendLabels, or use a pretrained teacher (teacher.model.pretrained)' } });
   }
+  // Pair and CoNLL data have their own readers (pairs: JSONL/CSV/TSV; conll: any text file).
+  const pairs = d.type === 'pairs';
+  if (!pairs && !['jsonl', 'csv', 'tsv', 'json'].includes(d.type)) return;
   for (const key of ['train', 'test'] as const) {
     const file = d[key];
     if (file === undefined) continue;
     const format = FORMAT_OF[extname(file).toLowerCase()];
-    const compatible = format === d.type || (format === 'csv' && d.type === 'tsv') || (format === 'tsv' && d.type === 'csv');
+    const compatible = pairs ? format !== 'json' : format === d.type || (format === 'csv' && d.type === 'tsv') || (format === 'tsv' && d.type === 'csv');
     if (format && !compatible) {
       ctx.addIssue({ code: 'custom', path: ['task', 'data', key], message: `data type is "${d.type}" but ${JSON.stringify(file)} is a ${extname(file)} file`, params: { hint: `set task.data.type to "${format}", or point ${key} at a .${d.type} file` } });
     }

@@ -11,6 +11,7 @@ import {
   BasicTrainer,
   DistilleryError,
   GeneralDistiller,
+  MultiTeacherDistiller,
   acquireOutputLock,
   assertPluginNames,
   createRegistry,
@@ -26,13 +27,18 @@ import type { Example, LabelMap } from '@distillery/data';
 import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { mlpKit, type Kit } from './kits.js';
-import { bertKit } from './bert.kit.js';
-import { onnxTeacherFiles } from './onnx.kit.js';
 import { RunProgress, type EvalProgress } from '../progress.js';
 import { writeLossPlots } from '../report/loss-plots.js';
 import { formatGain, runBaseline, type KdGain } from './baseline.js';
 import { writeFinalFolder, type FinalReport } from './final.js';
 import { taskKit } from './task-kits.js';
+import { onnxTeacherFiles } from './onnx.kit.js';
+import { addUnlabelled } from './unlabelled.js';
+import { buildOtherTeachers, teacherFolder } from './multi-teacher.job.js';
+import type { MultiTaskResult } from './multi-task.job.js';
+import { innerModel } from './paired.kit.js';
+import { runTasksJob, textKit } from './run-variants.js';
+import { attachTeacherCache, cacheReport, jobNamespace } from './teacher-cache.js';
 
 export interface ModelReport {
   /** Test accuracy. */
@@ -61,6 +67,10 @@ export interface JobSummary {
   outputDir: string;
   /** The deployable student folder (`<outputDir>/final`). */
   final?: string;
+  /** Per-task results of a `tasks` (MultiTaskDistiller) job. */
+  tasks?: MultiTaskResult['tasks'];
+  /** Teacher-output cache use of the student run (`distillation.teacherCache`). */
+  teacherCache?: { hits: number; misses: number; cachedBatches: number; liveBatches: number };
   /** Set when SIGINT/SIGTERM stopped the run: which sub-run, at which step (a checkpoint is there). */
   interrupted?: { run: 'teacher' | 'student'; step: number };
 }
@@ -149,19 +159,21 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   const registry: PluginRegistry = await createRegistry({ plugins: cfg.plugins, logger: log, resolve: { configDir, allow: opts.allowPlugins ?? [] } });
   assertPluginNames(cfg.distillation, registry, { file: opts.configFile, text: opts.configText });
   const seed = cfg.training.seed;
+  if (cfg.tasks) return runTasksJob(cfg, mode, opts, { registry, backend, signal });
   // Pair and CoNLL tasks load their own data (task-kits.ts); the others go through loadTaskData.
   const special = await taskKit(cfg);
   let kit: Kit<unknown>;
-  let data: { name: string; train: number; validation: Example[]; test: number; labels: LabelMap };
+  let data: { name: string; train: number; validation: Example[]; test: number; labels: LabelMap; teacherSize: number };
   if (special) {
     kit = special.kit as Kit<unknown>;
-    data = { name: special.info.name, train: special.info.train, validation: [], test: special.info.test, labels: special.info.labelMap };
+    data = { name: special.info.name, train: special.info.train, validation: [], test: special.info.test, labels: special.info.labelMap, teacherSize: special.info.labelMap.size };
   } else {
     const d = loadTaskData(cfg.task.data, seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
-    data = { name: d.name, train: d.train.length, validation: d.validation, test: d.test.length, labels: d.labels };
+    addUnlabelled(cfg, d, log);
+    data = { name: d.name, train: d.train.length, validation: d.validation, test: d.test.length, labels: d.labels, teacherSize: d.teacherSize };
     kit =
       cfg.teacher.model.type !== 'mlp' || cfg.student.model.type !== 'mlp'
-        ? ((await bertKit(d, cfg)) as Kit<unknown>)
+        ? await textKit(d, cfg)
         : (mlpKit(d.train, d.test, d.labels, { features: cfg.task.features, batchSize: cfg.task.batchSize }) as Kit<unknown>);
   }
   log.info(`task: ${data.name}: ${data.train} train / ${data.validation.length} validation / ${data.test} test examples, ${data.labels.size} labels`);
@@ -192,7 +204,9 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     return path;
   };
 
+  if (cfg.teachers) teacherFolder(cfg.teachers[0]!.model, 'teachers[0].model');
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
+  const others = cfg.teachers ? await buildOtherTeachers(cfg, kit, seed) : [];
   let teacherSeconds: number | undefined;
   let interrupted: { run: 'teacher' | 'student'; step: number } | undefined;
   const tm = cfg.teacher.model;
@@ -216,16 +230,27 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     trainSeconds: teacherSeconds,
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
   };
+  if (others.length) {
+    // The report's teacher is the ensemble's first member; the others' accuracies are logged.
+    for (const [i, t] of others.entries()) say(`teachers[${i + 1}] accuracy ${(100 * (await accuracy(kit, t, test))).toFixed(2)} %`);
+    teacherReport.source = `${others.length + 1} teachers (first: ${teacherReport.source})`;
+    teacherReport.parameters += others.reduce((n, t) => n + countParams(t), 0);
+  }
   say(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
   const summary: JobSummary = { task: data.name, backend, train: data.train, validation: data.validation.length, test: data.test, teacher: teacherReport, outputDir: outDir };
   if (teacherMetrics) say(`teacher ${formatMetrics(teacherMetrics)}`);
 
   if (mode === 'distill' && !interrupted) {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');
-    const Strategy = cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
+    if (cfg.teachers && cfg.distillation.intermediateMatches.length) {
+      throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller (teachers) distils logits only: intermediateMatches would be ignored', { where: 'distillation.intermediateMatches', hint: 'remove intermediateMatches, or use one teacher' });
+    }
+    const Strategy = cfg.teachers ? MultiTeacherDistiller : cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
     const distiller = new Strategy({
       student,
       teacher: teacher as DistillModel<unknown, never>,
+      teachers: [teacher, ...others] as DistillModel<unknown, never>[],
+      ...(cfg.teachers?.some((t) => t.weight !== undefined) ? { teacherWeights: cfg.teachers.map((t) => t.weight ?? 1) } : {}),
       adaptorS: kit.studentAdaptor ?? kit.adaptor,
       adaptorT: kit.adaptor,
       registry: registry.child(),
@@ -233,10 +258,13 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       distillationConfig: cfg.distillation,
       backend,
     });
+    const cache = cfg.distillation.teacherCache
+      ? attachTeacherCache(distiller, cfg, await jobNamespace(cfg, [teacher, ...others] as DistillModel<unknown>[], data.teacherSize), log)
+      : undefined;
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
     const r = await distiller.train({
-      dataloader: kit.trainSource(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
+      dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
       resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
       evaluate: async (gs) => {
         const m = { accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) };
@@ -245,6 +273,10 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       },
     });
     if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
+    if (cache) {
+      say(cacheReport(cache as never));
+      summary.teacherCache = { ...cache.stats };
+    }
     // The selected student: the best by metricForBest on the validation split, else the last.
     const best = validation && r.best?.path && !interrupted ? r.best : undefined;
     if (best) await distiller.loadCheckpoint(best.path!);
@@ -262,9 +294,8 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     say(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
     if (!interrupted) {
       summary.final = await writeFinalFolder({
-        outputDir: outDir, student: student as DistillModel<unknown>, labels: data.labels,
-        tokenizerFrom: tm.type === 'onnx' ? onnxTeacherFiles(tm).tokenizerDir : tm.type === 'bert' ? tm.pretrained : undefined,
-        tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
+        outputDir: outDir, student: innerModel(student), labels: data.labels,
+        tokenizerFrom: cfg.student.tokenizer ? (cfg.student.tokenizer === 'build' ? undefined : cfg.student.tokenizer) : tm.type === 'bert' || tm.type === 'distilbert' ? tm.pretrained : tm.type === 'onnx' ? onnxTeacherFiles(tm).tokenizerDir : undefined, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
         report: {
           task: data.name, strategy: Strategy.name, teacher: teacherReport.source, steps: r.globalStep, selected: summary.student.selected!,
           testAccuracy: summary.student.accuracy, parameters: summary.student.parameters, configFile: opts.configFile, distillation: cfg.distillation,
@@ -278,6 +309,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     }
   }
   teacher.dispose?.();
+  for (const t of others) t.dispose?.();
   progress?.stop();
   if (interrupted) summary.interrupted = interrupted;
   await writeFileAtomic(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CoreRunConfigShape, TrainingConfigSchema } from '@distillery/core';
 import { jobRules } from './rules.js';
+import { TOKEN_POOLING_LOSSES } from './paired.kit.js';
 
 const int = () => z.number().int();
 
@@ -125,33 +126,100 @@ export const ModelSchema = z.discriminatedUnion('type', [MlpModelSchema, BertMod
 
 export const TaskSchema = z
   .object({
-    data: DataSchema,
+    data: DataSchema.optional().describe('The data (required unless the job has "tasks", each with its own data).'),
     batchSize: int().min(1).default(32),
     maxLength: int().min(4).default(64).describe('Token limit (BERT models).'),
     features: int().min(16).default(1024).describe('Hashed bag-of-words size (MLP models).'),
+    unlabelled: z
+      .union([
+        z.string(),
+        z.object({ path: z.string(), textField: z.string().default('text'), maxExamples: int().min(1).optional() }).strict(),
+      ])
+      .optional()
+      .describe('Unlabelled texts (.txt one per line, or .jsonl) mixed into the distillation data: they contribute the KD and intermediate terms only (BERT/ONNX jobs).'),
   })
   .strict();
 
-export const JobConfigSchema = z
+const TeacherSchema = z
+  .object({
+    model: ModelSchema,
+    training: TrainingConfigSchema.optional().describe('Train the teacher first with BasicTrainer using these settings (not needed for a pretrained teacher).'),
+  })
+  .strict();
+
+/** One teacher of a MultiTeacherDistiller job. */
+export const TeacherEntrySchema = z
+  .object({
+    model: ModelSchema.describe('A pretrained BERT folder or an ONNX teacher (several teachers are not trained here).'),
+    weight: z.number().positive().optional().describe('Weight of this teacher in the (weighted) mean of the teachers\' logits; default 1.'),
+  })
+  .strict();
+
+/** One task of a MultiTaskDistiller job: its data and teacher (the student gets one head per task). */
+export const TaskEntrySchema = z
+  .object({
+    name: z.string().min(1).optional().describe('Task name (logs, summary); default task<i>.'),
+    data: DataSchema,
+    teacher: z.object({ model: ModelSchema }).strict().describe('A pretrained BERT folder or an ONNX teacher for this task.'),
+  })
+  .strict();
+
+const JobObjectSchema = z
   .object({
     ...CoreRunConfigShape,
     task: TaskSchema,
-    teacher: z
+    teacher: TeacherSchema.optional().describe('The teacher (one of teacher, teachers, tasks).'),
+    teachers: z.array(TeacherEntrySchema).min(2).optional().describe('Several teachers: MultiTeacherDistiller on the weighted mean of their logits.'),
+    tasks: z.array(TaskEntrySchema).min(1).optional().describe('Several tasks, each with data and teacher: MultiTaskDistiller (batches drawn with p ∝ n^τ, τ = distillation.taskSamplingTemperature).'),
+    student: z
       .object({
         model: ModelSchema,
-        training: TrainingConfigSchema.optional().describe('Train the teacher first with BasicTrainer using these settings (not needed for a pretrained teacher).'),
+        tokenizer: z.string().min(1).optional().describe('The student\'s own tokenizer: a folder with tokenizer.json or vocab.txt, or "build" (a WordPiece vocab from the training texts). Default: the teacher\'s.'),
       })
       .strict(),
-    student: z.object({ model: ModelSchema }).strict(),
   })
   .strict()
-  .superRefine(jobRules);
+  .superRefine(multiRules)
+  .superRefine(tokenizerRules)
+  .superRefine((c, ctx) => jobRules({ ...c, teacher: c.teacher ?? { model: c.teachers?.[0]?.model ?? c.tasks?.[0]?.teacher.model ?? { type: 'mlp' } }, task: { data: c.task.data ?? c.tasks?.[0]?.data ?? { type: 'spam-assassin' } } } as never, ctx));
 
-export type JobConfig = z.output<typeof JobConfigSchema>;
+/** With `student.tokenizer` the two sides' sequences differ in length: token-level matches are refused. */
+function tokenizerRules(c: { student: { tokenizer?: string }; distillation: { intermediateMatches: { loss: string; feature: string }[] } }, ctx: z.core.$RefinementCtx): void {
+  if (!c.student.tokenizer) return;
+  c.distillation.intermediateMatches.forEach((m, i) => {
+    if (TOKEN_POOLING_LOSSES.has(m.loss)) return;
+    ctx.addIssue({ code: 'custom', path: ['distillation', 'intermediateMatches', i, 'loss'], message: `match ${i} (${m.feature}, "${m.loss}") compares tokens, but student.tokenizer makes the student's sequences differ from the teacher's`, params: { hint: `use a loss that pools over tokens (${[...TOKEN_POOLING_LOSSES].join(', ')}), remove the match, or remove student.tokenizer` } });
+  });
+}
+
+/** Exactly one of teacher / teachers / tasks; task.data unless tasks. */
+function multiRules(c: { teacher?: unknown; teachers?: unknown; tasks?: unknown; task: { data?: unknown } }, ctx: z.core.$RefinementCtx): void {
+  const given = (['teacher', 'teachers', 'tasks'] as const).filter((k) => c[k] !== undefined);
+  if (given.length !== 1) {
+    ctx.addIssue({ code: 'custom', path: [given[1] ?? 'teacher'], message: given.length ? `give one of teacher, teachers, tasks (got ${given.join(' and ')})` : 'the job needs a teacher', params: { hint: 'one teacher: "teacher"; several on the same data: "teachers"; several tasks: "tasks"' } });
+  }
+  if (c.tasks === undefined && c.task.data === undefined) ctx.addIssue({ code: 'custom', path: ['task', 'data'], message: 'task.data is required', params: { hint: 'add task.data (e.g. { "type": "jsonl", "train": "train.jsonl" })' } });
+  if (c.tasks !== undefined && c.task.data !== undefined) ctx.addIssue({ code: 'custom', path: ['task', 'data'], message: 'with "tasks", each task has its own data: task.data would be ignored', params: { hint: 'move it into tasks[i].data' } });
+}
+
+type JobObject = z.output<typeof JobObjectSchema>;
+/** A checked job: `teacher` and `task.data` always set (from teachers[0] / tasks[0] in multi jobs). */
+type NormalJob = Omit<JobObject, 'teacher' | 'task'> & { teacher: NonNullable<JobObject['teacher']>; task: JobObject['task'] & { data: NonNullable<JobObject['task']['data']> } };
+
+export const JobConfigSchema = JobObjectSchema.transform(
+  (c): NormalJob => ({
+    ...c,
+    teacher: c.teacher ?? { model: (c.teachers?.[0]?.model ?? c.tasks![0]!.teacher.model) },
+    task: { ...c.task, data: c.task.data ?? c.tasks![0]!.data },
+  }),
+);
+
+export type JobConfig = NormalJob;
+export type TaskEntry = z.output<typeof TaskEntrySchema>;
 export type DataConfig = z.output<typeof DataSchema>;
 export type ModelConfig = z.output<typeof ModelSchema>;
 
 /** The JSON Schema of job config files (for editors: `"$schema": "…/distillery.schema.json"`). */
 export function jobJsonSchema(): Record<string, unknown> {
-  return { ...z.toJSONSchema(JobConfigSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' } as Record<string, unknown>;
+  return { ...z.toJSONSchema(JobObjectSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' } as Record<string, unknown>;
 }

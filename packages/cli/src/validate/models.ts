@@ -82,8 +82,11 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
       const hf = role === 'teacher' ? teacherBase : read(m.pretrained, `${role}.model.pretrained`);
       return hf ? bertShape(role, hf) : undefined;
     }
-    // Built here: the teacher's folder (or the defaults) with the config's sizes on top, as the kit does.
-    const base = role === 'student' && teacherBase ? teacherBase : defaults;
+    // Built here: the teacher's folder (or the defaults) with the config's sizes on top, as the kit does
+    // (an ONNX teacher's config.json counts as its folder; a student with its own tokenizer starts from the defaults).
+    const onnxBase = t.type === 'onnx' && existsSync(join(t.tokenizer ?? dirname(t.path), 'config.json')) ? read(t.tokenizer ?? dirname(t.path), 'teacher.model.tokenizer') : undefined;
+    const folderBase = c.student.tokenizer ? undefined : (teacherBase ?? onnxBase);
+    const base = role === 'student' && folderBase ? folderBase : defaults;
     const s = {
       numHiddenLayers: m.numHiddenLayers ?? base.numHiddenLayers,
       hiddenSize: ('hiddenSize' in m ? m.hiddenSize : undefined) ?? base.hiddenSize,
@@ -102,9 +105,10 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
   };
   const teacher = sized('teacher', t);
   const student = sized('student', c.student.model);
-  const family = (type: string) => (type === 'onnx' ? 'bert' : type);
+  // BERT, DistilBERT, RoBERTa-style and ONNX encoders distil into each other; an MLP only into an MLP.
+  const family = (type: string) => (type === 'mlp' ? 'mlp' : 'encoder');
   if (family(t.type) !== family(c.student.model.type)) {
-    problems.push({ path: 'student.model.type', message: `the teacher is a ${t.type} model and the student a ${c.student.model.type} model`, hint: 'a job distils between models of one family: make both "bert" or both "mlp"' });
+    problems.push({ path: 'student.model.type', message: `the teacher is a ${t.type} model and the student a ${c.student.model.type} model`, hint: 'a job distils between text encoders (bert, distilbert, onnx teacher) or between MLPs: make both encoders or both "mlp"' });
   }
   for (const [role, s] of [['teacher', teacher], ['student', student]] as const) {
     if (s?.maxPositions !== undefined && c.task.maxLength > s.maxPositions) {

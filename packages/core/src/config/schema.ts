@@ -42,6 +42,17 @@ export const IntermediateMatchSchema = z
   })
   .strict();
 
+/** `distillation.teacherCache`: true = in memory for this run; `{ dir }` = a folder shared by runs. */
+export const TeacherCacheSchema = z.union([
+  z.boolean(),
+  z
+    .object({
+      dir: z.string().min(1).optional().describe('Cache folder (sharded entry files + manifest.json); omitted: in memory.'),
+      dtype: z.enum(['float16', 'float32']).default('float16').describe('Precision of stored teacher outputs.'),
+    })
+    .strict(),
+]);
+
 /** TextBrewer's DistillationConfig, in camelCase. */
 export const DistillationConfigSchema = z
   .object({
@@ -55,6 +66,8 @@ export const DistillationConfigSchema = z
     probabilityShift: z.boolean().default(false).describe('Swap the teacher arg-max logit with the gold label logit.'),
     intermediateMatches: z.array(IntermediateMatchSchema).default([]).describe('Intermediate feature matches (GeneralDistiller).'),
     isCachingLogits: z.boolean().default(false).describe('Cache teacher logits per batch index after the first epoch.'),
+    taskSamplingTemperature: z.number().min(0).default(1).describe('MultiTaskDistiller: tasks are drawn with p_k ∝ n_k^τ (1: by size, 0: uniform).'),
+    teacherCache: TeacherCacheSchema.optional().describe('Per-example teacher-output cache: true (memory) or { dir, dtype } (a folder reused across runs).'),
   })
   .strict()
   .superRefine(distillationRules);

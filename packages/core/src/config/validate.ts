@@ -42,8 +42,9 @@ type AnyZod = z.ZodType & { _zod: { def: Record<string, unknown> & { type: strin
 function schemaAt(schema: AnyZod, path: readonly PropertyKey[]): AnyZod | undefined {
   let s: AnyZod | undefined = schema;
   for (const key of [...path, null]) {
-    while (s && ['default', 'optional', 'nullable', 'catch', 'prefault', 'readonly'].includes(s._zod.def.type)) {
-      s = s._zod.def.innerType as AnyZod;
+    while (s && ['default', 'optional', 'nullable', 'catch', 'prefault', 'readonly', 'pipe'].includes(s._zod.def.type)) {
+      // A pipe (a schema with .transform) is looked up on its input side.
+      s = (s._zod.def.type === 'pipe' ? s._zod.def.in : s._zod.def.innerType) as AnyZod;
     }
     if (!s || key === null) break;
     const d: Record<string, unknown> = s._zod.def;

@@ -12,6 +12,7 @@ import { computeDistillationLoss, inPlugin, makeTemperatureFn, type LossResult }
 import { scheduledWeight } from './plan.js';
 import { TrainerBase, type BatchContext, type TrainerBaseOptions } from './trainer-base.js';
 import { CachingTeacher, LiveTeacher, type TeacherModel } from '../loop/teacher-side.js';
+import { CachedTeacher, teacherCacheFields, type CachedTeacherOptions } from '../loop/cached-teacher.js';
 
 export { runTeacher, type TeacherModel } from '../loop/teacher-side.js';
 import { DistilleryError } from '../util/errors.js';
@@ -45,9 +46,42 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
         hint: 'set isCachingLogits: false, or remove intermediateMatches',
       });
     }
+    if (this.distillationConfig.isCachingLogits && this.distillationConfig.teacherCache) {
+      throw new DistilleryError('CONFIG_INVALID', 'isCachingLogits and teacherCache both cache the teacher; use one', {
+        where: 'distillation.isCachingLogits',
+        hint: 'remove isCachingLogits: teacherCache also covers features, shuffling and later runs',
+      });
+    }
     this.checkMatchesAllowed();
     const live = new LiveTeacher(o.teacher, o.adaptorT);
     this.teacherSide = this.distillationConfig.isCachingLogits ? new CachingTeacher(live) : live;
+  }
+
+  /**
+   * Serve the teacher from a per-example output cache (`distillation.teacherCache`): wraps the
+   * strategy's teacher side (live, multi-teacher or per-task) in a {@link CachedTeacher} storing
+   * logits and the features the intermediate matches read. Call before `train`.
+   */
+  useTeacherCache(o: Omit<CachedTeacherOptions<B>, 'fields'>): CachedTeacher<B> {
+    if (this.teacherSide instanceof CachedTeacher) throw new DistilleryError('CONFIG_INVALID', 'this distiller already uses a teacher cache', { where: 'useTeacherCache' });
+    const cached = new CachedTeacher(this.teacherSide!, { ...o, fields: teacherCacheFields(this.distillationConfig.intermediateMatches) });
+    this.teacherSide = cached;
+    return cached;
+  }
+
+  /** The teacher cache in use (after {@link useTeacherCache}). */
+  get teacherCache(): CachedTeacher<B> | undefined {
+    return this.teacherSide instanceof CachedTeacher ? this.teacherSide : undefined;
+  }
+
+  protected override onTrainBegin(): void {
+    if (this.distillationConfig.teacherCache && !this.teacherCache) {
+      throw new DistilleryError('CONFIG_INVALID', 'distillation.teacherCache is set, but the distiller was given no per-example cache keys', {
+        where: 'distillation.teacherCache',
+        hint: 'call distiller.useTeacherCache({ store, namespace, rowsOf }) before train() (distillery distill does this for you)',
+      });
+    }
+    this.beginSchedules();
   }
 
   protected override runConfig(): unknown {
@@ -64,7 +98,7 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     }
   }
 
-  protected override onTrainBegin(): void {
+  private beginSchedules(): void {
     const d = this.distillationConfig;
     this.tempFn = makeTemperatureFn(d, this.registry);
     const sched = (name: string, path: string) => {

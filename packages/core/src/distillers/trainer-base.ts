@@ -193,6 +193,7 @@ export abstract class TrainerBase<B> {
       lrOverride: (name) => this.lrOverride(name),
       evaluate: opts.evaluate, backend: this.backend, signal: opts.signal, resumeFrom, force: opts.force, logger: this.logger,
     });
+    await this.teacherSide?.flush?.();
     return {
       globalStep: state.globalStep, totalSteps: total, durationMs: Date.now() - state.startedAt, lastLosses: state.losses, lastLoss: state.loss,
       checkpoints: state.checkpoints, metricsFile: metrics.file, best: state.best, lastMetrics: state.metrics, stopReason: state.stopReason, resumedFrom: state.resumedFrom,

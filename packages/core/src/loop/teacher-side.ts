@@ -37,6 +37,8 @@ export interface TeacherSide<B> {
   skipped?(batch: B, ctx: TeacherBatchContext): Promise<void>;
   /** Start of a run: drop per-run state. */
   reset?(): void;
+  /** End of a run: persist what must outlive it (a teacher-output cache's manifest). */
+  flush?(): Promise<void>;
 }
 
 /**
