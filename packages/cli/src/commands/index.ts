@@ -14,5 +14,6 @@ import * as bench from './bench.js';
 import * as search from './search.js';
 import * as report from './report.js';
 import * as cacheTeacher from './cache-teacher.js';
+import * as worker from './worker.js';
 
-export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, cacheTeacher, bench, search, report, schema];
+export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, cacheTeacher, bench, search, report, worker, schema];

@@ -3,16 +3,17 @@
  * [--sampler tpe|random] [--pruner median|halving|none] [--study file] [--out best.json] [--seed N]`:
  * each trial distils the student with sampled parameters (its own output folder), reports every
  * evaluation to the pruner, and the study file is rewritten after each step so a stopped search
- * resumes. Prints the best parameters and writes the config with them applied.
+ * resumes. Prints the best parameters and writes the config with them applied. With `--queue
+ * redis://host:port` the trials run on `distillery worker` processes (the sampler stays here).
  * @packageDocumentation
  */
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { DistilleryError, writeFileAtomic, type Logger } from '@distillery/core';
 import { Study, makePruner, makeSampler, optimize, parseSpace, type Params, type Trial } from '@distillery/search';
 import { loadJobConfig } from './validate.js';
-import { runJob } from '../job/run.js';
-import { applySearchParams, checkSearchSpace, intermediateOf, objectiveOf, searchParamTypes } from '../job/search-params.js';
+import { applySearchParams, checkSearchSpace, searchParamTypes } from '../job/search-params.js';
+import { runSearchTrial } from '../job/search-trial.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { action, commandLogger, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
 
@@ -35,6 +36,10 @@ export interface SearchCommandOptions {
   logger: Logger;
   /** Where progress lines go. @default process.stdout */
   stdout?: NodeJS.WritableStream;
+  /** `redis://host:port`: run trials on `distillery worker` processes (BullMQ). @default in this process */
+  queue?: string;
+  /** Trials queued at once in queued mode (about the number of workers). @default 3 */
+  parallel?: number;
 }
 
 /** Result of a search. */
@@ -60,32 +65,33 @@ export async function searchCommand(o: SearchCommandOptions): Promise<SearchResu
   const study = Study.create({ space, file: studyFile, sampler: makeSampler(o.sampler ?? 'tpe', seed), pruner: makePruner(o.pruner ?? 'median'), name: basename(o.config), meta: { config: o.config } });
   if (study.finished) o.logger.info(`resuming ${studyFile}: ${study.finished} finished trial(s)`);
   let metricName: string | undefined;
-  const best = await optimize(
-    study,
-    async (t) => {
-      const cfg = applySearchParams(config, t.params);
-      cfg.training = { ...cfg.training, outputDir: join(base, 'search', `trial-${t.number}`) };
-      o.logger.info(`trial ${t.number}: ${fmt(t.params)}`);
-      const summary = await runJob(cfg, 'distill', {
-        logger: o.logger,
-        progress: false,
-        configFile: o.config,
-        configText: text,
-        signal: t.signal,
-        onEvaluate: (gs, m) => {
-          const v = intermediateOf(m);
-          if (v !== undefined && t.report(gs, v)) o.logger.info(`trial ${t.number}: pruned at step ${gs} (${(100 * v).toFixed(2)} %)`);
-        },
-      });
-      const r = objectiveOf(summary);
-      metricName = r.metric;
-      return r.value;
-    },
-    {
-      nTrials: o.trials,
-      onTrial: (t) => out.write(`trial ${t.number} ${t.state.padEnd(8)} ${t.value !== undefined ? `${(100 * t.value).toFixed(2)} %` : '       '}  ${fmt(t.params)}${t.state === 'pruned' ? `  (${t.message})` : ''}\n`),
-    },
-  );
+  const onTrial = (t: Trial) => out.write(`trial ${t.number} ${t.state.padEnd(8)} ${t.value !== undefined ? `${(100 * t.value).toFixed(2)} %` : '       '}  ${fmt(t.params)}${t.state === 'pruned' ? `  (${t.message})` : ''}\n`);
+  let best: Trial | undefined;
+  if (o.queue) {
+    // Queued: trials run on `distillery worker` processes; sampler and study stay here. BullMQ is
+    // loaded only now, so the default path never needs it (or Redis).
+    const { optimizeQueued, pingQueue } = await import('@distillery/queue');
+    await pingQueue(o.queue); // a clear error now rather than a search waiting on a dead address
+    const configFile = resolve(o.config);
+    o.logger.info(`queued search on ${o.queue}: up to ${o.parallel ?? 3} trial(s) at once`);
+    best = await optimizeQueued(study, { url: o.queue, nTrials: o.trials, parallel: o.parallel, logger: o.logger, payload: () => ({ configFile }), onTrial });
+  } else {
+    best = await optimize(
+      study,
+      async (t) => {
+        o.logger.info(`trial ${t.number}: ${fmt(t.params)}`);
+        const r = await runSearchTrial({
+          config, configFile: o.config, configText: text, number: t.number, params: t.params, logger: o.logger, signal: t.signal,
+          onEvaluate: (gs, v) => {
+            if (t.report(gs, v)) o.logger.info(`trial ${t.number}: pruned at step ${gs} (${(100 * v).toFixed(2)} %)`);
+          },
+        });
+        metricName = r.metric;
+        return r.value;
+      },
+      { nTrials: o.trials, onTrial },
+    );
+  }
   if (!best) throw new DistilleryError('SEARCH_NO_RESULT', 'no trial completed (all were pruned or failed)', { where: studyFile, hint: 'use more --trials, or --pruner none' });
   if (metricName === 'student.accuracy') o.logger.warn('the run summary has no validation accuracy: trials were ranked on the evaluation accuracy the run reports');
   // The user's own JSON (its spelling kept: snake_case keys stay snake_case) with the best values.
@@ -115,9 +121,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--study <file>', 'study file (default: <training.outputDir>/search/study.json)')
     .option('--out <file>', 'config with the best values (default: <config>.best.json)')
     .option('--seed <n>', 'sampler seed', (v) => Number(v), 0)
+    .option('--queue <url>', 'run trials on `distillery worker` processes through BullMQ on this Redis (redis://host:6379)')
+    .option('--parallel <n>', 'with --queue: trials queued at once (about the number of workers)', positiveInt, 3)
     .action(
-      action(ctx, async (config: string, o: CommonOptions & { trials: number; space: string; sampler: string; pruner: string; study?: string; out?: string; seed: number }) => {
-        const r = await searchCommand({ config, trials: o.trials, space: o.space, sampler: o.sampler, pruner: o.pruner, study: o.study, out: o.out, seed: o.seed, logger: commandLogger(o), stdout: o.json ? ctx.err : ctx.out });
+      action(ctx, async (config: string, o: CommonOptions & { trials: number; space: string; sampler: string; pruner: string; study?: string; out?: string; seed: number; queue?: string; parallel: number }) => {
+        const r = await searchCommand({ config, trials: o.trials, space: o.space, sampler: o.sampler, pruner: o.pruner, study: o.study, out: o.out, seed: o.seed, queue: o.queue, parallel: o.parallel, logger: commandLogger(o), stdout: o.json ? ctx.err : ctx.out });
         if (o.json) writeJson(ctx, r);
         return 0;
       }),

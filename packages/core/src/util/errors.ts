@@ -98,6 +98,11 @@ export const ERROR_CODES = {
   STUDY_INVALID: 'a study file cannot be read',
   STUDY_MISMATCH: 'a study file was made for another search space',
   STUDY_TRIAL: 'a trial number is not in the study',
+  SEARCH_TRIAL_FAILED: 'a queued search trial failed on every attempt',
+  QUEUE_UNKNOWN_JOB: 'a worker got a job kind it has no handler for',
+  QUEUE_UNREACHABLE: 'the Redis server of --queue does not answer',
+  QUEUE_FLOW_FAILED: 'a sharded job flow failed',
+  QUEUE_NO_REDIS: 'redis-server is not installed or did not start',
 } as const satisfies Record<string, string>;
 
 /** Every machine-readable code a {@link DistilleryError} can carry (see {@link ERROR_CODES}). */
