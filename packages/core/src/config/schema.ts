@@ -42,6 +42,22 @@ export const IntermediateMatchSchema = z
   })
   .strict();
 
+/** One stage of progressive distillation (`distillation.stages`, MobileBERT-style). */
+export const StageSchema = z
+  .object({
+    name: z.string().optional().describe('Label of the stage (logs, stages.json).'),
+    numSteps: posInt().optional().describe('Optimizer steps of this stage (or numEpochs).'),
+    numEpochs: posInt().optional().describe('Epochs of this stage (or numSteps).'),
+    intermediateMatches: z.array(IntermediateMatchSchema).optional().describe("The stage's matches (replace distillation.intermediateMatches)."),
+    kdLossWeight: z.number().min(0).optional().describe("The stage's KD weight."),
+    hardLabelWeight: z.number().min(0).optional().describe("The stage's hard-label weight."),
+    freeze: z.array(z.string().min(1)).optional().describe('Student parameters not trained in this stage, by name segment: "embeddings", "layer.0", …'),
+    freezeBelow: int().min(0).optional().describe('Freeze the embeddings and layers 0..k-1.'),
+    lr: z.number().positive().optional().describe("The stage's learning rate (default: training.optimizer.lr)."),
+    lrScheduler: z.object({ type: z.enum(['constant', 'linear', 'constant_with_warmup']).optional(), warmupSteps: int().min(0).optional(), warmupProportion: z.number().min(0).max(1).optional() }).strict().optional().describe("The stage's LR schedule; warm-up restarts at each stage."),
+  })
+  .strict();
+
 /** TextBrewer's DistillationConfig, in camelCase. */
 export const DistillationConfigSchema = z
   .object({
@@ -55,6 +71,7 @@ export const DistillationConfigSchema = z
     probabilityShift: z.boolean().default(false).describe('Swap the teacher arg-max logit with the gold label logit.'),
     intermediateMatches: z.array(IntermediateMatchSchema).default([]).describe('Intermediate feature matches (GeneralDistiller).'),
     isCachingLogits: z.boolean().default(false).describe('Cache teacher logits per batch index after the first epoch.'),
+    stages: z.array(StageSchema).optional().describe('Progressive distillation: stages run in order on the same student, each with its own matches, weights, LR schedule and frozen layers (see trainStages).'),
   })
   .strict()
   .superRefine(distillationRules);

@@ -85,7 +85,8 @@ export function stageConfigs<T extends Record<string, unknown>, D extends Record
   const t: Record<string, unknown> = { ...training, numSteps: undefined, numEpochs: undefined };
   if (s.lr !== undefined) t.optimizer = { ...((training.optimizer as object | undefined) ?? {}), lr: s.lr };
   if (s.lrScheduler) t.lrScheduler = { ...((training.lrScheduler as object | undefined) ?? {}), ...s.lrScheduler };
-  const d: Record<string, unknown> = { ...distillation };
+  const { stages: _all, ...rest } = distillation;
+  const d: Record<string, unknown> = { ...rest };
   if (s.intermediateMatches) d.intermediateMatches = s.intermediateMatches;
   if (s.kdLossWeight !== undefined) d.kdLossWeight = s.kdLossWeight;
   if (s.hardLabelWeight !== undefined) d.hardLabelWeight = s.hardLabelWeight;
