@@ -3,9 +3,10 @@
  * masking per epoch (seeded by the run's seed, so resume is exact), masked-LM heads on teacher and student,
  * the MLM adaptor (KD over the vocabulary at masked positions only). "Accuracy" is masked-token accuracy.
  */
+import { statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adaptor, DistillModel } from '@distillery/core';
-import { LabelMap, MlmBatches, WordPieceTokenizer, buildWordPieceVocab, loadTextCorpus, loadTokenizer, maskingFromTokenizer, shuffled, wordPieceTokenizerFiles, type EncodedBatch, type TextTokenizer } from '@distillery/data';
+import { LabelMap, MlmBatches, loadClinc150, WordPieceTokenizer, buildWordPieceVocab, loadTextCorpus, loadTokenizer, maskingFromTokenizer, shuffled, wordPieceTokenizerFiles, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { bertConfig, bertMlmAdaptor, readHfConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
 import type { JobConfig } from './schema.js';
@@ -17,16 +18,23 @@ type MlmData = Extract<JobConfig['task']['data'], { type: 'mlm' }>;
 /** The masked-LM kit and what the job log and summary say about the data. */
 export async function mlmKit(cfg: JobConfig, d: MlmData): Promise<{ kit: Kit<EncodedBatch>; info: TaskInfo }> {
   const seed = cfg.training.seed;
-  let train = loadTextCorpus(d.train, { textField: d.textField, encoding: d.encoding });
+  const clinc = statSync(d.train, { throwIfNoEntry: false })?.isDirectory();
+  // A CLINC150 folder: its texts as unlabelled text (train split; its test split held out).
+  const c = clinc ? loadClinc150(d.train) : undefined;
+  let train = c ? c.train.map((e) => e.text) : loadTextCorpus(d.train, { textField: d.textField, encoding: d.encoding });
   let test: string[];
-  if (d.test) test = loadTextCorpus(d.test, { textField: d.textField, encoding: d.encoding });
+  if (c) test = c.test.map((e) => e.text);
+  else if (d.test) test = loadTextCorpus(d.test, { textField: d.textField, encoding: d.encoding });
   else {
     const mixed = shuffled(train, seed);
     const n = Math.max(1, Math.round(mixed.length * d.testFraction));
     test = mixed.slice(0, n);
     train = mixed.slice(n);
   }
-  if (d.maxExamples) train = train.slice(0, d.maxExamples);
+  if (d.maxExamples) {
+    train = train.slice(0, d.maxExamples);
+    test = test.slice(0, Math.max(50, Math.round(d.maxExamples * d.testFraction)));
+  }
   const t = cfg.teacher.model;
   const dir = t.type === 'bert' || t.type === 'distilbert' ? t.pretrained : undefined;
   const maxLength = cfg.task.maxLength;

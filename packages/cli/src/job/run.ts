@@ -16,6 +16,8 @@ import {
   createRegistry,
   initBackend,
   newestCheckpoint,
+  stageConfigs,
+  trainStages,
   writeFileAtomic,
   type DistillModel,
   type Logger,
@@ -222,7 +224,8 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
 
   if (mode === 'distill' && !interrupted) {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');
-    const Strategy = cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
+    const staged = cfg.distillation.stages?.length ? cfg.distillation.stages : undefined;
+    const Strategy = staged || cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
     const distiller = new Strategy({
       student,
       teacher: teacher as DistillModel<unknown, never>,
@@ -235,15 +238,22 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     });
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
-    const r = await distiller.train({
-      dataloader: kit.trainSource(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
-      resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
-      evaluate: async (gs) => {
-        const m = { accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) };
-        await opts.onEvaluate?.(gs, m);
-        return m;
-      },
-    });
+    const evaluateStudent = async (gs: number) => {
+      const m = { accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) };
+      await opts.onEvaluate?.(gs, m);
+      return m;
+    };
+    // Progressive distillation: one GeneralDistiller per stage on the same student (stage-<i>/ folders; see trainStages).
+    const r = staged
+      ? await runStages(staged, outDir, student, (stage, i, dir, freeze) => {
+          const c = stageConfigs({ ...cfg.training, outputDir: dir }, cfg.distillation as Record<string, unknown>, stage);
+          return new GeneralDistiller({ student, teacher: teacher as DistillModel<unknown, never>, adaptorS: kit.studentAdaptor ?? kit.adaptor, adaptorT: kit.adaptor, registry: registry.child(), trainingConfig: c.training, distillationConfig: c.distillation as never, backend, freeze });
+        }, { dataloader: kit.trainSource(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force, evaluate: evaluateStudent }, !!opts.resume)
+      : await distiller.train({
+          dataloader: kit.trainSource(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
+          resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
+          evaluate: evaluateStudent,
+        });
     if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
     // The selected student: the best by metricForBest on the validation split, else the last.
     const best = validation && r.best?.path && !interrupted ? r.best : undefined;
@@ -284,6 +294,15 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
+}
+
+/** Run `distillation.stages` and report like one run: steps summed, the last stage's losses and best checkpoint. */
+async function runStages<B>(stages: Parameters<typeof trainStages>[0]['stages'], outDir: string, student: DistillModel<B>, makeTrainer: Parameters<typeof trainStages<B>>[0]['makeTrainer'], train: Parameters<typeof trainStages<B>>[0]['train'], resume: boolean): Promise<TrainResult> {
+  const { results, stoppedIn } = await trainStages({ stages, outputDir: outDir, student, makeTrainer, train, resume });
+  const ran = results.filter((x): x is TrainResult => !!x);
+  const last = ran.at(-1)!;
+  const steps = ran.reduce((n, x) => n + x.globalStep, 0);
+  return { ...last, globalStep: steps, totalSteps: steps, durationMs: ran.reduce((n, x) => n + x.durationMs, 0), checkpoints: ran.flatMap((x) => x.checkpoints), ...(stoppedIn !== undefined ? { stopReason: last.stopReason ?? 'interrupted' } : {}) };
 }
 
 /** SIGINT/SIGTERM: the first stops after the current step (with a checkpoint); a second exits at once. */

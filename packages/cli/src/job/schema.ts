@@ -65,7 +65,7 @@ export const DataSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('mlm').describe('Masked-LM distillation on unlabelled text (DistilBERT recipe): one text per line, or JSONL with a text field. Teacher and student get masked-LM heads.'),
-      train: z.string().describe('Corpus file: .jsonl (one {"text": …} per line) or any other file with one text per line.'),
+      train: z.string().describe('Corpus file: .jsonl (one {"text": …} per line) or any other file with one text per line; or a CLINC150 folder (its texts, labels dropped).'),
       test: z.string().optional().describe('Held-out corpus for masked-token accuracy; else testFraction of train.'),
       textField: z.string().default('text'),
       encoding: z.string().optional(),
