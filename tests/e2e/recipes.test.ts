@@ -50,9 +50,9 @@ describe.skipIf(!shared)(`recipes through the CLI ${shared ? '' : SHARED_SKIP_ME
     const { config, dir } = await reduced('mobilebert-staged.json', (c) => {
       c.task.data.maxExamples = 160;
       c.training.evaluateEvery = 2;
-      c.teacher.model = { ...c.teacher.model, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 64 };
+      // A small teacher trained in the job instead of the pretrained one.
+      c.teacher = { model: { type: 'bert', numHiddenLayers: 4, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 64 }, training: { numEpochs: 1, optimizer: { lr: 0.002 } } };
       c.student.model = { ...c.student.model, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 16 };
-      c.teacher.training.numEpochs = 1;
       c.distillation.stages[0].numSteps = 3;
       c.distillation.stages[1].numSteps = 20;
       c.distillation.stages[2].numSteps = 3;
