@@ -74,6 +74,18 @@ export function maskTokens(batch: EncodedBatch, opts: MaskingOptions): EncodedBa
       chosen[i] = rand() < p ? 1 : 0;
     }
   }
+  // A batch with nothing chosen would give an empty KD/MLM term (NaN mean, no gradient): choose one maskable
+  // token (a deviation from the HF collator that only matters for tiny batches).
+  if (!chosen.some((c) => c === 1)) {
+    const cont = (i: number) => !!opts.isContinuation?.(batch.inputIds[i]!) && i % l > 0 && maskable(i - 1);
+    // Whole words: pick a word start and take its continuation pieces with it.
+    const candidates = Array.from({ length: b * l }, (_, i) => i).filter((i) => maskable(i) && !cont(i));
+    if (candidates.length) {
+      let i = candidates[Math.floor(rand() * candidates.length)]!;
+      chosen[i] = 1;
+      while (i + 1 < b * l && (i + 1) % l > 0 && maskable(i + 1) && cont(i + 1)) chosen[++i] = 1;
+    }
+  }
   // Random replacements avoid special tokens (HF draws from the whole vocabulary; excluding specials keeps [PAD]/[CLS] out of sentences).
   const drawRandom = (): number => {
     for (;;) {
