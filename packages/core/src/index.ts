@@ -46,3 +46,4 @@ export * from './loop/checkpointer.js';
 export { runLoop, epochOf, type LoopSpec } from './loop/run-loop.js';
 export * from './checkpoint/folder.js';
 export * from './checkpoint/state.js';
+export * from './distillers/stages.js';

@@ -20,3 +20,5 @@ export * from './loaders/text.loaders.js';
 export * from './loaders/clinc150.loader.js';
 export * from './loaders/pairs.loader.js';
 export * from './loaders/conll.loader.js';
+export * from './mlm/masking.js';
+export * from './mlm/corpus.js';

@@ -68,7 +68,8 @@ function rawData(cfg: DataConfig, seed: number): RawData {
     }
     case 'pairs':
     case 'conll':
-      // Loaded by their own kits (pair.kit.ts, token.kit.ts), not as (text, label) examples.
+    case 'mlm':
+      // Loaded by their own kits (pair.kit.ts, token.kit.ts, mlm.kit.ts), not as (text, label) examples.
       throw new Error(`data type "${cfg.type}" is loaded by its task kit`);
     default: {
       const opts = { textField: cfg.textField, labelField: cfg.labelField, encoding: cfg.encoding, format: cfg.type };

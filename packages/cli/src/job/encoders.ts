@@ -6,7 +6,7 @@
 import type { DistillModel } from '@distillery/core';
 import type { EncodedBatch } from '@distillery/data';
 import {
-  BertForSequenceClassification, BertForTokenClassification, BertBase, distilBertConfigFromBert, initDistilBertFromBert,
+  BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM, BertBase, DistilBertBase, distilBertConfigFromBert, initDistilBertFromBert,
   initStudentFromTeacher, loadHfModel, makeDistilBert, makeStudentConfig, type BertConfig, type BertHead, type EncoderModel,
 } from '@distillery/models';
 import type { ModelConfig } from './schema.js';
@@ -47,7 +47,7 @@ export class EncoderBuilder {
       ...(m.numAttentionHeads ? { numAttentionHeads: m.numAttentionHeads } : {}),
       ...(m.intermediateSize ? { intermediateSize: m.intermediateSize } : {}),
     });
-    const model = this.head === 'token' ? new BertForTokenClassification(cfg, { seed }) : new BertForSequenceClassification(cfg, { seed });
+    const model = this.head === 'token' ? new BertForTokenClassification(cfg, { seed }) : this.head === 'mlm' ? new BertForMaskedLM(cfg, { seed }) : new BertForSequenceClassification(cfg, { seed });
     if (m.initFromTeacher && t instanceof BertBase) initStudentFromTeacher(t, model);
     return model;
   }

@@ -17,6 +17,8 @@ import {
   createRegistry,
   initBackend,
   newestCheckpoint,
+  stageConfigs,
+  trainStages,
   writeFileAtomic,
   type DistillModel,
   type Logger,
@@ -245,7 +247,9 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     if (cfg.teachers && cfg.distillation.intermediateMatches.length) {
       throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller (teachers) distils logits only: intermediateMatches would be ignored', { where: 'distillation.intermediateMatches', hint: 'remove intermediateMatches, or use one teacher' });
     }
-    const Strategy = cfg.teachers ? MultiTeacherDistiller : cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
+    const staged = cfg.distillation.stages?.length ? cfg.distillation.stages : undefined;
+    if (staged && cfg.teachers) throw new DistilleryError('CONFIG_INVALID', 'distillation.stages run the GeneralDistiller on one teacher', { where: 'distillation.stages', hint: 'use one teacher with stages' });
+    const Strategy = cfg.teachers ? MultiTeacherDistiller : staged || cfg.distillation.intermediateMatches.length ? GeneralDistiller : BasicDistiller;
     const distiller = new Strategy({
       student,
       teacher: teacher as DistillModel<unknown, never>,
@@ -263,15 +267,22 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       : undefined;
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
-    const r = await distiller.train({
-      dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
-      resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
-      evaluate: async (gs) => {
-        const m = { accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) };
-        await opts.onEvaluate?.(gs, m);
-        return m;
-      },
-    });
+    const evaluateStudent = async (gs: number) => {
+      const m = { accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) };
+      await opts.onEvaluate?.(gs, m);
+      return m;
+    };
+    // Progressive distillation: one GeneralDistiller per stage on the same student (stage-<i>/ folders; see trainStages).
+    const r = staged
+      ? await runStages(staged, outDir, student, (stage, i, dir, freeze) => {
+          const c = stageConfigs({ ...cfg.training, outputDir: dir }, cfg.distillation as Record<string, unknown>, stage);
+          return new GeneralDistiller({ student, teacher: teacher as DistillModel<unknown, never>, adaptorS: kit.studentAdaptor ?? kit.adaptor, adaptorT: kit.adaptor, registry: registry.child(), trainingConfig: c.training, distillationConfig: c.distillation as never, backend, freeze });
+        }, { dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force, evaluate: evaluateStudent }, !!opts.resume)
+      : await distiller.train({
+          dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
+          resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
+          evaluate: evaluateStudent,
+        });
     if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
     if (cache) {
       say(cacheReport(cache as never));
@@ -316,6 +327,15 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
+}
+
+/** Run `distillation.stages` and report like one run: steps summed, the last stage's losses and best checkpoint. */
+async function runStages<B>(stages: Parameters<typeof trainStages>[0]['stages'], outDir: string, student: DistillModel<B>, makeTrainer: Parameters<typeof trainStages<B>>[0]['makeTrainer'], train: Parameters<typeof trainStages<B>>[0]['train'], resume: boolean): Promise<TrainResult> {
+  const { results, stoppedIn } = await trainStages({ stages, outputDir: outDir, student, makeTrainer, train, resume });
+  const ran = results.filter((x): x is TrainResult => !!x);
+  const last = ran.at(-1)!;
+  const steps = ran.reduce((n, x) => n + x.globalStep, 0);
+  return { ...last, globalStep: steps, totalSteps: steps, durationMs: ran.reduce((n, x) => n + x.durationMs, 0), checkpoints: ran.flatMap((x) => x.checkpoints), ...(stoppedIn !== undefined ? { stopReason: last.stopReason ?? 'interrupted' } : {}) };
 }
 
 /** SIGINT/SIGTERM: the first stops after the current step (with a checkpoint); a second exits at once. */

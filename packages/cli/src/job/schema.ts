@@ -65,6 +65,20 @@ export const DataSchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
+      type: z.literal('mlm').describe('Masked-LM distillation on unlabelled text (DistilBERT recipe): one text per line, or JSONL with a text field. Teacher and student get masked-LM heads.'),
+      train: z.string().describe('Corpus file: .jsonl (one {"text": …} per line) or any other file with one text per line; or a CLINC150 folder (its texts, labels dropped).'),
+      test: z.string().optional().describe('Held-out corpus for masked-token accuracy; else testFraction of train.'),
+      textField: z.string().default('text'),
+      encoding: z.string().optional(),
+      mlmProbability: z.number().gt(0).lt(1).default(0.15).describe('Share of tokens chosen for prediction (80 % [MASK], 10 % random, 10 % unchanged).'),
+      wholeWord: z.boolean().default(false).describe('Whole-word masking: all WordPiece pieces of a word are chosen together.'),
+      vocabSize: int().min(16).default(4000).describe('WordPiece vocabulary built from the corpus when the teacher is not pretrained.'),
+      testFraction: z.number().gt(0).lt(1).default(0.1),
+      maxExamples: int().min(10).optional(),
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('conll').describe('Token classification (NER): CoNLL files, one word per line with its tag last, blank lines between sentences.'),
       train: z.string(),
       test: z.string().optional(),

@@ -7,6 +7,7 @@ import type { Kit } from './kits.js';
 import type { JobConfig } from './schema.js';
 import { pairKit } from './pair.kit.js';
 import { tokenKit } from './token.kit.js';
+import { mlmKit } from './mlm.kit.js';
 
 /** What the job log and summary say about a task's data. */
 export interface TaskInfo {
@@ -23,5 +24,6 @@ export async function taskKit(cfg: JobConfig): Promise<{ kit: Kit<EncodedBatch>;
   const d = cfg.task.data;
   if (d.type === 'pairs') return pairKit(cfg, d);
   if (d.type === 'conll') return tokenKit(cfg, d);
+  if (d.type === 'mlm') return mlmKit(cfg, d);
   return undefined;
 }

@@ -20,6 +20,8 @@ export function checkData(ctx: CheckContext): Problem[] {
   } else if (d.type !== 'spam-assassin') {
     for (const key of ['train', 'test'] as const) {
       const f = d[key];
+      // An mlm corpus may be a CLINC150 folder (its texts).
+      if (f !== undefined && d.type === 'mlm' && key === 'train' && isDir(f) && isFile(join(f, 'data_oos_plus.json'))) continue;
       if (f !== undefined && !isFile(f)) {
         out.push({ path: `task.data.${key}`, message: `${key} file ${f} ${existsSync(f) ? 'is a folder, not a file' : 'does not exist'}`, hint: 'fix the path (relative paths are relative to the config file)' });
       }

@@ -52,6 +52,21 @@ export const TeacherCacheSchema = z.union([
     })
     .strict(),
 ]);
+/** One stage of progressive distillation (`distillation.stages`, MobileBERT-style). */
+export const StageSchema = z
+  .object({
+    name: z.string().optional().describe('Label of the stage (logs, stages.json).'),
+    numSteps: posInt().optional().describe('Optimizer steps of this stage (or numEpochs).'),
+    numEpochs: posInt().optional().describe('Epochs of this stage (or numSteps).'),
+    intermediateMatches: z.array(IntermediateMatchSchema).optional().describe("The stage's matches (replace distillation.intermediateMatches)."),
+    kdLossWeight: z.number().min(0).optional().describe("The stage's KD weight."),
+    hardLabelWeight: z.number().min(0).optional().describe("The stage's hard-label weight."),
+    freeze: z.array(z.string().min(1)).optional().describe('Student parameters not trained in this stage, by name segment: "embeddings", "layer.0", …'),
+    freezeBelow: int().min(0).optional().describe('Freeze the embeddings and layers 0..k-1.'),
+    lr: z.number().positive().optional().describe("The stage's learning rate (default: training.optimizer.lr)."),
+    lrScheduler: z.object({ type: z.enum(['constant', 'linear', 'constant_with_warmup']).optional(), warmupSteps: int().min(0).optional(), warmupProportion: z.number().min(0).max(1).optional() }).strict().optional().describe("The stage's LR schedule; warm-up restarts at each stage."),
+  })
+  .strict();
 
 /** TextBrewer's DistillationConfig, in camelCase. */
 export const DistillationConfigSchema = z
@@ -68,6 +83,7 @@ export const DistillationConfigSchema = z
     isCachingLogits: z.boolean().default(false).describe('Cache teacher logits per batch index after the first epoch.'),
     taskSamplingTemperature: z.number().min(0).default(1).describe('MultiTaskDistiller: tasks are drawn with p_k ∝ n_k^τ (1: by size, 0: uniform).'),
     teacherCache: TeacherCacheSchema.optional().describe('Per-example teacher-output cache: true (memory) or { dir, dtype } (a folder reused across runs).'),
+    stages: z.array(StageSchema).optional().describe('Progressive distillation: stages run in order on the same student, each with its own matches, weights, LR schedule and frozen layers (see trainStages).'),
   })
   .strict()
   .superRefine(distillationRules);

@@ -80,6 +80,20 @@ export interface TrainerBaseOptions<B> {
   logger?: Logger;
   /** Backend name, for the logs (set by the caller that selected it). */
   backend?: string;
+  /**
+   * Student parameters left out of the optimizer (and of this run's checkpoints): a name is frozen when one
+   * of these dot-separated prefixes or segments occurs in it, e.g. `"embeddings"`, `"layer.0"` (not `layer.10`).
+   * Staged distillation uses it to train layer by layer.
+   * @default []
+   */
+  freeze?: readonly string[];
+}
+
+/** `name` is frozen when a pattern occurs in it as whole dot-separated segments. */
+export function freezeMatcher(patterns: readonly string[]): (name: string) => boolean {
+  if (!patterns.length) return () => false;
+  const res = patterns.map((p) => new RegExp(`(^|\\.)${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.|$)`));
+  return (name) => res.some((r) => r.test(name));
 }
 
 const isHook = (h: Hook | CallbackHooks): h is Hook => typeof (h as Hook).name === 'string';
@@ -91,6 +105,7 @@ export abstract class TrainerBase<B> {
   readonly registry: PluginRegistry;
   readonly logger: Logger;
   protected readonly backend: string;
+  private readonly frozen: (name: string) => boolean;
   /** The teacher the loop calls (none for plain training). */
   protected teacherSide?: TeacherSide<B>;
 
@@ -100,6 +115,7 @@ export abstract class TrainerBase<B> {
     this.registry = o.registry;
     this.logger = o.logger ?? o.registry.logger;
     this.backend = o.backend ?? tf.getBackend();
+    this.frozen = freezeMatcher(o.freeze ?? []);
   }
 
   /** The strategy's loss for one batch; runs inside the gradient tape and a tidy. */
@@ -127,9 +143,10 @@ export abstract class TrainerBase<B> {
     return { training: this.trainingConfig };
   }
 
-  /** All trainable parameters: student + extra, by name. */
+  /** All trainable parameters: student (less the frozen ones) + extra, by name. */
   parameters(): Map<string, tf.Variable> {
-    return new Map([...Object.entries(this.student.parameters()), ...Object.entries(this.extraParameters())]);
+    const student = Object.entries(this.student.parameters()).filter(([n]) => !this.frozen(n));
+    return new Map([...student, ...Object.entries(this.extraParameters())]);
   }
 
   /**

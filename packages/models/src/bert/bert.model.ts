@@ -18,8 +18,8 @@ import type { EncoderModel } from '../hf/encoder.types.js';
 import { bertConfigToHf } from './bert.config.js';
 
 const ARCH_NAMES: Record<'bert' | 'roberta', Record<BertHead, string>> = {
-  bert: { none: 'BertModel', sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification' },
-  roberta: { none: 'RobertaModel', sequence: 'RobertaForSequenceClassification', token: 'RobertaForTokenClassification' },
+  bert: { none: 'BertModel', sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification', mlm: 'BertForMaskedLM' },
+  roberta: { none: 'RobertaModel', sequence: 'RobertaForSequenceClassification', token: 'RobertaForTokenClassification', mlm: 'RobertaForMaskedLM' },
 };
 
 /** Which optional outputs to compute (defaults: hidden states and attentions on, scores off). */

@@ -9,6 +9,7 @@ import { DistilleryError, writeFileAtomic, writeSafetensors, type SafetensorsInp
 import { BERT_LIKE, bertFamily, parseBertConfig } from './bert.config.js';
 import { RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel } from '../roberta/roberta.model.js';
 import { BertForSequenceClassification, BertForTokenClassification, BertModel, type BertModelOptions } from './bert.model.js';
+import { BertForMaskedLM } from './mlm.model.js';
 import { readHfWeights, type PretrainedOptions } from './hf.files.js';
 import type { BertHead } from './weights.js';
 import { readConfigJson } from '../hf/checkpoint.js';
@@ -24,12 +25,13 @@ export interface LoadHfModelOptions extends BertModelOptions, PretrainedOptions 
   head?: BertHead;
 }
 
-/** The head named by `architectures[0]` (`…ForTokenClassification` → token, `…Model` → none, else sequence). */
+/** The head named by `architectures[0]` (`…ForTokenClassification` → token, `…ForMaskedLM` → mlm, `…Model` → none, else sequence). */
 export function headFromArchitecture(arch: string | undefined): BertHead {
   if (!arch) return 'sequence';
   if (arch.endsWith('ForTokenClassification')) return 'token';
-  // Bare encoders, and pre-training checkpoints whose heads we ignore as transformers does.
-  if (arch.endsWith('Model') || arch.endsWith('ForMaskedLM') || arch.endsWith('ForPreTraining')) return 'none';
+  if (arch.endsWith('ForMaskedLM')) return 'mlm';
+  // Bare encoders, and pre-training checkpoints (MLM + NSP) whose heads we ignore as transformers does.
+  if (arch.endsWith('Model') || arch.endsWith('ForPreTraining')) return 'none';
   return 'sequence';
 }
 
@@ -56,8 +58,10 @@ export async function loadHfModel(dir: string, opts: LoadHfModelOptions = {}): P
   if (bertFamily(config) === 'roberta') {
     if (head === 'sequence') return new RobertaForSequenceClassification(config, opts, weights);
     if (head === 'token') return new RobertaForTokenClassification(config, opts, weights);
+    if (head === 'mlm') return new BertForMaskedLM(config, opts, weights);
     return new RobertaModel(config, opts, weights);
   }
+  if (head === 'mlm') return new BertForMaskedLM(config, opts, weights);
   if (head === 'sequence') return new BertForSequenceClassification(config, opts, weights);
   if (head === 'token') return new BertForTokenClassification(config, opts, weights);
   return new BertModel(config, opts, weights);

@@ -4,9 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { bertFamily, type BertConfig } from './bert.config.js';
+import { MLM_HEAD_NAMES, mlmWeightShapes } from './mlm.head.js';
 
-/** Which head sits on the encoder. */
-export type BertHead = 'none' | 'sequence' | 'token';
+/** Which head sits on the encoder (`mlm`: the masked-LM head, decoder tied to the word embeddings). */
+export type BertHead = 'none' | 'sequence' | 'token' | 'mlm';
 
 /** HF weight names and shapes, in a stable order: embeddings, layers, pooler, classifier. */
 export function bertWeightShapes(c: BertConfig, head: BertHead): [string, number[]][] {
@@ -41,9 +42,14 @@ export function bertWeightShapes(c: BertConfig, head: BertHead): [string, number
       lin('classifier.out_proj', c.numLabels, d);
     }
     if (head === 'token') lin('classifier', c.numLabels, d);
+    if (head === 'mlm') out.push(...mlmWeightShapes(MLM_HEAD_NAMES.roberta, d, c.vocabSize));
     return out;
   }
-  // HF's BertForTokenClassification has no pooler (add_pooling_layer=False).
+  // HF's BertForTokenClassification and BertForMaskedLM have no pooler (add_pooling_layer=False).
+  if (head === 'mlm') {
+    out.push(...mlmWeightShapes(MLM_HEAD_NAMES.bert, d, c.vocabSize));
+    return out;
+  }
   if (head !== 'token') lin('bert.pooler.dense', d, d);
   if (head !== 'none') lin('classifier', c.numLabels, d);
   return out;
@@ -54,7 +60,7 @@ export function bertWeightShapes(c: BertConfig, head: BertHead): [string, number
  * biases 0, LayerNorm 1/0, the padding row of the word embeddings 0. Seeded: same seed, same weights.
  */
 export function initWeight(c: BertConfig, name: string, shape: number[], seed: number): tf.Tensor {
-  if (name.endsWith('LayerNorm.weight')) return tf.ones(shape);
+  if (name.endsWith('LayerNorm.weight') || name.endsWith('layer_norm.weight')) return tf.ones(shape);
   if (name.endsWith('.bias')) return tf.zeros(shape);
   return tf.tidy(() => {
     const w = tf.randomNormal(shape, 0, c.initializerRange, 'float32', seed);

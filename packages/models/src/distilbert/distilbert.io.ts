@@ -12,7 +12,7 @@ import { readConfigJson } from '../hf/checkpoint.js';
 import { loadNamedWeights } from '../hf/named-weights.js';
 import { parseDistilBertConfig, type DistilBertConfig } from './distilbert.config.js';
 import { distilBertWeightShapes } from './distilbert.weights.js';
-import { DistilBertBase, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel } from './distilbert.model.js';
+import { DistilBertBase, DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertForTokenClassification, DistilBertModel } from './distilbert.model.js';
 
 /** Read and validate a DistilBERT `config.json`. */
 export function readDistilBertConfig(dir: string): DistilBertConfig {
@@ -23,6 +23,7 @@ export function readDistilBertConfig(dir: string): DistilBertConfig {
 export function makeDistilBert(config: DistilBertConfig, head: BertHead, opts: BertModelOptions = {}, weights: Record<string, tf.Tensor> = {}): DistilBertBase {
   if (head === 'sequence') return new DistilBertForSequenceClassification(config, opts, weights);
   if (head === 'token') return new DistilBertForTokenClassification(config, opts, weights);
+  if (head === 'mlm') return new DistilBertForMaskedLM(config, opts, weights);
   return new DistilBertModel(config, opts, weights);
 }
 
@@ -33,9 +34,10 @@ export async function loadDistilBert(dir: string, head: BertHead, opts: BertMode
     // Bare-encoder checkpoints (DistilBertModel) store names without the `distilbert.` prefix.
     canonical: (n) => (/^(embeddings|transformer)\./.test(n) ? `distilbert.${n}` : n),
     // Buffers and the masked-LM head of DistilBertForMaskedLM, or a head this model does not use.
-    ignore: (n) => n.endsWith('position_ids') || n.startsWith('vocab_') || (head !== 'sequence' && n.startsWith('pre_classifier.')) || (head === 'none' && n.startsWith('classifier.')),
+    // vocab_projector.weight is the tied copy of the word embeddings: never read.
+    ignore: (n) => n.endsWith('position_ids') || n === 'vocab_projector.weight' || (head !== 'mlm' && n.startsWith('vocab_')) || (head !== 'sequence' && n.startsWith('pre_classifier.')) || (head === 'none' && n.startsWith('classifier.')),
     initMissing: opts.initMissing,
-    what: `a DistilBERT ${head === 'none' ? 'encoder' : `${head} classifier`}`,
+    what: `a DistilBERT ${head === 'none' ? 'encoder' : head === 'mlm' ? 'masked LM' : `${head} classifier`}`,
   });
   return makeDistilBert(config, head, opts, weights);
 }

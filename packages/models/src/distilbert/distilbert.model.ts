@@ -17,8 +17,9 @@ import type { EncoderModel } from '../hf/encoder.types.js';
 import { distilBertConfigToHf, type DistilBertConfig } from './distilbert.config.js';
 import { distilBertWeightShapes, initDistilBertWeight } from './distilbert.weights.js';
 import { distilBlock, distilEmbeddings } from './distilbert.layers.js';
+import { MLM_HEAD_NAMES, maskedLabels, maskedRows, mlmLogits, mlmLoss } from '../bert/mlm.head.js';
 
-const ARCH: Record<BertHead, string> = { none: 'DistilBertModel', sequence: 'DistilBertForSequenceClassification', token: 'DistilBertForTokenClassification' };
+const ARCH: Record<BertHead, string> = { none: 'DistilBertModel', sequence: 'DistilBertForSequenceClassification', token: 'DistilBertForTokenClassification', mlm: 'DistilBertForMaskedLM' };
 const POSITIONS = 'distilbert.embeddings.position_embeddings.weight';
 
 /** Shared implementation; `head` selects the output layer. */
@@ -170,6 +171,29 @@ export class DistilBertForTokenClassification extends DistilBertBase {
     const { seq, out } = this.encode(batch, opts, drop);
     out.logits = linear(this.store, 'classifier', drop(seq, this.config.dropout));
     if (batch.labels) out.loss = tokenClassificationLoss(batch, out.logits, this.config.numLabels);
+    return out;
+  }
+}
+
+/**
+ * DistilBERT's masked-LM head: `vocab_transform` → activation → `vocab_layer_norm` → `vocab_projector` (weight tied to
+ * the word embeddings). Labels ([B·L], −100 where not masked) give the MLM loss and, unless `maskedOnly: false`,
+ * logits `[M, V]` at the masked positions only.
+ */
+export class DistilBertForMaskedLM extends DistilBertBase {
+  constructor(config: DistilBertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+    super(config, 'mlm', opts, weights);
+  }
+
+  forward(batch: EncodedBatch, opts: BertForwardOptions & { maskedOnly?: boolean }): BertOutput {
+    const { seq, out } = this.encode(batch, opts, this.dropoutFor(opts));
+    const rows = maskedRows(batch);
+    const only = rows && opts.maskedOnly !== false ? rows : undefined;
+    out.logits = mlmLogits(this.store, MLM_HEAD_NAMES.distilbert, this.config.hiddenAct, this.config.layerNormEps, seq, only);
+    if (rows) {
+      const picked = only ? out.logits : tf.gather(tf.reshape(out.logits, [-1, this.config.vocabSize]), tf.tensor1d(rows, 'int32'));
+      out.loss = mlmLoss(picked, maskedLabels(batch, rows));
+    }
     return out;
   }
 }

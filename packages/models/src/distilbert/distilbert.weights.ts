@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertHead } from '../bert/weights.js';
+import { MLM_HEAD_NAMES, mlmWeightShapes } from '../bert/mlm.head.js';
 import type { DistilBertConfig } from './distilbert.config.js';
 
 /** HF names and shapes: embeddings, transformer layers, head (`pre_classifier` + `classifier` for sequences). */
@@ -23,6 +24,10 @@ export function distilBertWeightShapes(c: DistilBertConfig, head: BertHead): [st
     lin(`${p}.ffn.lin1`, c.intermediateSize, d);
     lin(`${p}.ffn.lin2`, d, c.intermediateSize);
     out.push([`${p}.output_layer_norm.weight`, [d]], [`${p}.output_layer_norm.bias`, [d]]);
+  }
+  if (head === 'mlm') {
+    out.push(...mlmWeightShapes(MLM_HEAD_NAMES.distilbert, d, c.vocabSize));
+    return out;
   }
   if (head === 'sequence') lin('pre_classifier', d, d);
   if (head !== 'none') lin('classifier', c.numLabels, d);

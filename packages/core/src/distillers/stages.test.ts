@@ -1,0 +1,116 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { PluginRegistry } from '../plugin/registry.js';
+import { silentLogger } from '../util/logger.js';
+import { MlpClassifier, mlpAdaptor, type FeatureBatch } from '../model/mlp.model.js';
+import { GeneralDistiller } from './general-distiller.js';
+import { checkStages, stageConfigs, stageFreeze, trainStages, type StageSpec } from './stages.js';
+import { freezeMatcher } from './trainer-base.js';
+import type { Hook } from '../loop/types.js';
+
+function blobs(nBatches = 4, bs = 16, dim = 8, seed = 1): FeatureBatch[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  return Array.from({ length: nBatches }, () => {
+    const features = new Float32Array(bs * dim);
+    const labels = new Int32Array(bs);
+    for (let i = 0; i < bs; i++) {
+      labels[i] = i % 2;
+      for (let j = 0; j < dim; j++) features[i * dim + j] = rnd() + (labels[i] ? 1.5 : -1.5) * (j < 2 ? 1 : 0);
+    }
+    return { features, labels, batchSize: bs, dim };
+  });
+}
+
+let registry: PluginRegistry;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  registry = new PluginRegistry({ logger: silentLogger });
+  await registry.load('@distillery/plugin-loss-kd');
+  await registry.load('@distillery/plugin-loss-hidden-mse');
+});
+
+// MobileBERT-like schedule on a 2-hidden-layer MLP: lower layer, then the deeper one with the lower frozen, then logits + labels.
+const STAGES: StageSpec[] = [
+  { name: 'lower', numSteps: 6, kdLossWeight: 0, hardLabelWeight: 0, intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 1 }], lrScheduler: { type: 'linear', warmupSteps: 2 } },
+  { name: 'deeper', numSteps: 8, kdLossWeight: 0, hardLabelWeight: 0, freeze: ['layers.0'], intermediateMatches: [{ layerT: 1, layerS: 1, feature: 'hidden', loss: 'hidden_mse', weight: 1 }], lrScheduler: { type: 'linear', warmupSteps: 2 } },
+  { name: 'logits', numSteps: 6, kdLossWeight: 1, hardLabelWeight: 1, lr: 0.02 },
+];
+
+async function run(dir: string, opts: { stopAt?: number; resume?: boolean } = {}) {
+  const teacher = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 1 });
+  const student = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 7 });
+  // Stage 2 is the one with 8 steps: stop there (a hook's control.stop, as a user's Ctrl-C would).
+  const stopper: Hook = { name: 'stop-in-stage-2', onStepEnd: (s, c) => void (s.globalStep === opts.stopAt && s.totalSteps === 8 && c.stop('test stop')) };
+  const res = await trainStages({
+    stages: STAGES, outputDir: dir, student, resume: opts.resume,
+    makeTrainer: (stage, i, out, freeze) => {
+      const c = stageConfigs({ outputDir: out, ckptSteps: 3, seed: 5, optimizer: { lr: 0.05 } } as Record<string, unknown>, { temperature: 2 } as Record<string, unknown>, stage);
+      return new GeneralDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: c.training as never, distillationConfig: c.distillation as never });
+    },
+    train: { dataloader: blobs(), hooks: [stopper] },
+  });
+  const weights = Object.fromEntries(Object.entries(student.parameters()).map(([k, v]) => [k, Array.from(v.dataSync())]));
+  teacher.dispose?.();
+  return { res, weights, student };
+}
+
+describe('staged (progressive) distillation', () => {
+  it('freeze patterns match whole name segments; stage freeze lists; stage validation names the field', () => {
+    const m = freezeMatcher(['layer.1', 'embeddings']);
+    expect(m('bert.encoder.layer.1.attention.self.query.weight')).toBe(true);
+    expect(m('bert.encoder.layer.10.output.dense.bias')).toBe(false);
+    expect(m('bert.embeddings.word_embeddings.weight')).toBe(true);
+    expect(stageFreeze({ numSteps: 1, freezeBelow: 2 })).toEqual(['embeddings', 'layer.0', 'layer.1']);
+    expect(() => checkStages([{ numSteps: 1 }, { numSteps: 2, numEpochs: 1 }])).toThrow(/stages\[1\]/);
+  });
+
+  it('runs stages in order with per-stage matches, weights, warm-up and freezing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stages-'));
+    const { res, student } = await run(dir);
+    expect(res.results.map((r) => r?.globalStep)).toEqual([6, 8, 6]);
+    expect(Object.keys(res.results[0]!.lastLosses)).toContain('unweighted_hidden_hidden_mse_0_0');
+    expect(Object.keys(res.results[1]!.lastLosses)).toContain('unweighted_hidden_hidden_mse_1_1');
+    expect(Object.keys(res.results[2]!.lastLosses)).toContain('unweighted_kd_loss');
+    // Stage 2 froze layers.0: its checkpoints do not hold it, and the weights did not move in stage 2.
+    const s1 = JSON.parse(readFileSync(join(dir, 'stages.json'), 'utf8'));
+    expect(s1.done.map((d: { name: string }) => d.name)).toEqual(['lower', 'deeper', 'logits']);
+    expect(readdirSync(join(dir, 'stage-1'))).toContain('checkpoint-8');
+    // Per-stage warm-up: each stage's LR restarts from 0 and reaches lr after 2 steps; stage 3 has its own lr.
+    const lrs = (i: number) => readFileSync(join(dir, `stage-${i}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'step').map((l) => l.lr as number);
+    for (const i of [0, 1]) expect(lrs(i).slice(0, 3).map((x) => +x.toFixed(6))).toEqual([0, 0.025, 0.05]);
+    expect(lrs(2)[0]).toBeCloseTo(0.02, 6);
+    expect(student.parameters()['layers.0.weight']).toBeDefined();
+  });
+
+  it('frozen parameters do not change in their stage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stages-'));
+    const a = await run(dir);
+    const { readSafetensors } = await import('../io/safetensors.js');
+    const w0 = (await readSafetensors(join(dir, 'stage-0', 'student.safetensors'))).tensors.get('layers.0.weight')!.data;
+    const w1 = (await readSafetensors(join(dir, 'stage-1', 'student.safetensors'))).tensors.get('layers.0.weight')!.data;
+    const l1a = (await readSafetensors(join(dir, 'stage-0', 'student.safetensors'))).tensors.get('layers.1.weight')!.data;
+    const l1b = (await readSafetensors(join(dir, 'stage-1', 'student.safetensors'))).tensors.get('layers.1.weight')!.data;
+    expect(Array.from(w1)).toEqual(Array.from(w0));
+    expect(Array.from(l1b)).not.toEqual(Array.from(l1a));
+    expect(a.res.stoppedIn).toBeUndefined();
+  });
+
+  it('a run stopped inside stage 2 and resumed ends with the same weights as an uninterrupted run', async () => {
+    const full = await run(mkdtempSync(join(tmpdir(), 'stages-')));
+    const dir = mkdtempSync(join(tmpdir(), 'stages-'));
+    const stopped = await run(dir, { stopAt: 5 });
+    expect(stopped.res.stoppedIn).toBe(1);
+    const resumed = await run(dir, { resume: true });
+    expect(resumed.res.results[0]).toBeUndefined();
+    expect(resumed.res.results[1]!.resumedFrom).toMatch(/checkpoint-5$/);
+    for (const [k, v] of Object.entries(full.weights)) {
+      const r = resumed.weights[k]!;
+      expect(Math.max(...v.map((x, i) => Math.abs(x - r[i]!))), k).toBeLessThanOrEqual(1e-6);
+    }
+  });
+});

@@ -1,0 +1,162 @@
+/**
+ * Progressive (multi-stage) distillation, MobileBERT-style: stages run in order on the same student, each a
+ * complete run of an ordinary trainer (its own matches, loss weights, LR schedule with its own warm-up,
+ * frozen parameters and checkpoint folder `outputDir/stage-<i>`). Nothing in the loop changes: a stage is a
+ * `train()` call.
+ *
+ * Resume across stage boundaries: when stage i ends, the student's full weights are written to
+ * `stage-<i>/student.safetensors` and `stages.json` records the stage as done (both atomically). A resumed
+ * run skips done stages, loads the last done stage's weights (frozen parameters included: they are not in a
+ * stage's own checkpoints) and continues the current stage from its newest checkpoint, exactly.
+ * @packageDocumentation
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { DistillModel } from '../model/types.js';
+import type { IntermediateMatch, LrSchedulerConfig } from '../config/schema.js';
+import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { newestCheckpoint } from '../checkpoint/folder.js';
+import { DistilleryError } from '../util/errors.js';
+import type { TrainerBase, TrainOptions, TrainResult } from './trainer-base.js';
+
+/** One stage of `distillation.stages`. */
+export interface StageSpec {
+  /** A label for logs and stages.json. @default "stage-<i>" */
+  name?: string;
+  /** Optimizer steps of this stage (or numEpochs). */
+  numSteps?: number;
+  /** Epochs of this stage (or numSteps). */
+  numEpochs?: number;
+  /** The stage's intermediate matches (replace the run's). */
+  intermediateMatches?: IntermediateMatch[] | Record<string, unknown>[];
+  /** The stage's KD weight (replaces the run's). */
+  kdLossWeight?: number;
+  /** The stage's hard-label weight (replaces the run's). */
+  hardLabelWeight?: number;
+  /** Student parameters this stage does not train (name segments, e.g. `["embeddings", "layer.0"]`). */
+  freeze?: string[];
+  /** `freezeBelow: k` = freeze the embeddings and layers 0..k-1. */
+  freezeBelow?: number;
+  /** The stage's LR schedule (warm-up counted from the stage's first step); default: the run's. */
+  lrScheduler?: Partial<LrSchedulerConfig>;
+  /** The stage's learning rate; default: the run's. */
+  lr?: number;
+}
+
+/** What {@link trainStages} needs. */
+export interface StagesOptions<B> {
+  stages: readonly StageSpec[];
+  /** Root folder: `stage-<i>/` per stage, `stages.json`. */
+  outputDir: string;
+  student: DistillModel<B>;
+  /** Build the trainer of stage i (its config from the stage, output folder `dir`, `freeze` = {@link stageFreeze}). */
+  makeTrainer: (stage: StageSpec, index: number, dir: string, freeze: string[]) => TrainerBase<B>;
+  /** train() options shared by every stage (dataloader, hooks, evaluate …). */
+  train: Omit<TrainOptions<B>, 'resumeFrom' | 'numSteps' | 'numEpochs'>;
+  /** Continue a previous run in `outputDir`. @default false */
+  resume?: boolean;
+}
+
+/** Result: per stage the train() summary (undefined for stages skipped as already done). */
+export interface StagesResult {
+  results: (TrainResult | undefined)[];
+  /** Index of the stage that stopped early (a hook's control.stop, a signal), if any. */
+  stoppedIn?: number;
+}
+
+interface StagesFile {
+  done: { index: number; name: string; globalStep: number; weights: string }[];
+}
+
+/** The freeze list of a stage: `freeze` plus, for `freezeBelow: k`, `embeddings` and `layer.0` … `layer.{k-1}`. */
+export function stageFreeze(s: StageSpec): string[] {
+  const out = [...(s.freeze ?? [])];
+  if (s.freezeBelow !== undefined) out.push('embeddings', ...Array.from({ length: s.freezeBelow }, (_, i) => `layer.${i}`));
+  return out;
+}
+
+/**
+ * The training and distillation configs of a stage: the run's, with the stage's matches, weights, LR and LR
+ * schedule in place (step counts come from the stage through `train()`).
+ */
+export function stageConfigs<T extends Record<string, unknown>, D extends Record<string, unknown>>(training: T, distillation: D, s: StageSpec): { training: T; distillation: D } {
+  const t: Record<string, unknown> = { ...training, numSteps: undefined, numEpochs: undefined };
+  if (s.lr !== undefined) t.optimizer = { ...((training.optimizer as object | undefined) ?? {}), lr: s.lr };
+  if (s.lrScheduler) t.lrScheduler = { ...((training.lrScheduler as object | undefined) ?? {}), ...s.lrScheduler };
+  const { stages: _all, ...rest } = distillation;
+  const d: Record<string, unknown> = { ...rest };
+  if (s.intermediateMatches) d.intermediateMatches = s.intermediateMatches;
+  if (s.kdLossWeight !== undefined) d.kdLossWeight = s.kdLossWeight;
+  if (s.hardLabelWeight !== undefined) d.hardLabelWeight = s.hardLabelWeight;
+  return { training: t as T, distillation: d as D };
+}
+
+/** Validate stages: each needs numSteps or numEpochs (not both). Errors name `distillation.stages[i]`. */
+export function checkStages(stages: readonly StageSpec[]): void {
+  if (!stages.length) throw new DistilleryError('CONFIG_INVALID', 'distillation.stages is empty', { where: 'distillation.stages', hint: 'give at least one stage, or remove the field' });
+  stages.forEach((s, i) => {
+    const where = `distillation.stages[${i}]`;
+    if ((s.numSteps === undefined) === (s.numEpochs === undefined)) {
+      throw new DistilleryError('CONFIG_INVALID', 'a stage needs exactly one of numSteps and numEpochs', { where, hint: 'e.g. { "numSteps": 200, ... }' });
+    }
+    for (const k of ['numSteps', 'numEpochs', 'freezeBelow'] as const) {
+      const v = s[k];
+      if (v !== undefined && (!Number.isInteger(v) || v < (k === 'freezeBelow' ? 0 : 1))) throw new DistilleryError('CONFIG_INVALID', `${k} must be a ${k === 'freezeBelow' ? 'non-negative' : 'positive'} integer, got ${v}`, { where: `${where}.${k}` });
+    }
+  });
+}
+
+/** Run the stages in order (see the module comment for folders and resume). */
+export async function trainStages<B>(o: StagesOptions<B>): Promise<StagesResult> {
+  checkStages(o.stages);
+  const file = join(o.outputDir, 'stages.json');
+  const state: StagesFile = o.resume && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StagesFile) : { done: [] };
+  const results: (TrainResult | undefined)[] = [];
+  const last = state.done.at(-1);
+  if (last) await loadStudentWeights(o.student, join(o.outputDir, last.weights));
+  for (let i = 0; i < o.stages.length; i++) {
+    const stage = o.stages[i]!;
+    const name = stage.name ?? `stage-${i}`;
+    if (state.done.some((d) => d.index === i)) {
+      results.push(undefined);
+      continue;
+    }
+    const dir = join(o.outputDir, `stage-${i}`);
+    const trainer = o.makeTrainer(stage, i, dir, stageFreeze(stage));
+    const resumeFrom = o.resume ? newestCheckpoint(dir) : undefined;
+    const r = await trainer.train({
+      ...o.train,
+      numSteps: stage.numSteps,
+      numEpochs: stage.numEpochs,
+      resumeFrom,
+      // The stage is part of the guarded config: a checkpoint of stage 2 does not resume stage 3.
+      runConfig: { stage: { index: i, name, ...stage }, run: o.train.runConfig ?? null },
+    });
+    results.push(r);
+    if (r.stopReason || r.globalStep < r.totalSteps) return { results, stoppedIn: i };
+    const weights = `stage-${i}/student.safetensors`;
+    await saveStudentWeights(o.student, join(o.outputDir, weights));
+    state.done.push({ index: i, name, globalStep: r.globalStep, weights });
+    await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
+  }
+  return { results };
+}
+
+async function saveStudentWeights(student: DistillModel<unknown>, path: string): Promise<void> {
+  const tensors: Record<string, SafetensorsInput> = {};
+  for (const [n, v] of Object.entries(student.parameters())) tensors[n] = { data: (await v.data()) as Float32Array, shape: v.shape, dtype: 'F32' };
+  await writeSafetensors(path, tensors, { format: 'pt', distillery: 'stage-weights' });
+}
+
+async function loadStudentWeights(student: DistillModel<unknown>, path: string): Promise<void> {
+  const file = await readSafetensors(path);
+  for (const [n, v] of Object.entries(student.parameters()) as [string, tf.Variable][]) {
+    const t = file.tensors.get(n);
+    if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${n}" is missing from the stage weights`, { where: path, hint: 'the student differs from the one the stages were run with' });
+    const x = tf.tensor(t.data as Float32Array, t.shape as number[], 'float32');
+    v.assign(x);
+    x.dispose();
+  }
+}
