@@ -31,7 +31,7 @@ export async function bertKit(data: TaskData, cfg: JobConfig): Promise<Kit<Encod
   }
   const tokenizer: TextTokenizer = tokenizerDir
     ? loadTokenizer(tokenizerDir, { maxLength })
-    : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
+    : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2, maxSize: cfg.task.vocabSize }), { maxLength });
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
   const batchSize = cfg.task.batchSize;

@@ -129,6 +129,7 @@ export const TaskSchema = z
     batchSize: int().min(1).default(32),
     maxLength: int().min(4).default(64).describe('Token limit (BERT models).'),
     features: int().min(16).default(1024).describe('Hashed bag-of-words size (MLP models).'),
+    vocabSize: int().min(64).optional().describe('Upper bound on the WordPiece vocabulary built from the training texts (BERT models without a pretrained teacher); unset: every word seen twice.'),
   })
   .strict();
 

@@ -1,0 +1,44 @@
+/**
+ * The demo's budget: the config's on a fast backend, a smaller one it picks by itself on slow
+ * backends (wasm/cpu, no OpenBLAS), or an explicit one (the e2e test's tiny demo).
+ */
+import type { JobConfig } from '../job/schema.js';
+
+/** How much the demo trains. */
+export interface DemoBudget {
+  /** `full`: the config as written; `reduced`: the slow-backend budget; `custom`: the caller's. */
+  kind: 'full' | 'reduced' | 'custom';
+  /** Examples used from the corpus (after the seeded shuffle); unset: all. */
+  maxExamples?: number;
+  /** Epochs of the teacher and of each student run; unset: the config's. */
+  teacherEpochs?: number;
+  studentEpochs?: number;
+  /** Why this budget (printed). */
+  reason: string;
+}
+
+/** Backends fast enough for the full demo (native = wasm + OpenBLAS, tfjs-node). */
+const FAST = ['native', 'tensorflow'];
+
+/** The budget for `backend`, unless the caller gave one. */
+export function chooseBudget(backend: string, given?: Omit<DemoBudget, 'kind' | 'reason'>): DemoBudget {
+  if (given) return { kind: 'custom', ...given, reason: 'budget given by the caller' };
+  if (FAST.includes(backend)) return { kind: 'full', reason: `the ${backend} backend runs the config's budget` };
+  // wasm without OpenBLAS is ~6x slower per step: a third of the corpus and one epoch each keeps the run short.
+  return {
+    kind: 'reduced',
+    maxExamples: 2000,
+    teacherEpochs: 1,
+    studentEpochs: 1,
+    reason: `the ${backend} backend is slow (no OpenBLAS: apt-get install libopenblas-dev, then npm ci, builds the native backend): 2,000 examples, 1 epoch per run`,
+  };
+}
+
+/** The config with the budget applied (a copy). */
+export function applyBudget(cfg: JobConfig, b: DemoBudget): JobConfig {
+  const out = structuredClone(cfg);
+  if (b.maxExamples !== undefined) Object.assign(out.task.data, { maxExamples: b.maxExamples });
+  if (b.studentEpochs !== undefined) out.training = { ...out.training, numEpochs: b.studentEpochs, numSteps: undefined };
+  if (b.teacherEpochs !== undefined && out.teacher.training) out.teacher.training = { ...out.teacher.training, numEpochs: b.teacherEpochs, numSteps: undefined };
+  return out;
+}
