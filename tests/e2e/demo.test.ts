@@ -8,9 +8,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { silentLogger } from '@distillery/core';
 import { DEMO_LABELS, runDemo } from '@distillery/cli';
-
-const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 function sink(): { out: Writable; text: () => string } {
   let text = '';
@@ -20,7 +19,7 @@ function sink(): { out: Writable; text: () => string } {
 describe('the demo', () => {
   it('writes results.json with the four models, the report, the student folder, and prints the table', async () => {
     const root = join(mkdtempSync(join(tmpdir(), 'demo-')), 'runs', 'demo');
-    const opts = { logger: silent, progress: false as const, outputDir: root, budget: { maxExamples: 200, teacherEpochs: 1, studentEpochs: 1 }, latencyRuns: 5, throughputMs: 50 };
+    const opts = { logger: silentLogger, progress: false as const, outputDir: root, budget: { maxExamples: 200, teacherEpochs: 1, studentEpochs: 1 }, latencyRuns: 5, throughputMs: 50 };
     const s = sink();
     const r = await runDemo({ ...opts, out: s.out });
     expect(r.teacherCache.reused).toBe(false);
