@@ -13,20 +13,38 @@ import { DEMO_LABELS, runDemo } from '@distillery/cli';
 
 function sink(): { out: Writable; text: () => string } {
   let text = '';
-  return { out: new Writable({ write(c, _e, cb) { text += String(c); cb(); } }), text: () => text };
+  return {
+    out: new Writable({
+      write(c, _e, cb) {
+        text += String(c);
+        cb();
+      },
+    }),
+    text: () => text,
+  };
 }
 
 describe('the demo', () => {
   it('writes results.json with the four models, the report, the student folder, and prints the table', async () => {
     const root = join(mkdtempSync(join(tmpdir(), 'demo-')), 'runs', 'demo');
-    const opts = { logger: silentLogger, progress: false as const, outputDir: root, budget: { maxExamples: 200, teacherEpochs: 1, studentEpochs: 1 }, latencyRuns: 5, throughputMs: 50 };
+    const opts = {
+      logger: silentLogger,
+      progress: false as const,
+      outputDir: root,
+      budget: { maxExamples: 200, teacherEpochs: 1, studentEpochs: 1 },
+      latencyRuns: 5,
+      throughputMs: 50,
+    };
     const s = sink();
     const r = await runDemo({ ...opts, out: s.out });
     expect(r.teacherCache.reused).toBe(false);
     expect(r.budget.kind).toBe('custom');
     for (const f of Object.values(r.files)) expect(existsSync(f), f).toBe(true);
     expect(existsSync(join(r.files.student, 'config.json'))).toBe(true);
-    const results = JSON.parse(readFileSync(r.files.results, 'utf8')) as { models?: Record<string, unknown>; records?: unknown };
+    const results = JSON.parse(readFileSync(r.files.results, 'utf8')) as {
+      models?: Record<string, unknown>;
+      records?: unknown;
+    };
     const text = JSON.stringify(results);
     for (const label of Object.values(DEMO_LABELS)) expect(text).toContain(label);
     const rec = (l: string) => r.records.find((x) => x.label === l)!;

@@ -38,7 +38,9 @@ export function chooseBudget(backend: string, given?: Omit<DemoBudget, 'kind' | 
 export function applyBudget(cfg: JobConfig, b: DemoBudget): JobConfig {
   const out = structuredClone(cfg);
   if (b.maxExamples !== undefined) Object.assign(out.task.data, { maxExamples: b.maxExamples });
-  if (b.studentEpochs !== undefined) out.training = { ...out.training, numEpochs: b.studentEpochs, numSteps: undefined };
-  if (b.teacherEpochs !== undefined && out.teacher.training) out.teacher.training = { ...out.teacher.training, numEpochs: b.teacherEpochs, numSteps: undefined };
+  if (b.studentEpochs !== undefined)
+    out.training = { ...out.training, numEpochs: b.studentEpochs, numSteps: undefined };
+  if (b.teacherEpochs !== undefined && out.teacher.training)
+    out.teacher.training = { ...out.teacher.training, numEpochs: b.teacherEpochs, numSteps: undefined };
   return out;
 }

@@ -67,29 +67,57 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
   mkdirSync(root, { recursive: true });
   const step = (n: number, what: string) => log.info(`[${n}/5] ${what}`);
   // Each run has its own folder and lock; the demo replaces its previous run (overwrite) — the embedded demo only.
-  const jobOpts = { logger: log, progress: o.progress ?? true, configFile, configText: text, overwrite: true, handleSignals: true };
+  const jobOpts = {
+    logger: log,
+    progress: o.progress ?? true,
+    configFile,
+    configText: text,
+    overwrite: true,
+    handleSignals: true,
+  };
 
   // 1. The teacher, from the cache when the same config and data made one before.
   const key = teacherCacheKey(cfg);
   const cacheDir = join(root, 'teacher-cache', key);
   const teacherDir = join(cacheDir, 'final');
   const reused = existsSync(join(teacherDir, 'model.safetensors')) && existsSync(join(cacheDir, 'summary.json'));
-  if (reused) step(1, `teacher: reusing ${teacherDir} (cache key ${key}: a hash of the teacher config and data; delete the folder to retrain)`);
+  if (reused)
+    step(
+      1,
+      `teacher: reusing ${teacherDir} (cache key ${key}: a hash of the teacher config and data; delete the folder to retrain)`,
+    );
   else {
-    step(1, `teacher: training a ${describe(cfg.teacher.model)} BERT on the labels (cached in ${cacheDir} for the next run)`);
+    step(
+      1,
+      `teacher: training a ${describe(cfg.teacher.model)} BERT on the labels (cached in ${cacheDir} for the next run)`,
+    );
     const t = await runJob({ ...cfg, training: { ...cfg.training, outputDir: cacheDir } }, 'train', jobOpts);
     if (t.interrupted) throw new Error('interrupted while training the teacher');
   }
 
   // 2. The distilled student: KD on logits + hidden and attention matches, best on validation kept.
-  const fromTeacher: JobConfig = { ...cfg, teacher: { model: { type: 'bert', pretrained: teacherDir, initFromTeacher: false } } };
-  step(2, `student: distilling a ${describe(cfg.student.model)} BERT with the GeneralDistiller (KD + ${cfg.distillation.intermediateMatches.map((m) => m.feature).join(' + ')} matches)`);
-  const distill = await runJob({ ...fromTeacher, training: { ...cfg.training, outputDir: join(root, 'student') } }, 'distill', jobOpts);
+  const fromTeacher: JobConfig = {
+    ...cfg,
+    teacher: { model: { type: 'bert', pretrained: teacherDir, initFromTeacher: false } },
+  };
+  step(
+    2,
+    `student: distilling a ${describe(cfg.student.model)} BERT with the GeneralDistiller (KD + ${cfg.distillation.intermediateMatches.map((m) => m.feature).join(' + ')} matches)`,
+  );
+  const distill = await runJob(
+    { ...fromTeacher, training: { ...cfg.training, outputDir: join(root, 'student') } },
+    'distill',
+    jobOpts,
+  );
   if (!distill.final) throw new Error('the distillation was interrupted');
 
   // 3. The same student (same init, data order, budget and selection) with the KD and match terms off.
   step(3, 'baseline: the same student trained on the labels only (KD weight 0, no matches), same budget');
-  const noKd: JobConfig = { ...fromTeacher, training: { ...cfg.training, outputDir: join(root, 'baseline') }, distillation: { ...cfg.distillation, kdLossWeight: 0, hardLabelWeight: 1, intermediateMatches: [] } };
+  const noKd: JobConfig = {
+    ...fromTeacher,
+    training: { ...cfg.training, outputDir: join(root, 'baseline') },
+    distillation: { ...cfg.distillation, kdLossWeight: 0, hardLabelWeight: 1, intermediateMatches: [] },
+  };
   const baseline = await runJob(noKd, 'distill', jobOpts);
   if (!baseline.final) throw new Error('the baseline run was interrupted');
 
@@ -100,17 +128,47 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
   const results = join(root, 'results.json');
   const test = loadTaskData(cfg.task.data, cfg.training.seed).test;
   const models: { label: string; path: string; runtime: Runtime; load: () => Promise<Classifier> }[] = [
-    { label: DEMO_LABELS.teacher, path: teacherDir, runtime: 'tfjs', load: () => tfjsClassifier(teacherDir, { maxLength: cfg.task.maxLength }) },
-    { label: DEMO_LABELS.baseline, path: baseline.final, runtime: 'tfjs', load: () => tfjsClassifier(baseline.final!, { maxLength: cfg.task.maxLength }) },
-    { label: DEMO_LABELS.student, path: distill.final, runtime: 'tfjs', load: () => tfjsClassifier(distill.final!, { maxLength: cfg.task.maxLength }) },
-    { label: DEMO_LABELS.int8, path: join(onnxDir, 'onnx', 'model_quantized.onnx'), runtime: 'onnx', load: () => createClassifier(onnxDir, { runtime: 'onnx', quantized: true }) },
+    {
+      label: DEMO_LABELS.teacher,
+      path: teacherDir,
+      runtime: 'tfjs',
+      load: () => tfjsClassifier(teacherDir, { maxLength: cfg.task.maxLength }),
+    },
+    {
+      label: DEMO_LABELS.baseline,
+      path: baseline.final,
+      runtime: 'tfjs',
+      load: () => tfjsClassifier(baseline.final!, { maxLength: cfg.task.maxLength }),
+    },
+    {
+      label: DEMO_LABELS.student,
+      path: distill.final,
+      runtime: 'tfjs',
+      load: () => tfjsClassifier(distill.final!, { maxLength: cfg.task.maxLength }),
+    },
+    {
+      label: DEMO_LABELS.int8,
+      path: join(onnxDir, 'onnx', 'model_quantized.onnx'),
+      runtime: 'onnx',
+      load: () => createClassifier(onnxDir, { runtime: 'onnx', quantized: true }),
+    },
   ];
   const records: BenchRecord[] = [];
   for (const [i, m] of models.entries()) {
     step(4, `benchmark ${i + 1}/4: ${m.label} (accuracy on ${test.length} test texts, size, single-query latency)`);
     const classifier = await m.load();
     try {
-      const bench = new PerformanceBenchmark({ classifier, examples: test, label: m.label, model: m.path, runtime: m.runtime, split: 'test', sizeMB: modelSizeMB(m.path, m.runtime), latencyRuns: o.latencyRuns, throughputMs: o.throughputMs ?? 500 });
+      const bench = new PerformanceBenchmark({
+        classifier,
+        examples: test,
+        label: m.label,
+        model: m.path,
+        runtime: m.runtime,
+        split: 'test',
+        sizeMB: modelSizeMB(m.path, m.runtime),
+        latencyRuns: o.latencyRuns,
+        throughputMs: o.throughputMs ?? 500,
+      });
       const { predictions: _p, ...rec } = await bench.run();
       await upsertResult(results, rec);
       records.push(rec);
@@ -121,12 +179,43 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoResult> {
 
   // 5. Report, table, where everything is.
   step(5, 'report');
-  const reportHtml = await writeReport({ results, out: join(root, 'report.html'), highlight: DEMO_LABELS.int8, reference: DEMO_LABELS.teacher, latencyStat: 'p50' });
-  const reportSvg = await writeReport({ results, out: join(root, 'report.svg'), highlight: DEMO_LABELS.int8, reference: DEMO_LABELS.teacher, latencyStat: 'p50' });
+  const reportHtml = await writeReport({
+    results,
+    out: join(root, 'report.html'),
+    highlight: DEMO_LABELS.int8,
+    reference: DEMO_LABELS.teacher,
+    latencyStat: 'p50',
+  });
+  const reportSvg = await writeReport({
+    results,
+    out: join(root, 'report.svg'),
+    highlight: DEMO_LABELS.int8,
+    reference: DEMO_LABELS.teacher,
+    latencyStat: 'p50',
+  });
   const seconds = (Date.now() - t0) / 1000;
-  const files = { results, reportHtml, reportSvg, student: distill.final, onnx: join(onnxDir, 'onnx', 'model.onnx'), int8: join(onnxDir, 'onnx', 'model_quantized.onnx') };
-  const result: DemoResult = { backend, budget, teacherCache: { dir: cacheDir, reused }, records, distill, baseline, files, seconds };
-  await writeFileAtomic(join(root, 'demo.json'), JSON.stringify({ backend, budget, teacherCache: result.teacherCache, files, seconds }, null, 2) + '\n');
+  const files = {
+    results,
+    reportHtml,
+    reportSvg,
+    student: distill.final,
+    onnx: join(onnxDir, 'onnx', 'model.onnx'),
+    int8: join(onnxDir, 'onnx', 'model_quantized.onnx'),
+  };
+  const result: DemoResult = {
+    backend,
+    budget,
+    teacherCache: { dir: cacheDir, reused },
+    records,
+    distill,
+    baseline,
+    files,
+    seconds,
+  };
+  await writeFileAtomic(
+    join(root, 'demo.json'),
+    JSON.stringify({ backend, budget, teacherCache: result.teacherCache, files, seconds }, null, 2) + '\n',
+  );
   out.write(formatDemoTable(result) + '\n');
   const rel = (p: string) => relative(process.cwd(), p) || '.';
   out.write(

@@ -5,7 +5,12 @@
 import type { BenchRecord } from '@distillery/report';
 
 /** The four models' labels in results.json. */
-export const DEMO_LABELS = { teacher: 'teacher', baseline: 'baseline (no teacher)', student: 'student (distilled)', int8: 'student int8 (ONNX)' } as const;
+export const DEMO_LABELS = {
+  teacher: 'teacher',
+  baseline: 'baseline (no teacher)',
+  student: 'student (distilled)',
+  int8: 'student int8 (ONNX)',
+} as const;
 
 const pad = (s: string, n: number, right = false) => (right ? s.padStart(n) : s.padEnd(n));
 
@@ -32,10 +37,14 @@ export function formatDemoTable(r: { records: readonly BenchRecord[] }): string 
   const q = by(DEMO_LABELS.int8);
   if (s && b) {
     const gain = 100 * (s.accuracy - b.accuracy);
-    out.push(`distilled student vs the same student without the teacher: ${gain >= 0 ? '+' : ''}${gain.toFixed(2)} accuracy points (${r.records[0]!.n} test texts)`);
+    out.push(
+      `distilled student vs the same student without the teacher: ${gain >= 0 ? '+' : ''}${gain.toFixed(2)} accuracy points (${r.records[0]!.n} test texts)`,
+    );
   }
   if (q && teacher) {
-    out.push(`int8 student vs teacher: ${(teacher.sizeMB / q.sizeMB).toFixed(1)}x smaller, ${(teacher.latencyMs.p50 / q.latencyMs.p50).toFixed(1)}x faster (p50), ${(100 * (q.accuracy - teacher.accuracy)).toFixed(2)} accuracy points`);
+    out.push(
+      `int8 student vs teacher: ${(teacher.sizeMB / q.sizeMB).toFixed(1)}x smaller, ${(teacher.latencyMs.p50 / q.latencyMs.p50).toFixed(1)}x faster (p50), ${(100 * (q.accuracy - teacher.accuracy)).toFixed(2)} accuracy points`,
+    );
   }
   return out.join('\n');
 }

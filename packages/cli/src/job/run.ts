@@ -228,7 +228,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   if (teacherMetrics) say(`teacher ${formatMetrics(teacherMetrics)}`);
   if (teacherFinal) {
     summary.final = await writeFinalFolder({
-      outputDir: outDir, student: teacher as DistillModel<unknown>, labels: data.labels, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
+      outputDir: outDir, student: teacher, labels: data.labels, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
       report: { task: data.name, strategy: 'BasicTrainer', teacher: 'no', steps: teacherFinal.steps, selected: teacherFinal.selected, testAccuracy: teacherReport.accuracy, parameters: teacherReport.parameters, configFile: opts.configFile, distillation: 'none: trained on the labels' },
     });
   }
