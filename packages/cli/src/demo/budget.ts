@@ -30,7 +30,7 @@ export function chooseBudget(backend: string, given?: Omit<DemoBudget, 'kind' | 
     maxExamples: 2000,
     teacherEpochs: 1,
     studentEpochs: 1,
-    reason: `the ${backend} backend is slow (no OpenBLAS: apt-get install libopenblas-dev, then npm ci, builds the native backend): 2,000 examples, 1 epoch per run`,
+    reason: `the ${backend} backend is several times slower than native (apt-get install libopenblas-dev before npm ci builds it): a smaller budget, 2,000 examples and 1 epoch per run`,
   };
 }
 
