@@ -12,9 +12,9 @@ describe('demo budget and teacher cache key', () => {
     expect(slow.reason).toMatch(/wasm backend is several times slower .*libopenblas-dev.*smaller budget/);
     const { config } = await loadJobConfig(defaultConfigPath(), { pathsFrom: 'cwd' });
     const cfg = applyBudget(config, slow);
-    expect(cfg.task.data).toMatchObject({ maxExamples: 2000 });
+    expect(cfg.task.data).toMatchObject({ maxExamples: 3000 });
     expect(cfg.training.numEpochs).toBe(1);
-    expect(cfg.teacher.training?.numEpochs).toBe(1);
+    expect(cfg.teacher.training?.numEpochs).toBe(2);
     expect(config.training.numEpochs).toBe(2); // the original is untouched
   });
 
