@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfigPath } from '@distillery/cli';
+import { defaultConfigPath, mlpDemoConfigPath } from '@distillery/cli';
 
 const root = join(import.meta.dirname, '..', '..');
 const shim = join(root, 'packages', 'cli', 'bin', 'distillery.js');
@@ -25,7 +25,7 @@ function cli(args: string[], opts: { cwd?: string } = {}): { code: number; stdou
 }
 
 function smallDemo(dir: string): string {
-  const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
+  const cfg = JSON.parse(readFileSync(mlpDemoConfigPath(), 'utf8'));
   delete cfg.$schema;
   Object.assign(cfg.task, { features: 128 });
   cfg.task.data.maxExamples = 200;

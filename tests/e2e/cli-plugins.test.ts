@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { resolvePluginSpecifier } from '@distillery/core';
-import { defaultConfigPath, validateCommand } from '@distillery/cli';
+import { mlpDemoConfigPath, validateCommand } from '@distillery/cli';
 
 const shim = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'distillery.js');
 
@@ -39,7 +39,7 @@ function project(plugins: string[]): { dir: string; file: string } {
   writeFileSync(join(dir, 'project', 'plugins', 'mine.js'), PLUGIN_JS);
   mkdirSync(join(dir, 'outside'));
   writeFileSync(join(dir, 'outside', 'theirs.js'), PLUGIN_JS);
-  const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
+  const cfg = JSON.parse(readFileSync(mlpDemoConfigPath(), 'utf8'));
   delete cfg.$schema;
   cfg.plugins = plugins;
   cfg.task.data.maxExamples = 100;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, listCheckpoints } from '@distillery/core';
-import { defaultConfigPath, formatSummary, jobJsonSchema, loadJobConfig, pluginsCommand, runJob, validateCommand } from '@distillery/cli';
+import { defaultConfigPath, mlpDemoConfigPath, formatSummary, jobJsonSchema, loadJobConfig, pluginsCommand, runJob, validateCommand } from '@distillery/cli';
 
 function sink(): Writable & { text: string } {
   const w = new Writable({ write(chunk, _e, cb) { (w as unknown as { text: string }).text += String(chunk); cb(); } }) as Writable & { text: string };
@@ -20,7 +20,7 @@ function sink(): Writable & { text: string } {
 type RawConfig = Record<string, any>;
 
 function smallDemo(dir: string, patch: (c: RawConfig) => void = () => {}): string {
-  const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
+  const cfg = JSON.parse(readFileSync(mlpDemoConfigPath(), 'utf8'));
   delete cfg.$schema;
   cfg.task.data.maxExamples = 600;
   cfg.task.features = 256;

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { createLogger, createRegistry, silentLogger } from '@distillery/core';
 import { runCases, matchLossHandler } from '@distillery/conformance';
-import { defaultConfigPath, loadJobConfig, runJob } from '@distillery/cli';
+import { mlpDemoConfigPath, loadJobConfig, runJob } from '@distillery/cli';
 import pkg from '../package.json' with { type: 'json' };
 
 describe('third-party loss plugin package', () => {
@@ -40,7 +40,7 @@ describe('third-party loss plugin package', () => {
 
   it('trains a distillation job whose config loads the package by name and uses its losses', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loss-plugin-'));
-    const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
+    const cfg = JSON.parse(readFileSync(mlpDemoConfigPath(), 'utf8'));
     delete cfg.$schema;
     Object.assign(cfg.task.data, { maxExamples: 300 });
     cfg.task.features = 128;

@@ -18,4 +18,8 @@ export { JobConfigSchema, jobJsonSchema, type JobConfig, type DataConfig, type M
 export { loadTaskData, type TaskData } from './job/data.js';
 export { featurize, tokenize, messageBody } from './job/text-features.js';
 export { attachProgress, progressHook, RunProgress, StepTimer, formatDuration, formatMetrics, type EvalProgress, type RunProgressOptions } from './progress.js';
-export { defaultConfigPath } from './default-config.js';
+export { defaultConfigPath, mlpDemoConfigPath } from './default-config.js';
+export { runDemo, type RunDemoOptions, type DemoResult } from './demo/run-demo.js';
+export { chooseBudget, applyBudget, type DemoBudget } from './demo/budget.js';
+export { formatDemoTable, DEMO_LABELS } from './demo/table.js';
+export { teacherCacheKey } from './demo/cache.js';

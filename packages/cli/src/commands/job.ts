@@ -9,6 +9,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { DistilleryError } from '@distillery/core';
 import { runJob, formatSummary } from '../job/run.js';
 import { defaultConfigPath } from '../default-config.js';
+import { runDemo } from '../demo/run-demo.js';
 import { loadJobConfig } from './validate.js';
 import { action, commandLogger, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
 
@@ -61,6 +62,14 @@ export function registerJobCommand(program: Command, ctx: CliContext, mode: 'dis
       if (typeof o.resume === 'string' && !existsSync(join(o.resume, 'state.json')) && file === undefined) {
         file = o.resume;
         o.resume = true;
+      }
+      // `distill` without a config: the demo (teacher, distilled student, baseline, ONNX int8, benchmark, report).
+      if (!file && mode === 'distill') {
+        if (o.resume !== undefined && o.resume !== false) throw new DistilleryError('USAGE', 'the embedded demo does not resume: it replaces its previous run', { where: '--resume', hint: 'run `distillery distill` again (the teacher is reused from its cache)' });
+        logger.info(`no config given: running the embedded demo (${defaultConfigPath()}); it replaces its previous run (overwrite, the embedded demo only)`);
+        const r = await runDemo({ logger, progress: o.progress === false ? 'lines' : true, out: o.json ? process.stderr : ctx.out });
+        if (o.json) writeJson(ctx, { ok: true, backend: r.backend, budget: r.budget, teacherCache: r.teacherCache, files: r.files, seconds: r.seconds, results: r.records });
+        return 0;
       }
       const path = file ?? defaultConfigPath();
       if (!file) logger.info(`no config given: running the embedded demo (${path})`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@distillery/core';
-import { defaultConfigPath } from '../default-config.js';
+import { mlpDemoConfigPath } from '../default-config.js';
 import { searchCommand } from './search.js';
 import { applySearchParams, objectiveOf } from '../job/search-params.js';
 
@@ -27,7 +27,7 @@ describe('distillery search', () => {
 
   it('runs trials, writes the study and the best config, and resumes to the requested total', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-search-'));
-    const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
+    const cfg = JSON.parse(readFileSync(mlpDemoConfigPath(), 'utf8'));
     delete cfg.$schema;
     Object.assign(cfg.task.data, { maxExamples: 300 });
     cfg.task.features = 128;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@distillery/core';
 import { loadJobConfig } from '../commands/validate.js';
-import { defaultConfigPath } from '../default-config.js';
+import { mlpDemoConfigPath } from '../default-config.js';
 import { formatSummary, runJob } from './run.js';
 import { formatGain, kdGain, meanStd } from './baseline.js';
 import { gainHtml } from '../commands/report.js';
@@ -22,7 +22,7 @@ describe('KD gain', () => {
 
   it('distill --baseline trains the no-KD student per seed and writes the gain to summary.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-baseline-'));
-    const cfg = JSON.parse(readFileSync(defaultConfigPath(), 'utf8'));
+    const cfg = JSON.parse(readFileSync(mlpDemoConfigPath(), 'utf8'));
     delete cfg.$schema;
     Object.assign(cfg.task.data, { maxExamples: 400 });
     cfg.task.features = 128;

@@ -53,7 +53,7 @@ export async function bertKit(data: TaskData, cfg: JobConfig, kitOpts: BertKitOp
   }
   const tokenizer: TextTokenizer = tokenizerDir
     ? loadTokenizer(tokenizerDir, { maxLength })
-    : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2 }), { maxLength });
+    : new WordPieceTokenizer(buildWordPieceVocab(data.train.map((e) => e.text), { minFreq: 2, maxSize: cfg.task.vocabSize }), { maxLength });
   const train = encodeExamples(data.train, tokenizer, data.labels, { maxLength });
   const test = encodeExamples(data.test, tokenizer, data.labels, { maxLength });
   // Unlabelled rows (label -1 in their batches) join the student's data only; the teacher trains on labelled rows.

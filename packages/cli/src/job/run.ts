@@ -67,7 +67,7 @@ export interface JobSummary {
   /** `--baseline`: the same student trained without the teacher, and the KD gain over seeds. */
   baseline?: KdGain;
   outputDir: string;
-  /** The deployable student folder (`<outputDir>/final`). */
+  /** The deployable student folder (`<outputDir>/final`); with `train`, the teacher's. */
   final?: string;
   /** Per-task results of a `tasks` (MultiTaskDistiller) job. */
   tasks?: MultiTaskResult['tasks'];
@@ -210,6 +210,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   const teacher = await kit.build(cfg.teacher.model, seed, 'teacher');
   const others = cfg.teachers ? await buildOtherTeachers(cfg, kit, seed) : [];
   let teacherSeconds: number | undefined;
+  let teacherFinal: { steps: number; selected: FinalReport['selected'] } | undefined;
   let interrupted: { run: 'teacher' | 'student'; step: number } | undefined;
   const tm = cfg.teacher.model;
   const pretrained = tm.type === 'onnx' ? `ONNX ${tm.path}` : tm.type !== 'mlp' && tm.pretrained;
@@ -223,6 +224,12 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     });
     teacherSeconds = r.durationMs / 1000;
     if (r.stopReason === 'interrupted') interrupted = { run: 'teacher', step: r.globalStep };
+    // `train`: the teacher is the deliverable — keep its best checkpoint and write it to final/ (the demo's teacher cache reads it).
+    if (mode === 'train' && !interrupted) {
+      const best = validation && r.best?.path ? r.best : undefined;
+      if (best) await trainer.loadCheckpoint(best.path!);
+      teacherFinal = { steps: r.globalStep, selected: best ? { kind: 'best', step: best.step, metric: best.metric, value: best.value, split: 'validation' } : { kind: 'last', step: r.globalStep } };
+    }
   }
   const teacherMetrics = await kit.metrics?.(teacher);
   const teacherReport: ModelReport = {
@@ -241,6 +248,12 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   say(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
   const summary: JobSummary = { task: data.name, backend, train: data.train, validation: data.validation.length, test: data.test, teacher: teacherReport, outputDir: outDir };
   if (teacherMetrics) say(`teacher ${formatMetrics(teacherMetrics)}`);
+  if (teacherFinal) {
+    summary.final = await writeFinalFolder({
+      outputDir: outDir, student: teacher, labels: data.labels, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
+      report: { task: data.name, strategy: 'BasicTrainer', teacher: 'no', steps: teacherFinal.steps, selected: teacherFinal.selected, testAccuracy: teacherReport.accuracy, parameters: teacherReport.parameters, configFile: opts.configFile, distillation: 'none: trained on the labels' },
+    });
+  }
 
   if (mode === 'distill' && !interrupted) {
     const student = await kit.build(cfg.student.model, seed + 1, 'student');

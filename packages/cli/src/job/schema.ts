@@ -151,6 +151,7 @@ export const TaskSchema = z
       ])
       .optional()
       .describe('Unlabelled texts (.txt one per line, or .jsonl) mixed into the distillation data: they contribute the KD and intermediate terms only (BERT/ONNX jobs).'),
+    vocabSize: int().min(64).optional().describe('Upper bound on the WordPiece vocabulary built from the training texts (BERT models without a pretrained teacher); unset: every word seen twice.'),
   })
   .strict();
 
