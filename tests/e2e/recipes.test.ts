@@ -15,6 +15,7 @@ const recipes = join(import.meta.dirname, '..', '..', 'examples', 'recipes');
 const logger = createLogger('test', { level: 'warn' });
 
 /** The example config with the data path, output folder and budgets made small. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw config JSON, patched freely
 async function reduced(name: string, edit: (c: Record<string, any>) => void) {
   const dir = mkdtempSync(join(tmpdir(), 'distillery-recipe-'));
   const c = JSON.parse(readFileSync(join(recipes, name), 'utf8').replaceAll('../../../shared/data/clinc150', shared!));

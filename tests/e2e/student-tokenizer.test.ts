@@ -17,7 +17,7 @@ const log = createLogger('test', { level: 'warn' });
 async function tiny(edit: (c: JobConfig) => void): Promise<JobConfig> {
   const { config } = await loadJobConfig(join(docs, 'student-tokenizer.json'));
   config.training = { ...config.training, numEpochs: 1, outputDir: join(mkdtempSync(join(tmpdir(), 'distillery-tok-')), 'run') };
-  config.task = { ...config.task, data: { ...config.task.data, maxExamples: 160 } as JobConfig['task']['data'] };
+  config.task = { ...config.task, data: { ...config.task.data, maxExamples: 160 } };
   edit(config);
   return config;
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, type Adaptor, type AdaptorOutput, type DistillModel } from '@distillery/core';
+import { DistilleryError, type Adaptor, type AdaptorOutput } from '@distillery/core';
 import { BatchIterator, type EncodedExample, type Example, WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles, encodeExamples, loadTokenizer, makeBatches, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { bertAdaptor, type BertOutput, bertConfig, readHfConfig, type BertConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
@@ -88,8 +88,8 @@ export async function bertKit(data: TaskData, cfg: JobConfig, kitOpts: BertKitOp
       if (role === 'student' && m.type !== 'mlp' && m.pretrained) checkStudentLabels((model as unknown as EncoderModel).config.id2label, [...data.labels.names], m.pretrained);
       return model;
     },
-    adaptor: bertAdaptor as Adaptor<EncodedBatch, never>,
-    studentAdaptor: withUnlabelled(data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize) as Adaptor<EncodedBatch, never>) : undefined, !!mixed),
+    adaptor: bertAdaptor,
+    studentAdaptor: withUnlabelled(data.teacherSize < data.labels.size ? (teacherSliceAdaptor(data.teacherSize)) : undefined, !!mixed),
     predict: (m, b) => (isOnnxTeacher(m) ? onnxPredict(m, b) : tf.tidy(() => tf.argMax((m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array)),
     labelsOf: (b) => b.labels!,
   };
@@ -97,7 +97,7 @@ export async function bertKit(data: TaskData, cfg: JobConfig, kitOpts: BertKitOp
 
 /** The student's adaptor, with the hard-label loss masked on unlabelled rows when the job has some. */
 function withUnlabelled(a: Adaptor<EncodedBatch, never> | undefined, mixed: boolean): Adaptor<EncodedBatch, never> | undefined {
-  return mixed ? maskUnlabelled(a ?? (bertAdaptor as Adaptor<EncodedBatch, never>)) : a;
+  return mixed ? maskUnlabelled(a ?? (bertAdaptor)) : a;
 }
 
 /** A pretrained student must use the job's label ids, or its logits would be read in the wrong order. */

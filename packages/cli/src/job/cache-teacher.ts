@@ -4,7 +4,7 @@
  * another one reading the folder) never run the teacher. Only missing entries are computed.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, DirTeacherCacheStore, LiveTeacher, MultiTeacher, averageTeacherLogits, initBackend, type DistillModel, type Logger } from '@distillery/core';
+import { DistilleryError, DirTeacherCacheStore, LiveTeacher, MultiTeacher, averageTeacherLogits, initBackend, type Logger } from '@distillery/core';
 import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { bertKit } from './bert.kit.js';
@@ -52,8 +52,8 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
   const data = loadTaskData(cfg.task.data, cfg.training.seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
   addUnlabelled(cfg, data, log);
   const kit = (await bertKit(data, cfg)) as Kit<unknown>;
-  const teacher = (await kit.build(tm, cfg.training.seed, 'teacher')) as DistillModel<unknown>;
-  const others = cfg.teachers ? ((await buildOtherTeachers(cfg, kit, cfg.training.seed)) as DistillModel<unknown>[]) : [];
+  const teacher = (await kit.build(tm, cfg.training.seed, 'teacher'));
+  const others = cfg.teachers ? (await buildOtherTeachers(cfg, kit, cfg.training.seed)) : [];
   const namespace = await jobNamespace(cfg, [teacher, ...others], data.teacherSize);
   // The same teacher side as distill's: one live teacher, or the (weighted) mean of several.
   const weights = cfg.teachers?.some((t) => t.weight !== undefined) ? cfg.teachers.map((t) => t.weight ?? 1) : undefined;

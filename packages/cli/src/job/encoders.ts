@@ -6,7 +6,7 @@
 import type { DistillModel } from '@distillery/core';
 import type { EncodedBatch } from '@distillery/data';
 import {
-  BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM, BertBase, DistilBertBase, distilBertConfigFromBert, initDistilBertFromBert,
+  BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM, BertBase, distilBertConfigFromBert, initDistilBertFromBert,
   initStudentFromTeacher, loadHfModel, makeDistilBert, makeStudentConfig, type BertConfig, type BertHead, type EncoderModel,
 } from '@distillery/models';
 import type { ModelConfig } from './schema.js';

@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Adaptor, DistillModel } from '@distillery/core';
+import type { DistillModel } from '@distillery/core';
 import { LabelMap, MlmBatches, loadClinc150, WordPieceTokenizer, buildWordPieceVocab, loadTextCorpus, loadTokenizer, maskingFromTokenizer, shuffled, wordPieceTokenizerFiles, type EncodedBatch, type TextTokenizer } from '@distillery/data';
 import { bertConfig, bertMlmAdaptor, readHfConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
@@ -16,6 +16,7 @@ import type { TaskInfo } from './task-kits.js';
 type MlmData = Extract<JobConfig['task']['data'], { type: 'mlm' }>;
 
 /** The masked-LM kit and what the job log and summary say about the data. */
+// eslint-disable-next-line @typescript-eslint/require-await -- async so that config errors thrown while building the kit reach callers as rejections
 export async function mlmKit(cfg: JobConfig, d: MlmData): Promise<{ kit: Kit<EncodedBatch>; info: TaskInfo }> {
   const seed = cfg.training.seed;
   const clinc = statSync(d.train, { throwIfNoEntry: false })?.isDirectory();
@@ -48,7 +49,7 @@ export async function mlmKit(cfg: JobConfig, d: MlmData): Promise<{ kit: Kit<Enc
     testBatches: () => testBatches,
     tokenizerFiles: () => (tokenizer instanceof WordPieceTokenizer ? wordPieceTokenizerFiles(tokenizer) : {}),
     build: (m, s, role) => builder.build(m, s, role),
-    adaptor: bertMlmAdaptor as Adaptor<EncodedBatch, never>,
+    adaptor: bertMlmAdaptor,
     // Logits are [M, V] at the masked positions: predictions line up with labelsOf.
     predict: (m: DistillModel<EncodedBatch>, b: EncodedBatch) =>
       tf.tidy(() => tf.argMax((m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array),

@@ -104,8 +104,8 @@ export async function runMultiTask(cfg: JobConfig, o: { registry: PluginRegistry
   for (const r of runs) {
     tasks[r.name] = {
       teacher: r.teacher as never,
-      adaptorT: r.kit.adaptor as never,
-      adaptorS: sliceAdaptor(r.offset, r.data.labels.size) as never,
+      adaptorT: r.kit.adaptor,
+      adaptorS: sliceAdaptor(r.offset, r.data.labels.size),
       dataloader: (r.kit.distillSource ?? r.kit.trainSource)(seed + 1),
     };
   }
@@ -120,7 +120,7 @@ export async function runMultiTask(cfg: JobConfig, o: { registry: PluginRegistry
       })
     : undefined;
   const r = await distiller.train({ hooks: o.hooks, signal: o.signal, runConfig: cfg, force: o.force, resumeFrom: o.resumeFrom });
-  if (cache) o.say(cacheReport(cache as never));
+  if (cache) o.say(cacheReport(cache));
   const out: MultiTaskResult['tasks'] = [];
   for (const t of runs) {
     const test = t.kit.testBatches();

@@ -42,12 +42,12 @@ function sideModel(inner: DistillModel<EncodedBatch>, side: 'teacher' | 'student
     parameters: () => inner.parameters(),
     ...(w ? { weights: () => w.call(inner) } : {}),
     dispose: () => inner.dispose?.(),
-  } as SideModel;
+  };
 }
 
 /** The model a side wrapper holds (for exporting the student's folder). */
 export function innerModel<B>(m: DistillModel<B>): DistillModel<unknown> {
-  return ((m as Partial<SideModel>).inner ?? m) as DistillModel<unknown>;
+  return ((m as Partial<SideModel>).inner ?? m);
 }
 
 /** Pair the teacher's kit and the student's (own tokenizer) kit over the same examples. */

@@ -289,7 +289,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     const r = staged
       ? await runStages(staged, outDir, student, (stage, i, dir, freeze) => {
           const c = stageConfigs({ ...cfg.training, outputDir: dir }, cfg.distillation as Record<string, unknown>, stage);
-          return new GeneralDistiller({ student, teacher: teacher as DistillModel<unknown, never>, adaptorS: kit.studentAdaptor ?? kit.adaptor, adaptorT: kit.adaptor, registry: registry.child(), trainingConfig: c.training, distillationConfig: c.distillation as never, backend, freeze });
+          return new GeneralDistiller({ student, teacher: teacher as DistillModel<unknown, never>, adaptorS: kit.studentAdaptor ?? kit.adaptor, adaptorT: kit.adaptor, registry: registry.child(), trainingConfig: c.training, distillationConfig: c.distillation, backend, freeze });
         }, { dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force, evaluate: evaluateStudent }, !!opts.resume)
       : await distiller.train({
           dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
@@ -298,7 +298,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
         });
     if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
     if (cache) {
-      say(cacheReport(cache as never));
+      say(cacheReport(cache));
       summary.teacherCache = { ...cache.stats };
     }
     // The selected student: the best by metricForBest on the validation split, else the last.

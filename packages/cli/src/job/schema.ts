@@ -196,7 +196,7 @@ const JobObjectSchema = z
   .strict()
   .superRefine(multiRules)
   .superRefine(tokenizerRules)
-  .superRefine((c, ctx) => jobRules({ ...c, teacher: c.teacher ?? { model: c.teachers?.[0]?.model ?? c.tasks?.[0]?.teacher.model ?? { type: 'mlp' } }, task: { data: c.task.data ?? c.tasks?.[0]?.data ?? { type: 'spam-assassin' } } } as never, ctx));
+  .superRefine((c, ctx) => jobRules({ ...c, teacher: c.teacher ?? { model: c.teachers?.[0]?.model ?? c.tasks?.[0]?.teacher.model ?? { type: 'mlp' } }, task: { data: c.task.data ?? c.tasks?.[0]?.data ?? { type: 'spam-assassin' } } }, ctx));
 
 /** With `student.tokenizer` the two sides' sequences differ in length: token-level matches are refused. */
 function tokenizerRules(c: { student: { tokenizer?: string }; distillation: { intermediateMatches: { loss: string; feature: string }[] } }, ctx: z.core.$RefinementCtx): void {
@@ -236,5 +236,5 @@ export type ModelConfig = z.output<typeof ModelSchema>;
 
 /** The JSON Schema of job config files (for editors: `"$schema": "…/distillery.schema.json"`). */
 export function jobJsonSchema(): Record<string, unknown> {
-  return { ...z.toJSONSchema(JobObjectSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' } as Record<string, unknown>;
+  return { ...z.toJSONSchema(JobObjectSchema, { io: 'input', unrepresentable: 'any' }), title: 'Distillery job config' };
 }

@@ -49,8 +49,8 @@ async function run(dir: string, opts: { stopAt?: number; resume?: boolean } = {}
   const res = await trainStages({
     stages: STAGES, outputDir: dir, student, resume: opts.resume,
     makeTrainer: (stage, i, out, freeze) => {
-      const c = stageConfigs({ outputDir: out, ckptSteps: 3, seed: 5, optimizer: { lr: 0.05 } } as Record<string, unknown>, { temperature: 2 } as Record<string, unknown>, stage);
-      return new GeneralDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: c.training as never, distillationConfig: c.distillation as never });
+      const c = stageConfigs({ outputDir: out, ckptSteps: 3, seed: 5, optimizer: { lr: 0.05 } }, { temperature: 2 }, stage);
+      return new GeneralDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: c.training, distillationConfig: c.distillation });
     },
     train: { dataloader: blobs(), hooks: [stopper] },
   });

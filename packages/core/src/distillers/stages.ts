@@ -83,8 +83,8 @@ export function stageFreeze(s: StageSpec): string[] {
  */
 export function stageConfigs<T extends Record<string, unknown>, D extends Record<string, unknown>>(training: T, distillation: D, s: StageSpec): { training: T; distillation: D } {
   const t: Record<string, unknown> = { ...training, numSteps: undefined, numEpochs: undefined };
-  if (s.lr !== undefined) t.optimizer = { ...((training.optimizer as object | undefined) ?? {}), lr: s.lr };
-  if (s.lrScheduler) t.lrScheduler = { ...((training.lrScheduler as object | undefined) ?? {}), ...s.lrScheduler };
+  if (s.lr !== undefined) t.optimizer = { ...((training.optimizer) ?? {}), lr: s.lr };
+  if (s.lrScheduler) t.lrScheduler = { ...((training.lrScheduler) ?? {}), ...s.lrScheduler };
   const { stages: _all, ...rest } = distillation;
   const d: Record<string, unknown> = { ...rest };
   if (s.intermediateMatches) d.intermediateMatches = s.intermediateMatches;
@@ -152,10 +152,10 @@ async function saveStudentWeights(student: DistillModel<unknown>, path: string):
 
 async function loadStudentWeights(student: DistillModel<unknown>, path: string): Promise<void> {
   const file = await readSafetensors(path);
-  for (const [n, v] of Object.entries(student.parameters()) as [string, tf.Variable][]) {
+  for (const [n, v] of Object.entries(student.parameters())) {
     const t = file.tensors.get(n);
     if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${n}" is missing from the stage weights`, { where: path, hint: 'the student differs from the one the stages were run with' });
-    const x = tf.tensor(t.data as Float32Array, t.shape as number[], 'float32');
+    const x = tf.tensor(t.data, t.shape, 'float32');
     v.assign(x);
     x.dispose();
   }

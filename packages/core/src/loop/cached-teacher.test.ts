@@ -58,7 +58,7 @@ async function distil(teacher: MlpClassifier, store?: TeacherCacheStore, data = 
   const t = spy(teacher);
   const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 });
   const d = new BasicDistiller<KeyedBatch>({
-    student: student as never, teacher: t, adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never, registry: registry.child(),
+    student: student, teacher: t, adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never, registry: registry.child(),
     trainingConfig: { numEpochs: 2, outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')), ckptFrequency: 1000, optimizer: { lr: 0.05 } },
     distillationConfig: { temperature: 2, hardLabelWeight: 0.5, ...(store ? { teacherCache: true } : {}) },
   });
@@ -130,7 +130,7 @@ describe('teacher-output cache (CachedTeacher)', () => {
     const sb = spy(b);
     const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 });
     const d = new MultiTeacherDistiller<KeyedBatch>({
-      student: student as never, teachers: [sa, sb], adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never, registry: registry.child(),
+      student: student, teachers: [sa, sb], adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never, registry: registry.child(),
       trainingConfig: { numEpochs: 3, outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')), ckptFrequency: 1000 },
       distillationConfig: { teacherCache: true },
     });
@@ -141,7 +141,7 @@ describe('teacher-output cache (CachedTeacher)', () => {
 
   it('without per-example keys a teacherCache config is refused', async () => {
     const d = new BasicDistiller<KeyedBatch>({
-      student: new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 }) as never, teacher: teacher() as never, adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never,
+      student: new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 }), teacher: teacher(), adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never,
       registry: registry.child(), trainingConfig: { numEpochs: 1, outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')) }, distillationConfig: { teacherCache: true },
     });
     await expect(d.train({ dataloader: source() })).rejects.toThrow(/no per-example cache keys/);

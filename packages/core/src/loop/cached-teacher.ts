@@ -55,7 +55,7 @@ export interface CacheStats {
 export function teacherCacheFields(matches: readonly IntermediateMatch[]): CacheFields {
   const features: Record<string, number[]> = {};
   for (const m of matches) {
-    const layers = Array.isArray(m.layerT) ? (m.layerT as number[]) : [m.layerT as number];
+    const layers = Array.isArray(m.layerT) ? (m.layerT as number[]) : [m.layerT];
     const list = (features[m.feature] ??= []);
     for (const l of layers) if (!list.includes(l)) list.push(l);
   }
@@ -164,7 +164,8 @@ export class CachedTeacher<B> implements TeacherSide<B> {
     const rows = this.o.rowsOf(batch);
     if (rows) {
       const keys = rows.keys.map((k) => this.keyOf(k));
-      const got = await Promise.all(keys.map((k) => this.o.store.get(k)));
+      // A store may answer synchronously (memory, folder) or asynchronously (a remote store).
+      const got = await Promise.all(keys.map((k) => Promise.resolve(this.o.store.get(k))));
       const hit = got.filter((e) => e !== undefined).length;
       this.stats.hits += hit;
       this.stats.misses += keys.length - hit;
@@ -223,7 +224,7 @@ export class CachedTeacher<B> implements TeacherSide<B> {
         list[r0.index] = t;
       }
     });
-    return out as AdaptorOutput;
+    return out;
   }
 
   /** Split the fallback's adaptor output into per-example rows and put the missing ones. */

@@ -104,7 +104,7 @@ export function decodeCacheEntry(bytes: Uint8Array): TeacherCacheEntry | undefin
   if (8 + hl > bytes.length) return undefined;
   let header: { dtype: TeacherCacheDtype; rows: { field: string; index?: number; shape: number[]; seqAxes: number[]; n: number }[] };
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hl)));
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hl))) as typeof header;
   } catch {
     return undefined;
   }

@@ -64,10 +64,10 @@ export function encoderLayer(
   } else {
     // Explicit kᵀ: batched matMul with transposeB is slow on the wasm backend.
     const kT = tf.transpose(k, [0, 1, 3, 2]);
-    scores = tf.add(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd) as tf.Tensor4D;
-    probs = tf.softmax(scores) as tf.Tensor4D;
+    scores = tf.add<tf.Tensor4D>(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd);
+    probs = tf.softmax<tf.Tensor4D>(scores);
   }
-  const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb) as tf.Tensor4D, v);
+  const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb), v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   // Post-LN residual blocks: LN(dropout(sublayer) + input), fused into one kernel where the backend has it.
   const attnOut = linear(p, `${pre}.attention.output.dense`, merged);

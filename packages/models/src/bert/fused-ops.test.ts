@@ -179,8 +179,8 @@ describe.skipIf(!ready)('fused dropout, dropout+add+LayerNorm and attention soft
       const model = new BertForSequenceClassification(cfg, { seed: 3 });
       const params = Object.values(model.parameters());
       const { value, grads } = tf.variableGrads(() => {
-        const out = model.forward(batch as never, { training: false });
-        return tf.add(out.loss!, tf.sum(tf.square(out.attentions[0]!))) as tf.Scalar;
+        const out = model.forward(batch, { training: false });
+        return tf.add<tf.Scalar>(out.loss!, tf.sum(tf.square(out.attentions[0]!)));
       }, params);
       const out = [value, ...params.map((p) => grads[p.name]!)];
       model.dispose();

@@ -142,5 +142,5 @@ export function fusedLinearGelu(x2: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.T
     };
     return { value: y as tf.Tensor2D, gradFunc };
   });
-  return f(x2, weight, bias) as tf.Tensor2D;
+  return f(x2, weight, bias);
 }

@@ -37,7 +37,7 @@ export function linearActivation(p: ParamStore, name: string, kind: HiddenAct, x
     const inDim = x.shape[x.shape.length - 1]!;
     const lead = x.shape.slice(0, -1);
     const w = p.get(`${name}.weight`) as tf.Tensor2D;
-    const y = fusedLinearGelu(tf.reshape(x, [-1, inDim]) as tf.Tensor2D, w, p.get(`${name}.bias`) as tf.Tensor1D);
+    const y = fusedLinearGelu(tf.reshape<tf.Rank.R2>(x, [-1, inDim]), w, p.get(`${name}.bias`) as tf.Tensor1D);
     return lead.length === 1 ? y : tf.reshape(y, [...lead, w.shape[0]]);
   }
   return activation(kind, linear(p, name, x));

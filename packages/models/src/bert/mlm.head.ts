@@ -79,9 +79,9 @@ export function mlmLogits(store: ParamStore, n: MlmHeadNames, act: HiddenAct, ep
   const [b, l, d] = seq.shape;
   const h0 = rows ? tf.gather(tf.reshape(seq, [b * l, d]), tf.tensor1d(rows, 'int32')) : seq;
   const h = layerNorm(store, n.layerNorm, activation(act, linear(store, n.dense, h0)), eps);
-  const h2 = tf.reshape(h, [-1, d]) as tf.Tensor2D;
+  const h2 = tf.reshape<tf.Rank.R2>(h, [-1, d]);
   // wasm multiplies ~10× slower with a transposed operand: use the store's transposed copy there (as `linear`).
-  const dec = tf.getBackend() === 'wasm' ? tf.matMul(h2, store.transposed(n.embeddings)) : tf.matMul(h2, store.get(n.embeddings) as tf.Tensor2D, false, true);
+  const dec = tf.getBackend() === 'wasm' ? tf.matMul(h2, store.transposed(n.embeddings)) : tf.matMul(h2, store.get(n.embeddings), false, true);
   const logits = tf.add(dec, store.get(n.bias));
   return rows ? logits : tf.reshape(logits, [b, l, logits.shape[1]!]);
 }
