@@ -157,8 +157,7 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
           const prepared = x.teacher ? await x.teacher.prepare(batch, ctx) : undefined;
           let r: { total: number; losses: Record<string, number> };
           try {
-            const where = `step ${state.globalStep} (batch ${ev.dataIndex} of epoch ${ev.epoch})`;
-            r = await forwardBackward({ loss: () => x.loss(batch, ctx, prepared), groupSize: ev.groupSize, varList, engineToKey, seed: tc.seed, counter: ev.counter, where }, acc);
+            r = await forwardBackward({ loss: () => x.loss(batch, ctx, prepared), groupSize: ev.groupSize, varList, engineToKey, seed: tc.seed, counter: ev.counter }, acc);
           } finally {
             if (prepared !== undefined) tf.dispose(prepared as tf.TensorContainer);
           }

@@ -67,8 +67,6 @@ export interface ForwardBackward {
   engineToKey: ReadonlyMap<string, string>;
   seed: number;
   counter: number;
-  /** For the error message of a non-finite loss. */
-  where: string;
 }
 
 /** One batch: loss inside a tape, gradients added to `acc`. Returns the batch's loss values. */

@@ -12,7 +12,7 @@ import { embeddings, encoderLayer, extendedMask } from './encoder.js';
 import { linear, makeDropout, type DropoutFn } from './layers.js';
 import { bertWeightShapes, initWeight, seedFor, type BertHead } from './weights.js';
 import { readHfConfig, readHfWeights, type PretrainedOptions } from './hf.files.js';
-import { isRegression, regressionLoss, robertaPositionIds } from './tasks.js';
+import { robertaPositionIds, sequenceLoss } from './tasks.js';
 import { tokenClassificationLoss } from './token-loss.js';
 import type { EncoderModel } from '../hf/encoder.types.js';
 import { bertConfigToHf } from './bert.config.js';
@@ -269,13 +269,8 @@ export class BertForSequenceClassification extends BertBase {
       logits = linear(this.store, 'classifier', this.classifierDropout(pooled!, drop));
     }
     out.logits = logits;
-    if (isRegression(this.config)) {
-      const loss = regressionLoss(batch, logits);
-      if (loss) out.loss = loss;
-    } else if (batch.labels) {
-      if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
-      out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits);
-    }
+    const loss = sequenceLoss(this.config, batch, logits);
+    if (loss) out.loss = loss;
     return out;
   }
 }

@@ -30,6 +30,17 @@ export function regressionLoss(batch: EncodedBatch, logits: tf.Tensor): tf.Scala
 }
 
 /**
+ * The loss of a sequence head, shared by every encoder family: MSE for regression heads, else softmax
+ * cross-entropy against `batch.labels`. Undefined when the batch carries no labels or targets.
+ */
+export function sequenceLoss(c: { numLabels: number; extra: Record<string, unknown> }, batch: EncodedBatch, logits: tf.Tensor): tf.Scalar | undefined {
+  if (isRegression(c)) return regressionLoss(batch, logits);
+  if (!batch.labels) return undefined;
+  if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
+  return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), c.numLabels), logits);
+}
+
+/**
  * transformers' `create_position_ids_from_input_ids`: real tokens get `padding_idx + 1, padding_idx + 2, …`
  * (counting only non-pad tokens), pad tokens get `padding_idx`. Decided by the ids, not the attention mask.
  */

@@ -11,7 +11,7 @@ import { ParamStore } from '../bert/params.js';
 import { linear, makeDropout, type DropoutFn } from '../bert/layers.js';
 import { firstToken, type BertForwardOptions, type BertModelOptions, type BertOutput } from '../bert/bert.model.js';
 import { seedFor, type BertHead } from '../bert/weights.js';
-import { isRegression, regressionLoss } from '../bert/tasks.js';
+import { sequenceLoss } from '../bert/tasks.js';
 import { tokenClassificationLoss } from '../bert/token-loss.js';
 import type { EncoderModel } from '../hf/encoder.types.js';
 import { distilBertConfigToHf, type DistilBertConfig } from './distilbert.config.js';
@@ -149,13 +149,8 @@ export class DistilBertForSequenceClassification extends DistilBertBase {
     const pooled = tf.relu(linear(this.store, 'pre_classifier', firstToken(seq)));
     const logits = linear(this.store, 'classifier', drop(pooled, this.config.seqClassifDropout));
     out.logits = logits;
-    if (isRegression(this.config)) {
-      const loss = regressionLoss(batch, logits);
-      if (loss) out.loss = loss;
-    } else if (batch.labels) {
-      if (batch.labels.length !== batch.batchSize) throw new DistilleryError('SHAPE_MISMATCH', `labels has ${batch.labels.length} entries for ${batch.batchSize} rows`, { where: 'forward(batch).labels' });
-      out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels), logits);
-    }
+    const loss = sequenceLoss(this.config, batch, logits);
+    if (loss) out.loss = loss;
     return out;
   }
 }
