@@ -92,8 +92,12 @@ export abstract class BaseTokenizer implements TextTokenizer {
   abstract readonly unkId: number;
   abstract tokenToId(token: string): number | undefined;
   abstract idToToken(id: number): string | undefined;
-  /** Word pieces and their ids (no special tokens). */
-  protected abstract pieces(text: string): { tokens: string[]; ids: number[] };
+  /**
+   * Word pieces and their ids (no special tokens). With `limit`, an implementation may stop once it has
+   * `limit` pieces: single texts are cut from the right anyway, and tokenizing a long document in full
+   * only to keep its first 62 pieces made encoding e-mails minutes long.
+   */
+  protected abstract pieces(text: string, limit?: number): { tokens: string[]; ids: number[] };
 
   /** Layout of sentence pairs (default: the BERT layout derived from the single template). */
   protected readonly pairTemplate: PairTemplate;
@@ -127,7 +131,7 @@ export abstract class BaseTokenizer implements TextTokenizer {
     const { prefix, suffix, typeId } = this.template;
     const room = max - prefix.length - suffix.length;
     if (room < 0) throw new DistilleryError('TOKENIZER_OPTIONS', `maxLength ${max} leaves no room for the special tokens`);
-    const p = this.pieces(text);
+    const p = this.pieces(text, room);
     const n = Math.min(room, p.ids.length); // truncation from the right
     return {
       ids: [...prefix.map((s) => s.id), ...p.ids.slice(0, n), ...suffix.map((s) => s.id)],

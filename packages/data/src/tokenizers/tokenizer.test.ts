@@ -47,6 +47,19 @@ describe('WordPieceTokenizer (built-in)', () => {
     expect(() => tok.encodeBatch(['a b a b'], { padding: 3 })).toThrow(/shorter than the longest/);
     expect(() => new WordPieceTokenizer(['a'])).toThrow(/special token "\[CLS\]"/);
   });
+  it('a long text encodes as its full tokenization cut to maxLength (early stop is invisible)', () => {
+    const long = new WordPieceTokenizer(vocab, { maxLength: 8 });
+    // Whitespace runs, punctuation, accents and [UNK] words around the cut points of the prefix search.
+    const unit = 'unaffable  ab,\tb Ünaffable xyz\n\n a ';
+    for (const reps of [1, 3, 40, 400]) {
+      const text = unit.repeat(reps) + 'b';
+      const full = long.tokenize(text);
+      const n = Math.min(6, full.length);
+      expect(long.encode(text).tokens).toEqual(['[CLS]', ...full.slice(0, n), '[SEP]']);
+    }
+    // One very long "word" with no whitespace for the prefix search to cut at.
+    expect(long.encode('ab'.repeat(5000) + ' a').tokens).toEqual(['[CLS]', '[UNK]', 'a', '[SEP]']);
+  });
   it('writes HF tokenizer files that @huggingface/tokenizers reads back identically', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tok-'));
     for (const [name, text] of Object.entries(wordPieceTokenizerFiles(tok))) writeFileSync(join(dir, name), text);

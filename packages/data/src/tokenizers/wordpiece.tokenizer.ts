@@ -89,7 +89,20 @@ export class WordPieceTokenizer extends BaseTokenizer {
     return bertPreTokenize(bertNormalize(text, this.options));
   }
 
-  protected pieces(text: string): { tokens: string[]; ids: number[] } {
+  protected pieces(text: string, limit = Infinity): { tokens: string[]; ids: number[] } {
+    // With a limit, normalise a prefix cut at whitespace first (normalisation and pre-tokenisation are
+    // per character and split at whitespace, so the prefix's words are the text's first words); grow it
+    // only when it yields too few pieces.
+    for (let chars = limit * 16; chars < text.length; chars *= 4) {
+      const cut = text.slice(0, chars).search(/\s\S*$/);
+      if (cut <= 0) continue;
+      const p = this.piecesOf(text.slice(0, cut), limit);
+      if (p.tokens.length >= limit) return p;
+    }
+    return this.piecesOf(text, limit);
+  }
+
+  private piecesOf(text: string, limit: number): { tokens: string[]; ids: number[] } {
     const tokens: string[] = [];
     const ids: number[] = [];
     for (const word of this.words(text)) {
@@ -97,6 +110,7 @@ export class WordPieceTokenizer extends BaseTokenizer {
         tokens.push(piece);
         ids.push(this.ids.get(piece) ?? this.unkId);
       }
+      if (tokens.length >= limit) break; // the rest would be truncated away
     }
     return { tokens, ids };
   }
