@@ -13,8 +13,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type * as tf from '@tensorflow/tfjs-core';
-import { readSafetensors, writeSafetensors, writeFileAtomic, type SafetensorsInput } from '../io/index.js';
-import { assertFiniteArrays } from '../loop/guard.js';
+import { readSafetensors, writeSafetensorsStreaming, writeFileAtomic, type SafetensorsSource } from '../io/index.js';
+import { nonFiniteAt, nonFiniteError } from '../loop/guard.js';
 import { DistilleryError } from '../util/errors.js';
 import type { CheckpointState } from './state.js';
 
@@ -35,9 +35,10 @@ export interface CheckpointContents {
   state: CheckpointState;
 }
 
-async function tensorsOf(m: Iterable<[string, tf.Tensor]>): Promise<Record<string, SafetensorsInput>> {
-  const out: Record<string, SafetensorsInput> = {};
-  for (const [name, t] of m) out[name] = { data: (await t.data()) as Float32Array, shape: t.shape };
+/** Tensors as streaming sources: each is read back from the backend only when the writer reaches it. */
+function sourcesOf(m: Iterable<[string, tf.Tensor]>): Record<string, SafetensorsSource> {
+  const out: Record<string, SafetensorsSource> = {};
+  for (const [name, t] of m) out[name] = { shape: t.shape, read: () => t.data() as Promise<Float32Array> };
   return out;
 }
 
@@ -50,13 +51,18 @@ export async function writeCheckpointFolder(dir: string, c: CheckpointContents):
   mkdirSync(tmp);
   try {
     const meta = { format: 'pt', global_step: String(step), writer: 'distillery' };
-    const model = await tensorsOf(c.model);
-    const projections = await tensorsOf(c.projections);
-    // A diverged model is never checkpointed (the guard stops the run first; this is the last line).
-    assertFiniteArrays([...Object.entries(model), ...Object.entries(projections)].map(([k, v]) => [k, v.data as Float32Array]), `refusing to write checkpoint ${final}`, 'the run diverged: lower training.optimizer.lr or set training.maxGradNorm');
-    await writeSafetensors(join(tmp, 'model.safetensors'), model, meta);
-    await writeSafetensors(join(tmp, 'projections.safetensors'), projections, { ...meta, ...c.projectionMeta });
-    await writeSafetensors(join(tmp, 'optimizer.safetensors'), await tensorsOf(Object.entries(c.optimizer.tensors)), { ...meta, optimizer_step: String(c.optimizer.step) });
+    // One tensor in memory at a time (a BERT-base student's moments alone are 0.5 GB). A diverged model is never
+    // checkpointed (the guard stops the run first; this is the last line): every tensor is checked as it passes.
+    const bad: string[] = [];
+    const check = (name: string, data: Float32Array | Int32Array) => {
+      const b = nonFiniteAt(name, data);
+      if (b) bad.push(b);
+    };
+    await writeSafetensorsStreaming(join(tmp, 'model.safetensors'), sourcesOf(c.model), meta, { check });
+    await writeSafetensorsStreaming(join(tmp, 'projections.safetensors'), sourcesOf(c.projections), { ...meta, ...c.projectionMeta }, { check });
+    const diverged = nonFiniteError(bad, `refusing to write checkpoint ${final}`, 'the run diverged: lower training.optimizer.lr or set training.maxGradNorm');
+    if (diverged) throw diverged;
+    await writeSafetensorsStreaming(join(tmp, 'optimizer.safetensors'), sourcesOf(Object.entries(c.optimizer.tensors)), { ...meta, optimizer_step: String(c.optimizer.step) });
     await writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(c.state, null, 2) + '\n');
     // A folder of the same step from an abandoned timeline (resumed from an earlier one) is replaced.
     if (existsSync(final)) {

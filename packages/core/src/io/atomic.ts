@@ -37,16 +37,28 @@ async function syncDir(dir: string): Promise<void> {
  * On failure the temp file is removed and a `DistilleryError` (`IO_WRITE_FAILED`) names the path.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempPathFor(path);
   const bytes = toBytes(data);
+  await writeFileAtomicWith(path, (write) => write(bytes));
+}
+
+/**
+ * {@link writeFileAtomic} for content produced piece by piece: `produce` calls `write` for each chunk in order,
+ * so a large file (a checkpoint's optimizer state) never has to exist in memory as one buffer. Same guarantees:
+ * temp file, fsync, rename; on any error (also one `produce` throws) the temp file is removed. A
+ * `DistilleryError` from `produce` passes through unchanged; anything else becomes `IO_WRITE_FAILED`.
+ */
+export async function writeFileAtomicWith(path: string, produce: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
+  const tmp = tempPathFor(path);
   try {
     const h = await open(tmp, 'w');
     try {
-      let off = 0;
-      while (off < bytes.length) {
-        const { bytesWritten } = await h.write(bytes, off, bytes.length - off);
-        off += bytesWritten;
-      }
+      await produce(async (chunk) => {
+        let off = 0;
+        while (off < chunk.length) {
+          const { bytesWritten } = await h.write(chunk, off, chunk.length - off);
+          off += bytesWritten;
+        }
+      });
       await h.sync();
     } finally {
       await h.close();
@@ -54,6 +66,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
+    if (err instanceof DistilleryError) throw err;
     throw new DistilleryError('IO_WRITE_FAILED', `could not write file: ${(err as Error).message}`, {
       where: path,
       hint: 'check that the directory exists and is writable',

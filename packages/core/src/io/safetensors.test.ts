@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors } from './safetensors.js';
+import { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors, writeSafetensorsStreaming } from './safetensors.js';
 import { f16ToF32, f32ToF16 } from './half.js';
 import { writeFileAtomic } from './atomic.js';
 import { sharedPath, SHARED_SKIP_MESSAGE } from '../util/shared.js';
@@ -61,6 +61,28 @@ describe('safetensors', () => {
     expect(Array.from(f.tensors.get('x')!.data)).toEqual([1, 2]);
     await expect(writeFileAtomic(join(dir, 'missing', 'f'), 'x')).rejects.toThrow(/IO_WRITE_FAILED|could not write/);
     await expect(readSafetensors(join(dir, 'nope'))).rejects.toThrow(/nope/);
+  });
+
+  it('streams one tensor at a time into the same bytes, and leaves nothing behind when a read or check fails', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'st-'));
+    const tensors = { 'b.w': { data: new Float32Array([1, -2, 3.5, 4]), shape: [2, 2] }, 'a.ids': { data: new Int32Array([5, 6]), shape: [2], dtype: 'I32' as const } };
+    const order: string[] = [];
+    const p = join(dir, 's.safetensors');
+    await writeSafetensorsStreaming(
+      p,
+      Object.fromEntries(Object.entries(tensors).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype, read: () => (order.push(k), t.data) }])),
+      { format: 'pt' },
+    );
+    expect(order).toEqual(['a.ids', 'b.w']); // read lazily, in file (name) order
+    expect(Buffer.from(readFileSync(p)).equals(Buffer.from(serializeSafetensors(tensors, { format: 'pt' })))).toBe(true);
+    const failing = { x: { shape: [1], read: () => Promise.reject(new Error('backend lost')) } };
+    await expect(writeSafetensorsStreaming(join(dir, 'f.safetensors'), failing)).rejects.toThrow(/IO_WRITE_FAILED|backend lost/);
+    const check = () => {
+      throw new DistilleryError('NON_FINITE_WEIGHTS', 'x holds NaN');
+    };
+    await expect(writeSafetensorsStreaming(join(dir, 'g.safetensors'), { x: { shape: [1], read: () => new Float32Array([NaN]) } }, {}, { check })).rejects.toThrow(/x holds NaN/);
+    await expect(writeSafetensorsStreaming(join(dir, 'h.safetensors'), { x: { shape: [3], read: () => new Float32Array([1]) } })).rejects.toThrow(/needs 3/);
+    expect(readdirSync(dir)).toEqual(['s.safetensors']);
   });
 
   const teacher = sharedPath('models', 'clinc-bert-teacher', 'model.safetensors');

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DistilleryError } from '../util/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, writeFileAtomicWith } from './atomic.js';
 import { f16ToF32, bf16ToF32, f32ToF16 } from './half.js';
 
 /** safetensors dtype codes this module understands. */
@@ -138,27 +138,15 @@ function decode(raw: Uint8Array, dtype: SafetensorsDtype, count: number, where: 
   }
 }
 
-/**
- * Serialise tensors to safetensors bytes. Tensors are laid out contiguously in name order (the compact
- * JSON header lists them in that order, then `__metadata__`), header padded with spaces to 8 bytes.
- */
-export function serializeSafetensors(tensors: Readonly<Record<string, SafetensorsInput>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
-  const names = Object.keys(tensors).sort();
+/** The JSON header of a file holding `entries` in this order (padded with spaces to 8 bytes), and the data size. */
+function headerOf(entries: readonly { name: string; dtype: SafetensorsDtype; shape: readonly number[] }[], metadata: Readonly<Record<string, string>>): { header: Uint8Array; dataBytes: number } {
   const header: Record<string, unknown> = {};
-  const parts: Uint8Array[] = [];
   let offset = 0;
-  for (const name of names) {
+  for (const { name, dtype, shape } of entries) {
     if (name === '__metadata__') throw bad(name, 'a tensor cannot be named "__metadata__"');
-    const t = tensors[name]!;
-    const dtype = t.dtype ?? (t.data instanceof Float32Array ? 'F32' : 'I32');
-    const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) {
-      throw new DistilleryError('SHAPE_MISMATCH', `tensor "${name}" has ${t.data.length} values but shape ${JSON.stringify(t.shape)} needs ${count}`, { where: name });
-    }
-    const bytes = encode(t.data, dtype, name);
-    header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes.length] };
-    parts.push(bytes);
-    offset += bytes.length;
+    const bytes = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+    header[name] = { dtype, shape: [...shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   // `__metadata__` goes last, as in the PyTorch-made teacher file (readers accept any position).
   if (Object.keys(metadata).length > 0) header.__metadata__ = { ...metadata };
@@ -166,15 +154,76 @@ export function serializeSafetensors(tensors: Readonly<Record<string, Safetensor
   const jsonLen = Buffer.byteLength(json, 'utf8');
   json += ' '.repeat((8 - (jsonLen % 8)) % 8);
   const headerBytes = Buffer.from(json, 'utf8');
-  const out = new Uint8Array(8 + headerBytes.length + offset);
+  const out = new Uint8Array(8 + headerBytes.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
-  let pos = 8 + headerBytes.length;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
+  return { header: out, dataBytes: offset };
+}
+
+function checkCount(name: string, data: Float32Array | Int32Array, shape: readonly number[]): void {
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count !== data.length) {
+    throw new DistilleryError('SHAPE_MISMATCH', `tensor "${name}" has ${data.length} values but shape ${JSON.stringify(shape)} needs ${count}`, { where: name });
+  }
+}
+
+const dtypeOf = (t: { dtype?: SafetensorsInput['dtype'] }, data: Float32Array | Int32Array) => t.dtype ?? (data instanceof Float32Array ? 'F32' : 'I32');
+
+/**
+ * Serialise tensors to safetensors bytes. Tensors are laid out contiguously in name order (the compact
+ * JSON header lists them in that order, then `__metadata__`), header padded with spaces to 8 bytes.
+ */
+export function serializeSafetensors(tensors: Readonly<Record<string, SafetensorsInput>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  const entries = names.map((name) => {
+    const t = tensors[name]!;
+    checkCount(name, t.data, t.shape);
+    return { name, dtype: dtypeOf(t, t.data), shape: t.shape };
+  });
+  const { header, dataBytes } = headerOf(entries, metadata);
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header, 0);
+  let pos = header.length;
+  for (const e of entries) {
+    const bytes = encode(tensors[e.name]!.data, e.dtype, e.name);
+    out.set(bytes, pos);
+    pos += bytes.length;
   }
   return out;
+}
+
+/** A tensor to write whose values are read only when its turn comes ({@link writeSafetensorsStreaming}). */
+export interface SafetensorsSource {
+  shape: readonly number[];
+  /** @default 'F32' */
+  dtype?: 'F32' | 'I32';
+  /** The values (e.g. `() => tensor.data()`); called once, when the tensor is written. */
+  read(): Promise<Float32Array | Int32Array> | Float32Array | Int32Array;
+}
+
+/**
+ * Write a `.safetensors` file atomically, one tensor at a time: the header comes from the shapes, then
+ * each source is read, checked by `opts.check` and written before the next is read. The bytes equal
+ * {@link writeSafetensors}' for the same values; the memory held is one tensor's, not the file's (a
+ * BERT-base student's AdamW moments are 0.5 GB).
+ */
+export async function writeSafetensorsStreaming(
+  path: string,
+  tensors: Readonly<Record<string, SafetensorsSource>>,
+  metadata: Readonly<Record<string, string>> = {},
+  opts: { check?: (name: string, data: Float32Array | Int32Array) => void } = {},
+): Promise<void> {
+  const entries = Object.keys(tensors).sort().map((name) => ({ name, dtype: tensors[name]!.dtype ?? 'F32', shape: tensors[name]!.shape }));
+  const { header } = headerOf(entries, metadata);
+  await writeFileAtomicWith(path, async (write) => {
+    await write(header);
+    for (const e of entries) {
+      const data = await tensors[e.name]!.read();
+      checkCount(e.name, data, e.shape);
+      opts.check?.(e.name, data);
+      await write(encode(data, e.dtype, e.name));
+    }
+  });
 }
 
 function encode(data: Float32Array | Int32Array, dtype: SafetensorsInput['dtype'] & string, name: string): Uint8Array {
@@ -185,7 +234,7 @@ function encode(data: Float32Array | Int32Array, dtype: SafetensorsInput['dtype'
   switch (dtype) {
     case 'F32':
     case 'I32':
-      return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength); // a view: callers copy or write it
     case 'F16':
       return new Uint8Array(f32ToF16(data as Float32Array).buffer);
     case 'I64':

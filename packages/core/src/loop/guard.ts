@@ -60,19 +60,30 @@ export function nonFiniteTensors(tensors: Iterable<[string, tf.Tensor]>): string
   return bad;
 }
 
+/** `name (NaN at flat index i)` for the first non-finite value of `data`, or undefined when all are finite. */
+export function nonFiniteAt(name: string, data: ArrayLike<number>): string | undefined {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) return `${name} (${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'} at flat index ${i})`;
+  }
+  return undefined;
+}
+
+/** The `NON_FINITE_WEIGHTS` error for the problems {@link nonFiniteAt} found, or undefined when there are none. */
+export function nonFiniteError(bad: readonly string[], what: string, hint: string): DistilleryError | undefined {
+  if (!bad.length) return undefined;
+  return new DistilleryError('NON_FINITE_WEIGHTS', `${what}: ${bad.length} tensor(s) hold NaN/Inf: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`, { hint });
+}
+
 /** Throw `NON_FINITE_WEIGHTS` naming the first tensors whose values are NaN/Inf. `what`: e.g. "checkpoint". */
 export function assertFiniteArrays(entries: Iterable<[string, ArrayLike<number>]>, what: string, hint: string): void {
   const bad: string[] = [];
   for (const [name, data] of entries) {
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i]!;
-      if (v - v !== 0) {
-        bad.push(`${name} (${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'} at flat index ${i})`);
-        break;
-      }
-    }
+    const b = nonFiniteAt(name, data);
+    if (b) bad.push(b);
   }
-  if (bad.length) throw new DistilleryError('NON_FINITE_WEIGHTS', `${what}: ${bad.length} tensor(s) hold NaN/Inf: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`, { hint });
+  const err = nonFiniteError(bad, what, hint);
+  if (err) throw err;
 }
 
 /** The divergence guard of one training run. */
