@@ -34,6 +34,7 @@ export * from './distillers/multi-task-distiller.js';
 export * from './util/rng.js';
 export * from './kernels/names.js';
 export * from './run/output-lock.js';
+export * from './run/memory-estimate.js';
 export * from './loop/guard.js';
 export * from './loop/types.js';
 export * from './loop/hook-list.js';

@@ -41,6 +41,7 @@ import type { MultiTaskResult } from './multi-task.job.js';
 import { innerModel } from './paired.kit.js';
 import { runTasksJob, textKit } from './run-variants.js';
 import { attachTeacherCache, cacheReport, jobNamespace } from './teacher-cache.js';
+import { checkStepMemory } from './memory-check.js';
 
 export interface ModelReport {
   /** Test accuracy. */
@@ -214,8 +215,16 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   let interrupted: { run: 'teacher' | 'student'; step: number } | undefined;
   const tm = cfg.teacher.model;
   const pretrained = tm.type === 'onnx' ? `ONNX ${tm.path}` : tm.type !== 'mlp' && tm.pretrained;
+  // Before any work: the distillation step's memory when the student can be built now (its init does not
+  // wait for a teacher trained here), else the teacher's training step's.
+  let built: DistillModel<unknown> | undefined;
+  if (mode === 'distill' && pretrained) {
+    built = await kit.build(cfg.student.model, seed + 1, 'student');
+    checkStepMemory(cfg, backend, built, teacher, log, 'distillation');
+  }
   if (!pretrained) {
     const tcfg = { ...(cfg.teacher.training ?? cfg.training), outputDir: join(outDir, 'teacher') };
+    checkStepMemory(cfg, backend, teacher, undefined, log, 'teacher training', tcfg.optimizer.type);
     const trainer = new BasicTrainer({ student: teacher, adaptor: kit.adaptor, registry: registry.child(), trainingConfig: tcfg, backend });
     const r: TrainResult = await trainer.train({
       dataloader: kit.trainSource(seed), hooks: hooksOf('teacher'), signal, runConfig: cfg, force: opts.force,
@@ -256,7 +265,8 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   }
 
   if (mode === 'distill' && !interrupted) {
-    const student = await kit.build(cfg.student.model, seed + 1, 'student');
+    const student = built ?? (await kit.build(cfg.student.model, seed + 1, 'student'));
+    if (!built) checkStepMemory(cfg, backend, student, teacher, log, 'distillation');
     if (cfg.teachers && cfg.distillation.intermediateMatches.length) {
       throw new DistilleryError('CONFIG_INVALID', 'MultiTeacherDistiller (teachers) distils logits only: intermediateMatches would be ignored', { where: 'distillation.intermediateMatches', hint: 'remove intermediateMatches, or use one teacher' });
     }

@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   // Files and backends
   IO_READ_FAILED: 'a file could not be read',
   IO_WRITE_FAILED: 'a file could not be written',
+  MEMORY_WONT_FIT: 'the estimated memory of a training step exceeds what the backend can hold (batch, sequence length, teacher cache)',
   OUTPUT_LOCKED: 'another run holds the output folder\'s lock',
   OUTPUT_IN_USE: 'the output folder holds an earlier run (use --resume or --overwrite)',
   SAFETENSORS_INVALID: 'a safetensors file is malformed',
