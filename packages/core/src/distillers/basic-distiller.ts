@@ -53,7 +53,8 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
       });
     }
     this.checkMatchesAllowed();
-    const live = new LiveTeacher(o.teacher, o.adaptorT);
+    // Only what the loss reads of the teacher's outputs outlives its forward pass (the fields a teacher cache stores).
+    const live = new LiveTeacher(o.teacher, o.adaptorT, { keep: teacherCacheFields(this.distillationConfig.intermediateMatches) });
     this.teacherSide = this.distillationConfig.isCachingLogits ? new CachingTeacher(live) : live;
   }
 

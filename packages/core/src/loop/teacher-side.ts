@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Adaptor, AdaptorOutput } from '../model/types.js';
 import { asList } from '../distillers/compute-loss.js';
+import type { CacheFields } from './cached-teacher.js';
 
 /** A teacher: any model with a forward pass; it may be async (e.g. onnxruntime). */
 export interface TeacherModel<B, O = unknown> {
@@ -58,17 +59,74 @@ export async function runTeacher<B, O>(teacher: TeacherModel<B, O>, batch: B): P
   return pending ? await pending : (sync as O);
 }
 
+/** Options of {@link LiveTeacher}. */
+export interface LiveTeacherOptions {
+  /**
+   * Keep only what the loss reads — logits, logitsMask, inputsMask and the listed feature layers (the same
+   * fields a teacher cache stores) — and free the rest of the teacher's outputs before the student's forward
+   * pass. A BERT-base teacher returns 13 hidden states and 12 attention maps (157 MB at batch 32 × 64) of which
+   * a config typically matches one or two. Lists keep their indices and length (the other layers are holes).
+   * Undefined: the adaptor output as it is.
+   */
+  keep?: CacheFields;
+}
+
+/** The adaptor-output fields the loss pipeline reads from the teacher besides the matched features. */
+const TEACHER_FIELDS = ['logits', 'logitsMask', 'inputsMask'] as const;
+
+/** The fields of a teacher adaptor output the loss reads (see {@link LiveTeacherOptions.keep}). */
+export function keepTeacherFields(out: AdaptorOutput, keep: CacheFields): AdaptorOutput {
+  const o = out as Record<string, unknown>;
+  const kept: Record<string, unknown> = {};
+  for (const f of TEACHER_FIELDS) if (o[f] !== undefined) kept[f] = o[f];
+  for (const [f, layers] of Object.entries(keep.features ?? {})) {
+    const v = o[f];
+    if (!Array.isArray(v)) {
+      if (v !== undefined) kept[f] = v; // not a list: the first-step validation names the problem
+      continue;
+    }
+    const list = new Array<unknown>(v.length);
+    for (const l of layers) if (l < v.length) list[l] = v[l];
+    kept[f] = list;
+  }
+  return kept as AdaptorOutput;
+}
+
+/** The same fields with every tensor (also inside lists, holes kept) replaced by a clone. */
+function cloneTensors(out: AdaptorOutput): AdaptorOutput {
+  const one = (v: unknown): unknown => (v instanceof tf.Tensor ? tf.clone(v) : v);
+  const copy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(out as Record<string, unknown>)) {
+    if (!Array.isArray(v)) copy[k] = one(v);
+    else {
+      const list = new Array<unknown>(v.length);
+      v.forEach((t, i) => (list[i] = one(t))); // forEach skips holes, so they stay holes
+      copy[k] = list;
+    }
+  }
+  return copy as AdaptorOutput;
+}
+
 /** One model and its adaptor. */
 export class LiveTeacher<B, O = unknown> implements TeacherSide<B> {
   readonly name = 'live';
   constructor(
     readonly model: TeacherModel<B, O>,
     readonly adaptor: Adaptor<B, O>,
+    private readonly opts: LiveTeacherOptions = {},
   ) {}
-  prepare(batch: B): Promise<unknown> {
-    return runTeacher(this.model, batch);
+  async prepare(batch: B): Promise<unknown> {
+    const out = await runTeacher(this.model, batch);
+    const keep = this.opts.keep;
+    if (!keep) return out;
+    // The adaptor runs here instead of in the step, so the unread outputs are gone before the student's tape.
+    // Kept tensors are clones (zero-copy: they share the data) because the forward's outputs are all disposed.
+    const trimmed = tf.tidy(() => cloneTensors(keepTeacherFields(this.adaptor(batch, out), keep)) as tf.TensorContainer);
+    tf.dispose(out as tf.TensorContainer);
+    return { trimmed };
   }
   results(batch: B, prepared: unknown): AdaptorOutput {
+    if (this.opts.keep) return (prepared as { trimmed: AdaptorOutput }).trimmed;
     return this.adaptor(batch, prepared as O);
   }
 }
