@@ -22,10 +22,28 @@ const writeIfChanged = (file, obj) => {
   const text = JSON.stringify(obj, null, 2) + '\n';
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
 };
-for (const [, dir] of ws) {
+const depsOf = (dir) => {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const deps = { ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies };
-  const refs = Object.keys(deps).filter((n) => ws.has(n)).sort().map((n) => ({ path: relative(dir, ws.get(n)) }));
+  return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies }).filter((n) => ws.has(n));
+};
+/** Whether workspace `from` depends on `to`, directly or through other workspaces. */
+const reaches = (from, to, seen = new Set()) => {
+  if (from === to) return true;
+  if (seen.has(from)) return false;
+  seen.add(from);
+  return depsOf(ws.get(from)).some((n) => reaches(n, to, seen));
+};
+/** Whether a TypeScript file under `dir`/src imports `name` (a build-time, not only runtime, dependency). */
+const imports = (dir, name) => {
+  const walk = (d) => readdirSync(d, { withFileTypes: true }).some((e) =>
+    e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') && new RegExp(`from '${name}(/[^']*)?'`).test(readFileSync(join(d, e.name), 'utf8')));
+  return existsSync(join(dir, 'src')) && walk(join(dir, 'src'));
+};
+for (const [name, dir] of ws) {
+  // References must not form a cycle. The core declares the built-in plugin packages (it loads them by name
+  // at run time) and they import the core: in such a cycle only the side whose sources import the other
+  // gets the reference.
+  const refs = depsOf(dir).filter((n) => !reaches(n, name) || imports(dir, n)).sort().map((n) => ({ path: relative(dir, ws.get(n)) }));
   const tsFile = join(dir, 'tsconfig.json');
   const ts = JSON.parse(readFileSync(tsFile, 'utf8'));
   if (refs.length) ts.references = refs; else delete ts.references;

@@ -17,7 +17,7 @@ type Json = Record<string, unknown>;
 const TRACE_LR = 0.1;
 
 /**
- * Where the LR scheduler stepped, read from the learning rates the loop applied (`stepEnd.lr`,
+ * Where the LR scheduler stepped, read from the learning rates the optimizer applied (`loggedLrs`,
  * one per optimizer step) under the linear schedule lr_k = TRACE_LR · (N − k)/N: the k-th step's
  * rate gives the scheduler's count before it, and every advance between steps k and k + 1 is
  * placed after step k's batch. The loop does not report the scheduler step after the last
@@ -40,20 +40,40 @@ function schedulerSteps(lrs: number[], optBatches: number[], totalSteps: number)
   return out;
 }
 
+type StepRecord = { type?: string; globalStep?: number; lr?: unknown; loss?: unknown; losses?: Record<string, unknown> };
+
+/** The `step` records of the `metrics.jsonl` a run wrote (`logEvery: 1`: one per optimizer step). */
+function stepRecords(metricsFile: string): StepRecord[] {
+  return readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as StepRecord).filter((r) => r.type === 'step');
+}
+
 /**
  * The scalar tags the run logged, read back from the `metrics.jsonl` it wrote (TextBrewer's
  * tensorboard tags): `scalar/total_loss` for `loss`, `scalar/<name>` for each entry of `losses`.
  */
-function loggedTags(metricsFile: string): string[] {
+function loggedTags(records: readonly StepRecord[]): string[] {
   const tags = new Set<string>();
-  for (const line of readFileSync(metricsFile, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const rec = JSON.parse(line) as { type?: string; loss?: unknown; losses?: Record<string, unknown> };
-    if (rec.type !== 'step') continue;
+  for (const rec of records) {
     if (typeof rec.loss === 'number') tags.add('scalar/total_loss');
     for (const [k, v] of Object.entries(rec.losses ?? {})) if (typeof v === 'number') tags.add(`scalar/${k}`);
   }
   return [...tags].sort();
+}
+
+/**
+ * The learning rate of each optimizer step as the run logged it (`lr` of the step records: the rate the
+ * optimizer applied to the student's parameters, `Optimizer.appliedLr`), checked against the live
+ * `stepEnd` events so the file and the events cannot disagree.
+ */
+function loggedLrs(records: readonly StepRecord[], live: readonly number[]): number[] {
+  const lrs = records.map((r, k) => {
+    if (typeof r.lr !== 'number') throw new Error(`trace: metrics.jsonl step record ${k} has no numeric lr`);
+    return r.lr;
+  });
+  if (lrs.length !== live.length || lrs.some((lr, k) => lr !== live[k])) {
+    throw new Error(`trace: metrics.jsonl lrs [${lrs.join(', ')}] differ from the stepEnd events' [${live.join(', ')}]`);
+  }
+  return lrs;
 }
 
 /** Run the real BasicDistiller on tiny models with the trace's loop settings and record its bookkeeping. */
@@ -124,14 +144,15 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
         saved.push(pkl());
       },
     });
+    const records = stepRecords(join(outputDir, 'metrics.jsonl'));
     return {
       forward_batches: forward,
       optimizer_steps_after_batch: optSteps,
-      lr_scheduler_steps_after_batch: schedulerSteps(lrs, optSteps, totalSteps),
+      lr_scheduler_steps_after_batch: schedulerSteps(loggedLrs(records, lrs), optSteps, totalSteps),
       checkpoints_saved: saved,
       callback_steps: callbackSteps,
       checkpoint_files_final: pkl(),
-      tensorboard_tags: loggedTags(join(outputDir, 'metrics.jsonl')),
+      tensorboard_tags: loggedTags(records),
       tensorboard_steps_total_loss: steps,
     };
   } finally {

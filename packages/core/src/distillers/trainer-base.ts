@@ -205,7 +205,11 @@ export abstract class TrainerBase<B> {
     });
     const state: TrainState = await runLoop({
       tc, plan, dataloader: opts.dataloader, params, teacher: this.teacherSide, hooks: new HookList(hooks), checkpointer,
-      loss: (batch, ctx, prepared) => this.batchLoss(batch, ctx, prepared),
+      loss: (batch, ctx, prepared) => {
+        // The run's scope provides the step to every plugin context resolved from it (STEP_TOKEN).
+        this.registry.setStep(ctx.step);
+        return this.batchLoss(batch, ctx, prepared);
+      },
       weightsAt: (gs) => this.weightsAt(gs, total),
       lrOverride: (name) => this.lrOverride(name),
       evaluate: opts.evaluate, backend: this.backend, signal: opts.signal, resumeFrom, force: opts.force, logger: this.logger,

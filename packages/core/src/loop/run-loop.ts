@@ -58,6 +58,19 @@ export interface LoopSpec<B> {
 type Step = Extract<LoopEvent, { type: 'optimizerStep' }> & { save: boolean };
 
 /** The plan's events with each `checkpoint` folded into the optimizer step before it. */
+/**
+ * The learning rate the optimizer applied in its last step to the student's parameters (the first one
+ * without a per-parameter override such as a projection's own `lr`), as the update used it.
+ */
+function appliedLr(optimizer: Optimizer, lrOverride: (name: string) => number | undefined): number | undefined {
+  let any: number | undefined;
+  for (const [name, lr] of optimizer.appliedLr) {
+    if (lrOverride(name) === undefined) return lr;
+    any ??= lr;
+  }
+  return any;
+}
+
 function* stepsWithSaves(events: Generator<LoopEvent>): Generator<Exclude<LoopEvent, { type: 'optimizerStep' | 'checkpoint' }> | Step> {
   let pending: Step | undefined;
   for (const ev of events) {
@@ -180,7 +193,7 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
           const gradNorm = verdict.gradNorm;
           const factor = lrFactor(tc.lrScheduler, optimizer.steps, plan.totalSteps);
           optimizer.step(params, acc.grads, (name) => (x.lrOverride(name) ?? tc.optimizer.lr) * factor);
-          Object.assign(state, { globalStep: ev.globalStep, epoch: ev.epoch, lr: tc.optimizer.lr * factor, gradNorm }, acc.means());
+          Object.assign(state, { globalStep: ev.globalStep, epoch: ev.epoch, lr: appliedLr(optimizer, (name) => x.lrOverride(name)) ?? state.lr, gradNorm }, acc.means());
           acc.reset();
           await hooks.call('onStepEnd', state, control);
           if (ev.save) control.saveNow();

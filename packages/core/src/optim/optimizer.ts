@@ -21,6 +21,7 @@ export class Optimizer {
   private t = 0;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
+  private readonly applied = new Map<string, number>();
 
   constructor(cfg: OptimizerConfig) {
     this.cfg = cfg;
@@ -29,6 +30,14 @@ export class Optimizer {
   /** Optimizer steps taken. */
   get steps(): number {
     return this.t;
+  }
+
+  /**
+   * The learning rate each parameter was updated with in the last {@link step} (the value the update used,
+   * not a recomputation of the schedule): what the loop reports as the step's `lr`.
+   */
+  get appliedLr(): ReadonlyMap<string, number> {
+    return this.applied;
   }
 
   /**
@@ -42,10 +51,12 @@ export class Optimizer {
     const bc1 = 1 - b1 ** this.t;
     const bc2 = 1 - b2 ** this.t;
     const fused = type !== 'sgd' && tf.getKernel(FUSED_ADAM_KERNEL, tf.getBackend()) !== undefined;
+    this.applied.clear();
     for (const [name, p] of params) {
       const g = grads.get(name);
       if (!g) continue;
       const lr = lrFor(name);
+      this.applied.set(name, lr);
       const wd = noDecay.some((s) => name.includes(s)) ? 0 : wd0;
       tf.tidy(() => {
         if (type === 'sgd') {

@@ -4,8 +4,9 @@ import { container as rootContainer, type DependencyContainer, type InjectionTok
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, suggest } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
-import { PLUGIN_TOKENS, LOGGER_TOKEN, REGISTRY_TOKEN } from './tokens.js';
+import { LOGGER_TOKEN, PLUGIN_CONTEXT_TOKEN, PLUGIN_TOKENS, REGISTRY_TOKEN, STEP_TOKEN, pluginToken, type PluginContextFactory } from './tokens.js';
 import { resolvePluginSpecifier, type PluginResolveOptions } from './resolve.js';
+import { validatePlugin } from './validate-plugin.js';
 import {
   PLUGIN_KINDS,
   type Logger,
@@ -19,7 +20,8 @@ import {
 
 /**
  * npm packages of the built-in plugins. They are loaded by name through the same path as
- * third-party packages (no private shortcuts).
+ * third-party packages (no private shortcuts), and `@distillery/core` declares each of them as a
+ * dependency, so they resolve from the core's own install rather than by workspace hoisting.
  */
 export const BUILTIN_PLUGIN_PACKAGES: readonly string[] = [
   '@distillery/plugin-loss-kd',
@@ -36,30 +38,54 @@ export function definePluginPackage(pkg: PluginPackage): PluginPackage {
   return pkg;
 }
 
-const NAME_RE = /^[a-z][a-z0-9_.-]*$/;
+/**
+ * The context factory every registry tree installs at its top: it reads the logger and the step from the
+ * container that resolves it, so a run's child container (own logger, own step) scopes what plugins see.
+ */
+function contextFactory(c: DependencyContainer): PluginContextFactory {
+  return (name, step) => {
+    const logger = c.resolve(LOGGER_TOKEN).child(name);
+    const ctx: { tf: typeof tf; logger: Logger; step?: StepInfo } = { tf, logger };
+    if (step) ctx.step = step;
+    // No explicit step: the scope's current step, read when the plugin looks (callbacks keep their context).
+    else Object.defineProperty(ctx, 'step', { enumerable: true, get: () => c.resolve(STEP_TOKEN) });
+    return ctx;
+  };
+}
+
+/** Options of {@link PluginRegistry}. */
+export interface PluginRegistryOptions {
+  /** The registry (or bare container) this one is a child of. @default tsyringe's root container */
+  parent?: PluginRegistry | DependencyContainer;
+  /** Logger of this scope; plugins get `logger.child(pluginName)`. @default the parent's, else createLogger() */
+  logger?: Logger;
+}
 
 /**
- * The plugin registry: one per run (a child of the process-wide one), backed by a tsyringe
- * child container with one token per plugin kind. Frozen once training starts.
+ * The plugin registry: a facade over a tsyringe child container, which is the one store of plugins
+ * (factory providers under the kind tokens and name tokens of `./tokens.ts`). `child()` gives a run its own
+ * scope — child container, logger, step info, its own registrations and freeze — that still resolves the
+ * parent's plugins. Frozen once training starts.
  */
 export class PluginRegistry {
-  /** @internal the DI container (an implementation detail of the core). */
+  /** The DI container of this scope. Tests swap a plugin by registering another provider under {@link pluginToken}. */
   readonly container: DependencyContainer;
   readonly logger: Logger;
-  private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();
-  private readonly canonical = new Map<PluginKind, Map<string, Plugin>>();
+  private readonly parent?: PluginRegistry;
+  // Package bookkeeping only (which entry points were imported); the plugins themselves live in the container.
   private readonly loadedPackages = new Set<string>();
   private isFrozen = false;
+  private stepInfo?: StepInfo;
 
-  constructor(opts: { parent?: DependencyContainer; logger?: Logger } = {}) {
-    this.container = (opts.parent ?? rootContainer).createChildContainer();
-    this.logger = opts.logger ?? createLogger();
+  constructor(opts: PluginRegistryOptions = {}) {
+    this.parent = opts.parent instanceof PluginRegistry ? opts.parent : undefined;
+    const parentContainer = opts.parent instanceof PluginRegistry ? opts.parent.container : opts.parent;
+    this.container = (parentContainer ?? rootContainer).createChildContainer();
+    this.logger = opts.logger ?? this.parent?.logger ?? createLogger();
     this.container.register(LOGGER_TOKEN, { useValue: this.logger });
     this.container.register(REGISTRY_TOKEN, { useValue: this });
-    for (const k of PLUGIN_KINDS) {
-      this.byKind.set(k, new Map());
-      this.canonical.set(k, new Map());
-    }
+    this.container.register(STEP_TOKEN, { useFactory: () => this.stepInfo });
+    if (!this.container.isRegistered(PLUGIN_CONTEXT_TOKEN, true)) this.container.register(PLUGIN_CONTEXT_TOKEN, { useFactory: contextFactory });
   }
 
   /** True once {@link freeze} was called: no more registrations. */
@@ -73,6 +99,12 @@ export class PluginRegistry {
     return this;
   }
 
+  /** Training position seen by plugins of this scope (set by the training loop before each batch). */
+  setStep(step: StepInfo | undefined): this {
+    this.stepInfo = step;
+    return this;
+  }
+
   /** Register plugins. Names (and aliases) must be unique per kind unless `override` is set. */
   register(plugins: Plugin | readonly Plugin[], opts: { override?: boolean; source?: string } = {}): this {
     if (this.isFrozen) {
@@ -81,30 +113,31 @@ export class PluginRegistry {
       });
     }
     for (const p of Array.isArray(plugins) ? (plugins as readonly Plugin[]) : [plugins as Plugin]) {
-      this.validateMeta(p, opts.source);
+      validatePlugin(p, opts.source);
+      const kind = p.meta.kind;
       const names = [p.meta.name, ...(p.meta.aliases ?? [])];
-      const table = this.byKind.get(p.meta.kind)!;
       for (const n of names) {
-        const prev = table.get(n);
+        const prev = this.has(kind, n) ? this.get(kind, n) : undefined;
         if (prev && prev !== p && !opts.override) {
           throw new DistilleryError(
             'PLUGIN_CONFLICT',
-            `${p.meta.kind} plugin name "${n}" is already registered (by ${prev.meta.package ?? prev.meta.name}@${prev.meta.version})`,
+            `${kind} plugin name "${n}" is already registered (by ${prev.meta.package ?? prev.meta.name}@${prev.meta.version})`,
             { where: opts.source, hint: 'rename the plugin, or register with { override: true } to replace it' },
           );
         }
       }
       const withPkg = opts.source && !p.meta.package ? ({ ...p, meta: { ...p.meta, package: opts.source } } as Plugin) : p;
-      for (const n of names) table.set(n, withPkg);
-      this.canonical.get(p.meta.kind)!.set(p.meta.name, withPkg);
-      this.container.register(PLUGIN_TOKENS[p.meta.kind] as never, { useValue: withPkg });
+      // Widened so one line serves every kind; the token's type is the kind's plugin type.
+      const provider = { useFactory: () => withPkg };
+      this.container.register(PLUGIN_TOKENS[kind] as InjectionToken<Plugin>, provider);
+      for (const n of names) this.container.register(pluginToken(kind, n) as InjectionToken<Plugin>, provider);
     }
     return this;
   }
 
   /** Register every plugin of a package entry point. */
   use(pkg: PluginPackage, options?: Readonly<Record<string, unknown>>): this {
-    if (this.loadedPackages.has(pkg.name)) return this;
+    if (this.isLoaded(pkg.name)) return this;
     this.register(pkg.plugins(options), { source: pkg.name });
     this.loadedPackages.add(pkg.name);
     return this;
@@ -117,7 +150,7 @@ export class PluginRegistry {
    * folder, no URLs; see `opts`), and the log names the module loaded and its version.
    */
   async load(specifier: string, where?: string, opts: PluginResolveOptions = {}): Promise<this> {
-    if (this.loadedPackages.has(specifier)) return this;
+    if (this.isLoaded(specifier)) return this;
     const builtin = BUILTIN_PLUGIN_PACKAGES.includes(specifier);
     // Resolution refuses URLs and paths outside the config's folder before any code runs.
     const resolved = builtin ? undefined : resolvePluginSpecifier(specifier, opts, where);
@@ -153,89 +186,68 @@ export class PluginRegistry {
     return this;
   }
 
-  /** Whether a plugin of `kind` answers to `name` (or alias). */
+  /** Whether a plugin of `kind` answers to `name` (or alias) in this scope or a parent. */
   has(kind: PluginKind, name: string): boolean {
-    return this.byKind.get(kind)!.has(name);
+    return this.container.isRegistered(pluginToken(kind, name), true);
   }
 
   /**
-   * The plugin of `kind` named `name` (or an alias). Throws `UNKNOWN_PLUGIN` naming `where`
-   * (a config path) and the nearest valid name.
+   * The plugin of `kind` named `name` (or an alias), resolved through this scope's container. Throws
+   * `UNKNOWN_PLUGIN` naming `where` (a config path) and the nearest valid name.
    */
   get<K extends PluginKind>(kind: K, name: string, where?: string): PluginByKind[K] {
-    const p = this.byKind.get(kind)!.get(name);
-    if (!p) {
+    if (!this.has(kind, name)) {
       throw new DistilleryError('UNKNOWN_PLUGIN', `unknown ${kind} plugin "${name}"`, {
         where,
         hint: suggest(name, this.names(kind)),
       });
     }
-    return p as PluginByKind[K];
+    return this.container.resolve(pluginToken(kind, name));
   }
 
   /** All accepted names (canonical + aliases) of a kind. */
   names(kind: PluginKind): string[] {
-    return [...this.byKind.get(kind)!.keys()].sort();
+    const names = new Set<string>();
+    for (const p of this.registered(kind)) for (const n of [p.meta.name, ...(p.meta.aliases ?? [])]) names.add(n);
+    return [...names].sort();
   }
 
-  /** Registered plugins (canonical entries), optionally of one kind, resolved through the container. */
+  /** Registered plugins, optionally of one kind: each canonical name once, as the container resolves it now. */
   list<K extends PluginKind>(kind: K): PluginByKind[K][];
   list(): Plugin[];
   list(kind?: PluginKind): Plugin[] {
-    const kinds = kind ? [kind] : PLUGIN_KINDS;
-    const out: Plugin[] = [];
-    for (const k of kinds) {
-      // Widen the kind-specific token so one loop serves every kind.
-      const token = PLUGIN_TOKENS[k] as InjectionToken<Plugin>;
-      if (!this.container.isRegistered(token, true)) continue;
-      const all = this.container.resolveAll(token);
-      const canon = this.canonical.get(k)!;
-      out.push(...[...new Set(all)].filter((p) => canon.get(p.meta.name) === p));
+    const out = new Set<Plugin>();
+    for (const k of kind ? [kind] : PLUGIN_KINDS) {
+      // An overridden plugin resolves to its replacement, which is listed once.
+      for (const p of this.registered(k)) out.add(this.get(k, p.meta.name));
     }
-    return out;
+    return [...out];
   }
 
-  /** A child registry (for one run) holding the same plugins; it can add its own and be frozen alone. */
+  /** A child registry (one run's scope): resolves this one's plugins, can add its own and be frozen alone. */
   child(logger?: Logger): PluginRegistry {
-    const c = new PluginRegistry({ parent: this.container, logger: logger ?? this.logger });
-    for (const p of this.list()) c.register(p, { override: true });
-    for (const n of this.loadedPackages) c.loadedPackages.add(n);
-    return c;
+    return new PluginRegistry({ parent: this, logger: logger ?? this.logger });
   }
 
-  /** The context object handed to a plugin: tf, logger bound to its name, step info. */
+  /**
+   * The context object handed to a plugin, built by the container's {@link PLUGIN_CONTEXT_TOKEN} factory:
+   * tf, this scope's logger bound to the plugin's name, and `step` (or this scope's current step).
+   */
   context(plugin: Plugin | string, step?: StepInfo): PluginContext {
     const name = typeof plugin === 'string' ? plugin : plugin.meta.name;
-    return { tf, logger: this.logger.child(name), ...(step ? { step } : {}) };
+    return this.container.resolve(PLUGIN_CONTEXT_TOKEN)(name, step);
   }
 
-  private validateMeta(p: Plugin, source?: string): void {
-    const m = p?.meta as Partial<Plugin['meta']> | undefined;
-    const where = source ?? 'plugin';
-    if (!m || typeof m.name !== 'string' || !NAME_RE.test(m.name)) {
-      throw new DistilleryError('PLUGIN_INVALID', `plugin meta.name must match ${NAME_RE} (got ${JSON.stringify(m?.name)})`, { where });
-    }
-    if (!m.kind || !PLUGIN_KINDS.includes(m.kind)) {
-      throw new DistilleryError('PLUGIN_INVALID', `plugin "${m.name}" has unknown meta.kind ${JSON.stringify(m.kind)}`, {
-        where,
-        hint: suggest(String(m.kind), PLUGIN_KINDS),
-      });
-    }
-    if (typeof m.version !== 'string') {
-      throw new DistilleryError('PLUGIN_INVALID', `plugin "${m.name}" needs meta.version`, { where });
-    }
-    const need: Record<PluginKind, string> = {
-      'kd-loss': 'compute',
-      'match-loss': 'compute',
-      projection: 'create',
-      'temperature-scheduler': 'create',
-      'weight-scheduler': 'schedule',
-      callback: 'hooks',
-    };
-    const member = need[m.kind];
-    if ((p as unknown as Record<string, unknown>)[member] === undefined) {
-      throw new DistilleryError('PLUGIN_INVALID', `${m.kind} plugin "${m.name}" must have "${member}"`, { where });
-    }
+  /** Every provider registered under the kind token, parents first (tsyringe's own lookup stops at the nearest scope). */
+  private registered(kind: PluginKind): Plugin[] {
+    const token = PLUGIN_TOKENS[kind] as InjectionToken<Plugin>;
+    const inherited = this.parent ? this.parent.registered(kind) : [];
+    const own = this.container.isRegistered(token, this.parent === undefined) ? this.container.resolveAll(token) : [];
+    return [...inherited, ...own];
+  }
+
+  private isLoaded(pkg: string): boolean {
+    return this.loadedPackages.has(pkg) || (this.parent?.isLoaded(pkg) ?? false);
   }
 }
 
