@@ -6,8 +6,7 @@
  * The model: weights (teacher frozen; the student's with a gradient and, for Adam/AdamW, two moments),
  * the optimizer's transient copies of its largest parameter, and the activations a training step keeps
  * per token. The activation coefficients are calibrated on `packages/bench/configs/bench-bert-base.json`
- * (BERT-base teacher → 6-layer × 768 student, seq 64, native backend): measured peak tensor bytes
- * 2.35 GB at batch 8 and 3.77 GB at batch 32; this estimate gives 2.35 and 3.78.
+ * (BERT-base teacher → 6-layer × 768 student, seq 64, native backend): see the figures in its test.
  * @packageDocumentation
  */
 import { totalmem } from 'node:os';
@@ -72,9 +71,12 @@ function trainingActivations(e: EncoderShape, tokens: number, seqLen: number): n
   return tokens * e.numHiddenLayers * F32 * (ALPHA * e.hiddenSize + BETA * e.intermediateSize + GAMMA * e.numAttentionHeads * seqLen);
 }
 
-/** A frozen teacher's outputs kept for the matches: every hidden state and every attention map. */
+/**
+ * A frozen teacher's outputs kept through the step: only what the loss reads survives its forward pass
+ * (`LiveTeacher`'s `keep`), about two matched layers' hidden states and attention maps.
+ */
 function teacherOutputs(e: EncoderShape, tokens: number, seqLen: number): number {
-  return tokens * F32 * ((e.numHiddenLayers + 1) * e.hiddenSize + e.numHiddenLayers * e.numAttentionHeads * seqLen);
+  return tokens * F32 * 2 * (e.hiddenSize + e.numAttentionHeads * seqLen);
 }
 
 /** Estimate the tensor memory of one training step (bytes). */
@@ -90,7 +92,7 @@ export function estimateStepMemory(x: MemoryEstimateInput): MemoryEstimate {
   const t = x.teacher;
   if (t) {
     if (!t.external) parts.push({ what: `teacher weights (${fmtCount(t.parameters)} parameters, frozen)`, bytes: t.parameters * F32 });
-    if (t.encoder) parts.push({ what: `teacher hidden states and attention maps (batch ${x.batchSize} × ${x.seqLen})`, bytes: teacherOutputs(t.encoder, tokens, x.seqLen) });
+    if (t.encoder) parts.push({ what: `teacher outputs the matches read (batch ${x.batchSize} × ${x.seqLen})`, bytes: teacherOutputs(t.encoder, tokens, x.seqLen) });
   }
   return { parts, totalBytes: parts.reduce((a, p) => a + p.bytes, 0) };
 }
