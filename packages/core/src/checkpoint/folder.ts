@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { readSafetensors, writeSafetensorsStreaming, writeFileAtomic, type SafetensorsSource } from '../io/index.js';
 import { nonFiniteAt, nonFiniteError } from '../loop/guard.js';
 import { DistilleryError } from '../util/errors.js';
@@ -35,10 +35,28 @@ export interface CheckpointContents {
   state: CheckpointState;
 }
 
+/** Elements per chunk when a large tensor is read back (4 MB of float32). */
+const CHUNK_ELEMENTS = 1 << 20;
+
+/** A tensor's values, a few rows at a time: a copy of the whole of a BERT-base word embedding (94 MB) never exists. */
+async function* chunksOf(t: tf.Tensor): AsyncGenerator<Float32Array> {
+  const rows = t.shape[0] ?? 1;
+  const rowSize = t.size / Math.max(1, rows);
+  const step = Math.max(1, Math.floor(CHUNK_ELEMENTS / rowSize));
+  for (let r = 0; r < rows; r += step) {
+    const part = tf.slice(t, [r, ...t.shape.slice(1).map(() => 0)], [Math.min(step, rows - r), ...t.shape.slice(1)]);
+    try {
+      yield (await part.data()) as Float32Array;
+    } finally {
+      part.dispose();
+    }
+  }
+}
+
 /** Tensors as streaming sources: each is read back from the backend only when the writer reaches it. */
 function sourcesOf(m: Iterable<[string, tf.Tensor]>): Record<string, SafetensorsSource> {
   const out: Record<string, SafetensorsSource> = {};
-  for (const [name, t] of m) out[name] = { shape: t.shape, read: () => t.data() as Promise<Float32Array> };
+  for (const [name, t] of m) out[name] = { shape: t.shape, read: () => (t.size > CHUNK_ELEMENTS && t.rank > 0 ? chunksOf(t) : (t.data() as Promise<Float32Array>)) };
   return out;
 }
 
@@ -54,9 +72,14 @@ export async function writeCheckpointFolder(dir: string, c: CheckpointContents):
     // One tensor in memory at a time (a BERT-base student's moments alone are 0.5 GB). A diverged model is never
     // checkpointed (the guard stops the run first; this is the last line): every tensor is checked as it passes.
     const bad: string[] = [];
-    const check = (name: string, data: Float32Array | Int32Array) => {
-      const b = nonFiniteAt(name, data);
-      if (b) bad.push(b);
+    const flagged = new Set<string>();
+    const check = (name: string, data: Float32Array | Int32Array, offset: number) => {
+      if (flagged.has(name)) return; // the first bad value of a tensor is enough
+      const b = nonFiniteAt(name, data, offset);
+      if (b) {
+        flagged.add(name);
+        bad.push(b);
+      }
     };
     await writeSafetensorsStreaming(join(tmp, 'model.safetensors'), sourcesOf(c.model), meta, { check });
     await writeSafetensorsStreaming(join(tmp, 'projections.safetensors'), sourcesOf(c.projections), { ...meta, ...c.projectionMeta }, { check });

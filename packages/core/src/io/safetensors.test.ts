@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors, writeSafetensorsStreaming } from './safetensors.js';
@@ -75,6 +75,19 @@ describe('safetensors', () => {
     );
     expect(order).toEqual(['a.ids', 'b.w']); // read lazily, in file (name) order
     expect(Buffer.from(readFileSync(p)).equals(Buffer.from(serializeSafetensors(tensors, { format: 'pt' })))).toBe(true);
+    // Chunks in order give the same file; a NaN's flat index counts from the tensor's start; a short or long chunk list is refused.
+    async function* chunks(...parts: number[][]) {
+      for (const p of parts) yield await Promise.resolve(new Float32Array(p));
+    }
+    const q = join(dir, 'c.safetensors');
+    await writeSafetensorsStreaming(q, { 'a.ids': { shape: [2], dtype: 'I32', read: () => tensors['a.ids'].data }, 'b.w': { shape: [2, 2], read: () => chunks([1, -2], [3.5], [4]) } }, { format: 'pt' });
+    expect(Buffer.from(readFileSync(q)).equals(Buffer.from(readFileSync(p)))).toBe(true);
+    const seen: [string, number][] = [];
+    await writeSafetensorsStreaming(join(dir, 'd.safetensors'), { w: { shape: [4], read: () => chunks([1, 2], [3, 4]) } }, {}, { check: (n, d, off) => seen.push([n, off + d.length]) });
+    expect(seen).toEqual([['w', 2], ['w', 4]]);
+    await expect(writeSafetensorsStreaming(join(dir, 'e.safetensors'), { w: { shape: [4], read: () => chunks([1, 2]) } })).rejects.toThrow(/has 2 values but shape \[4\] needs 4/);
+    await expect(writeSafetensorsStreaming(join(dir, 'e.safetensors'), { w: { shape: [1], read: () => chunks([1, 2]) } })).rejects.toThrow(/chunks hold more than/);
+    for (const f of ['c.safetensors', 'd.safetensors']) rmSync(join(dir, f));
     const failing = { x: { shape: [1], read: () => Promise.reject(new Error('backend lost')) } };
     await expect(writeSafetensorsStreaming(join(dir, 'f.safetensors'), failing)).rejects.toThrow(/IO_WRITE_FAILED|backend lost/);
     const check = () => {

@@ -197,31 +197,50 @@ export interface SafetensorsSource {
   shape: readonly number[];
   /** @default 'F32' */
   dtype?: 'F32' | 'I32';
-  /** The values (e.g. `() => tensor.data()`); called once, when the tensor is written. */
-  read(): Promise<Float32Array | Int32Array> | Float32Array | Int32Array;
+  /**
+   * The values (e.g. `() => tensor.data()`), or consecutive chunks of them in order (a large tensor read a
+   * few rows at a time); called once, when the tensor is written.
+   */
+  read():
+    | Promise<Float32Array | Int32Array>
+    | Float32Array
+    | Int32Array
+    | AsyncIterable<Float32Array | Int32Array>;
 }
 
 /**
- * Write a `.safetensors` file atomically, one tensor at a time: the header comes from the shapes, then
- * each source is read, checked by `opts.check` and written before the next is read. The bytes equal
- * {@link writeSafetensors}' for the same values; the memory held is one tensor's, not the file's (a
- * BERT-base student's AdamW moments are 0.5 GB).
+ * Write a `.safetensors` file atomically, one tensor (or one chunk of one) at a time: the header comes from
+ * the shapes, then each source is read, checked by `opts.check` (with the chunk's flat offset) and written
+ * before the next is read. The bytes equal {@link writeSafetensors}' for the same values; the memory held is
+ * one chunk's, not the file's (a BERT-base student's AdamW moments are 0.5 GB).
  */
 export async function writeSafetensorsStreaming(
   path: string,
   tensors: Readonly<Record<string, SafetensorsSource>>,
   metadata: Readonly<Record<string, string>> = {},
-  opts: { check?: (name: string, data: Float32Array | Int32Array) => void } = {},
+  opts: { check?: (name: string, data: Float32Array | Int32Array, offset: number) => void } = {},
 ): Promise<void> {
   const entries = Object.keys(tensors).sort().map((name) => ({ name, dtype: tensors[name]!.dtype ?? 'F32', shape: tensors[name]!.shape }));
   const { header } = headerOf(entries, metadata);
   await writeFileAtomicWith(path, async (write) => {
     await write(header);
     for (const e of entries) {
-      const data = await tensors[e.name]!.read();
-      checkCount(e.name, data, e.shape);
-      opts.check?.(e.name, data);
-      await write(encode(data, e.dtype, e.name));
+      const got = await tensors[e.name]!.read();
+      const count = e.shape.reduce((a, b) => a * b, 1);
+      if (ArrayBuffer.isView(got)) {
+        checkCount(e.name, got, e.shape);
+        opts.check?.(e.name, got, 0);
+        await write(encode(got, e.dtype, e.name));
+        continue;
+      }
+      let offset = 0;
+      for await (const chunk of got) {
+        if (offset + chunk.length > count) throw new DistilleryError('SHAPE_MISMATCH', `tensor "${e.name}": chunks hold more than the ${count} values of shape ${JSON.stringify(e.shape)}`, { where: e.name });
+        opts.check?.(e.name, chunk, offset);
+        await write(encode(chunk, e.dtype, e.name));
+        offset += chunk.length;
+      }
+      if (offset !== count) throw new DistilleryError('SHAPE_MISMATCH', `tensor "${e.name}" has ${offset} values but shape ${JSON.stringify(e.shape)} needs ${count}`, { where: e.name });
     }
   });
 }

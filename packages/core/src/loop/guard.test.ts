@@ -9,6 +9,8 @@ import { silentLogger } from '../util/logger.js';
 import { MlpClassifier, mlpAdaptor, type FeatureBatch } from '../model/mlp.model.js';
 import { BasicDistiller } from '../distillers/basic-distiller.js';
 import { writeCheckpoint } from '../checkpoint/checkpoint.js';
+import { readCheckpointFolder, writeCheckpointFolder } from '../checkpoint/folder.js';
+import type { CheckpointState } from '../checkpoint/state.js';
 import type { TrainingConfigInput } from '../config/schema.js';
 import { DistilleryError } from '../util/errors.js';
 
@@ -115,5 +117,33 @@ describe('divergence guard', () => {
     expect(e.message).toMatch(/refusing to write checkpoint .*gs7\.safetensors: 1 tensor\(s\) hold NaN\/Inf: layer\.weight \(\+Inf at flat index 1\)/);
     expect(readdirSync(dir)).toEqual([]);
     tf.dispose([...params.values()]);
+  });
+
+  it('checkpoint folders read large tensors back a few rows at a time: same values, NaN found at its flat index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'guard-'));
+    const n = 2048 * 600; // 1.23 M values: read in chunks of 1 M
+    const values = Float32Array.from({ length: n }, (_, i) => (i % 1000) / 7);
+    const big = tf.tensor2d(values, [2048, 600]);
+    const contents = (model: Map<string, tf.Tensor>) => ({
+      model,
+      projections: new Map<string, tf.Tensor>(),
+      optimizer: { step: 3, tensors: { 'm.big': big } },
+      state: { globalStep: 3 } as unknown as CheckpointState,
+    });
+    const before = tf.memory().numTensors;
+    const path = await writeCheckpointFolder(dir, contents(new Map([['big', big]])));
+    expect(tf.memory().numTensors).toBe(before); // the row slices are disposed
+    const back = await readCheckpointFolder(path);
+    expect(back.model.get('big')!.shape).toEqual([2048, 600]);
+    expect(Buffer.from(back.model.get('big')!.data.buffer).equals(Buffer.from(values.buffer))).toBe(true);
+    expect(Buffer.from(back.optimizer.tensors.get('m.big')!.data.buffer).equals(Buffer.from(values.buffer))).toBe(true);
+    const bad = values.slice();
+    bad[1_200_000] = NaN;
+    bad[1_200_001] = NaN;
+    const badT = tf.tensor2d(bad, [2048, 600]);
+    const e = await failure(writeCheckpointFolder(join(dir, 'b'), contents(new Map([['layer.big', badT]]))));
+    expect(e.message).toMatch(/1 tensor\(s\) hold NaN\/Inf: layer\.big \(NaN at flat index 1200000\)\n/);
+    expect(readdirSync(join(dir, 'b'))).toEqual([]);
+    tf.dispose([big, badT]);
   });
 });

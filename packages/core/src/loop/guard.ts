@@ -60,11 +60,11 @@ export function nonFiniteTensors(tensors: Iterable<[string, tf.Tensor]>): string
   return bad;
 }
 
-/** `name (NaN at flat index i)` for the first non-finite value of `data`, or undefined when all are finite. */
-export function nonFiniteAt(name: string, data: ArrayLike<number>): string | undefined {
+/** `name (NaN at flat index i)` for the first non-finite value of `data` (a chunk starting at flat `offset`), or undefined when all are finite. */
+export function nonFiniteAt(name: string, data: ArrayLike<number>, offset = 0): string | undefined {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (v - v !== 0) return `${name} (${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'} at flat index ${i})`;
+    if (v - v !== 0) return `${name} (${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'} at flat index ${offset + i})`;
   }
   return undefined;
 }
