@@ -54,7 +54,7 @@ async function fixture(dir: string): Promise<{ file: string; cache: string }> {
   writeFileSync(join(dir, 'train.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const cache = join(dir, 'cache');
   const cfg = {
-    task: { data: { type: 'jsonl', train: 'train.jsonl', testFraction: 0.1, validationFraction: 0 }, batchSize: 8, maxLength: 32 },
+    task: { data: { type: 'jsonl', train: 'train.jsonl', testFraction: 0.1, validationFraction: 0 }, batchSize: 4, maxLength: 32 },
     teacher: { model: { type: 'bert', pretrained: 'teacher' } },
     student: { model: { type: 'bert', numHiddenLayers: 1 } },
     training: { numEpochs: 1, seed: 42, outputDir: 'run', backend: 'cpu', optimizer: { type: 'adamw', lr: 0.001 } },
@@ -128,6 +128,12 @@ describe('teacher-cache shards without Redis', () => {
     expect(merged.computed).toBe(local.computed);
     expectSameTree(cache, sharded.cache);
     expect(DirTeacherCacheStore.manifest(sharded.cache)).toEqual({ format: 'distillery-teacher-cache', version: 1, dtype: 'float16', entries: local.entries });
+    // Each batch writes the keys it holds first, whatever order the shards run in: forward order
+    // computes the same examples per shard as reverse order (a duplicate is never computed by a later shard).
+    const forward = withCache(file, 'forward');
+    const fwd = [];
+    for (const shard of [0, 1, 2, 3, 4]) fwd.push(await fillTeacherCacheShard((await loadJobConfig(forward.file)).config, { shard, shards: 5 }, { logger }));
+    expect(manifests.map((m) => m.computed)).toEqual(fwd.map((m) => m.computed));
   }, 120_000);
 });
 
