@@ -90,7 +90,7 @@ export async function openTeacherCachePass(cfg: JobConfig, log: Logger): Promise
     dir,
     dtype,
     batches,
-    live: live as TeacherSide<unknown>,
+    live,
     namespace,
     dispose: () => {
       teacher.dispose?.();
