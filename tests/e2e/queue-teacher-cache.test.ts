@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,7 +17,7 @@ import { createLogger, DirTeacherCacheStore, initBackend } from '@distillery/cor
 import { BertForSequenceClassification, bertConfig, saveHfModel } from '@distillery/models';
 import { WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles } from '@distillery/data';
 import { redisReady, startLocalRedis, type LocalRedis } from '@distillery/queue';
-import { loadJobConfig } from '@distillery/cli';
+import { loadJobConfig, main } from '@distillery/cli';
 import { fillTeacherCacheShard, mergeTeacherCacheShards } from '../../packages/cli/src/job/teacher-cache-shards.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -135,6 +135,37 @@ describe('teacher-cache shards without Redis', () => {
     for (const shard of [0, 1, 2, 3, 4]) fwd.push(await fillTeacherCacheShard((await loadJobConfig(forward.file)).config, { shard, shards: 5 }, { logger }));
     expect(manifests.map((m) => m.computed)).toEqual(fwd.map((m) => m.computed));
   }, 120_000);
+});
+
+describe('cache-teacher --queue: bad command lines fail before anything is queued', () => {
+  const run = async (args: string[]) => {
+    let err = '';
+    const sink = { write: (x: string) => ((err += x), true) } as unknown as NodeJS.WritableStream;
+    const code = await main(['cache-teacher', ...args, '--log-level', 'warn'], { out: sink, err: sink });
+    return { code, err };
+  };
+  it('names the missing flag, the config field, the dtype clash, and an unreachable Redis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-tcargs-'));
+    const file = join(dir, 'config.json');
+    const cfg = {
+      task: { data: { type: 'spam-assassin', maxExamples: 40 }, batchSize: 8, features: 64 },
+      teacher: { model: { type: 'mlp', hidden: [4] } },
+      student: { model: { type: 'mlp' } },
+      training: { numEpochs: 1, outputDir: 'run', backend: 'cpu' },
+      distillation: { teacherCache: { dir: 'cache', dtype: 'float16' } },
+    };
+    writeFileSync(file, JSON.stringify(cfg));
+    expect(await run([file, '--shards', '3'])).toMatchObject({ code: 1, err: expect.stringMatching(/--shards: --shards needs --queue/) });
+    expect(await run([file, '--queue', 'redis://127.0.0.1:1'])).toMatchObject({ code: 1, err: expect.stringMatching(/--queue: --queue needs --shards N/) });
+    expect(await run([file, '--queue', 'redis://127.0.0.1:1', '--shards', '0'])).toMatchObject({ code: 1, err: expect.stringMatching(/expected a positive integer/) });
+    // An MLP teacher is trained by distill itself: refused before Redis is even contacted.
+    expect(await run([file, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({ code: 1, err: expect.stringMatching(/teacher\.model: cache-teacher needs a teacher that exists before the run/) });
+    const { file: good, cache } = await fixture(mkdtempSync(join(tmpdir(), 'distillery-tcargs-')));
+    expect(await run([good, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({ code: 1, err: expect.stringMatching(/QUEUE_UNREACHABLE|cannot reach Redis at redis:\/\/127\.0\.0\.1:1/) });
+    mkdirSync(cache, { recursive: true });
+    writeFileSync(join(cache, 'manifest.json'), JSON.stringify({ format: 'distillery-teacher-cache', version: 1, dtype: 'float32', entries: 0 }));
+    expect(await run([good, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({ code: 1, err: expect.stringMatching(/holds float32 entries, but the config asks for float16/) });
+  }, 60_000);
 });
 
 interface WorkerProc {

@@ -4,7 +4,7 @@
  * (N shard jobs over the batch list plus a merge that writes the manifest once).
  */
 import { resolve } from 'node:path';
-import { DistilleryError, type Logger } from '@distillery/core';
+import { DirTeacherCacheStore, DistilleryError, type Logger } from '@distillery/core';
 import { InvalidArgumentError, type Command } from 'commander';
 import { cacheTeacherTarget, configHashOf, precomputeTeacherCache, type CacheTeacherSummary } from '../job/cache-teacher.js';
 import type { TeacherCacheJobData } from '../job/teacher-cache-shards.js';
@@ -34,7 +34,9 @@ export type QueuedCacheTeacherSummary = CacheTeacherSummary & { shards: number }
 export async function cacheTeacherQueued(o: CacheTeacherQueuedOptions): Promise<QueuedCacheTeacherSummary> {
   const configFile = resolve(o.configFile);
   const { config, text } = await loadJobConfig(configFile);
-  cacheTeacherTarget(config);
+  // Fail here, before anything is queued: no cache folder, a teacher trained by distill, another dtype in the folder.
+  const { dir, dtype } = cacheTeacherTarget(config);
+  new DirTeacherCacheStore(dir, dtype);
   const { runShardFlow, pingQueue } = await import('@distillery/queue');
   await pingQueue(o.queue);
   const t0 = Date.now();
