@@ -101,9 +101,10 @@ function expectSameTree(a: string, b: string): void {
   for (const [k, v] of ta) expect(tb.get(k)!.equals(v), k).toBe(true);
 }
 
-/** The single-machine `distillery cache-teacher <config>` (the reference). */
+/** The single-machine `distillery cache-teacher <config>` (the reference), with the queue modules unloadable: the default path never needs them. */
 function cacheTeacherLocal(file: string): { examples: number; entries: number; computed: number } {
-  const r = spawnSync(process.execPath, [bin, 'cache-teacher', file, '--json', '--no-progress', '--log-level', 'warn'], { env: childEnv(), encoding: 'utf8' });
+  const preload = join(import.meta.dirname, 'fixtures', 'queue', 'no-queue-modules.mjs');
+  const r = spawnSync(process.execPath, ['--import', preload, bin, 'cache-teacher', file, '--json', '--no-progress', '--log-level', 'warn'], { env: childEnv(), encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout);
 }
