@@ -8,7 +8,7 @@
  * CI=true); the shard-order test needs no Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -18,7 +18,8 @@ import { BertForSequenceClassification, bertConfig, saveHfModel } from '@distill
 import { WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles } from '@distillery/data';
 import { redisReady, startLocalRedis, type LocalRedis } from '@distillery/queue';
 import { loadJobConfig, main } from '@distillery/cli';
-import { fillTeacherCacheShard, mergeTeacherCacheShards } from '../../packages/cli/src/job/teacher-cache-shards.js';
+import { fillTeacherCacheShard, mergeTeacherCacheShards, teacherCacheShards } from '../../packages/cli/src/job/teacher-cache-shards.js';
+import { configHashOf } from '../../packages/cli/src/job/cache-teacher.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const bin = join(repo, 'packages', 'cli', 'dist', 'bin.js');
@@ -102,11 +103,16 @@ function expectSameTree(a: string, b: string): void {
 }
 
 /** The single-machine `distillery cache-teacher <config>` (the reference), with the queue modules unloadable: the default path never needs them. */
-function cacheTeacherLocal(file: string): { examples: number; entries: number; computed: number } {
+async function cacheTeacherLocal(file: string): Promise<{ examples: number; entries: number; computed: number }> {
   const preload = join(import.meta.dirname, 'fixtures', 'queue', 'no-queue-modules.mjs');
-  const r = spawnSync(process.execPath, ['--import', preload, bin, 'cache-teacher', file, '--json', '--no-progress', '--log-level', 'warn'], { env: childEnv(), encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
+  const proc = spawn(process.execPath, ['--import', preload, bin, 'cache-teacher', file, '--json', '--no-progress', '--log-level', 'warn'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d) => (out += String(d)));
+  proc.stderr.on('data', (d) => (err += String(d)));
+  const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+  expect(code, err).toBe(0);
+  return JSON.parse(out);
 }
 
 describe('teacher-cache shards without Redis', () => {
@@ -114,7 +120,7 @@ describe('teacher-cache shards without Redis', () => {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build first`);
     const dir = mkdtempSync(join(tmpdir(), 'distillery-tcshards-'));
     const { file, cache } = await fixture(dir);
-    const local = cacheTeacherLocal(file);
+    const local = await cacheTeacherLocal(file);
     expect(local.examples).toBe(180); // 200 rows, 10 % held out for test
     expect(local.entries).toBeLessThan(local.examples); // duplicates share an entry
     const sharded = withCache(file, 'sharded');
@@ -145,7 +151,7 @@ describe('cache-teacher --queue: bad command lines fail before anything is queue
     const code = await main(['cache-teacher', ...args, '--log-level', 'warn'], { out: sink, err: sink });
     return { code, err };
   };
-  it('names the missing flag, the config field, the dtype clash, and an unreachable Redis', async () => {
+  it('names the missing flag, the config field, the dtype clash, an unreachable Redis; a worker refuses a changed config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-tcargs-'));
     const file = join(dir, 'config.json');
     const cfg = {
@@ -166,6 +172,10 @@ describe('cache-teacher --queue: bad command lines fail before anything is queue
     mkdirSync(cache, { recursive: true });
     writeFileSync(join(cache, 'manifest.json'), JSON.stringify({ format: 'distillery-teacher-cache', version: 1, dtype: 'float32', entries: 0 }));
     expect(await run([good, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({ code: 1, err: expect.stringMatching(/holds float32 entries, but the config asks for float16/) });
+    // A worker refuses a config whose text changed since the flow was queued (its batches could differ).
+    const ctx = { jobId: 'f-shard-0', attempt: 1, logger, signal: new AbortController().signal, progress: () => Promise.resolve(), stopRequested: () => Promise.resolve(false) };
+    const stale = { configFile: good, configHash: configHashOf(readFileSync(good, 'utf8') + ' '), shard: 0, shards: 2, start: 0, end: 1, total: 2 };
+    await expect(teacherCacheShards.shard(stale, ctx)).rejects.toMatchObject({ code: 'QUEUE_CONFIG_CHANGED', where: 'job f-shard-0' });
   }, 60_000);
 });
 
@@ -210,10 +220,10 @@ describe.skipIf(!redisReady())('distillery cache-teacher --queue (real redis-ser
   it('a worker SIGKILLed mid-shard: its shard is re-run elsewhere and the folder equals the single-machine cache byte for byte', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-tcqueue-'));
     const { file, cache } = await fixture(dir);
-    const local = cacheTeacherLocal(file);
     const queued = withCache(file, 'queued');
     // Worker 0 logs each written batch (debug), so the test can kill it between two of them.
-    const ws = await Promise.all([['--log-level', 'debug'], [], []].map((extra) => startWorkerProc(redis.url, extra)));
+    // The reference runs while the workers start (independent processes).
+    const [local, ws] = await Promise.all([cacheTeacherLocal(file), Promise.all([['--log-level', 'debug'], [], []].map((extra) => startWorkerProc(redis.url, extra)))]);
     procs.push(...ws);
     const t0 = Date.now();
     const sub = spawn(process.execPath, [bin, 'cache-teacher', queued.file, '--queue', redis.url, '--shards', '6', '--json', '--log-level', 'warn'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });

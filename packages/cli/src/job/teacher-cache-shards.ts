@@ -16,6 +16,7 @@ import { shardRanges } from '@distillery/queue';
 import { loadJobConfig } from '../commands/validate.js';
 import { cacheTeacherTarget, configHashOf, openTeacherCachePass, type CacheTeacherSummary } from './cache-teacher.js';
 import { cachedSide, jobRowsOf, openCacheStore } from './teacher-cache.js';
+import type { JobConfig } from './schema.js';
 
 /** Data of every job of a teacher-cache flow. */
 export interface TeacherCacheJobData {
@@ -40,7 +41,7 @@ export interface TeacherCacheShardManifest {
   worker: string;
 }
 
-async function loadChecked(d: TeacherCacheJobData, where: string) {
+async function loadChecked(d: TeacherCacheJobData, where: string): Promise<JobConfig> {
   const { config, text } = await loadJobConfig(d.configFile);
   if (configHashOf(text) !== d.configHash) {
     throw new DistilleryError('QUEUE_CONFIG_CHANGED', `${d.configFile} changed after cache-teacher --queue queued this flow: its shards would walk different batches`, {
@@ -80,7 +81,7 @@ class BatchOwnedStore implements TeacherCacheStore {
 }
 
 /** Fill one shard's batches (of `shards` over the config's batch list) into the shared store. */
-export async function fillTeacherCacheShard(config: Parameters<typeof openTeacherCachePass>[0], r: Pick<ShardRange, 'shard' | 'shards'>, o: { logger: Logger; signal?: AbortSignal; progress?: (p: object) => Promise<void> }): Promise<TeacherCacheShardManifest> {
+export async function fillTeacherCacheShard(config: JobConfig, r: Pick<ShardRange, 'shard' | 'shards'>, o: { logger: Logger; signal?: AbortSignal; progress?: (p: object) => Promise<void> }): Promise<TeacherCacheShardManifest> {
   const log = o.logger;
   const t0 = Date.now();
   const pass = await openTeacherCachePass(config, log);
@@ -122,7 +123,7 @@ export async function fillTeacherCacheShard(config: Parameters<typeof openTeache
 }
 
 /** After every shard: seal the store (drop dead writers' temp files, write the manifest once) and sum up. */
-export async function mergeTeacherCacheShards(config: Parameters<typeof openTeacherCachePass>[0], manifests: readonly TeacherCacheShardManifest[]): Promise<Omit<CacheTeacherSummary, 'seconds'> & { shards: number }> {
+export async function mergeTeacherCacheShards(config: JobConfig, manifests: readonly TeacherCacheShardManifest[]): Promise<Omit<CacheTeacherSummary, 'seconds'> & { shards: number }> {
   const { dir, dtype } = cacheTeacherTarget(config);
   const store = openCacheStore(config);
   await store.seal?.();
