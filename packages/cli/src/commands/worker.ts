@@ -80,7 +80,7 @@ export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('worker')
     .description(
-      'run queued jobs (search trials; shard kinds from --handlers) from BullMQ on Redis until stopped (SIGTERM: finish the current job)',
+      'run queued jobs (search trials, teacher-cache shards, kinds from --handlers) from BullMQ on Redis until stopped (SIGTERM: finish the current job)',
     );
   commonOptions(cmd)
     .requiredOption('--queue <url>', 'Redis of the queue: redis://host:6379')

@@ -1,10 +1,12 @@
 /**
  * `distillery cache-teacher <config>`: run the job's teacher once over every training example and
  * store its outputs in `distillation.teacherCache.dir`, so later `distill` runs (on this machine or
- * another one reading the folder) never run the teacher. Only missing entries are computed.
+ * another one reading the folder) never run the teacher. Only missing entries are computed. The
+ * sharded form (`--queue`, teacher-cache-shards.ts) walks the same batch list on workers.
  */
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, DirTeacherCacheStore, LiveTeacher, MultiTeacher, averageTeacherLogits, initBackend, type Logger } from '@distillery/core';
+import { DistilleryError, DirTeacherCacheStore, LiveTeacher, MultiTeacher, averageTeacherLogits, initBackend, type Logger, type TeacherCacheDtype, type TeacherSide } from '@distillery/core';
 import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { bertKit } from './bert.kit.js';
@@ -28,8 +30,8 @@ export interface CacheTeacherSummary {
   entries: number;
 }
 
-/** Fill the config's teacher cache folder with the teacher's outputs on the training examples. */
-export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Logger; progress?: boolean | 'lines' }): Promise<CacheTeacherSummary> {
+/** The cache folder of a config that `cache-teacher` can fill; a clear error otherwise (checked before any work). */
+export function cacheTeacherTarget(cfg: JobConfig): { dir: string; dtype: TeacherCacheDtype } {
   const c = cfg.distillation.teacherCache;
   if (typeof c !== 'object' || !c.dir) {
     throw new DistilleryError('CONFIG_INVALID', 'cache-teacher needs a cache folder: distillation.teacherCache.dir', {
@@ -47,25 +49,64 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
       hint: 'point teacher.model at a pretrained folder ("pretrained") or an ONNX file ("type": "onnx"); distill fills the cache as it goes otherwise',
     });
   }
-  const log = opts.logger;
+  return { dir: c.dir, dtype: c.dtype };
+}
+
+/** sha256 of a config's text: a queued flow's workers check that the file they load is the one submitted. */
+export const configHashOf = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Everything a pass over the teacher's batches needs: the same for one process and for each shard. */
+export interface TeacherCachePass {
+  dir: string;
+  dtype: TeacherCacheDtype;
+  /** Every training (and unlabelled) example once, in a fixed order: `distillSource(seed + 1)`'s epoch 0. */
+  batches: unknown[];
+  /** The live teacher side (one teacher, or the weighted mean of several), as distill builds it. */
+  live: TeacherSide<unknown>;
+  /** Content hash of the teachers and the adaptor-relevant config (prefix of every key). */
+  namespace: string;
+  dispose(): void;
+}
+
+/** Load the data, tokenize, build the teacher(s): the deterministic batch list both paths walk. */
+export async function openTeacherCachePass(cfg: JobConfig, log: Logger): Promise<TeacherCachePass> {
+  const { dir, dtype } = cacheTeacherTarget(cfg);
   await initBackend({ backend: cfg.training.backend, logger: log });
   const data = loadTaskData(cfg.task.data, cfg.training.seed, { teacherLabels: teacherLabelsOf(cfg), logger: log });
   addUnlabelled(cfg, data, log);
   const kit = (await bertKit(data, cfg)) as Kit<unknown>;
-  const teacher = (await kit.build(tm, cfg.training.seed, 'teacher'));
-  const others = cfg.teachers ? (await buildOtherTeachers(cfg, kit, cfg.training.seed)) : [];
+  const teacher = await kit.build(cfg.teacher.model, cfg.training.seed, 'teacher');
+  const others = cfg.teachers ? await buildOtherTeachers(cfg, kit, cfg.training.seed) : [];
   const namespace = await jobNamespace(cfg, [teacher, ...others], data.teacherSize);
   // The same teacher side as distill's: one live teacher, or the (weighted) mean of several.
   const weights = cfg.teachers?.some((t) => t.weight !== undefined) ? cfg.teachers.map((t) => t.weight ?? 1) : undefined;
   const live = others.length
     ? new MultiTeacher([teacher, ...others].map((m) => ({ model: m as never, adaptor: kit.adaptor })), (r) => averageTeacherLogits(r, weights))
     : new LiveTeacher(teacher as never, kit.adaptor);
-  const side = cachedSide(live, cfg, namespace);
   // Every example once (the same keys as any later epoch's batches, whatever their order or padding).
   const src = (kit.distillSource ?? kit.trainSource)(cfg.training.seed + 1);
   const batches = Array.isArray(src) ? (src as unknown[]) : [...(src as { epoch(e: number): Iterable<unknown> }).epoch(0)];
+  return {
+    dir,
+    dtype,
+    batches,
+    live,
+    namespace,
+    dispose: () => {
+      teacher.dispose?.();
+      for (const t of others) t.dispose?.();
+    },
+  };
+}
+
+/** Fill the config's teacher cache folder with the teacher's outputs on the training examples. */
+export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Logger; progress?: boolean | 'lines' }): Promise<CacheTeacherSummary> {
+  const log = opts.logger;
+  const pass = await openTeacherCachePass(cfg, log);
+  const { batches, dir } = pass;
+  const side = cachedSide(pass.live, cfg, pass.namespace);
   const progress = opts.progress ? new RunProgress(process.stderr, { bar: opts.progress === 'lines' ? false : undefined }) : undefined;
-  const bar = progress?.evaluation('teacher', batches.length, `caching teacher outputs in ${c.dir}`);
+  const bar = progress?.evaluation('teacher', batches.length, `caching teacher outputs in ${dir}`);
   const t0 = Date.now();
   let examples = 0;
   try {
@@ -78,10 +119,9 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
   } finally {
     bar?.done();
     await side.flush();
-    teacher.dispose?.();
-    for (const t of others) t.dispose?.();
+    pass.dispose();
     progress?.stop();
   }
   log.debug('tensors alive after cache-teacher', { numTensors: tf.memory().numTensors });
-  return { dir: c.dir, dtype: c.dtype, examples, computed: side.stats.misses, cached: side.stats.hits, seconds: (Date.now() - t0) / 1000, entries: DirTeacherCacheStore.manifest(c.dir)?.entries ?? 0 };
+  return { dir, dtype: pass.dtype, examples, computed: side.stats.misses, cached: side.stats.hits, seconds: (Date.now() - t0) / 1000, entries: DirTeacherCacheStore.manifest(dir)?.entries ?? 0 };
 }

@@ -75,9 +75,9 @@ export function attachTeacherCache<B>(distiller: Pick<BasicDistiller<B>, "useTea
   return distiller.useTeacherCache({ store, namespace, rowsOf });
 }
 
-/** A standalone cached teacher side (for `distillery cache-teacher`). */
-export function cachedSide<B>(side: TeacherSide<B>, cfg: JobConfig, namespace: string, rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf): CachedTeacher<B> {
-  return new CachedTeacher(side, { store: openCacheStore(cfg), namespace, rowsOf, fields: teacherCacheFields(cfg.distillation.intermediateMatches) });
+/** A standalone cached teacher side (for `distillery cache-teacher`; a shard passes its own view of the store). */
+export function cachedSide<B>(side: TeacherSide<B>, cfg: JobConfig, namespace: string, rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf, store: TeacherCacheStore = openCacheStore(cfg)): CachedTeacher<B> {
+  return new CachedTeacher(side, { store, namespace, rowsOf, fields: teacherCacheFields(cfg.distillation.intermediateMatches) });
 }
 
 /** One line about a run's cache use. */

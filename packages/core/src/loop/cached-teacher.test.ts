@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -152,6 +152,26 @@ describe('teacher-output cache (CachedTeacher)', () => {
     const bytes = encodeCacheEntry(e, 'float32');
     expect(decodeCacheEntry(bytes)).toEqual(e);
     expect(decodeCacheEntry(bytes.subarray(0, bytes.length - 1))).toBeUndefined();
+  });
+
+  it('a folder manifest is deterministic (entry files counted, no timestamp); seal drops dead writers\' temp files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'distillery-seal-'));
+    const e = { rows: [{ field: 'logits', shape: [2], seqAxes: [], data: Float32Array.from([1, 2]) }] };
+    const a = new DirTeacherCacheStore(dir, 'float32');
+    for (const k of ['aa01', 'ab02', 'aa01']) a.put(k, e); // the same key twice is one entry
+    a.flush();
+    const first = readFileSync(join(dir, 'manifest.json'));
+    expect(JSON.parse(first.toString())).toEqual({ format: 'distillery-teacher-cache', version: 1, dtype: 'float32', entries: 2 });
+    // A writer SIGKILLed between write and rename leaves a temp file; a shard's store (put only) writes no manifest.
+    writeFileSync(join(dir, 'aa', 'aa03.bin.4242.x1.tmp'), 'partial');
+    const b = new DirTeacherCacheStore(dir, 'float32');
+    b.put('ac03', e);
+    b.seal();
+    expect(readdirSync(join(dir, 'aa')).sort()).toEqual(['aa01.bin']);
+    expect(DirTeacherCacheStore.manifest(dir)!.entries).toBe(3);
+    // A warm run that wrote nothing leaves the manifest as it is.
+    new DirTeacherCacheStore(dir, 'float32').flush();
+    expect(DirTeacherCacheStore.manifest(dir)!.entries).toBe(3);
   });
 });
 

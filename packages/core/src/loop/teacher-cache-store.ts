@@ -42,6 +42,12 @@ export interface TeacherCacheStore {
   put(key: string, entry: TeacherCacheEntry): void | Promise<void>;
   /** Persist bookkeeping (the manifest); called at the end of a run. */
   flush?(): void | Promise<void>;
+  /**
+   * Called once after every writer of a sharded fill has finished (the merge of
+   * `distillery cache-teacher --queue`): drop what writers that died left half-written, then write
+   * the bookkeeping as `flush` does. Shard workers only `put`; they never flush.
+   */
+  seal?(): void | Promise<void>;
 }
 
 /** In-memory store: reuse across the epochs (and runs) of one process. */
@@ -65,14 +71,17 @@ export class MemoryTeacherCacheStore implements TeacherCacheStore {
 const MAGIC = 0x44544331; // "DTC1"
 const MANIFEST = 'manifest.json';
 
-/** Manifest of a cache folder (informational: the entry files are the truth). */
+/**
+ * Manifest of a cache folder (informational: the entry files are the truth). It holds no timestamp
+ * or writer identity, so the same entries give the same bytes however they were written (one
+ * process, or shards on several machines).
+ */
 export interface TeacherCacheManifest {
   format: 'distillery-teacher-cache';
   version: 1;
   dtype: TeacherCacheDtype;
-  /** Entry files written into the folder so far (by this and earlier runs). */
+  /** Entry files in the folder when the manifest was written (by this and earlier runs). */
   entries: number;
-  updatedAt: string;
 }
 
 /** Serialise an entry: magic, header length, JSON header, then the rows' data (f16 or f32). */
@@ -134,7 +143,6 @@ export function decodeCacheEntry(bytes: Uint8Array): TeacherCacheEntry | undefin
 export class DirTeacherCacheStore implements TeacherCacheStore {
   readonly description: string;
   private written = 0;
-  private readonly prior: number;
 
   constructor(
     readonly dir: string,
@@ -149,7 +157,6 @@ export class DirTeacherCacheStore implements TeacherCacheStore {
         hint: `set dtype: "${m.dtype}", or point teacherCache.dir at another folder`,
       });
     }
-    this.prior = m?.entries ?? 0;
   }
 
   /** The folder's manifest, or undefined when it has none yet. */
@@ -206,8 +213,30 @@ export class DirTeacherCacheStore implements TeacherCacheStore {
     this.written++;
   }
 
+  /** Write the manifest, counting the entry files (a warm run that wrote nothing leaves it as it is). */
   flush(): void {
-    const m: TeacherCacheManifest = { format: 'distillery-teacher-cache', version: 1, dtype: this.dtype, entries: this.prior + this.written, updatedAt: new Date().toISOString() };
+    if (this.written === 0 && existsSync(join(this.dir, MANIFEST))) return;
+    this.writeManifest();
+  }
+
+  /**
+   * After a sharded fill: delete the temp files of writers killed between write and rename (at
+   * this point no writer of the fill is alive, so every `*.tmp` left is one), then write the manifest.
+   */
+  seal(): void {
+    const partial = (n: string) => n.endsWith('.tmp');
+    for (const d of readdirSync(this.dir, { withFileTypes: true })) {
+      if (d.isFile() && partial(d.name)) unlinkSync(join(this.dir, d.name));
+      else if (d.isDirectory() && /^[0-9a-f]{2}$/.test(d.name)) {
+        for (const f of readdirSync(join(this.dir, d.name))) if (partial(f)) unlinkSync(join(this.dir, d.name, f));
+      }
+    }
+    this.writeManifest();
+  }
+
+  private writeManifest(): void {
+    // Counted, not tallied per process: concurrent writers and re-run shards all agree on the folder.
+    const m: TeacherCacheManifest = { format: 'distillery-teacher-cache', version: 1, dtype: this.dtype, entries: DirTeacherCacheStore.countEntries(this.dir) };
     writeFileAtomicSync(join(this.dir, MANIFEST), JSON.stringify(m, null, 2) + '\n');
   }
 }

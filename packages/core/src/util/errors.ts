@@ -103,6 +103,7 @@ export const ERROR_CODES = {
   QUEUE_UNKNOWN_JOB: 'a worker got a job kind it has no handler for',
   QUEUE_UNREACHABLE: 'the Redis server of --queue does not answer',
   QUEUE_FLOW_FAILED: 'a sharded job flow failed',
+  QUEUE_CONFIG_CHANGED: 'a queued job\'s config file changed after the job was submitted',
   QUEUE_NO_REDIS: 'redis-server is not installed or did not start',
 } as const satisfies Record<string, string>;
 
