@@ -76,7 +76,7 @@ describe('staged (progressive) distillation', () => {
     expect(Object.keys(res.results[0]!.lastLosses)).toContain('unweighted_hidden_hidden_mse_0_0');
     expect(Object.keys(res.results[1]!.lastLosses)).toContain('unweighted_hidden_hidden_mse_1_1');
     expect(Object.keys(res.results[2]!.lastLosses)).toContain('unweighted_kd_loss');
-    // Stage 2 froze layers.0: its checkpoints do not hold it, and the weights did not move in stage 2.
+    // Stage 2 froze layers.0: the weights did not move in stage 2 (see below); its checkpoints still hold it.
     const s1 = JSON.parse(readFileSync(join(dir, 'stages.json'), 'utf8'));
     expect(s1.done.map((d: { name: string }) => d.name)).toEqual(['lower', 'deeper', 'logits']);
     expect(readdirSync(join(dir, 'stage-1'))).toContain('checkpoint-8');
@@ -98,6 +98,32 @@ describe('staged (progressive) distillation', () => {
     expect(Array.from(w1)).toEqual(Array.from(w0));
     expect(Array.from(l1b)).not.toEqual(Array.from(l1a));
     expect(a.res.stoppedIn).toBeUndefined();
+  });
+
+  it('a checkpoint written while parameters were frozen holds the whole student and loads into any trainer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stages-'));
+    const { student } = await run(dir);
+    const ck = join(dir, 'stage-1', 'checkpoint-8');
+    const { readCheckpointFolder } = await import('../checkpoint/folder.js');
+    const saved = await readCheckpointFolder(ck);
+    // The frozen layer is in model.safetensors (a complete HF model), and state.json says it was frozen.
+    expect([...saved.model.keys()].sort()).toEqual(Object.keys(student.parameters()).sort());
+    expect(saved.state.frozen).toEqual(['layers.0.weight', 'layers.0.bias']);
+    const stage1 = Object.fromEntries([...saved.model].map(([k, t]) => [k, Array.from(t.data)]));
+    // Reload into a fresh student through a trainer that freezes nothing (what the CLI does for the best
+    // checkpoint), and through one that freezes the same layer: both give stage 2's student back.
+    for (const freeze of [[], ['layers.0']]) {
+      const fresh = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 99 });
+      const teacher = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 1 });
+      const t = new GeneralDistiller({ student: fresh, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: { outputDir: dir } });
+      const before = tf.memory().numTensors;
+      expect((await t.loadCheckpoint(ck)).globalStep).toBe(8);
+      expect(tf.memory().numTensors).toBe(before);
+      for (const [k, v] of Object.entries(fresh.parameters())) expect(Array.from(v.dataSync()), `${k} (freeze ${freeze.join()})`).toEqual(stage1[k]);
+      fresh.dispose?.();
+      teacher.dispose?.();
+    }
+    student.dispose?.();
   });
 
   it('a run stopped inside stage 2 and resumed ends with the same weights as an uninterrupted run', async () => {
