@@ -143,6 +143,15 @@ export abstract class TrainerBase<B> {
     return { training: this.trainingConfig };
   }
 
+  /**
+   * Whether this run's loss reaches the model's outputs (the logits). False for a distillation stage that only
+   * matches intermediate features (KD and hard-label weights 0): its outputs stay as they were, so evaluating
+   * them says nothing about the stage (staged runs skip its evaluation).
+   */
+  trainsOutputs(): boolean {
+    return true;
+  }
+
   /** All trainable parameters: student (less the frozen ones) + extra, by name. */
   parameters(): Map<string, tf.Variable> {
     const student = Object.entries(this.student.parameters()).filter(([n]) => !this.frozen(n));
