@@ -41,7 +41,7 @@ const STAGES: StageSpec[] = [
   { name: 'logits', numSteps: 6, kdLossWeight: 1, hardLabelWeight: 1, lr: 0.02 },
 ];
 
-async function run(dir: string, opts: { stopAt?: number; resume?: boolean } = {}) {
+async function run(dir: string, opts: { stopAt?: number; resume?: boolean; evaluate?: (gs: number) => Record<string, number> } = {}) {
   const teacher = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 1 });
   const student = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 7 });
   // Stage 2 is the one with 8 steps: stop there (a hook's control.stop, as a user's Ctrl-C would).
@@ -52,7 +52,7 @@ async function run(dir: string, opts: { stopAt?: number; resume?: boolean } = {}
       const c = stageConfigs({ outputDir: out, ckptSteps: 3, seed: 5, optimizer: { lr: 0.05 } }, { temperature: 2 }, stage);
       return new GeneralDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: c.training, distillationConfig: c.distillation });
     },
-    train: { dataloader: blobs(), hooks: [stopper] },
+    train: { dataloader: blobs(), hooks: [stopper], ...(opts.evaluate ? { evaluate: opts.evaluate } : {}) },
   });
   const weights = Object.fromEntries(Object.entries(student.parameters()).map(([k, v]) => [k, Array.from(v.dataSync())]));
   teacher.dispose?.();
@@ -98,6 +98,23 @@ describe('staged (progressive) distillation', () => {
     expect(Array.from(w1)).toEqual(Array.from(w0));
     expect(Array.from(l1b)).not.toEqual(Array.from(l1a));
     expect(a.res.stoppedIn).toBeUndefined();
+  });
+
+  it('stages that train no output loss are not evaluated; the best is chosen across the evaluated stages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stages-'));
+    const calls: number[] = [];
+    // Evaluation at every checkpoint (ckptSteps 3). Scores fall with the step, so a stage-1 evaluation would win.
+    const { res } = await run(dir, { evaluate: (gs) => (calls.push(gs), { accuracy: 1 / gs }) });
+    expect(calls).toEqual([3, 6]); // stage 3 only (stages 1 and 2 have kdLossWeight = hardLabelWeight = 0)
+    expect(res.best).toMatchObject({ stage: 2, stageName: 'logits', step: 3, value: 1 / 3 });
+    expect(res.best!.path).toMatch(/stage-2[/\\]checkpoint-3$/);
+    // Recorded in stages.json, so a resumed run still knows it.
+    const done = JSON.parse(readFileSync(join(dir, 'stages.json'), 'utf8')).done;
+    expect(done[2].best).toMatchObject({ step: 3, value: 1 / 3 });
+    expect(done[0].best).toBeUndefined();
+    const again = await run(dir, { resume: true, evaluate: () => ({ accuracy: 0 }) });
+    expect(again.res.results).toEqual([undefined, undefined, undefined]);
+    expect(again.res.best).toMatchObject({ stage: 2, step: 3 });
   });
 
   it('a checkpoint written while parameters were frozen holds the whole student and loads into any trainer', async () => {
