@@ -56,18 +56,36 @@ describe.skipIf(!shared)(`recipes through the CLI ${shared ? '' : SHARED_SKIP_ME
       c.student.model = { ...c.student.model, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 16 };
       c.distillation.stages[0].numSteps = 3;
       c.distillation.stages[1].numSteps = 20;
-      c.distillation.stages[2].numSteps = 3;
+      c.distillation.stages[2].numSteps = 4;
+      // The last stage freezes the embeddings: its best checkpoint must still reload (it holds every parameter).
+      c.distillation.stages[2].freeze = ['embeddings'];
     });
-    // Stop inside stage 2 through the abort signal (what SIGINT does; a checkpoint is written at the stop),
-    // from the evaluation callback (every 2 steps on CLINC150's validation split).
+    // Stop inside stage 2 through the abort signal (what SIGINT does; a checkpoint is written at the stop), from a
+    // timer: stage 2 trains no output loss, so it has no evaluation to hook into, and the loop must yield to timers.
     const ac = new AbortController();
-    const onEvaluate = () => void (existsSync(join(dir, 'run', 'stage-1', 'metrics.jsonl')) && ac.abort());
-    const first = await runJob(config, 'distill', { logger, progress: false, signal: ac.signal, onEvaluate });
+    const evaluatedAt: number[] = [];
+    const timer = setInterval(() => void (existsSync(join(dir, 'run', 'stage-1', 'metrics.jsonl')) && ac.abort()), 5);
+    const first = await runJob(config, 'distill', { logger, progress: false, signal: ac.signal, onEvaluate: (gs) => void evaluatedAt.push(gs) }).finally(() => clearInterval(timer));
     expect(first.interrupted?.run).toBe('student');
+    expect(first.interrupted?.stage?.index).toBe(1);
+    expect(first.interrupted!.stage!.step).toBeLessThan(20);
+    // Stages 1 and 2 train no output loss (kdLossWeight and hardLabelWeight 0): never evaluated.
+    expect(evaluatedAt).toEqual([]);
     const done = JSON.parse(readFileSync(join(dir, 'run', 'stages.json'), 'utf8')).done;
     expect(done.map((d: { index: number }) => d.index)).toEqual([0]);
-    const s = await runJob(config, 'distill', { logger, progress: false, resume: true });
+    const s = await runJob(config, 'distill', { logger, progress: false, resume: true, onEvaluate: (gs) => void evaluatedAt.push(gs) });
     expect(s.interrupted).toBeUndefined();
+    // Only stage 3 was evaluated (steps 2 and 4 of it); its best checkpoint, frozen embeddings and all, was reloaded
+    // and scores on validation exactly what it was selected with.
+    expect(evaluatedAt).toEqual([2, 4]);
+    for (const i of [0, 1]) expect(readFileSync(join(dir, 'run', `stage-${i}`, 'metrics.jsonl'), 'utf8')).not.toContain('"type":"evaluate"');
+    expect(s.student!.selected).toMatchObject({ kind: 'best', split: 'validation', stage: { index: 2, name: 'logits + hard labels' } });
+    expect(s.student!.validation!.accuracy).toBe(s.student!.selected!.value);
+    // CLINC150: in-scope accuracy and oos recall beside accuracy, on validation and test.
+    for (const m of [s.student!.validation!, s.student!.metrics!]) {
+      expect(m.inScopeAccuracy).toBeGreaterThanOrEqual(0);
+      expect(m.oosRecall).toBeGreaterThanOrEqual(0);
+    }
     expect(JSON.parse(readFileSync(join(dir, 'run', 'stages.json'), 'utf8')).done.length).toBe(3);
     const m1 = readFileSync(join(dir, 'run', 'stage-1', 'metrics.jsonl'), 'utf8');
     expect(m1).toContain('unweighted_hidden_hidden_mse_3_3');

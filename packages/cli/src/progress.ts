@@ -60,7 +60,7 @@ export function formatDuration(s: number | undefined): string {
 /** Metrics as `accuracy 91.20 %, loss 0.1234`. */
 export function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics)
-    .map(([k, v]) => `${k} ${k === 'accuracy' ? (100 * v).toFixed(2) + ' %' : v.toFixed(4)}`)
+    .map(([k, v]) => `${k} ${k === 'accuracy' || k === 'inScopeAccuracy' || k === 'oosRecall' ? (100 * v).toFixed(2) + ' %' : v.toFixed(4)}`)
     .join(', ');
 }
 

@@ -18,7 +18,6 @@ import {
   initBackend,
   newestCheckpoint,
   stageConfigs,
-  trainStages,
   writeFileAtomic,
   type DistillModel,
   type Logger,
@@ -42,6 +41,8 @@ import { innerModel } from './paired.kit.js';
 import { runTasksJob, textKit } from './run-variants.js';
 import { attachTeacherCache, cacheReport, jobNamespace } from './teacher-cache.js';
 import { checkStepMemory } from './memory-check.js';
+import { collapseWarning, formatScore, scoreSplit } from './evaluate.js';
+import { loadStageStudent, runStages } from './stages.job.js';
 
 export interface ModelReport {
   /** Test accuracy. */
@@ -52,7 +53,12 @@ export interface ModelReport {
   trainSeconds?: number;
   source: string;
   /** Which state of the run this is: the best checkpoint (by metricForBest on validation) or the last step. */
-  selected?: FinalReport['selected'];
+  selected?: FinalReport['selected'] & { stage?: { index: number; name: string } };
+  /**
+   * The validation split's metrics of this same model (the selected one), scored again after it was loaded:
+   * directly comparable with `accuracy`/`metrics` (test), and a check that the reloaded model is the evaluated one.
+   */
+  validation?: Record<string, number>;
   /** Why training stopped early (early stopping). */
   stopReason?: string;
 }
@@ -74,8 +80,8 @@ export interface JobSummary {
   tasks?: MultiTaskResult['tasks'];
   /** Teacher-output cache use of the student run (`distillation.teacherCache`). */
   teacherCache?: { hits: number; misses: number; cachedBatches: number; liveBatches: number };
-  /** Set when SIGINT/SIGTERM stopped the run: which sub-run, at which step (a checkpoint is there). */
-  interrupted?: { run: 'teacher' | 'student'; step: number };
+  /** Set when SIGINT/SIGTERM stopped the run: which sub-run, at which step (a checkpoint is there); in which stage of a staged run. */
+  interrupted?: { run: 'teacher' | 'student'; step: number; stage?: { index: number; name: string; step: number } };
 }
 
 /** All of a model's weights, frozen ones too (a pretrained teacher has no trainable parameters). */
@@ -86,28 +92,7 @@ export function countParams(m: DistillModel<unknown>): number {
 }
 
 async function accuracy<B>(kit: Kit<B>, model: DistillModel<B>, batches: B[], progress?: EvalProgress): Promise<number> {
-  let ok = 0;
-  let n = 0;
-  try {
-    for (const b of batches) {
-      const pred = await kit.predict(model, b);
-      const gold = kit.labelsOf(b);
-      // Negative gold labels are ignored positions (token tasks: sub-words, special tokens, padding).
-      for (let i = 0; i < gold.length; i++) {
-        if (gold[i]! < 0) continue;
-        ok += pred[i] === gold[i] ? 1 : 0;
-        n++;
-      }
-      if (progress) {
-        progress.tick();
-        // Let the bar redraw between batches.
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-  } finally {
-    progress?.done();
-  }
-  return ok / Math.max(1, n);
+  return (await scoreSplit(kit, model, batches, { progress })).metrics.accuracy!;
 }
 
 /** Options of {@link runJob}. */
@@ -181,6 +166,8 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   }
   log.info(`task: ${data.name}: ${data.train} train / ${data.validation.length} validation / ${data.test} test examples, ${data.labels.size} labels`);
   const test = kit.testBatches();
+  // CLINC150: in-scope accuracy and oos recall beside accuracy (its splits differ in their share of "oos").
+  const oosId = cfg.task.data.type === 'clinc150' && data.labels.has('oos') ? data.labels.id('oos') : undefined;
   // Evaluation during training uses the validation split; the test split is reported at the end only.
   const validation = data.validation.length && kit.evalBatches ? kit.evalBatches(data.validation) : undefined;
   for (const [key, on] of [['evaluateEvery', cfg.training.evaluateEvery], ['earlyStopping', cfg.training.earlyStopping]] as const) {
@@ -240,10 +227,12 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       teacherFinal = { steps: r.globalStep, selected: best ? { kind: 'best', step: best.step, metric: best.metric, value: best.value, split: 'validation' } : { kind: 'last', step: r.globalStep } };
     }
   }
-  const teacherMetrics = await kit.metrics?.(teacher);
+  const teacherScore = await scoreSplit(kit, teacher, test, { oosId, progress: evalOf('teacher', test, 'evaluating the teacher') });
+  const { accuracy: _ta, ...teacherSplitMetrics } = teacherScore.metrics;
+  const teacherMetrics = { ...(await kit.metrics?.(teacher)), ...teacherSplitMetrics };
   const teacherReport: ModelReport = {
-    accuracy: await accuracy(kit, teacher, test, evalOf('teacher', test, 'evaluating the teacher')),
-    ...(teacherMetrics ? { metrics: teacherMetrics } : {}),
+    accuracy: teacherScore.metrics.accuracy!,
+    ...(Object.keys(teacherMetrics).length ? { metrics: teacherMetrics } : {}),
     parameters: countParams(teacher),
     trainSeconds: teacherSeconds,
     source: pretrained ? `pretrained ${pretrained}` : `trained here (${cfg.teacher.model.type})`,
@@ -256,7 +245,7 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   }
   say(`teacher accuracy ${(100 * teacherReport.accuracy).toFixed(2)} % (${teacherReport.parameters.toLocaleString('en-US')} parameters)`);
   const summary: JobSummary = { task: data.name, backend, train: data.train, validation: data.validation.length, test: data.test, teacher: teacherReport, outputDir: outDir };
-  if (teacherMetrics) say(`teacher ${formatMetrics(teacherMetrics)}`);
+  if (teacherReport.metrics) say(`teacher ${formatMetrics(teacherReport.metrics)}`);
   if (teacherFinal) {
     summary.final = await writeFinalFolder({
       outputDir: outDir, student: teacher, labels: data.labels, tokenizerFiles: kit.tokenizerFiles?.(), maxLength: cfg.task.maxLength,
@@ -291,40 +280,63 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
     const evaluateStudent = async (gs: number) => {
-      const m = { accuracy: await accuracy(kit, student, evalSet, evalOf('student', evalSet, evalWhat)) };
+      const m = (await scoreSplit(kit, student, evalSet, { oosId, progress: evalOf('student', evalSet, evalWhat) })).metrics;
       await opts.onEvaluate?.(gs, m);
       return m;
     };
     // Progressive distillation: one GeneralDistiller per stage on the same student (stage-<i>/ folders; see trainStages).
-    const r = staged
-      ? await runStages(staged, outDir, student, (stage, i, dir, freeze) => {
-          const c = stageConfigs({ ...cfg.training, outputDir: dir }, cfg.distillation as Record<string, unknown>, stage);
-          return new GeneralDistiller({ student, teacher: teacher as DistillModel<unknown, never>, adaptorS: kit.studentAdaptor ?? kit.adaptor, adaptorT: kit.adaptor, registry: registry.child(), trainingConfig: c.training, distillationConfig: c.distillation, backend, freeze });
-        }, { dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force, evaluate: evaluateStudent }, !!opts.resume)
+    const stagedRun = staged
+      ? await runStages({
+          stages: staged, outputDir: outDir, student, resume: !!opts.resume,
+          makeTrainer: (stage, i, dir, freeze) => {
+            const c = stageConfigs({ ...cfg.training, outputDir: dir }, cfg.distillation as Record<string, unknown>, stage);
+            return new GeneralDistiller({ student, teacher: teacher as DistillModel<unknown, never>, adaptorS: kit.studentAdaptor ?? kit.adaptor, adaptorT: kit.adaptor, registry: registry.child(), trainingConfig: c.training, distillationConfig: c.distillation, backend, freeze });
+          },
+          train: { dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force, evaluate: evaluateStudent },
+        })
+      : undefined;
+    const r = stagedRun
+      ? stagedRun.result
       : await distiller.train({
           dataloader: (kit.distillSource ?? kit.trainSource)(seed + 1), hooks: hooksOf('student'), signal, runConfig: cfg, force: opts.force,
           resumeFrom: resumeIn(outDir, typeof opts.resume === 'string' ? opts.resume : undefined),
           evaluate: evaluateStudent,
         });
-    if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep };
+    if (r.stopReason === 'interrupted') interrupted = { run: 'student', step: r.globalStep, ...(stagedRun?.stopped ? { stage: stagedRun.stopped } : {}) };
     if (cache) {
       say(cacheReport(cache));
       summary.teacherCache = { ...cache.stats };
     }
     // The selected student: the best by metricForBest on the validation split, else the last.
     const best = validation && r.best?.path && !interrupted ? r.best : undefined;
-    if (best) await distiller.loadCheckpoint(best.path!);
-    const studentMetrics = await kit.metrics?.(student);
-    if (studentMetrics) say(`student ${formatMetrics(studentMetrics)}`);
+    // A staged run's best is a stage's checkpoint: its student only (the stage's projections are not the run's).
+    if (best) await (stagedRun ? loadStageStudent(student, best.path!) : distiller.loadCheckpoint(best.path!));
+    const bestStage = best && stagedRun?.best ? { index: stagedRun.best.stage, name: stagedRun.best.stageName } : undefined;
+    // The selected model on the validation split once more, after the reload: comparable with the test line below,
+    // and a check that the model scored on test is the one that was selected.
+    const revalidated = validation && !interrupted ? await scoreSplit(kit, student, validation, { oosId, progress: evalOf('student', validation, 'validation (selected model)') }) : undefined;
+    if (best && revalidated && Math.abs(revalidated.metrics[best.metric]! - best.value) > 1e-6) {
+      log.warn(`the reloaded best checkpoint scores validation ${best.metric} ${revalidated.metrics[best.metric]} but was selected at ${best.value}: ${best.path} is not the model that was evaluated`);
+    }
+    const testScore = await scoreSplit(kit, student, test, { oosId, progress: evalOf('student', test, 'evaluating the student') });
+    const { accuracy: _sa, ...testSplitMetrics } = testScore.metrics;
+    const studentMetrics = { ...(await kit.metrics?.(student)), ...testSplitMetrics };
+    if (Object.keys(studentMetrics).length) say(`student ${formatMetrics(studentMetrics)}`);
+    for (const [split, sc] of [['validation', revalidated], ['test', testScore]] as const) {
+      const w = sc && collapseWarning('the student', split, sc, (id) => data.labels.names[id] ?? String(id));
+      if (w) log.warn(w);
+    }
     summary.student = {
-      accuracy: await accuracy(kit, student, test, evalOf('student', test, 'evaluating the student')),
-      ...(studentMetrics ? { metrics: studentMetrics } : {}),
+      accuracy: testScore.metrics.accuracy!,
+      ...(Object.keys(studentMetrics).length ? { metrics: studentMetrics } : {}),
+      ...(revalidated ? { validation: revalidated.metrics } : {}),
       parameters: countParams(student),
       trainSeconds: r.durationMs / 1000,
-      source: `distilled (${Strategy.name}, ${r.globalStep} steps)`,
-      selected: best ? { kind: 'best', step: best.step, metric: best.metric, value: best.value, split: 'validation' } : { kind: 'last', step: r.globalStep },
+      source: `distilled (${Strategy.name}, ${r.globalStep} steps${staged ? ` in ${staged.length} stages` : ''})`,
+      selected: best ? { kind: 'best', step: best.step, metric: best.metric, value: best.value, split: 'validation', ...(bestStage ? { stage: bestStage } : {}) } : { kind: 'last', step: r.globalStep },
       ...(r.stopReason && !interrupted ? { stopReason: r.stopReason } : {}),
     };
+    if (revalidated) say(`student validation (the selected model, scored again): ${formatScore(revalidated.metrics)}`);
     say(`student accuracy ${(100 * summary.student.accuracy).toFixed(2)} % (${summary.student.parameters.toLocaleString('en-US')} parameters)`);
     if (!interrupted) {
       summary.final = await writeFinalFolder({
@@ -350,15 +362,6 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
   await writeLossPlots(outDir);
   log.debug('tensors alive at the end', { numTensors: tf.memory().numTensors });
   return summary;
-}
-
-/** Run `distillation.stages` and report like one run: steps summed, the last stage's losses and best checkpoint. */
-async function runStages<B>(stages: Parameters<typeof trainStages>[0]['stages'], outDir: string, student: DistillModel<B>, makeTrainer: Parameters<typeof trainStages<B>>[0]['makeTrainer'], train: Parameters<typeof trainStages<B>>[0]['train'], resume: boolean): Promise<TrainResult> {
-  const { results, stoppedIn } = await trainStages({ stages, outputDir: outDir, student, makeTrainer, train, resume });
-  const ran = results.filter((x): x is TrainResult => !!x);
-  const last = ran.at(-1)!;
-  const steps = ran.reduce((n, x) => n + x.globalStep, 0);
-  return { ...last, globalStep: steps, totalSteps: steps, durationMs: ran.reduce((n, x) => n + x.durationMs, 0), checkpoints: ran.flatMap((x) => x.checkpoints), ...(stoppedIn !== undefined ? { stopReason: last.stopReason ?? 'interrupted' } : {}) };
 }
 
 /** SIGINT/SIGTERM: the first stops after the current step (with a checkpoint); a second exits at once. */
@@ -394,9 +397,12 @@ export function formatSummary(s: JobSummary): string {
     `model    accuracy    parameters     train  source`,
     row('teacher', s.teacher),
     ...(s.student ? [row('student', s.student), `student/teacher: ${s.teacher.parameters > 0 ? `${(s.student.parameters / s.teacher.parameters).toFixed(3)}x` : '-'} parameters, ${(100 * (s.student.accuracy - s.teacher.accuracy)).toFixed(2)} accuracy points`] : []),
-    ...(s.student?.selected?.kind === 'best' ? [`student selected at step ${s.student.selected.step} (best validation ${s.student.selected.metric} ${s.student.selected.value!.toFixed(4)})`] : []),
+    ...(s.student?.selected?.kind === 'best'
+      ? [`student selected at step ${s.student.selected.step}${s.student.selected.stage ? ` of stage ${s.student.selected.stage.index + 1} ("${s.student.selected.stage.name}")` : ''} (best validation ${s.student.selected.metric} ${s.student.selected.value!.toFixed(4)})`]
+      : []),
+    ...(s.student?.validation ? [`student validation: ${formatScore(s.student.validation)}; test: ${formatScore({ accuracy: s.student.accuracy, ...s.student.metrics })}`] : []),
     ...(s.student?.stopReason ? [`stopped early: ${s.student.stopReason}`] : []),
-    ...(s.interrupted ? [`INTERRUPTED during the ${s.interrupted.run} run at step ${s.interrupted.step}: a checkpoint was written; continue with \`distillery distill <config> --resume\``] : []),
+    ...(s.interrupted ? [`INTERRUPTED during the ${s.interrupted.run} run at step ${s.interrupted.step}${s.interrupted.stage ? ` (stage ${s.interrupted.stage.index + 1}, "${s.interrupted.stage.name}", at its step ${s.interrupted.stage.step})` : ''}: a checkpoint was written; continue with \`distillery distill <config> --resume\``] : []),
     ...(s.baseline ? [`KD gain: ${formatGain(s.baseline)}`] : []),
     `outputs in ${s.outputDir} (summary.json, metrics.jsonl, loss.svg, checkpoint-<step>/${s.final ? ', final/' : ''})`,
   ];

@@ -20,7 +20,12 @@ async function loadCheckpointFolder(path: string, params: ReadonlyMap<string, tf
   const all = new Map([...ck.model, ...ck.projections]);
   for (const [name, v] of params) {
     const t = all.get(name);
-    if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
+    if (!t) {
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, {
+        where: path,
+        hint: 'the checkpoint is of another model; or it was written by an earlier Distillery build in a stage that froze this parameter and holds only the trained ones: load that stage\'s student.safetensors (the full student) instead',
+      });
+    }
     if (!tf.util.arraysEqual(t.shape, v.shape)) {
       throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`, { where: path });
     }

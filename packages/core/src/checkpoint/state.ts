@@ -39,6 +39,11 @@ export interface CheckpointState {
   losses: Record<string, number>;
   metrics?: Record<string, number>;
   best?: BestInfo;
+  /**
+   * Student parameters that were frozen (not trained) in this run. They are saved in model.safetensors all
+   * the same, so the checkpoint is the whole student whatever was frozen; absent when nothing was.
+   */
+  frozen?: string[];
   /** State of stateful hooks by name (early stopping's patience counter, …). */
   hooks: Record<string, unknown>;
   configHash: string;

@@ -119,6 +119,12 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     };
   }
 
+  /** True when the KD or the hard-label term has a weight (or a weight scheduler). */
+  override trainsOutputs(): boolean {
+    const d = this.distillationConfig;
+    return d.kdLossWeight > 0 || d.hardLabelWeight > 0 || d.kdLossWeightScheduler !== 'none' || d.hardLabelWeightScheduler !== 'none';
+  }
+
   /** Adaptor needs of each side, for first-step validation. */
   protected needs(): { S: AdaptorNeeds; T: AdaptorNeeds } {
     const d = this.distillationConfig;

@@ -41,7 +41,7 @@ const STAGES: StageSpec[] = [
   { name: 'logits', numSteps: 6, kdLossWeight: 1, hardLabelWeight: 1, lr: 0.02 },
 ];
 
-async function run(dir: string, opts: { stopAt?: number; resume?: boolean } = {}) {
+async function run(dir: string, opts: { stopAt?: number; resume?: boolean; evaluate?: (gs: number) => Record<string, number> } = {}) {
   const teacher = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 1 });
   const student = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 7 });
   // Stage 2 is the one with 8 steps: stop there (a hook's control.stop, as a user's Ctrl-C would).
@@ -52,7 +52,7 @@ async function run(dir: string, opts: { stopAt?: number; resume?: boolean } = {}
       const c = stageConfigs({ outputDir: out, ckptSteps: 3, seed: 5, optimizer: { lr: 0.05 } }, { temperature: 2 }, stage);
       return new GeneralDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: c.training, distillationConfig: c.distillation });
     },
-    train: { dataloader: blobs(), hooks: [stopper] },
+    train: { dataloader: blobs(), hooks: [stopper], ...(opts.evaluate ? { evaluate: opts.evaluate } : {}) },
   });
   const weights = Object.fromEntries(Object.entries(student.parameters()).map(([k, v]) => [k, Array.from(v.dataSync())]));
   teacher.dispose?.();
@@ -76,7 +76,7 @@ describe('staged (progressive) distillation', () => {
     expect(Object.keys(res.results[0]!.lastLosses)).toContain('unweighted_hidden_hidden_mse_0_0');
     expect(Object.keys(res.results[1]!.lastLosses)).toContain('unweighted_hidden_hidden_mse_1_1');
     expect(Object.keys(res.results[2]!.lastLosses)).toContain('unweighted_kd_loss');
-    // Stage 2 froze layers.0: its checkpoints do not hold it, and the weights did not move in stage 2.
+    // Stage 2 froze layers.0: the weights did not move in stage 2 (see below); its checkpoints still hold it.
     const s1 = JSON.parse(readFileSync(join(dir, 'stages.json'), 'utf8'));
     expect(s1.done.map((d: { name: string }) => d.name)).toEqual(['lower', 'deeper', 'logits']);
     expect(readdirSync(join(dir, 'stage-1'))).toContain('checkpoint-8');
@@ -98,6 +98,49 @@ describe('staged (progressive) distillation', () => {
     expect(Array.from(w1)).toEqual(Array.from(w0));
     expect(Array.from(l1b)).not.toEqual(Array.from(l1a));
     expect(a.res.stoppedIn).toBeUndefined();
+  });
+
+  it('stages that train no output loss are not evaluated; the best is chosen across the evaluated stages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stages-'));
+    const calls: number[] = [];
+    // Evaluation at every checkpoint (ckptSteps 3). Scores fall with the step, so a stage-1 evaluation would win.
+    const { res } = await run(dir, { evaluate: (gs) => (calls.push(gs), { accuracy: 1 / gs }) });
+    expect(calls).toEqual([3, 6]); // stage 3 only (stages 1 and 2 have kdLossWeight = hardLabelWeight = 0)
+    expect(res.best).toMatchObject({ stage: 2, stageName: 'logits', step: 3, value: 1 / 3 });
+    expect(res.best!.path).toMatch(/stage-2[/\\]checkpoint-3$/);
+    // Recorded in stages.json, so a resumed run still knows it.
+    const done = JSON.parse(readFileSync(join(dir, 'stages.json'), 'utf8')).done;
+    expect(done[2].best).toMatchObject({ step: 3, value: 1 / 3 });
+    expect(done[0].best).toBeUndefined();
+    const again = await run(dir, { resume: true, evaluate: () => ({ accuracy: 0 }) });
+    expect(again.res.results).toEqual([undefined, undefined, undefined]);
+    expect(again.res.best).toMatchObject({ stage: 2, step: 3 });
+  });
+
+  it('a checkpoint written while parameters were frozen holds the whole student and loads into any trainer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stages-'));
+    const { student } = await run(dir);
+    const ck = join(dir, 'stage-1', 'checkpoint-8');
+    const { readCheckpointFolder } = await import('../checkpoint/folder.js');
+    const saved = await readCheckpointFolder(ck);
+    // The frozen layer is in model.safetensors (a complete HF model), and state.json says it was frozen.
+    expect([...saved.model.keys()].sort()).toEqual(Object.keys(student.parameters()).sort());
+    expect(saved.state.frozen).toEqual(['layers.0.weight', 'layers.0.bias']);
+    const stage1 = Object.fromEntries([...saved.model].map(([k, t]) => [k, Array.from(t.data)]));
+    // Reload into a fresh student through a trainer that freezes nothing (what the CLI does for the best
+    // checkpoint), and through one that freezes the same layer: both give stage 2's student back.
+    for (const freeze of [[], ['layers.0']]) {
+      const fresh = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 99 });
+      const teacher = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 1 });
+      const t = new GeneralDistiller({ student: fresh, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: { outputDir: dir } });
+      const before = tf.memory().numTensors;
+      expect((await t.loadCheckpoint(ck)).globalStep).toBe(8);
+      expect(tf.memory().numTensors).toBe(before);
+      for (const [k, v] of Object.entries(fresh.parameters())) expect(Array.from(v.dataSync()), `${k} (freeze ${freeze.join()})`).toEqual(stage1[k]);
+      fresh.dispose?.();
+      teacher.dispose?.();
+    }
+    student.dispose?.();
   });
 
   it('a run stopped inside stage 2 and resumed ends with the same weights as an uninterrupted run', async () => {

@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { newestCheckpoint } from '../checkpoint/folder.js';
 import { DistilleryError } from '../util/errors.js';
 import type { TrainerBase, TrainOptions, TrainResult } from './trainer-base.js';
+import type { BestInfo } from '../loop/types.js';
 
 /** One stage of `distillation.stages`. */
 export interface StageSpec {
@@ -59,15 +60,28 @@ export interface StagesOptions<B> {
   resume?: boolean;
 }
 
+/** The best evaluation of a staged run, and the stage it was made in. */
+export interface StageBest extends BestInfo {
+  /** Index of the stage whose checkpoint this is. */
+  stage: number;
+  stageName: string;
+}
+
 /** Result: per stage the train() summary (undefined for stages skipped as already done). */
 export interface StagesResult {
   results: (TrainResult | undefined)[];
   /** Index of the stage that stopped early (a hook's control.stop, a signal), if any. */
   stoppedIn?: number;
+  /**
+   * The best evaluation over every stage that was evaluated (done stages of a resumed run included), by the
+   * stages' `training.metricForBest`. Stages that train no output loss are not evaluated, so they are never it.
+   */
+  best?: StageBest;
 }
 
 interface StagesFile {
-  done: { index: number; name: string; globalStep: number; weights: string }[];
+  /** `best`: the stage's best evaluation; `greaterIsBetter`: its metric's direction (to compare across stages on resume). */
+  done: { index: number; name: string; globalStep: number; weights: string; best?: BestInfo; greaterIsBetter?: boolean }[];
 }
 
 /** The freeze list of a stage: `freeze` plus, for `freezeBelow: k`, `embeddings` and `layer.0` … `layer.{k-1}`. */
@@ -83,6 +97,8 @@ export function stageFreeze(s: StageSpec): string[] {
  */
 export function stageConfigs<T extends Record<string, unknown>, D extends Record<string, unknown>>(training: T, distillation: D, s: StageSpec): { training: T; distillation: D } {
   const t: Record<string, unknown> = { ...training, numSteps: undefined, numEpochs: undefined };
+  // A stage that trains no output loss is not evaluated (see trainStages): early stopping has nothing to watch.
+  if (!stageTrainsOutputs(distillation, s)) t.earlyStopping = undefined;
   if (s.lr !== undefined) t.optimizer = { ...((training.optimizer) ?? {}), lr: s.lr };
   if (s.lrScheduler) t.lrScheduler = { ...((training.lrScheduler) ?? {}), ...s.lrScheduler };
   const { stages: _all, ...rest } = distillation;
@@ -91,6 +107,19 @@ export function stageConfigs<T extends Record<string, unknown>, D extends Record
   if (s.kdLossWeight !== undefined) d.kdLossWeight = s.kdLossWeight;
   if (s.hardLabelWeight !== undefined) d.hardLabelWeight = s.hardLabelWeight;
   return { training: t as T, distillation: d as D };
+}
+
+/**
+ * Whether a stage's loss reaches the student's outputs: its KD or hard-label weight (the stage's, else the run's,
+ * else the schema defaults kdLossWeight 1 / hardLabelWeight 0) is positive, or the run schedules one of them.
+ */
+export function stageTrainsOutputs(distillation: Record<string, unknown>, s: StageSpec): boolean {
+  const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
+  const scheduled = (v: unknown) => typeof v === 'string' && v !== 'none';
+  return (
+    num(s.kdLossWeight ?? distillation.kdLossWeight, 1) > 0 || num(s.hardLabelWeight ?? distillation.hardLabelWeight, 0) > 0 ||
+    scheduled(distillation.kdLossWeightScheduler) || scheduled(distillation.hardLabelWeightScheduler)
+  );
 }
 
 /** Validate stages: each needs numSteps or numEpochs (not both). Errors name `distillation.stages[i]`. */
@@ -114,20 +143,35 @@ export async function trainStages<B>(o: StagesOptions<B>): Promise<StagesResult>
   const file = join(o.outputDir, 'stages.json');
   const state: StagesFile = o.resume && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StagesFile) : { done: [] };
   const results: (TrainResult | undefined)[] = [];
+  let best: StageBest | undefined;
+  const consider = (b: BestInfo | undefined, i: number, name: string, greaterIsBetter: boolean) => {
+    if (b?.path && (!best || (greaterIsBetter ? b.value > best.value : b.value < best.value))) best = { ...b, stage: i, stageName: name };
+  };
   const last = state.done.at(-1);
   if (last) await loadStudentWeights(o.student, join(o.outputDir, last.weights));
   for (let i = 0; i < o.stages.length; i++) {
     const stage = o.stages[i]!;
     const name = stage.name ?? `stage-${i}`;
-    if (state.done.some((d) => d.index === i)) {
+    const done = state.done.find((d) => d.index === i);
+    const dir = join(o.outputDir, `stage-${i}`);
+    if (done) {
+      consider(done.best, i, name, done.greaterIsBetter ?? true);
       results.push(undefined);
       continue;
     }
-    const dir = join(o.outputDir, `stage-${i}`);
+    // Stopped between stages (during the previous stage's last evaluation or its weights' write): do not start this one.
+    if (o.train.signal?.aborted) return { results, stoppedIn: i, best };
     const trainer = o.makeTrainer(stage, i, dir, stageFreeze(stage));
+    const tc = trainer.trainingConfig;
+    const greaterIsBetter = tc.greaterIsBetter ?? !/loss/i.test(tc.metricForBest);
+    // A stage whose loss does not reach the outputs leaves them as they were (untrained, in MobileBERT's first
+    // stages): its evaluations would measure nothing and could be picked as the best model. Not evaluated.
+    const evaluates = trainer.trainsOutputs();
+    if (!evaluates && o.train.evaluate) trainer.logger.info(`${name}: no evaluation in this stage (kdLossWeight and hardLabelWeight are 0: the outputs are not trained)`);
     const resumeFrom = o.resume ? newestCheckpoint(dir) : undefined;
     const r = await trainer.train({
       ...o.train,
+      ...(evaluates ? {} : { evaluate: undefined }),
       numSteps: stage.numSteps,
       numEpochs: stage.numEpochs,
       resumeFrom,
@@ -135,13 +179,16 @@ export async function trainStages<B>(o: StagesOptions<B>): Promise<StagesResult>
       runConfig: { stage: { index: i, name, ...stage }, run: o.train.runConfig ?? null },
     });
     results.push(r);
-    if (r.stopReason || r.globalStep < r.totalSteps) return { results, stoppedIn: i };
+    consider(r.best, i, name, greaterIsBetter);
+    // The stage's own variables (projections) are not needed after it: the student carries on.
+    (trainer as { dispose?: () => void }).dispose?.();
+    if (r.stopReason || r.globalStep < r.totalSteps) return { results, stoppedIn: i, best };
     const weights = `stage-${i}/student.safetensors`;
     await saveStudentWeights(o.student, join(o.outputDir, weights));
-    state.done.push({ index: i, name, globalStep: r.globalStep, weights });
+    state.done.push({ index: i, name, globalStep: r.globalStep, weights, ...(r.best?.path ? { best: r.best, greaterIsBetter } : {}) });
     await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
   }
-  return { results };
+  return { results, best };
 }
 
 async function saveStudentWeights(student: DistillModel<unknown>, path: string): Promise<void> {

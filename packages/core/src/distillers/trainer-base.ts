@@ -143,6 +143,15 @@ export abstract class TrainerBase<B> {
     return { training: this.trainingConfig };
   }
 
+  /**
+   * Whether this run's loss reaches the model's outputs (the logits). False for a distillation stage that only
+   * matches intermediate features (KD and hard-label weights 0): its outputs stay as they were, so evaluating
+   * them says nothing about the stage (staged runs skip its evaluation).
+   */
+  trainsOutputs(): boolean {
+    return true;
+  }
+
   /** All trainable parameters: student (less the frozen ones) + extra, by name. */
   parameters(): Map<string, tf.Variable> {
     const student = Object.entries(this.student.parameters()).filter(([n]) => !this.frozen(n));
@@ -150,12 +159,14 @@ export abstract class TrainerBase<B> {
   }
 
   /**
-   * Restore every trainable parameter (student and projections) from a checkpoint folder (or a
-   * legacy `gs<step>.safetensors`). Returns the checkpoint's global step. To continue training
+   * Restore the student (all of it, frozen parameters included) and the projections from a checkpoint
+   * folder (or a legacy `gs<step>.safetensors`). Returns the checkpoint's global step. To continue training
    * with optimizer state and data position, use `train({ resumeFrom })` instead.
    */
   async loadCheckpoint(path: string): Promise<{ globalStep: number }> {
-    return loadCheckpoint(path, this.parameters());
+    // Every student parameter, not only the trainable ones: the checkpoint of a stage that froze some holds
+    // them all (see Checkpointer), and a trainer that freezes nothing must get the whole student back.
+    return loadCheckpoint(path, new Map([...Object.entries(this.student.parameters()), ...Object.entries(this.extraParameters())]));
   }
 
   /** Run training. Resolves with a summary; checkpoints and metrics.jsonl are in the output dir. */
@@ -200,7 +211,7 @@ export abstract class TrainerBase<B> {
     const params = this.parameters();
     const studentKeys = new Set(Object.keys(this.student.parameters()));
     const checkpointer = new Checkpointer({
-      tc, params, studentKeys, projectionMeta: this.projectionMeta(), config: opts.runConfig ?? this.runConfig(), logger: this.logger,
+      tc, params, studentKeys, studentParams: new Map(Object.entries(this.student.parameters())), projectionMeta: this.projectionMeta(), config: opts.runConfig ?? this.runConfig(), logger: this.logger,
       weightsAt: (gs) => this.weightsAt(gs, total),
     });
     const state: TrainState = await runLoop({

@@ -22,6 +22,12 @@ export interface CheckpointerOptions {
   params: ReadonlyMap<string, tf.Variable>;
   /** Names in `params` that belong to the student (the rest go to projections.safetensors). */
   studentKeys: ReadonlySet<string>;
+  /**
+   * Every student parameter, frozen ones included. model.safetensors holds all of them, so a checkpoint
+   * written while parameters were frozen (a stage of progressive distillation) is still the whole student
+   * and loads into a trainer that freezes nothing, or into a fresh model. @default the student keys of `params`
+   */
+  studentParams?: ReadonlyMap<string, tf.Variable>;
   projectionMeta?: Record<string, string>;
   /** The config the run's hash is taken of. */
   config: unknown;
@@ -38,7 +44,8 @@ export class Checkpointer {
   async save(state: Readonly<TrainState>, optimizer: Optimizer, hooks: HookList, cursor: DataCursor): Promise<string | undefined> {
     if (this.lastSaved === state.globalStep) return undefined;
     const { tc, params, studentKeys } = this.o;
-    const model = new Map([...params].filter(([k]) => studentKeys.has(k)));
+    const model = new Map(this.o.studentParams ?? [...params].filter(([k]) => studentKeys.has(k)));
+    const frozen = [...model.keys()].filter((k) => !params.has(k));
     const projections = new Map([...params].filter(([k]) => !studentKeys.has(k)));
     const s: CheckpointState = {
       format: 'distillery-checkpoint/1',
@@ -56,6 +63,7 @@ export class Checkpointer {
       losses: state.losses,
       ...(state.metrics ? { metrics: state.metrics } : {}),
       ...(state.best ? { best: state.best.step === state.globalStep ? { ...state.best, path: join(tc.outputDir, checkpointName(state.globalStep)) } : state.best } : {}),
+      ...(frozen.length ? { frozen } : {}),
       hooks: hooks.stateDict(),
       configHash: configHash(this.o.config),
       config: this.o.config,
@@ -91,6 +99,13 @@ export class Checkpointer {
       const t = (studentKeys.has(name) ? ck.model : ck.projections).get(name);
       if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
       if (!tf.util.arraysEqual(t.shape, v.shape)) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`, { where: path });
+      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
+    }
+    // Frozen student parameters are not trained here but are in the checkpoint: restore them too, so a resume
+    // does not depend on where they came from (a previous stage's weights).
+    for (const [name, v] of this.o.studentParams ?? []) {
+      const t = ck.model.get(name);
+      if (params.has(name) || !t || !tf.util.arraysEqual(t.shape, v.shape)) continue;
       tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
     }
     try {

@@ -199,6 +199,9 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
           if (ev.save) control.saveNow();
           const evalDue = tc.evaluateEvery ? ev.globalStep % tc.evaluateEvery === 0 || ev.globalStep === plan.totalSteps : ev.save;
           if (evalDue && x.evaluate) control.evaluateNow();
+          // A step is promise chains only (microtasks): without a macrotask turn here, a signal handler (SIGTERM,
+          // SIGINT) runs only at the next real I/O, a checkpoint or an evaluation, which may be the end of the run.
+          if (x.signal) await new Promise((r) => setImmediate(r));
           if (x.signal?.aborted) control.stop('interrupted');
           if (await act()) return await finish();
           break;
