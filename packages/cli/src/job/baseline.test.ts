@@ -17,7 +17,15 @@ describe('KD gain', () => {
     expect(g.std).toBeCloseTo(meanStd([10, 2, -1]).std);
     expect(meanStd([10, 2, -1]).std).toBeCloseTo(Math.sqrt(((10 - 11 / 3) ** 2 + (2 - 11 / 3) ** 2 + (-1 - 11 / 3) ** 2) / 2));
     expect(g.wins).toBe(2);
-    expect(formatGain(g)).toMatch(/^\+3\.67 ± 5\.69 points over 3 seeds .*KD better in 2\/3/);
+    expect(formatGain(g)).toMatch(/^\+3\.67 ± 5\.69 points over 3 seeds on test .*KD better in 2\/3/);
+  });
+
+  it('carries the validation comparison (where configurations are chosen) beside the test one', () => {
+    const g = kdGain([1, 2], [0.7, 0.72], [0.6, 0.7], { distilled: [0.8, 0.81], baseline: [0.79, 0.82] });
+    expect(g.mean).toBeCloseTo(6);
+    expect(g.validation!.gain.map((x) => Number(x.toFixed(6)))).toEqual([1, -1]);
+    expect(g.validation!.wins).toBe(1);
+    expect(formatGain(g)).toMatch(/on test \(.*KD better in 2\/2\); validation \+0\.00 ± 1\.41 \(.*KD better in 1\/2\)$/);
   });
 
   it('distill --baseline trains the no-KD student per seed and writes the gain to summary.json', async () => {
