@@ -38,4 +38,4 @@ const r = await runWorkflow({
   space: values.space,
   latencyRuns: num(values.runs),
 });
-process.stdout.write(`KD gain: ${formatGain(r.gain)}\nbest: ${JSON.stringify(r.best.params)} (${(100 * r.best.value).toFixed(2)} %)\nreport: ${r.reportHtml}, ${r.reportSvg}\n`);
+process.stdout.write(`KD gain: ${formatGain(r.gain)}\nbest: ${JSON.stringify(r.best.params)} (${(100 * r.best.value).toFixed(2)} %)\nint8 student: ${r.int8File}\nreport: ${r.reportHtml}, ${r.reportSvg}\n`);
