@@ -25,13 +25,13 @@ export interface WorkflowOptions {
   workDir: string;
   /** Use only N train and N test examples (quick runs; the same subset in every step). */
   maxExamples?: number;
-  /** Distillation epochs before the search. @default 2 (the config's) */
+  /** Distillation epochs before the search. @default 4 (the config's) */
   numEpochs?: number;
   /** Seeds of the KD-vs-no-KD comparison. @default 3 */
   seeds?: number;
   /** Search trials. @default 8 */
   trials?: number;
-  /** @default "alpha=0..1,temperature=1..20,numEpochs=1..3" */
+  /** @default "alpha=0..1,temperature=1..20,numEpochs=2..4" */
   space?: string;
   /** Timed single-query runs per bench. @default 100 */
   latencyRuns?: number;
@@ -94,8 +94,8 @@ export async function runWorkflow(o: WorkflowOptions): Promise<WorkflowResult> {
   const kdDir = await exportStudent(config, runDir, join(work, 'students', 'kd'));
   await bench(kdDir, 'student (KD)');
 
-  log.info(`4/7 search ${o.space ?? 'alpha=0..1,temperature=1..20,numEpochs=1..3'} (${o.trials ?? 8} trials)`);
-  const s = await searchCommand({ config: configFile, trials: o.trials ?? 8, space: o.space ?? 'alpha=0..1,temperature=1..20,numEpochs=1..3', logger: log, stdout: { write: (x: string) => (log.info(x.trimEnd()), true) } as unknown as NodeJS.WritableStream });
+  log.info(`4/7 search ${o.space ?? 'alpha=0..1,temperature=1..20,numEpochs=2..4'} (${o.trials ?? 8} trials)`);
+  const s = await searchCommand({ config: configFile, trials: o.trials ?? 8, space: o.space ?? 'alpha=0..1,temperature=1..20,numEpochs=2..4', logger: log, stdout: { write: (x: string) => (log.info(x.trimEnd()), true) } as unknown as NodeJS.WritableStream });
 
   log.info('5/7 retrain with the best values and bench it');
   const best = await loadJobConfig(s.configFile);
