@@ -28,11 +28,13 @@ describe('KD gain', () => {
     expect(formatGain(g)).toMatch(/on test \(.*KD better in 2\/2\); validation \+0\.00 ± 1\.41 \(.*KD better in 1\/2\)$/);
   });
 
-  it('distill --baseline trains the no-KD student per seed and writes the gain to summary.json', async () => {
+  it('distill --baseline trains the no-KD student per seed (teacher cache on, validation split) and writes the gain to summary.json', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-baseline-'));
     const cfg = JSON.parse(readFileSync(mlpDemoConfigPath(), 'utf8'));
     delete cfg.$schema;
-    Object.assign(cfg.task.data, { maxExamples: 400 });
+    Object.assign(cfg.task.data, { maxExamples: 400, validationFraction: 0.2 });
+    // The later seeds' distillers get the job's cache (they used to fail: a cache without row keys).
+    cfg.distillation.teacherCache = true;
     cfg.task.features = 128;
     cfg.teacher.model.hidden = [16];
     cfg.teacher.training.numEpochs = 2;
@@ -48,6 +50,9 @@ describe('KD gain', () => {
     expect(s.baseline!.seeds).toHaveLength(2);
     expect(s.baseline!.distilled[0]).toBe(s.student!.accuracy);
     for (const a of [...s.baseline!.distilled, ...s.baseline!.baseline]) expect(a).toBeGreaterThan(0.5);
+    // Compared on validation too, the first seed's value being the job's selected checkpoint's.
+    expect(s.baseline!.validation!.distilled[0]).toBe(s.student!.selected!.value);
+    for (const a of [...s.baseline!.validation!.distilled, ...s.baseline!.validation!.baseline]) expect(a).toBeGreaterThan(0.5);
     const written = JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'));
     expect(written.baseline.mean).toBeCloseTo(s.baseline!.mean);
     expect(formatSummary(s)).toMatch(/KD gain: [+-]\d/);

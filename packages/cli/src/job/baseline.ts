@@ -107,6 +107,12 @@ export interface BaselineContext<B> {
   outDir: string;
 }
 
+/** What {@link runBaseline} calls on a distiller or a trainer. */
+interface Trainable<B> {
+  train(o: { dataloader: ReturnType<Kit<B>['trainSource']>; evaluate?: () => Promise<{ accuracy: number }> }): Promise<TrainResult>;
+  loadCheckpoint(path: string): Promise<unknown>;
+}
+
 /**
  * Train the no-KD student for every seed, and the distilled student for the seeds after the first
  * (the job already distilled it), all with identical init, data order and budget, and each run's
@@ -120,7 +126,8 @@ export async function runBaseline<B>(c: BaselineContext<B>): Promise<KdGain> {
   const val = c.evaluateValidation ? { distilled: [] as number[], baseline: [] as number[] } : undefined;
   // The job keeps its student's best checkpoint on validation; every run here is selected the same way.
   const select = (student: DistillModel<B>) => (c.evaluateValidation ? { evaluate: async () => ({ accuracy: await c.evaluateValidation!(student) }) } : {});
-  const both = async (student: DistillModel<B>, to: 'distilled' | 'baseline', run: { train: (o: { dataloader: ReturnType<Kit<B>['trainSource']>; evaluate?: () => Promise<{ accuracy: number }> }) => Promise<TrainResult>; loadCheckpoint(path: string): Promise<unknown> }, seed: number) => {
+  /** Train one run, load the checkpoint it selected, record its test (and validation) accuracy. */
+  const trainAndScore = async (run: Trainable<B>, student: DistillModel<B>, seed: number, to: 'distilled' | 'baseline') => {
     const r = await run.train({ dataloader: c.kit.trainSource(seed), ...select(student) });
     if (r.best?.path) await run.loadCheckpoint(r.best.path);
     (to === 'distilled' ? distilled : baseline).push(await c.evaluate(student));
@@ -144,13 +151,13 @@ export async function runBaseline<B>(c: BaselineContext<B>): Promise<KdGain> {
         backend: c.backend,
       });
       c.attachCache?.(d);
-      await both(student, 'distilled', d, seed);
+      await trainAndScore(d, student, seed, 'distilled');
       student.dispose?.();
     }
     // Same seed → same initial weights and the same batch order; hard labels only, same budget.
     const student = await c.kit.build(c.cfg.student.model, seed, 'student');
     const t = new BasicTrainer({ student, adaptor: c.kit.adaptor, registry: c.registry.child(), trainingConfig: { ...c.cfg.training, outputDir: join(c.outDir, `nokd-seed${seed}`) }, backend: c.backend });
-    await both(student, 'baseline', t, seed);
+    await trainAndScore(t, student, seed, 'baseline');
     student.dispose?.();
     const v = val ? ` (validation: distilled ${(100 * val.distilled[k]!).toFixed(2)} %, no KD ${(100 * val.baseline[k]!).toFixed(2)} %)` : '';
     c.logger.info(`seed ${seed}: test: distilled ${(100 * distilled[k]!).toFixed(2)} %, no KD ${(100 * baseline[k]!).toFixed(2)} %${v}`);
