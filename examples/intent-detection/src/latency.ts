@@ -4,6 +4,8 @@
  * (`interleavedLatency` from @distillery/bench), so load from other processes hits all alike.
  *
  *   node dist/latency.js --data <config|clinc dir> --model teacher=<dir> --model "student (KD)"=<dir> [--runs 300]
+ *
+ * A `.onnx` file (e.g. the int8 student) runs in ONNX Runtime, a folder in tfjs.
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -13,7 +15,7 @@ import { benchExamples } from '@distillery/cli';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, model: { type: 'string', multiple: true }, runs: { type: 'string', default: '300' } } });
 if (!values.data || !values.model?.length) {
-  process.stderr.write('usage: latency --data <config|clinc dir> --model label=<hf dir> [--model …] [--runs 300]\n');
+  process.stderr.write('usage: latency --data <config|clinc dir> --model label=<hf dir|file.onnx> [--model …] [--runs 300]\n');
   process.exit(2);
 }
 await initBackend();
@@ -21,7 +23,8 @@ const { examples, maxLength } = await benchExamples(values.data, 'test');
 const models: Record<string, Classifier> = {};
 for (const spec of values.model) {
   const at = spec.indexOf('=');
-  models[spec.slice(0, at)] = await loadClassifier(spec.slice(at + 1), 'tfjs', { maxLength });
+  const path = spec.slice(at + 1);
+  models[spec.slice(0, at)] = await loadClassifier(path, path.endsWith('.onnx') ? 'onnx' : 'tfjs', { maxLength });
 }
 const r = await interleavedLatency(models, examples.map((e) => e.text), { runs: Number(values.runs) });
 const ref = Object.keys(r)[0]!;

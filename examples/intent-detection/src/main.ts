@@ -2,7 +2,7 @@
 /**
  * npm start -w @distillery/example-intent-detection -- --data ../shared/data/clinc150
  *   [--teacher ../shared/models/clinc-bert-teacher] [--work runs/intent-detection] [--max-examples N]
- *   [--epochs 2] [--seeds 3] [--trials 8] [--space alpha=0..1,temperature=1..20,numEpochs=1..3] [--runs 100]
+ *   [--epochs 4] [--seeds 3] [--trials 8] [--space alpha=0..1,temperature=1..20,numEpochs=2..4] [--runs 100]
  */
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.data) {
-  process.stderr.write('usage: intent-detection --data <clinc150 dir> [--teacher <hf dir>] [--work <dir>] [--max-examples N] [--epochs 2] [--seeds 3] [--trials 8] [--space ...] [--runs 100]\n');
+  process.stderr.write('usage: intent-detection --data <clinc150 dir> [--teacher <hf dir>] [--work <dir>] [--max-examples N] [--epochs 4] [--seeds 3] [--trials 8] [--space ...] [--runs 100]\n');
   process.exit(2);
 }
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -38,4 +38,4 @@ const r = await runWorkflow({
   space: values.space,
   latencyRuns: num(values.runs),
 });
-process.stdout.write(`KD gain: ${formatGain(r.gain)}\nbest: ${JSON.stringify(r.best.params)} (${(100 * r.best.value).toFixed(2)} %)\nreport: ${r.reportHtml}, ${r.reportSvg}\n`);
+process.stdout.write(`KD gain: ${formatGain(r.gain)}\nbest: ${JSON.stringify(r.best.params)} (${(100 * r.best.value).toFixed(2)} %)\nint8 student: ${r.int8File}\nreport: ${r.reportHtml}, ${r.reportSvg}\n`);

@@ -12,7 +12,7 @@ export { benchCommand, benchExamples, type BenchCommandOptions } from './command
 export { searchCommand, type SearchCommandOptions, type SearchResult } from './commands/search.js';
 export { SEARCH_PARAMS, applySearchParams, objectiveOf, intermediateOf } from './job/search-params.js';
 export { reportCommand, gainHtml, type ReportCommandOptions } from './commands/report.js';
-export { runBaseline, kdGain, formatGain, meanStd, type KdGain, type BaselineContext } from './job/baseline.js';
+export { runBaseline, kdGain, splitGain, formatGain, meanStd, type KdGain, type SplitGain, type BaselineContext } from './job/baseline.js';
 export { runJob, formatSummary, countParams, type JobSummary, type ModelReport, type RunJobOptions } from './job/run.js';
 export { JobConfigSchema, jobJsonSchema, type JobConfig, type DataConfig, type ModelConfig } from './job/schema.js';
 export { loadTaskData, type TaskData } from './job/data.js';

@@ -23,6 +23,9 @@ describe('distillery search', () => {
     expect(() => applySearchParams(raw, { temprature: 1 })).toThrow(/did you mean "temperature"/);
     expect(objectiveOf({ student: { accuracy: 0.5, validationAccuracy: 0.6 } })).toEqual({ value: 0.6, metric: 'student.validationAccuracy' });
     expect(objectiveOf({ student: { accuracy: 0.5 } }).metric).toBe('student.accuracy');
+    // distill's selected checkpoint carries its validation accuracy: trials rank on it, not on test.
+    expect(objectiveOf({ student: { accuracy: 0.5, selected: { kind: 'best', step: 9, metric: 'accuracy', value: 0.7, split: 'validation' } } })).toEqual({ value: 0.7, metric: 'student.selected.value' });
+    expect(objectiveOf({ student: { accuracy: 0.5, selected: { kind: 'best', step: 9, metric: 'loss', value: 0.3, split: 'validation' } } }).metric).toBe('student.accuracy');
   });
 
   it('runs trials, writes the study and the best config, and resumes to the requested total', async () => {

@@ -39,7 +39,7 @@ import { buildOtherTeachers, teacherFolder } from './multi-teacher.job.js';
 import type { MultiTaskResult } from './multi-task.job.js';
 import { innerModel } from './paired.kit.js';
 import { runTasksJob, textKit } from './run-variants.js';
-import { attachTeacherCache, cacheReport, jobNamespace } from './teacher-cache.js';
+import { attachTeacherCache, cacheReport, jobNamespace, jobRowsOf, openCacheStore } from './teacher-cache.js';
 import { checkStepMemory } from './memory-check.js';
 import { collapseWarning, formatScore, scoreSplit } from './evaluate.js';
 import { loadStageStudent, runStages } from './stages.job.js';
@@ -274,9 +274,10 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
       distillationConfig: cfg.distillation,
       backend,
     });
-    const cache = cfg.distillation.teacherCache
-      ? attachTeacherCache(distiller, cfg, await jobNamespace(cfg, [teacher, ...others] as DistillModel<unknown>[], data.teacherSize), log)
-      : undefined;
+    // One store for the run and its --baseline seeds: later seeds read what the first one cached.
+    const cacheStore = cfg.distillation.teacherCache ? openCacheStore(cfg) : undefined;
+    const cacheNs = cacheStore ? await jobNamespace(cfg, [teacher, ...others] as DistillModel<unknown>[], data.teacherSize) : undefined;
+    const cache = cacheStore ? attachTeacherCache(distiller, cfg, cacheNs!, log, jobRowsOf, cacheStore) : undefined;
     // Validation accuracy (test when the task has no validation split) at every evaluation: the
     // 'evaluate' event and metrics.jsonl record the curve; the best one is kept as a checkpoint.
     const evaluateStudent = async (gs: number) => {
@@ -348,9 +349,15 @@ async function runJobInner(cfg: JobConfig, mode: 'train' | 'distill', opts: RunJ
         },
       });
     }
+    // --baseline compares on validation too (where configurations are chosen), before the student goes.
+    const firstValidationAccuracy = opts.baseline && validation && !interrupted ? await accuracy(kit, student, validation) : undefined;
     student.dispose?.();
     if (opts.baseline && !interrupted) {
-      summary.baseline = await runBaseline({ cfg, kit, teacher, registry, backend, logger: log, evaluate: (m) => accuracy(kit, m, test), firstSeed: seed + 1, firstAccuracy: summary.student.accuracy, seeds: opts.baseline.seeds, outDir: join(outDir, 'baseline') });
+      summary.baseline = await runBaseline({
+        cfg, kit, teacher, registry, backend, logger: log, evaluate: (m) => accuracy(kit, m, test), firstSeed: seed + 1, firstAccuracy: summary.student.accuracy, seeds: opts.baseline.seeds, outDir: join(outDir, 'baseline'),
+        ...(validation ? { evaluateValidation: (m: DistillModel<unknown>) => accuracy(kit, m, validation), firstValidationAccuracy } : {}),
+        ...(cacheStore && !cfg.teachers ? { attachCache: (d: Pick<BasicDistiller<unknown, never>, 'useTeacherCache'>) => void d.useTeacherCache({ store: cacheStore, namespace: cacheNs!, rowsOf: jobRowsOf }) } : {}),
+      });
       log.info(`KD gain ${formatGain(summary.baseline)}`);
     }
   }

@@ -79,14 +79,18 @@ export function applySearchParams<T extends object>(config: T, params: Params): 
 
 /**
  * The value a search maximises from a run summary: a validation accuracy when the summary has one
- * (`student.validationAccuracy`, `student.validation.accuracy`, or any `student.val…acc…` key),
- * else the student's evaluation accuracy.
+ * (`student.validationAccuracy`, `student.validation.accuracy`, any `student.val…acc…` key, or the
+ * accuracy of the checkpoint the run selected on validation, `student.selected`), else the
+ * student's evaluation accuracy.
  */
 export function objectiveOf(summary: { student?: object }): { value: number; metric: string } {
   const s = (summary.student ?? {}) as Record<string, unknown>;
   const v = s.validation as Record<string, unknown> | undefined;
   if (v && typeof v.accuracy === 'number') return { value: v.accuracy, metric: 'student.validation.accuracy' };
   for (const [k, x] of Object.entries(s)) if (typeof x === 'number' && /^val(idation)?_?acc/i.test(k)) return { value: x, metric: `student.${k}` };
+  // A run that kept its best checkpoint on validation reports that accuracy: rank on it, never on test.
+  const sel = s.selected as { metric?: string; value?: unknown; split?: string } | undefined;
+  if (sel?.split === 'validation' && sel.metric === 'accuracy' && typeof sel.value === 'number') return { value: sel.value, metric: 'student.selected.value' };
   if (typeof s.accuracy === 'number') return { value: s.accuracy, metric: 'student.accuracy' };
   throw new DistilleryError('SEARCH_OBJECTIVE', 'the run summary has no student accuracy', { where: 'summary.json', hint: 'search runs `distill` jobs: the config needs a student' });
 }

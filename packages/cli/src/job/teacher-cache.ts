@@ -69,8 +69,7 @@ export function jobRowsOf(batch: unknown): ReturnType<typeof cacheRowsOf> {
 }
 
 /** Wrap a distiller's teacher in the job's cache. */
-export function attachTeacherCache<B>(distiller: Pick<BasicDistiller<B>, "useTeacherCache">, cfg: JobConfig, namespace: string, log: Logger, rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf): CachedTeacher<B> {
-  const store = openCacheStore(cfg);
+export function attachTeacherCache<B>(distiller: Pick<BasicDistiller<B>, "useTeacherCache">, cfg: JobConfig, namespace: string, log: Logger, rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf, store: TeacherCacheStore = openCacheStore(cfg)): CachedTeacher<B> {
   log.info(`teacher cache: ${store.description}`);
   return distiller.useTeacherCache({ store, namespace, rowsOf });
 }
