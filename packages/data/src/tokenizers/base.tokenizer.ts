@@ -114,6 +114,23 @@ export abstract class BaseTokenizer implements TextTokenizer {
     }
   }
 
+  /**
+   * The first `limit` pieces of `text` (or all, when it has fewer) from a prefix of it: `piecesOf` runs on
+   * prefixes cut at whitespace of growing length (16 characters per piece wanted, then ×4) until one yields
+   * `limit + 4` pieces, else on the whole text. Exact for tokenizers whose normaliser works per character and
+   * whose pre-tokeniser splits at whitespace (every complete word before the cut is split as in the full text);
+   * the 4 spare pieces keep a normaliser rule that spans the cut away from the pieces kept.
+   */
+  protected firstPieces(text: string, limit: number, piecesOf: (t: string) => { tokens: string[]; ids: number[] }): { tokens: string[]; ids: number[] } {
+    for (let chars = (limit + 4) * 16; chars < text.length; chars *= 4) {
+      const cut = text.slice(0, chars).search(/\s\S*$/);
+      if (cut <= 0) continue;
+      const p = piecesOf(text.slice(0, cut));
+      if (p.tokens.length >= limit + 4) return { tokens: p.tokens.slice(0, limit), ids: p.ids.slice(0, limit) };
+    }
+    return piecesOf(text);
+  }
+
   tokenize(text: string): string[] {
     return this.pieces(text).tokens;
   }

@@ -39,6 +39,19 @@ export class HfJsonTokenizer extends BaseTokenizer {
   /** Byte-level BPE (GPT-2/RoBERTa): a word's first piece carries the space marker `Ġ`. */
   private readonly byteLevel: boolean;
 
+  /** Pre-tokenisers that split at whitespace, so a whitespace-cut prefix tokenizes as the text's start. */
+  private static readonly WHITESPACE_SPLITTERS = new Set(['BertPreTokenizer', 'Whitespace', 'WhitespaceSplit', 'ByteLevel', 'Metaspace']);
+
+  private static splitsAt(pre: unknown): boolean {
+    const p = pre as { type?: string; pretokenizers?: unknown[] } | null | undefined;
+    if (!p?.type) return false;
+    if (HfJsonTokenizer.WHITESPACE_SPLITTERS.has(p.type)) return true;
+    return p.type === 'Sequence' && Array.isArray(p.pretokenizers) && p.pretokenizers.some((x) => HfJsonTokenizer.splitsAt(x));
+  }
+
+  /** Whether {@link BaseTokenizer.firstPieces} is exact for this tokenizer (its pre-tokeniser splits at whitespace). */
+  private readonly splitsAtWhitespace: boolean;
+
   private static usesByteLevel(pre: unknown): boolean {
     const p = pre as { type?: string; pretokenizers?: unknown[] } | null | undefined;
     if (!p) return false;
@@ -85,6 +98,7 @@ export class HfJsonTokenizer extends BaseTokenizer {
     const single = HfJsonTokenizer.template(json, idOf, where);
     super(maxLength ?? trunc?.max_length ?? cfgMax ?? 512, single, HfJsonTokenizer.pairTemplateOf(json, single, idOf));
     this.byteLevel = HfJsonTokenizer.usesByteLevel(json.pre_tokenizer);
+    this.splitsAtWhitespace = HfJsonTokenizer.splitsAt(json.pre_tokenizer);
     this.tk = tk;
     this.json = json;
     let maxId = -1;
@@ -134,9 +148,13 @@ export class HfJsonTokenizer extends BaseTokenizer {
     return this.tk.id_to_token(id);
   }
 
-  protected pieces(text: string): { tokens: string[]; ids: number[] } {
-    const e = this.tk.encode(text, { add_special_tokens: false });
-    return { tokens: e.tokens, ids: e.ids };
+  protected pieces(text: string, limit = Infinity): { tokens: string[]; ids: number[] } {
+    const all = (t: string) => {
+      const e = this.tk.encode(t, { add_special_tokens: false });
+      return { tokens: e.tokens, ids: e.ids };
+    };
+    // Encoding a whole e-mail to keep its first 62 pieces is what made datasets of long texts slow to load.
+    return Number.isFinite(limit) && this.splitsAtWhitespace ? this.firstPieces(text, limit, all) : all(text);
   }
 
   protected override wordPieces(word: string): { tokens: string[]; ids: number[] } {

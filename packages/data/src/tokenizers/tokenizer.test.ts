@@ -98,6 +98,19 @@ describe.skipIf(!teacherDir)(`teacher tokenizer (${teacherDir ? 'shared present'
     for (const ex of test) if (JSON.stringify(hf.encode(ex.text).ids) === JSON.stringify(wp.encode(ex.text).ids)) same++;
     expect(same).toBe(test.length);
   });
+  it.skipIf(!clincDir)('long texts encode as their full tokenization cut to maxLength, in both implementations', () => {
+    const { test } = loadClinc150(clincDir!);
+    const seps = [' ', '  ', '\n', '\t ', ' \n\n'];
+    for (const impl of ['hf', 'wordpiece'] as const) {
+      const tok = loadTokenizer(teacherDir!, { implementation: impl });
+      for (let start = 0; start < 400; start += 37) {
+        const long = test.slice(start, start + 60).map((e, i) => e.text + seps[i % seps.length]).join('');
+        const full = tok.tokenize(long);
+        expect(full.length).toBeGreaterThan(200);
+        expect(tok.encode(long).tokens, `${impl} @${start}`).toEqual(['[CLS]', ...full.slice(0, 62), '[SEP]']);
+      }
+    }
+  });
   it.skipIf(!clincDir)('buildWordPieceVocab reproduces the teacher vocab.txt from the training split', () => {
     const { train } = loadClinc150(clincDir!);
     const vocab = buildWordPieceVocab(train.map((e) => e.text), { minFreq: 2 });

@@ -90,16 +90,8 @@ export class WordPieceTokenizer extends BaseTokenizer {
   }
 
   protected pieces(text: string, limit = Infinity): { tokens: string[]; ids: number[] } {
-    // With a limit, normalise a prefix cut at whitespace first (normalisation and pre-tokenisation are
-    // per character and split at whitespace, so the prefix's words are the text's first words); grow it
-    // only when it yields too few pieces.
-    for (let chars = limit * 16; chars < text.length; chars *= 4) {
-      const cut = text.slice(0, chars).search(/\s\S*$/);
-      if (cut <= 0) continue;
-      const p = this.piecesOf(text.slice(0, cut), limit);
-      if (p.tokens.length >= limit) return p;
-    }
-    return this.piecesOf(text, limit);
+    // BERT normalisation is per character and pre-tokenisation splits at whitespace: a prefix is exact.
+    return Number.isFinite(limit) ? this.firstPieces(text, limit, (t) => this.piecesOf(t, limit + 4)) : this.piecesOf(text, limit);
   }
 
   private piecesOf(text: string, limit: number): { tokens: string[]; ids: number[] } {

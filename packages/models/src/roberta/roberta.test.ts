@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { loadTokenizer, padEncodings } from '@distillery/data';
+import { HfJsonTokenizer, loadTokenizer, padEncodings } from '@distillery/data';
 import { loadHfModel, saveHfModel } from '../bert/hf.io.js';
 import { robertaPositionIds } from '../bert/tasks.js';
 import { predictTexts } from '../eval/predict.js';
@@ -99,6 +99,14 @@ describe('RoBERTa-style models', () => {
     opt.dispose();
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2 * Object.keys(m.parameters()).length + 2); // Adam slots
     m.dispose();
+  });
+
+  it('byte-level BPE: a long text encodes as its full tokenization cut to maxLength (whitespace-cut prefixes are exact)', () => {
+    const tok = new HfJsonTokenizer(tinyBpe(), {}, 12);
+    for (const text of ['hello world  '.repeat(50) + 'hello', 'hello\n\n world\t'.repeat(80), 'helloworld '.repeat(3) + 'world'.repeat(300)]) {
+      const full = tok.tokenize(text);
+      expect(tok.encode(text).tokens).toEqual(['<s>', ...full.slice(0, 10), '</s>']);
+    }
   });
 
   it('byte-level BPE tokenizer.json: ids, RobertaProcessing pairs (one token type), words with prefix spaces; folder save → load → predict', async () => {
