@@ -36,7 +36,11 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'integration', include: ['tests/*/src/**/*.test.ts', 'tests/*/*.test.ts', 'examples/*/**/*.test.ts'], exclude: ['**/node_modules/**'] },
+        test: {
+          name: 'integration',
+          include: ['tests/*/src/**/*.test.ts', 'tests/*/*.test.ts', 'examples/*/**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+        },
       },
     ],
   },

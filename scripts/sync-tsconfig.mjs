@@ -24,7 +24,9 @@ const writeIfChanged = (file, obj) => {
 };
 const depsOf = (dir) => {
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies }).filter((n) => ws.has(n));
+  return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies, ...pkg.optionalDependencies }).filter((n) =>
+    ws.has(n),
+  );
 };
 /** Whether workspace `from` depends on `to`, directly or through other workspaces. */
 const reaches = (from, to, seen = new Set()) => {
@@ -35,18 +37,26 @@ const reaches = (from, to, seen = new Set()) => {
 };
 /** Whether a TypeScript file under `dir`/src imports `name` (a build-time, not only runtime, dependency). */
 const imports = (dir, name) => {
-  const walk = (d) => readdirSync(d, { withFileTypes: true }).some((e) =>
-    e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') && new RegExp(`from '${name}(/[^']*)?'`).test(readFileSync(join(d, e.name), 'utf8')));
+  const walk = (d) =>
+    readdirSync(d, { withFileTypes: true }).some((e) =>
+      e.isDirectory()
+        ? walk(join(d, e.name))
+        : e.name.endsWith('.ts') && new RegExp(`from '${name}(/[^']*)?'`).test(readFileSync(join(d, e.name), 'utf8')),
+    );
   return existsSync(join(dir, 'src')) && walk(join(dir, 'src'));
 };
 for (const [name, dir] of ws) {
   // References must not form a cycle. The core declares the built-in plugin packages (it loads them by name
   // at run time) and they import the core: in such a cycle only the side whose sources import the other
   // gets the reference.
-  const refs = depsOf(dir).filter((n) => !reaches(n, name) || imports(dir, n)).sort().map((n) => ({ path: relative(dir, ws.get(n)) }));
+  const refs = depsOf(dir)
+    .filter((n) => !reaches(n, name) || imports(dir, n))
+    .sort()
+    .map((n) => ({ path: relative(dir, ws.get(n)) }));
   const tsFile = join(dir, 'tsconfig.json');
   const ts = JSON.parse(readFileSync(tsFile, 'utf8'));
-  if (refs.length) ts.references = refs; else delete ts.references;
+  if (refs.length) ts.references = refs;
+  else delete ts.references;
   writeIfChanged(tsFile, ts);
 }
 writeIfChanged(join(root, 'tsconfig.json'), {

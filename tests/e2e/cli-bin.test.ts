@@ -20,7 +20,12 @@ function userEnv(): NodeJS.ProcessEnv {
 }
 
 function cli(args: string[], opts: { cwd?: string } = {}): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [shim, ...args], { cwd: opts.cwd ?? root, encoding: 'utf8', env: userEnv(), timeout: 120_000 });
+  const r = spawnSync(process.execPath, [shim, ...args], {
+    cwd: opts.cwd ?? root,
+    encoding: 'utf8',
+    env: userEnv(),
+    timeout: 120_000,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -43,7 +48,9 @@ describe('the distillery bin', () => {
   it('--version prints the package version; --help lists every command', () => {
     const v = cli(['--version']);
     expect(v.code).toBe(0);
-    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8')).version);
+    expect(v.stdout.trim()).toBe(
+      JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8')).version,
+    );
     const h = cli(['--help']);
     expect(h.code).toBe(0);
     for (const c of ['distill', 'train', 'validate', 'plugins', 'predict', 'schema']) expect(h.stdout).toContain(c);
@@ -52,9 +59,28 @@ describe('the distillery bin', () => {
   it('per-command --help lists every option', () => {
     const h = cli(['distill', '--help']);
     expect(h.code).toBe(0);
-    for (const o of ['--json', '--log-level <level>', '--no-progress', '--resume [path]', '--force', '--overwrite', '--allow-plugin <path>', '--help']) expect(h.stdout).toContain(o);
+    for (const o of [
+      '--json',
+      '--log-level <level>',
+      '--no-progress',
+      '--resume [path]',
+      '--force',
+      '--overwrite',
+      '--allow-plugin <path>',
+      '--help',
+    ])
+      expect(h.stdout).toContain(o);
     const p = cli(['predict', '--help']);
-    for (const o of ['--model <path>', '--input <file>', '--runtime <name>', '--tokenizer <dir>', '--batch-size <n>', '--json', '--jsonl']) expect(p.stdout).toContain(o);
+    for (const o of [
+      '--model <path>',
+      '--input <file>',
+      '--runtime <name>',
+      '--tokenizer <dir>',
+      '--batch-size <n>',
+      '--json',
+      '--jsonl',
+    ])
+      expect(p.stdout).toContain(o);
   });
 
   it('suggests the command and the option meant, lists the valid ones, validates --log-level', () => {
@@ -81,7 +107,10 @@ describe('the distillery bin', () => {
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, problems: [] });
     const dir = mkdtempSync(join(tmpdir(), 'distillery-bin-'));
-    writeFileSync(join(dir, 'bad.json'), '{\n  "task": {"data": {"type": "spam-assassin"}},\n  "teacher": {"model": {"type": "mlp"}},\n  "student": {"model": {"type": "mlp"}},\n  "training": {"numEpochs": 1},\n  "distillation": {"kdLossType": "kll"}\n}\n');
+    writeFileSync(
+      join(dir, 'bad.json'),
+      '{\n  "task": {"data": {"type": "spam-assassin"}},\n  "teacher": {"model": {"type": "mlp"}},\n  "student": {"model": {"type": "mlp"}},\n  "training": {"numEpochs": 1},\n  "distillation": {"kdLossType": "kll"}\n}\n',
+    );
     const bad = cli(['validate', join(dir, 'bad.json'), '--json']);
     expect(bad.code).toBe(1);
     const doc = JSON.parse(bad.stdout);
@@ -93,7 +122,12 @@ describe('the distillery bin', () => {
   });
 
   it('npm run -s distillery -- schema yields valid JSON', () => {
-    const r = spawnSync('npm', ['run', '-s', 'distillery', '--', 'schema'], { cwd: root, encoding: 'utf8', env: userEnv(), timeout: 120_000 });
+    const r = spawnSync('npm', ['run', '-s', 'distillery', '--', 'schema'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: userEnv(),
+      timeout: 120_000,
+    });
     expect(r.status).toBe(0);
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
@@ -130,7 +164,9 @@ describe('the distillery bin', () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-shim-'));
     mkdirSync(join(dir, 'a', 'b', 'bin'), { recursive: true });
     copyFileSync(shim, join(dir, 'a', 'b', 'bin', 'distillery.js'));
-    const r = spawnSync(process.execPath, [join(dir, 'a', 'b', 'bin', 'distillery.js'), '--version'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(dir, 'a', 'b', 'bin', 'distillery.js'), '--version'], {
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('run `npm run build` first');
   });

@@ -15,7 +15,12 @@ import { mlpDemoConfigPath, validateCommand } from '@distillery/cli';
 const shim = join(import.meta.dirname, '..', '..', 'packages', 'cli', 'bin', 'distillery.js');
 
 function sink(): Writable & { text: string } {
-  const w = new Writable({ write(c, _e, cb) { w.text += String(c); cb(); } }) as Writable & { text: string };
+  const w = new Writable({
+    write(c, _e, cb) {
+      w.text += String(c);
+      cb();
+    },
+  }) as Writable & { text: string };
   w.text = '';
   return w;
 }
@@ -64,7 +69,9 @@ describe('plugin loading policy', () => {
     const { dir, file } = project([]);
     const marker = join(dir, 'marker.txt');
     const cfg = JSON.parse(readFileSync(file, 'utf8'));
-    cfg.plugins = [`data:text/javascript,import{writeFileSync}from'node:fs';writeFileSync(${JSON.stringify(marker)},'ran')`];
+    cfg.plugins = [
+      `data:text/javascript,import{writeFileSync}from'node:fs';writeFileSync(${JSON.stringify(marker)},'ran')`,
+    ];
     writeFileSync(file, JSON.stringify(cfg, null, 2));
     for (const cmd of ['validate', 'distill']) {
       const r = spawnSync(process.execPath, [shim, cmd, file], { encoding: 'utf8', env: userEnv(), timeout: 120_000 });
@@ -117,27 +124,55 @@ describe('plugin loading policy', () => {
     const { dir } = project([]);
     const pkg = join(dir, 'project', 'node_modules', 'distillery-plugin-local');
     mkdirSync(pkg, { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'distillery-plugin-local', version: '2.0.1', type: 'module', exports: { '.': { import: './index.js' } } }));
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({
+        name: 'distillery-plugin-local',
+        version: '2.0.1',
+        type: 'module',
+        exports: { '.': { import: './index.js' } },
+      }),
+    );
     writeFileSync(join(pkg, 'index.js'), PLUGIN_JS);
     const r = resolvePluginSpecifier('distillery-plugin-local', { configDir: join(dir, 'project'), cwd: tmpdir() });
-    expect(r).toMatchObject({ kind: 'package', file: join(pkg, 'index.js'), packageName: 'distillery-plugin-local', version: '2.0.1' });
+    expect(r).toMatchObject({
+      kind: 'package',
+      file: join(pkg, 'index.js'),
+      packageName: 'distillery-plugin-local',
+      version: '2.0.1',
+    });
     // From the working directory when the config's folder does not have it (a project's own install).
-    const viaCwd = resolvePluginSpecifier('distillery-plugin-local', { configDir: join(dir, 'outside'), cwd: join(dir, 'project') });
+    const viaCwd = resolvePluginSpecifier('distillery-plugin-local', {
+      configDir: join(dir, 'outside'),
+      cwd: join(dir, 'project'),
+    });
     expect(viaCwd.file).toBe(join(pkg, 'index.js'));
     // tsyringe is installed for the core, not for this project: not found.
-    expect(() => resolvePluginSpecifier('tsyringe', { configDir: join(dir, 'project'), cwd: join(dir, 'project') })).toThrow(/not installed where the config is/);
+    expect(() =>
+      resolvePluginSpecifier('tsyringe', { configDir: join(dir, 'project'), cwd: join(dir, 'project') }),
+    ).toThrow(/not installed where the config is/);
     expect(existsSync(join(pkg, 'ran.txt'))).toBe(false);
   });
 
   it('a relative path inside the config folder: validate does not run it; distill loads it and logs name and version', () => {
     const { dir, file } = project(['./plugins/mine.js']);
     const ran = join(dir, 'project', 'plugins', 'ran.txt');
-    const v = spawnSync(process.execPath, [shim, 'validate', file], { encoding: 'utf8', env: userEnv(), timeout: 120_000 });
+    const v = spawnSync(process.execPath, [shim, 'validate', file], {
+      encoding: 'utf8',
+      env: userEnv(),
+      timeout: 120_000,
+    });
     expect(v.status, v.stderr).toBe(0);
     expect(existsSync(ran)).toBe(false);
-    const d = spawnSync(process.execPath, [shim, 'train', file, '--json', '--no-progress'], { encoding: 'utf8', env: userEnv(), timeout: 120_000 });
+    const d = spawnSync(process.execPath, [shim, 'train', file, '--json', '--no-progress'], {
+      encoding: 'utf8',
+      env: userEnv(),
+      timeout: 120_000,
+    });
     expect(d.status, d.stderr).toBe(0);
     expect(existsSync(ran)).toBe(true);
-    expect(d.stderr).toContain(`plugin module my-plugin@1.2.3 loaded from ${join(dir, 'project', 'plugins', 'mine.js')}`);
+    expect(d.stderr).toContain(
+      `plugin module my-plugin@1.2.3 loaded from ${join(dir, 'project', 'plugins', 'mine.js')}`,
+    );
   });
 });

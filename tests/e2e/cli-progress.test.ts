@@ -6,15 +6,28 @@ import { BertForSequenceClassification, bertConfig } from '@distillery/models';
 import { RunProgress, StepTimer, countParams, formatDuration, formatSummary } from '@distillery/cli';
 
 function sink(): Writable & { text: string } {
-  const w = new Writable({ write(c, _e, cb) { w.text += String(c); cb(); } }) as Writable & { text: string };
+  const w = new Writable({
+    write(c, _e, cb) {
+      w.text += String(c);
+      cb();
+    },
+  }) as Writable & { text: string };
   w.text = '';
   return w;
 }
 
 describe('run progress and summary', () => {
-  it('counts a frozen (pretrained-style) teacher\'s parameters; no Infinity ratio', async () => {
+  it("counts a frozen (pretrained-style) teacher's parameters; no Infinity ratio", async () => {
     await initBackend({ backend: 'cpu', logger: { info: () => {} } });
-    const cfg = bertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16, numLabels: 3 });
+    const cfg = bertConfig({
+      vocabSize: 50,
+      hiddenSize: 16,
+      numHiddenLayers: 1,
+      numAttentionHeads: 2,
+      intermediateSize: 32,
+      maxPositionEmbeddings: 16,
+      numLabels: 3,
+    });
     const frozen = new BertForSequenceClassification(cfg, { trainable: false, seed: 1 });
     const trainable = new BertForSequenceClassification(cfg, { trainable: true, seed: 1 });
     expect(Object.keys(frozen.parameters())).toHaveLength(0);
@@ -22,7 +35,15 @@ describe('run progress and summary', () => {
     expect(countParams(frozen)).toBe(countParams(trainable));
     frozen.dispose();
     trainable.dispose();
-    const s = formatSummary({ task: 't', backend: 'cpu', train: 1, test: 1, outputDir: 'o', teacher: { accuracy: 1, parameters: 0, source: 'x' }, student: { accuracy: 1, parameters: 10, source: 'y' } });
+    const s = formatSummary({
+      task: 't',
+      backend: 'cpu',
+      train: 1,
+      test: 1,
+      outputDir: 'o',
+      teacher: { accuracy: 1, parameters: 0, source: 'x' },
+      student: { accuracy: 1, parameters: 10, source: 'y' },
+    });
     expect(s).not.toContain('Infinity');
   });
 

@@ -8,10 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, listCheckpoints } from '@distillery/core';
-import { defaultConfigPath, mlpDemoConfigPath, formatSummary, jobJsonSchema, loadJobConfig, pluginsCommand, runJob, validateCommand } from '@distillery/cli';
+import {
+  defaultConfigPath,
+  mlpDemoConfigPath,
+  formatSummary,
+  jobJsonSchema,
+  loadJobConfig,
+  pluginsCommand,
+  runJob,
+  validateCommand,
+} from '@distillery/cli';
 
 function sink(): Writable & { text: string } {
-  const w = new Writable({ write(chunk, _e, cb) { (w as unknown as { text: string }).text += String(chunk); cb(); } }) as Writable & { text: string };
+  const w = new Writable({
+    write(chunk, _e, cb) {
+      (w as unknown as { text: string }).text += String(chunk);
+      cb();
+    },
+  }) as Writable & { text: string };
   w.text = '';
   return w;
 }
@@ -42,15 +56,30 @@ describe('distillery CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-cli-'));
     const file = smallDemo(dir);
     const { config, text } = await loadJobConfig(file);
-    const summary = await runJob(config, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false, configFile: file, configText: text });
+    const summary = await runJob(config, 'distill', {
+      logger: createLogger('test', { level: 'warn' }),
+      progress: false,
+      configFile: file,
+      configText: text,
+    });
     expect(summary.teacher.accuracy).toBeGreaterThan(0.75);
     expect(summary.student!.accuracy).toBeGreaterThan(0.75); // above the ~0.7 majority-class rate
     expect(summary.student!.parameters).toBeLessThan(summary.teacher.parameters / 5);
     const out = join(dir, 'run');
-    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).student.accuracy).toBe(summary.student!.accuracy);
-    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')).student.accuracy).toBe(
+      summary.student!.accuracy,
+    );
+    const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics.some((m) => m.type === 'step' && 'unweighted_kd_loss' in m.losses)).toBe(true);
-    expect(metrics.filter((m) => m.type === 'evaluate').map((m) => m.accuracy).at(-1)).toBe(summary.student!.accuracy);
+    expect(
+      metrics
+        .filter((m) => m.type === 'evaluate')
+        .map((m) => m.accuracy)
+        .at(-1),
+    ).toBe(summary.student!.accuracy);
     expect(listCheckpoints(out).length).toBe(2);
     const svg = readFileSync(join(out, 'loss.svg'), 'utf8');
     expect(svg).toMatch(/^<svg[\s\S]*<path[^>]*d="M[\s\S]*kd_loss[\s\S]*<\/svg>$/);
@@ -64,12 +93,20 @@ describe('distillery CLI', () => {
     const file = smallDemo(dir, (c) => {
       c.teacher.training.numEpochs = 1;
       c.training.numEpochs = 1;
-      c.distillation.intermediateMatches = [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 0.5, proj: ['linear', 4, 32] }];
+      c.distillation.intermediateMatches = [
+        { layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 0.5, proj: ['linear', 4, 32] },
+      ];
     });
     const { config } = await loadJobConfig(file);
-    const summary = await runJob(config, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false });
+    const summary = await runJob(config, 'distill', {
+      logger: createLogger('test', { level: 'warn' }),
+      progress: false,
+    });
     expect(summary.student!.source).toContain('GeneralDistiller');
-    const metrics = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics.find((m) => m.type === 'step').losses).toHaveProperty('unweighted_hidden_hidden_mse_0_0');
   });
 
@@ -85,11 +122,14 @@ describe('distillery CLI', () => {
   it('plugins: lists every built-in kind, as text and JSON', async () => {
     const t = sink();
     await pluginsCommand({}, t);
-    for (const name of ['ce', 'kl', 'hidden_mse', 'attention_mse_sum', 'cos', 'fsp', 'linear', 'flsw', 'linear_decay']) expect(t.text).toContain(name);
+    for (const name of ['ce', 'kl', 'hidden_mse', 'attention_mse_sum', 'cos', 'fsp', 'linear', 'flsw', 'linear_decay'])
+      expect(t.text).toContain(name);
     const j = sink();
     await pluginsCommand({ json: true }, j);
     const parsed = JSON.parse(j.text);
-    expect(parsed['kd-loss'].map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['ce', 'mse', 'kl', 'bce']));
+    expect(parsed['kd-loss'].map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['ce', 'mse', 'kl', 'bce']),
+    );
   });
 
   it('the committed JSON Schema is current (regenerate: npm run schema)', () => {

@@ -9,13 +9,17 @@ import { join } from 'node:path';
 import { loadJobConfig } from '@distillery/cli';
 
 const dir = join(import.meta.dirname, 'fixtures', 'bad-configs');
-const cases = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const cases = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('malformed configs get diagnosing errors', () => {
   it('has scenarios', () => expect(cases.length).toBeGreaterThanOrEqual(20));
   for (const file of cases) {
     it(file.replace(/\.json$/, ''), async () => {
-      const expected = readFileSync(join(dir, file.replace(/\.json$/, '.expect')), 'utf8').trim().split('\n');
+      const expected = readFileSync(join(dir, file.replace(/\.json$/, '.expect')), 'utf8')
+        .trim()
+        .split('\n');
       let message = '';
       try {
         await loadJobConfig(join(dir, file));

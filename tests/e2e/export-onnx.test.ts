@@ -11,7 +11,15 @@ const teacher = sharedPath('models', 'clinc-bert-teacher');
 
 function sink(): { out: Writable; text: () => string } {
   let text = '';
-  return { out: new Writable({ write(c, _e, cb) { text += String(c); cb(); } }), text: () => text };
+  return {
+    out: new Writable({
+      write(c, _e, cb) {
+        text += String(c);
+        cb();
+      },
+    }),
+    text: () => text,
+  };
 }
 
 describe.skipIf(!teacher)(`distillery export / predict --runtime onnx ${teacher ? '' : SHARED_SKIP_MESSAGE}`, () => {
@@ -20,7 +28,9 @@ describe.skipIf(!teacher)(`distillery export / predict --runtime onnx ${teacher 
     const expected = JSON.parse(readFileSync(join(teacher!, 'expected.json'), 'utf8'));
     const dir = mkdtempSync(join(tmpdir(), 'export-'));
     const input = join(dir, 'texts.txt');
-    const texts: string[] = [...expected.texts, ...expected.batches.flatMap((b: { texts: string[] }) => b.texts)].map((t: string) => t.replace(/[\t\r\n]+/g, ' '));
+    const texts: string[] = [...expected.texts, ...expected.batches.flatMap((b: { texts: string[] }) => b.texts)].map(
+      (t: string) => t.replace(/[\t\r\n]+/g, ' '),
+    );
     writeFileSync(input, texts.join('\n') + '\n');
     const report = sink();
     await exportCommand({ model: teacher!, out: join(dir, 'student'), quantize: 'int8', stream: report.out });
@@ -30,7 +40,13 @@ describe.skipIf(!teacher)(`distillery export / predict --runtime onnx ${teacher 
     const run = async (model: string, runtime?: string) => {
       const s = sink();
       await predictCommand({ model, input, jsonl: true, runtime, out: s.out });
-      return s.text().trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string; score: number; input_ids: number[]; logits: number[] });
+      return s
+        .text()
+        .trim()
+        .split('\n')
+        .map(
+          (l) => JSON.parse(l) as { text: string; label: string; score: number; input_ids: number[]; logits: number[] },
+        );
     };
     const tfjs = await run(teacher!);
     const onnx = await run(join(dir, 'student'), 'onnx');
@@ -48,9 +64,15 @@ describe.skipIf(!teacher)(`distillery export / predict --runtime onnx ${teacher 
 
   it('bad input: unknown format / quantization, a runtime typo', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'export-bad-'));
-    await expect(exportCommand({ model: teacher!, out: join(dir, 'm.onnx'), format: 'onx' })).rejects.toThrow(/--format: unknown export format "onx"[\s\S]*did you mean "onnx"/);
-    await expect(exportCommand({ model: teacher!, out: join(dir, 'm.onnx'), quantize: 'int4' })).rejects.toThrow(/--quantize: unknown quantization "int4"/);
+    await expect(exportCommand({ model: teacher!, out: join(dir, 'm.onnx'), format: 'onx' })).rejects.toThrow(
+      /--format: unknown export format "onx"[\s\S]*did you mean "onnx"/,
+    );
+    await expect(exportCommand({ model: teacher!, out: join(dir, 'm.onnx'), quantize: 'int4' })).rejects.toThrow(
+      /--quantize: unknown quantization "int4"/,
+    );
     writeFileSync(join(dir, 't.txt'), 'hello\n');
-    await expect(predictCommand({ model: teacher!, input: join(dir, 't.txt'), runtime: 'ort' })).rejects.toThrow(/--runtime: unknown runtime "ort"/);
+    await expect(predictCommand({ model: teacher!, input: join(dir, 't.txt'), runtime: 'ort' })).rejects.toThrow(
+      /--runtime: unknown runtime "ort"/,
+    );
   });
 });

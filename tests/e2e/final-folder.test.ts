@@ -27,12 +27,21 @@ describe.skipIf(!data || !teacher)(`final/ of a CLINC150 run ${data && teacher ?
       teacher: { model: { type: 'bert', pretrained: teacher } },
       student: { model: { type: 'bert', numHiddenLayers: 2, initFromTeacher: true } },
       training: {
-        numSteps: 45, evaluateEvery: 5, earlyStopping: { patience: 4, minDelta: 0 }, saveTotalLimit: 2, ckptSteps: 15,
-        outputDir: join(dir, 'run'), seed: 42, optimizer: { type: 'adamw', lr: 0.0003 },
+        numSteps: 45,
+        evaluateEvery: 5,
+        earlyStopping: { patience: 4, minDelta: 0 },
+        saveTotalLimit: 2,
+        ckptSteps: 15,
+        outputDir: join(dir, 'run'),
+        seed: 42,
+        optimizer: { type: 'adamw', lr: 0.0003 },
       },
       distillation: {
-        temperature: 4, hardLabelWeight: 0.5,
-        intermediateMatches: [{ layerT: 4, layerS: 2, feature: 'hidden', loss: 'hidden_mse', weight: 1, proj: ['linear', 256, 256] }],
+        temperature: 4,
+        hardLabelWeight: 0.5,
+        intermediateMatches: [
+          { layerT: 4, layerS: 2, feature: 'hidden', loss: 'hidden_mse', weight: 1, proj: ['linear', 256, 256] },
+        ],
       },
     };
     const file = join(dir, 'config.json');
@@ -42,13 +51,17 @@ describe.skipIf(!data || !teacher)(`final/ of a CLINC150 run ${data && teacher ?
     const summary = JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'));
     expect(summary.validation).toBe(480);
     expect(summary.student.selected.kind).toBe('best');
-    const metrics = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const evals = metrics.filter((m) => m.type === 'evaluate');
     expect(evals.length).toBeGreaterThanOrEqual(3);
     expect(summary.student.selected.value).toBe(Math.max(...evals.map((e) => e.accuracy)));
 
     const final = join(dir, 'run', 'final');
-    for (const f of ['config.json', 'model.safetensors', 'README.md', 'vocab.txt']) expect(existsSync(join(final, f)), f).toBe(true);
+    for (const f of ['config.json', 'model.safetensors', 'README.md', 'vocab.txt'])
+      expect(existsSync(join(final, f)), f).toBe(true);
     const hf = JSON.parse(readFileSync(join(final, 'config.json'), 'utf8'));
     expect(Object.keys(hf.id2label)).toHaveLength(151);
     expect(hf.label2id.oos).toBe(80);
@@ -63,10 +76,17 @@ describe.skipIf(!data || !teacher)(`final/ of a CLINC150 run ${data && teacher ?
     // stdout to a file: bin.ts ends with process.exit, which can cut off output still queued on a pipe.
     const predFile = join(dir, 'pred.jsonl');
     const fd = openSync(predFile, 'w');
-    const pred = spawnSync(process.execPath, [bin, 'predict', '--model', final, '--input', input, '--jsonl'], { env, encoding: 'utf8', stdio: ['ignore', fd, 'pipe'] });
+    const pred = spawnSync(process.execPath, [bin, 'predict', '--model', final, '--input', input, '--jsonl'], {
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', fd, 'pipe'],
+    });
     closeSync(fd);
     expect(pred.status, pred.stderr).toBe(0);
-    const out = readFileSync(predFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string; label: string });
+    const out = readFileSync(predFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string; label: string });
     expect(out.map((o) => o.text)).toEqual(rows.map((r) => r.text));
     const accuracy = out.filter((o, i) => o.label === rows[i]!.label).length / rows.length;
     expect(accuracy).toBe(summary.student.accuracy);

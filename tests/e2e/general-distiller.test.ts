@@ -22,10 +22,23 @@ describe.skipIf(!shared)(`GeneralDistiller from a JSON config ${shared ? '' : SH
     const file = join(dir, 'distillery.json');
     writeFileSync(file, text);
     const { config } = await loadJobConfig(file);
-    const summary = await runJob(config, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false });
+    const summary = await runJob(config, 'distill', {
+      logger: createLogger('test', { level: 'warn' }),
+      progress: false,
+    });
     expect(summary.student!.source).toContain('GeneralDistiller');
-    const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
-    const keys = ['unweighted_kd_loss', 'unweighted_hidden_hidden_mse_1_2', 'unweighted_attention_attention_mse_0_1', 'unweighted_hidden_cos_0_0', 'unweighted_hard_label_loss'];
+    const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.type === 'step');
+    const keys = [
+      'unweighted_kd_loss',
+      'unweighted_hidden_hidden_mse_1_2',
+      'unweighted_attention_attention_mse_0_1',
+      'unweighted_hidden_cos_0_0',
+      'unweighted_hard_label_loss',
+    ];
     for (const k of keys) {
       expect(steps[0].losses[k], k).toBeGreaterThan(0);
       expect(Number.isFinite(steps.at(-1).losses[k]), k).toBe(true);

@@ -57,7 +57,11 @@ describe.skipIf(!ready)(`every distiller from config ${ready ? '' : SHARED_SKIP_
     });
     const first = await runJob(cfg, 'distill', { logger: log, progress: false });
     expect(first.teacherCache).toMatchObject({ misses: 102, cachedBatches: 0 }); // 96 labelled + 6 unlabelled
-    const second = await runJob({ ...cfg, training: { ...cfg.training, outputDir: cfg.training.outputDir + '2' } }, 'distill', { logger: log, progress: false });
+    const second = await runJob(
+      { ...cfg, training: { ...cfg.training, outputDir: cfg.training.outputDir + '2' } },
+      'distill',
+      { logger: log, progress: false },
+    );
     expect(second.teacherCache).toMatchObject({ liveBatches: 0, misses: 0 });
   });
 });

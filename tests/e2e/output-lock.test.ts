@@ -20,7 +20,9 @@ describe('runJob and the output folder', () => {
     const first = readdirSync(dir).filter((f) => f.startsWith('checkpoint-'));
     expect(first).toHaveLength(4);
     writeFileSync(join(dir, '.gs999.safetensors.123.deadbeef.tmp'), 'torn');
-    await expect(runJob(cfg(1), 'distill', { logger: silentLogger, progress: false })).rejects.toThrow(/previous run's outputs[\s\S]*--overwrite/);
+    await expect(runJob(cfg(1), 'distill', { logger: silentLogger, progress: false })).rejects.toThrow(
+      /previous run's outputs[\s\S]*--overwrite/,
+    );
     await runJob(cfg(1), 'distill', { logger: silentLogger, progress: false, overwrite: true });
     const files = readdirSync(dir);
     expect(files.filter((f) => f.startsWith('checkpoint-'))).toHaveLength(2);

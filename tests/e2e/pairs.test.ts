@@ -13,7 +13,16 @@ import { loadTokenizer, padEncodings } from '@distillery/data';
 import { predictCommand } from '@distillery/cli';
 
 const model = sharedPath('models', 'clinc-pair-bert');
-interface Batch { name?: string; text_a: string[]; text_b: string[]; input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][]; logits: number[][]; predicted_labels: string[] }
+interface Batch {
+  name?: string;
+  text_a: string[];
+  text_b: string[];
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+  logits: number[][];
+  predicted_labels: string[];
+}
 
 describe.skipIf(!model)(`sentence pairs on clinc-pair-bert ${model ? '' : SHARED_SKIP_MESSAGE}`, () => {
   const expected = model ? JSON.parse(readFileSync(join(model, 'expected.json'), 'utf8')) : {};
@@ -41,9 +50,17 @@ describe.skipIf(!model)(`sentence pairs on clinc-pair-bert ${model ? '' : SHARED
       const [fa, fb] = k % 2 ? ['textA', 'textB'] : ['text_a', 'text_b'];
       writeFileSync(input, b.text_a.map((a, i) => JSON.stringify({ [fa]: a, [fb]: b.text_b[i] })).join('\n') + '\n');
       let text = '';
-      const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+      const out = new Writable({
+        write(c, _e, cb) {
+          text += String(c);
+          cb();
+        },
+      });
       await predictCommand({ model: model!, input, jsonl: true, out });
-      const rows = text.trim().split('\n').map((l) => JSON.parse(l));
+      const rows = text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(rows.map((r) => r.label)).toEqual(b.predicted_labels);
       rows.forEach((r, i) => {
         expect(r.text_a).toBe(b.text_a[i]);

@@ -17,14 +17,24 @@ describe.skipIf(!teacher)(`distillery predict ${teacher ? '' : SHARED_SKIP_MESSA
     const input = join(dir, 'texts.jsonl');
     writeFileSync(input, expected.texts.map((t: string) => JSON.stringify({ text: t })).join('\n') + '\n');
     let text = '';
-    const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+    const out = new Writable({
+      write(c, _e, cb) {
+        text += String(c);
+        cb();
+      },
+    });
     await predictCommand({ model: teacher!, input, jsonl: true, out });
-    const rows = text.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.label)).toEqual(expected.predicted_labels);
     expect(rows).toHaveLength(expected.texts.length);
     let maxDiff = 0;
     rows.forEach((r, i) => {
-      expect(r.input_ids).toEqual(expected.input_ids[i].filter((_: number, j: number) => expected.attention_mask[i][j] === 1));
+      expect(r.input_ids).toEqual(
+        expected.input_ids[i].filter((_: number, j: number) => expected.attention_mask[i][j] === 1),
+      );
       const want = expected.logits[i] as number[];
       expect(r.logits).toHaveLength(want.length);
       (r.logits as number[]).forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - want[j]!))));
@@ -48,11 +58,20 @@ describe.skipIf(!distil)(`distillery predict on a DistilBERT folder ${distil ? '
     const input = join(dir, 'texts.txt');
     writeFileSync(input, expected.texts.join('\n') + '\n');
     let text = '';
-    const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+    const out = new Writable({
+      write(c, _e, cb) {
+        text += String(c);
+        cb();
+      },
+    });
     await predictCommand({ model: distil!, input, jsonl: true, out });
-    const rows = text.trim().split('\n').map((l) => JSON.parse(l));
+    const rows = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.label)).toEqual(expected.predicted_labels);
-    rows.forEach((r, i) => r.logits.forEach((v: number, j: number) => expect(Math.abs(v - expected.logits[i][j])).toBeLessThan(1e-4)));
+    rows.forEach((r, i) =>
+      r.logits.forEach((v: number, j: number) => expect(Math.abs(v - expected.logits[i][j])).toBeLessThan(1e-4)),
+    );
   });
 });
-

@@ -18,7 +18,11 @@ import { BertForSequenceClassification, bertConfig, saveHfModel } from '@distill
 import { WordPieceTokenizer, buildWordPieceVocab, wordPieceTokenizerFiles } from '@distillery/data';
 import { redisReady, startLocalRedis, type LocalRedis } from '@distillery/queue';
 import { loadJobConfig, main } from '@distillery/cli';
-import { fillTeacherCacheShard, mergeTeacherCacheShards, teacherCacheShards } from '../../packages/cli/src/job/teacher-cache-shards.js';
+import {
+  fillTeacherCacheShard,
+  mergeTeacherCacheShards,
+  teacherCacheShards,
+} from '../../packages/cli/src/job/teacher-cache-shards.js';
 import { configHashOf } from '../../packages/cli/src/job/cache-teacher.js';
 
 const repo = join(import.meta.dirname, '..', '..');
@@ -28,9 +32,10 @@ const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k
 
 /** 200 texts of 2–24 words (so batches pad differently), 16 of them repeated later in the file. */
 function texts(): { text: string; label: string }[] {
-  const words = 'alpha beta gamma delta eps zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon'.split(' ');
+  const words =
+    'alpha beta gamma delta eps zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon'.split(' ');
   let s = 12345;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const rows = Array.from({ length: 184 }, (_, i) => {
     const n = 2 + Math.floor(rand() * 23);
     const text = Array.from({ length: n }, () => words[Math.floor(rand() * words.length)]).join(' ');
@@ -44,10 +49,24 @@ function texts(): { text: string; label: string }[] {
 async function fixture(dir: string): Promise<{ file: string; cache: string }> {
   await initBackend({ backend: 'cpu', logger });
   const rows = texts();
-  const tok = new WordPieceTokenizer(buildWordPieceVocab(rows.map((r) => r.text), { minFreq: 1 }), { maxLength: 32 });
+  const tok = new WordPieceTokenizer(
+    buildWordPieceVocab(
+      rows.map((r) => r.text),
+      { minFreq: 1 },
+    ),
+    { maxLength: 32 },
+  );
   const teacherDir = join(dir, 'teacher');
   const m = new BertForSequenceClassification(
-    bertConfig({ vocabSize: tok.vocabSize, hiddenSize: 32, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 64, maxPositionEmbeddings: 32, id2label: ['neg', 'pos'] }),
+    bertConfig({
+      vocabSize: tok.vocabSize,
+      hiddenSize: 32,
+      numHiddenLayers: 2,
+      numAttentionHeads: 2,
+      intermediateSize: 64,
+      maxPositionEmbeddings: 32,
+      id2label: ['neg', 'pos'],
+    }),
     { seed: 7 },
   );
   await saveHfModel(m, teacherDir, { tokenizerFiles: wordPieceTokenizerFiles(tok) });
@@ -55,7 +74,11 @@ async function fixture(dir: string): Promise<{ file: string; cache: string }> {
   writeFileSync(join(dir, 'train.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const cache = join(dir, 'cache');
   const cfg = {
-    task: { data: { type: 'jsonl', train: 'train.jsonl', testFraction: 0.1, validationFraction: 0 }, batchSize: 4, maxLength: 32 },
+    task: {
+      data: { type: 'jsonl', train: 'train.jsonl', testFraction: 0.1, validationFraction: 0 },
+      batchSize: 4,
+      maxLength: 32,
+    },
     teacher: { model: { type: 'bert', pretrained: 'teacher' } },
     student: { model: { type: 'bert', numHiddenLayers: 1 } },
     training: { numEpochs: 1, seed: 42, outputDir: 'run', backend: 'cpu', optimizer: { type: 'adamw', lr: 0.001 } },
@@ -105,7 +128,11 @@ function expectSameTree(a: string, b: string): void {
 /** The single-machine `distillery cache-teacher <config>` (the reference), with the queue modules unloadable: the default path never needs them. */
 async function cacheTeacherLocal(file: string): Promise<{ examples: number; entries: number; computed: number }> {
   const preload = join(import.meta.dirname, 'fixtures', 'queue', 'no-queue-modules.mjs');
-  const proc = spawn(process.execPath, ['--import', preload, bin, 'cache-teacher', file, '--json', '--no-progress', '--log-level', 'warn'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    ['--import', preload, bin, 'cache-teacher', file, '--json', '--no-progress', '--log-level', 'warn'],
+    { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   proc.stdout.on('data', (d) => (out += String(d)));
@@ -127,19 +154,28 @@ describe('teacher-cache shards without Redis', () => {
     const { config } = await loadJobConfig(sharded.file);
     const before = tf.memory().numTensors;
     const manifests = [];
-    for (const shard of [4, 3, 2, 1, 0]) manifests.unshift(await fillTeacherCacheShard(config, { shard, shards: 5 }, { logger }));
+    for (const shard of [4, 3, 2, 1, 0])
+      manifests.unshift(await fillTeacherCacheShard(config, { shard, shards: 5 }, { logger }));
     expect(tf.memory().numTensors).toBe(before);
     expect(existsSync(join(sharded.cache, 'manifest.json'))).toBe(false); // shards never write it
     const merged = await mergeTeacherCacheShards(config, manifests);
     expect(merged).toMatchObject({ examples: 180, entries: local.entries, shards: 5 });
     expect(merged.computed).toBe(local.computed);
     expectSameTree(cache, sharded.cache);
-    expect(DirTeacherCacheStore.manifest(sharded.cache)).toEqual({ format: 'distillery-teacher-cache', version: 1, dtype: 'float16', entries: local.entries });
+    expect(DirTeacherCacheStore.manifest(sharded.cache)).toEqual({
+      format: 'distillery-teacher-cache',
+      version: 1,
+      dtype: 'float16',
+      entries: local.entries,
+    });
     // Each batch writes the keys it holds first, whatever order the shards run in: forward order
     // computes the same examples per shard as reverse order (a duplicate is never computed by a later shard).
     const forward = withCache(file, 'forward');
     const fwd = [];
-    for (const shard of [0, 1, 2, 3, 4]) fwd.push(await fillTeacherCacheShard((await loadJobConfig(forward.file)).config, { shard, shards: 5 }, { logger }));
+    for (const shard of [0, 1, 2, 3, 4])
+      fwd.push(
+        await fillTeacherCacheShard((await loadJobConfig(forward.file)).config, { shard, shards: 5 }, { logger }),
+      );
     expect(manifests.map((m) => m.computed)).toEqual(fwd.map((m) => m.computed));
   }, 120_000);
 });
@@ -162,20 +198,59 @@ describe('cache-teacher --queue: bad command lines fail before anything is queue
       distillation: { teacherCache: { dir: 'cache', dtype: 'float16' } },
     };
     writeFileSync(file, JSON.stringify(cfg));
-    expect(await run([file, '--shards', '3'])).toMatchObject({ code: 1, err: expect.stringMatching(/--shards: --shards needs --queue/) });
-    expect(await run([file, '--queue', 'redis://127.0.0.1:1'])).toMatchObject({ code: 1, err: expect.stringMatching(/--queue: --queue needs --shards N/) });
-    expect(await run([file, '--queue', 'redis://127.0.0.1:1', '--shards', '0'])).toMatchObject({ code: 1, err: expect.stringMatching(/expected a positive integer/) });
+    expect(await run([file, '--shards', '3'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/--shards: --shards needs --queue/),
+    });
+    expect(await run([file, '--queue', 'redis://127.0.0.1:1'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/--queue: --queue needs --shards N/),
+    });
+    expect(await run([file, '--queue', 'redis://127.0.0.1:1', '--shards', '0'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/expected a positive integer/),
+    });
     // An MLP teacher is trained by distill itself: refused before Redis is even contacted.
-    expect(await run([file, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({ code: 1, err: expect.stringMatching(/teacher\.model: cache-teacher needs a teacher that exists before the run/) });
+    expect(await run([file, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/teacher\.model: cache-teacher needs a teacher that exists before the run/),
+    });
     const { file: good, cache } = await fixture(mkdtempSync(join(tmpdir(), 'distillery-tcargs-')));
-    expect(await run([good, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({ code: 1, err: expect.stringMatching(/QUEUE_UNREACHABLE|cannot reach Redis at redis:\/\/127\.0\.0\.1:1/) });
+    expect(await run([good, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/QUEUE_UNREACHABLE|cannot reach Redis at redis:\/\/127\.0\.0\.1:1/),
+    });
     mkdirSync(cache, { recursive: true });
-    writeFileSync(join(cache, 'manifest.json'), JSON.stringify({ format: 'distillery-teacher-cache', version: 1, dtype: 'float32', entries: 0 }));
-    expect(await run([good, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({ code: 1, err: expect.stringMatching(/holds float32 entries, but the config asks for float16/) });
+    writeFileSync(
+      join(cache, 'manifest.json'),
+      JSON.stringify({ format: 'distillery-teacher-cache', version: 1, dtype: 'float32', entries: 0 }),
+    );
+    expect(await run([good, '--queue', 'redis://127.0.0.1:1', '--shards', '2'])).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/holds float32 entries, but the config asks for float16/),
+    });
     // A worker refuses a config whose text changed since the flow was queued (its batches could differ).
-    const ctx = { jobId: 'f-shard-0', attempt: 1, logger, signal: new AbortController().signal, progress: () => Promise.resolve(), stopRequested: () => Promise.resolve(false) };
-    const stale = { configFile: good, configHash: configHashOf(readFileSync(good, 'utf8') + ' '), shard: 0, shards: 2, start: 0, end: 1, total: 2 };
-    await expect(teacherCacheShards.shard(stale, ctx)).rejects.toMatchObject({ code: 'QUEUE_CONFIG_CHANGED', where: 'job f-shard-0' });
+    const ctx = {
+      jobId: 'f-shard-0',
+      attempt: 1,
+      logger,
+      signal: new AbortController().signal,
+      progress: () => Promise.resolve(),
+      stopRequested: () => Promise.resolve(false),
+    };
+    const stale = {
+      configFile: good,
+      configHash: configHashOf(readFileSync(good, 'utf8') + ' '),
+      shard: 0,
+      shards: 2,
+      start: 0,
+      end: 1,
+      total: 2,
+    };
+    await expect(teacherCacheShards.shard(stale, ctx)).rejects.toMatchObject({
+      code: 'QUEUE_CONFIG_CHANGED',
+      where: 'job f-shard-0',
+    });
   }, 60_000);
 });
 
@@ -194,11 +269,19 @@ async function until(cond: () => boolean, ms: number, what: () => string = () =>
 }
 
 async function startWorkerProc(url: string, extra: string[] = []): Promise<WorkerProc> {
-  const proc = spawn(process.execPath, [bin, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', ...extra], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [bin, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', ...extra],
+    { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const w: WorkerProc = { proc, log: '', exited: new Promise((r) => proc.on('exit', (code) => r(code))) };
   proc.stdout.on('data', (d) => (w.log += String(d)));
   proc.stderr.on('data', (d) => (w.log += String(d)));
-  await until(() => w.log.includes('waiting for jobs') || proc.exitCode !== null, 60_000, () => w.log);
+  await until(
+    () => w.log.includes('waiting for jobs') || proc.exitCode !== null,
+    60_000,
+    () => w.log,
+  );
   if (proc.exitCode !== null) throw new Error(`worker exited: ${w.log}`);
   return w;
 }
@@ -223,17 +306,28 @@ describe.skipIf(!redisReady())('distillery cache-teacher --queue (real redis-ser
     const queued = withCache(file, 'queued');
     // Worker 0 logs each written batch (debug), so the test can kill it between two of them.
     // The reference runs while the workers start (independent processes).
-    const [local, ws] = await Promise.all([cacheTeacherLocal(file), Promise.all([['--log-level', 'debug'], [], []].map((extra) => startWorkerProc(redis.url, extra)))]);
+    const [local, ws] = await Promise.all([
+      cacheTeacherLocal(file),
+      Promise.all([['--log-level', 'debug'], [], []].map((extra) => startWorkerProc(redis.url, extra))),
+    ]);
     procs.push(...ws);
     const t0 = Date.now();
-    const sub = spawn(process.execPath, [bin, 'cache-teacher', queued.file, '--queue', redis.url, '--shards', '6', '--json', '--log-level', 'warn'], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const sub = spawn(
+      process.execPath,
+      [bin, 'cache-teacher', queued.file, '--queue', redis.url, '--shards', '6', '--json', '--log-level', 'warn'],
+      { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     sub.stdout.on('data', (d) => (out += String(d)));
     sub.stderr.on('data', (d) => (err += String(d)));
     const done = new Promise<number | null>((r) => sub.on('exit', (c) => r(c)));
     const batchLine = /teacher-cache shard \d+\/6: batch 1\//;
-    await until(() => batchLine.test(ws[0]!.log), 120_000, () => ws[0]!.log);
+    await until(
+      () => batchLine.test(ws[0]!.log),
+      120_000,
+      () => ws[0]!.log,
+    );
     const killedJob = startedJobs(ws[0]!.log).at(-1)!;
     expect(killedJob).toMatch(/-shard-/);
     expect(ws[0]!.log).not.toContain(`job ${killedJob} (teacher-cache:shard) done`);
@@ -246,7 +340,9 @@ describe.skipIf(!redisReady())('distillery cache-teacher --queue (real redis-ser
     // The killed worker's shard was finished by another worker.
     expect(ws[1]!.log + ws[2]!.log).toContain(`job ${killedJob} (teacher-cache:shard) done`);
     expectSameTree(cache, queued.cache);
-    console.log(`[queue-teacher-cache] 6 shards on 3 workers (one SIGKILLed) in ${seconds.toFixed(1)} s; ${local.entries} entries equal byte for byte`);
+    console.log(
+      `[queue-teacher-cache] 6 shards on 3 workers (one SIGKILLed) in ${seconds.toFixed(1)} s; ${local.entries} entries equal byte for byte`,
+    );
     for (const w of ws.slice(1)) w.proc.kill('SIGTERM');
     expect(await Promise.all(ws.slice(1).map((w) => w.exited))).toEqual([0, 0]);
   }, 300_000);

@@ -41,8 +41,13 @@ describe.skipIf(!shared)(`recipes through the CLI ${shared ? '' : SHARED_SKIP_ME
     const s = await runJob(config, 'distill', { logger, progress: false });
     expect(s.task).toMatch(/masked LM/);
     expect(s.student!.accuracy).toBeGreaterThanOrEqual(0);
-    const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
-    for (const k of ['unweighted_kd_loss', 'unweighted_hard_label_loss', 'unweighted_hidden_cos_2_4']) expect(Number.isFinite(steps.at(-1).losses[k]), k).toBe(true);
+    const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.type === 'step');
+    for (const k of ['unweighted_kd_loss', 'unweighted_hard_label_loss', 'unweighted_hidden_cos_2_4'])
+      expect(Number.isFinite(steps.at(-1).losses[k]), k).toBe(true);
     const cfg = JSON.parse(readFileSync(join(dir, 'run', 'final', 'config.json'), 'utf8'));
     expect(cfg.architectures).toEqual(['BertForMaskedLM']);
   }, 120_000);
@@ -52,7 +57,10 @@ describe.skipIf(!shared)(`recipes through the CLI ${shared ? '' : SHARED_SKIP_ME
       c.task.data.maxExamples = 160;
       c.training.evaluateEvery = 2;
       // A small teacher trained in the job instead of the pretrained one.
-      c.teacher = { model: { type: 'bert', numHiddenLayers: 4, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 64 }, training: { numEpochs: 1, optimizer: { lr: 0.002 } } };
+      c.teacher = {
+        model: { type: 'bert', numHiddenLayers: 4, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 64 },
+        training: { numEpochs: 1, optimizer: { lr: 0.002 } },
+      };
       c.student.model = { ...c.student.model, hiddenSize: 32, numAttentionHeads: 2, intermediateSize: 16 };
       c.distillation.stages[0].numSteps = 3;
       c.distillation.stages[1].numSteps = 20;
@@ -65,7 +73,12 @@ describe.skipIf(!shared)(`recipes through the CLI ${shared ? '' : SHARED_SKIP_ME
     const ac = new AbortController();
     const evaluatedAt: number[] = [];
     const timer = setInterval(() => void (existsSync(join(dir, 'run', 'stage-1', 'metrics.jsonl')) && ac.abort()), 5);
-    const first = await runJob(config, 'distill', { logger, progress: false, signal: ac.signal, onEvaluate: (gs) => void evaluatedAt.push(gs) }).finally(() => clearInterval(timer));
+    const first = await runJob(config, 'distill', {
+      logger,
+      progress: false,
+      signal: ac.signal,
+      onEvaluate: (gs) => void evaluatedAt.push(gs),
+    }).finally(() => clearInterval(timer));
     expect(first.interrupted?.run).toBe('student');
     expect(first.interrupted?.stage?.index).toBe(1);
     expect(first.interrupted!.stage!.step).toBeLessThan(20);
@@ -73,13 +86,23 @@ describe.skipIf(!shared)(`recipes through the CLI ${shared ? '' : SHARED_SKIP_ME
     expect(evaluatedAt).toEqual([]);
     const done = JSON.parse(readFileSync(join(dir, 'run', 'stages.json'), 'utf8')).done;
     expect(done.map((d: { index: number }) => d.index)).toEqual([0]);
-    const s = await runJob(config, 'distill', { logger, progress: false, resume: true, onEvaluate: (gs) => void evaluatedAt.push(gs) });
+    const s = await runJob(config, 'distill', {
+      logger,
+      progress: false,
+      resume: true,
+      onEvaluate: (gs) => void evaluatedAt.push(gs),
+    });
     expect(s.interrupted).toBeUndefined();
     // Only stage 3 was evaluated (steps 2 and 4 of it); its best checkpoint, frozen embeddings and all, was reloaded
     // and scores on validation exactly what it was selected with.
     expect(evaluatedAt).toEqual([2, 4]);
-    for (const i of [0, 1]) expect(readFileSync(join(dir, 'run', `stage-${i}`, 'metrics.jsonl'), 'utf8')).not.toContain('"type":"evaluate"');
-    expect(s.student!.selected).toMatchObject({ kind: 'best', split: 'validation', stage: { index: 2, name: 'logits + hard labels' } });
+    for (const i of [0, 1])
+      expect(readFileSync(join(dir, 'run', `stage-${i}`, 'metrics.jsonl'), 'utf8')).not.toContain('"type":"evaluate"');
+    expect(s.student!.selected).toMatchObject({
+      kind: 'best',
+      split: 'validation',
+      stage: { index: 2, name: 'logits + hard labels' },
+    });
     expect(s.student!.validation!.accuracy).toBe(s.student!.selected!.value);
     // CLINC150: in-scope accuracy and oos recall beside accuracy, on validation and test.
     for (const m of [s.student!.validation!, s.student!.metrics!]) {
@@ -89,7 +112,11 @@ describe.skipIf(!shared)(`recipes through the CLI ${shared ? '' : SHARED_SKIP_ME
     expect(JSON.parse(readFileSync(join(dir, 'run', 'stages.json'), 'utf8')).done.length).toBe(3);
     const m1 = readFileSync(join(dir, 'run', 'stage-1', 'metrics.jsonl'), 'utf8');
     expect(m1).toContain('unweighted_hidden_hidden_mse_3_3');
-    const m2 = readFileSync(join(dir, 'run', 'stage-2', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
+    const m2 = readFileSync(join(dir, 'run', 'stage-2', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.type === 'step');
     expect(m2.at(-1).losses).toHaveProperty('unweighted_kd_loss');
     expect(existsSync(join(dir, 'run', 'final', 'model.safetensors'))).toBe(true);
   }, 180_000);

@@ -23,12 +23,28 @@ type RawConfig = Record<string, any>;
 
 function writeConfig(dir: string, backend: string, patch: (c: RawConfig) => void = () => undefined): string {
   const cfg: RawConfig = {
-    task: { data: { type: 'spam-assassin', testFraction: 0.2, validationFraction: 0.1, maxExamples: 1200 }, batchSize: 64, features: 256 },
-    teacher: { model: { type: 'mlp', hidden: [32], dropout: 0.2 }, training: { numEpochs: 2, seed: 42, optimizer: { type: 'adamw', lr: 0.003 } } },
+    task: {
+      data: { type: 'spam-assassin', testFraction: 0.2, validationFraction: 0.1, maxExamples: 1200 },
+      batchSize: 64,
+      features: 256,
+    },
+    teacher: {
+      model: { type: 'mlp', hidden: [32], dropout: 0.2 },
+      training: { numEpochs: 2, seed: 42, optimizer: { type: 'adamw', lr: 0.003 } },
+    },
     student: { model: { type: 'mlp', hidden: [8], dropout: 0.1 } },
     training: {
-      numSteps: 40, gradientAccumulationSteps: 2, ckptSteps: 10, evaluateEvery: 5, saveTotalLimit: 2, earlyStopping: { patience: 3, minDelta: 0.001 },
-      lrScheduler: { type: 'linear', warmupSteps: 4 }, seed: 42, outputDir: join(dir, 'run'), backend, optimizer: { type: 'adamw', lr: 0.01 },
+      numSteps: 40,
+      gradientAccumulationSteps: 2,
+      ckptSteps: 10,
+      evaluateEvery: 5,
+      saveTotalLimit: 2,
+      earlyStopping: { patience: 3, minDelta: 0.001 },
+      lrScheduler: { type: 'linear', warmupSteps: 4 },
+      seed: 42,
+      outputDir: join(dir, 'run'),
+      backend,
+      optimizer: { type: 'adamw', lr: 0.01 },
     },
     distillation: { temperature: 4, hardLabelWeight: 0.5 },
   };
@@ -39,16 +55,26 @@ function writeConfig(dir: string, backend: string, patch: (c: RawConfig) => void
 }
 
 /** The child's environment: this one without vitest's variables (they change how tfjs loads). */
-const childEnv = (extra: Record<string, string> = {}) => ({ ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST'))), ...extra });
+const childEnv = (extra: Record<string, string> = {}) => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST'))),
+  ...extra,
+});
 
 function distill(file: string, args: string[] = [], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', preload, bin, 'distill', file, '--no-progress', ...args], { env: childEnv(env), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', preload, bin, 'distill', file, '--no-progress', ...args], {
+    env: childEnv(env),
+    encoding: 'utf8',
+  });
   return { status: r.status, signal: r.signal, out: r.stdout + r.stderr };
 }
 
 type Step = { globalStep: number; loss: number; losses: Record<string, number> };
 const stepsOf = (dir: string): Step[] =>
-  readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
+  readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.type === 'step');
 
 async function maxAbsDiff(a: string, b: string): Promise<number> {
   const [fa, fb] = [await readSafetensors(a), await readSafetensors(b)];
@@ -63,7 +89,9 @@ async function maxAbsDiff(a: string, b: string): Promise<number> {
 
 /** The resumed run must match the reference: weights, losses at every step, every step once. */
 async function expectSameRun(ref: string, dir: string): Promise<void> {
-  expect(await maxAbsDiff(join(ref, 'run', 'final', 'model.safetensors'), join(dir, 'run', 'final', 'model.safetensors'))).toBeLessThanOrEqual(1e-6);
+  expect(
+    await maxAbsDiff(join(ref, 'run', 'final', 'model.safetensors'), join(dir, 'run', 'final', 'model.safetensors')),
+  ).toBeLessThanOrEqual(1e-6);
   const [a, b] = [stepsOf(ref), stepsOf(dir)];
   expect(b.map((s) => s.globalStep)).toEqual(a.map((s) => s.globalStep)); // no step duplicated or missing
   expect(b.map((s) => [s.loss, s.losses])).toEqual(a.map((s) => [s.loss, s.losses]));
@@ -75,7 +103,15 @@ async function expectSameRun(ref: string, dir: string): Promise<void> {
 
 for (const backend of ['cpu', 'native'] as const) {
   const cases: Record<string, string>[] =
-    backend === 'cpu' ? [{ KILL_AT_TEACHER_STEP: '20' }, { KILL_AT_STEP: '3' }, { KILL_AT_STEP: '13' }, { KILL_IN_CHECKPOINT: '20' }, { KILL_AT_STEP: '27' }] : [{ KILL_AT_STEP: '13' }, { KILL_IN_CHECKPOINT: '10' }];
+    backend === 'cpu'
+      ? [
+          { KILL_AT_TEACHER_STEP: '20' },
+          { KILL_AT_STEP: '3' },
+          { KILL_AT_STEP: '13' },
+          { KILL_IN_CHECKPOINT: '20' },
+          { KILL_AT_STEP: '27' },
+        ]
+      : [{ KILL_AT_STEP: '13' }, { KILL_IN_CHECKPOINT: '10' }];
   describe.skipIf(backend === 'native' && !nativeReady)(`kill -9 and --resume on the ${backend} backend`, () => {
     const ref = mkdtempSync(join(tmpdir(), `distillery-resume-ref-${backend}-`));
     it('the uninterrupted reference run completes', () => {
@@ -85,7 +121,9 @@ for (const backend of ['cpu', 'native'] as const) {
     }, 120_000);
 
     for (const env of cases) {
-      it(`killed with ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join()} and resumed: same weights, losses and metrics`, async () => {
+      it(`killed with ${Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join()} and resumed: same weights, losses and metrics`, async () => {
         const dir = mkdtempSync(join(tmpdir(), `distillery-resume-${backend}-`));
         const file = writeConfig(dir, backend);
         const killed = distill(file, [], env);
@@ -117,7 +155,10 @@ describe('resume guards and signals', () => {
     expect(refused.out).toMatch(/--force/);
     const explicit = distill(file, ['--resume', join(dir, 'run', 'checkpoint-10'), '--force']);
     expect(explicit.status, explicit.out).toBe(0);
-    const metrics = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const metrics = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(metrics.find((m) => m.type === 'resume')?.globalStep).toBe(10);
   }, 120_000);
 
@@ -131,7 +172,10 @@ describe('resume guards and signals', () => {
     expect(distill(writeConfig(ref, 'cpu', long)).status).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'distillery-sigint-'));
     const file = writeConfig(dir, 'cpu', long);
-    const child = spawn(process.execPath, [bin, 'distill', file, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    const child = spawn(process.execPath, [bin, 'distill', file, '--no-progress'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(),
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -158,7 +202,10 @@ describe('resume guards and signals', () => {
       c.training.numSteps = 100000;
       delete c.training.earlyStopping;
     });
-    const child = spawn(process.execPath, [bin, 'distill', file, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    const child = spawn(process.execPath, [bin, 'distill', file, '--no-progress'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(),
+    });
     let out = '';
     child.stderr.on('data', (d) => (out += d));
     const metrics = join(dir, 'run', 'metrics.jsonl');

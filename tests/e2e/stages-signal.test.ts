@@ -19,14 +19,34 @@ const STAGE2_STEPS = 800;
 function writeConfig(dir: string): string {
   const cfg = {
     task: { data: { type: 'spam-assassin', testFraction: 0.2, maxExamples: 600 }, batchSize: 32, features: 128 },
-    teacher: { model: { type: 'mlp', hidden: [16, 16] }, training: { numEpochs: 1, seed: 42, optimizer: { type: 'adamw', lr: 0.003 } } },
+    teacher: {
+      model: { type: 'mlp', hidden: [16, 16] },
+      training: { numEpochs: 1, seed: 42, optimizer: { type: 'adamw', lr: 0.003 } },
+    },
     student: { model: { type: 'mlp', hidden: [16, 16], dropout: 0.1 } },
-    training: { seed: 42, outputDir: join(dir, 'run'), backend: 'cpu', optimizer: { type: 'adamw', lr: 0.003 }, lrScheduler: { type: 'linear', warmupSteps: 2 } },
+    training: {
+      seed: 42,
+      outputDir: join(dir, 'run'),
+      backend: 'cpu',
+      optimizer: { type: 'adamw', lr: 0.003 },
+      lrScheduler: { type: 'linear', warmupSteps: 2 },
+    },
     distillation: {
       temperature: 2,
       stages: [
-        { name: 'lower', numSteps: 4, kdLossWeight: 0, intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 1 }] },
-        { name: 'deeper', numSteps: STAGE2_STEPS, kdLossWeight: 0, freeze: ['layers.0'], intermediateMatches: [{ layerT: 1, layerS: 1, feature: 'hidden', loss: 'hidden_mse', weight: 1 }] },
+        {
+          name: 'lower',
+          numSteps: 4,
+          kdLossWeight: 0,
+          intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 1 }],
+        },
+        {
+          name: 'deeper',
+          numSteps: STAGE2_STEPS,
+          kdLossWeight: 0,
+          freeze: ['layers.0'],
+          intermediateMatches: [{ layerT: 1, layerS: 1, feature: 'hidden', loss: 'hidden_mse', weight: 1 }],
+        },
         { name: 'logits', numSteps: 4, kdLossWeight: 1, hardLabelWeight: 0.5 },
       ],
     },
@@ -39,7 +59,10 @@ function writeConfig(dir: string): string {
 /** The child's environment: this one without vitest's variables (they change how tfjs loads). */
 const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
 const distill = (file: string, args: string[] = []) => {
-  const r = spawnSync(process.execPath, [bin, 'distill', file, '--no-progress', ...args], { env: childEnv(), encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [bin, 'distill', file, '--no-progress', ...args], {
+    env: childEnv(),
+    encoding: 'utf8',
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 };
 
@@ -57,7 +80,10 @@ describe('SIGTERM in a staged run', () => {
   it('stops inside stage 2 with a checkpoint there; --resume continues stage 2 and ends as an uninterrupted run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-stages-sigterm-'));
     const file = writeConfig(dir);
-    const child = spawn(process.execPath, [bin, 'distill', file, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+    const child = spawn(process.execPath, [bin, 'distill', file, '--no-progress'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv(),
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
@@ -79,17 +105,26 @@ describe('SIGTERM in a staged run', () => {
     expect(step).toBeLessThan(STAGE2_STEPS / 2);
     expect(existsSync(join(dir, 'run', 'stage-1', `checkpoint-${step}`, 'state.json'))).toBe(true);
     expect(existsSync(join(dir, 'run', 'stage-2'))).toBe(false);
-    expect(JSON.parse(readFileSync(join(dir, 'run', 'stages.json'), 'utf8')).done.map((d: { index: number }) => d.index)).toEqual([0]);
+    expect(
+      JSON.parse(readFileSync(join(dir, 'run', 'stages.json'), 'utf8')).done.map((d: { index: number }) => d.index),
+    ).toEqual([0]);
 
     const resumed = distill(file, ['--resume']);
     expect(resumed.status, resumed.out).toBe(0);
-    const events = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const events = readFileSync(metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.find((e) => e.type === 'resume')?.globalStep).toBe(step);
-    expect(readdirSync(join(dir, 'run', 'stage-0')).filter((n) => n.startsWith('checkpoint-'))).toEqual(['checkpoint-4']);
+    expect(readdirSync(join(dir, 'run', 'stage-0')).filter((n) => n.startsWith('checkpoint-'))).toEqual([
+      'checkpoint-4',
+    ]);
 
     const ref = mkdtempSync(join(tmpdir(), 'distillery-stages-sigterm-ref-'));
     const full = distill(writeConfig(ref));
     expect(full.status, full.out).toBe(0);
-    expect(await maxAbsDiff(join(ref, 'run', 'final', 'model.safetensors'), join(dir, 'run', 'final', 'model.safetensors'))).toBeLessThanOrEqual(1e-6);
+    expect(
+      await maxAbsDiff(join(ref, 'run', 'final', 'model.safetensors'), join(dir, 'run', 'final', 'model.safetensors')),
+    ).toBeLessThanOrEqual(1e-6);
   }, 300_000);
 });

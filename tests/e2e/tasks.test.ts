@@ -26,8 +26,10 @@ function patched(example: string, patch: (c: RawConfig) => void): string {
   delete cfg.$schema;
   // Paths in a config are relative to its folder: keep them pointing at the same files from the temp copy.
   const abs = (p: unknown) => (typeof p === 'string' ? resolve('examples', 'tasks', p) : p);
-  for (const k of ['train', 'test', 'dir']) if (cfg.task.data[k] !== undefined) cfg.task.data[k] = abs(cfg.task.data[k]);
-  for (const side of ['teacher', 'student']) if (cfg[side]?.model?.pretrained) cfg[side].model.pretrained = abs(cfg[side].model.pretrained);
+  for (const k of ['train', 'test', 'dir'])
+    if (cfg.task.data[k] !== undefined) cfg.task.data[k] = abs(cfg.task.data[k]);
+  for (const side of ['teacher', 'student'])
+    if (cfg[side]?.model?.pretrained) cfg[side].model.pretrained = abs(cfg[side].model.pretrained);
   patch(cfg);
   const dir = mkdtempSync(join(tmpdir(), 'tasks-'));
   cfg.training.outputDir = join(dir, 'run');
@@ -73,21 +75,24 @@ describe('task configs through the CLI runner', () => {
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2);
   });
 
-  it.skipIf(!pairModel || !pairData)(`pair.json: a 1-layer pair student distilled from clinc-pair-bert ${pairModel ? '' : SHARED_SKIP_MESSAGE}`, async () => {
-    const file = patched('pair.json', (c) => {
-      c.task.data.train = join(pairData!, 'train.jsonl');
-      c.task.data.test = join(pairData!, 'validation.jsonl');
-      c.task.data.maxExamples = 64;
-      c.teacher.model.pretrained = pairModel;
-      c.training = { numSteps: 3, optimizer: { type: 'adamw', lr: 1e-4 } };
-    });
-    const { config, text } = await loadJobConfig(file);
-    const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
-    expect(s.train).toBe(64);
-    expect(s.teacher.accuracy).toBeGreaterThan(0.6);
-    expect(s.student!.parameters).toBeLessThan(s.teacher.parameters); // frozen teachers count their weights
-    expect(s.student!.source).toMatch(/GeneralDistiller, 3 steps/);
-  });
+  it.skipIf(!pairModel || !pairData)(
+    `pair.json: a 1-layer pair student distilled from clinc-pair-bert ${pairModel ? '' : SHARED_SKIP_MESSAGE}`,
+    async () => {
+      const file = patched('pair.json', (c) => {
+        c.task.data.train = join(pairData!, 'train.jsonl');
+        c.task.data.test = join(pairData!, 'validation.jsonl');
+        c.task.data.maxExamples = 64;
+        c.teacher.model.pretrained = pairModel;
+        c.training = { numSteps: 3, optimizer: { type: 'adamw', lr: 1e-4 } };
+      });
+      const { config, text } = await loadJobConfig(file);
+      const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
+      expect(s.train).toBe(64);
+      expect(s.teacher.accuracy).toBeGreaterThan(0.6);
+      expect(s.student!.parameters).toBeLessThan(s.teacher.parameters); // frozen teachers count their weights
+      expect(s.student!.source).toMatch(/GeneralDistiller, 3 steps/);
+    },
+  );
 
   it('sts.json: a regression pair teacher and student (MSE hard loss, kdLossType mse); MSE and Pearson reported', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sts-'));
@@ -104,9 +109,22 @@ describe('task configs through the CLI runner', () => {
       delete c.task.data.test;
       c.task.maxLength = 16;
       c.task.batchSize = 8;
-      c.teacher.model = { type: 'bert', numHiddenLayers: 1, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32 };
+      c.teacher.model = {
+        type: 'bert',
+        numHiddenLayers: 1,
+        hiddenSize: 16,
+        numAttentionHeads: 2,
+        intermediateSize: 32,
+      };
       c.teacher.training = { numSteps: 8, optimizer: { type: 'adamw', lr: 0.01 } };
-      c.student.model = { type: 'bert', numHiddenLayers: 1, hiddenSize: 16, numAttentionHeads: 2, intermediateSize: 32, initFromTeacher: true };
+      c.student.model = {
+        type: 'bert',
+        numHiddenLayers: 1,
+        hiddenSize: 16,
+        numAttentionHeads: 2,
+        intermediateSize: 32,
+        initFromTeacher: true,
+      };
       c.training.numSteps = 3;
       delete c.training.numEpochs;
     });
@@ -116,17 +134,20 @@ describe('task configs through the CLI runner', () => {
     expect(Number.isFinite(s.student!.metrics!.mse)).toBe(true);
   });
 
-  it.skipIf(!clincTeacher || !clincData)(`distilbert.json: a DistilBERT student initialised from the CLINC150 BERT teacher ${clincTeacher ? '' : SHARED_SKIP_MESSAGE}`, async () => {
-    const file = patched('distilbert.json', (c) => {
-      c.task.data.dir = clincData;
-      c.task.data.maxExamples = 64;
-      c.teacher.model.pretrained = clincTeacher;
-      c.training = { numSteps: 2, optimizer: { type: 'adamw', lr: 1e-4 } };
-    });
-    const { config, text } = await loadJobConfig(file);
-    const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
-    expect(s.student!.source).toMatch(/GeneralDistiller, 2 steps/);
-    // Embeddings and teacher layers 0 and 2 copied: the 2-layer student already beats chance (1/151) on its test rows.
-    expect(s.student!.accuracy).toBeGreaterThan(0.02);
-  });
+  it.skipIf(!clincTeacher || !clincData)(
+    `distilbert.json: a DistilBERT student initialised from the CLINC150 BERT teacher ${clincTeacher ? '' : SHARED_SKIP_MESSAGE}`,
+    async () => {
+      const file = patched('distilbert.json', (c) => {
+        c.task.data.dir = clincData;
+        c.task.data.maxExamples = 64;
+        c.teacher.model.pretrained = clincTeacher;
+        c.training = { numSteps: 2, optimizer: { type: 'adamw', lr: 1e-4 } };
+      });
+      const { config, text } = await loadJobConfig(file);
+      const s = await runJob(config, 'distill', { logger, progress: false, configFile: file, configText: text });
+      expect(s.student!.source).toMatch(/GeneralDistiller, 2 steps/);
+      // Embeddings and teacher layers 0 and 2 copied: the 2-layer student already beats chance (1/151) on its test rows.
+      expect(s.student!.accuracy).toBeGreaterThan(0.02);
+    },
+  );
 });

@@ -14,7 +14,10 @@ const shared = sharedPath();
 const ready = shared && sharedPath('models', 'clinc-bert-teacher') && sharedPath('data', 'clinc150');
 
 async function run(dir: string, name: string, cache?: unknown) {
-  const text = readFileSync(join(import.meta.dirname, 'fixtures', 'teacher-cache', 'distillery.json'), 'utf8').replaceAll('${SHARED}', shared!);
+  const text = readFileSync(
+    join(import.meta.dirname, 'fixtures', 'teacher-cache', 'distillery.json'),
+    'utf8',
+  ).replaceAll('${SHARED}', shared!);
   const cfg = JSON.parse(text);
   cfg.training.outputDir = join(dir, name);
   if (cache) cfg.distillation.teacherCache = cache;
@@ -22,7 +25,11 @@ async function run(dir: string, name: string, cache?: unknown) {
   writeFileSync(file, JSON.stringify(cfg));
   const { config } = await loadJobConfig(file);
   const summary = await runJob(config, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false });
-  const steps = readFileSync(join(dir, name, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
+  const steps = readFileSync(join(dir, name, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((m) => m.type === 'step');
   return { summary, steps };
 }
 
@@ -40,17 +47,25 @@ describe.skipIf(!ready)(`teacher-output cache from a job config ${ready ? '' : S
     for (const r of [cold, warm]) {
       expect(r.steps.length).toBe(plain.steps.length);
       r.steps.forEach((s, i) => {
-        for (const [k, v] of Object.entries(plain.steps[i].losses as Record<string, number>)) expect(Math.abs(s.losses[k] - v), `${k} step ${i}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(v)));
+        for (const [k, v] of Object.entries(plain.steps[i].losses as Record<string, number>))
+          expect(Math.abs(s.losses[k] - v), `${k} step ${i}`).toBeLessThan(1e-4 * Math.max(1, Math.abs(v)));
       });
     }
     const half = await run(dir, 'half', { dir: join(dir, 'cache16'), dtype: 'float16' });
-    half.steps.forEach((s, i) => expect(Math.abs(s.loss - plain.steps[i].loss)).toBeLessThan(1e-2 * Math.max(1, plain.steps[i].loss)));
+    half.steps.forEach((s, i) =>
+      expect(Math.abs(s.loss - plain.steps[i].loss)).toBeLessThan(1e-2 * Math.max(1, plain.steps[i].loss)),
+    );
     expect(half.summary.student!.accuracy).toBeGreaterThan(0);
   });
 
   it('distillery cache-teacher fills the folder from an ONNX teacher; distill then never runs the teacher', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-tcache-cmd-'));
-    const cfg = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'teacher-cache', 'distillery.json'), 'utf8').replaceAll('${SHARED}', shared!));
+    const cfg = JSON.parse(
+      readFileSync(join(import.meta.dirname, 'fixtures', 'teacher-cache', 'distillery.json'), 'utf8').replaceAll(
+        '${SHARED}',
+        shared!,
+      ),
+    );
     cfg.teacher.model = { type: 'onnx', path: join(shared!, 'models', 'clinc-bert-teacher', 'model.onnx') };
     cfg.training.outputDir = join(dir, 'run');
     cfg.distillation.teacherCache = { dir: join(dir, 'cache'), dtype: 'float16' };
@@ -63,7 +78,10 @@ describe.skipIf(!ready)(`teacher-output cache from a job config ${ready ? '' : S
     const r = JSON.parse(out.join(''));
     expect(r).toMatchObject({ ok: true, examples: 192, computed: 192, cached: 0, entries: 192 });
     const { config } = await loadJobConfig(file);
-    const summary = await runJob(config, 'distill', { logger: createLogger('test', { level: 'warn' }), progress: false });
+    const summary = await runJob(config, 'distill', {
+      logger: createLogger('test', { level: 'warn' }),
+      progress: false,
+    });
     expect(summary.teacherCache).toMatchObject({ liveBatches: 0, misses: 0, cachedBatches: 12 });
   });
 });

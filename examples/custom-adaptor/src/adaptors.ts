@@ -21,6 +21,6 @@ export const cnnAdaptor: Adaptor<EncodedBatch, TextCnnOutput> = (batch, out) => 
 /** Teacher (BERT) adaptor: logits and the pooled [CLS] vector (the pooler's, else the last layer's [CLS] state). */
 export const bertPooledAdaptor: Adaptor<EncodedBatch, BertOutput> = (batch, out) => {
   const last = out.hiddenStates.at(-1)!;
-  const cls = out.pooledOutput ?? (tf.squeeze<tf.Tensor2D>(tf.slice(last, [0, 0, 0], [-1, 1, -1]), [1]));
+  const cls = out.pooledOutput ?? tf.squeeze<tf.Tensor2D>(tf.slice(last, [0, 0, 0], [-1, 1, -1]), [1]);
   return { logits: out.logits, ...(batch.labels ? { labels: tf.tensor1d(batch.labels, 'int32') } : {}), pooled: [cls] };
 };

@@ -62,11 +62,25 @@ export async function distilToCnn(o: CustomAdaptorOptions): Promise<CustomAdapto
       temperature: 4,
       kdLossType: 'ce',
       hardLabelWeight: 0.5,
-      intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'pooled', loss: 'hidden_mse', weight: 1, proj: ['linear', student.config.channels, hiddenT] }],
+      intermediateMatches: [
+        {
+          layerT: 0,
+          layerS: 0,
+          feature: 'pooled',
+          loss: 'hidden_mse',
+          weight: 1,
+          proj: ['linear', student.config.channels, hiddenT],
+        },
+      ],
     },
   });
-  distiller.events.on('stepEnd', (s) => s.globalStep % 50 === 0 && console.log(`step ${s.globalStep}  loss ${s.loss.toFixed(4)}`, s.losses));
-  const result = await distiller.train({ dataloader: new BatchIterator(train, { batchSize: 32, shuffle: true, seed: 1 }) });
+  distiller.events.on(
+    'stepEnd',
+    (s) => s.globalStep % 50 === 0 && console.log(`step ${s.globalStep}  loss ${s.loss.toFixed(4)}`, s.losses),
+  );
+  const result = await distiller.train({
+    dataloader: new BatchIterator(train, { batchSize: 32, shuffle: true, seed: 1 }),
+  });
   let ok = 0;
   let n = 0;
   for (const b of test) {

@@ -71,7 +71,11 @@ export class TextCnn implements DistillModel<EncodedBatch, TextCnnOutput> {
     const pooled = tf.max<tf.Tensor2D>(tf.add(h, tf.mul(tf.sub(tf.expandDims(mask, -1), 1), 1e4)), 1);
     const logits = tf.add<tf.Tensor2D>(tf.matMul(pooled, v['classifier.weight'] as tf.Tensor2D), v['classifier.bias']!);
     const out: TextCnnOutput = { logits, pooled };
-    if (b.labels) out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(tf.oneHot(tf.tensor1d(b.labels, 'int32'), this.config.numLabels), logits);
+    if (b.labels)
+      out.loss = tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(
+        tf.oneHot(tf.tensor1d(b.labels, 'int32'), this.config.numLabels),
+        logits,
+      );
     return out;
   }
 
@@ -83,8 +87,15 @@ export class TextCnn implements DistillModel<EncodedBatch, TextCnnOutput> {
     const { kernelSize: K, embeddingSize: E, channels: H } = this.config;
     const [B, L] = x.shape;
     const left = Math.floor((K - 1) / 2);
-    const padded = tf.pad(x, [[0, 0], [left, K - 1 - left], [0, 0]]);
-    const windows = tf.concat(Array.from({ length: K }, (_, k) => tf.slice(padded, [0, k, 0], [B, L, E])), 2); // (B, L, K·E)
+    const padded = tf.pad(x, [
+      [0, 0],
+      [left, K - 1 - left],
+      [0, 0],
+    ]);
+    const windows = tf.concat(
+      Array.from({ length: K }, (_, k) => tf.slice(padded, [0, k, 0], [B, L, E])),
+      2,
+    ); // (B, L, K·E)
     const w = tf.reshape(this.vars['conv.weight']!, [K * E, H]);
     return tf.reshape(tf.matMul(tf.reshape(windows, [B * L, K * E]), w), [B, L, H]);
   }

@@ -31,7 +31,10 @@ export function selectedCheckpoint(runDir: string): string {
 export async function exportStudent(cfg: JobConfig, runDir: string, outDir: string): Promise<string> {
   const t = cfg.teacher.model;
   const s = cfg.student.model;
-  if (t.type !== 'bert' || !t.pretrained || s.type !== 'bert') throw new DistilleryError('CONFIG_INVALID', 'the workflow needs a pretrained BERT teacher and a BERT student', { where: 'teacher.model / student.model' });
+  if (t.type !== 'bert' || !t.pretrained || s.type !== 'bert')
+    throw new DistilleryError('CONFIG_INVALID', 'the workflow needs a pretrained BERT teacher and a BERT student', {
+      where: 'teacher.model / student.model',
+    });
   const checkpoint = selectedCheckpoint(runDir);
   const config = makeStudentConfig(readHfConfig(t.pretrained), {
     ...(s.numHiddenLayers ? { numHiddenLayers: s.numHiddenLayers } : {}),

@@ -23,7 +23,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.data) {
-  process.stderr.write('usage: intent-detection --data <clinc150 dir> [--teacher <hf dir>] [--work <dir>] [--max-examples N] [--epochs 4] [--seeds 3] [--trials 8] [--space ...] [--runs 100]\n');
+  process.stderr.write(
+    'usage: intent-detection --data <clinc150 dir> [--teacher <hf dir>] [--work <dir>] [--max-examples N] [--epochs 4] [--seeds 3] [--trials 8] [--space ...] [--runs 100]\n',
+  );
   process.exit(2);
 }
 const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -38,4 +40,6 @@ const r = await runWorkflow({
   space: values.space,
   latencyRuns: num(values.runs),
 });
-process.stdout.write(`KD gain: ${formatGain(r.gain)}\nbest: ${JSON.stringify(r.best.params)} (${(100 * r.best.value).toFixed(2)} %)\nint8 student: ${r.int8File}\nreport: ${r.reportHtml}, ${r.reportSvg}\n`);
+process.stdout.write(
+  `KD gain: ${formatGain(r.gain)}\nbest: ${JSON.stringify(r.best.params)} (${(100 * r.best.value).toFixed(2)} %)\nint8 student: ${r.int8File}\nreport: ${r.reportHtml}, ${r.reportSvg}\n`,
+);

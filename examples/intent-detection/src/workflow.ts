@@ -13,7 +13,17 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DistilleryError, createLogger, writeFileAtomicSync, type Logger } from '@distillery/core';
-import { JobConfigSchema, benchCommand, exportCommand, loadJobConfig, reportCommand, runJob, searchCommand, type JobSummary, type KdGain } from '@distillery/cli';
+import {
+  JobConfigSchema,
+  benchCommand,
+  exportCommand,
+  loadJobConfig,
+  reportCommand,
+  runJob,
+  searchCommand,
+  type JobSummary,
+  type KdGain,
+} from '@distillery/cli';
 import { readResults, tradeoffMarkdown, type ResultsFile } from '@distillery/report';
 import { exportStudent } from './export.js';
 
@@ -78,43 +88,105 @@ export async function runWorkflow(o: WorkflowOptions): Promise<WorkflowResult> {
   const work = resolve(o.workDir);
   const configFile = writeWorkflowConfig(o);
   const resultsFile = join(work, 'results.json');
-  const bench = (model: string, label: string, data = configFile, runtime = 'tfjs') => benchCommand({ model, data, split: 'test', runtime, label, results: resultsFile, runs: o.latencyRuns ?? 100, throughputMs: o.throughputMs, out: { write: (s: string) => (log.info(s.trimEnd()), true) } as unknown as NodeJS.WritableStream });
+  const bench = (model: string, label: string, data = configFile, runtime = 'tfjs') =>
+    benchCommand({
+      model,
+      data,
+      split: 'test',
+      runtime,
+      label,
+      results: resultsFile,
+      runs: o.latencyRuns ?? 100,
+      throughputMs: o.throughputMs,
+      out: { write: (s: string) => (log.info(s.trimEnd()), true) } as unknown as NodeJS.WritableStream,
+    });
 
   log.info('1/7 bench the teacher');
   await bench(o.teacherDir, 'teacher');
 
   log.info(`2/7 distil, and train the same student without the teacher over ${o.seeds ?? 3} seeds`);
   const { config, text } = await loadJobConfig(configFile);
-  const distilled = await runJob(config, 'distill', { logger: log, progress: 'lines', configFile, configText: text, baseline: { seeds: o.seeds ?? 3 } });
+  const distilled = await runJob(config, 'distill', {
+    logger: log,
+    progress: 'lines',
+    configFile,
+    configText: text,
+    baseline: { seeds: o.seeds ?? 3 },
+  });
   const gain = distilled.baseline!;
 
   log.info('3/7 bench the distilled and the no-KD student (first seed)');
   const runDir = config.training.outputDir;
-  await bench(await exportStudent(config, join(runDir, 'baseline', `nokd-seed${gain.seeds[0]}`), join(work, 'students', 'nokd')), 'student (no KD)');
+  await bench(
+    await exportStudent(config, join(runDir, 'baseline', `nokd-seed${gain.seeds[0]}`), join(work, 'students', 'nokd')),
+    'student (no KD)',
+  );
   const kdDir = await exportStudent(config, runDir, join(work, 'students', 'kd'));
   await bench(kdDir, 'student (KD)');
 
   log.info(`4/7 search ${o.space ?? 'alpha=0..1,temperature=1..20,numEpochs=2..4'} (${o.trials ?? 8} trials)`);
-  const s = await searchCommand({ config: configFile, trials: o.trials ?? 8, space: o.space ?? 'alpha=0..1,temperature=1..20,numEpochs=2..4', logger: log, stdout: { write: (x: string) => (log.info(x.trimEnd()), true) } as unknown as NodeJS.WritableStream });
+  const s = await searchCommand({
+    config: configFile,
+    trials: o.trials ?? 8,
+    space: o.space ?? 'alpha=0..1,temperature=1..20,numEpochs=2..4',
+    logger: log,
+    stdout: { write: (x: string) => (log.info(x.trimEnd()), true) } as unknown as NodeJS.WritableStream,
+  });
 
   log.info('5/7 retrain with the best values and bench it');
   const best = await loadJobConfig(s.configFile);
   best.config.training.outputDir = join(work, 'searched');
-  await runJob(best.config, 'distill', { logger: log, progress: 'lines', configFile: s.configFile, configText: best.text });
-  await bench(await exportStudent(best.config, best.config.training.outputDir, join(work, 'students', 'searched')), 'student (searched)');
+  await runJob(best.config, 'distill', {
+    logger: log,
+    progress: 'lines',
+    configFile: s.configFile,
+    configText: best.text,
+  });
+  await bench(
+    await exportStudent(best.config, best.config.training.outputDir, join(work, 'students', 'searched')),
+    'student (searched)',
+  );
 
   log.info('6/7 export the distilled student to ONNX + int8 and bench it in ONNX Runtime');
   // The export loads each graph back in ORT and compares it with the tfjs student before it returns.
-  const exported = await exportCommand({ model: kdDir, out: join(work, 'students', 'kd-onnx'), quantize: 'int8', quiet: true });
+  const exported = await exportCommand({
+    model: kdDir,
+    out: join(work, 'students', 'kd-onnx'),
+    quantize: 'int8',
+    quiet: true,
+  });
   const int8File = exported.files.find((f) => f.kind === 'int8')?.path;
-  if (!int8File) throw new DistilleryError('FILE_NOT_FOUND', 'the export wrote no int8 graph', { where: join(work, 'students', 'kd-onnx') });
+  if (!int8File)
+    throw new DistilleryError('FILE_NOT_FOUND', 'the export wrote no int8 graph', {
+      where: join(work, 'students', 'kd-onnx'),
+    });
   await bench(int8File, 'student (int8)', configFile, 'onnx');
 
   log.info('7/7 report');
   const summary = join(runDir, 'summary.json');
-  const reportHtml = await reportCommand({ results: resultsFile, out: join(work, 'report.html'), highlight: 'student (searched)', latency: 'p50', summaries: [summary] });
-  const reportSvg = await reportCommand({ results: resultsFile, out: join(work, 'report.svg'), highlight: 'student (searched)', latency: 'p50' });
+  const reportHtml = await reportCommand({
+    results: resultsFile,
+    out: join(work, 'report.html'),
+    highlight: 'student (searched)',
+    latency: 'p50',
+    summaries: [summary],
+  });
+  const reportSvg = await reportCommand({
+    results: resultsFile,
+    out: join(work, 'report.svg'),
+    highlight: 'student (searched)',
+    latency: 'p50',
+  });
   const results = readResults(resultsFile);
   log.info(`results (${resultsFile}):\n${tradeoffMarkdown(results)}`);
-  return { results, resultsFile, reportHtml, reportSvg, distilled, gain, best: { params: s.best.params, value: s.best.value!, configFile: s.configFile }, int8File };
+  return {
+    results,
+    resultsFile,
+    reportHtml,
+    reportSvg,
+    distilled,
+    gain,
+    best: { params: s.best.params, value: s.best.value!, configFile: s.configFile },
+    int8File,
+  };
 }

@@ -30,15 +30,27 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 
 /** Term contributions of a run (the KD term, the hard-label term and every intermediate match). */
 export function termContributions(metricsJsonl: string, d: JobConfig['distillation']): TermContribution[] {
-  const steps = metricsJsonl.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StepLine).filter((m) => m.type === 'step');
+  const steps = metricsJsonl
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StepLine)
+    .filter((m) => m.type === 'step');
   if (!steps.length) return [];
   const tenth = Math.max(1, Math.ceil(steps.length / 10));
   const terms: { key: string; description: string; weight: number }[] = [
-    { key: 'unweighted_kd_loss', description: `KD on logits (${d.kdLossType}, T = ${JSON.stringify(d.temperature)})`, weight: d.kdLossWeight },
+    {
+      key: 'unweighted_kd_loss',
+      description: `KD on logits (${d.kdLossType}, T = ${JSON.stringify(d.temperature)})`,
+      weight: d.kdLossWeight,
+    },
     { key: 'unweighted_hard_label_loss', description: 'hard labels (cross-entropy)', weight: d.hardLabelWeight },
     ...d.intermediateMatches.map((m) => {
       const proj = m.proj ? ` (proj ${m.proj[0]} ${m.proj[1]}→${m.proj[2]})` : '';
-      return { key: `unweighted_${m.feature}_${m.loss}_${String(m.layerS)}_${String(m.layerT)}`, description: `${m.loss} on ${m.feature}: S${String(m.layerS)} → T${String(m.layerT)}${proj}`, weight: m.weight };
+      return {
+        key: `unweighted_${m.feature}_${m.loss}_${String(m.layerS)}_${String(m.layerT)}`,
+        description: `${m.loss} on ${m.feature}: S${String(m.layerS)} → T${String(m.layerT)}${proj}`,
+        weight: m.weight,
+      };
     }),
   ];
   const rows = terms
@@ -56,5 +68,11 @@ export function termContributions(metricsJsonl: string, d: JobConfig['distillati
 /** The contributions as an aligned text table (for the logs). */
 export function formatContributions(rows: readonly TermContribution[]): string {
   const head = `${'term'.padEnd(52)} ${'weight'.padStart(6)} ${'start'.padStart(8)} ${'end'.padStart(8)} ${'weighted'.padStart(9)} ${'share'.padStart(6)}`;
-  return [head, ...rows.map((r) => `${r.description.padEnd(52)} ${r.weight.toFixed(2).padStart(6)} ${r.first.toFixed(4).padStart(8)} ${r.last.toFixed(4).padStart(8)} ${r.weighted.toFixed(4).padStart(9)} ${(100 * r.share).toFixed(1).padStart(5)}%`)].join('\n');
+  return [
+    head,
+    ...rows.map(
+      (r) =>
+        `${r.description.padEnd(52)} ${r.weight.toFixed(2).padStart(6)} ${r.first.toFixed(4).padStart(8)} ${r.last.toFixed(4).padStart(8)} ${r.weighted.toFixed(4).padStart(9)} ${(100 * r.share).toFixed(1).padStart(5)}%`,
+    ),
+  ].join('\n');
 }

@@ -49,11 +49,18 @@ export function exampleConfig(o: IntermediateMatchesOptions): JobConfig {
 }
 
 /** Distil with the three matches and log each term's contribution. */
-export async function runIntermediateMatches(o: IntermediateMatchesOptions): Promise<{ summary: JobSummary; contributions: TermContribution[] }> {
+export async function runIntermediateMatches(
+  o: IntermediateMatchesOptions,
+): Promise<{ summary: JobSummary; contributions: TermContribution[] }> {
   const log = o.logger ?? createLogger('intermediate-matches');
   const cfg = exampleConfig(o);
   const summary = await runJob(cfg, 'distill', { logger: log, progress: 'lines' });
-  const contributions = termContributions(readFileSync(join(cfg.training.outputDir, 'metrics.jsonl'), 'utf8'), cfg.distillation);
-  log.info(`what each term contributes (unweighted mean over the first / last tenth of the steps; weighted = weight × end):\n${formatContributions(contributions)}`);
+  const contributions = termContributions(
+    readFileSync(join(cfg.training.outputDir, 'metrics.jsonl'), 'utf8'),
+    cfg.distillation,
+  );
+  log.info(
+    `what each term contributes (unweighted mean over the first / last tenth of the steps; weighted = weight × end):\n${formatContributions(contributions)}`,
+  );
   return { summary, contributions };
 }

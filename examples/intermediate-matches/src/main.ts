@@ -5,7 +5,15 @@ import { parseArgs } from 'node:util';
 import { formatSummary } from '@distillery/cli';
 import { runIntermediateMatches } from './index.js';
 
-const { values } = parseArgs({ options: { teacher: { type: 'string', default: '../shared/models/clinc-bert-teacher' }, data: { type: 'string', default: '../shared/data/clinc150' }, out: { type: 'string' }, steps: { type: 'string' }, 'max-examples': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    teacher: { type: 'string', default: '../shared/models/clinc-bert-teacher' },
+    data: { type: 'string', default: '../shared/data/clinc150' },
+    out: { type: 'string' },
+    steps: { type: 'string' },
+    'max-examples': { type: 'string' },
+  },
+});
 const { summary } = await runIntermediateMatches({
   teacherDir: values.teacher,
   dataDir: values.data,

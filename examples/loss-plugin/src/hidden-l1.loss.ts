@@ -16,7 +16,11 @@ export function hiddenL1Loss(): MatchLossPlugin {
       const s = stateS as tf.Tensor;
       const t = stateT as tf.Tensor;
       if (!tf.util.arraysEqual(s.shape, t.shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `hidden_l1: student [${s.shape.join(',')}] vs teacher [${t.shape.join(',')}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `hidden_l1: student [${s.shape.join(',')}] vs teacher [${t.shape.join(',')}]`,
+          { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' },
+        );
       }
       return tf.tidy(() => {
         const diff = tf.abs(tf.sub(s, t));

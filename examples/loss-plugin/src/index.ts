@@ -9,4 +9,8 @@ import { hiddenL1Loss } from './hidden-l1.loss.js';
 import { hiddenSmoothL1Loss } from './smooth-l1.loss.js';
 
 export { hiddenL1Loss, hiddenSmoothL1Loss };
-export default definePluginPackage({ name: 'distillery-plugin-hidden-l1', version: '0.1.0', plugins: () => [hiddenL1Loss(), hiddenSmoothL1Loss()] });
+export default definePluginPackage({
+  name: 'distillery-plugin-hidden-l1',
+  version: '0.1.0',
+  plugins: () => [hiddenL1Loss(), hiddenSmoothL1Loss()],
+});

@@ -34,7 +34,9 @@ describe('third-party loss plugin package', () => {
     const registry = await createRegistry({ plugins: ['distillery-plugin-hidden-l1'], logger: silentLogger });
     const p = registry.get('match-loss', 'hidden_smooth_l1');
     const x = tf.zeros([1, 2, 2]);
-    expect(() => p.compute({ stateS: x, stateT: x, options: { beta: 0 }, where: 'intermediateMatches[0]' }, registry.context(p))).toThrow(/intermediateMatches\[0\].options.beta/);
+    expect(() =>
+      p.compute({ stateS: x, stateT: x, options: { beta: 0 }, where: 'intermediateMatches[0]' }, registry.context(p)),
+    ).toThrow(/intermediateMatches\[0\].options.beta/);
     x.dispose();
   });
 
@@ -51,13 +53,32 @@ describe('third-party loss plugin package', () => {
     cfg.plugins = ['distillery-plugin-hidden-l1'];
     cfg.distillation.intermediateMatches = [
       { layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_l1', weight: 1, proj: ['linear', 8, 32] },
-      { layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_smooth_l1', weight: 0.5, proj: ['linear', 8, 32], options: { beta: 0.5 } },
+      {
+        layerT: 0,
+        layerS: 0,
+        feature: 'hidden',
+        loss: 'hidden_smooth_l1',
+        weight: 0.5,
+        proj: ['linear', 8, 32],
+        options: { beta: 0.5 },
+      },
     ];
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(cfg));
     const { config, text } = await loadJobConfig(file);
-    await runJob(config, 'distill', { logger: createLogger('t', { level: 'warn' }), progress: false, configFile: file, configText: text });
-    const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.type === 'step');
-    expect(Object.keys(steps.at(-1).losses)).toEqual(expect.arrayContaining(['unweighted_hidden_hidden_l1_0_0', 'unweighted_hidden_hidden_smooth_l1_0_0']));
+    await runJob(config, 'distill', {
+      logger: createLogger('t', { level: 'warn' }),
+      progress: false,
+      configFile: file,
+      configText: text,
+    });
+    const steps = readFileSync(join(dir, 'run', 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.type === 'step');
+    expect(Object.keys(steps.at(-1).losses)).toEqual(
+      expect.arrayContaining(['unweighted_hidden_hidden_l1_0_0', 'unweighted_hidden_hidden_smooth_l1_0_0']),
+    );
   });
 });

@@ -10,17 +10,30 @@ import { DistilleryError, type MatchLossPlugin } from '@distillery/core';
  */
 export function hiddenSmoothL1Loss(): MatchLossPlugin {
   return {
-    meta: { name: 'hidden_smooth_l1', version: '0.1.0', kind: 'match-loss', description: 'Huber loss between hidden states (beta option)' },
+    meta: {
+      name: 'hidden_smooth_l1',
+      version: '0.1.0',
+      kind: 'match-loss',
+      description: 'Huber loss between hidden states (beta option)',
+    },
     features: ['hidden'],
     compute({ stateS, stateT, maskS, maskT, options, where }) {
       const s = stateS as tf.Tensor;
       const t = stateT as tf.Tensor;
       const beta = options?.beta ?? 1;
       if (typeof beta !== 'number' || !(beta > 0)) {
-        throw new DistilleryError('CONFIG_INVALID', `hidden_smooth_l1: options.beta must be a number > 0, got ${JSON.stringify(beta)}`, { where: `${where ?? 'match'}.options.beta`, hint: '"options": { "beta": 1 }' });
+        throw new DistilleryError(
+          'CONFIG_INVALID',
+          `hidden_smooth_l1: options.beta must be a number > 0, got ${JSON.stringify(beta)}`,
+          { where: `${where ?? 'match'}.options.beta`, hint: '"options": { "beta": 1 }' },
+        );
       }
       if (!tf.util.arraysEqual(s.shape, t.shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `hidden_smooth_l1: student [${s.shape.join(',')}] vs teacher [${t.shape.join(',')}]`, { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' });
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `hidden_smooth_l1: student [${s.shape.join(',')}] vs teacher [${t.shape.join(',')}]`,
+          { where, hint: 'add "proj": ["linear", dimS, dimT] to the match' },
+        );
       }
       return tf.tidy(() => {
         const d = tf.abs(tf.sub(s, t));

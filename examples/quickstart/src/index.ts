@@ -18,7 +18,9 @@ export interface QuickstartOptions {
 export async function quickstart(o: QuickstartOptions): Promise<TrainResult> {
   await initBackend(); // fastest backend present, logged once
   const teacher = await BertForSequenceClassification.fromPretrained(o.teacherDir, { trainable: false });
-  const student = new BertForSequenceClassification(makeStudentConfig(readHfConfig(o.teacherDir), { numHiddenLayers: 2 }));
+  const student = new BertForSequenceClassification(
+    makeStudentConfig(readHfConfig(o.teacherDir), { numHiddenLayers: 2 }),
+  );
 
   const data = loadClinc150(o.dataDir);
   const tokenizer = loadTokenizer(o.teacherDir);
@@ -26,9 +28,17 @@ export async function quickstart(o: QuickstartOptions): Promise<TrainResult> {
   const train = new BatchIterator(examples, { batchSize: 32, shuffle: true, bucketPools: 8 });
 
   const distiller = new GeneralDistiller({
-    teacher, student, adaptorT: bertAdaptor, adaptorS: bertAdaptor,
+    teacher,
+    student,
+    adaptorT: bertAdaptor,
+    adaptorS: bertAdaptor,
     registry: await createRegistry(), // built-in plugins (+ any "plugins" packages)
-    trainingConfig: { numSteps: o.numSteps ?? 500, outputDir: o.outputDir ?? 'runs/quickstart', ckptSteps: 250, optimizer: { type: 'adamw', lr: 1e-4 } },
+    trainingConfig: {
+      numSteps: o.numSteps ?? 500,
+      outputDir: o.outputDir ?? 'runs/quickstart',
+      ckptSteps: 250,
+      optimizer: { type: 'adamw', lr: 1e-4 },
+    },
     distillationConfig: {
       temperature: 4,
       hardLabelWeight: 0.5,
@@ -38,7 +48,10 @@ export async function quickstart(o: QuickstartOptions): Promise<TrainResult> {
       ],
     },
   });
-  distiller.events.on('stepEnd', (s) => s.globalStep % 50 === 0 && console.log(s.globalStep, s.loss.toFixed(4), s.losses));
+  distiller.events.on(
+    'stepEnd',
+    (s) => s.globalStep % 50 === 0 && console.log(s.globalStep, s.loss.toFixed(4), s.losses),
+  );
   const result = await distiller.train({ dataloader: train });
   teacher.dispose();
   student.dispose();

@@ -8,4 +8,6 @@ if (!teacherDir || !dataDir) {
   process.exit(1);
 }
 const r = await quickstart({ teacherDir, dataDir });
-console.log(`done: ${r.globalStep} steps in ${(r.durationMs / 1000).toFixed(1)} s, last loss ${r.lastLoss.toFixed(4)}; checkpoints: ${r.checkpoints.join(', ')}`);
+console.log(
+  `done: ${r.globalStep} steps in ${(r.durationMs / 1000).toFixed(1)} s, last loss ${r.lastLoss.toFixed(4)}; checkpoints: ${r.checkpoints.join(', ')}`,
+);

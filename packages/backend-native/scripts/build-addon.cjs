@@ -36,9 +36,15 @@ if (!process.argv.includes('--force') && existsSync(addon)) {
   }
 }
 if (process.env.DISTILLERY_SKIP_NATIVE === '1') done(false, 'DISTILLERY_SKIP_NATIVE=1: skipping the addon build.');
-const headers = ['/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h', '/usr/include/x86_64-linux-gnu/cblas.h',
-  '/usr/include/aarch64-linux-gnu/cblas.h', '/usr/include/openblas/cblas.h', '/usr/include/cblas.h',
-  '/usr/local/include/cblas.h', '/opt/homebrew/opt/openblas/include/cblas.h'];
+const headers = [
+  '/usr/include/x86_64-linux-gnu/openblas-pthread/cblas.h',
+  '/usr/include/x86_64-linux-gnu/cblas.h',
+  '/usr/include/aarch64-linux-gnu/cblas.h',
+  '/usr/include/openblas/cblas.h',
+  '/usr/include/cblas.h',
+  '/usr/local/include/cblas.h',
+  '/opt/homebrew/opt/openblas/include/cblas.h',
+];
 if (!headers.some((h) => existsSync(h)) && !process.env.DISTILLERY_FORCE_NATIVE) {
   done(false, 'OpenBLAS headers (cblas.h) not found.');
 }
@@ -54,5 +60,7 @@ const args = [gyp, 'rebuild'];
 const nodeInclude = join(dirname(dirname(process.execPath)), 'include', 'node', 'node_api.h');
 if (existsSync(nodeInclude)) args.push(`--nodedir=${dirname(dirname(process.execPath))}`);
 const r = spawnSync(process.execPath, args, { cwd: pkgDir, stdio: ['ignore', 'inherit', 'inherit'] });
-done(r.status === 0 && existsSync(join(pkgDir, 'build', 'Release', 'distillery_native.node')),
-  `node-gyp rebuild failed (exit ${r.status ?? r.signal}).`);
+done(
+  r.status === 0 && existsSync(join(pkgDir, 'build', 'Release', 'distillery_native.node')),
+  `node-gyp rebuild failed (exit ${r.status ?? r.signal}).`,
+);

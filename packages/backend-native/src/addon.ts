@@ -12,7 +12,22 @@ import { availableParallelism } from 'node:os';
 export interface NativeOpCodes {
   readonly binary: Readonly<Record<'add' | 'sub' | 'mul' | 'div' | 'squaredDiff' | 'max' | 'min', number>>;
   readonly unary: Readonly<
-    Record<'exp' | 'erf' | 'tanh' | 'sqrt' | 'rsqrt' | 'neg' | 'square' | 'log' | 'sigmoid' | 'relu' | 'abs' | 'reciprocal' | 'identity', number>
+    Record<
+      | 'exp'
+      | 'erf'
+      | 'tanh'
+      | 'sqrt'
+      | 'rsqrt'
+      | 'neg'
+      | 'square'
+      | 'log'
+      | 'sigmoid'
+      | 'relu'
+      | 'abs'
+      | 'reciprocal'
+      | 'identity',
+      number
+    >
   >;
   readonly activation: Readonly<Record<'linear' | 'relu' | 'relu6' | 'elu' | 'leakyrelu' | 'sigmoid', number>>;
 }
@@ -28,47 +43,191 @@ export interface NativeAddon {
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;
-  gemm(heap: ArrayBuffer, aOff: number, bOff: number, cOff: number, batch: number, m: number, n: number, k: number,
-    transA: boolean, transB: boolean, aIndex: Int32Array, bIndex: Int32Array, biasOff: number, biasSize: number,
-    activation: number, alpha: number): void;
-  binary(heap: ArrayBuffer, op: number, aOff: number, bOff: number, outOff: number, shape: Int32Array,
-    aStrides: Int32Array, bStrides: Int32Array): void;
+  gemm(
+    heap: ArrayBuffer,
+    aOff: number,
+    bOff: number,
+    cOff: number,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    aIndex: Int32Array,
+    bIndex: Int32Array,
+    biasOff: number,
+    biasSize: number,
+    activation: number,
+    alpha: number,
+  ): void;
+  binary(
+    heap: ArrayBuffer,
+    op: number,
+    aOff: number,
+    bOff: number,
+    outOff: number,
+    shape: Int32Array,
+    aStrides: Int32Array,
+    bStrides: Int32Array,
+  ): void;
   unary(heap: ArrayBuffer, op: number, xOff: number, outOff: number, size: number): void;
-  reduceSum(heap: ArrayBuffer, xOff: number, outOff: number, outer: number, reduce: number, inner: number,
-    scale: number): void;
+  reduceSum(
+    heap: ArrayBuffer,
+    xOff: number,
+    outOff: number,
+    outer: number,
+    reduce: number,
+    inner: number,
+    scale: number,
+  ): void;
   softmax(heap: ArrayBuffer, xOff: number, outOff: number, rows: number, cols: number): void;
-  gather(heap: ArrayBuffer, xOff: number, idxOff: number, outOff: number, outer: number, axisDim: number, nIdx: number,
-    inner: number): void;
-  segmentSum(heap: ArrayBuffer, xOff: number, idsOff: number, outOff: number, rows: number, inner: number,
-    numSegments: number): void;
+  gather(
+    heap: ArrayBuffer,
+    xOff: number,
+    idxOff: number,
+    outOff: number,
+    outer: number,
+    axisDim: number,
+    nIdx: number,
+    inner: number,
+  ): void;
+  segmentSum(
+    heap: ArrayBuffer,
+    xOff: number,
+    idsOff: number,
+    outOff: number,
+    rows: number,
+    inner: number,
+    numSegments: number,
+  ): void;
   transpose(heap: ArrayBuffer, xOff: number, outOff: number, outShape: Int32Array, inStrides: Int32Array): void;
-  adam(heap: ArrayBuffer, pOff: number, gOff: number, mOff: number, vOff: number, pOutOff: number, mOutOff: number,
-    vOutOff: number, n: number, beta1: number, beta2: number, eps: number, oneMinusBeta1: number,
-    oneMinusBeta2: number, l2: number, decay: number,
-    stepSize: number, sqrtBc2: number): void;
-  layerNorm(heap: ArrayBuffer, xOff: number, gammaOff: number, betaOff: number, yOff: number, meanOff: number,
-    rstdOff: number, rows: number, cols: number, eps: number): void;
-  layerNormGrad(heap: ArrayBuffer, dyOff: number, xOff: number, gammaOff: number, meanOff: number, rstdOff: number,
-    dxOff: number, dgammaOff: number, dbetaOff: number, rows: number, cols: number): void;
+  adam(
+    heap: ArrayBuffer,
+    pOff: number,
+    gOff: number,
+    mOff: number,
+    vOff: number,
+    pOutOff: number,
+    mOutOff: number,
+    vOutOff: number,
+    n: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    oneMinusBeta1: number,
+    oneMinusBeta2: number,
+    l2: number,
+    decay: number,
+    stepSize: number,
+    sqrtBc2: number,
+  ): void;
+  layerNorm(
+    heap: ArrayBuffer,
+    xOff: number,
+    gammaOff: number,
+    betaOff: number,
+    yOff: number,
+    meanOff: number,
+    rstdOff: number,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): void;
+  layerNormGrad(
+    heap: ArrayBuffer,
+    dyOff: number,
+    xOff: number,
+    gammaOff: number,
+    meanOff: number,
+    rstdOff: number,
+    dxOff: number,
+    dgammaOff: number,
+    dbetaOff: number,
+    rows: number,
+    cols: number,
+  ): void;
   gelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number): void;
   geluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number): void;
   /** Philox dropout; `rate, seed, stream, counter` as in `DropoutAttrs` of `@distillery/core/kernels`. */
-  dropout(heap: ArrayBuffer, xOff: number, yOff: number, n: number, rate: number, seed: number, stream: number,
-    counter: number): void;
-  dropoutAddLayerNorm(heap: ArrayBuffer, xOff: number, resOff: number, gammaOff: number, betaOff: number, yOff: number,
-    meanOff: number, rstdOff: number, rows: number, cols: number, eps: number, rate: number, seed: number,
-    stream: number, counter: number): void;
-  dropoutAddLayerNormGrad(heap: ArrayBuffer, dyOff: number, xOff: number, resOff: number, gammaOff: number,
-    meanOff: number, rstdOff: number, dxOff: number, dresOff: number, dgammaOff: number, dbetaOff: number,
-    rows: number, cols: number, rate: number, seed: number, stream: number, counter: number): void;
+  dropout(
+    heap: ArrayBuffer,
+    xOff: number,
+    yOff: number,
+    n: number,
+    rate: number,
+    seed: number,
+    stream: number,
+    counter: number,
+  ): void;
+  dropoutAddLayerNorm(
+    heap: ArrayBuffer,
+    xOff: number,
+    resOff: number,
+    gammaOff: number,
+    betaOff: number,
+    yOff: number,
+    meanOff: number,
+    rstdOff: number,
+    rows: number,
+    cols: number,
+    eps: number,
+    rate: number,
+    seed: number,
+    stream: number,
+    counter: number,
+  ): void;
+  dropoutAddLayerNormGrad(
+    heap: ArrayBuffer,
+    dyOff: number,
+    xOff: number,
+    resOff: number,
+    gammaOff: number,
+    meanOff: number,
+    rstdOff: number,
+    dxOff: number,
+    dresOff: number,
+    dgammaOff: number,
+    dbetaOff: number,
+    rows: number,
+    cols: number,
+    rate: number,
+    seed: number,
+    stream: number,
+    counter: number,
+  ): void;
   /** `maskOff` < 0: no mask; row r of [rows, cols] adds mask row ⌊r / rowsPerMask⌋. */
-  attentionSoftmax(heap: ArrayBuffer, sOff: number, maskOff: number, outOff: number, rows: number, cols: number,
-    rowsPerMask: number, scale: number): void;
-  attentionSoftmaxGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, dsOff: number, rows: number, cols: number,
-    scale: number): void;
+  attentionSoftmax(
+    heap: ArrayBuffer,
+    sOff: number,
+    maskOff: number,
+    outOff: number,
+    rows: number,
+    cols: number,
+    rowsPerMask: number,
+    scale: number,
+  ): void;
+  attentionSoftmaxGrad(
+    heap: ArrayBuffer,
+    dyOff: number,
+    probsOff: number,
+    dsOff: number,
+    rows: number,
+    cols: number,
+    scale: number,
+  ): void;
   /** pre = x·wᵀ + bias (x [m, k], w [n, k]) and y = GELU(pre). */
-  linearGelu(heap: ArrayBuffer, xOff: number, wOff: number, biasOff: number, preOff: number, yOff: number, m: number,
-    n: number, k: number): void;
+  linearGelu(
+    heap: ArrayBuffer,
+    xOff: number,
+    wOff: number,
+    biasOff: number,
+    preOff: number,
+    yOff: number,
+    m: number,
+    n: number,
+    k: number,
+  ): void;
   /** Threads of the fused row-wise kernels (dropout, LayerNorm, attention softmax); BLAS keeps `setThreads`. */
   setFusedThreads(n: number): void;
   getFusedThreads(): number;
@@ -113,7 +272,10 @@ export function loadAddon(): NativeAddon | null {
     const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;
     // An addon built from older sources lacks the op-code table (and the argument checks): rebuild it.
-    if (typeof addon.ops !== 'object' || addon.ops === null || typeof addon.dropout !== 'function') throw new Error('it is out of date (no "ops" or "dropout" export); rebuild it with `npm run build:native -w @distillery/backend-native -- --force`');
+    if (typeof addon.ops !== 'object' || addon.ops === null || typeof addon.dropout !== 'function')
+      throw new Error(
+        'it is out of date (no "ops" or "dropout" export); rebuild it with `npm run build:native -w @distillery/backend-native -- --force`',
+      );
     // Set once: OpenBLAS's threads and the persistent pool of the fused kernels live as long as the process.
     addon.setThreads(blasThreads());
     addon.setFusedThreads(fusedThreads());

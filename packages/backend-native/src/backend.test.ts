@@ -17,7 +17,10 @@ describe('native backend availability', () => {
 describe.skipIf(!ready)('native backend end to end (vs cpu)', () => {
   it('embedding gradient (UnsortedSegmentSum) matches', async () => {
     const f = () => {
-      const table = tf.tensor2d(Array.from({ length: 30 }, (_, i) => i / 10), [10, 3]);
+      const table = tf.tensor2d(
+        Array.from({ length: 30 }, (_, i) => i / 10),
+        [10, 3],
+      );
       const ids = tf.tensor1d([1, 4, 4, 9, 0, 1], 'int32');
       return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), tf.tensor1d([1, 2, 3]))))(table);
     };

@@ -90,11 +90,15 @@ export function registerNativeBackend(): boolean {
     if (!overridden.has(k.kernelName)) registerKernel({ ...k, backendName: NATIVE_BACKEND });
   }
   for (const k of overrides) registerKernel(k);
-  registerBackend(NATIVE_BACKEND, async () => {
-    const wasmFactory = findBackendFactory('wasm');
-    if (!wasmFactory) throw new Error('tfjs-backend-wasm is not registered');
-    return wasmFactory();
-  }, NATIVE_PRIORITY);
+  registerBackend(
+    NATIVE_BACKEND,
+    async () => {
+      const wasmFactory = findBackendFactory('wasm');
+      if (!wasmFactory) throw new Error('tfjs-backend-wasm is not registered');
+      return wasmFactory();
+    },
+    NATIVE_PRIORITY,
+  );
   registered = true;
   return true;
 }

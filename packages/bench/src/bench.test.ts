@@ -26,10 +26,37 @@ describe('distill-bench on a tiny config (cpu backend)', () => {
     expect(r).toEqual(out);
     expect(r.peakRssMB).toBeGreaterThan(0);
     expect(r.peak_tensor_bytes).toBeGreaterThan(0);
-    for (const k of ['framework', 'tfjs_version', 'backend', 'threads', 'config', 'mode', 'batch_size', 'seq_len', 'warmup', 'steps', 'ms', 'samples_per_s', 'final_loss', 'final_losses', 'logits_checksum']) {
+    for (const k of [
+      'framework',
+      'tfjs_version',
+      'backend',
+      'threads',
+      'config',
+      'mode',
+      'batch_size',
+      'seq_len',
+      'warmup',
+      'steps',
+      'ms',
+      'samples_per_s',
+      'final_loss',
+      'final_losses',
+      'logits_checksum',
+    ]) {
       expect(r).toHaveProperty(k);
     }
-    expect(r).toMatchObject({ framework: 'distillery', backend: 'cpu', config: 'bench-tiny', mode: 'train', driver: 'GeneralDistiller', batch_size: 2, seq_len: 8, warmup: 1, steps: 2, logits_checksum: null });
+    expect(r).toMatchObject({
+      framework: 'distillery',
+      backend: 'cpu',
+      config: 'bench-tiny',
+      mode: 'train',
+      driver: 'GeneralDistiller',
+      batch_size: 2,
+      seq_len: 8,
+      warmup: 1,
+      steps: 2,
+      logits_checksum: null,
+    });
     expect(r.ms.min).toBeLessThanOrEqual(r.ms.median);
     expect(r.ms.median).toBeLessThanOrEqual(r.ms.max);
     expect(r.samples_per_s).toBeGreaterThan(0);

@@ -8,7 +8,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { GeneralDistiller, createRegistry, initBackend, registerAllGradients, type PluginRegistry } from '@distillery/core';
+import {
+  GeneralDistiller,
+  createRegistry,
+  initBackend,
+  registerAllGradients,
+  type PluginRegistry,
+} from '@distillery/core';
 import { BertForSequenceClassification, bertAdaptor, bertConfig, type BertOutput } from '@distillery/models';
 import { mulberry32, type EncodedBatch } from '@distillery/data';
 import kdPlugins from '@distillery/plugin-loss-kd';
@@ -109,7 +115,15 @@ export interface BackendInfo {
 export async function setupBackend(backend?: string, threads?: number): Promise<BackendInfo> {
   if (threads !== undefined) process.env.DISTILLERY_BLAS_THREADS = String(threads);
   const lines: string[] = [];
-  const name = await initBackend({ backend, logger: { info: (m) => { lines.push(m); process.stderr.write(`[distillery] ${m}\n`); } } });
+  const name = await initBackend({
+    backend,
+    logger: {
+      info: (m) => {
+        lines.push(m);
+        process.stderr.write(`[distillery] ${m}\n`);
+      },
+    },
+  });
   await registerAllGradients();
   let detail = lines[0]?.replace(/^tfjs backend: /, '') ?? name;
   let n = 1;
@@ -151,12 +165,25 @@ export function makeBatch(cfg: BenchConfig): EncodedBatch {
   for (let i = 0; i < n; i++) inputIds[i] = 1 + Math.floor(rnd() * (cfg.vocab_size - 1));
   const labels = new Int32Array(cfg.batch_size);
   for (let i = 0; i < labels.length; i++) labels[i] = Math.floor(rnd() * cfg.num_labels);
-  return { inputIds, attentionMask: new Int32Array(n).fill(1), tokenTypeIds: new Int32Array(n), labels, batchSize: cfg.batch_size, seqLen: cfg.seq_len };
+  return {
+    inputIds,
+    attentionMask: new Int32Array(n).fill(1),
+    tokenTypeIds: new Int32Array(n),
+    labels,
+    batchSize: cfg.batch_size,
+    seqLen: cfg.seq_len,
+  };
 }
 
 /** The same batch without labels (inference, and the bare loop, which computes its own hard-label CE). */
 export function withoutLabels(b: EncodedBatch): EncodedBatch {
-  return { inputIds: b.inputIds, attentionMask: b.attentionMask, tokenTypeIds: b.tokenTypeIds, batchSize: b.batchSize, seqLen: b.seqLen };
+  return {
+    inputIds: b.inputIds,
+    attentionMask: b.attentionMask,
+    tokenTypeIds: b.tokenTypeIds,
+    batchSize: b.batchSize,
+    seqLen: b.seqLen,
+  };
 }
 
 /** Models, batch and plugin registry of one benchmark run. */
@@ -172,8 +199,14 @@ export interface BenchContext {
 
 /** Build the teacher (frozen weights, eval), the student (variables, dropout) and the registry with the four plugin packages. */
 export async function createBenchContext(cfg: BenchConfig, backend: BackendInfo): Promise<BenchContext> {
-  const teacher = new BertForSequenceClassification(archConfig(cfg, cfg.teacher, 0), { trainable: false, seed: cfg.seed });
-  const student = new BertForSequenceClassification(archConfig(cfg, cfg.student, cfg.student_dropout), { trainable: true, seed: cfg.seed + 1 });
+  const teacher = new BertForSequenceClassification(archConfig(cfg, cfg.teacher, 0), {
+    trainable: false,
+    seed: cfg.seed,
+  });
+  const student = new BertForSequenceClassification(archConfig(cfg, cfg.student, cfg.student_dropout), {
+    trainable: true,
+    seed: cfg.seed + 1,
+  });
   const registry = await createRegistry({ builtins: false });
   registry.use(kdPlugins).use(hiddenMsePlugins).use(attentionPlugins).use(projectionPlugins);
   return {
@@ -199,8 +232,21 @@ export function distillationConfigOf(cfg: BenchConfig) {
     kdLossWeight: L.kd.weight,
     hardLabelWeight: L.hard_label.weight,
     intermediateMatches: [
-      { layerT: L.hidden_mse.layer_T, layerS: L.hidden_mse.layer_S, feature: 'hidden', loss: 'hidden_mse', weight: L.hidden_mse.weight, proj: [L.hidden_mse.proj[0], L.hidden_mse.proj[1], L.hidden_mse.proj[2]] as [string, number, number] },
-      { layerT: L.attention_mse_sum.layer_T, layerS: L.attention_mse_sum.layer_S, feature: 'attention', loss: 'attention_mse_sum', weight: L.attention_mse_sum.weight },
+      {
+        layerT: L.hidden_mse.layer_T,
+        layerS: L.hidden_mse.layer_S,
+        feature: 'hidden',
+        loss: 'hidden_mse',
+        weight: L.hidden_mse.weight,
+        proj: [L.hidden_mse.proj[0], L.hidden_mse.proj[1], L.hidden_mse.proj[2]] as [string, number, number],
+      },
+      {
+        layerT: L.attention_mse_sum.layer_T,
+        layerS: L.attention_mse_sum.layer_S,
+        feature: 'attention',
+        loss: 'attention_mse_sum',
+        weight: L.attention_mse_sum.weight,
+      },
     ],
   };
 }
@@ -217,7 +263,9 @@ export function finalLossesOf(cfg: BenchConfig, losses: Record<string, number>):
     kd: get('unweighted_kd_loss'),
     hard_label: get('unweighted_hard_label_loss'),
     hidden_mse: get(`unweighted_hidden_hidden_mse_${L.hidden_mse.layer_S}_${L.hidden_mse.layer_T}`),
-    attention_mse_sum: get(`unweighted_attention_attention_mse_sum_${L.attention_mse_sum.layer_S}_${L.attention_mse_sum.layer_T}`),
+    attention_mse_sum: get(
+      `unweighted_attention_attention_mse_sum_${L.attention_mse_sum.layer_S}_${L.attention_mse_sum.layer_T}`,
+    ),
   };
 }
 
@@ -238,7 +286,11 @@ export interface TrainRun {
  * run so no metrics line is written inside the timed steps, and the final checkpoint is written after the
  * last `stepEnd` (outside every interval) into a temporary folder that is removed afterwards.
  */
-export async function runDistillerTrain(ctx: BenchContext, totalSteps: number, observe?: StepObserver): Promise<TrainRun> {
+export async function runDistillerTrain(
+  ctx: BenchContext,
+  totalSteps: number,
+  observe?: StepObserver,
+): Promise<TrainRun> {
   const { cfg } = ctx;
   const o = cfg.optimizer;
   const outDir = mkdtempSync(join(tmpdir(), 'distillery-bench-'));
@@ -298,7 +350,11 @@ export function createBareTrainer(ctx: BenchContext): BareTrainer {
   const { cfg, teacher, student } = ctx;
   const L = cfg.losses;
   const [, dimS, dimT] = L.hidden_mse.proj;
-  const W = tf.variable(tf.randomNormal([dimT, dimS], 0, cfg.initializer_range, 'float32', cfg.seed + 3), true, 'bench.bare.proj/weight');
+  const W = tf.variable(
+    tf.randomNormal([dimT, dimS], 0, cfg.initializer_range, 'float32', cfg.seed + 3),
+    true,
+    'bench.bare.proj/weight',
+  );
   const bias = tf.variable(tf.zeros([dimT]), true, 'bench.bare.proj/bias');
   const params: tf.Variable[] = [...Object.values(student.parameters()), W, bias];
   const m = params.map((p) => tf.variable(tf.zerosLike(p), false));
@@ -319,14 +375,29 @@ export function createBareTrainer(ctx: BenchContext): BareTrainer {
         const { value, grads } = tf.variableGrads(() => {
           const outS = student.forward(batch, { training: true });
           const T = L.kd.temperature;
-          const kd = tf.neg(tf.mean(tf.sum(tf.mul(tf.softmax(tf.div(outT.logits, T)), tf.logSoftmax(tf.div(outS.logits, T))), -1))) as tf.Scalar;
+          const kd = tf.neg(
+            tf.mean(tf.sum(tf.mul(tf.softmax(tf.div(outT.logits, T)), tf.logSoftmax(tf.div(outS.logits, T))), -1)),
+          ) as tf.Scalar;
           const hard = tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(outS.logits)), -1))) as tf.Scalar;
           const hS = outS.hiddenStates[L.hidden_mse.layer_S]!;
-          const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(hS, [-1, dimS]), W, false, true), bias), [...hS.shape.slice(0, -1), dimT]);
+          const projected = tf.reshape(tf.add(tf.matMul(tf.reshape(hS, [-1, dimS]), W, false, true), bias), [
+            ...hS.shape.slice(0, -1),
+            dimT,
+          ]);
           const hidden = tf.mean<tf.Scalar>(tf.squaredDifference(projected, outT.hiddenStates[L.hidden_mse.layer_T]!));
-          const att = tf.mean<tf.Scalar>(tf.squaredDifference(tf.sum(outS.attentions[L.attention_mse_sum.layer_S]!, 1), tf.sum(outT.attentions[L.attention_mse_sum.layer_T]!, 1)));
+          const att = tf.mean<tf.Scalar>(
+            tf.squaredDifference(
+              tf.sum(outS.attentions[L.attention_mse_sum.layer_S]!, 1),
+              tf.sum(outT.attentions[L.attention_mse_sum.layer_T]!, 1),
+            ),
+          );
           parts = [kd, hard, hidden, att].map((x) => tf.keep(x));
-          return tf.addN([tf.mul(kd, L.kd.weight), tf.mul(hard, L.hard_label.weight), tf.mul(hidden, L.hidden_mse.weight), tf.mul(att, L.attention_mse_sum.weight)]) as tf.Scalar;
+          return tf.addN([
+            tf.mul(kd, L.kd.weight),
+            tf.mul(hard, L.hard_label.weight),
+            tf.mul(hidden, L.hidden_mse.weight),
+            tf.mul(att, L.attention_mse_sum.weight),
+          ]) as tf.Scalar;
         }, params);
         params.forEach((p, i) => {
           const g = grads[p.name]!;
@@ -343,7 +414,10 @@ export function createBareTrainer(ctx: BenchContext): BareTrainer {
       const loss = value.dataSync()[0]!;
       value.dispose();
       tf.dispose(parts);
-      return { loss, losses: { kd: nums[0]!, hard_label: nums[1]!, hidden_mse: nums[2]!, attention_mse_sum: nums[3]! } };
+      return {
+        loss,
+        losses: { kd: nums[0]!, hard_label: nums[1]!, hidden_mse: nums[2]!, attention_mse_sum: nums[3]! },
+      };
     },
     dispose() {
       tf.dispose([W, bias, oneHot, ...m, ...v]);
@@ -374,15 +448,20 @@ export function inferStep(ctx: BenchContext, mode: Exclude<BenchMode, 'train'>):
   return tf.tidy(() => {
     // teacher-infer: logits, all hidden states and all attention probabilities (the model's defaults);
     // student-infer: eval mode (no dropout), only the logits.
-    const out = mode === 'teacher-infer'
-      ? ctx.teacher.forward(batch, { training: false })
-      : ctx.student.forward(batch, { training: false, outputHiddenStates: false, outputAttentions: false });
+    const out =
+      mode === 'teacher-infer'
+        ? ctx.teacher.forward(batch, { training: false })
+        : ctx.student.forward(batch, { training: false, outputHiddenStates: false, outputAttentions: false });
     return tf.sum(out.logits).dataSync()[0]!;
   });
 }
 
 /** Timed inference steps; returns the times and the last checksum. */
-export function runInfer(ctx: BenchContext, mode: Exclude<BenchMode, 'train'>, totalSteps: number): { times: number[]; checksum: number } {
+export function runInfer(
+  ctx: BenchContext,
+  mode: Exclude<BenchMode, 'train'>,
+  totalSteps: number,
+): { times: number[]; checksum: number } {
   const times: number[] = [];
   let checksum = NaN;
   for (let i = 0; i < totalSteps; i++) {

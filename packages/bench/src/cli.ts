@@ -7,7 +7,14 @@ import { parseArgs } from 'node:util';
 import { DistilleryError } from '@distillery/core';
 import { BENCH_MODES, createBenchContext, runBench, setupBackend, type BenchMode, type BenchResult } from './bench.js';
 import { defaultConfigPath, loadBenchConfig } from './config.js';
-import { runOverhead, runProfile, runSoak, type OverheadResult, type ProfileResult, type SoakResult } from './extras.js';
+import {
+  runOverhead,
+  runProfile,
+  runSoak,
+  type OverheadResult,
+  type ProfileResult,
+  type SoakResult,
+} from './extras.js';
 
 export const USAGE = `usage: distill-bench [--config PATH] [--mode train|teacher-infer|student-infer] [--backend native|wasm|cpu]
                      [--steps N] [--warmup N] [--threads N] [--driver distiller|bare]
@@ -34,21 +41,31 @@ export type CliOutput = (BenchResult & { profile?: ProfileResult }) | OverheadRe
 function intFlag(v: string | undefined, name: string, def: number, min: number): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new DistilleryError('INVALID_INPUT', `--${name} must be an integer >= ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new DistilleryError('INVALID_INPUT', `--${name} must be an integer >= ${min}, got "${v}"`);
   return n;
 }
 
 function printProfile(p: ProfileResult): void {
   const w = process.stderr;
-  w.write(`\nper-kernel profile (${p.mode}, ${p.driver}): step wall ${p.step_wall_ms} ms, kernels ${p.kernel_ms} ms (${p.kernel_calls} calls), outside kernels ${p.overhead_ms} ms, peak tensor bytes ${p.peak_tensor_bytes}\n`);
+  w.write(
+    `\nper-kernel profile (${p.mode}, ${p.driver}): step wall ${p.step_wall_ms} ms, kernels ${p.kernel_ms} ms (${p.kernel_calls} calls), outside kernels ${p.overhead_ms} ms, peak tensor bytes ${p.peak_tensor_bytes}\n`,
+  );
   w.write(`${'kernel'.padEnd(28)} ${'ms'.padStart(9)} ${'calls'.padStart(6)} ${'%'.padStart(6)}\n`);
-  for (const k of p.kernels.slice(0, 30)) w.write(`${k.kernel.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ${String(Math.round(k.calls)).padStart(6)} ${k.pct.toFixed(1).padStart(6)}\n`);
+  for (const k of p.kernels.slice(0, 30))
+    w.write(
+      `${k.kernel.padEnd(28)} ${k.ms.toFixed(2).padStart(9)} ${String(Math.round(k.calls)).padStart(6)} ${k.pct.toFixed(1).padStart(6)}\n`,
+    );
   w.write('\nslowest kernel × input shapes:\n');
-  for (const s of p.top_shapes.slice(0, 15)) w.write(`${s.ms.toFixed(2).padStart(9)} ms ${String(Math.round(s.calls)).padStart(4)}×  ${s.kernel} ${s.shapes}\n`);
+  for (const s of p.top_shapes.slice(0, 15))
+    w.write(`${s.ms.toFixed(2).padStart(9)} ms ${String(Math.round(s.calls)).padStart(4)}×  ${s.kernel} ${s.shapes}\n`);
 }
 
 /** Run the benchmark for `argv` (without node and script); returns what it printed. */
-export async function main(argv: readonly string[], print: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<CliOutput | undefined> {
+export async function main(
+  argv: readonly string[],
+  print: (line: string) => void = (l) => process.stdout.write(l + '\n'),
+): Promise<CliOutput | undefined> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -72,14 +89,20 @@ export async function main(argv: readonly string[], print: (line: string) => voi
     return undefined;
   }
   const mode = values.mode as BenchMode;
-  if (!BENCH_MODES.includes(mode)) throw new DistilleryError('INVALID_INPUT', `--mode must be one of ${BENCH_MODES.join(', ')}, got "${values.mode}"`);
-  if (values.driver !== 'distiller' && values.driver !== 'bare') throw new DistilleryError('INVALID_INPUT', `--driver must be distiller or bare, got "${values.driver}"`);
+  if (!BENCH_MODES.includes(mode))
+    throw new DistilleryError('INVALID_INPUT', `--mode must be one of ${BENCH_MODES.join(', ')}, got "${values.mode}"`);
+  if (values.driver !== 'distiller' && values.driver !== 'bare')
+    throw new DistilleryError('INVALID_INPUT', `--driver must be distiller or bare, got "${values.driver}"`);
   const steps = intFlag(values.steps, 'steps', 10, 1);
   const warmup = intFlag(values.warmup, 'warmup', 2, 0);
   const threads = values.threads === undefined ? undefined : intFlag(values.threads, 'threads', 1, 1);
   const configPath = values.config ?? defaultConfigPath();
   if (!configPath) {
-    throw new DistilleryError('CONFIG_INVALID', 'no --config given and shared/bench/bench-standard.json was not found', { hint: 'pass --config PATH or set DISTILLERY_SHARED' });
+    throw new DistilleryError(
+      'CONFIG_INVALID',
+      'no --config given and shared/bench/bench-standard.json was not found',
+      { hint: 'pass --config PATH or set DISTILLERY_SHARED' },
+    );
   }
   const cfg = loadBenchConfig(configPath);
   const backend = await setupBackend(values.backend, threads);
@@ -91,7 +114,12 @@ export async function main(argv: readonly string[], print: (line: string) => voi
     } else if (values.overhead) {
       out = await runOverhead(ctx, warmup, steps, intFlag(values.rounds, 'rounds', 2, 1));
     } else {
-      const r: BenchResult & { profile?: ProfileResult } = await runBench(ctx, { mode, warmup, steps, driver: values.driver });
+      const r: BenchResult & { profile?: ProfileResult } = await runBench(ctx, {
+        mode,
+        warmup,
+        steps,
+        driver: values.driver,
+      });
       if (values.profile) {
         r.profile = await runProfile(ctx, mode, values.driver);
         printProfile(r.profile);

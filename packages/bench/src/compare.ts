@@ -33,10 +33,18 @@ function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv): { line: R
   const [bin, argv] = GNU_TIME ? [GNU_TIME, ['-f', `${RSS_TAG}%M`, cmd, ...args]] : [cmd, args];
   const r = spawnSync(bin, argv, { encoding: 'utf8', env, maxBuffer: 64 * 2 ** 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
-  const last = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const last = r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!last) throw new Error(`${cmd} ${args.join(' ')} printed no JSON line:\n${r.stdout}\n${r.stderr}`);
   const kb = new RegExp(`${RSS_TAG}(\\d+)`).exec(r.stderr ?? '');
-  return { line: JSON.parse(last) as RunLine, load: round2(load), ...(kb ? { rssMB: round2(Number(kb[1]) / 1024) } : {}) };
+  return {
+    line: JSON.parse(last) as RunLine,
+    load: round2(load),
+    ...(kb ? { rssMB: round2(Number(kb[1]) / 1024) } : {}),
+  };
 }
 
 export interface CompareRow {
@@ -80,9 +88,11 @@ async function main(): Promise<void> {
     return;
   }
   const modes = values.modes.split(',').map((m) => m.trim()) as BenchMode[];
-  for (const m of modes) if (!BENCH_MODES.includes(m)) throw new Error(`unknown mode "${m}" (use ${BENCH_MODES.join(', ')})`);
+  for (const m of modes)
+    if (!BENCH_MODES.includes(m)) throw new Error(`unknown mode "${m}" (use ${BENCH_MODES.join(', ')})`);
   const script = values.script ?? sharedPath('bench', 'torch_distill_bench.py');
-  if (!script) throw new Error('shared/bench/torch_distill_bench.py not found; pass --script PATH or set DISTILLERY_SHARED');
+  if (!script)
+    throw new Error('shared/bench/torch_distill_bench.py not found; pass --script PATH or set DISTILLERY_SHARED');
   const config = values.config ?? sharedPath('bench', 'bench-standard.json');
   if (!config) throw new Error('shared/bench/bench-standard.json not found; pass --config PATH');
   const repeat = Number(values.repeat);
@@ -91,10 +101,31 @@ async function main(): Promise<void> {
   const rows: CompareRow[] = [];
   const lines: unknown[] = [];
   for (const mode of modes) {
-    const row: CompareRow = { mode, torch_ms: [], distillery_ms: [], torch_median_ms: 0, distillery_median_ms: 0, ratio: 0, torch_min_ms: Infinity, distillery_min_ms: Infinity, ratio_min: 0, load: [], torch_rss_mb: [], distillery_rss_mb: [] };
+    const row: CompareRow = {
+      mode,
+      torch_ms: [],
+      distillery_ms: [],
+      torch_median_ms: 0,
+      distillery_median_ms: 0,
+      ratio: 0,
+      torch_min_ms: Infinity,
+      distillery_min_ms: Infinity,
+      ratio_min: 0,
+      load: [],
+      torch_rss_mb: [],
+      distillery_rss_mb: [],
+    };
     for (let r = 0; r < repeat; r++) {
-      const t = runJson(values.python, [script, ...common, '--mode', mode, '--threads', values['torch-threads']], process.env);
-      const d = runJson(process.execPath, [ours, ...common, '--mode', mode, ...(values.backend ? ['--backend', values.backend] : [])], process.env);
+      const t = runJson(
+        values.python,
+        [script, ...common, '--mode', mode, '--threads', values['torch-threads']],
+        process.env,
+      );
+      const d = runJson(
+        process.execPath,
+        [ours, ...common, '--mode', mode, ...(values.backend ? ['--backend', values.backend] : [])],
+        process.env,
+      );
       row.torch_ms.push(t.line.ms.median);
       row.distillery_ms.push(d.line.ms.median);
       row.torch_min_ms = Math.min(row.torch_min_ms, t.line.ms.min);
@@ -104,7 +135,9 @@ async function main(): Promise<void> {
       if (d.rssMB !== undefined) row.distillery_rss_mb.push(d.rssMB);
       lines.push(t.line, d.line);
       const rss = (x: { rssMB?: number }) => (x.rssMB === undefined ? '' : `, peak RSS ${x.rssMB} MB`);
-      process.stderr.write(`${mode} #${r + 1}: pytorch ${t.line.ms.median} ms (load ${t.load}${rss(t)}), distillery ${d.line.ms.median} ms (load ${d.load}${rss(d)})\n`);
+      process.stderr.write(
+        `${mode} #${r + 1}: pytorch ${t.line.ms.median} ms (load ${t.load}${rss(t)}), distillery ${d.line.ms.median} ms (load ${d.load}${rss(d)})\n`,
+      );
     }
     row.torch_median_ms = round2(median(row.torch_ms));
     row.distillery_median_ms = round2(median(row.distillery_ms));
@@ -116,12 +149,19 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify({ rows, runs: lines }) + '\n');
     return;
   }
-  const backend = (lines.find((l) => (l as { framework?: string }).framework === 'distillery') as { backend?: string; backend_detail?: string } | undefined);
-  process.stdout.write(`PyTorch vs Distillery (${backend?.backend ?? '?'}: ${backend?.backend_detail ?? ''}), ${values.warmup} warm-up + ${values.steps} timed steps, ${repeat} run(s) each\n\n`);
-  process.stdout.write('| mode | PyTorch median ms | Distillery median ms | ratio | PyTorch min ms | Distillery min ms | ratio (min) | per-run medians (PyTorch / Distillery) | peak RSS MB, median (PyTorch / Distillery) | load |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |\n');
+  const backend = lines.find((l) => (l as { framework?: string }).framework === 'distillery') as
+    { backend?: string; backend_detail?: string } | undefined;
+  process.stdout.write(
+    `PyTorch vs Distillery (${backend?.backend ?? '?'}: ${backend?.backend_detail ?? ''}), ${values.warmup} warm-up + ${values.steps} timed steps, ${repeat} run(s) each\n\n`,
+  );
+  process.stdout.write(
+    '| mode | PyTorch median ms | Distillery median ms | ratio | PyTorch min ms | Distillery min ms | ratio (min) | per-run medians (PyTorch / Distillery) | peak RSS MB, median (PyTorch / Distillery) | load |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |\n',
+  );
   const med = (xs: number[]) => (xs.length ? String(round2(median(xs))) : '—');
   for (const r of rows) {
-    process.stdout.write(`| ${r.mode} | ${r.torch_median_ms} | ${r.distillery_median_ms} | ${r.ratio}× | ${r.torch_min_ms} | ${r.distillery_min_ms} | ${r.ratio_min}× | ${r.torch_ms.join(', ')} / ${r.distillery_ms.join(', ')} | ${med(r.torch_rss_mb)} / ${med(r.distillery_rss_mb)} | ${Math.min(...r.load)}–${Math.max(...r.load)} |\n`);
+    process.stdout.write(
+      `| ${r.mode} | ${r.torch_median_ms} | ${r.distillery_median_ms} | ${r.ratio}× | ${r.torch_min_ms} | ${r.distillery_min_ms} | ${r.ratio_min}× | ${r.torch_ms.join(', ')} / ${r.distillery_ms.join(', ')} | ${med(r.torch_rss_mb)} / ${med(r.distillery_rss_mb)} | ${Math.min(...r.load)}–${Math.max(...r.load)} |\n`,
+    );
   }
 }
 

@@ -49,7 +49,8 @@ function fail(where: string, msg: string): never {
 
 function posInt(o: Record<string, unknown>, k: string, where: string, min = 1): number {
   const v = o[k];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${where}.${k}`, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    fail(`${where}.${k}`, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -69,19 +70,26 @@ function obj(o: Record<string, unknown>, k: string, where: string): Record<strin
 export function parseBenchConfig(json: unknown, where = 'bench config'): BenchConfig {
   if (!json || typeof json !== 'object') fail(where, 'must be a JSON object');
   const c = json as Record<string, unknown>;
-  for (const k of ['batch_size', 'seq_len', 'vocab_size', 'num_labels', 'max_position_embeddings', 'type_vocab_size']) posInt(c, k, where);
-  if (c.vocab_size as number < 2) fail(`${where}.vocab_size`, 'must be >= 2 (ids are drawn from [1, vocab_size - 1])');
-  if ((c.seq_len as number) > (c.max_position_embeddings as number)) fail(`${where}.seq_len`, 'must be <= max_position_embeddings');
+  for (const k of ['batch_size', 'seq_len', 'vocab_size', 'num_labels', 'max_position_embeddings', 'type_vocab_size'])
+    posInt(c, k, where);
+  if ((c.vocab_size as number) < 2)
+    fail(`${where}.vocab_size`, 'must be >= 2 (ids are drawn from [1, vocab_size - 1])');
+  if ((c.seq_len as number) > (c.max_position_embeddings as number))
+    fail(`${where}.seq_len`, 'must be <= max_position_embeddings');
   for (const k of ['seed', 'layer_norm_eps', 'initializer_range', 'student_dropout']) num(c, k, where);
   for (const side of ['teacher', 'student']) {
     const a = obj(c, side, where);
-    for (const k of ['num_hidden_layers', 'hidden_size', 'num_attention_heads', 'intermediate_size']) posInt(a, k, `${where}.${side}`);
-    if ((a.hidden_size as number) % (a.num_attention_heads as number) !== 0) fail(`${where}.${side}.num_attention_heads`, 'must divide hidden_size');
+    for (const k of ['num_hidden_layers', 'hidden_size', 'num_attention_heads', 'intermediate_size'])
+      posInt(a, k, `${where}.${side}`);
+    if ((a.hidden_size as number) % (a.num_attention_heads as number) !== 0)
+      fail(`${where}.${side}.num_attention_heads`, 'must divide hidden_size');
   }
   const o = obj(c, 'optimizer', where);
-  if (String(o.type).toLowerCase() !== 'adamw') fail(`${where}.optimizer.type`, `only AdamW is benchmarked, got ${JSON.stringify(o.type)}`);
+  if (String(o.type).toLowerCase() !== 'adamw')
+    fail(`${where}.optimizer.type`, `only AdamW is benchmarked, got ${JSON.stringify(o.type)}`);
   for (const k of ['lr', 'eps', 'weight_decay']) num(o, k, `${where}.optimizer`);
-  if (!Array.isArray(o.betas) || o.betas.length !== 2 || !o.betas.every((b) => typeof b === 'number')) fail(`${where}.optimizer.betas`, 'must be [beta1, beta2]');
+  if (!Array.isArray(o.betas) || o.betas.length !== 2 || !o.betas.every((b) => typeof b === 'number'))
+    fail(`${where}.optimizer.betas`, 'must be [beta1, beta2]');
   const L = obj(c, 'losses', where);
   const kd = obj(L, 'kd', `${where}.losses`);
   num(kd, 'temperature', `${where}.losses.kd`);
@@ -93,18 +101,31 @@ export function parseBenchConfig(json: unknown, where = 'bench config'): BenchCo
   posInt(hm, 'layer_S', `${where}.losses.hidden_mse`, 0);
   posInt(hm, 'layer_T', `${where}.losses.hidden_mse`, 0);
   num(hm, 'weight', `${where}.losses.hidden_mse`);
-  if ((hm.layer_S as number) > student.num_hidden_layers) fail(`${where}.losses.hidden_mse.layer_S`, `hidden states go 0..${student.num_hidden_layers}`);
-  if ((hm.layer_T as number) > teacher.num_hidden_layers) fail(`${where}.losses.hidden_mse.layer_T`, `hidden states go 0..${teacher.num_hidden_layers}`);
+  if ((hm.layer_S as number) > student.num_hidden_layers)
+    fail(`${where}.losses.hidden_mse.layer_S`, `hidden states go 0..${student.num_hidden_layers}`);
+  if ((hm.layer_T as number) > teacher.num_hidden_layers)
+    fail(`${where}.losses.hidden_mse.layer_T`, `hidden states go 0..${teacher.num_hidden_layers}`);
   const proj = hm.proj as unknown[];
-  if (!Array.isArray(proj) || proj.length !== 3 || typeof proj[0] !== 'string' || proj[1] !== student.hidden_size || proj[2] !== teacher.hidden_size) {
-    fail(`${where}.losses.hidden_mse.proj`, `must be [kind, ${student.hidden_size}, ${teacher.hidden_size}] (student hidden → teacher hidden)`);
+  if (
+    !Array.isArray(proj) ||
+    proj.length !== 3 ||
+    typeof proj[0] !== 'string' ||
+    proj[1] !== student.hidden_size ||
+    proj[2] !== teacher.hidden_size
+  ) {
+    fail(
+      `${where}.losses.hidden_mse.proj`,
+      `must be [kind, ${student.hidden_size}, ${teacher.hidden_size}] (student hidden → teacher hidden)`,
+    );
   }
   const am = obj(L, 'attention_mse_sum', `${where}.losses`);
   posInt(am, 'layer_S', `${where}.losses.attention_mse_sum`, 0);
   posInt(am, 'layer_T', `${where}.losses.attention_mse_sum`, 0);
   num(am, 'weight', `${where}.losses.attention_mse_sum`);
-  if ((am.layer_S as number) >= student.num_hidden_layers) fail(`${where}.losses.attention_mse_sum.layer_S`, `attentions go 0..${student.num_hidden_layers - 1}`);
-  if ((am.layer_T as number) >= teacher.num_hidden_layers) fail(`${where}.losses.attention_mse_sum.layer_T`, `attentions go 0..${teacher.num_hidden_layers - 1}`);
+  if ((am.layer_S as number) >= student.num_hidden_layers)
+    fail(`${where}.losses.attention_mse_sum.layer_S`, `attentions go 0..${student.num_hidden_layers - 1}`);
+  if ((am.layer_T as number) >= teacher.num_hidden_layers)
+    fail(`${where}.losses.attention_mse_sum.layer_T`, `attentions go 0..${teacher.num_hidden_layers - 1}`);
   return { name: typeof c.name === 'string' ? c.name : 'unnamed', ...c } as BenchConfig;
 }
 
@@ -120,7 +141,9 @@ export function loadBenchConfig(path: string): BenchConfig {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new DistilleryError('CONFIG_INVALID', `bench config is not valid JSON: ${(e as Error).message}`, { where: path });
+    throw new DistilleryError('CONFIG_INVALID', `bench config is not valid JSON: ${(e as Error).message}`, {
+      where: path,
+    });
   }
   return parseBenchConfig(json, path);
 }

@@ -4,7 +4,19 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createBareTrainer, inferStep, median, memoryPeaks, msStats, round2, runBareTrain, runDistillerTrain, type BenchContext, type BenchMode, type MsStats } from './bench.js';
+import {
+  createBareTrainer,
+  inferStep,
+  median,
+  memoryPeaks,
+  msStats,
+  round2,
+  runBareTrain,
+  runDistillerTrain,
+  type BenchContext,
+  type BenchMode,
+  type MsStats,
+} from './bench.js';
 
 /** `--overhead` result. */
 export interface OverheadResult {
@@ -36,7 +48,12 @@ export interface OverheadResult {
  * Alternate `rounds` runs of the bare loop and of the distiller (bare first), each `warmup + steps`
  * steps on the same models and batch, and compare the medians of the timed steps.
  */
-export async function runOverhead(ctx: BenchContext, warmup: number, steps: number, rounds: number): Promise<OverheadResult> {
+export async function runOverhead(
+  ctx: BenchContext,
+  warmup: number,
+  steps: number,
+  rounds: number,
+): Promise<OverheadResult> {
   const dist: number[] = [];
   const bare: number[] = [];
   const perRound: { distiller: number; bare: number }[] = [];
@@ -114,7 +131,13 @@ export interface SoakResult {
 function sample(step: number): SoakSample {
   const m = tf.memory();
   const u = process.memoryUsage();
-  return { step, num_tensors: m.numTensors, num_bytes: m.numBytes, rss_mb: round2(u.rss / 2 ** 20), heap_used_mb: round2(u.heapUsed / 2 ** 20) };
+  return {
+    step,
+    num_tensors: m.numTensors,
+    num_bytes: m.numBytes,
+    rss_mb: round2(u.rss / 2 ** 20),
+    heap_used_mb: round2(u.heapUsed / 2 ** 20),
+  };
 }
 
 /** N distiller steps; tensor count and memory sampled after step 1, N/2 and N (and every N/10). */
@@ -139,7 +162,10 @@ export async function runSoak(ctx: BenchContext, steps: number): Promise<SoakRes
     }
   });
   const after = tf.memory().numTensors;
-  const flat = start!.num_tensors === middle!.num_tensors && middle!.num_tensors === end!.num_tensors && start!.num_bytes === end!.num_bytes;
+  const flat =
+    start!.num_tensors === middle!.num_tensors &&
+    middle!.num_tensors === end!.num_tensors &&
+    start!.num_bytes === end!.num_bytes;
   return {
     framework: 'distillery',
     mode: 'soak',
@@ -201,7 +227,11 @@ export interface ProfileResult {
  * up, then a 2-step `train()` profiled (its first step also creates the AdamW moments; the final checkpoint
  * write runs no kernels).
  */
-export async function runProfile(ctx: BenchContext, mode: BenchMode, driver: 'distiller' | 'bare' = 'bare'): Promise<ProfileResult> {
+export async function runProfile(
+  ctx: BenchContext,
+  mode: BenchMode,
+  driver: 'distiller' | 'bare' = 'bare',
+): Promise<ProfileResult> {
   const prevCheck = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
   const useDistiller = mode === 'train' && driver === 'distiller';
@@ -249,8 +279,13 @@ export async function runProfile(ctx: BenchContext, mode: BenchMode, driver: 'di
     const kernels = [...byName.entries()]
       .map(([kernel, e]) => ({ kernel, ms: round2(e.ms), calls: e.calls, pct: round2((100 * e.ms) / total) }))
       .sort((a, b) => b.ms - a.ms);
-    const topShapes = [...byShape.values()].sort((a, b) => b.ms - a.ms).slice(0, 25).map((s) => ({ ...s, ms: round2(s.ms) }));
-    const scopeList = [...scopes.entries()].map(([name, e]) => ({ name, ms: round2(e.ms), calls: e.calls })).sort((a, b) => b.ms - a.ms);
+    const topShapes = [...byShape.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 25)
+      .map((s) => ({ ...s, ms: round2(s.ms) }));
+    const scopeList = [...scopes.entries()]
+      .map(([name, e]) => ({ name, ms: round2(e.ms), calls: e.calls }))
+      .sort((a, b) => b.ms - a.ms);
     const calls = [...byName.values()].reduce((a, e) => a + e.calls, 0);
     return {
       mode,

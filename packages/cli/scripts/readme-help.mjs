@@ -14,7 +14,12 @@ const BLOCK = /(<!-- distillery-help: ?([a-z-]*) -->\n```text\n)([\s\S]*?)(```)/
 export async function helpText(command) {
   const { main } = await import(new URL('../dist/bin.js', import.meta.url).href);
   let text = '';
-  const out = new Writable({ write(c, _e, cb) { text += String(c); cb(); } });
+  const out = new Writable({
+    write(c, _e, cb) {
+      text += String(c);
+      cb();
+    },
+  });
   await main([...(command ? [command] : []), '--help'], { out, err: out });
   return text;
 }
@@ -35,7 +40,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const next = await refreshed(text);
     if (next === text) continue;
     stale++;
-    if (check) process.stderr.write(`${f}: help texts differ from the CLI's (run node packages/cli/scripts/readme-help.mjs)\n`);
+    if (check)
+      process.stderr.write(`${f}: help texts differ from the CLI's (run node packages/cli/scripts/readme-help.mjs)\n`);
     else writeFileSync(f, next);
   }
   process.exit(check && stale ? 1 : 0);

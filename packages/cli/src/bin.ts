@@ -34,13 +34,18 @@ export function buildProgram(ctx: CliContext): Command {
   for (const c of program.commands) {
     // After any usage error, list what the command accepts.
     const flags = c.options.map((o) => o.long ?? o.short).filter(Boolean);
-    c.showHelpAfterError(`(valid options for ${c.name()}: ${flags.join(', ')}, --help; run distillery ${c.name()} --help for details)`);
+    c.showHelpAfterError(
+      `(valid options for ${c.name()}: ${flags.join(', ')}, --help; run distillery ${c.name()} --help for details)`,
+    );
   }
   return program;
 }
 
 /** Run the CLI on `argv` (without node and script); resolves to the exit status. */
-export async function main(argv: string[], io: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {}): Promise<number> {
+export async function main(
+  argv: string[],
+  io: { out?: NodeJS.WritableStream; err?: NodeJS.WritableStream } = {},
+): Promise<number> {
   const ctx: CliContext = { out: io.out ?? process.stdout, err: io.err ?? process.stderr, exitCode: 0 };
   const program = buildProgram(ctx);
   try {

@@ -60,7 +60,10 @@ export function formatDuration(s: number | undefined): string {
 /** Metrics as `accuracy 91.20 %, loss 0.1234`. */
 export function formatMetrics(metrics: Record<string, number>): string {
   return Object.entries(metrics)
-    .map(([k, v]) => `${k} ${k === 'accuracy' || k === 'inScopeAccuracy' || k === 'oosRecall' ? (100 * v).toFixed(2) + ' %' : v.toFixed(4)}`)
+    .map(
+      ([k, v]) =>
+        `${k} ${k === 'accuracy' || k === 'inScopeAccuracy' || k === 'oosRecall' ? (100 * v).toFixed(2) + ' %' : v.toFixed(4)}`,
+    )
     .join(', ');
 }
 
@@ -89,7 +92,12 @@ export class RunProgress {
   ) {
     if (opts.bar ?? (stream as NodeJS.WriteStream).isTTY === true) {
       this.multi = new cliProgress.MultiBar(
-        { stream: stream, hideCursor: true, clearOnComplete: false, format: '{label} {bar} {value}/{total} {unit} | {info}' },
+        {
+          stream: stream,
+          hideCursor: true,
+          clearOnComplete: false,
+          format: '{label} {bar} {value}/{total} {unit} | {info}',
+        },
         cliProgress.Presets.shades_classic,
       );
     }
@@ -108,7 +116,8 @@ export class RunProgress {
     let lastLoss = '-';
     const timer = new StepTimer();
     this.timer = timer;
-    const info = (s: Readonly<TrainState>) => `loss ${lastLoss} | ${timer.rate ? timer.rate.toFixed(2) : '-'} steps/s | eta ${formatDuration(timer.eta(s.totalSteps - s.globalStep))}`;
+    const info = (s: Readonly<TrainState>) =>
+      `loss ${lastLoss} | ${timer.rate ? timer.rate.toFixed(2) : '-'} steps/s | eta ${formatDuration(timer.eta(s.totalSteps - s.globalStep))}`;
     const stop = () => {
       bar?.stop();
       bar = undefined;
@@ -118,8 +127,12 @@ export class RunProgress {
       onTrainBegin: (s) => {
         timer.pause();
         const from = s.resumedFrom ? `, resumed at step ${s.globalStep}` : '';
-        if (this.multi) bar = this.multi.create(s.totalSteps, s.globalStep, { label: label.padEnd(8), unit: 'steps', info: info(s) });
-        else this.stream.write(`${label}: ${s.totalSteps} optimizer steps (${s.mode} mode, backend ${s.backend}${from})\n`);
+        if (this.multi)
+          bar = this.multi.create(s.totalSteps, s.globalStep, { label: label.padEnd(8), unit: 'steps', info: info(s) });
+        else
+          this.stream.write(
+            `${label}: ${s.totalSteps} optimizer steps (${s.mode} mode, backend ${s.backend}${from})\n`,
+          );
         if (bar && from) this.log(`${label}: resumed at step ${s.globalStep}`);
       },
       onStepEnd: (s) => {
@@ -130,7 +143,9 @@ export class RunProgress {
           const pct = Math.floor((10 * s.globalStep) / Math.max(1, s.totalSteps));
           if (pct !== lastPct) {
             lastPct = pct;
-            this.stream.write(`${label}: step ${s.globalStep}/${s.totalSteps} loss ${lastLoss} (${timer.rate?.toFixed(2) ?? '-'} steps/s, eta ${formatDuration(timer.eta(s.totalSteps - s.globalStep))})\n`);
+            this.stream.write(
+              `${label}: step ${s.globalStep}/${s.totalSteps} loss ${lastLoss} (${timer.rate?.toFixed(2) ?? '-'} steps/s, eta ${formatDuration(timer.eta(s.totalSteps - s.globalStep))})\n`,
+            );
           }
         }
       },
@@ -155,10 +170,28 @@ export class RunProgress {
   attach(events: DistillerEvents, label: string): () => void {
     const h = this.hook(label);
     const control: Control = { stop: () => undefined, saveNow: () => undefined, evaluateNow: () => undefined };
-    const s: TrainState = { globalStep: 0, totalSteps: 0, epoch: 0, mode: 'steps', loss: NaN, losses: {}, lr: 0, checkpoints: [], backend: '', startedAt: Date.now() };
-    events.on('trainBegin', (i) => void h.onTrainBegin!(Object.assign(s, { totalSteps: i.totalSteps, mode: i.mode, backend: i.backend }), control));
+    const s: TrainState = {
+      globalStep: 0,
+      totalSteps: 0,
+      epoch: 0,
+      mode: 'steps',
+      loss: NaN,
+      losses: {},
+      lr: 0,
+      checkpoints: [],
+      backend: '',
+      startedAt: Date.now(),
+    };
+    events.on(
+      'trainBegin',
+      (i) =>
+        void h.onTrainBegin!(Object.assign(s, { totalSteps: i.totalSteps, mode: i.mode, backend: i.backend }), control),
+    );
     events.on('stepEnd', (i) => void h.onStepEnd!(Object.assign(s, i), control));
-    events.on('evaluate', (e) => void h.onEvaluate!(Object.assign(s, { globalStep: e.globalStep }), control, e.metrics));
+    events.on(
+      'evaluate',
+      (e) => void h.onEvaluate!(Object.assign(s, { globalStep: e.globalStep }), control, e.metrics),
+    );
     events.on('trainEnd', () => void h.onTrainEnd!(s, control));
     events.on('error', (e) => void h.onError!(s, e));
     return () => void h.onTrainEnd!(s, control);
@@ -199,7 +232,12 @@ export class RunProgress {
  * Follow one trainer's or distiller's events on `stream` (the single-phase form of {@link RunProgress}).
  * @returns a function that stops the bar
  */
-export function attachProgress(events: DistillerEvents, label: string, stream: NodeJS.WritableStream = process.stderr, opts: RunProgressOptions = {}): () => void {
+export function attachProgress(
+  events: DistillerEvents,
+  label: string,
+  stream: NodeJS.WritableStream = process.stderr,
+  opts: RunProgressOptions = {},
+): () => void {
   const p = new RunProgress(stream, opts);
   const detach = p.attach(events, label);
   return () => {
@@ -209,7 +247,11 @@ export function attachProgress(events: DistillerEvents, label: string, stream: N
 }
 
 /** A hook that shows one run's progress on `stream` (the single-phase form of {@link RunProgress}). */
-export function progressHook(label: string, stream: NodeJS.WritableStream = process.stderr, opts: RunProgressOptions = {}): Hook {
+export function progressHook(
+  label: string,
+  stream: NodeJS.WritableStream = process.stderr,
+  opts: RunProgressOptions = {},
+): Hook {
   const p = new RunProgress(stream, opts);
   const h = p.hook(label);
   return {

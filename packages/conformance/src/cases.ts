@@ -40,7 +40,8 @@ export function isEncodedTensor(x: unknown): x is EncodedTensor {
 
 /** An encoded tensor as a tfjs tensor: `float*` → float32, `int*` → int32 (int64 values fit), `bool` → bool. */
 export function decodeTensor(t: EncodedTensor): tf.Tensor {
-  const dtype = t.dtype.startsWith('int') || t.dtype.startsWith('uint') ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
+  const dtype =
+    t.dtype.startsWith('int') || t.dtype.startsWith('uint') ? 'int32' : t.dtype === 'bool' ? 'bool' : 'float32';
   return tf.tensor(t.data, t.shape as number[], dtype);
 }
 
@@ -65,7 +66,10 @@ export function loadCases(source: string | CaseFile): CaseFile {
     try {
       obj = JSON.parse(readFileSync(source, 'utf8'));
     } catch (e) {
-      throw new DistilleryError('CASES_INVALID', `cannot read case file: ${(e as Error).message}`, { where: source, cause: e });
+      throw new DistilleryError('CASES_INVALID', `cannot read case file: ${(e as Error).message}`, {
+        where: source,
+        cause: e,
+      });
     }
   }
   const cases = (obj as { cases?: unknown })?.cases;
@@ -77,7 +81,13 @@ export function loadCases(source: string | CaseFile): CaseFile {
   }
   cases.forEach((c: unknown, i: number) => {
     const o = c as Partial<ConformanceCase> | null;
-    if (!o || typeof o.name !== 'string' || typeof o.fn !== 'string' || typeof o.args !== 'object' || !('expected' in o)) {
+    if (
+      !o ||
+      typeof o.name !== 'string' ||
+      typeof o.fn !== 'string' ||
+      typeof o.args !== 'object' ||
+      !('expected' in o)
+    ) {
       throw new DistilleryError('CASES_INVALID', `case ${i} needs "name", "fn", "args" and "expected"`, {
         where: typeof source === 'string' ? `${source}: cases[${i}]` : `cases[${i}]`,
       });

@@ -27,7 +27,8 @@ export interface PlainTensor {
  * synchronously), arrays and objects are walked. Numbers, strings, booleans, null pass through.
  */
 export function toPlain(x: unknown): unknown {
-  if (x instanceof tf.Tensor) return { shape: [...(x.shape as number[])], data: Array.from(x.dataSync() as ArrayLike<number>, Number) };
+  if (x instanceof tf.Tensor)
+    return { shape: [...(x.shape as number[])], data: Array.from(x.dataSync() as ArrayLike<number>, Number) };
   if (Array.isArray(x)) return x.map(toPlain);
   if (x !== null && typeof x === 'object') {
     return Object.fromEntries(Object.entries(x as Record<string, unknown>).map(([k, v]) => [k, toPlain(v)]));
@@ -50,7 +51,12 @@ function numClose(got: number, exp: number, tol: Tolerance): boolean {
  * by element; a number matches a tensor of size 1; arrays need the same length; objects need the
  * same keys; anything else must be strictly equal.
  */
-export function compareValues(got: unknown, expected: unknown, tol: Tolerance = DEFAULT_TOLERANCE, path = '$'): string | undefined {
+export function compareValues(
+  got: unknown,
+  expected: unknown,
+  tol: Tolerance = DEFAULT_TOLERANCE,
+  path = '$',
+): string | undefined {
   if (isEncodedTensor(expected)) {
     const g = asPlainTensor(got);
     if (!g) return `${path}: expected a tensor of shape [${expected.shape.join(', ')}], got ${describe(got)}`;
@@ -65,7 +71,8 @@ export function compareValues(got: unknown, expected: unknown, tol: Tolerance = 
     return undefined;
   }
   if (typeof expected === 'number') {
-    const g = typeof got === 'number' ? got : asPlainTensor(got)?.data.length === 1 ? asPlainTensor(got)!.data[0] : undefined;
+    const g =
+      typeof got === 'number' ? got : asPlainTensor(got)?.data.length === 1 ? asPlainTensor(got)!.data[0] : undefined;
     if (g === undefined) return `${path}: expected the number ${expected}, got ${describe(got)}`;
     return numClose(g, expected, tol)
       ? undefined
@@ -81,7 +88,8 @@ export function compareValues(got: unknown, expected: unknown, tol: Tolerance = 
     return undefined;
   }
   if (expected !== null && typeof expected === 'object') {
-    if (got === null || typeof got !== 'object' || Array.isArray(got)) return `${path}: expected an object, got ${describe(got)}`;
+    if (got === null || typeof got !== 'object' || Array.isArray(got))
+      return `${path}: expected an object, got ${describe(got)}`;
     const ek = Object.keys(expected).sort();
     const gk = Object.keys(got).sort();
     const missing = ek.filter((k) => !gk.includes(k));
@@ -90,7 +98,12 @@ export function compareValues(got: unknown, expected: unknown, tol: Tolerance = 
       return `${path}: keys differ${missing.length ? `; missing ${missing.join(', ')}` : ''}${extra.length ? `; unexpected ${extra.join(', ')}` : ''}`;
     }
     for (const k of ek) {
-      const m = compareValues((got as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], tol, `${path}.${k}`);
+      const m = compareValues(
+        (got as Record<string, unknown>)[k],
+        (expected as Record<string, unknown>)[k],
+        tol,
+        `${path}.${k}`,
+      );
       if (m) return m;
     }
     return undefined;
@@ -99,7 +112,13 @@ export function compareValues(got: unknown, expected: unknown, tol: Tolerance = 
 }
 
 function asPlainTensor(x: unknown): PlainTensor | undefined {
-  if (x !== null && typeof x === 'object' && Array.isArray((x as PlainTensor).shape) && Array.isArray((x as PlainTensor).data)) return x as PlainTensor;
+  if (
+    x !== null &&
+    typeof x === 'object' &&
+    Array.isArray((x as PlainTensor).shape) &&
+    Array.isArray((x as PlainTensor).data)
+  )
+    return x as PlainTensor;
   if (typeof x === 'number') return { shape: [], data: [x] };
   return undefined;
 }

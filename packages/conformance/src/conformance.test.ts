@@ -4,8 +4,24 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { createRegistry, definePluginPackage, sharedPath, silentLogger, SHARED_SKIP_MESSAGE, type PluginRegistry, type KdLossPlugin } from '@distillery/core';
-import { runCases, summaryLine, kdLossHandler, compareValues, loadCases, conformanceMain, type CaseFile } from './index.js';
+import {
+  createRegistry,
+  definePluginPackage,
+  sharedPath,
+  silentLogger,
+  SHARED_SKIP_MESSAGE,
+  type PluginRegistry,
+  type KdLossPlugin,
+} from '@distillery/core';
+import {
+  runCases,
+  summaryLine,
+  kdLossHandler,
+  compareValues,
+  loadCases,
+  conformanceMain,
+  type CaseFile,
+} from './index.js';
 
 let registry: PluginRegistry;
 beforeAll(async () => {
@@ -16,25 +32,46 @@ beforeAll(async () => {
 const casesFile = sharedPath('reference', 'textbrewer-losses.json');
 
 describe('conformance against the TextBrewer reference cases', () => {
-  it.skipIf(!casesFile)(`runs the shared cases with 0 failures${casesFile ? '' : ` (${SHARED_SKIP_MESSAGE})`}`, async () => {
-    const before = tf.memory().numTensors;
-    const r = await runCases(casesFile!, { registry });
-    const total = loadCases(casesFile!).cases.length;
-    expect(r.failures.map((f) => `${f.name}: ${f.message}`)).toEqual([]);
-    // Every case must run and pass: a case whose fn has no handler is a failure here, not a skip.
-    expect(r.skippedNames, `cases without a handler (fn: ${r.skippedFns.join(', ')})`).toEqual([]);
-    expect(r.failed).toBe(0);
-    expect(r.passed).toBe(total);
-    expect(summaryLine(r)).toBe(`${total} passed, 0 failed, 0 skipped`);
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  it.skipIf(!casesFile)(
+    `runs the shared cases with 0 failures${casesFile ? '' : ` (${SHARED_SKIP_MESSAGE})`}`,
+    async () => {
+      const before = tf.memory().numTensors;
+      const r = await runCases(casesFile!, { registry });
+      const total = loadCases(casesFile!).cases.length;
+      expect(r.failures.map((f) => `${f.name}: ${f.message}`)).toEqual([]);
+      // Every case must run and pass: a case whose fn has no handler is a failure here, not a skip.
+      expect(r.skippedNames, `cases without a handler (fn: ${r.skippedFns.join(', ')})`).toEqual([]);
+      expect(r.failed).toBe(0);
+      expect(r.passed).toBe(total);
+      expect(summaryLine(r)).toBe(`${total} passed, 0 failed, 0 skipped`);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 });
 
 describe('runner mechanics', () => {
   const file: CaseFile = {
     cases: [
-      { name: 'a', fn: 'my_kd', args: { logits_S: { shape: [1, 2], dtype: 'float', data: [0, 0] }, logits_T: { shape: [1, 2], dtype: 'float', data: [0, 0] }, temperature: 1 }, expected: Math.LN2 },
-      { name: 'b', fn: 'my_kd', args: { logits_S: { shape: [1, 2], dtype: 'float', data: [0, 0] }, logits_T: { shape: [1, 2], dtype: 'float', data: [0, 0] }, temperature: 1 }, expected: 0.5 },
+      {
+        name: 'a',
+        fn: 'my_kd',
+        args: {
+          logits_S: { shape: [1, 2], dtype: 'float', data: [0, 0] },
+          logits_T: { shape: [1, 2], dtype: 'float', data: [0, 0] },
+          temperature: 1,
+        },
+        expected: Math.LN2,
+      },
+      {
+        name: 'b',
+        fn: 'my_kd',
+        args: {
+          logits_S: { shape: [1, 2], dtype: 'float', data: [0, 0] },
+          logits_T: { shape: [1, 2], dtype: 'float', data: [0, 0] },
+          temperature: 1,
+        },
+        expected: 0.5,
+      },
       { name: 'c', fn: 'nobody_handles_this', args: {}, expected: 1 },
       { name: 'd', fn: 'kd_ce_loss', args: {}, expected: 1 },
     ],
@@ -44,7 +81,9 @@ describe('runner mechanics', () => {
       meta: { name: 'my_kd', version: '1.0.0', kind: 'kd-loss' },
       compute: (input, ctx) => ctx.tf.mul<tf.Scalar>(registry.get('kd-loss', 'ce').compute(input, ctx), 1),
     };
-    const r2 = registry.child(silentLogger).use(definePluginPackage({ name: 'my-plugin', version: '1.0.0', plugins: () => [wrapped] }));
+    const r2 = registry
+      .child(silentLogger)
+      .use(definePluginPackage({ name: 'my-plugin', version: '1.0.0', plugins: () => [wrapped] }));
     const r = await runCases(file, { registry: r2, handlers: { my_kd: kdLossHandler('my_kd') } });
     expect([r.passed, r.failed, r.skipped]).toEqual([1, 2, 1]);
     expect(r.skippedNames).toEqual(['c']);
@@ -68,10 +107,15 @@ describe('command line: --strict (the default under CI=true)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'conformance-strict-'));
     const p = join(dir, 'cases.json');
     const t = { shape: [1, 2], dtype: 'float', data: [0, 0] };
-    writeFileSync(p, JSON.stringify({ cases: [
-      { name: 'handled', fn: 'kd_ce_loss', args: { logits_S: t, logits_T: t, temperature: 1 }, expected: Math.LN2 },
-      { name: 'orphan', fn: 'no_handler_for_this', args: {}, expected: 1 },
-    ] }));
+    writeFileSync(
+      p,
+      JSON.stringify({
+        cases: [
+          { name: 'handled', fn: 'kd_ce_loss', args: { logits_S: t, logits_T: t, temperature: 1 }, expected: Math.LN2 },
+          { name: 'orphan', fn: 'no_handler_for_this', args: {}, expected: 1 },
+        ],
+      }),
+    );
     return p;
   };
   const run = async (argv: string[], ci: string | undefined) => {

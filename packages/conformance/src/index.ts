@@ -4,7 +4,15 @@
  * @packageDocumentation
  */
 export { runCases, defaultHandlers, summaryLine, type RunOptions, type RunReport, type CaseFailure } from './runner.js';
-export { loadCases, decodeValue, decodeTensor, isEncodedTensor, type CaseFile, type ConformanceCase, type EncodedTensor } from './cases.js';
+export {
+  loadCases,
+  decodeValue,
+  decodeTensor,
+  isEncodedTensor,
+  type CaseFile,
+  type ConformanceCase,
+  type EncodedTensor,
+} from './cases.js';
 export { compareValues, toPlain, DEFAULT_TOLERANCE, type Tolerance, type PlainTensor } from './compare.js';
 export {
   builtinHandlers,

@@ -89,7 +89,14 @@ export async function runCases(source: string | CaseFile, opts: RunOptions): Pro
     if (message === undefined) passed++;
     else failures.push({ name: c.name, fn: c.fn, expected, got, message });
   }
-  return { passed, failed: failures.length, skipped: skippedNames.length, failures, skippedNames, skippedFns: [...skippedFns] };
+  return {
+    passed,
+    failed: failures.length,
+    skipped: skippedNames.length,
+    failures,
+    skippedNames,
+    skippedFns: [...skippedFns],
+  };
 }
 
 /** The summary line: `N passed, M failed, K skipped`. */

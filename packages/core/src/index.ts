@@ -7,7 +7,15 @@ export * as tf from '@tensorflow/tfjs-core';
 export * from './plugin/types.js';
 export * from './plugin/registry.js';
 export * from './plugin/resolve.js';
-export { PLUGIN_TOKENS, LOGGER_TOKEN, REGISTRY_TOKEN, STEP_TOKEN, PLUGIN_CONTEXT_TOKEN, pluginToken, type PluginContextFactory } from './plugin/tokens.js';
+export {
+  PLUGIN_TOKENS,
+  LOGGER_TOKEN,
+  REGISTRY_TOKEN,
+  STEP_TOKEN,
+  PLUGIN_CONTEXT_TOKEN,
+  pluginToken,
+  type PluginContextFactory,
+} from './plugin/tokens.js';
 export * from './util/errors.js';
 export * from './util/logger.js';
 export * from './model/types.js';

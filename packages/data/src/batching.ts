@@ -24,7 +24,12 @@ export interface EncodedExample extends Encoding {
 }
 
 /** Encode examples once (tokenisation is the slow part); labels mapped through `labels` when given. */
-export function encodeExamples(examples: readonly Example[], tokenizer: TextTokenizer, labels?: LabelMap, opts: { maxLength?: number } = {}): EncodedExample[] {
+export function encodeExamples(
+  examples: readonly Example[],
+  tokenizer: TextTokenizer,
+  labels?: LabelMap,
+  opts: { maxLength?: number } = {},
+): EncodedExample[] {
   return examples.map((ex, i) => {
     const enc: EncodedExample = tokenizer.encode(ex.text, opts);
     enc.key = ex.text;
@@ -43,7 +48,10 @@ export function encodePairExamples(
   labels?: LabelMap,
   opts: PairEncodeOptions & { regression?: boolean } = {},
 ): EncodedExample[] {
-  if (!tokenizer.encodePair) throw new DistilleryError('TOKENIZER_UNSUPPORTED', 'this tokenizer cannot encode sentence pairs', { hint: 'use loadTokenizer() (tokenizer.json or vocab.txt)' });
+  if (!tokenizer.encodePair)
+    throw new DistilleryError('TOKENIZER_UNSUPPORTED', 'this tokenizer cannot encode sentence pairs', {
+      hint: 'use loadTokenizer() (tokenizer.json or vocab.txt)',
+    });
   return examples.map((ex, i) => {
     const enc: EncodedExample = tokenizer.encodePair!(ex.textA, ex.textB, opts);
     if (ex.label !== undefined) {
@@ -57,7 +65,10 @@ export function encodePairExamples(
 /** A regression target from a label string; errors name the example. */
 export function parseTarget(label: string, where: string): number {
   const v = Number(label);
-  if (label.trim() === '' || !Number.isFinite(v)) throw new DistilleryError('DATA_INVALID', `regression label must be a number, got ${JSON.stringify(label)}`, { where });
+  if (label.trim() === '' || !Number.isFinite(v))
+    throw new DistilleryError('DATA_INVALID', `regression label must be a number, got ${JSON.stringify(label)}`, {
+      where,
+    });
   return v;
 }
 
@@ -85,8 +96,15 @@ export interface BatchOptions {
 export function collate(items: readonly EncodedExample[], padId = 0): EncodedBatch {
   const labelled = items.some((e) => e.label !== undefined);
   // Unlabelled rows (task.unlabelled) among labelled ones get label -1: the hard-label loss skips them.
-  const batch = padEncodings(items, padId, 'longest', undefined, labelled ? items.map((e) => e.label ?? -1) : undefined);
-  if (items.length > 0 && items.every((e) => e.target !== undefined)) batch.targets = Float32Array.from(items, (e) => e.target!);
+  const batch = padEncodings(
+    items,
+    padId,
+    'longest',
+    undefined,
+    labelled ? items.map((e) => e.label ?? -1) : undefined,
+  );
+  if (items.length > 0 && items.every((e) => e.target !== undefined))
+    batch.targets = Float32Array.from(items, (e) => e.target!);
   if (items.length > 0 && items.every((e) => e.tokenLabels !== undefined)) {
     // Per-token labels, padded with −100 (ignored by the loss and the logits mask).
     const labels = new Int32Array(batch.batchSize * batch.seqLen).fill(-100);
@@ -118,7 +136,8 @@ export function cacheRowsOf(b: EncodedBatch): { keys: string[]; lengths: number[
 /** Which examples (indices into `items`) form each batch of epoch `epoch` (shuffle, bucketing, dropLast applied). */
 export function batchGroups(items: readonly { ids: readonly number[] }[], opts: BatchOptions, epoch = 0): number[][] {
   const { batchSize, shuffle = false, seed = 42, bucketPools = 0, dropLast = false } = opts;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new DistilleryError('CONFIG_INVALID', `batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new DistilleryError('CONFIG_INVALID', `batchSize must be a positive integer, got ${batchSize}`);
   let order = items.map((_, i) => i);
   if (shuffle) order = shuffled(order, seed + epoch);
   const groups: number[][] = [];
@@ -144,7 +163,12 @@ export function batchGroups(items: readonly { ids: readonly number[] }[], opts: 
 
 /** Split encoded examples into padded batches for one epoch. */
 export function makeBatches(items: readonly EncodedExample[], opts: BatchOptions, epoch = 0): EncodedBatch[] {
-  return batchGroups(items, opts, epoch).map((g) => collate(g.map((i) => items[i]!), opts.padId ?? 0));
+  return batchGroups(items, opts, epoch).map((g) =>
+    collate(
+      g.map((i) => items[i]!),
+      opts.padId ?? 0,
+    ),
+  );
 }
 
 /**
@@ -160,9 +184,27 @@ export interface PairedBatch {
  * Paired batches of examples encoded twice (`teacherItems[i]` and `studentItems[i]` are example i).
  * Grouping (shuffle, length bucketing) follows the teacher's lengths; each side is padded on its own.
  */
-export function makePairedBatches(teacherItems: readonly EncodedExample[], studentItems: readonly EncodedExample[], opts: BatchOptions, epoch = 0): PairedBatch[] {
-  if (teacherItems.length !== studentItems.length) throw new DistilleryError('DATALOADER', `paired batches need the same examples on both sides (${teacherItems.length} vs ${studentItems.length})`);
-  return batchGroups(teacherItems, opts, epoch).map((g) => ({ teacher: collate(g.map((i) => teacherItems[i]!), opts.padId ?? 0), student: collate(g.map((i) => studentItems[i]!), opts.padId ?? 0) }));
+export function makePairedBatches(
+  teacherItems: readonly EncodedExample[],
+  studentItems: readonly EncodedExample[],
+  opts: BatchOptions,
+  epoch = 0,
+): PairedBatch[] {
+  if (teacherItems.length !== studentItems.length)
+    throw new DistilleryError(
+      'DATALOADER',
+      `paired batches need the same examples on both sides (${teacherItems.length} vs ${studentItems.length})`,
+    );
+  return batchGroups(teacherItems, opts, epoch).map((g) => ({
+    teacher: collate(
+      g.map((i) => teacherItems[i]!),
+      opts.padId ?? 0,
+    ),
+    student: collate(
+      g.map((i) => studentItems[i]!),
+      opts.padId ?? 0,
+    ),
+  }));
 }
 
 /** Re-iterable paired batches over epochs (see {@link makePairedBatches}). */
@@ -203,9 +245,27 @@ export class BatchIterator {
    * How epochs are made, for a checkpoint's data cursor: epoch e's order is a pure function of
    * these settings and e (shuffle seed = seed + e), so a resumed run rebuilds it exactly.
    */
-  describe(): { kind: 'BatchIterator'; examples: number; batchSize: number; shuffle: boolean; seed: number; bucketPools: number; dropLast: boolean; shuffleSeedOfEpoch: string } {
+  describe(): {
+    kind: 'BatchIterator';
+    examples: number;
+    batchSize: number;
+    shuffle: boolean;
+    seed: number;
+    bucketPools: number;
+    dropLast: boolean;
+    shuffleSeedOfEpoch: string;
+  } {
     const o = this.opts;
-    return { kind: 'BatchIterator', examples: this.items.length, batchSize: o.batchSize, shuffle: o.shuffle ?? false, seed: o.seed ?? 42, bucketPools: o.bucketPools ?? 0, dropLast: o.dropLast ?? false, shuffleSeedOfEpoch: 'seed + epoch' };
+    return {
+      kind: 'BatchIterator',
+      examples: this.items.length,
+      batchSize: o.batchSize,
+      shuffle: o.shuffle ?? false,
+      seed: o.seed ?? 42,
+      bucketPools: o.bucketPools ?? 0,
+      dropLast: o.dropLast ?? false,
+      shuffleSeedOfEpoch: 'seed + epoch',
+    };
   }
 
   /** The batches of epoch `e` (deterministic for a given seed). */

@@ -63,7 +63,10 @@ function firstUses(examples: readonly Example[], split: string): Map<string, str
 }
 
 function listed(names: readonly string[], max = 8): string {
-  const shown = names.slice(0, max).map((n) => JSON.stringify(n)).join(', ');
+  const shown = names
+    .slice(0, max)
+    .map((n) => JSON.stringify(n))
+    .join(', ');
   return names.length > max ? `${shown} and ${names.length - max} more` : shown;
 }
 
@@ -72,7 +75,11 @@ function listed(names: readonly string[], max = 8): string {
  * Throws `UNKNOWN_LABEL` (a data label the teacher does not know), `UNSEEN_TEST_LABEL` or
  * `LABELS_TOO_FEW` (fewer than two labels: a classifier cannot be trained).
  */
-export function buildLabelSpace(train: readonly Example[], test: readonly Example[], opts: LabelSpaceOptions = {}): LabelSpace {
+export function buildLabelSpace(
+  train: readonly Example[],
+  test: readonly Example[],
+  opts: LabelSpaceOptions = {},
+): LabelSpace {
   const trainUses = firstUses(train, 'train');
   const warnings: string[] = [];
   let names: string[];
@@ -83,27 +90,43 @@ export function buildLabelSpace(train: readonly Example[], test: readonly Exampl
     const unknown = [...trainUses.keys()].filter((l) => !known.has(l));
     if (unknown.length && !opts.extendLabels) {
       const first = unknown[0]!;
-      throw new DistilleryError('UNKNOWN_LABEL', `label "${first}" is not one of the teacher's ${teacher.length} labels${unknown.length > 1 ? ` (nor are ${listed(unknown.slice(1))})` : ''}`, {
-        where: trainUses.get(first),
-        hint: `${suggest(first, teacher.length <= 20 ? [...teacher] : teacher.filter((n) => n[0] === first[0]).slice(0, 20))}; data labels must be the teacher's id2label names, or set task.data.extendLabels: true to add new labels (learnt from hard labels only)`,
-      });
+      throw new DistilleryError(
+        'UNKNOWN_LABEL',
+        `label "${first}" is not one of the teacher's ${teacher.length} labels${unknown.length > 1 ? ` (nor are ${listed(unknown.slice(1))})` : ''}`,
+        {
+          where: trainUses.get(first),
+          hint: `${suggest(first, teacher.length <= 20 ? [...teacher] : teacher.filter((n) => n[0] === first[0]).slice(0, 20))}; data labels must be the teacher's id2label names, or set task.data.extendLabels: true to add new labels (learnt from hard labels only)`,
+        },
+      );
     }
     extended = [...unknown].sort();
     names = [...teacher, ...extended];
-    if (extended.length) warnings.push(`${extended.length} label(s) added after the teacher's ${teacher.length}: ${listed(extended)} (learnt from hard labels only)`);
+    if (extended.length)
+      warnings.push(
+        `${extended.length} label(s) added after the teacher's ${teacher.length}: ${listed(extended)} (learnt from hard labels only)`,
+      );
   } else if (opts.datasetLabels) {
     names = [...opts.datasetLabels];
     const known = new Set(names);
     const unknown = [...trainUses.keys()].find((l) => !known.has(l));
-    if (unknown !== undefined) throw new DistilleryError('UNKNOWN_LABEL', `label "${unknown}" is not one of the dataset's ${names.length} labels`, { where: trainUses.get(unknown) });
+    if (unknown !== undefined)
+      throw new DistilleryError(
+        'UNKNOWN_LABEL',
+        `label "${unknown}" is not one of the dataset's ${names.length} labels`,
+        { where: trainUses.get(unknown) },
+      );
   } else {
     names = [...trainUses.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
   if (names.length < 2) {
-    throw new DistilleryError('LABELS_TOO_FEW', `the training data has ${names.length === 0 ? 'no labels' : `a single label "${names[0]}"`}; a classifier needs at least 2`, {
-      where: opts.source,
-      hint: 'check labelField (the label column) and that the file holds every class',
-    });
+    throw new DistilleryError(
+      'LABELS_TOO_FEW',
+      `the training data has ${names.length === 0 ? 'no labels' : `a single label "${names[0]}"`}; a classifier needs at least 2`,
+      {
+        where: opts.source,
+        hint: 'check labelField (the label column) and that the file holds every class',
+      },
+    );
   }
   const labels = new LabelMap(names);
   // Test labels must be in the space (the teacher's, or those seen in training).
@@ -113,16 +136,32 @@ export function buildLabelSpace(train: readonly Example[], test: readonly Exampl
   const droppedTest = { count: 0, labels: unseen.map(([l]) => l) };
   if (unseen.length) {
     const [first, where] = unseen[0]!;
-    const what = teacher ? `unknown to the teacher${extended.length ? ' and unseen in training' : ''}` : 'never seen in training';
+    const what = teacher
+      ? `unknown to the teacher${extended.length ? ' and unseen in training' : ''}`
+      : 'never seen in training';
     if ((opts.unseenTestLabels ?? 'error') === 'error') {
-      throw new DistilleryError('UNSEEN_TEST_LABEL', `test label "${first}" is ${what}${unseen.length > 1 ? ` (so are ${listed(unseen.slice(1).map(([l]) => l))})` : ''}`, {
-        where,
-        hint: 'the model can never predict it; fix the test file, or set task.data.unseenTestLabels: "warn" to leave such examples out of the evaluation (counted)',
-      });
+      throw new DistilleryError(
+        'UNSEEN_TEST_LABEL',
+        `test label "${first}" is ${what}${unseen.length > 1 ? ` (so are ${listed(unseen.slice(1).map(([l]) => l))})` : ''}`,
+        {
+          where,
+          hint: 'the model can never predict it; fix the test file, or set task.data.unseenTestLabels: "warn" to leave such examples out of the evaluation (counted)',
+        },
+      );
     }
     kept = test.filter((e) => e.label === undefined || space.has(e.label));
     droppedTest.count = test.length - kept.length;
-    warnings.push(`${droppedTest.count} test example(s) left out of the evaluation: their label is ${what} (${listed(droppedTest.labels)}; first at ${where})`);
+    warnings.push(
+      `${droppedTest.count} test example(s) left out of the evaluation: their label is ${what} (${listed(droppedTest.labels)}; first at ${where})`,
+    );
   }
-  return { labels, train: [...train], test: kept, extended, teacherSize: teacher ? teacher.length : names.length, droppedTest, warnings };
+  return {
+    labels,
+    train: [...train],
+    test: kept,
+    extended,
+    teacherSize: teacher ? teacher.length : names.length,
+    droppedTest,
+    warnings,
+  };
 }

@@ -17,7 +17,8 @@ export class LabelMap {
   constructor(readonly names: readonly string[]) {
     this.ids = new Map();
     names.forEach((n, i) => {
-      if (this.ids.has(n)) throw new DistilleryError('LABELS_INVALID', `label "${n}" appears twice (ids ${this.ids.get(n)} and ${i})`);
+      if (this.ids.has(n))
+        throw new DistilleryError('LABELS_INVALID', `label "${n}" appears twice (ids ${this.ids.get(n)} and ${i})`);
       this.ids.set(n, i);
     });
   }
@@ -49,7 +50,13 @@ export class LabelMap {
   id(name: string, where?: string): number {
     const id = this.ids.get(name);
     if (id === undefined) {
-      throw new DistilleryError('UNKNOWN_LABEL', `unknown label "${name}"`, { where, hint: suggest(name, this.names.length <= 20 ? this.names : this.names.filter((n) => n[0] === name[0]).slice(0, 20)) });
+      throw new DistilleryError('UNKNOWN_LABEL', `unknown label "${name}"`, {
+        where,
+        hint: suggest(
+          name,
+          this.names.length <= 20 ? this.names : this.names.filter((n) => n[0] === name[0]).slice(0, 20),
+        ),
+      });
     }
     return id;
   }

@@ -1,7 +1,13 @@
 import { describe, it, expect } from 'vitest';
 import { cacheRowsOf, collate, makePairedBatches, type EncodedExample } from './batching.js';
 
-const item = (n: number, key: string, base: number, label?: number): EncodedExample => ({ ids: Array.from({ length: n }, (_, i) => base + i), tokens: [], typeIds: new Array(n).fill(0), key, ...(label !== undefined ? { label } : {}) });
+const item = (n: number, key: string, base: number, label?: number): EncodedExample => ({
+  ids: Array.from({ length: n }, (_, i) => base + i),
+  tokens: [],
+  typeIds: new Array(n).fill(0),
+  key,
+  ...(label !== undefined ? { label } : {}),
+});
 
 describe('paired batches and per-example keys', () => {
   it('both sides hold the same examples in the same order, each padded on its own', () => {
@@ -22,7 +28,11 @@ describe('paired batches and per-example keys', () => {
   it('unlabelled rows get label -1; cache rows carry the unpadded ids and lengths', () => {
     const b = collate([item(3, 'a', 5, 1), item(2, 'b', 7)]);
     expect(Array.from(b.labels!)).toEqual([1, -1]);
-    expect(cacheRowsOf(b)).toEqual({ keys: ['a\u00005,6,7\u00000,0,0', 'b\u00007,8\u00000,0'], lengths: [3, 2], seqLen: 3 });
+    expect(cacheRowsOf(b)).toEqual({
+      keys: ['a\u00005,6,7\u00000,0,0', 'b\u00007,8\u00000,0'],
+      lengths: [3, 2],
+      seqLen: 3,
+    });
     expect(collate([item(2, 'c', 1)]).labels).toBeUndefined();
   });
 });

@@ -60,7 +60,12 @@ export function tensorDims(t: TensorProto): number[] {
 }
 
 /** A TensorProto with raw little-endian data. */
-export function makeTensor(name: string, dataType: number, dims: readonly number[], data: Float32Array | Int32Array | BigInt64Array | Int8Array | Uint8Array | Uint16Array): TensorProto {
+export function makeTensor(
+  name: string,
+  dataType: number,
+  dims: readonly number[],
+  data: Float32Array | Int32Array | BigInt64Array | Int8Array | Uint8Array | Uint16Array,
+): TensorProto {
   const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return { name, dataType, dims: [...dims], rawData: new Uint8Array(raw) };
 }

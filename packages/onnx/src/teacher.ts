@@ -43,7 +43,11 @@ export interface OnnxForwardOptions {
   outputAttentions?: boolean;
 }
 
-const DEFAULT_INPUTS: Record<string, BatchField> = { input_ids: 'inputIds', attention_mask: 'attentionMask', token_type_ids: 'tokenTypeIds' };
+const DEFAULT_INPUTS: Record<string, BatchField> = {
+  input_ids: 'inputIds',
+  attention_mask: 'attentionMask',
+  token_type_ids: 'tokenTypeIds',
+};
 
 /** Outputs named `<prefix><i>`, sorted by i. */
 function numbered(names: readonly string[], prefix: string): string[] {
@@ -61,13 +65,24 @@ export class OnnxTeacher {
   /** Number of forward calls so far (tests and the teacher cache count these). */
   calls = 0;
 
-  private constructor(readonly session: OnnxSession, opts: OnnxTeacherOptions) {
+  private constructor(
+    readonly session: OnnxSession,
+    opts: OnnxTeacherOptions,
+  ) {
     const where = session.path;
     const graphIn = session.inputNames;
     const given = opts.inputs ?? {};
     for (const [name, field] of Object.entries(given)) {
-      if (!graphIn.includes(name)) throw new DistilleryError('ONNX_INPUT_UNKNOWN', `inputs: "${name}" is not an input of the graph`, { where, hint: `${suggest(name, graphIn)}` });
-      if (!BATCH_FIELDS.includes(field)) throw new DistilleryError('CONFIG_INVALID', `inputs.${name}: unknown batch field "${field}"`, { where, hint: suggest(field, BATCH_FIELDS) });
+      if (!graphIn.includes(name))
+        throw new DistilleryError('ONNX_INPUT_UNKNOWN', `inputs: "${name}" is not an input of the graph`, {
+          where,
+          hint: `${suggest(name, graphIn)}`,
+        });
+      if (!BATCH_FIELDS.includes(field))
+        throw new DistilleryError('CONFIG_INVALID', `inputs.${name}: unknown batch field "${field}"`, {
+          where,
+          hint: suggest(field, BATCH_FIELDS),
+        });
     }
     this.inputMap = {};
     for (const name of graphIn) {
@@ -82,7 +97,11 @@ export class OnnxTeacher {
     }
     const outs = session.outputNames;
     const check = (n: string, key: string) => {
-      if (!outs.includes(n)) throw new DistilleryError('ONNX_OUTPUT_UNKNOWN', `outputs.${key}: the graph has no output "${n}"`, { where, hint: `the graph's outputs are ${outs.join(', ')}` });
+      if (!outs.includes(n))
+        throw new DistilleryError('ONNX_OUTPUT_UNKNOWN', `outputs.${key}: the graph has no output "${n}"`, {
+          where,
+          hint: `the graph's outputs are ${outs.join(', ')}`,
+        });
       return n;
     };
     const o = opts.outputs ?? {};
@@ -106,17 +125,29 @@ export class OnnxTeacher {
 
   /** Run the graph on a batch; logits, hidden states and attentions as new tf tensors (caller disposes). */
   async forward(batch: EncodedBatch, opts: OnnxForwardOptions = { training: false }): Promise<BertOutput> {
-    if ((opts as { training: boolean }).training) throw new DistilleryError('USAGE', 'an ONNX teacher is frozen: forward needs training: false', { where: this.session.path });
+    if ((opts as { training: boolean }).training)
+      throw new DistilleryError('USAGE', 'an ONNX teacher is frozen: forward needs training: false', {
+        where: this.session.path,
+      });
     this.calls++;
     const dims = [batch.batchSize, batch.seqLen];
-    const feeds = Object.fromEntries(Object.entries(this.inputMap).map(([name, field]) => [name, { data: batch[field], dims }]));
+    const feeds = Object.fromEntries(
+      Object.entries(this.inputMap).map(([name, field]) => [name, { data: batch[field], dims }]),
+    );
     const wantH = opts.outputHiddenStates ?? true;
     const wantA = opts.outputAttentions ?? true;
-    const names = [this.outputMap.logits, ...(wantH ? this.outputMap.hiddenStates : []), ...(wantA ? this.outputMap.attentions : [])];
+    const names = [
+      this.outputMap.logits,
+      ...(wantH ? this.outputMap.hiddenStates : []),
+      ...(wantA ? this.outputMap.attentions : []),
+    ];
     const res = await this.session.run(feeds, names);
     const toTf = (n: string) => {
       const r = res[n]!;
-      if (r.type !== 'float32') throw new DistilleryError('DTYPE_MISMATCH', `output "${n}": expected float32, got ${r.type}`, { where: this.session.path });
+      if (r.type !== 'float32')
+        throw new DistilleryError('DTYPE_MISMATCH', `output "${n}": expected float32, got ${r.type}`, {
+          where: this.session.path,
+        });
       return tf.tensor(r.data as Float32Array, r.dims, 'float32');
     };
     return {

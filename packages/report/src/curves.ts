@@ -38,7 +38,9 @@ export function curvePoints(metricsJsonl: string, where = 'metrics.jsonl'): Curv
     try {
       r = JSON.parse(line) as MetricsLine;
     } catch (e) {
-      throw new DistilleryError('METRICS_INVALID', `not valid JSON: ${(e as Error).message}`, { where: `${where}:${i + 1}` });
+      throw new DistilleryError('METRICS_INVALID', `not valid JSON: ${(e as Error).message}`, {
+        where: `${where}:${i + 1}`,
+      });
     }
     const step = r.globalStep;
     if (typeof step !== 'number') return;
@@ -75,7 +77,12 @@ export function trainingCurveSpec(points: readonly CurvePoint[], opts: CurveOpti
   const hasEval = points.some((p) => p.axis === 'eval');
   const x = { field: 'step', type: 'quantitative', title: 'optimizer step' } as const;
   // One shared color scale over both layers gives one legend; below the plot it never clips long names.
-  const color = { field: 'term', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', columns: 2, labelLimit: 0, symbolType: 'stroke' } } as const;
+  const color = {
+    field: 'term',
+    type: 'nominal',
+    title: null,
+    legend: { orient: 'bottom', direction: 'vertical', columns: 2, labelLimit: 0, symbolType: 'stroke' },
+  } as const;
   const lossLayer = {
     transform: [{ filter: "datum.axis == 'loss'" }],
     mark: { type: 'line', strokeWidth: 1.5, clip: true },
@@ -84,7 +91,17 @@ export function trainingCurveSpec(points: readonly CurvePoint[], opts: CurveOpti
   const evalLayer = {
     transform: [{ filter: "datum.axis == 'eval'" }],
     mark: { type: 'line', point: true, strokeDash: [6, 3], strokeWidth: 2 },
-    encoding: { x, y: { field: 'value', type: 'quantitative', title: 'evaluation accuracy (%)', axis: { orient: 'right' }, scale: { zero: false } }, color },
+    encoding: {
+      x,
+      y: {
+        field: 'value',
+        type: 'quantitative',
+        title: 'evaluation accuracy (%)',
+        axis: { orient: 'right' },
+        scale: { zero: false },
+      },
+      color,
+    },
   };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -101,7 +118,10 @@ export function trainingCurveSpec(points: readonly CurvePoint[], opts: CurveOpti
 }
 
 /** Render a run's metrics.jsonl as loss.svg content (undefined when it has no step lines). */
-export async function trainingCurvesSvg(metricsJsonl: string, opts: CurveOptions & { where?: string } = {}): Promise<string | undefined> {
+export async function trainingCurvesSvg(
+  metricsJsonl: string,
+  opts: CurveOptions & { where?: string } = {},
+): Promise<string | undefined> {
   const points = curvePoints(metricsJsonl, opts.where);
   if (!points.some((p) => p.axis === 'loss')) return undefined;
   return renderSvg(trainingCurveSpec(points, opts));

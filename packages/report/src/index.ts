@@ -6,6 +6,13 @@
  */
 export { renderSvg, escapeHtml, type TopLevelSpec } from './render.js';
 export { readResults, upsertResult, type BenchRecord, type LatencyStats, type ResultsFile } from './results.js';
-export { tradeoffSpec, tradeoffSvg, tradeoffHtml, tradeoffTable, tradeoffMarkdown, type TradeoffOptions } from './tradeoff.js';
+export {
+  tradeoffSpec,
+  tradeoffSvg,
+  tradeoffHtml,
+  tradeoffTable,
+  tradeoffMarkdown,
+  type TradeoffOptions,
+} from './tradeoff.js';
 export { curvePoints, trainingCurveSpec, trainingCurvesSvg, type CurvePoint, type CurveOptions } from './curves.js';
 export { writeReport, type WriteReportOptions } from './write.js';

@@ -2,12 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { curvePoints, readResults, trainingCurvesSvg, tradeoffHtml, tradeoffSpec, tradeoffSvg, tradeoffTable, upsertResult, writeReport, type BenchRecord } from './index.js';
+import {
+  curvePoints,
+  readResults,
+  trainingCurvesSvg,
+  tradeoffHtml,
+  tradeoffSpec,
+  tradeoffSvg,
+  tradeoffTable,
+  upsertResult,
+  writeReport,
+  type BenchRecord,
+} from './index.js';
 
 const rec = (label: string, accuracy: number, latency: number, sizeMB: number): BenchRecord => ({
-  label, model: `/m/${label}`, runtime: 'tfjs', split: 'test', n: 100, accuracy, sizeMB,
+  label,
+  model: `/m/${label}`,
+  runtime: 'tfjs',
+  split: 'test',
+  n: 100,
+  accuracy,
+  sizeMB,
   latencyMs: { mean: latency, std: latency / 10, p50: latency, p95: latency * 1.2, runs: 100 },
-  throughput: { batchSize: 32, textsPerSecond: 1000 / latency }, date: '2026-11-30T00:00:00Z',
+  throughput: { batchSize: 32, textsPerSecond: 1000 / latency },
+  date: '2026-11-30T00:00:00Z',
 });
 
 describe('trade-off report', () => {
@@ -38,7 +56,9 @@ describe('trade-off report', () => {
     await expect(tradeoffSvg(r, { highlight: 'studnt' })).rejects.toThrow(/no model labelled "studnt"/);
     // Two students measured alike: the second label moves down a line; p50 can replace the mean on x.
     await upsertResult(file, rec('student-2', 0.75, 5.1, 4.1));
-    const spec = tradeoffSpec(readResults(file), { latencyStat: 'p50' }) as unknown as { data: { values: { label: string; labelY: number; accuracy: number }[] } };
+    const spec = tradeoffSpec(readResults(file), { latencyStat: 'p50' }) as unknown as {
+      data: { values: { label: string; labelY: number; accuracy: number }[] };
+    };
     const rows = Object.fromEntries(spec.data.values.map((v) => [v.label, v]));
     expect(rows.student!.labelY).toBe(rows.student!.accuracy);
     expect(rows['student-2']!.labelY).toBeLessThan(rows['student-2']!.accuracy);
@@ -58,7 +78,9 @@ describe('training curves', () => {
     { type: 'evaluate', globalStep: 2, accuracy: 0.55 },
     { type: 'step', globalStep: 4, loss: 1, losses: { unweighted_kd_loss: 0.7, unweighted_hard_label_loss: 0.5 } },
     { type: 'evaluate', globalStep: 4, accuracy: 0.7, validationAccuracy: 0.68 },
-  ].map((o) => JSON.stringify(o)).join('\n');
+  ]
+    .map((o) => JSON.stringify(o))
+    .join('\n');
 
   it('labels weighted and unweighted terms and puts evaluation accuracy on a second axis', async () => {
     const pts = curvePoints(jsonl);
@@ -66,7 +88,9 @@ describe('training curves', () => {
     expect(terms).toContain('total loss (weighted sum)');
     expect(terms).toContain('kd_loss (unweighted)');
     expect(terms).toContain('eval accuracy (%, right axis)');
-    expect(pts.find((p) => p.axis === 'eval' && p.step === 4 && p.term.includes('validationAccuracy'))!.value).toBeCloseTo(68);
+    expect(
+      pts.find((p) => p.axis === 'eval' && p.step === 4 && p.term.includes('validationAccuracy'))!.value,
+    ).toBeCloseTo(68);
     const svg = (await trainingCurvesSvg(jsonl))!;
     expect(svg).toContain('evaluation accuracy (%)');
     expect(svg).toContain('hard_label_loss (unweighted)');

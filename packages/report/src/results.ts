@@ -54,7 +54,10 @@ export interface ResultsFile {
 export function readResults(file: string, opts: { allowMissing?: boolean } = {}): ResultsFile {
   if (!existsSync(file)) {
     if (opts.allowMissing) return { version: 1, results: {} };
-    throw new DistilleryError('FILE_NOT_FOUND', 'results file not found', { where: file, hint: 'create it with `distillery bench --model <dir> --data <dir> --results results.json`' });
+    throw new DistilleryError('FILE_NOT_FOUND', 'results file not found', {
+      where: file,
+      hint: 'create it with `distillery bench --model <dir> --data <dir> --results results.json`',
+    });
   }
   let parsed: unknown;
   try {
@@ -64,13 +67,22 @@ export function readResults(file: string, opts: { allowMissing?: boolean } = {})
   }
   const r = parsed as Partial<ResultsFile>;
   if (!r || typeof r !== 'object' || typeof r.results !== 'object' || r.results === null) {
-    throw new DistilleryError('RESULTS_INVALID', 'expected an object with a "results" map keyed by label', { where: file, hint: 'results.json is written by `distillery bench --results`' });
+    throw new DistilleryError('RESULTS_INVALID', 'expected an object with a "results" map keyed by label', {
+      where: file,
+      hint: 'results.json is written by `distillery bench --results`',
+    });
   }
   for (const [label, rec] of Object.entries(r.results)) {
     for (const key of ['accuracy', 'sizeMB'] as const) {
-      if (typeof rec?.[key] !== 'number') throw new DistilleryError('RESULTS_INVALID', `"${key}" must be a number`, { where: `${file}: results.${label}.${key}` });
+      if (typeof rec?.[key] !== 'number')
+        throw new DistilleryError('RESULTS_INVALID', `"${key}" must be a number`, {
+          where: `${file}: results.${label}.${key}`,
+        });
     }
-    if (typeof rec.latencyMs?.mean !== 'number') throw new DistilleryError('RESULTS_INVALID', '"latencyMs.mean" must be a number', { where: `${file}: results.${label}.latencyMs` });
+    if (typeof rec.latencyMs?.mean !== 'number')
+      throw new DistilleryError('RESULTS_INVALID', '"latencyMs.mean" must be a number', {
+        where: `${file}: results.${label}.latencyMs`,
+      });
   }
   return { version: 1, current: r.current, results: r.results };
 }

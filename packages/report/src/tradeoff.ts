@@ -35,14 +35,20 @@ interface Row {
 
 function records(results: ResultsFile): BenchRecord[] {
   const recs = Object.entries(results.results).map(([label, r]) => ({ ...r, label }));
-  if (!recs.length) throw new DistilleryError('RESULTS_EMPTY', 'the results file has no models', { hint: 'add models with `distillery bench --results results.json --label <name>`' });
+  if (!recs.length)
+    throw new DistilleryError('RESULTS_EMPTY', 'the results file has no models', {
+      hint: 'add models with `distillery bench --results results.json --label <name>`',
+    });
   return recs;
 }
 
 function highlightOf(results: ResultsFile, opts: TradeoffOptions): string | undefined {
   const h = opts.highlight ?? results.current;
   if (h !== undefined && !(h in results.results)) {
-    throw new DistilleryError('UNKNOWN_LABEL', `no model labelled "${h}" in the results`, { where: '--highlight', hint: `labels: ${Object.keys(results.results).join(', ')}` });
+    throw new DistilleryError('UNKNOWN_LABEL', `no model labelled "${h}" in the results`, {
+      where: '--highlight',
+      hint: `labels: ${Object.keys(results.results).join(', ')}`,
+    });
   }
   return h;
 }
@@ -58,7 +64,12 @@ function staggerLabels(rows: Row[], logX: boolean): void {
   const spanX = Math.max(...xs) - Math.min(...xs) || 1;
   const spanY = Math.max(...ys) - Math.min(...ys) || 1;
   rows.forEach((r, i) => {
-    const crowd = rows.slice(0, i).filter((o) => Math.abs(fx(o.latency) - fx(r.latency)) < 0.08 * spanX && Math.abs(o.accuracy - r.accuracy) < 0.05 * spanY).length;
+    const crowd = rows
+      .slice(0, i)
+      .filter(
+        (o) =>
+          Math.abs(fx(o.latency) - fx(r.latency)) < 0.08 * spanX && Math.abs(o.accuracy - r.accuracy) < 0.05 * spanY,
+      ).length;
     r.labelY = r.accuracy - crowd * 0.045 * spanY;
   });
 }
@@ -68,14 +79,31 @@ export function tradeoffSpec(results: ResultsFile, opts: TradeoffOptions = {}): 
   const recs = records(results);
   const current = highlightOf(results, opts);
   const stat = opts.latencyStat ?? 'mean';
-  const rows: Row[] = recs.map((r) => ({ label: r.label, latency: r.latencyMs[stat], accuracy: 100 * r.accuracy, labelY: 100 * r.accuracy, sizeMB: r.sizeMB, role: r.label === current ? 'current' : 'other' }));
+  const rows: Row[] = recs.map((r) => ({
+    label: r.label,
+    latency: r.latencyMs[stat],
+    accuracy: 100 * r.accuracy,
+    labelY: 100 * r.accuracy,
+    sizeMB: r.sizeMB,
+    role: r.label === current ? 'current' : 'other',
+  }));
   const lat = rows.map((r) => r.latency);
   // Latencies spanning an order of magnitude read better on a log axis (teacher vs int8 student).
   const logX = Math.max(...lat) / Math.max(1e-9, Math.min(...lat)) > 8;
   staggerLabels(rows, logX);
   const maxSize = Math.max(...rows.map((r) => r.sizeMB));
-  const x = { field: 'latency', type: 'quantitative', title: `latency per query, ${stat === 'mean' ? 'mean' : stat} (ms)`, scale: logX ? { type: 'log', nice: false, padding: 60 } : { zero: false, nice: true, padding: 60 } } as const;
-  const y = { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)', scale: { zero: false, nice: true, padding: 24 } } as const;
+  const x = {
+    field: 'latency',
+    type: 'quantitative',
+    title: `latency per query, ${stat === 'mean' ? 'mean' : stat} (ms)`,
+    scale: logX ? { type: 'log', nice: false, padding: 60 } : { zero: false, nice: true, padding: 60 },
+  } as const;
+  const y = {
+    field: 'accuracy',
+    type: 'quantitative',
+    title: 'accuracy (%)',
+    scale: { zero: false, nice: true, padding: 24 },
+  } as const;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: opts.title ?? 'Accuracy vs latency (marker area ∝ size on disk)', anchor: 'start' },
@@ -92,8 +120,20 @@ export function tradeoffSpec(results: ResultsFile, opts: TradeoffOptions = {}): 
           x,
           y,
           // Area ∝ size: a linear size scale from zero (vega-lite's size channel is an area).
-          size: { field: 'sizeMB', type: 'quantitative', title: 'size (MB)', scale: { type: 'linear', zero: true, domain: [0, maxSize], range: [0, 2400] }, legend: { orient: 'right', symbolFillColor: '#bbb' } },
-          color: { field: 'role', type: 'nominal', title: null, scale: { domain: ['current', 'other'], range: ['#d62728', '#4c78a8'] }, legend: { orient: 'right', labelExpr: "datum.label == 'current' ? 'current model' : 'other models'" } },
+          size: {
+            field: 'sizeMB',
+            type: 'quantitative',
+            title: 'size (MB)',
+            scale: { type: 'linear', zero: true, domain: [0, maxSize], range: [0, 2400] },
+            legend: { orient: 'right', symbolFillColor: '#bbb' },
+          },
+          color: {
+            field: 'role',
+            type: 'nominal',
+            title: null,
+            scale: { domain: ['current', 'other'], range: ['#d62728', '#4c78a8'] },
+            legend: { orient: 'right', labelExpr: "datum.label == 'current' ? 'current model' : 'other models'" },
+          },
           order: { field: 'role', sort: 'descending' },
         },
       },
@@ -121,17 +161,37 @@ function referenceOf(recs: BenchRecord[], opts: TradeoffOptions): BenchRecord {
   const byLabel = new Map(recs.map((r) => [r.label, r]));
   if (opts.reference) {
     const r = byLabel.get(opts.reference);
-    if (!r) throw new DistilleryError('UNKNOWN_LABEL', `no model labelled "${opts.reference}" in the results`, { where: '--reference', hint: `labels: ${[...byLabel.keys()].join(', ')}` });
+    if (!r)
+      throw new DistilleryError('UNKNOWN_LABEL', `no model labelled "${opts.reference}" in the results`, {
+        where: '--reference',
+        hint: `labels: ${[...byLabel.keys()].join(', ')}`,
+      });
     return r;
   }
   return byLabel.get('teacher') ?? recs.reduce((a, b) => (b.latencyMs.mean > a.latencyMs.mean ? b : a));
 }
 
 /** Table rows (as plain cells) of the report: one per model, sorted by latency. */
-export function tradeoffTable(results: ResultsFile, opts: TradeoffOptions = {}): { header: string[]; rows: string[][]; reference: string } {
+export function tradeoffTable(
+  results: ResultsFile,
+  opts: TradeoffOptions = {},
+): { header: string[]; rows: string[][]; reference: string } {
   const recs = records(results).sort((a, b) => a.latencyMs.mean - b.latencyMs.mean);
   const ref = referenceOf(recs, opts);
-  const header = ['model', 'accuracy %', 'in-scope %', 'oos recall %', 'size MB', 'latency ms (mean ± std)', 'p50 ms', 'p95 ms', `speed-up vs ${ref.label}`, 'texts/s (batch)', 'runtime', 'note'];
+  const header = [
+    'model',
+    'accuracy %',
+    'in-scope %',
+    'oos recall %',
+    'size MB',
+    'latency ms (mean ± std)',
+    'p50 ms',
+    'p95 ms',
+    `speed-up vs ${ref.label}`,
+    'texts/s (batch)',
+    'runtime',
+    'note',
+  ];
   const rows = recs.map((r) => [
     r.label,
     pct(r.accuracy),
@@ -157,11 +217,15 @@ export function tradeoffMarkdown(results: ResultsFile, opts: TradeoffOptions = {
 }
 
 /** A self-contained HTML page: the chart (inline SVG) and the table. */
-export async function tradeoffHtml(results: ResultsFile, opts: TradeoffOptions & { extraHtml?: string } = {}): Promise<string> {
+export async function tradeoffHtml(
+  results: ResultsFile,
+  opts: TradeoffOptions & { extraHtml?: string } = {},
+): Promise<string> {
   const svg = await tradeoffSvg(results, opts);
   const t = tradeoffTable(results, opts);
   const current = highlightOf(results, opts);
-  const tr = (cells: string[], tag: 'th' | 'td', cls = '') => `<tr${cls}>${cells.map((c, i) => `<${tag}${i > 0 && i < 10 ? ' class="num"' : ''}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+  const tr = (cells: string[], tag: 'th' | 'td', cls = '') =>
+    `<tr${cls}>${cells.map((c, i) => `<${tag}${i > 0 && i < 10 ? ' class="num"' : ''}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Distillery report</title>
 <style>

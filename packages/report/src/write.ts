@@ -22,6 +22,10 @@ export async function writeReport(o: WriteReportOptions): Promise<string> {
   const ext = extname(o.out).toLowerCase();
   if (ext === '.svg') await writeFileAtomic(o.out, await tradeoffSvg(results, o));
   else if (ext === '.html' || ext === '.htm') await writeFileAtomic(o.out, await tradeoffHtml(results, o));
-  else throw new DistilleryError('USAGE', `unsupported report type "${ext || '(none)'}"`, { where: '--out', hint: 'use report.svg (chart) or report.html (chart + table)' });
+  else
+    throw new DistilleryError('USAGE', `unsupported report type "${ext || '(none)'}"`, {
+      where: '--out',
+      hint: 'use report.svg (chart) or report.html (chart + table)',
+    });
   return o.out;
 }

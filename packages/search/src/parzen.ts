@@ -22,7 +22,13 @@ export class ParzenEstimator {
   private readonly logZ: number[];
 
   /** `xs` in the internal (log / widened) space; `w` per observation, unnormalised. */
-  constructor(xs: readonly number[], w: readonly number[], readonly low: number, readonly high: number, o: ParzenOptions = {}) {
+  constructor(
+    xs: readonly number[],
+    w: readonly number[],
+    readonly low: number,
+    readonly high: number,
+    o: ParzenOptions = {},
+  ) {
     const considerPrior = o.considerPrior ?? true;
     const range = high - low || 1;
     const mus = [...xs];
@@ -52,7 +58,9 @@ export class ParzenEstimator {
     this.mus = mus;
     this.sigmas = sigmas;
     this.weights = weights.map((x) => x / total);
-    this.logZ = mus.map((m, i) => Math.log(Math.max(1e-300, normCdf((high - m) / sigmas[i]!) - normCdf((low - m) / sigmas[i]!))));
+    this.logZ = mus.map((m, i) =>
+      Math.log(Math.max(1e-300, normCdf((high - m) / sigmas[i]!) - normCdf((low - m) / sigmas[i]!))),
+    );
   }
 
   /** Draw from the mixture (component by weight, then a truncated normal by rejection with an inverse-CDF fallback). */
@@ -71,7 +79,9 @@ export class ParzenEstimator {
 
   /** log density at x (continuous parameters). */
   logPdf(x: number): number {
-    return logSumExp(this.mus.map((m, i) => Math.log(this.weights[i]!) + normLogPdf(x, m, this.sigmas[i]!) - this.logZ[i]!));
+    return logSumExp(
+      this.mus.map((m, i) => Math.log(this.weights[i]!) + normLogPdf(x, m, this.sigmas[i]!) - this.logZ[i]!),
+    );
   }
 
   /** log probability mass of [a, b] (integer parameters: the bin around an integer). */

@@ -41,13 +41,20 @@ export class MedianPruner implements Pruner {
     if (complete.length < (this.o.nStartupTrials ?? 5)) return undefined;
     const s = steps(trial).at(-1);
     if (s === undefined || s < (this.o.nWarmupSteps ?? 0)) return undefined;
-    const others = complete.map((t) => t.intermediate[String(s)]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const others = complete
+      .map((t) => t.intermediate[String(s)])
+      .filter((v): v is number => v !== undefined && Number.isFinite(v));
     if (!others.length) return undefined;
     others.sort((a, b) => a - b);
-    const m = others.length % 2 ? others[(others.length - 1) / 2]! : 0.5 * (others[others.length / 2 - 1]! + others[others.length / 2]!);
+    const m =
+      others.length % 2
+        ? others[(others.length - 1) / 2]!
+        : 0.5 * (others[others.length / 2 - 1]! + others[others.length / 2]!);
     const mine = Object.values(trial.intermediate).filter(Number.isFinite);
     const best = direction === 'maximize' ? Math.max(...mine) : Math.min(...mine);
-    return better(direction, m, best) ? `best value ${best.toFixed(4)} is worse than the median ${m.toFixed(4)} of ${others.length} completed trials at step ${s}` : undefined;
+    return better(direction, m, best)
+      ? `best value ${best.toFixed(4)} is worse than the median ${m.toFixed(4)} of ${others.length} completed trials at step ${s}`
+      : undefined;
   }
 }
 
@@ -82,12 +89,16 @@ export class SuccessiveHalvingPruner implements Pruner {
       const rungStep = r * eta ** (k + (this.o.minEarlyStoppingRate ?? 0));
       if (rungStep > last) return undefined;
       const value = SuccessiveHalvingPruner.valueAt(trial, rungStep)!;
-      const competing = [value, ...trials.filter((t) => t.number !== trial.number).map((t) => SuccessiveHalvingPruner.valueAt(t, rungStep))].filter((v): v is number => v !== undefined && Number.isFinite(v));
+      const competing = [
+        value,
+        ...trials.filter((t) => t.number !== trial.number).map((t) => SuccessiveHalvingPruner.valueAt(t, rungStep)),
+      ].filter((v): v is number => v !== undefined && Number.isFinite(v));
       // Optuna: with fewer than η competitors only the best is promoted (no trial is ever suspended).
       const idx = Math.max(0, Math.floor(competing.length / eta) - 1);
       competing.sort((a, b) => (direction === 'maximize' ? b - a : a - b));
       const threshold = competing[idx]!;
-      if (better(direction, threshold, value)) return `value ${value.toFixed(4)} at rung ${k} (step ≥ ${rungStep}) is not in the top 1/${eta} of ${competing.length} trials (needs ${threshold.toFixed(4)})`;
+      if (better(direction, threshold, value))
+        return `value ${value.toFixed(4)} at rung ${k} (step ≥ ${rungStep}) is not in the top 1/${eta} of ${competing.length} trials (needs ${threshold.toFixed(4)})`;
     }
   }
 }

@@ -36,8 +36,15 @@ export interface OptimizeOptions {
 }
 
 /** Run trials in this process. An objective error marks the trial failed and is re-thrown. */
-export async function optimize(study: Study, objective: (t: TrialHandle) => Promise<number>, o: OptimizeOptions): Promise<Trial | undefined> {
-  if (!Number.isInteger(o.nTrials) || o.nTrials < 1) throw new DistilleryError('USAGE', `the number of trials must be a positive integer, got ${o.nTrials}`, { where: '--trials' });
+export async function optimize(
+  study: Study,
+  objective: (t: TrialHandle) => Promise<number>,
+  o: OptimizeOptions,
+): Promise<Trial | undefined> {
+  if (!Number.isInteger(o.nTrials) || o.nTrials < 1)
+    throw new DistilleryError('USAGE', `the number of trials must be a positive integer, got ${o.nTrials}`, {
+      where: '--trials',
+    });
   while (study.finished < o.nTrials) {
     const asked = study.ask();
     const ac = new AbortController();

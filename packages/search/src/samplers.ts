@@ -78,7 +78,15 @@ export class TpeSampler implements Sampler {
   private readonly random: RandomSampler;
 
   constructor(o: TpeOptions = {}) {
-    this.o = { nStartupTrials: 10, nEiCandidates: 24, gamma: defaultGamma, weights: defaultWeights, direction: 'maximize', seed: 0, ...o };
+    this.o = {
+      nStartupTrials: 10,
+      nEiCandidates: 24,
+      gamma: defaultGamma,
+      weights: defaultWeights,
+      direction: 'maximize',
+      seed: 0,
+      ...o,
+    };
     this.random = new RandomSampler(this.o.seed);
   }
 
@@ -91,7 +99,9 @@ export class TpeSampler implements Sampler {
     const done = trials.filter((t) => t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value));
     const pruned = trials.filter((t) => t.state === 'pruned' && lastIntermediate(t) !== undefined);
     done.sort((a, b) => sign * (a.value! - b.value!));
-    pruned.sort((a, b) => (steps(b).at(-1) ?? 0) - (steps(a).at(-1) ?? 0) || sign * (lastIntermediate(a)! - lastIntermediate(b)!));
+    pruned.sort(
+      (a, b) => (steps(b).at(-1) ?? 0) - (steps(a).at(-1) ?? 0) || sign * (lastIntermediate(a)! - lastIntermediate(b)!),
+    );
     return [...done, ...pruned];
   }
 

@@ -2,12 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MedianPruner, NopPruner, ParzenEstimator, RandomSampler, Study, SuccessiveHalvingPruner, TpeSampler, optimize, parseSpace, type Params, type Trial } from './index.js';
+import {
+  MedianPruner,
+  NopPruner,
+  ParzenEstimator,
+  RandomSampler,
+  Study,
+  SuccessiveHalvingPruner,
+  TpeSampler,
+  optimize,
+  parseSpace,
+  type Params,
+  type Trial,
+} from './index.js';
 
 const space = parseSpace('x=0..1,lr=1e-5..1e-1:log,k=1..20', { x: 'float' });
 
 /** A cheap objective with a narrow optimum (x = 0.2, lr = 5e-4, k = 7); maximum 0. */
-const f = (p: Params) => -(((p.x! - 0.2) / 0.1) ** 2 + (Math.log10(p.lr!) - Math.log10(5e-4)) ** 2 + ((p.k! - 7) / 2) ** 2);
+const f = (p: Params) =>
+  -(((p.x! - 0.2) / 0.1) ** 2 + (Math.log10(p.lr!) - Math.log10(5e-4)) ** 2 + ((p.k! - 7) / 2) ** 2);
 
 async function bestOf(sampler: TpeSampler | RandomSampler, n: number): Promise<number> {
   const study = Study.create({ space, sampler, pruner: new NopPruner() });
@@ -17,7 +30,11 @@ async function bestOf(sampler: TpeSampler | RandomSampler, n: number): Promise<n
 
 describe('search space', () => {
   it('parses ranges, types and log flags, and names bad entries', () => {
-    expect(space).toEqual({ x: { type: 'float', low: 0, high: 1 }, lr: { type: 'float', low: 1e-5, high: 0.1, log: true }, k: { type: 'int', low: 1, high: 20 } });
+    expect(space).toEqual({
+      x: { type: 'float', low: 0, high: 1 },
+      lr: { type: 'float', low: 1e-5, high: 0.1, log: true },
+      k: { type: 'int', low: 1, high: 20 },
+    });
     expect(parseSpace('alpha=0..1')).toEqual({ alpha: { type: 'int', low: 0, high: 1 } });
     expect(parseSpace('alpha=0..1', { alpha: 'float' }).alpha!.type).toBe('float');
     expect(() => parseSpace('alpha=1..0')).toThrow(/--space: alpha: low 1 is above high 0/);
@@ -64,7 +81,11 @@ describe('TPE', () => {
 });
 
 const curveTrial = (number: number, values: number[], state: Trial['state'] = 'complete'): Trial => ({
-  number, params: {}, state, value: values.at(-1), start: '',
+  number,
+  params: {},
+  state,
+  value: values.at(-1),
+  start: '',
   intermediate: Object.fromEntries(values.map((v, i) => [String((i + 1) * 10), v])),
 });
 
@@ -108,20 +129,28 @@ describe('study', () => {
   });
 
   it('optimize: pruned trials abort through the signal and are recorded as pruned; errors mark the trial failed', async () => {
-    const study = Study.create({ space: parseSpace('q=0..1', { q: 'float' }), sampler: new RandomSampler(1), pruner: new MedianPruner({ nStartupTrials: 2 }) });
+    const study = Study.create({
+      space: parseSpace('q=0..1', { q: 'float' }),
+      sampler: new RandomSampler(1),
+      pruner: new MedianPruner({ nStartupTrials: 2 }),
+    });
     let aborted = 0;
-    await optimize(study, (t) => {
-      let v = 0;
-      for (let step = 1; step <= 5; step++) {
-        v = t.params.q! * step;
-        if (t.report(step, v)) {
-          expect(t.signal.aborted).toBe(true);
-          aborted++;
-          break;
+    await optimize(
+      study,
+      (t) => {
+        let v = 0;
+        for (let step = 1; step <= 5; step++) {
+          v = t.params.q! * step;
+          if (t.report(step, v)) {
+            expect(t.signal.aborted).toBe(true);
+            aborted++;
+            break;
+          }
         }
-      }
-      return Promise.resolve(v);
-    }, { nTrials: 12 });
+        return Promise.resolve(v);
+      },
+      { nTrials: 12 },
+    );
     const pruned = study.trials.filter((t) => t.state === 'pruned');
     expect(pruned.length).toBe(aborted);
     expect(pruned.length).toBeGreaterThan(0);

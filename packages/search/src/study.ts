@@ -51,7 +51,8 @@ export interface AskedTrial {
   resumed: boolean;
 }
 
-const sameSpace = (a: SearchSpace, b: SearchSpace) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+const sameSpace = (a: SearchSpace, b: SearchSpace) =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 export class Study {
   readonly name: string;
@@ -91,13 +92,22 @@ export class Study {
     try {
       f = JSON.parse(readFileSync(o.file, 'utf8')) as StudyFile;
     } catch (e) {
-      throw new DistilleryError('STUDY_INVALID', `cannot read the study: ${(e as Error).message}`, { where: o.file, hint: 'delete it to start a new search, or pass another --study file' });
+      throw new DistilleryError('STUDY_INVALID', `cannot read the study: ${(e as Error).message}`, {
+        where: o.file,
+        hint: 'delete it to start a new search, or pass another --study file',
+      });
     }
-    if (!Array.isArray(f.trials) || typeof f.space !== 'object') throw new DistilleryError('STUDY_INVALID', 'not a study file (needs "space" and "trials")', { where: o.file });
+    if (!Array.isArray(f.trials) || typeof f.space !== 'object')
+      throw new DistilleryError('STUDY_INVALID', 'not a study file (needs "space" and "trials")', { where: o.file });
     if (!sameSpace(f.space, o.space)) {
-      throw new DistilleryError('STUDY_MISMATCH', `the study was made for another search space (${Object.keys(f.space).join(', ')})`, { where: o.file, hint: 'use the same --space to resume, or another --study file for a new search' });
+      throw new DistilleryError(
+        'STUDY_MISMATCH',
+        `the study was made for another search space (${Object.keys(f.space).join(', ')})`,
+        { where: o.file, hint: 'use the same --space to resume, or another --study file for a new search' },
+      );
     }
-    if ((o.direction ?? 'maximize') !== f.direction) throw new DistilleryError('STUDY_MISMATCH', `the study ${f.direction}s`, { where: o.file });
+    if ((o.direction ?? 'maximize') !== f.direction)
+      throw new DistilleryError('STUDY_MISMATCH', `the study ${f.direction}s`, { where: o.file });
     return new Study({ ...o, name: o.name ?? f.name, meta: { ...f.meta, ...o.meta } }, f.trials);
   }
 
@@ -114,7 +124,10 @@ export class Study {
   /** The best complete trial. */
   get best(): Trial | undefined {
     const done = this.trialList.filter((t) => t.state === 'complete' && Number.isFinite(t.value));
-    return done.reduce<Trial | undefined>((b, t) => (!b || (this.direction === 'maximize' ? t.value! > b.value! : t.value! < b.value!) ? t : b), undefined);
+    return done.reduce<Trial | undefined>(
+      (b, t) => (!b || (this.direction === 'maximize' ? t.value! > b.value! : t.value! < b.value!) ? t : b),
+      undefined,
+    );
   }
 
   private trial(n: number): Trial {
@@ -135,8 +148,19 @@ export class Study {
       return { number: t.number, params: { ...t.params }, resumed: true };
     }
     const number = this.trialList.reduce((m, t) => Math.max(m, t.number + 1), 0);
-    const params = this.sampler.sample(this.space, this.trialList.filter((t) => t.state !== 'running'), number);
-    this.trialList.push({ number, params, state: 'running', intermediate: {}, start: new Date().toISOString(), worker });
+    const params = this.sampler.sample(
+      this.space,
+      this.trialList.filter((t) => t.state !== 'running'),
+      number,
+    );
+    this.trialList.push({
+      number,
+      params,
+      state: 'running',
+      intermediate: {},
+      start: new Date().toISOString(),
+      worker,
+    });
     this.save();
     return { number, params: { ...params }, resumed: false };
   }
@@ -144,7 +168,10 @@ export class Study {
   /** Record an intermediate value (e.g. validation accuracy at an optimizer step). */
   report(number: number, step: number, value: number): void {
     const t = this.trial(number);
-    if (t.state !== 'running') throw new DistilleryError('STUDY_TRIAL', `trial ${number} is ${t.state}; report() needs a running trial`, { where: this.file ?? this.name });
+    if (t.state !== 'running')
+      throw new DistilleryError('STUDY_TRIAL', `trial ${number} is ${t.state}; report() needs a running trial`, {
+        where: this.file ?? this.name,
+      });
     t.intermediate[String(step)] = value;
     this.save();
   }
@@ -157,7 +184,10 @@ export class Study {
   /** Finish a trial with its objective value, or as pruned / failed. */
   tell(number: number, result: number | { state: 'pruned' | 'fail'; message?: string }): Trial {
     const t = this.trial(number);
-    if (t.state !== 'running') throw new DistilleryError('STUDY_TRIAL', `trial ${number} was already told (${t.state})`, { where: this.file ?? this.name });
+    if (t.state !== 'running')
+      throw new DistilleryError('STUDY_TRIAL', `trial ${number} was already told (${t.state})`, {
+        where: this.file ?? this.name,
+      });
     if (typeof result === 'number') {
       if (!Number.isFinite(result)) {
         t.state = 'fail';
@@ -178,7 +208,16 @@ export class Study {
   /** Rewrite the study file atomically (no-op in memory). */
   save(): void {
     if (!this.file) return;
-    const f: StudyFile = { version: 1, name: this.name, direction: this.direction, space: this.space, sampler: this.sampler.name, pruner: this.pruner.name, meta: this.meta, trials: this.trialList };
+    const f: StudyFile = {
+      version: 1,
+      name: this.name,
+      direction: this.direction,
+      space: this.space,
+      sampler: this.sampler.name,
+      pruner: this.pruner.name,
+      meta: this.meta,
+      trials: this.trialList,
+    };
     writeFileAtomicSync(this.file, JSON.stringify(f, null, 2) + '\n');
   }
 }
@@ -187,7 +226,10 @@ export class Study {
 export function makeSampler(name: string, seed: number, direction: Direction = 'maximize'): Sampler {
   if (name === 'tpe') return new TpeSampler({ seed, direction });
   if (name === 'random') return new RandomSampler(seed);
-  throw new DistilleryError('USAGE', `unknown sampler "${name}"`, { where: '--sampler', hint: 'tpe (default) or random' });
+  throw new DistilleryError('USAGE', `unknown sampler "${name}"`, {
+    where: '--sampler',
+    hint: 'tpe (default) or random',
+  });
 }
 
 /** Build a pruner by name. */
@@ -195,5 +237,8 @@ export function makePruner(name: string): Pruner {
   if (name === 'median') return new MedianPruner();
   if (name === 'halving') return new SuccessiveHalvingPruner();
   if (name === 'none') return new NopPruner();
-  throw new DistilleryError('USAGE', `unknown pruner "${name}"`, { where: '--pruner', hint: 'median (default), halving or none' });
+  throw new DistilleryError('USAGE', `unknown pruner "${name}"`, {
+    where: '--pruner',
+    hint: 'median (default), halving or none',
+  });
 }

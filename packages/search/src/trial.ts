@@ -23,7 +23,9 @@ export interface Trial {
 
 /** Steps with reported values, ascending. */
 export function steps(t: Trial): number[] {
-  return Object.keys(t.intermediate).map(Number).sort((a, b) => a - b);
+  return Object.keys(t.intermediate)
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 /** The last reported value (the ranking value of a pruned trial). */

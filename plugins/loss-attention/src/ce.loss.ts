@@ -58,7 +58,12 @@ export function attentionCeMean(input: MatchLossInput): tf.Scalar {
 /** Factory of the `attention_ce` match-loss plugin (see {@link attentionCe}). */
 export function attentionCeLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'attention_ce', version: VERSION, kind: 'match-loss', description: 'attention CE on raw scores (TextBrewer att_ce_loss; options.exact renormalises over real keys)' },
+    meta: {
+      name: 'attention_ce',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'attention CE on raw scores (TextBrewer att_ce_loss; options.exact renormalises over real keys)',
+    },
     arity: 'single',
     features: ['attention'],
     compute: (input) => attentionCe(input),
@@ -68,7 +73,12 @@ export function attentionCeLoss(): MatchLossPlugin {
 /** Factory of the `attention_ce_mean` match-loss plugin (see {@link attentionCeMean}). */
 export function attentionCeMeanLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'attention_ce_mean', version: VERSION, kind: 'match-loss', description: 'attention CE on head-averaged scores (TextBrewer att_ce_mean_loss)' },
+    meta: {
+      name: 'attention_ce_mean',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'attention CE on head-averaged scores (TextBrewer att_ce_mean_loss)',
+    },
     arity: 'single',
     features: ['attention'],
     compute: (input) => attentionCeMean(input),

@@ -50,22 +50,35 @@ export function attentionInputs(input: MatchLossInput, op: string, heads: HeadRe
   const ctx = { op, where: input.where };
   const { stateS, stateT } = input;
   if (Array.isArray(stateS) || Array.isArray(stateT)) {
-    throw new DistilleryError('INVALID_INPUT', `${op}: expects one attention tensor per side, got a list`, { where: input.where });
+    throw new DistilleryError('INVALID_INPUT', `${op}: expects one attention tensor per side, got a list`, {
+      where: input.where,
+    });
   }
   let s = stateS as tf.Tensor;
   let t = stateT as tf.Tensor;
   assertFloat(s, 'stateS', ctx);
   assertFloat(t, 'stateT', ctx);
-  for (const [x, side] of [[s, 'stateS'], [t, 'stateT']] as const) {
+  for (const [x, side] of [
+    [s, 'stateS'],
+    [t, 'stateT'],
+  ] as const) {
     if (x.rank !== 3 && x.rank !== 4) {
-      throw new DistilleryError('SHAPE_MISMATCH', `${op}: ${side} attention must be (B, H, L, L) or (B, L, L), got ${shapeToString(x.shape)}`, {
-        where: input.where,
-      });
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `${op}: ${side} attention must be (B, H, L, L) or (B, L, L), got ${shapeToString(x.shape)}`,
+        {
+          where: input.where,
+        },
+      );
     }
   }
   const exactOpt = input.options?.exact;
   if (exactOpt !== undefined && typeof exactOpt !== 'boolean') {
-    throw new DistilleryError('INVALID_INPUT', `${op}: options.exact must be true or false, got ${JSON.stringify(exactOpt)}`, { where: input.where });
+    throw new DistilleryError(
+      'INVALID_INPUT',
+      `${op}: options.exact must be true or false, got ${JSON.stringify(exactOpt)}`,
+      { where: input.where },
+    );
   }
   // Head-reducing losses compare (B, L, L) maps, so teacher and student may have different head
   // counts (TextBrewer allows it); shapes are checked after the reduction.
@@ -82,7 +95,11 @@ export function attentionInputs(input: MatchLossInput, op: string, heads: HeadRe
   let m: tf.Tensor2D | undefined;
   if (mask) {
     if (Lq !== Lk) {
-      throw new DistilleryError('SHAPE_MISMATCH', `${op}: a mask needs square (…, L, L) attention, got ${shapeToString(s4.shape)}`, { where: input.where });
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `${op}: a mask needs square (…, L, L) attention, got ${shapeToString(s4.shape)}`,
+        { where: input.where },
+      );
     }
     m = maskToFloat(mask, [B, Lk], ctx);
   }

@@ -45,7 +45,12 @@ export function attentionMseSum(input: MatchLossInput): tf.Scalar {
 /** Factory of the `attention_mse` match-loss plugin (see {@link attentionMse}). */
 export function attentionMseLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'attention_mse', version: VERSION, kind: 'match-loss', description: 'attention MSE (TextBrewer att_mse_loss; options.exact for a true masked MSE)' },
+    meta: {
+      name: 'attention_mse',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'attention MSE (TextBrewer att_mse_loss; options.exact for a true masked MSE)',
+    },
     arity: 'single',
     features: ['attention'],
     compute: (input) => attentionMse(input),
@@ -55,7 +60,12 @@ export function attentionMseLoss(): MatchLossPlugin {
 /** Factory of the `attention_mse_sum` match-loss plugin (see {@link attentionMseSum}). */
 export function attentionMseSumLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'attention_mse_sum', version: VERSION, kind: 'match-loss', description: 'attention MSE on head-summed maps (TextBrewer att_mse_sum_loss)' },
+    meta: {
+      name: 'attention_mse_sum',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'attention MSE on head-summed maps (TextBrewer att_mse_sum_loss)',
+    },
     arity: 'single',
     features: ['attention'],
     compute: (input) => attentionMseSum(input),

@@ -40,7 +40,11 @@ export function cosineLoss(input: MatchLossInput): tf.Scalar {
   assertFloat(t, 'stateT', ctx);
   assertSameShape(s, t, ['stateS', 'stateT'], ctx);
   if (s.rank < 2) {
-    throw new DistilleryError('SHAPE_MISMATCH', `cos: states must be (…, D) with at least 2 axes, got ${shapeToString(s.shape)}`, { where: input.where });
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `cos: states must be (…, D) with at least 2 axes, got ${shapeToString(s.shape)}`,
+      { where: input.where },
+    );
   }
   const mask = input.maskS ?? input.maskT;
   return tf.tidy(() => {
@@ -50,7 +54,9 @@ export function cosineLoss(input: MatchLossInput): tf.Scalar {
     const oneMinusCos = tf.sub(1, tf.div(dot, tf.sqrt(tf.mul(ns, nt))));
     if (!mask) return tf.mean<tf.Scalar>(oneMinusCos);
     if (s.rank !== 3) {
-      throw new DistilleryError('SHAPE_MISMATCH', `cos: a mask needs (B, L, D) states, got ${shapeToString(s.shape)}`, { where: input.where });
+      throw new DistilleryError('SHAPE_MISMATCH', `cos: a mask needs (B, L, D) states, got ${shapeToString(s.shape)}`, {
+        where: input.where,
+      });
     }
     const m = maskToFloat(mask, [s.shape[0], s.shape[1]!], ctx);
     return divByCount(tf.sum(tf.mul(oneMinusCos, m)), tf.sum(m));
@@ -60,7 +66,12 @@ export function cosineLoss(input: MatchLossInput): tf.Scalar {
 /** Factory of the `cos` match-loss plugin (see {@link cosineLoss}). */
 export function cosLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'cos', version: VERSION, kind: 'match-loss', description: 'mean over (real) positions of 1 − cos(s, t), ε = 1e-12' },
+    meta: {
+      name: 'cos',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'mean over (real) positions of 1 − cos(s, t), ε = 1e-12',
+    },
     arity: 'single',
     features: ['hidden'],
     compute: (input) => cosineLoss(input),

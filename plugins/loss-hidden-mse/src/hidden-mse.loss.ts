@@ -42,7 +42,11 @@ export function hiddenMse(input: MatchLossInput): tf.Scalar {
   return tf.tidy(() => {
     if (!mask) return tf.mean<tf.Scalar>(tf.squaredDifference(s, t));
     if (s.rank !== 3) {
-      throw new DistilleryError('SHAPE_MISMATCH', `hidden_mse: a mask needs (B, L, D) states, got ${shapeToString(s.shape)}`, { where: input.where });
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `hidden_mse: a mask needs (B, L, D) states, got ${shapeToString(s.shape)}`,
+        { where: input.where },
+      );
     }
     const [B, L, D] = s.shape as [number, number, number];
     const m = maskToFloat(mask, [B, L], ctx);
@@ -54,7 +58,12 @@ export function hiddenMse(input: MatchLossInput): tf.Scalar {
 /** Factory of the `hidden_mse` match-loss plugin (see {@link hiddenMse}). */
 export function hiddenMseLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'hidden_mse', version: VERSION, kind: 'match-loss', description: 'MSE of hidden states; masked: Σ over real positions / (Σm·D)' },
+    meta: {
+      name: 'hidden_mse',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'MSE of hidden states; masked: Σ over real positions / (Σm·D)',
+    },
     arity: 'single',
     features: ['hidden'],
     compute: (input) => hiddenMse(input),

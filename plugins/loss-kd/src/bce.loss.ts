@@ -28,7 +28,12 @@ export function kdBce(input: KdLossInput): tf.Scalar {
 /** Factory of the `bce` kd-loss plugin (see {@link kdBce}). */
 export function bceLoss(): KdLossPlugin {
   return {
-    meta: { name: 'bce', version: VERSION, kind: 'kd-loss', description: 'multi-label BCE of sigmoid(z_S/T) against sigmoid(z_T/T), mean over elements' },
+    meta: {
+      name: 'bce',
+      version: VERSION,
+      kind: 'kd-loss',
+      description: 'multi-label BCE of sigmoid(z_S/T) against sigmoid(z_T/T), mean over elements',
+    },
     compute: (input) => kdBce(input),
   };
 }

@@ -31,7 +31,12 @@ export function kdCe(input: KdLossInput): tf.Scalar {
 /** Factory of the `ce` kd-loss plugin (see {@link kdCe}). */
 export function ceLoss(): KdLossPlugin {
   return {
-    meta: { name: 'ce', version: VERSION, kind: 'kd-loss', description: 'soft cross-entropy −Σ softmax(z_T/T)·log_softmax(z_S/T), mean over rows, no T²' },
+    meta: {
+      name: 'ce',
+      version: VERSION,
+      kind: 'kd-loss',
+      description: 'soft cross-entropy −Σ softmax(z_T/T)·log_softmax(z_S/T), mean over rows, no T²',
+    },
     compute: (input) => kdCe(input),
   };
 }

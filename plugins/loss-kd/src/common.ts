@@ -32,16 +32,23 @@ export function scaleLogits(input: KdLossInput, op: string): ScaledLogits {
   assertFloat(logitsT, 'logitsT', ctx);
   assertSameShape(logitsS, logitsT, ['logitsS', 'logitsT'], ctx);
   if (logitsS.rank < 2) {
-    throw new DistilleryError('SHAPE_MISMATCH', `${op}: logits must be (B, C), (N, C) or (B, L, C), got ${shapeToString(logitsS.shape)}`);
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `${op}: logits must be (B, C), (N, C) or (B, L, C), got ${shapeToString(logitsS.shape)}`,
+    );
   }
   const rowShape = logitsS.shape.slice(0, -1);
   const rows = rowShape.reduce((a, b) => a * b, 1);
   let T: number | tf.Tensor;
   if (typeof temperature === 'number') {
     if (!Number.isFinite(temperature) || temperature <= 0) {
-      throw new DistilleryError('INVALID_INPUT', `${op}: temperature must be a positive finite number, got ${temperature}`, {
-        hint: 'set "temperature" to e.g. 1, 4 or 8',
-      });
+      throw new DistilleryError(
+        'INVALID_INPUT',
+        `${op}: temperature must be a positive finite number, got ${temperature}`,
+        {
+          hint: 'set "temperature" to e.g. 1, 4 or 8',
+        },
+      );
     }
     T = temperature;
   } else {

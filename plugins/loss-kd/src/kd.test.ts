@@ -18,7 +18,8 @@ const softmax = (r: number[]) => {
 };
 const rowsOf = (a: number[], C: number) => Array.from({ length: a.length / C }, (_, i) => a.slice(i * C, (i + 1) * C));
 const refCe = (S: number[], T: number[], C: number, t: number[]) => {
-  const rs = rowsOf(S, C), rt = rowsOf(T, C);
+  const rs = rowsOf(S, C),
+    rt = rowsOf(T, C);
   let tot = 0;
   rs.forEach((r, i) => {
     const p = softmax(rt[i]!.map((v) => v / t[i]!));
@@ -28,7 +29,8 @@ const refCe = (S: number[], T: number[], C: number, t: number[]) => {
   return tot / rs.length;
 };
 const refKl = (S: number[], T: number[], C: number, t: number[]) => {
-  const rs = rowsOf(S, C), rt = rowsOf(T, C);
+  const rs = rowsOf(S, C),
+    rt = rowsOf(T, C);
   let tot = 0;
   rs.forEach((r, i) => {
     const p = softmax(rt[i]!.map((v) => v / t[i]!));
@@ -46,24 +48,32 @@ describe('kd losses', () => {
   it('ce: hand case and per-row temperatures, 2-D and 3-D', () => {
     const z = tf.zeros([1, 2]);
     expect(kdCe({ logitsS: z, logitsT: z, temperature: 1 }).arraySync()).toBeCloseTo(Math.LN2, 6);
-    const s2 = tf.tensor2d(S, [4, 3]), t2 = tf.tensor2d(T, [4, 3]);
+    const s2 = tf.tensor2d(S, [4, 3]),
+      t2 = tf.tensor2d(T, [4, 3]);
     expect(kdCe({ logitsS: s2, logitsT: t2, temperature: 4 }).arraySync()).toBeCloseTo(refCe(S, T, 3, [4, 4, 4, 4]), 5);
     const temps = [1, 2, 3, 4];
     const tt = tf.tensor2d(temps, [2, 2]);
-    const s3 = tf.tensor3d(S, [2, 2, 3]), t3 = tf.tensor3d(T, [2, 2, 3]);
+    const s3 = tf.tensor3d(S, [2, 2, 3]),
+      t3 = tf.tensor3d(T, [2, 2, 3]);
     expect(kdCe({ logitsS: s3, logitsT: t3, temperature: tt }).arraySync()).toBeCloseTo(refCe(S, T, 3, temps), 5);
   });
   it('mse, kl (T²) and bce match their formulas', () => {
-    const s2 = tf.tensor2d(S, [4, 3]), t2 = tf.tensor2d(T, [4, 3]);
+    const s2 = tf.tensor2d(S, [4, 3]),
+      t2 = tf.tensor2d(T, [4, 3]);
     const mse = S.reduce((a, v, i) => a + (v / 2 - T[i]! / 2) ** 2, 0) / S.length;
     expect(kdMse({ logitsS: s2, logitsT: t2, temperature: 2 }).arraySync()).toBeCloseTo(mse, 6);
     expect(kdKl({ logitsS: s2, logitsT: t2, temperature: 2 }).arraySync()).toBeCloseTo(refKl(S, T, 3, [2, 2, 2, 2]), 5);
     const temps = tf.tensor1d([1, 2, 3, 4]);
-    expect(kdKl({ logitsS: s2, logitsT: t2, temperature: temps }).arraySync()).toBeCloseTo(refKl(S, T, 3, [1, 2, 3, 4]), 5);
-    const bce = S.reduce((a, v, i) => {
-      const x = v / 2, t = sig(T[i]! / 2);
-      return a - (t * Math.log(sig(x)) + (1 - t) * Math.log(1 - sig(x)));
-    }, 0) / S.length;
+    expect(kdKl({ logitsS: s2, logitsT: t2, temperature: temps }).arraySync()).toBeCloseTo(
+      refKl(S, T, 3, [1, 2, 3, 4]),
+      5,
+    );
+    const bce =
+      S.reduce((a, v, i) => {
+        const x = v / 2,
+          t = sig(T[i]! / 2);
+        return a - (t * Math.log(sig(x)) + (1 - t) * Math.log(1 - sig(x)));
+      }, 0) / S.length;
     expect(kdBce({ logitsS: s2, logitsT: t2, temperature: 2 }).arraySync()).toBeCloseTo(bce, 5);
     // KL is zero for identical inputs; equals CE − H(p) (scaled by T²)
     expect(kdKl({ logitsS: t2, logitsT: t2, temperature: 3 }).arraySync()).toBeCloseTo(0, 6);
@@ -72,7 +82,8 @@ describe('kd losses', () => {
     const t2 = tf.tensor2d(T, [4, 3]);
     const x = tf.tensor2d(S, [4, 3]);
     const temps = [2, 2, 2, 2];
-    const refMse = (s: ArrayLike<number>) => Array.from(s).reduce((a, v, i) => a + (v / 2 - T[i]! / 2) ** 2, 0) / S.length;
+    const refMse = (s: ArrayLike<number>) =>
+      Array.from(s).reduce((a, v, i) => a + (v / 2 - T[i]! / 2) ** 2, 0) / S.length;
     const refBce = (s: ArrayLike<number>) =>
       Array.from(s).reduce((a, v, i) => {
         const t = sig(T[i]! / 2);
@@ -91,22 +102,34 @@ describe('kd losses', () => {
     }
     // per-row temperatures (a tensor) take the same path through the gradient
     const tt = tf.tensor1d([1, 2, 3, 4]);
-    const r = checkGradient((s) => kdKl({ logitsS: s, logitsT: t2, temperature: tt }), x, (s) => refKl(Array.from(s), T, 3, [1, 2, 3, 4]));
+    const r = checkGradient(
+      (s) => kdKl({ logitsS: s, logitsT: t2, temperature: tt }),
+      x,
+      (s) => refKl(Array.from(s), T, 3, [1, 2, 3, 4]),
+    );
     expect(r.maxError).toBeLessThan(GRADIENT_TOLERANCE);
   });
   it('zero rows give 0; no tensors leak; inputs are kept', () => {
     const e = tf.zeros([0, 5]);
-    for (const f of [kdCe, kdMse, kdKl, kdBce]) expect(f({ logitsS: e, logitsT: e, temperature: 2 }).arraySync()).toBe(0);
-    const s2 = tf.tensor2d(S, [4, 3]), t2 = tf.tensor2d(T, [4, 3]), tt = tf.tensor1d([1, 2, 3, 4]);
+    for (const f of [kdCe, kdMse, kdKl, kdBce])
+      expect(f({ logitsS: e, logitsT: e, temperature: 2 }).arraySync()).toBe(0);
+    const s2 = tf.tensor2d(S, [4, 3]),
+      t2 = tf.tensor2d(T, [4, 3]),
+      tt = tf.tensor1d([1, 2, 3, 4]);
     const before = tf.memory().numTensors;
     for (const f of [kdCe, kdMse, kdKl, kdBce]) f({ logitsS: s2, logitsT: t2, temperature: tt }).dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(s2.isDisposed || t2.isDisposed || tt.isDisposed).toBe(false);
   });
   it('clear errors for shapes, dtypes and temperatures', () => {
-    const a = tf.zeros([2, 3]), b = tf.zeros([2, 4]);
-    expect(() => kdCe({ logitsS: a, logitsT: b, temperature: 1 })).toThrow(/logitsS has shape \(2, 3\) but logitsT has shape \(2, 4\)/);
-    expect(() => kdCe({ logitsS: tf.zeros([2, 3], 'int32'), logitsT: a, temperature: 1 })).toThrow(/logitsS must be float32, got int32/);
+    const a = tf.zeros([2, 3]),
+      b = tf.zeros([2, 4]);
+    expect(() => kdCe({ logitsS: a, logitsT: b, temperature: 1 })).toThrow(
+      /logitsS has shape \(2, 3\) but logitsT has shape \(2, 4\)/,
+    );
+    expect(() => kdCe({ logitsS: tf.zeros([2, 3], 'int32'), logitsT: a, temperature: 1 })).toThrow(
+      /logitsS must be float32, got int32/,
+    );
     expect(() => kdMse({ logitsS: a, logitsT: a, temperature: tf.ones([3]) })).toThrow(/temperature has shape \(3\)/);
     expect(() => kdMse({ logitsS: a, logitsT: a, temperature: 0 })).toThrow(/positive finite/);
     let thrown: unknown;

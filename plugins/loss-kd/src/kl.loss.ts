@@ -30,7 +30,12 @@ export function kdKl(input: KdLossInput): tf.Scalar {
 /** Factory of the `kl` kd-loss plugin (see {@link kdKl}). */
 export function klLoss(): KdLossPlugin {
   return {
-    meta: { name: 'kl', version: VERSION, kind: 'kd-loss', description: 'KL(p_T‖p_S)·T², batchmean over rows (Hinton/DistilBERT)' },
+    meta: {
+      name: 'kl',
+      version: VERSION,
+      kind: 'kd-loss',
+      description: 'KL(p_T‖p_S)·T², batchmean over rows (Hinton/DistilBERT)',
+    },
     compute: (input) => kdKl(input),
   };
 }

@@ -22,7 +22,11 @@ export function single(x: tf.Tensor | readonly tf.Tensor[], side: 'stateS' | 'st
 }
 
 /** The two tensors of a pair input ([X0, X1]), checked to be float32. */
-export function pair(x: tf.Tensor | readonly tf.Tensor[], side: 'stateS' | 'stateT', ctx: CheckContext): [tf.Tensor, tf.Tensor] {
+export function pair(
+  x: tf.Tensor | readonly tf.Tensor[],
+  side: 'stateS' | 'stateT',
+  ctx: CheckContext,
+): [tf.Tensor, tf.Tensor] {
   if (!Array.isArray(x) || x.length !== 2) {
     throw new DistilleryError(
       'INVALID_INPUT',

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, maskToFloat, shapeToString, type MatchLossInput, type MatchLossPlugin } from '@distillery/core';
+import {
+  DistilleryError,
+  maskToFloat,
+  shapeToString,
+  type MatchLossInput,
+  type MatchLossPlugin,
+} from '@distillery/core';
 import { VERSION, maskOf, pair } from './common.js';
 
 /**
@@ -42,7 +48,10 @@ export function fsp(input: MatchLossInput): tf.Scalar {
       throw new DistilleryError(
         'SHAPE_MISMATCH',
         `fsp: student Gram ${shapeToString(gS.shape)} (from ${shapeToString(s0.shape)}, ${shapeToString(s1.shape)}) does not match teacher Gram ${shapeToString(gT.shape)} (from ${shapeToString(t0.shape)}, ${shapeToString(t1.shape)})`,
-        { where: input.where, hint: 'fsp needs the same hidden size on both sides; add "proj" to the match or use nst' },
+        {
+          where: input.where,
+          hint: 'fsp needs the same hidden size on both sides; add "proj" to the match or use nst',
+        },
       );
     }
     return tf.mean<tf.Scalar>(tf.squaredDifference(gS, gT));
@@ -52,7 +61,13 @@ export function fsp(input: MatchLossInput): tf.Scalar {
 /** Factory of the `fsp` match-loss plugin (alias `gram`; see {@link fsp}). */
 export function fspLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'fsp', version: VERSION, kind: 'match-loss', aliases: ['gram'], description: 'FSP/Gram: mean (X0ᵀX1/L)_S − (X0ᵀX1/L)_T squared, pair input' },
+    meta: {
+      name: 'fsp',
+      version: VERSION,
+      kind: 'match-loss',
+      aliases: ['gram'],
+      description: 'FSP/Gram: mean (X0ᵀX1/L)_S − (X0ᵀX1/L)_T squared, pair input',
+    },
     arity: 'pair',
     features: ['hidden'],
     compute: (input) => fsp(input),

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, divByCount, maskToFloat, shapeToString, type MatchLossInput, type MatchLossPlugin } from '@distillery/core';
+import {
+  DistilleryError,
+  divByCount,
+  maskToFloat,
+  shapeToString,
+  type MatchLossInput,
+  type MatchLossPlugin,
+} from '@distillery/core';
 import { VERSION, maskOf, pair } from './common.js';
 
 /** Options of the `minilm` loss (the match entry's `options`). */
@@ -46,15 +53,25 @@ export function miniLm(input: MatchLossInput): tf.Scalar {
     throw new DistilleryError(
       'SHAPE_MISMATCH',
       `minilm: attention must be (B, H, L, L) on both sides with the same shape, got stateS[0] ${shapeToString(aS.shape)} and stateT[0] ${shapeToString(aT.shape)}`,
-      { where: input.where, hint: 'the student needs as many attention heads as the teacher for MiniLM attention transfer' },
+      {
+        where: input.where,
+        hint: 'the student needs as many attention heads as the teacher for MiniLM attention transfer',
+      },
     );
   }
   const [B, H, L, Lk] = aS.shape as [number, number, number, number];
-  for (const [v, n] of [[vS, 'stateS[1]'], [vT, 'stateT[1]']] as const) {
+  for (const [v, n] of [
+    [vS, 'stateS[1]'],
+    [vT, 'stateT[1]'],
+  ] as const) {
     if (v.rank !== 3 || v.shape[0] !== B || v.shape[1] !== L || L !== Lk) {
-      throw new DistilleryError('SHAPE_MISMATCH', `minilm: ${n} must be values (B, L, D) = (${B}, ${L}, D), got ${shapeToString(v.shape)}`, {
-        where: input.where,
-      });
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `minilm: ${n} must be values (B, L, D) = (${B}, ${L}, D), got ${shapeToString(v.shape)}`,
+        {
+          where: input.where,
+        },
+      );
     }
   }
   const heads = opts.heads ?? H;
@@ -66,7 +83,11 @@ export function miniLm(input: MatchLossInput): tf.Scalar {
     );
   }
   if (opts.attention !== undefined && opts.attention !== 'probs' && opts.attention !== 'scores') {
-    throw new DistilleryError('INVALID_INPUT', `minilm: options.attention must be "probs" or "scores", got ${JSON.stringify(opts.attention)}`, { where: input.where });
+    throw new DistilleryError(
+      'INVALID_INPUT',
+      `minilm: options.attention must be "probs" or "scores", got ${JSON.stringify(opts.attention)}`,
+      { where: input.where },
+    );
   }
   const mask = maskOf(input);
   return tf.tidy(() => {
@@ -78,7 +99,9 @@ export function miniLm(input: MatchLossInput): tf.Scalar {
       return divByCount(tf.sum(tf.mul(kl, tf.reshape(m, [B, 1, L]))), tf.mul(tf.sum(m), h));
     };
     const logProbs = (a: tf.Tensor): tf.Tensor =>
-      opts.attention === 'scores' ? tf.logSoftmax(keyBias ? tf.add(a, keyBias) : a, -1) : tf.log(tf.maximum(a, PROB_FLOOR));
+      opts.attention === 'scores'
+        ? tf.logSoftmax(keyBias ? tf.add(a, keyBias) : a, -1)
+        : tf.log(tf.maximum(a, PROB_FLOOR));
     const logAS = logProbs(aS);
     const logAT = logProbs(aT);
     const atKl = tf.sum(tf.mul(tf.exp(logAT), tf.sub(logAT, logAS)), -1); // (B, H, L)
@@ -99,7 +122,12 @@ export function miniLm(input: MatchLossInput): tf.Scalar {
 /** Factory of the `minilm` match-loss plugin (see {@link miniLm} for the input convention). */
 export function miniLmLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'minilm', version: VERSION, kind: 'match-loss', description: 'MiniLM: KL of attention distributions + KL of value relations; stateS/T = [attentionProbs, values]' },
+    meta: {
+      name: 'minilm',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'MiniLM: KL of attention distributions + KL of value relations; stateS/T = [attentionProbs, values]',
+    },
     arity: 'pair',
     features: ['attention', 'hidden'],
     compute: (input) => miniLm(input),

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, divByCount, maskToFloat, shapeToString, type MatchLossInput, type MatchLossPlugin } from '@distillery/core';
+import {
+  DistilleryError,
+  divByCount,
+  maskToFloat,
+  shapeToString,
+  type MatchLossInput,
+  type MatchLossPlugin,
+} from '@distillery/core';
 import { VERSION, maskOf, pair } from './common.js';
 
 /**
@@ -45,7 +52,12 @@ export function nst(input: MatchLossInput): tf.Scalar {
     if (!mask) return tf.mean<tf.Scalar>(d2);
     const [B, Lq, Lk] = gS.shape;
     const m = maskToFloat(mask, [B, Lq], ctx);
-    if (Lq !== Lk) throw new DistilleryError('SHAPE_MISMATCH', `nst: a mask needs X0 and X1 of the same length, got ${shapeToString(gS.shape)}`, { where: input.where });
+    if (Lq !== Lk)
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `nst: a mask needs X0 and X1 of the same length, got ${shapeToString(gS.shape)}`,
+        { where: input.where },
+      );
     const pm = tf.mul(tf.expandDims(m, 2), tf.expandDims(m, 1));
     return divByCount(tf.sum(tf.mul(d2, pm)), tf.sum(tf.square(tf.sum(m, 1))));
   });
@@ -54,7 +66,13 @@ export function nst(input: MatchLossInput): tf.Scalar {
 /** Factory of the `nst` match-loss plugin (alias `mmd`; see {@link nst}). */
 export function nstLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'nst', version: VERSION, kind: 'match-loss', aliases: ['mmd'], description: 'NST/MMD: MSE of X0·X1ᵀ/D similarity matrices, pair input, D may differ' },
+    meta: {
+      name: 'nst',
+      version: VERSION,
+      kind: 'match-loss',
+      aliases: ['mmd'],
+      description: 'NST/MMD: MSE of X0·X1ᵀ/D similarity matrices, pair input, D may differ',
+    },
     arity: 'pair',
     features: ['hidden'],
     compute: (input) => nst(input),

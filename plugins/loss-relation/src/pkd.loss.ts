@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, assertSameShape, shapeToString, type MatchLossInput, type MatchLossPlugin } from '@distillery/core';
+import {
+  DistilleryError,
+  assertSameShape,
+  shapeToString,
+  type MatchLossInput,
+  type MatchLossPlugin,
+} from '@distillery/core';
 import { VERSION, single } from './common.js';
 
 /**
@@ -18,9 +24,16 @@ export function pkd(input: MatchLossInput): tf.Scalar {
   const ctx = { op: 'pkd', where: input.where };
   const s = single(input.stateS, 'stateS', ctx);
   const t = single(input.stateT, 'stateT', ctx);
-  for (const [x, n] of [[s, 'stateS'], [t, 'stateT']] as const) {
+  for (const [x, n] of [
+    [s, 'stateS'],
+    [t, 'stateT'],
+  ] as const) {
     if (x.rank !== 2 && x.rank !== 3) {
-      throw new DistilleryError('SHAPE_MISMATCH', `pkd: ${n} must be (B, L, D) or (B, D), got ${shapeToString(x.shape)}`, { where: input.where });
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `pkd: ${n} must be (B, L, D) or (B, D), got ${shapeToString(x.shape)}`,
+        { where: input.where },
+      );
     }
   }
   return tf.tidy(() => {
@@ -36,7 +49,12 @@ export function pkd(input: MatchLossInput): tf.Scalar {
 /** Factory of the `pkd` match-loss plugin (see {@link pkd}). */
 export function pkdLoss(): MatchLossPlugin {
   return {
-    meta: { name: 'pkd', version: VERSION, kind: 'match-loss', description: 'Patient-KD: mean ‖x_S[:,0]/‖·‖ − x_T[:,0]/‖·‖‖², mask ignored' },
+    meta: {
+      name: 'pkd',
+      version: VERSION,
+      kind: 'match-loss',
+      description: 'Patient-KD: mean ‖x_S[:,0]/‖·‖ − x_T[:,0]/‖·‖‖², mask ignored',
+    },
     arity: 'single',
     features: ['hidden'],
     compute: (input) => pkd(input),

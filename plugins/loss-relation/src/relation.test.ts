@@ -14,15 +14,43 @@ const expectGrad = (r: GradientCheck) => {
   expect(r.maxError).toBeLessThan(GRADIENT_TOLERANCE);
 };
 /** Row-major (B, L, D) view of flat values. */
-const view3 = (x: ArrayLike<number>, L: number, D: number) => (b: number, i: number, d: number) => x[(b * L + i) * D + d]!;
+const view3 = (x: ArrayLike<number>, L: number, D: number) => (b: number, i: number, d: number) =>
+  x[(b * L + i) * D + d]!;
 
 describe('pkd', () => {
   it('hand case: position 0, unit-normalised, mean over batch; mask ignored; zero vector no NaN', () => {
-    const s = tf.tensor3d([[[3, 4], [9, 9]], [[1, 0], [5, 5]]]);
-    const t = tf.tensor3d([[[4, 3], [0, 0]], [[0, 2], [1, 1]]]);
+    const s = tf.tensor3d([
+      [
+        [3, 4],
+        [9, 9],
+      ],
+      [
+        [1, 0],
+        [5, 5],
+      ],
+    ]);
+    const t = tf.tensor3d([
+      [
+        [4, 3],
+        [0, 0],
+      ],
+      [
+        [0, 2],
+        [1, 1],
+      ],
+    ]);
     // row0: (.6,.8) vs (.8,.6) → .04+.04 = .08; row1: (1,0) vs (0,1) → 2
     expect(pkd({ stateS: s, stateT: t }).arraySync()).toBeCloseTo(1.04, 6);
-    expect(pkd({ stateS: s, stateT: t, maskS: tf.tensor2d([[1, 0], [0, 0]]) }).arraySync()).toBeCloseTo(1.04, 6);
+    expect(
+      pkd({
+        stateS: s,
+        stateT: t,
+        maskS: tf.tensor2d([
+          [1, 0],
+          [0, 0],
+        ]),
+      }).arraySync(),
+    ).toBeCloseTo(1.04, 6);
     expect(pkd({ stateS: tf.tensor2d([[3, 4]]), stateT: tf.tensor2d([[4, 3]]) }).arraySync()).toBeCloseTo(0.08, 6);
     expect(pkd({ stateS: tf.zeros([1, 2]), stateT: tf.tensor2d([[0, 1]]) }).arraySync()).toBeCloseTo(1, 6);
     // float64: mean over b of Σ_d (s_b0/|s_b0| − t_b0/|t_b0|)²
@@ -31,7 +59,8 @@ describe('pkd', () => {
       const [S3, T3] = [view3(x, 2, 2), view3(tv, 2, 2)];
       let tot = 0;
       for (let b = 0; b < 2; b++) {
-        const ns = Math.hypot(S3(b, 0, 0), S3(b, 0, 1)), nt = Math.hypot(T3(b, 0, 0), T3(b, 0, 1));
+        const ns = Math.hypot(S3(b, 0, 0), S3(b, 0, 1)),
+          nt = Math.hypot(T3(b, 0, 0), T3(b, 0, 1));
         for (let d = 0; d < 2; d++) tot += (S3(b, 0, d) / ns - T3(b, 0, d) / nt) ** 2;
       }
       return tot / 2;
@@ -44,9 +73,24 @@ describe('fsp / nst', () => {
   // B=1, L=2, D=2
   let x0: tf.Tensor, x1: tf.Tensor, y: tf.Tensor;
   beforeAll(() => {
-    x0 = tf.tensor3d([[[1, 2], [3, 4]]]);
-    x1 = tf.tensor3d([[[0, 1], [1, 0]]]);
-    y = tf.tensor3d([[[1, 0], [0, 1]]]);
+    x0 = tf.tensor3d([
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    ]);
+    x1 = tf.tensor3d([
+      [
+        [0, 1],
+        [1, 0],
+      ],
+    ]);
+    y = tf.tensor3d([
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ]);
   });
   it('fsp: G = X0ᵀX1 / L; masked uses n_b', () => {
     // G_S = [[3,1],[4,2]]/2, G_T = I/2 → diff/2: [[2,1],[4,1]]/2 → squares 1, .25, 4, .25 → mean 5.5/4
@@ -62,14 +106,20 @@ describe('fsp / nst', () => {
       return [0, 1].flatMap((p) => [0, 1].map((q) => mk.reduce((u, w, i) => u + w * A(0, i, p) * Bv(0, i, q), 0) / n));
     };
     const fspRef = (mk: number[]) => (a: ArrayLike<number>) => {
-      const gS = gram(a, [0, 1, 1, 0], mk), gT = gram([1, 0, 0, 1], [1, 0, 0, 1], mk);
+      const gS = gram(a, [0, 1, 1, 0], mk),
+        gT = gram([1, 0, 0, 1], [1, 0, 0, 1], mk);
       return gS.reduce((u, v, k) => u + (v - gT[k]!) ** 2, 0) / 4;
     };
     expectGrad(checkGradient((a) => fsp({ stateS: [a, x1], stateT: [y, y], maskS: m }), x0, fspRef([1, 0])));
     expectGrad(checkGradient((a) => fsp({ stateS: [a, x1], stateT: [y, y] }), x0, fspRef([1, 1])));
   });
   it('nst: G = X0X1ᵀ / D, D may differ; masked Σ m_i m_j / Σ n²', () => {
-    const t3 = tf.tensor3d([[[1, 1, 1], [0, 0, 3]]]);
+    const t3 = tf.tensor3d([
+      [
+        [1, 1, 1],
+        [0, 0, 3],
+      ],
+    ]);
     // G_S = [[2,1],[4,3]]/2 ; G_T = [[3,3],[3,9]]/3 = [[1,1],[1,3]] → diffs [0,-.5],[1,-1.5]
     expect(nst({ stateS: [x0, x1], stateT: [t3, t3] }).arraySync()).toBeCloseTo((0 + 0.25 + 1 + 2.25) / 4, 6);
     const m = tf.tensor2d([[0, 1]]);
@@ -79,10 +129,13 @@ describe('fsp / nst', () => {
     const tv = [1, 1, 1, 0, 0, 3];
     const sim = (a: ArrayLike<number>, D: number) => {
       const A = view3(a, 2, D);
-      return [0, 1].flatMap((i) => [0, 1].map((j) => Array.from({ length: D }, (_, d) => A(0, i, d) * A(0, j, d)).reduce((u, v) => u + v, 0) / D));
+      return [0, 1].flatMap((i) =>
+        [0, 1].map((j) => Array.from({ length: D }, (_, d) => A(0, i, d) * A(0, j, d)).reduce((u, v) => u + v, 0) / D),
+      );
     };
     const nstRef = (mk: number[]) => (a: ArrayLike<number>) => {
-      const gS = sim(a, 2), gT = sim(tv, 3);
+      const gS = sim(a, 2),
+        gT = sim(tv, 3);
       const n = mk.reduce((u, v) => u + v, 0);
       return gS.reduce((u, v, k) => u + mk[Math.floor(k / 2)]! * mk[k % 2]! * (v - gT[k]!) ** 2, 0) / (n * n);
     };
@@ -98,10 +151,18 @@ describe('fsp / nst', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
   it('pair/shape errors name both shapes and where', () => {
-    expect(() => fsp({ stateS: x0, stateT: [y, y], where: 'intermediateMatches[3]' })).toThrow(/intermediateMatches\[3\]: fsp: stateS must be a pair/);
-    expect(() => fsp({ stateS: [x0, x1], stateT: [tf.zeros([1, 2, 3]), tf.zeros([1, 2, 3])] })).toThrow(/student Gram \(1, 2, 2\).*teacher Gram \(1, 3, 3\)/);
-    expect(() => nst({ stateS: [x0, x1], stateT: [tf.zeros([1, 3, 3]), tf.zeros([1, 3, 3])] })).toThrow(/SHAPE_MISMATCH|similarity matrices \(1, 2, 2\) vs \(1, 3, 3\)/);
-    expect(() => nst({ stateS: [x0, tf.zeros([1, 2, 2], 'int32')], stateT: [y, y] })).toThrow(/stateS\[1\] must be float32/);
+    expect(() => fsp({ stateS: x0, stateT: [y, y], where: 'intermediateMatches[3]' })).toThrow(
+      /intermediateMatches\[3\]: fsp: stateS must be a pair/,
+    );
+    expect(() => fsp({ stateS: [x0, x1], stateT: [tf.zeros([1, 2, 3]), tf.zeros([1, 2, 3])] })).toThrow(
+      /student Gram \(1, 2, 2\).*teacher Gram \(1, 3, 3\)/,
+    );
+    expect(() => nst({ stateS: [x0, x1], stateT: [tf.zeros([1, 3, 3]), tf.zeros([1, 3, 3])] })).toThrow(
+      /SHAPE_MISMATCH|similarity matrices \(1, 2, 2\) vs \(1, 3, 3\)/,
+    );
+    expect(() => nst({ stateS: [x0, tf.zeros([1, 2, 2], 'int32')], stateT: [y, y] })).toThrow(
+      /stateS\[1\] must be float32/,
+    );
     const before = tf.memory().numTensors;
     expect(() => fsp({ stateS: [x0, x1], stateT: [tf.zeros([1, 2, 3]), tf.zeros([1, 2, 3])] })).toThrow();
     expect(tf.memory().numTensors).toBe(before + 2); // only the two zeros() made by the test
@@ -109,7 +170,9 @@ describe('fsp / nst', () => {
 });
 
 describe('minilm', () => {
-  const B = 1, H = 2, L = 3;
+  const B = 1,
+    H = 2,
+    L = 3;
   const rnd = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
   let aS: tf.Tensor, aT: tf.Tensor, vS: tf.Tensor, vT: tf.Tensor;
   beforeAll(() => {
@@ -134,7 +197,13 @@ describe('minilm', () => {
       const V = view3(x, L, D);
       return [0, 1].map((h) =>
         [0, 1, 2].map((i) => {
-          const sc = real.map((j) => Array.from({ length: dh }, (_, d) => V(0, i, h * dh + d) * V(0, j, h * dh + d)).reduce((a, b) => a + b, 0) / Math.sqrt(dh));
+          const sc = real.map(
+            (j) =>
+              Array.from({ length: dh }, (_, d) => V(0, i, h * dh + d) * V(0, j, h * dh + d)).reduce(
+                (a, b) => a + b,
+                0,
+              ) / Math.sqrt(dh),
+          );
           const mx = Math.max(...sc);
           const e = sc.map((z) => Math.exp(z - mx));
           const tot = e.reduce((a, b) => a + b, 0);
@@ -142,7 +211,8 @@ describe('minilm', () => {
         }),
       );
     };
-    const rS = rel(vs, 4), rT = rel(vT.dataSync(), 6);
+    const rS = rel(vs, 4),
+      rT = rel(vT.dataSync(), 6);
     let vr = 0;
     for (let h = 0; h < 2; h++) for (const i of real) vr += kl(rT[h]![i]!, rS[h]![i]!);
     return at / (H * real.length) + vr / (2 * real.length);
@@ -161,8 +231,20 @@ describe('minilm', () => {
     miniLm({ stateS: [aS, vS], stateT: [aT, vT], maskS: m, options: { attention: 'scores' } }).dispose();
     expect(tf.memory().numTensors).toBe(before);
     expect(v).toBeCloseTo(miniLmRef(Array.from(vS.dataSync()), [1, 1, 0]), 5);
-    expectGrad(checkGradient((x) => miniLm({ stateS: [aS, x], stateT: [aT, vT], maskS: m }), vS, (x) => miniLmRef(x, [1, 1, 0])));
-    expectGrad(checkGradient((x) => miniLm({ stateS: [aS, x], stateT: [aT, vT] }), vS, (x) => miniLmRef(x, [1, 1, 1])));
+    expectGrad(
+      checkGradient(
+        (x) => miniLm({ stateS: [aS, x], stateT: [aT, vT], maskS: m }),
+        vS,
+        (x) => miniLmRef(x, [1, 1, 0]),
+      ),
+    );
+    expectGrad(
+      checkGradient(
+        (x) => miniLm({ stateS: [aS, x], stateT: [aT, vT] }),
+        vS,
+        (x) => miniLmRef(x, [1, 1, 1]),
+      ),
+    );
     expect(() => miniLm({ stateS: [aS, vS], stateT: [aT, vT], options: { heads: 3 } })).toThrow(/options.heads = 3/);
     expect(() => miniLm({ stateS: [aS, vS], stateT: [tf.zeros([1, 1, 3, 3]), vT] })).toThrow(/same shape/);
     expect(pkg.plugins().map((p) => p.meta.name)).toEqual(['pkd', 'fsp', 'nst', 'minilm']);

@@ -11,7 +11,15 @@ import { tanhProjection } from './tanh.projection.js';
 export { linearProjection } from './linear.projection.js';
 export { reluProjection } from './relu.projection.js';
 export { tanhProjection } from './tanh.projection.js';
-export { createProjection, projectionPlugin, seedFromName, INIT_STD, VERSION, type Activation, type ProjectionOptions } from './projection.js';
+export {
+  createProjection,
+  projectionPlugin,
+  seedFromName,
+  INIT_STD,
+  VERSION,
+  type Activation,
+  type ProjectionOptions,
+} from './projection.js';
 
 export default definePluginPackage({
   name: '@distillery/plugin-projections',

@@ -10,14 +10,26 @@ beforeAll(async () => {
 
 describe('projections', () => {
   it('y = act(x·Wᵀ + b) on (…, dimS) with PyTorch-layout W', () => {
-    const W = [[1, 0, -1], [2, 1, 0]]; // (dimT=2, dimS=3)
+    const W = [
+      [1, 0, -1],
+      [2, 1, 0],
+    ]; // (dimT=2, dimS=3)
     const x = tf.tensor3d([[[1, 2, 3]], [[-1, 0, 1]]]); // (2, 1, 3)
-    const lin = linearProjection().create({ dimS: 3, dimT: 2, name: 'p.lin', options: { weight: W, bias: [0.5, -5] } }, undefined as never);
+    const lin = linearProjection().create(
+      { dimS: 3, dimT: 2, name: 'p.lin', options: { weight: W, bias: [0.5, -5] } },
+      undefined as never,
+    );
     expect(lin.apply(x).shape).toEqual([2, 1, 2]);
     expect(lin.apply(x).arraySync()).toEqual([[[-1.5, -1]], [[-1.5, -7]]]);
-    const relu = reluProjection().create({ dimS: 3, dimT: 2, name: 'p.relu', options: { weight: W, bias: [0.5, -5] } }, undefined as never);
+    const relu = reluProjection().create(
+      { dimS: 3, dimT: 2, name: 'p.relu', options: { weight: W, bias: [0.5, -5] } },
+      undefined as never,
+    );
     expect(relu.apply(x).arraySync()).toEqual([[[0, 0]], [[0, 0]]]);
-    const th = tanhProjection().create({ dimS: 3, dimT: 2, name: 'p.tanh', options: { weight: W, bias: [0.5, -5] } }, undefined as never);
+    const th = tanhProjection().create(
+      { dimS: 3, dimT: 2, name: 'p.tanh', options: { weight: W, bias: [0.5, -5] } },
+      undefined as never,
+    );
     expect((th.apply(x).arraySync() as number[][][])[0]![0]![0]).toBeCloseTo(Math.tanh(-1.5), 6);
     [lin, relu, th].forEach((p) => p.dispose());
   });
@@ -35,7 +47,9 @@ describe('projections', () => {
     expect(std).toBeGreaterThan(0.017);
     expect(std).toBeLessThan(0.023);
     expect(Array.from(a.variables[1]!.dataSync()).every((v) => v === 0)).toBe(true);
-    expect(() => createProjection('linear', { dimS: 64, dimT: 32, name: 'm0.proj' })).toThrow(/"m0.proj\/weight" already exists/);
+    expect(() => createProjection('linear', { dimS: 64, dimT: 32, name: 'm0.proj' })).toThrow(
+      /"m0.proj\/weight" already exists/,
+    );
     a.dispose();
     b.dispose();
     // the name is free again after dispose
@@ -50,9 +64,13 @@ describe('projections', () => {
     const before = tf.memory().numTensors;
     p.apply(x).dispose();
     expect(tf.memory().numTensors).toBe(before);
-    expect(() => p.apply(tf.ones([4, 5]))).toThrow(/g.proj: projection tanh: input has shape \(4, 5\) but the projection maps last axis 3 → 2/);
+    expect(() => p.apply(tf.ones([4, 5]))).toThrow(
+      /g.proj: projection tanh: input has shape \(4, 5\) but the projection maps last axis 3 → 2/,
+    );
     expect(() => p.apply(tf.ones([4, 3], 'int32'))).toThrow(/float32/);
-    expect(() => createProjection('linear', { dimS: 3, dimT: 2, name: 'bad', options: { weight: [[1, 2]] } })).toThrow(/options.weight has shape \(1, 2\), expected \(2, 3\)/);
+    expect(() => createProjection('linear', { dimS: 3, dimT: 2, name: 'bad', options: { weight: [[1, 2]] } })).toThrow(
+      /options.weight has shape \(1, 2\), expected \(2, 3\)/,
+    );
     p.dispose();
     expect(pkg.plugins().map((q) => q.meta.name)).toEqual(['linear', 'relu', 'tanh']);
   });

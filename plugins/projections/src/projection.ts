@@ -46,10 +46,14 @@ function initTensor(value: ProjectionOptions['weight'], shape: number[], what: s
   if (!ok) {
     const got = shapeToString(t.shape);
     t.dispose();
-    throw new DistilleryError('SHAPE_MISMATCH', `projection: options.${what} has shape ${got}, expected ${shapeToString(shape)}`, {
-      where,
-      hint: 'W is stored (dimT, dimS) like PyTorch nn.Linear.weight',
-    });
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `projection: options.${what} has shape ${got}, expected ${shapeToString(shape)}`,
+      {
+        where,
+        hint: 'W is stored (dimT, dimS) like PyTorch nn.Linear.weight',
+      },
+    );
   }
   return tf.reshape(t, shape);
 }
@@ -62,13 +66,23 @@ function initTensor(value: ProjectionOptions['weight'], shape: number[], what: s
 export function createProjection(activation: Activation, spec: ProjectionSpec, _ctx?: PluginContext): Projection {
   const where = spec.name;
   const { dimS, dimT, name } = spec;
-  for (const [k, v] of [['dimS', dimS], ['dimT', dimT]] as const) {
+  for (const [k, v] of [
+    ['dimS', dimS],
+    ['dimT', dimT],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) {
-      throw new DistilleryError('INVALID_INPUT', `projection "${activation}": ${k} must be a positive integer, got ${String(v)}`, { where });
+      throw new DistilleryError(
+        'INVALID_INPUT',
+        `projection "${activation}": ${k} must be a positive integer, got ${String(v)}`,
+        { where },
+      );
     }
   }
   if (typeof name !== 'string' || name.length === 0) {
-    throw new DistilleryError('INVALID_INPUT', `projection "${activation}": spec.name must be a non-empty string (it prefixes the variable names)`);
+    throw new DistilleryError(
+      'INVALID_INPUT',
+      `projection "${activation}": spec.name must be a non-empty string (it prefixes the variable names)`,
+    );
   }
   const wName = `${name}/weight`;
   const bName = `${name}/bias`;
@@ -84,9 +98,17 @@ export function createProjection(activation: Activation, spec: ProjectionSpec, _
   const opts = (spec.options ?? {}) as ProjectionOptions;
   const seed = spec.seed ?? seedFromName(name);
   const W = tf.tidy(() =>
-    tf.variable(opts.weight !== undefined ? initTensor(opts.weight, [dimT, dimS], 'weight', where) : tf.randomNormal([dimT, dimS], 0, INIT_STD, 'float32', seed), true, wName),
+    tf.variable(
+      opts.weight !== undefined
+        ? initTensor(opts.weight, [dimT, dimS], 'weight', where)
+        : tf.randomNormal([dimT, dimS], 0, INIT_STD, 'float32', seed),
+      true,
+      wName,
+    ),
   );
-  const b = tf.tidy(() => tf.variable(opts.bias !== undefined ? initTensor(opts.bias, [dimT], 'bias', where) : tf.zeros([dimT]), true, bName));
+  const b = tf.tidy(() =>
+    tf.variable(opts.bias !== undefined ? initTensor(opts.bias, [dimT], 'bias', where) : tf.zeros([dimT]), true, bName),
+  );
   return {
     variables: [W, b],
     apply(x: tf.Tensor): tf.Tensor {

@@ -9,7 +9,12 @@ import { DistilleryError, assertFloat, assertSameShape } from '@distillery/core'
 export const VERSION = '0.1.0';
 
 /** Reads a finite number option; `fallback` undefined means the option is required. */
-export function numberOption(options: Readonly<Record<string, unknown>>, key: string, scheduler: string, fallback?: number): number {
+export function numberOption(
+  options: Readonly<Record<string, unknown>>,
+  key: string,
+  scheduler: string,
+  fallback?: number,
+): number {
   const v = options[key];
   if (v === undefined) {
     if (fallback !== undefined) return fallback;
@@ -19,9 +24,13 @@ export function numberOption(options: Readonly<Record<string, unknown>>, key: st
     });
   }
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new DistilleryError('CONFIG_INVALID', `temperature scheduler "${scheduler}": option "${key}" must be a finite number, got ${JSON.stringify(v)}`, {
-      where: `temperatureScheduler.${key}`,
-    });
+    throw new DistilleryError(
+      'CONFIG_INVALID',
+      `temperature scheduler "${scheduler}": option "${key}" must be a finite number, got ${JSON.stringify(v)}`,
+      {
+        where: `temperatureScheduler.${key}`,
+      },
+    );
   }
   return v;
 }

@@ -31,11 +31,19 @@ export function cwsmTau(logitsS: tf.Tensor, logitsT: tf.Tensor, baseTemperature:
 /** `cwsm` temperature scheduler plugin; options `{ beta, eps? }` (see {@link cwsmTau}). */
 export function cwsmTemperature(): TemperatureSchedulerPlugin {
   return {
-    meta: { name: 'cwsm', version: VERSION, kind: 'temperature-scheduler', description: 'τ = τ0 + β(mean(w) − w), w = 1/(max softmax(z_S) + 1e-3)' },
+    meta: {
+      name: 'cwsm',
+      version: VERSION,
+      kind: 'temperature-scheduler',
+      description: 'τ = τ0 + β(mean(w) − w), w = 1/(max softmax(z_S) + 1e-3)',
+    },
     // TextBrewer's positional form: ["cwsm", beta]
     params: ['beta'],
     create(options): TemperatureFn {
-      const o: CwsmOptions = { beta: numberOption(options, 'beta', 'cwsm'), eps: numberOption(options, 'eps', 'cwsm', 1e-3) };
+      const o: CwsmOptions = {
+        beta: numberOption(options, 'beta', 'cwsm'),
+        eps: numberOption(options, 'eps', 'cwsm', 1e-3),
+      };
       return (logitsS, logitsT, baseTemperature) => cwsmTau(logitsS, logitsT, baseTemperature, o);
     },
   };

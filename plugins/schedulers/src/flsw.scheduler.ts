@@ -38,7 +38,12 @@ export function flswTau(logitsS: tf.Tensor, logitsT: tf.Tensor, baseTemperature:
 /** `flsw` temperature scheduler plugin; options `{ beta, gamma, eps? }` (see {@link flswTau}). */
 export function flswTemperature(): TemperatureSchedulerPlugin {
   return {
-    meta: { name: 'flsw', version: VERSION, kind: 'temperature-scheduler', description: 'τ = τ0 + β(mean(w) − w), w = (1 − cos(z_S, z_T))^γ' },
+    meta: {
+      name: 'flsw',
+      version: VERSION,
+      kind: 'temperature-scheduler',
+      description: 'τ = τ0 + β(mean(w) − w), w = (1 − cos(z_S, z_T))^γ',
+    },
     // TextBrewer's positional form: ["flsw", beta, gamma, eps?]
     params: ['beta', 'gamma', 'eps'],
     create(options): TemperatureFn {

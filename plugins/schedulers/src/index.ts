@@ -19,5 +19,11 @@ export { VERSION } from './common.js';
 export default definePluginPackage({
   name: '@distillery/plugin-schedulers',
   version: VERSION,
-  plugins: () => [constantTemperature(), flswTemperature(), cwsmTemperature(), linearDecayWeight(), linearGrowthWeight()],
+  plugins: () => [
+    constantTemperature(),
+    flswTemperature(),
+    cwsmTemperature(),
+    linearDecayWeight(),
+    linearGrowthWeight(),
+  ],
 });

@@ -3,7 +3,10 @@ import { VERSION } from './common.js';
 
 function checkProgress(x: number, name: string): void {
   if (typeof x !== 'number' || !Number.isFinite(x)) {
-    throw new DistilleryError('INVALID_INPUT', `weight scheduler "${name}": progress must be a finite number in [0, 1], got ${String(x)}`);
+    throw new DistilleryError(
+      'INVALID_INPUT',
+      `weight scheduler "${name}": progress must be a finite number in [0, 1], got ${String(x)}`,
+    );
   }
 }
 

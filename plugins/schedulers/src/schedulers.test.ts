@@ -2,7 +2,13 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import pkg, { constantTemperature, flswTemperature, cwsmTemperature, linearDecayWeight, linearGrowthWeight } from './index.js';
+import pkg, {
+  constantTemperature,
+  flswTemperature,
+  cwsmTemperature,
+  linearDecayWeight,
+  linearGrowthWeight,
+} from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -12,8 +18,16 @@ const ctx = undefined as never;
 describe('temperature schedulers', () => {
   let zS: tf.Tensor2D, zT: tf.Tensor2D;
   beforeAll(() => {
-    zS = tf.tensor2d([[1, 0], [0, 2], [3, 4]]);
-    zT = tf.tensor2d([[1, 0], [2, 0], [4, 3]]);
+    zS = tf.tensor2d([
+      [1, 0],
+      [0, 2],
+      [3, 4],
+    ]);
+    zT = tf.tensor2d([
+      [1, 0],
+      [2, 0],
+      [4, 3],
+    ]);
   });
   it('constant returns τ0', () => {
     expect(constantTemperature().create({}, ctx)(zS, zT, 4)).toBe(4);
@@ -24,12 +38,20 @@ describe('temperature schedulers', () => {
     const w = [0, 1, 1 / 25];
     const mean = (w[0]! + w[1]! + w[2]!) / 3;
     (tau.arraySync() as number[]).forEach((v, i) => expect(v).toBeCloseTo(4 + 2 * (mean - w[i]!), 5));
-    const t3 = flswTemperature().create({ beta: 1, gamma: 2 }, ctx)(tf.reshape(zS, [1, 3, 2]), tf.reshape(zT, [1, 3, 2]), 4) as tf.Tensor;
+    const t3 = flswTemperature().create({ beta: 1, gamma: 2 }, ctx)(
+      tf.reshape(zS, [1, 3, 2]),
+      tf.reshape(zT, [1, 3, 2]),
+      4,
+    ) as tf.Tensor;
     expect(t3.shape).toEqual([1, 3]);
   });
   it('cwsm: w = 1/(max softmax(z_S) + 1e-3), student only', () => {
     const tau = cwsmTemperature().create({ beta: 0.5 }, ctx)(zS, zT, 3) as tf.Tensor;
-    const w = [[1, 0], [0, 2], [3, 4]].map((r) => {
+    const w = [
+      [1, 0],
+      [0, 2],
+      [3, 4],
+    ].map((r) => {
       const e = r.map(Math.exp);
       return 1 / (Math.max(...e) / (e[0]! + e[1]!) + 1e-3);
     });
@@ -39,13 +61,21 @@ describe('temperature schedulers', () => {
   it('results are detached: zero gradient, no NaN even for all-zero logits rows; no leaks', () => {
     const flsw = flswTemperature().create({ beta: 1, gamma: 2 }, ctx);
     const cwsm = cwsmTemperature().create({ beta: 1 }, ctx);
-    const z = tf.tensor2d([[0, 0], [1, 2]]);
+    const z = tf.tensor2d([
+      [0, 0],
+      [1, 2],
+    ]);
     for (const f of [flsw, cwsm]) {
-      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x, tf.slice(zT, [0, 0], [2, -1]), 4) as tf.Tensor, tf.sum(x, -1))))(z);
+      const g = tf.grad((x: tf.Tensor) =>
+        tf.sum(tf.mul(f(x, tf.slice(zT, [0, 0], [2, -1]), 4) as tf.Tensor, tf.sum(x, -1))),
+      )(z);
       // only the explicit sum(x) path carries gradient: d/dx = τ_row
       const tau = f(z, tf.slice(zT, [0, 0], [2, -1]), 4) as tf.Tensor;
       const t = tau.arraySync() as number[];
-      expect(g.arraySync()).toEqual([[t[0], t[0]], [t[1], t[1]]]);
+      expect(g.arraySync()).toEqual([
+        [t[0], t[0]],
+        [t[1], t[1]],
+      ]);
     }
     const before = tf.memory().numTensors;
     (flsw(zS, zT, 4) as tf.Tensor).dispose();

@@ -6,11 +6,25 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** Encoder dimensions. */
 export interface EncoderConfig {
-  vocab: number; hidden: number; layers: number; heads: number; ffn: number; seq: number; labels: number;
+  vocab: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  ffn: number;
+  seq: number;
+  labels: number;
 }
 
 /** The BERT-step shape from the issue: 4 layers, hidden 256, 4 heads, FFN 1024, seq 64. */
-export const BERT_STEP: EncoderConfig = { vocab: 8000, hidden: 256, layers: 4, heads: 4, ffn: 1024, seq: 64, labels: 8 };
+export const BERT_STEP: EncoderConfig = {
+  vocab: 8000,
+  hidden: 256,
+  layers: 4,
+  heads: 4,
+  ffn: 1024,
+  seq: 64,
+  labels: 8,
+};
 
 /** Parameters by name, deterministic (seeded LCG), so every backend starts from identical values. */
 export function initEncoder(cfg: EncoderConfig, seed = 7): Map<string, tf.Variable> {
@@ -66,14 +80,22 @@ function dense(x: tf.Tensor, p: Map<string, tf.Variable>, name: string): tf.Tens
 }
 
 /** Mean cross-entropy of the encoder's first-token classifier on `ids` [batch, seq] and `labels` [batch]. */
-export function encoderLoss(cfg: EncoderConfig, p: Map<string, tf.Variable>, ids: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+export function encoderLoss(
+  cfg: EncoderConfig,
+  p: Map<string, tf.Variable>,
+  ids: tf.Tensor,
+  labels: tf.Tensor,
+): tf.Scalar {
   const [batch, seq] = ids.shape as [number, number];
-  const h = cfg.hidden, dh = h / cfg.heads;
+  const h = cfg.hidden,
+    dh = h / cfg.heads;
   const tok = tf.reshape(tf.gather(p.get('tok')!, tf.reshape(ids, [-1])), [batch, seq, h]);
   let x = tf.add(tok, tf.slice(p.get('pos')!, [0, 0], [seq, h]));
   const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [batch, seq, cfg.heads, dh]), [0, 2, 1, 3]);
   for (let l = 0; l < cfg.layers; l++) {
-    const q = heads(dense(x, p, `${l}.q`)), k = heads(dense(x, p, `${l}.k`)), v = heads(dense(x, p, `${l}.v`));
+    const q = heads(dense(x, p, `${l}.q`)),
+      k = heads(dense(x, p, `${l}.k`)),
+      v = heads(dense(x, p, `${l}.v`));
     const att = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)));
     const ctx = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [batch, seq, h]);
     x = layerNorm(tf.add(x, dense(ctx, p, `${l}.o`)), p.get(`${l}.ln1.g`)!, p.get(`${l}.ln1.b`)!);
@@ -100,8 +122,14 @@ export function encoderBatch(cfg: EncoderConfig, batch: number, seed = 3): { ids
 }
 
 /** One forward + backward pass: the loss and the gradient of every parameter (in the map's order). */
-export function encoderStep(cfg: EncoderConfig, p: Map<string, tf.Variable>, ids: tf.Tensor, labels: tf.Tensor): {
-  loss: tf.Scalar; grads: tf.Tensor[];
+export function encoderStep(
+  cfg: EncoderConfig,
+  p: Map<string, tf.Variable>,
+  ids: tf.Tensor,
+  labels: tf.Tensor,
+): {
+  loss: tf.Scalar;
+  grads: tf.Tensor[];
 } {
   const { value, grads } = tf.variableGrads(() => encoderLoss(cfg, p, ids, labels), [...p.values()]);
   return { loss: value, grads: [...p.values()].map((v) => grads[v.name]!) };

@@ -9,10 +9,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BENCH_CASES, timeIt } from './cases.js';
 import { BERT_STEP, encoderBatch, encoderStep, initEncoder } from './encoder.js';
 
-const args = new Map(process.argv.slice(2).map((a) => {
-  const [k, v] = a.replace(/^--/, '').split('=');
-  return [k!, v ?? 'true'] as const;
-}));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k!, v ?? 'true'] as const;
+  }),
+);
 const list = (k: string, d: string) => (args.get(k) ?? d).split(',').filter(Boolean);
 
 async function use(backend: string, core: Core): Promise<void> {
@@ -23,13 +25,20 @@ function stepMs(steps: number, batch: number, profileOut?: Map<string, number>):
   return (async () => {
     const p = initEncoder(BERT_STEP);
     const { ids, labels } = encoderBatch(BERT_STEP, batch);
-    const once = () => tf.tidy(() => { const s = encoderStep(BERT_STEP, p, ids, labels); s.loss.dataSync(); });
+    const once = () =>
+      tf.tidy(() => {
+        const s = encoderStep(BERT_STEP, p, ids, labels);
+        s.loss.dataSync();
+      });
     once();
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) once();
     const ms = (performance.now() - t0) / steps;
     if (profileOut) {
-      const info = await tf.profile(() => { once(); return [] as tf.Tensor[]; });
+      const info = await tf.profile(() => {
+        once();
+        return [] as tf.Tensor[];
+      });
       for (const k of info.kernels) {
         profileOut.set(k.name, (profileOut.get(k.name) ?? 0) + (k.kernelTimeMs as number));
       }
@@ -73,7 +82,8 @@ async function main(): Promise<void> {
   }
   const fmt = (v: number | undefined) => (v === undefined ? '—' : v < 10 ? v.toFixed(2) : v.toFixed(0));
   console.log(`| case (ms) | ${backends.join(' | ')} |\n|---|${backends.map(() => '---:').join('|')}|`);
-  for (const [name, row] of Object.entries(table)) console.log(`| ${name} | ${backends.map((b) => fmt(row[b])).join(' | ')} |`);
+  for (const [name, row] of Object.entries(table))
+    console.log(`| ${name} | ${backends.map((b) => fmt(row[b])).join(' | ')} |`);
   console.log(`\nBERT-ish step (4 layers, hidden 256, batch ${batch} x seq 64, forward+backward), ms/step:`);
   for (const [b, ms] of Object.entries(step)) console.log(`  ${b}: ${fmt(ms)}`);
   if (profile.size) {

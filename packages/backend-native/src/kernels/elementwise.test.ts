@@ -13,18 +13,39 @@ async function same(f: () => tf.Tensor | tf.Tensor[], tol = 1e-5): Promise<void>
 
 describe.skipIf(!ready)('native elementwise kernels (vs cpu)', () => {
   const binaries = {
-    add: tf.add, sub: tf.sub, mul: tf.mul, div: tf.div, squaredDifference: tf.squaredDifference,
-    maximum: tf.maximum, minimum: tf.minimum,
+    add: tf.add,
+    sub: tf.sub,
+    mul: tf.mul,
+    div: tf.div,
+    squaredDifference: tf.squaredDifference,
+    maximum: tf.maximum,
+    minimum: tf.minimum,
   } as const;
   const shapes: Array<[number[], number[]]> = [
-    [[3, 4], [3, 4]], [[2, 3, 4], [4]], [[4], [2, 3, 4]], [[2, 1, 4], [3, 1]], [[2, 3, 4], []], [[5, 1, 3], [1, 6, 1]],
+    [
+      [3, 4],
+      [3, 4],
+    ],
+    [[2, 3, 4], [4]],
+    [[4], [2, 3, 4]],
+    [
+      [2, 1, 4],
+      [3, 1],
+    ],
+    [[2, 3, 4], []],
+    [
+      [5, 1, 3],
+      [1, 6, 1],
+    ],
   ];
   for (const [name, op] of Object.entries(binaries)) {
     it(`${name} with broadcasting`, async () => {
-      await same(() => shapes.map(([as, bs], i) => {
-        const b = name === 'div' ? tf.add(tf.abs(rand(bs, 20 + i)), 0.5) : rand(bs, 20 + i);
-        return op(rand(as, 10 + i), b);
-      }));
+      await same(() =>
+        shapes.map(([as, bs], i) => {
+          const b = name === 'div' ? tf.add(tf.abs(rand(bs, 20 + i)), 0.5) : rand(bs, 20 + i);
+          return op(rand(as, 10 + i), b);
+        }),
+      );
     });
   }
 
@@ -33,11 +54,19 @@ describe.skipIf(!ready)('native elementwise kernels (vs cpu)', () => {
   });
 
   const unaries = {
-    exp: tf.exp, erf: tf.erf, tanh: tf.tanh, neg: tf.neg, square: tf.square, sigmoid: tf.sigmoid, relu: tf.relu,
+    exp: tf.exp,
+    erf: tf.erf,
+    tanh: tf.tanh,
+    neg: tf.neg,
+    square: tf.square,
+    sigmoid: tf.sigmoid,
+    relu: tf.relu,
     abs: tf.abs,
   } as const;
   for (const [name, op] of Object.entries(unaries)) {
-    it(name, async () => { await same(() => op(tf.mul(rand([7, 33], 2), 3))); });
+    it(name, async () => {
+      await same(() => op(tf.mul(rand([7, 33], 2), 3)));
+    });
   }
   it('sqrt, rsqrt, log, reciprocal on positive inputs', async () => {
     await same(() => {
@@ -65,7 +94,11 @@ describe.skipIf(!ready)('native gather / cast (vs cpu)', () => {
     await same(() => {
       const x = rand([5, 6, 4], 11);
       const idx = tf.tensor2d([4, 0, 2, 2], [2, 2], 'int32');
-      return [tf.gather(x, idx, 0), tf.gather(x, tf.tensor1d([5, 1, 0], 'int32'), 1), tf.gather(x, tf.tensor1d([3, 3], 'int32'), -1)];
+      return [
+        tf.gather(x, idx, 0),
+        tf.gather(x, tf.tensor1d([5, 1, 0], 'int32'), 1),
+        tf.gather(x, tf.tensor1d([3, 3], 'int32'), -1),
+      ];
     });
   });
   it('transpose: head split, 2-D, inner-axis moves, rank 5', async () => {
@@ -90,8 +123,18 @@ describe.skipIf(!ready)('NaN and infinities propagate like the stock kernels', (
     await same(() => {
       const x = tf.tensor2d([NaN, 1, -2, 0.5, Infinity, -Infinity, 3, -1], [2, 4]);
       const finite = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8], [2, 4]);
-      return [tf.exp(x), tf.erf(x), tf.tanh(x), tf.sigmoid(x), tf.relu(x), tf.softmax(x), tf.sum(x, 1), tf.add(x, finite),
-        tf.maximum(x, finite), tf.exp(tf.mul(finite, -100))];
+      return [
+        tf.exp(x),
+        tf.erf(x),
+        tf.tanh(x),
+        tf.sigmoid(x),
+        tf.relu(x),
+        tf.softmax(x),
+        tf.sum(x, 1),
+        tf.add(x, finite),
+        tf.maximum(x, finite),
+        tf.exp(tf.mul(finite, -100)),
+      ];
     });
   });
 });

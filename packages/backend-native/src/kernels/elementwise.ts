@@ -10,19 +10,38 @@ import { override, stockKernel } from './stock.js';
 
 /** tfjs binary kernel name → the addon's op (its code comes from `addon.ops.binary`, exported by the C++ side). */
 export const BINARY_OPS = {
-  Add: 'add', Sub: 'sub', Multiply: 'mul', RealDiv: 'div', SquaredDifference: 'squaredDiff', Maximum: 'max', Minimum: 'min',
+  Add: 'add',
+  Sub: 'sub',
+  Multiply: 'mul',
+  RealDiv: 'div',
+  SquaredDifference: 'squaredDiff',
+  Maximum: 'max',
+  Minimum: 'min',
 } as const satisfies Record<string, keyof NativeOpCodes['binary']>;
 
 /** tfjs unary kernel name → the addon's op (its code comes from `addon.ops.unary`). */
 export const UNARY_OPS = {
-  Exp: 'exp', Erf: 'erf', Tanh: 'tanh', Sqrt: 'sqrt', Rsqrt: 'rsqrt', Neg: 'neg', Square: 'square', Log: 'log',
-  Sigmoid: 'sigmoid', Relu: 'relu', Abs: 'abs', Reciprocal: 'reciprocal',
+  Exp: 'exp',
+  Erf: 'erf',
+  Tanh: 'tanh',
+  Sqrt: 'sqrt',
+  Rsqrt: 'rsqrt',
+  Neg: 'neg',
+  Square: 'square',
+  Log: 'log',
+  Sigmoid: 'sigmoid',
+  Relu: 'relu',
+  Abs: 'abs',
+  Reciprocal: 'reciprocal',
 } as const satisfies Record<string, keyof NativeOpCodes['unary']>;
 
 /** The addon's code of an op, failing loudly when an addon of another version lacks it. */
 function opCode(table: Readonly<Record<string, number>> | undefined, op: string): number {
   const code = table?.[op];
-  if (typeof code !== 'number') throw new Error(`the native addon does not export op "${op}" (rebuild it: npm run build:native -w @distillery/backend-native)`);
+  if (typeof code !== 'number')
+    throw new Error(
+      `the native addon does not export op "${op}" (rebuild it: npm run build:native -w @distillery/backend-native)`,
+    );
   return code;
 }
 
@@ -35,8 +54,16 @@ function binaryKernel(addon: NativeAddon, op: number, fallback: KernelConfig): K
     const out = backend.makeOutput(outShape, 'float32');
     if (sizeOf(outShape) === 0) return out;
     const shape = Int32Array.from(outShape);
-    addon.binary(heapOf(backend), op, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), shape,
-      broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape));
+    addon.binary(
+      heapOf(backend),
+      op,
+      offsetOf(backend, a),
+      offsetOf(backend, b),
+      offsetOf(backend, out),
+      shape,
+      broadcastStrides(a.shape, outShape),
+      broadcastStrides(b.shape, outShape),
+    );
     return out;
   };
 }
@@ -61,7 +88,14 @@ function softmaxKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
     const backend = asWasm(args.backend);
     const cols = logits.shape[rank - 1]!;
     const out = backend.makeOutput(logits.shape, 'float32');
-    if (cols > 0) addon.softmax(heapOf(backend), offsetOf(backend, logits), offsetOf(backend, out), sizeOf(logits.shape) / cols, cols);
+    if (cols > 0)
+      addon.softmax(
+        heapOf(backend),
+        offsetOf(backend, logits),
+        offsetOf(backend, out),
+        sizeOf(logits.shape) / cols,
+        cols,
+      );
     return out;
   };
 }

@@ -26,7 +26,11 @@ function expectClose(got: Float32Array[], ref: Float32Array[], tol = 1e-5): void
 }
 
 describe.skipIf(!ready)('fused native kernels (vs tfjs ops on cpu)', () => {
-  const shapes = [[2, 3, 8], [5, 33], [1, 1]];
+  const shapes = [
+    [2, 3, 8],
+    [5, 33],
+    [1, 1],
+  ];
 
   it('are registered on native only', () => {
     for (const name of Object.values(FUSED_KERNELS)) {
@@ -72,7 +76,11 @@ describe.skipIf(!ready)('fused native kernels (vs tfjs ops on cpu)', () => {
     expectClose(got, ref);
   });
 
-  for (const [type, wd] of [['adamw', 0.01], ['adamw', 0], ['adam', 0.01]] as const) {
+  for (const [type, wd] of [
+    ['adamw', 0.01],
+    ['adamw', 0],
+    ['adam', 0.01],
+  ] as const) {
     it(`${type} update (wd ${wd}) over 5 steps matches the op-by-op formula`, async () => {
       const [b1, b2, eps, lr] = [0.9, 0.999, 1e-8, 0.05];
       const steps = (fused: boolean) => () => {
@@ -84,8 +92,15 @@ describe.skipIf(!ready)('fused native kernels (vs tfjs ops on cpu)', () => {
           const bc1 = 1 - b1 ** t;
           const bc2 = 1 - b2 ** t;
           if (fused) {
-            const attrs = { beta1: b1, beta2: b2, eps, l2: type === 'adam' ? wd : 0,
-              decay: type === 'adamw' ? 1 - lr * wd : 1, stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2) };
+            const attrs = {
+              beta1: b1,
+              beta2: b2,
+              eps,
+              l2: type === 'adam' ? wd : 0,
+              decay: type === 'adamw' ? 1 - lr * wd : 1,
+              stepSize: lr / bc1,
+              sqrtBc2: Math.sqrt(bc2),
+            };
             [p, m, v] = run(FUSED_KERNELS.adamW, { p, g, m, v }, attrs) as [tf.Tensor, tf.Tensor, tf.Tensor];
           } else {
             const grad = type === 'adam' ? tf.add(g, tf.mul(p, wd)) : g;

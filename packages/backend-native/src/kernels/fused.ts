@@ -13,7 +13,17 @@
  * All are float32 only (other dtypes throw: callers route them to the tfjs ops).
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { FUSED_KERNEL_NAMES, type AdamWAttrs, type AdamWInputs, type FusedKernelName, type GeluGradInputs, type GeluInputs, type LayerNormAttrs, type LayerNormGradInputs, type LayerNormInputs } from '@distillery/core/kernels';
+import {
+  FUSED_KERNEL_NAMES,
+  type AdamWAttrs,
+  type AdamWInputs,
+  type FusedKernelName,
+  type GeluGradInputs,
+  type GeluInputs,
+  type LayerNormAttrs,
+  type LayerNormGradInputs,
+  type LayerNormInputs,
+} from '@distillery/core/kernels';
 import type { NativeAddon } from '../addon.js';
 import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
 
@@ -31,7 +41,8 @@ function float32(name: string, ...ts: TensorInfo[]): void {
 }
 
 function sameSize(name: string, n: number, ...ts: TensorInfo[]): void {
-  for (const t of ts) if (sizeOf(t.shape) !== n) throw new Error(`${name}: shape [${t.shape.join(', ')}] does not match size ${n}`);
+  for (const t of ts)
+    if (sizeOf(t.shape) !== n) throw new Error(`${name}: shape [${t.shape.join(', ')}] does not match size ${n}`);
 }
 
 /** [rows, cols] view of a LayerNorm input (normalized over the last axis). */
@@ -51,9 +62,26 @@ function adamKernel(addon: NativeAddon): KernelFunc {
     const outs = [p, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
     if (n === 0) return outs;
     const [po, mo, vo] = outs as [TensorInfo, TensorInfo, TensorInfo];
-    addon.adam(heapOf(backend), offsetOf(backend, p), offsetOf(backend, g), offsetOf(backend, m), offsetOf(backend, v),
-      offsetOf(backend, po), offsetOf(backend, mo), offsetOf(backend, vo), n,
-      a.beta1, a.beta2, a.eps, 1 - a.beta1, 1 - a.beta2, a.l2, a.decay, a.stepSize, a.sqrtBc2);
+    addon.adam(
+      heapOf(backend),
+      offsetOf(backend, p),
+      offsetOf(backend, g),
+      offsetOf(backend, m),
+      offsetOf(backend, v),
+      offsetOf(backend, po),
+      offsetOf(backend, mo),
+      offsetOf(backend, vo),
+      n,
+      a.beta1,
+      a.beta2,
+      a.eps,
+      1 - a.beta1,
+      1 - a.beta2,
+      a.l2,
+      a.decay,
+      a.stepSize,
+      a.sqrtBc2,
+    );
     return outs;
   };
 }
@@ -70,8 +98,18 @@ function layerNormKernel(addon: NativeAddon): KernelFunc {
     const mean = backend.makeOutput([rows], 'float32');
     const rstd = backend.makeOutput([rows], 'float32');
     if (rows > 0) {
-      addon.layerNorm(heapOf(backend), offsetOf(backend, x), offsetOf(backend, gamma), offsetOf(backend, beta),
-        offsetOf(backend, y), offsetOf(backend, mean), offsetOf(backend, rstd), rows, cols, eps);
+      addon.layerNorm(
+        heapOf(backend),
+        offsetOf(backend, x),
+        offsetOf(backend, gamma),
+        offsetOf(backend, beta),
+        offsetOf(backend, y),
+        offsetOf(backend, mean),
+        offsetOf(backend, rstd),
+        rows,
+        cols,
+        eps,
+      );
     }
     return [y, mean, rstd];
   };
@@ -91,9 +129,19 @@ function layerNormGradKernel(addon: NativeAddon): KernelFunc {
     const dgamma = backend.makeOutput(gamma.shape, 'float32');
     const dbeta = backend.makeOutput(gamma.shape, 'float32');
     if (rows > 0) {
-      addon.layerNormGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, gamma),
-        offsetOf(backend, mean), offsetOf(backend, rstd), offsetOf(backend, dx), offsetOf(backend, dgamma),
-        offsetOf(backend, dbeta), rows, cols);
+      addon.layerNormGrad(
+        heapOf(backend),
+        offsetOf(backend, dy),
+        offsetOf(backend, x),
+        offsetOf(backend, gamma),
+        offsetOf(backend, mean),
+        offsetOf(backend, rstd),
+        offsetOf(backend, dx),
+        offsetOf(backend, dgamma),
+        offsetOf(backend, dbeta),
+        rows,
+        cols,
+      );
     } else if (cols > 0) {
       // No rows: the parameter gradients are zero (wasm's malloc does not clear memory).
       new Float32Array(heapOf(backend), offsetOf(backend, dgamma), cols).fill(0);
@@ -130,7 +178,11 @@ function geluGradKernel(addon: NativeAddon): KernelFunc {
 
 /** The fused kernel configs for `backendName`. */
 export function fusedKernels(addon: NativeAddon, backendName: string): KernelConfig[] {
-  const k = (kernelName: FusedKernelName, kernelFunc: KernelFunc): KernelConfig => ({ kernelName, backendName, kernelFunc });
+  const k = (kernelName: FusedKernelName, kernelFunc: KernelFunc): KernelConfig => ({
+    kernelName,
+    backendName,
+    kernelFunc,
+  });
   return [
     k(FUSED_KERNELS.adamW, adamKernel(addon)),
     k(FUSED_KERNELS.layerNorm, layerNormKernel(addon)),

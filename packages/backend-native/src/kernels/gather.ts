@@ -21,7 +21,15 @@ function segmentSumKernel(addon: NativeAddon): KernelFunc {
     const out = backend.makeOutput([numSegments, ...innerShape], dtype);
     const heap = heapOf(backend);
     if (dtype === 'float32') {
-      addon.segmentSum(heap, offsetOf(backend, x), offsetOf(backend, segmentIds), offsetOf(backend, out), rows, inner, numSegments);
+      addon.segmentSum(
+        heap,
+        offsetOf(backend, x),
+        offsetOf(backend, segmentIds),
+        offsetOf(backend, out),
+        rows,
+        inner,
+        numSegments,
+      );
       return out;
     }
     const o = new Int32Array(heap, offsetOf(backend, out), numSegments * inner).fill(0);
@@ -46,8 +54,16 @@ function gatherKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc {
     const outShape = [...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)];
     const out = backend.makeOutput(outShape, 'float32');
     if (sizeOf(outShape) === 0) return out;
-    addon.gather(heapOf(backend), offsetOf(backend, x), offsetOf(backend, indices), offsetOf(backend, out),
-      sizeOf(x.shape.slice(0, ax)), x.shape[ax]!, sizeOf(indices.shape), sizeOf(x.shape.slice(ax + 1)));
+    addon.gather(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, indices),
+      offsetOf(backend, out),
+      sizeOf(x.shape.slice(0, ax)),
+      x.shape[ax]!,
+      sizeOf(indices.shape),
+      sizeOf(x.shape.slice(ax + 1)),
+    );
     return out;
   };
 }
@@ -62,8 +78,13 @@ function transposeKernel(addon: NativeAddon, fallback: KernelConfig): KernelFunc
     const out = backend.makeOutput(outShape, 'float32');
     if (sizeOf(outShape) === 0) return out;
     const strides = stridesOf(x.shape);
-    addon.transpose(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), Int32Array.from(outShape),
-      Int32Array.from(perm.map((p) => strides[p]!)));
+    addon.transpose(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, out),
+      Int32Array.from(outShape),
+      Int32Array.from(perm.map((p) => strides[p]!)),
+    );
     return out;
   };
 }

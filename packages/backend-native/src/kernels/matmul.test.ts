@@ -55,7 +55,13 @@ describe.skipIf(!ready)('native BatchMatMul / _FusedMatMul (vs cpu)', () => {
 
   it('fused matMul with a full-matrix bias, scalar bias and transposes', async () => {
     const f = () => [
-      tf.fused.matMul({ a: rand([4, 6], 1), b: rand([5, 6], 2), transposeB: true, bias: rand([4, 1], 3), activation: 'relu' }),
+      tf.fused.matMul({
+        a: rand([4, 6], 1),
+        b: rand([5, 6], 2),
+        transposeB: true,
+        bias: rand([4, 1], 3),
+        activation: 'relu',
+      }),
       tf.fused.matMul({ a: rand([6, 4], 4), b: rand([6, 5], 5), transposeA: true, bias: tf.scalar(0.5) }),
     ];
     const ref = await runOn('cpu', f);

@@ -9,7 +9,13 @@ import { override, stockKernel } from './stock.js';
 import { asWasm, heapOf, offsetOf, sizeOf, type WasmBackendLike } from '../heap.js';
 
 /** tfjs kernel implementing each activation (general path). */
-const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', leakyrelu: 'LeakyRelu', sigmoid: 'Sigmoid' };
+const ACTIVATION_KERNELS: Record<string, string> = {
+  relu: 'Relu',
+  relu6: 'Relu6',
+  elu: 'Elu',
+  leakyrelu: 'LeakyRelu',
+  sigmoid: 'Sigmoid',
+};
 
 /** The addon's activation code for a tfjs `_FusedMatMul` activation name (codes exported by the addon), if it has one. */
 function activationCode(addon: NativeAddon, name: string): number | undefined {
@@ -18,22 +24,32 @@ function activationCode(addon: NativeAddon, name: string): number | undefined {
 }
 
 /** Which matrix of each operand feeds each output batch entry (broadcasting the batch dimensions). */
-export function batchIndices(aBatch: readonly number[], bBatch: readonly number[]): {
-  outBatch: number[]; aIndex: Int32Array; bIndex: Int32Array;
+export function batchIndices(
+  aBatch: readonly number[],
+  bBatch: readonly number[],
+): {
+  outBatch: number[];
+  aIndex: Int32Array;
+  bIndex: Int32Array;
 } {
   const rank = Math.max(aBatch.length, bBatch.length);
   const pa = [...new Array<number>(rank - aBatch.length).fill(1), ...aBatch];
   const pb = [...new Array<number>(rank - bBatch.length).fill(1), ...bBatch];
   const outBatch = pa.map((d, i) => {
     const e = pb[i]!;
-    if (d !== e && d !== 1 && e !== 1) throw new Error(`matMul: batch dimensions ${aBatch.join(',')} and ${bBatch.join(',')} do not broadcast`);
+    if (d !== e && d !== 1 && e !== 1)
+      throw new Error(`matMul: batch dimensions ${aBatch.join(',')} and ${bBatch.join(',')} do not broadcast`);
     return Math.max(d, e);
   });
   const total = sizeOf(outBatch);
   const aIndex = new Int32Array(total);
   const bIndex = new Int32Array(total);
   for (let i = 0; i < total; i++) {
-    let rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
+    let rem = i,
+      ia = 0,
+      ib = 0,
+      sa = 1,
+      sb = 1;
     for (let d = rank - 1; d >= 0; d--) {
       const idx = rem % outBatch[d]!;
       rem = Math.floor(rem / outBatch[d]!);
@@ -48,30 +64,65 @@ export function batchIndices(aBatch: readonly number[], bBatch: readonly number[
   return { outBatch, aIndex, bIndex };
 }
 
-interface GemmPlan { outShape: number[]; batch: number; m: number; n: number; k: number; aIndex: Int32Array; bIndex: Int32Array }
+interface GemmPlan {
+  outShape: number[];
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  aIndex: Int32Array;
+  bIndex: Int32Array;
+}
 
 function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): GemmPlan {
-  const ar = a.shape.length, br = b.shape.length;
+  const ar = a.shape.length,
+    br = b.shape.length;
   const k = transposeA ? a.shape[ar - 2]! : a.shape[ar - 1]!;
   const kb = transposeB ? b.shape[br - 1]! : b.shape[br - 2]!;
   const m = transposeA ? a.shape[ar - 1]! : a.shape[ar - 2]!;
   const n = transposeB ? b.shape[br - 2]! : b.shape[br - 1]!;
   if (k !== kb) {
-    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape.join(',')} and ${b.shape.join(',')} ` +
-      `and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape.join(',')} and ${b.shape.join(',')} ` +
+        `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
   }
   const { outBatch, aIndex, bIndex } = batchIndices(a.shape.slice(0, -2), b.shape.slice(0, -2));
   return { outShape: [...outBatch, m, n], batch: aIndex.length, m, n, k, aIndex, bIndex };
 }
 
-function runGemm(addon: NativeAddon, backend: WasmBackendLike, a: TensorInfo, b: TensorInfo, transposeA: boolean,
-  transposeB: boolean, bias: TensorInfo | null, activation: number, alpha: number): TensorInfo {
+function runGemm(
+  addon: NativeAddon,
+  backend: WasmBackendLike,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: TensorInfo | null,
+  activation: number,
+  alpha: number,
+): TensorInfo {
   const p = plan(a, b, transposeA, transposeB);
   const out = backend.makeOutput(p.outShape, 'float32');
   const heap = heapOf(backend);
-  addon.gemm(heap, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, out), p.batch, p.m, p.n, p.k,
-    transposeA, transposeB, p.aIndex, p.bIndex, bias ? offsetOf(backend, bias) : -1, bias ? sizeOf(bias.shape) : 0,
-    activation, alpha);
+  addon.gemm(
+    heap,
+    offsetOf(backend, a),
+    offsetOf(backend, b),
+    offsetOf(backend, out),
+    p.batch,
+    p.m,
+    p.n,
+    p.k,
+    transposeA,
+    transposeB,
+    p.aIndex,
+    p.bIndex,
+    bias ? offsetOf(backend, bias) : -1,
+    bias ? sizeOf(bias.shape) : 0,
+    activation,
+    alpha,
+  );
   return out;
 }
 
@@ -96,10 +147,19 @@ export function matMulKernels(addon: NativeAddon, backendName: string, fallbackB
 
   const fusedMatMul: KernelFunc = (args) => {
     const { a, b, bias, preluActivationWeights } = args.inputs as {
-      a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo;
+      a: TensorInfo;
+      b: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
     };
-    const attrs = args.attrs as NamedAttrMap & { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
-    if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return stockFused.kernelFunc(args);
+    const attrs = args.attrs as NamedAttrMap & {
+      transposeA: boolean;
+      transposeB: boolean;
+      activation?: string;
+      leakyreluAlpha?: number;
+    };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32'))
+      return stockFused.kernelFunc(args);
     const backend = asWasm(args.backend);
     const activation = attrs.activation ?? 'linear';
     const alpha = attrs.leakyreluAlpha ?? 0.2;
@@ -110,9 +170,23 @@ export function matMulKernels(addon: NativeAddon, backendName: string, fallbackB
       return runGemm(addon, backend, a, b, !!attrs.transposeA, !!attrs.transposeB, bias ?? null, cAct, alpha);
     }
     // General case: product (with the bias when it is per-column), then broadcasting Add and the activation kernel.
-    let out = runGemm(addon, backend, a, b, !!attrs.transposeA, !!attrs.transposeB, cBias ? bias ?? null : null, addon.ops.activation.linear, 0);
+    let out = runGemm(
+      addon,
+      backend,
+      a,
+      b,
+      !!attrs.transposeA,
+      !!attrs.transposeB,
+      cBias ? (bias ?? null) : null,
+      addon.ops.activation.linear,
+      0,
+    );
     const step = (name: string, inputs: Record<string, TensorInfo>, extra: NamedAttrMap = {}): void => {
-      const next = stockKernel(name, backendName).kernelFunc({ inputs, backend: args.backend, attrs: extra }) as TensorInfo;
+      const next = stockKernel(name, backendName).kernelFunc({
+        inputs,
+        backend: args.backend,
+        attrs: extra,
+      }) as TensorInfo;
       (args.backend as KernelBackend).disposeData(out.dataId);
       out = next;
     };
@@ -128,8 +202,5 @@ export function matMulKernels(addon: NativeAddon, backendName: string, fallbackB
     return out;
   };
 
-  return [
-    override(stockBatchMatMul, backendName, batchMatMul),
-    override(stockFused, backendName, fusedMatMul),
-  ];
+  return [override(stockBatchMatMul, backendName, batchMatMul), override(stockFused, backendName, fusedMatMul)];
 }

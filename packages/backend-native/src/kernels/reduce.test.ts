@@ -16,8 +16,12 @@ describe('reductionView', () => {
 
 describe.skipIf(!ready)('native Sum / Mean (vs cpu)', () => {
   const cases: Array<[number[], number | number[], boolean]> = [
-    [[6, 5, 7], [0, 1], false], [[6, 5, 7], 2, true], [[6, 5, 7], 1, false], [[6, 5, 7], [0, 2], false],
-    [[6, 5, 7], [0, 1, 2], false], [[300, 40], 0, false],
+    [[6, 5, 7], [0, 1], false],
+    [[6, 5, 7], 2, true],
+    [[6, 5, 7], 1, false],
+    [[6, 5, 7], [0, 2], false],
+    [[6, 5, 7], [0, 1, 2], false],
+    [[300, 40], 0, false],
   ];
   for (const [shape, axis, keepDims] of cases) {
     it(`sum/mean ${JSON.stringify(shape)} axis=${JSON.stringify(axis)} keepDims=${keepDims}`, async () => {

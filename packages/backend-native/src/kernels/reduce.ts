@@ -9,8 +9,15 @@ import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
 import { override, stockKernel } from './stock.js';
 
 /** The reduction viewed as [outer, reduce, inner], or null when the axes are not one contiguous block. */
-export function reductionView(shape: readonly number[], axes: readonly number[]): {
-  outer: number; reduce: number; inner: number; outShape: number[]; keptShape: number[];
+export function reductionView(
+  shape: readonly number[],
+  axes: readonly number[],
+): {
+  outer: number;
+  reduce: number;
+  inner: number;
+  outShape: number[];
+  keptShape: number[];
 } | null {
   const sorted = [...new Set(axes)].sort((x, y) => x - y);
   // Size-1 axes do not change the layout, so they may be reduced or kept freely.
@@ -39,7 +46,15 @@ function reduceKernel(addon: NativeAddon, mean: boolean, fallback: KernelConfig)
     const backend = asWasm(args.backend);
     const out = backend.makeOutput(keepDims ? view.keptShape : view.outShape, 'float32');
     const scale = mean ? 1 / view.reduce : 1;
-    addon.reduceSum(heapOf(backend), offsetOf(backend, x), offsetOf(backend, out), view.outer, view.reduce, view.inner, scale);
+    addon.reduceSum(
+      heapOf(backend),
+      offsetOf(backend, x),
+      offsetOf(backend, out),
+      view.outer,
+      view.reduce,
+      view.inner,
+      scale,
+    );
     return out;
   };
 }
@@ -48,5 +63,8 @@ function reduceKernel(addon: NativeAddon, mean: boolean, fallback: KernelConfig)
 export function reduceKernels(addon: NativeAddon, backendName: string, fallbackBackend: string): KernelConfig[] {
   const sum = stockKernel('Sum', fallbackBackend);
   const mean = stockKernel('Mean', fallbackBackend);
-  return [override(sum, backendName, reduceKernel(addon, false, sum)), override(mean, backendName, reduceKernel(addon, true, mean))];
+  return [
+    override(sum, backendName, reduceKernel(addon, false, sum)),
+    override(mean, backendName, reduceKernel(addon, true, mean)),
+  ];
 }

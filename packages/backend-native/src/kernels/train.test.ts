@@ -59,8 +59,12 @@ describe('Philox-4x32-10 reference', () => {
   it('matches the Random123 known-answer vectors', () => {
     const hex = (v: number[]) => v.map((x) => x.toString(16).padStart(8, '0')).join(' ');
     expect(hex(philox4x32([0, 0, 0, 0], [0, 0]))).toBe('6627e8d5 e169c58d bc57ac4c 9b00dbd8');
-    expect(hex(philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff]))).toBe('408f276d 41c83b0e a20bc7c6 6d5451fd');
-    expect(hex(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))).toBe('d16cfe09 94fdcceb 5001e420 24126ea1');
+    expect(hex(philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff]))).toBe(
+      '408f276d 41c83b0e a20bc7c6 6d5451fd',
+    );
+    expect(hex(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0]))).toBe(
+      'd16cfe09 94fdcceb 5001e420 24126ea1',
+    );
   });
 });
 
@@ -90,8 +94,14 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
     }
     // 2331 draws at p = 0.9: the kept fraction lies within ±4σ (σ ≈ 0.0062).
     expect(Math.abs(kept / n - 0.9)).toBeLessThan(0.025);
-    const got = await runOn('native', () => [run(K.dropout, { x: rand(shape, 3) }, a)[0]!, run(K.dropout, { x: rand(shape, 4) }, a)[0]!]);
-    const ref = await runOn('cpu', () => [tf.mul(rand(shape, 3), tf.tensor(mask, shape)), tf.mul(rand(shape, 4), tf.tensor(mask, shape))]);
+    const got = await runOn('native', () => [
+      run(K.dropout, { x: rand(shape, 3) }, a)[0]!,
+      run(K.dropout, { x: rand(shape, 4) }, a)[0]!,
+    ]);
+    const ref = await runOn('cpu', () => [
+      tf.mul(rand(shape, 3), tf.tensor(mask, shape)),
+      tf.mul(rand(shape, 4), tf.tensor(mask, shape)),
+    ]);
     expectClose(got, ref, 1e-6);
     // Same attrs: same mask; another stream, counter or seed: another mask.
     expect(Array.from(await maskOf(shape, a))).toEqual(Array.from(mask));
@@ -133,7 +143,12 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
     }
   });
 
-  for (const [shape, rate] of [[[2, 3, 8], 0.1], [[5, 33], 0.3], [[130, 64], 0.1], [[4, 16], 0]] as const) {
+  for (const [shape, rate] of [
+    [[2, 3, 8], 0.1],
+    [[5, 33], 0.3],
+    [[130, 64], 0.1],
+    [[4, 16], 0],
+  ] as const) {
     it(`dropout + add + LayerNorm: value and gradients of x, residual, gamma, beta [${shape.join(', ')}], rate ${rate}`, async () => {
       const cols = shape[shape.length - 1]!;
       const a = attrs(rate, 2, 9);
@@ -148,7 +163,8 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
       const ref = await runOn('cpu', () => {
         const { x, res, gamma, beta, dy } = inputs();
         const m = tf.tensor(mask, [...shape]);
-        const f = (xi: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(layerNormOps(tf.add(tf.mul(xi, m), r), g, b, 1e-12), dy));
+        const f = (xi: tf.Tensor, r: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(layerNormOps(tf.add(tf.mul(xi, m), r), g, b, 1e-12), dy));
         return [layerNormOps(tf.add(tf.mul(x, m), res), gamma, beta, 1e-12), ...tf.grads(f)([x, res, gamma, beta])];
       });
       const got = await runOn('native', () => {
@@ -160,14 +176,21 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
     });
   }
 
-  for (const [b, h, l] of [[2, 3, 5], [4, 2, 64]] as const) {
+  for (const [b, h, l] of [
+    [2, 3, 5],
+    [4, 2, 64],
+  ] as const) {
     it(`attention softmax: softmax(scale·s + mask) and its gradient [${b}, ${h}, ${l}, ${l}]`, async () => {
       const shape = [b, h, l, l];
       const scale = 0.125;
       // Mask: the last key of batch row 0 masked (−10000), as BERT's extended mask.
       const maskVals = new Float32Array(b * l);
       maskVals[l - 1] = -10000;
-      const inputs = () => ({ s: tf.mul(rand(shape, 8), 6), dy: rand(shape, 9), mask: tf.tensor(maskVals, [b, 1, 1, l]) });
+      const inputs = () => ({
+        s: tf.mul(rand(shape, 8), 6),
+        dy: rand(shape, 9),
+        mask: tf.tensor(maskVals, [b, 1, 1, l]),
+      });
       const ref = await runOn('cpu', () => {
         const { s, dy, mask } = inputs();
         const f = (si: tf.Tensor) => tf.sum(tf.mul(tf.softmax(tf.add(tf.mul(si, scale), mask)), dy));
@@ -201,7 +224,9 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
     tf.tidy(() => {
       expect(() => run(K.dropout, { x: tf.ones([4]) }, attrs(1))).toThrow(/DistilleryDropout: rate/);
       expect(() => run(K.dropout, { x: tf.ones([4]) }, attrs(0.1, -1))).toThrow(/32-bit/);
-      expect(() => run(K.attentionSoftmax, { scores: tf.ones([2, 2, 3, 3]), mask: tf.ones([2, 3]) }, { scale: 1 })).toThrow(/mask must be \[2, 1, 1, 3\]/);
+      expect(() =>
+        run(K.attentionSoftmax, { scores: tf.ones([2, 2, 3, 3]), mask: tf.ones([2, 3]) }, { scale: 1 }),
+      ).toThrow(/mask must be \[2, 1, 1, 3\]/);
     });
   });
 });

@@ -38,7 +38,8 @@ function float32(name: string, ...ts: TensorInfo[]): void {
 }
 
 function sameSize(name: string, n: number, ...ts: TensorInfo[]): void {
-  for (const t of ts) check(name, sizeOf(t.shape) === n, () => `shape [${t.shape.join(', ')}] does not match size ${n}`);
+  for (const t of ts)
+    check(name, sizeOf(t.shape) === n, () => `shape [${t.shape.join(', ')}] does not match size ${n}`);
 }
 
 /** The dropout attrs in the addon's argument order, checked (rate in [0, 1), 32-bit seed and stream). */
@@ -46,8 +47,16 @@ function dropoutArgs(name: string, a: DropoutAttrs): [number, number, number, nu
   const { rate, seed, stream, counter } = a;
   check(name, rate >= 0 && rate < 1, () => `rate must be in [0, 1), got ${rate}`);
   const u32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-  check(name, u32(seed) && u32(stream), () => `seed and stream must be 32-bit unsigned integers, got ${seed}, ${stream}`);
-  check(name, Number.isSafeInteger(counter) && counter >= 0, () => `counter must be a non-negative safe integer, got ${counter}`);
+  check(
+    name,
+    u32(seed) && u32(stream),
+    () => `seed and stream must be 32-bit unsigned integers, got ${seed}, ${stream}`,
+  );
+  check(
+    name,
+    Number.isSafeInteger(counter) && counter >= 0,
+    () => `counter must be a non-negative safe integer, got ${counter}`,
+  );
   return [rate, seed, stream, counter];
 }
 
@@ -84,9 +93,20 @@ function dropoutAddLayerNormKernel(addon: NativeAddon): KernelFunc {
     const mean = backend.makeOutput([rows], 'float32');
     const rstd = backend.makeOutput([rows], 'float32');
     if (rows > 0) {
-      addon.dropoutAddLayerNorm(heapOf(backend), offsetOf(backend, x), offsetOf(backend, residual), offsetOf(backend, gamma),
-        offsetOf(backend, beta), offsetOf(backend, y), offsetOf(backend, mean), offsetOf(backend, rstd), rows, cols,
-        attrs.epsilon, ...d);
+      addon.dropoutAddLayerNorm(
+        heapOf(backend),
+        offsetOf(backend, x),
+        offsetOf(backend, residual),
+        offsetOf(backend, gamma),
+        offsetOf(backend, beta),
+        offsetOf(backend, y),
+        offsetOf(backend, mean),
+        offsetOf(backend, rstd),
+        rows,
+        cols,
+        attrs.epsilon,
+        ...d,
+      );
     }
     return [y, mean, rstd];
   };
@@ -108,9 +128,22 @@ function dropoutAddLayerNormGradKernel(addon: NativeAddon): KernelFunc {
     const dgamma = backend.makeOutput(gamma.shape, 'float32');
     const dbeta = backend.makeOutput(gamma.shape, 'float32');
     if (rows > 0) {
-      addon.dropoutAddLayerNormGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, residual),
-        offsetOf(backend, gamma), offsetOf(backend, mean), offsetOf(backend, rstd), offsetOf(backend, dx),
-        offsetOf(backend, dres), offsetOf(backend, dgamma), offsetOf(backend, dbeta), rows, cols, ...d);
+      addon.dropoutAddLayerNormGrad(
+        heapOf(backend),
+        offsetOf(backend, dy),
+        offsetOf(backend, x),
+        offsetOf(backend, residual),
+        offsetOf(backend, gamma),
+        offsetOf(backend, mean),
+        offsetOf(backend, rstd),
+        offsetOf(backend, dx),
+        offsetOf(backend, dres),
+        offsetOf(backend, dgamma),
+        offsetOf(backend, dbeta),
+        rows,
+        cols,
+        ...d,
+      );
     } else if (cols > 0) {
       // No rows: zero parameter gradients (wasm's malloc does not clear memory).
       new Float32Array(heapOf(backend), offsetOf(backend, dgamma), cols).fill(0);
@@ -130,14 +163,25 @@ function attentionSoftmaxKernel(addon: NativeAddon): KernelFunc {
     check(name, s.length === 4, () => `scores must be [B, H, Lq, Lk], got [${s.join(', ')}]`);
     const [b, h, lq, lk] = s as [number, number, number, number];
     const m = mask.shape;
-    check(name, m.length === 4 && m[0] === b && m[1] === 1 && m[2] === 1 && m[3] === lk,
-      () => `mask must be [${b}, 1, 1, ${lk}] for scores [${s.join(', ')}], got [${m.join(', ')}]`);
+    check(
+      name,
+      m.length === 4 && m[0] === b && m[1] === 1 && m[2] === 1 && m[3] === lk,
+      () => `mask must be [${b}, 1, 1, ${lk}] for scores [${s.join(', ')}], got [${m.join(', ')}]`,
+    );
     const backend = asWasm(args.backend);
     const out = backend.makeOutput(s, 'float32');
     const rows = b * h * lq;
     if (rows > 0 && lk > 0) {
-      addon.attentionSoftmax(heapOf(backend), offsetOf(backend, scores), offsetOf(backend, mask), offsetOf(backend, out),
-        rows, lk, h * lq, scale);
+      addon.attentionSoftmax(
+        heapOf(backend),
+        offsetOf(backend, scores),
+        offsetOf(backend, mask),
+        offsetOf(backend, out),
+        rows,
+        lk,
+        h * lq,
+        scale,
+      );
     }
     return out;
   };
@@ -153,7 +197,16 @@ function attentionSoftmaxGradKernel(addon: NativeAddon): KernelFunc {
     sameSize(name, rows * cols, dy);
     const backend = asWasm(args.backend);
     const ds = backend.makeOutput(probs.shape, 'float32');
-    if (rows > 0) addon.attentionSoftmaxGrad(heapOf(backend), offsetOf(backend, dy), offsetOf(backend, probs), offsetOf(backend, ds), rows, cols, scale);
+    if (rows > 0)
+      addon.attentionSoftmaxGrad(
+        heapOf(backend),
+        offsetOf(backend, dy),
+        offsetOf(backend, probs),
+        offsetOf(backend, ds),
+        rows,
+        cols,
+        scale,
+      );
     return ds;
   };
 }
@@ -163,8 +216,11 @@ function linearGeluKernel(addon: NativeAddon): KernelFunc {
     const { x, weight, bias } = args.inputs as unknown as LinearGeluInputs;
     const name = K.linearGelu;
     float32(name, x, weight, bias);
-    check(name, x.shape.length === 2 && weight.shape.length === 2 && x.shape[1] === weight.shape[1],
-      () => `x [M, K] and weight [N, K] needed, got [${x.shape.join(', ')}] and [${weight.shape.join(', ')}]`);
+    check(
+      name,
+      x.shape.length === 2 && weight.shape.length === 2 && x.shape[1] === weight.shape[1],
+      () => `x [M, K] and weight [N, K] needed, got [${x.shape.join(', ')}] and [${weight.shape.join(', ')}]`,
+    );
     const [m, k] = x.shape as [number, number];
     const n = weight.shape[0]!;
     sameSize(name, n, bias);
@@ -172,8 +228,17 @@ function linearGeluKernel(addon: NativeAddon): KernelFunc {
     const y = backend.makeOutput([m, n], 'float32');
     const pre = backend.makeOutput([m, n], 'float32');
     if (m > 0 && n > 0) {
-      addon.linearGelu(heapOf(backend), offsetOf(backend, x), k > 0 ? offsetOf(backend, weight) : 0, offsetOf(backend, bias),
-        offsetOf(backend, pre), offsetOf(backend, y), m, n, k);
+      addon.linearGelu(
+        heapOf(backend),
+        offsetOf(backend, x),
+        k > 0 ? offsetOf(backend, weight) : 0,
+        offsetOf(backend, bias),
+        offsetOf(backend, pre),
+        offsetOf(backend, y),
+        m,
+        n,
+        k,
+      );
     }
     return [y, pre];
   };
@@ -181,7 +246,11 @@ function linearGeluKernel(addon: NativeAddon): KernelFunc {
 
 /** The training-step kernel configs for `backendName`. */
 export function trainKernels(addon: NativeAddon, backendName: string): KernelConfig[] {
-  const k = (kernelName: FusedKernelName, kernelFunc: KernelFunc): KernelConfig => ({ kernelName, backendName, kernelFunc });
+  const k = (kernelName: FusedKernelName, kernelFunc: KernelFunc): KernelConfig => ({
+    kernelName,
+    backendName,
+    kernelFunc,
+  });
   return [
     k(K.dropout, dropoutKernel(addon)),
     k(K.dropoutAddLayerNorm, dropoutAddLayerNormKernel(addon)),

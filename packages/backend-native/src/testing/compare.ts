@@ -56,7 +56,11 @@ export function rand(shape: number[], seed = 1): tf.Tensor {
   const n = shape.reduce((x, y) => x * y, 1);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     v[i] = (s / 4294967296) * 2 - 1;
   }
   return tf.tensor(v, shape);

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceBenchmark, formatBenchRecord, interleavedLatency, latencyStats, loadClassifier, modelSizeMB, percentile, type Classifier } from './index.js';
+import {
+  PerformanceBenchmark,
+  formatBenchRecord,
+  interleavedLatency,
+  latencyStats,
+  loadClassifier,
+  modelSizeMB,
+  percentile,
+  type Classifier,
+} from './index.js';
 
 /** A classifier that predicts the first word of the text, with a fake clock advancing 2 ms per call. */
 function fake(): { c: Classifier; now: () => number; calls: string[][] } {
@@ -30,7 +39,18 @@ const examples = [
 describe('PerformanceBenchmark', () => {
   it('measures accuracy (with in-scope accuracy and oos recall), latency and throughput', async () => {
     const { c, now, calls } = fake();
-    const b = new PerformanceBenchmark({ classifier: c, examples, label: 'm', model: '/m', runtime: 'tfjs', sizeMB: 3.5, now, latencyRuns: 100, warmupRuns: 5, throughputMs: 50 });
+    const b = new PerformanceBenchmark({
+      classifier: c,
+      examples,
+      label: 'm',
+      model: '/m',
+      runtime: 'tfjs',
+      sizeMB: 3.5,
+      now,
+      latencyRuns: 100,
+      warmupRuns: 5,
+      throughputMs: 50,
+    });
     const r = await b.run();
     expect(r.accuracy).toBeCloseTo(3 / 5);
     expect(r.inScopeAccuracy).toBeCloseTo(2 / 3);
@@ -40,16 +60,36 @@ describe('PerformanceBenchmark', () => {
     expect(r.throughput.batchSize).toBe(32);
     expect(r.throughput.textsPerSecond).toBeCloseTo(500);
     expect(r.backend).toBe('fake');
-    expect(formatBenchRecord(r)).toMatch(/accuracy 60.00 % \(in-scope 66.67 %, oos recall 50.00 %\).*3.5 MB.*2.00 ± 0.00 ms/);
+    expect(formatBenchRecord(r)).toMatch(
+      /accuracy 60.00 % \(in-scope 66.67 %, oos recall 50.00 %\).*3.5 MB.*2.00 ± 0.00 ms/,
+    );
   });
 
   it('omits CLINC metrics when the split has no oos rows, and rejects unlabelled data', async () => {
     const { c, now } = fake();
-    const b = new PerformanceBenchmark({ classifier: c, examples: examples.slice(0, 2), label: 'm', model: '/m', runtime: 'tfjs', sizeMB: 1, now });
+    const b = new PerformanceBenchmark({
+      classifier: c,
+      examples: examples.slice(0, 2),
+      label: 'm',
+      model: '/m',
+      runtime: 'tfjs',
+      sizeMB: 1,
+      now,
+    });
     const a = await b.accuracy();
     expect(a.accuracy).toBe(1);
     expect(a.inScopeAccuracy).toBeUndefined();
-    expect(() => new PerformanceBenchmark({ classifier: c, examples: [{ text: 'x' }], label: 'm', model: '/m', runtime: 'tfjs', sizeMB: 1 })).toThrow(/no label/);
+    expect(
+      () =>
+        new PerformanceBenchmark({
+          classifier: c,
+          examples: [{ text: 'x' }],
+          label: 'm',
+          model: '/m',
+          runtime: 'tfjs',
+          sizeMB: 1,
+        }),
+    ).toThrow(/no label/);
   });
 
   it('latency statistics: sample std and nearest-rank percentiles', () => {
@@ -77,7 +117,8 @@ describe('PerformanceBenchmark', () => {
       err = e as Error;
     }
     // Either the deploy package is present (and loads or rejects the dummy file) or the error names it.
-    if (err && /MISSING|@distillery\/onnx/.test(err.message)) expect(err.message).toMatch(/--runtime onnx|@distillery\/onnx/);
+    if (err && /MISSING|@distillery\/onnx/.test(err.message))
+      expect(err.message).toMatch(/--runtime onnx|@distillery\/onnx/);
   });
 });
 
@@ -85,8 +126,18 @@ describe('interleavedLatency', () => {
   it('alternates models query by query and times each separately', async () => {
     let t = 0;
     const order: string[] = [];
-    const model = (name: string, ms: number) => ({ predict: (x: string[]) => { order.push(name); t += ms; return Promise.resolve(x.map(() => ({ label: 'a', score: 1 }))); } });
-    const r = await interleavedLatency({ slow: model('slow', 10), fast: model('fast', 2) }, ['a', 'b'], { warmupRuns: 2, runs: 50, now: () => t });
+    const model = (name: string, ms: number) => ({
+      predict: (x: string[]) => {
+        order.push(name);
+        t += ms;
+        return Promise.resolve(x.map(() => ({ label: 'a', score: 1 })));
+      },
+    });
+    const r = await interleavedLatency({ slow: model('slow', 10), fast: model('fast', 2) }, ['a', 'b'], {
+      warmupRuns: 2,
+      runs: 50,
+      now: () => t,
+    });
     expect(r.slow).toMatchObject({ mean: 10, runs: 50 });
     expect(r.fast).toMatchObject({ mean: 2, runs: 50 });
     expect(order.slice(0, 4)).toEqual(['slow', 'fast', 'fast', 'slow']);

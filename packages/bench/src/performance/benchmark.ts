@@ -52,12 +52,19 @@ export class PerformanceBenchmark {
   private readonly now: () => number;
 
   constructor(o: PerformanceBenchmarkOptions) {
-    if (!o.examples.length) throw new DistilleryError('DATA_EMPTY', 'the split has no examples', { where: `--split ${o.split ?? 'test'}` });
+    if (!o.examples.length)
+      throw new DistilleryError('DATA_EMPTY', 'the split has no examples', { where: `--split ${o.split ?? 'test'}` });
     o.examples.forEach((e, i) => {
-      if (e.label === undefined) throw new DistilleryError('DATA_INVALID', `example ${i} has no label: accuracy needs labelled data`, { where: `--split ${o.split ?? 'test'}` });
+      if (e.label === undefined)
+        throw new DistilleryError('DATA_INVALID', `example ${i} has no label: accuracy needs labelled data`, {
+          where: `--split ${o.split ?? 'test'}`,
+        });
     });
     const runs = o.latencyRuns ?? 100;
-    if (!Number.isInteger(runs) || runs < 1) throw new DistilleryError('USAGE', `latencyRuns must be a positive integer, got ${runs}`, { where: 'latencyRuns' });
+    if (!Number.isInteger(runs) || runs < 1)
+      throw new DistilleryError('USAGE', `latencyRuns must be a positive integer, got ${runs}`, {
+        where: 'latencyRuns',
+      });
     this.o = o;
     this.now = o.now ?? (() => performance.now());
   }
@@ -67,8 +74,17 @@ export class PerformanceBenchmark {
     const ex = this.o.examples;
     const oos = this.o.oosLabel ?? 'oos';
     const preds = (await this.o.classifier.predict(ex.map((e) => e.text))).map((p) => p.label);
-    if (preds.length !== ex.length) throw new DistilleryError('CLASSIFIER_OUTPUT', `the classifier returned ${preds.length} predictions for ${ex.length} texts`, { where: this.o.model });
-    let ok = 0, inN = 0, inOk = 0, oosN = 0, oosOk = 0;
+    if (preds.length !== ex.length)
+      throw new DistilleryError(
+        'CLASSIFIER_OUTPUT',
+        `the classifier returned ${preds.length} predictions for ${ex.length} texts`,
+        { where: this.o.model },
+      );
+    let ok = 0,
+      inN = 0,
+      inOk = 0,
+      oosN = 0,
+      oosOk = 0;
     preds.forEach((p, i) => {
       const gold = ex[i]!.label!;
       const hit = p === gold;
@@ -81,7 +97,12 @@ export class PerformanceBenchmark {
         if (hit) inOk++;
       }
     });
-    return { n: ex.length, accuracy: ok / ex.length, ...(oosN ? { inScopeAccuracy: inN ? inOk / inN : 0, oosRecall: oosOk / oosN } : {}), predictions: preds };
+    return {
+      n: ex.length,
+      accuracy: ok / ex.length,
+      ...(oosN ? { inScopeAccuracy: inN ? inOk / inN : 0, oosRecall: oosOk / oosN } : {}),
+      predictions: preds,
+    };
   }
 
   /** Single-query latency: queries cycle through the split's texts; warm-up runs are not timed. */
@@ -142,7 +163,8 @@ export class PerformanceBenchmark {
 /** One line per record: "label  acc 80.20 %  16.2 MB  12.3 ± 1.1 ms (p50 12.0, p95 14.2)  812 texts/s". */
 export function formatBenchRecord(r: BenchRecord): string {
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-  const clinc = r.inScopeAccuracy !== undefined ? ` (in-scope ${pct(r.inScopeAccuracy)}, oos recall ${pct(r.oosRecall ?? 0)})` : '';
+  const clinc =
+    r.inScopeAccuracy !== undefined ? ` (in-scope ${pct(r.inScopeAccuracy)}, oos recall ${pct(r.oosRecall ?? 0)})` : '';
   const l = r.latencyMs;
   return `${r.label}: accuracy ${pct(r.accuracy)}${clinc} on ${r.n} ${r.split} examples; ${r.sizeMB.toFixed(1)} MB; latency ${l.mean.toFixed(2)} ± ${l.std.toFixed(2)} ms (p50 ${l.p50.toFixed(2)}, p95 ${l.p95.toFixed(2)}, ${l.runs} runs); ${r.throughput.textsPerSecond.toFixed(0)} texts/s at batch ${r.throughput.batchSize} [${r.runtime}${r.backend ? `/${r.backend}` : ''}]`;
 }

@@ -34,14 +34,26 @@ export async function tfjsClassifier(dir: string, opts: TfjsClassifierOptions = 
   const model = (await loadHfModel(dir, { trainable: false })) as BertBase;
   if (model.head !== 'sequence') {
     model.dispose();
-    throw new DistilleryError('MODEL_UNSUPPORTED', `bench needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`, { where: dir });
+    throw new DistilleryError(
+      'MODEL_UNSUPPORTED',
+      `bench needs a sequence classifier, the folder holds a ${model.head === 'token' ? 'token classifier' : 'bare encoder'}`,
+      { where: dir },
+    );
   }
   const parameters = Object.values(model.parameters()).reduce((n, v) => n + v.size, 0);
   const { getBackend } = await import('@tensorflow/tfjs-core');
   return {
     parameters,
     backend: getBackend(),
-    predict: (texts) => new Promise((resolve) => resolve(predictTexts(model, tokenizer, texts, { batchSize: opts.batchSize ?? 64 }).map((p) => ({ label: p.label, score: p.score })))),
+    predict: (texts) =>
+      new Promise((resolve) =>
+        resolve(
+          predictTexts(model, tokenizer, texts, { batchSize: opts.batchSize ?? 64 }).map((p) => ({
+            label: p.label,
+            score: p.score,
+          })),
+        ),
+      ),
     dispose: () => model.dispose(),
   };
 }
@@ -55,19 +67,34 @@ interface OnnxModule {
  * Load a classifier for a runtime. `onnx` imports `@distillery/onnx` at run time, so the benchmark
  * works without ONNX Runtime installed until an ONNX model is asked for.
  */
-export async function loadClassifier(model: string, runtime: Runtime, opts: TfjsClassifierOptions = {}): Promise<Classifier> {
+export async function loadClassifier(
+  model: string,
+  runtime: Runtime,
+  opts: TfjsClassifierOptions = {},
+): Promise<Classifier> {
   if (runtime === 'tfjs') return tfjsClassifier(model, opts);
-  if (runtime !== 'onnx') throw new DistilleryError('USAGE', `unknown runtime "${runtime as string}"`, { where: '--runtime', hint: 'tfjs or onnx' });
+  if (runtime !== 'onnx')
+    throw new DistilleryError('USAGE', `unknown runtime "${runtime as string}"`, {
+      where: '--runtime',
+      hint: 'tfjs or onnx',
+    });
   let mod: OnnxModule;
   try {
     const name = '@distillery/onnx'; // a variable: tsc must not resolve a package that may be absent
     mod = (await import(name)) as OnnxModule;
   } catch (e) {
-    throw new DistilleryError('MISSING_PACKAGE', `--runtime onnx needs the @distillery/onnx package (${(e as Error).message.split('\n')[0]})`, {
-      where: '--runtime onnx',
-      hint: 'install it (npm install @distillery/onnx onnxruntime-node) or bench the Hugging Face folder with --runtime tfjs',
-    });
+    throw new DistilleryError(
+      'MISSING_PACKAGE',
+      `--runtime onnx needs the @distillery/onnx package (${(e as Error).message.split('\n')[0]})`,
+      {
+        where: '--runtime onnx',
+        hint: 'install it (npm install @distillery/onnx onnxruntime-node) or bench the Hugging Face folder with --runtime tfjs',
+      },
+    );
   }
-  if (typeof mod.createClassifier !== 'function') throw new DistilleryError('MISSING_PACKAGE', '@distillery/onnx has no createClassifier export', { where: '--runtime onnx' });
+  if (typeof mod.createClassifier !== 'function')
+    throw new DistilleryError('MISSING_PACKAGE', '@distillery/onnx has no createClassifier export', {
+      where: '--runtime onnx',
+    });
   return mod.createClassifier(model, { runtime: 'onnx' });
 }

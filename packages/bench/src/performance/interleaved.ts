@@ -18,7 +18,11 @@ export interface InterleavedLatencyOptions {
 }
 
 /** Single-query latency per model (by label), queries cycling through `texts`, models alternating. */
-export async function interleavedLatency(models: Readonly<Record<string, Classifier>>, texts: readonly string[], o: InterleavedLatencyOptions = {}): Promise<Record<string, LatencyStats>> {
+export async function interleavedLatency(
+  models: Readonly<Record<string, Classifier>>,
+  texts: readonly string[],
+  o: InterleavedLatencyOptions = {},
+): Promise<Record<string, LatencyStats>> {
   const now = o.now ?? (() => performance.now());
   const labels = Object.keys(models);
   const ms: Record<string, number[]> = Object.fromEntries(labels.map((l) => [l, []]));

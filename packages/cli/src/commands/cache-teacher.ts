@@ -6,7 +6,12 @@
 import { resolve } from 'node:path';
 import { DirTeacherCacheStore, DistilleryError, type Logger } from '@distillery/core';
 import { InvalidArgumentError, type Command } from 'commander';
-import { cacheTeacherTarget, configHashOf, precomputeTeacherCache, type CacheTeacherSummary } from '../job/cache-teacher.js';
+import {
+  cacheTeacherTarget,
+  configHashOf,
+  precomputeTeacherCache,
+  type CacheTeacherSummary,
+} from '../job/cache-teacher.js';
 import type { TeacherCacheJobData } from '../job/teacher-cache-shards.js';
 import { loadJobConfig } from './validate.js';
 import { action, commandLogger, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
@@ -63,20 +68,31 @@ function positiveInt(v: string): number {
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('cache-teacher')
-    .description("run the teacher once over the training examples and store its outputs in distillation.teacherCache.dir (later distill runs skip the teacher); --queue spreads it over `distillery worker` processes")
+    .description(
+      'run the teacher once over the training examples and store its outputs in distillation.teacherCache.dir (later distill runs skip the teacher); --queue spreads it over `distillery worker` processes',
+    )
     .argument('<config>', 'job config file with distillation.teacherCache.dir');
   commonOptions(cmd, { json: 'print the result as one JSON document on stdout' })
     .option('--no-progress', 'plain log lines instead of a progress bar')
-    .option('--queue <url>', 'fill the cache on `distillery worker` processes through BullMQ on this Redis (redis://host:6379); the config and the cache folder must be at the same path on every worker')
+    .option(
+      '--queue <url>',
+      'fill the cache on `distillery worker` processes through BullMQ on this Redis (redis://host:6379); the config and the cache folder must be at the same path on every worker',
+    )
     .option('--shards <n>', 'with --queue: shard jobs to split the batches into (a few per worker)', positiveInt)
     .action(
       action(ctx, async (file: string, o: CommonOptions & { progress?: boolean; queue?: string; shards?: number }) => {
         const logger = commandLogger(o);
         if (o.shards !== undefined && !o.queue) {
-          throw new DistilleryError('USAGE', '--shards needs --queue', { where: '--shards', hint: 'add --queue redis://host:6379 (workers: distillery worker --queue ...), or drop --shards to fill the cache in this process' });
+          throw new DistilleryError('USAGE', '--shards needs --queue', {
+            where: '--shards',
+            hint: 'add --queue redis://host:6379 (workers: distillery worker --queue ...), or drop --shards to fill the cache in this process',
+          });
         }
         if (o.queue && o.shards === undefined) {
-          throw new DistilleryError('USAGE', '--queue needs --shards N', { where: '--queue', hint: 'add --shards N, e.g. 2–4 per worker (a shard is a contiguous range of batches)' });
+          throw new DistilleryError('USAGE', '--queue needs --shards N', {
+            where: '--queue',
+            hint: 'add --shards N, e.g. 2–4 per worker (a shard is a contiguous range of batches)',
+          });
         }
         let s: CacheTeacherSummary & { shards?: number };
         if (o.queue) s = await cacheTeacherQueued({ configFile: file, queue: o.queue, shards: o.shards!, logger });
@@ -85,7 +101,10 @@ export function register(program: Command, ctx: CliContext): void {
           s = await precomputeTeacherCache(config, { logger, progress: o.progress === false ? 'lines' : true });
         }
         if (o.json) writeJson(ctx, { ok: true, ...s });
-        else ctx.out.write(`teacher cache ${s.dir} (${s.dtype}): ${s.examples} examples, ${s.computed} computed, ${s.cached} already cached, ${s.seconds.toFixed(1)} s${s.shards ? ` on ${s.shards} shard(s)` : ''}; ${s.entries} entries in the folder\n`);
+        else
+          ctx.out.write(
+            `teacher cache ${s.dir} (${s.dtype}): ${s.examples} examples, ${s.computed} computed, ${s.cached} already cached, ${s.seconds.toFixed(1)} s${s.shards ? ` on ${s.shards} shard(s)` : ''}; ${s.entries} entries in the folder\n`,
+          );
         return 0;
       }),
     );

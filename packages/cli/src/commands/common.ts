@@ -32,7 +32,12 @@ export interface CommonOptions {
 
 /** Add `--log-level` (validated) and, when the command reports, `--json`. */
 export function commonOptions(cmd: Command, opts: { json?: string } = {}): Command {
-  cmd.addOption(new Option('--log-level <level>', 'log detail on stderr').choices(LOG_LEVELS).default('info').env('DISTILLERY_LOG_LEVEL'));
+  cmd.addOption(
+    new Option('--log-level <level>', 'log detail on stderr')
+      .choices(LOG_LEVELS)
+      .default('info')
+      .env('DISTILLERY_LOG_LEVEL'),
+  );
   if (opts.json) cmd.option('--json', opts.json);
   return cmd;
 }
@@ -55,7 +60,10 @@ export function errorJson(e: unknown): Record<string, unknown> {
  * Wrap a command's action: its return value is the exit status; a thrown error prints its message on
  * stderr (stack with DISTILLERY_DEBUG) and, under `--json`, `{ok: false, error}` on stdout.
  */
-export function action<A extends unknown[]>(ctx: CliContext, fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+export function action<A extends unknown[]>(
+  ctx: CliContext,
+  fn: (...args: A) => Promise<number>,
+): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       ctx.exitCode = await fn(...args);

@@ -4,5 +4,10 @@ import type { CliContext } from './common.js';
 import { registerJobCommand } from './job.js';
 
 export function register(program: Command, ctx: CliContext): void {
-  registerJobCommand(program, ctx, 'distill', 'distil a student from a teacher (no config: the embedded SpamAssassin demo)');
+  registerJobCommand(
+    program,
+    ctx,
+    'distill',
+    'distil a student from a teacher (no config: the embedded SpamAssassin demo)',
+  );
 }

@@ -37,9 +37,16 @@ const QUANT = ['int8', 'fp16'];
 export async function exportCommand(o: ExportCommandOptions & { quiet?: boolean }): Promise<ExportResult> {
   const format = o.format ?? 'onnx';
   if (!FORMATS.includes(format)) {
-    throw new DistilleryError('USAGE', `unknown export format "${format}"`, { where: '--format', hint: suggest(format, FORMATS) });
+    throw new DistilleryError('USAGE', `unknown export format "${format}"`, {
+      where: '--format',
+      hint: suggest(format, FORMATS),
+    });
   }
-  if (o.quantize !== undefined && !QUANT.includes(o.quantize)) throw new DistilleryError('USAGE', `unknown quantization "${o.quantize}"`, { where: '--quantize', hint: suggest(o.quantize, QUANT) });
+  if (o.quantize !== undefined && !QUANT.includes(o.quantize))
+    throw new DistilleryError('USAGE', `unknown quantization "${o.quantize}"`, {
+      where: '--quantize',
+      hint: suggest(o.quantize, QUANT),
+    });
   const write = o.stream ?? process.stdout;
   await initBackend({ logger: { info: (m) => process.stderr.write(`${m}\n`) } });
   const res = await exportModel(o.model, o.out, {
@@ -52,7 +59,8 @@ export async function exportCommand(o: ExportCommandOptions & { quiet?: boolean 
   });
   if (o.quiet) return res;
   for (const f of res.files) {
-    const agree = f.labelAgreement === undefined ? '' : `, same label on ${(100 * f.labelAgreement).toFixed(0)} % of probes`;
+    const agree =
+      f.labelAgreement === undefined ? '' : `, same label on ${(100 * f.labelAgreement).toFixed(0)} % of probes`;
     const check = f.maxAbsDiff === undefined ? '' : `  max |Δlogit| vs tfjs ${f.maxAbsDiff.toExponential(2)}${agree}`;
     write.write(`${f.kind.padEnd(4)}  ${(f.bytes / 1e6).toFixed(2).padStart(8)} MB  ${f.path}${check}\n`);
   }
@@ -63,8 +71,12 @@ export async function exportCommand(o: ExportCommandOptions & { quiet?: boolean 
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('export')
-    .description('export a model to ONNX (a folder gets the transformers.js layout), int8/fp16 ONNX, or a tfjs graph model');
-  commonOptions(cmd, { json: 'print one JSON document: {files: [{kind, path, bytes, maxAbsDiff, labelAgreement}], extras}' })
+    .description(
+      'export a model to ONNX (a folder gets the transformers.js layout), int8/fp16 ONNX, or a tfjs graph model',
+    );
+  commonOptions(cmd, {
+    json: 'print one JSON document: {files: [{kind, path, bytes, maxAbsDiff, labelAgreement}], extras}',
+  })
     .requiredOption('--model <path>', 'Hugging Face model folder, or an .onnx file to quantize')
     .requiredOption('--out <path>', 'model.onnx (one file) or a folder (transformers.js layout / tfjs graph model)')
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('onnx'))
@@ -74,10 +86,35 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--attentions', 'also output every attention map')
     .option('--no-validate', 'skip loading the graph back in ONNX Runtime and comparing it with tfjs')
     .action(
-      action(ctx, async (o: CommonOptions & { model: string; out: string; format: string; quantize?: string; perTensor?: boolean; hiddenStates?: boolean; attentions?: boolean; validate: boolean }) => {
-        const res = await exportCommand({ model: o.model, out: o.out, format: o.format, quantize: o.quantize, perTensor: o.perTensor, hiddenStates: o.hiddenStates, attentions: o.attentions, noValidate: !o.validate, stream: ctx.out, quiet: o.json });
-        if (o.json) writeJson(ctx, res);
-        return 0;
-      }),
+      action(
+        ctx,
+        async (
+          o: CommonOptions & {
+            model: string;
+            out: string;
+            format: string;
+            quantize?: string;
+            perTensor?: boolean;
+            hiddenStates?: boolean;
+            attentions?: boolean;
+            validate: boolean;
+          },
+        ) => {
+          const res = await exportCommand({
+            model: o.model,
+            out: o.out,
+            format: o.format,
+            quantize: o.quantize,
+            perTensor: o.perTensor,
+            hiddenStates: o.hiddenStates,
+            attentions: o.attentions,
+            noValidate: !o.validate,
+            stream: ctx.out,
+            quiet: o.json,
+          });
+          if (o.json) writeJson(ctx, res);
+          return 0;
+        },
+      ),
     );
 }

@@ -16,4 +16,17 @@ import * as report from './report.js';
 import * as cacheTeacher from './cache-teacher.js';
 import * as worker from './worker.js';
 
-export const COMMANDS: readonly CommandModule[] = [distill, train, validate, plugins, predict, exportCmd, cacheTeacher, bench, search, report, worker, schema];
+export const COMMANDS: readonly CommandModule[] = [
+  distill,
+  train,
+  validate,
+  plugins,
+  predict,
+  exportCmd,
+  cacheTeacher,
+  bench,
+  search,
+  report,
+  worker,
+  schema,
+];

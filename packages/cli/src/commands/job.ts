@@ -36,18 +36,34 @@ export function jobOptions(cmd: Command): Command {
   return cmd
     .option('--no-progress', 'plain log lines instead of a progress bar')
     .option('--resume [path]', 'continue from a checkpoint (default: the newest in training.outputDir)')
-    .option('--force', 'with --resume: accept a config that differs from the checkpoint\'s')
+    .option('--force', "with --resume: accept a config that differs from the checkpoint's")
     .option('--overwrite', 'clear a previous run (checkpoints, metrics) in training.outputDir first')
-    .addOption(new Option('--allow-plugin <path>', 'allow loading a plugin from this path outside the config folder (repeatable)').argParser(collect));
+    .addOption(
+      new Option(
+        '--allow-plugin <path>',
+        'allow loading a plugin from this path outside the config folder (repeatable)',
+      ).argParser(collect),
+    );
 }
 
 /** Register `name` (`distill` or `train`) on the program. */
-export function registerJobCommand(program: Command, ctx: CliContext, mode: 'distill' | 'train', description: string): void {
-  const cmd = program.command(mode).description(description).argument('[config]', 'job config file (none: the embedded SpamAssassin demo)');
+export function registerJobCommand(
+  program: Command,
+  ctx: CliContext,
+  mode: 'distill' | 'train',
+  description: string,
+): void {
+  const cmd = program
+    .command(mode)
+    .description(description)
+    .argument('[config]', 'job config file (none: the embedded SpamAssassin demo)');
   jobOptions(cmd);
   if (mode === 'distill') {
     cmd
-      .option('--baseline', 'also train the same student without the teacher (same init, data order and budget) and report the KD gain')
+      .option(
+        '--baseline',
+        'also train the same student without the teacher (same init, data order and budget) and report the KD gain',
+      )
       .option('--seeds <n>', 'with --baseline: seeds to average the KD gain over (default 3)', (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
@@ -65,17 +81,43 @@ export function registerJobCommand(program: Command, ctx: CliContext, mode: 'dis
       }
       // `distill` without a config: the demo (teacher, distilled student, baseline, ONNX int8, benchmark, report).
       if (!file && mode === 'distill') {
-        if (o.resume !== undefined && o.resume !== false) throw new DistilleryError('USAGE', 'the embedded demo does not resume: it replaces its previous run', { where: '--resume', hint: 'run `distillery distill` again (the teacher is reused from its cache)' });
-        logger.info(`no config given: running the embedded demo (${defaultConfigPath()}); it replaces its previous run (overwrite, the embedded demo only)`);
-        const r = await runDemo({ logger, progress: o.progress === false ? 'lines' : true, out: o.json ? process.stderr : ctx.out });
-        if (o.json) writeJson(ctx, { ok: true, backend: r.backend, budget: r.budget, teacherCache: r.teacherCache, files: r.files, seconds: r.seconds, results: r.records });
+        if (o.resume !== undefined && o.resume !== false)
+          throw new DistilleryError('USAGE', 'the embedded demo does not resume: it replaces its previous run', {
+            where: '--resume',
+            hint: 'run `distillery distill` again (the teacher is reused from its cache)',
+          });
+        logger.info(
+          `no config given: running the embedded demo (${defaultConfigPath()}); it replaces its previous run (overwrite, the embedded demo only)`,
+        );
+        const r = await runDemo({
+          logger,
+          progress: o.progress === false ? 'lines' : true,
+          out: o.json ? process.stderr : ctx.out,
+        });
+        if (o.json)
+          writeJson(ctx, {
+            ok: true,
+            backend: r.backend,
+            budget: r.budget,
+            teacherCache: r.teacherCache,
+            files: r.files,
+            seconds: r.seconds,
+            results: r.records,
+          });
         return 0;
       }
       const path = file ?? defaultConfigPath();
       if (!file) logger.info(`no config given: running the embedded demo (${path})`);
       // The embedded demo's relative paths (outputDir) stay relative to the working directory.
-      if (o.seeds !== undefined && !o.baseline) throw new DistilleryError('CONFIG_INVALID', '--seeds only applies with --baseline', { where: '--seeds', hint: `distillery distill ${file ?? ''} --baseline --seeds ${o.seeds}` });
-      const { config, text } = await loadJobConfig(path, { allowPlugins: o.allowPlugin, pathsFrom: file ? 'config' : 'cwd' });
+      if (o.seeds !== undefined && !o.baseline)
+        throw new DistilleryError('CONFIG_INVALID', '--seeds only applies with --baseline', {
+          where: '--seeds',
+          hint: `distillery distill ${file ?? ''} --baseline --seeds ${o.seeds}`,
+        });
+      const { config, text } = await loadJobConfig(path, {
+        allowPlugins: o.allowPlugin,
+        pathsFrom: file ? 'config' : 'cwd',
+      });
       const summary = await runJob(config, mode, {
         logger,
         progress: o.progress === false ? 'lines' : true,

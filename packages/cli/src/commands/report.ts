@@ -28,19 +28,40 @@ export interface ReportCommandOptions {
 export function gainHtml(summaries: readonly string[]): string {
   const rows: string[] = [];
   for (const file of summaries) {
-    if (!existsSync(file)) throw new DistilleryError('FILE_NOT_FOUND', 'summary not found', { where: file, hint: 'written by `distillery distill <config> --baseline` in training.outputDir' });
+    if (!existsSync(file))
+      throw new DistilleryError('FILE_NOT_FOUND', 'summary not found', {
+        where: file,
+        hint: 'written by `distillery distill <config> --baseline` in training.outputDir',
+      });
     const s = JSON.parse(readFileSync(file, 'utf8')) as { baseline?: KdGain };
-    if (!s.baseline) throw new DistilleryError('SUMMARY_NO_BASELINE', 'this summary has no baseline block', { where: file, hint: 'run `distillery distill <config> --baseline` to measure the KD gain' });
+    if (!s.baseline)
+      throw new DistilleryError('SUMMARY_NO_BASELINE', 'this summary has no baseline block', {
+        where: file,
+        hint: 'run `distillery distill <config> --baseline` to measure the KD gain',
+      });
     rows.push(`<tr><td>${escapeHtml(file)}</td><td>${escapeHtml(formatGain(s.baseline))}</td></tr>`);
   }
-  return rows.length ? `<h2>Did distillation help?</h2>\n<table><tr><th>run</th><th>KD gain (distilled − no-KD student, same init, data order and budget)</th></tr>\n${rows.join('\n')}\n</table>` : '';
+  return rows.length
+    ? `<h2>Did distillation help?</h2>\n<table><tr><th>run</th><th>KD gain (distilled − no-KD student, same init, data order and budget)</th></tr>\n${rows.join('\n')}\n</table>`
+    : '';
 }
 
 /** Write the report; returns the output path. */
 export async function reportCommand(o: ReportCommandOptions): Promise<string> {
   const stat = o.latency ?? 'mean';
-  if (stat !== 'mean' && stat !== 'p50' && stat !== 'p95') throw new DistilleryError('USAGE', `unknown latency statistic "${stat}"`, { where: '--latency', hint: 'mean, p50 or p95' });
-  return writeReport({ results: o.results, out: o.out, highlight: o.highlight, reference: o.reference, latencyStat: stat, extraHtml: gainHtml(o.summaries ?? []) });
+  if (stat !== 'mean' && stat !== 'p50' && stat !== 'p95')
+    throw new DistilleryError('USAGE', `unknown latency statistic "${stat}"`, {
+      where: '--latency',
+      hint: 'mean, p50 or p95',
+    });
+  return writeReport({
+    results: o.results,
+    out: o.out,
+    highlight: o.highlight,
+    reference: o.reference,
+    latencyStat: stat,
+    extraHtml: gainHtml(o.summaries ?? []),
+  });
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -54,12 +75,33 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--out <file>', 'report.svg (chart) or report.html (chart and table)')
     .option('--highlight <label>', 'model to highlight (default: the one measured last)')
     .option('--reference <label>', 'speed-up reference (default: "teacher" when present)')
-    .addOption(new Option('--latency <stat>', 'latency statistic on the x axis').choices(['mean', 'p50', 'p95']).default('mean'))
-    .addOption(new Option('--summary <file>', 'summary.json of a distill --baseline run: its KD gain goes under the table (repeatable)').argParser(collect))
+    .addOption(
+      new Option('--latency <stat>', 'latency statistic on the x axis').choices(['mean', 'p50', 'p95']).default('mean'),
+    )
+    .addOption(
+      new Option(
+        '--summary <file>',
+        'summary.json of a distill --baseline run: its KD gain goes under the table (repeatable)',
+      ).argParser(collect),
+    )
     .action(
-      action(ctx, async (results: string, o: CommonOptions & { out: string; highlight?: string; reference?: string; latency: string; summary?: string[] }) => {
-        ctx.out.write(`wrote ${await reportCommand({ results, out: o.out, highlight: o.highlight, reference: o.reference, latency: o.latency, summaries: o.summary })}\n`);
-        return 0;
-      }),
+      action(
+        ctx,
+        async (
+          results: string,
+          o: CommonOptions & {
+            out: string;
+            highlight?: string;
+            reference?: string;
+            latency: string;
+            summary?: string[];
+          },
+        ) => {
+          ctx.out.write(
+            `wrote ${await reportCommand({ results, out: o.out, highlight: o.highlight, reference: o.reference, latency: o.latency, summaries: o.summary })}\n`,
+          );
+          return 0;
+        },
+      ),
     );
 }

@@ -50,7 +50,10 @@ export interface SearchResult {
   trials: readonly Trial[];
 }
 
-const fmt = (p: Params) => Object.entries(p).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`).join(', ');
+const fmt = (p: Params) =>
+  Object.entries(p)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join(', ');
 
 /** Run (or resume) a search; returns the best trial and where the study and best config went. */
 export async function searchCommand(o: SearchCommandOptions): Promise<SearchResult> {
@@ -62,10 +65,20 @@ export async function searchCommand(o: SearchCommandOptions): Promise<SearchResu
   const studyFile = o.study ?? join(base, 'search', 'study.json');
   mkdirSync(dirname(studyFile), { recursive: true });
   const seed = o.seed ?? 0;
-  const study = Study.create({ space, file: studyFile, sampler: makeSampler(o.sampler ?? 'tpe', seed), pruner: makePruner(o.pruner ?? 'median'), name: basename(o.config), meta: { config: o.config } });
+  const study = Study.create({
+    space,
+    file: studyFile,
+    sampler: makeSampler(o.sampler ?? 'tpe', seed),
+    pruner: makePruner(o.pruner ?? 'median'),
+    name: basename(o.config),
+    meta: { config: o.config },
+  });
   if (study.finished) o.logger.info(`resuming ${studyFile}: ${study.finished} finished trial(s)`);
   let metricName: string | undefined;
-  const onTrial = (t: Trial) => out.write(`trial ${t.number} ${t.state.padEnd(8)} ${t.value !== undefined ? `${(100 * t.value).toFixed(2)} %` : '       '}  ${fmt(t.params)}${t.state === 'pruned' ? `  (${t.message})` : ''}\n`);
+  const onTrial = (t: Trial) =>
+    out.write(
+      `trial ${t.number} ${t.state.padEnd(8)} ${t.value !== undefined ? `${(100 * t.value).toFixed(2)} %` : '       '}  ${fmt(t.params)}${t.state === 'pruned' ? `  (${t.message})` : ''}\n`,
+    );
   let best: Trial | undefined;
   if (o.queue) {
     // Queued: trials run on `distillery worker` processes; sampler and study stay here. BullMQ is
@@ -74,14 +87,27 @@ export async function searchCommand(o: SearchCommandOptions): Promise<SearchResu
     await pingQueue(o.queue); // a clear error now rather than a search waiting on a dead address
     const configFile = resolve(o.config);
     o.logger.info(`queued search on ${o.queue}: up to ${o.parallel ?? 3} trial(s) at once`);
-    best = await optimizeQueued(study, { url: o.queue, nTrials: o.trials, parallel: o.parallel, logger: o.logger, payload: () => ({ configFile }), onTrial });
+    best = await optimizeQueued(study, {
+      url: o.queue,
+      nTrials: o.trials,
+      parallel: o.parallel,
+      logger: o.logger,
+      payload: () => ({ configFile }),
+      onTrial,
+    });
   } else {
     best = await optimize(
       study,
       async (t) => {
         o.logger.info(`trial ${t.number}: ${fmt(t.params)}`);
         const r = await runSearchTrial({
-          config, configFile: o.config, configText: text, number: t.number, params: t.params, logger: o.logger, signal: t.signal,
+          config,
+          configFile: o.config,
+          configText: text,
+          number: t.number,
+          params: t.params,
+          logger: o.logger,
+          signal: t.signal,
           onEvaluate: (gs, v) => {
             if (t.report(gs, v)) o.logger.info(`trial ${t.number}: pruned at step ${gs} (${(100 * v).toFixed(2)} %)`);
           },
@@ -92,13 +118,22 @@ export async function searchCommand(o: SearchCommandOptions): Promise<SearchResu
       { nTrials: o.trials, onTrial },
     );
   }
-  if (!best) throw new DistilleryError('SEARCH_NO_RESULT', 'no trial completed (all were pruned or failed)', { where: studyFile, hint: 'use more --trials, or --pruner none' });
-  if (metricName === 'student.accuracy') o.logger.warn('the run summary has no validation accuracy: trials were ranked on the evaluation accuracy the run reports');
+  if (!best)
+    throw new DistilleryError('SEARCH_NO_RESULT', 'no trial completed (all were pruned or failed)', {
+      where: studyFile,
+      hint: 'use more --trials, or --pruner none',
+    });
+  if (metricName === 'student.accuracy')
+    o.logger.warn(
+      'the run summary has no validation accuracy: trials were ranked on the evaluation accuracy the run reports',
+    );
   // The user's own JSON (its spelling kept: snake_case keys stay snake_case) with the best values.
   const raw = JSON.parse(text) as object;
   const configFile = o.out ?? join(dirname(o.config), `${basename(o.config, extname(o.config))}.best.json`);
   await writeFileAtomic(configFile, JSON.stringify(applySearchParams(raw, best.params), null, 2) + '\n');
-  out.write(`best: trial ${best.number}, ${(100 * best.value!).toFixed(2)} % — ${fmt(best.params)}\nstudy: ${studyFile}\nconfig with the best parameters: ${configFile}\n`);
+  out.write(
+    `best: trial ${best.number}, ${(100 * best.value!).toFixed(2)} % — ${fmt(best.params)}\nstudy: ${studyFile}\nconfig with the best parameters: ${configFile}\n`,
+  );
   return { best, studyFile, configFile, trials: study.trials };
 }
 
@@ -111,7 +146,9 @@ function positiveInt(v: string): number {
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('search')
-    .description('hyperparameter search (TPE, pruning on the evaluation curve, resumable study); writes the config with the best values')
+    .description(
+      'hyperparameter search (TPE, pruning on the evaluation curve, resumable study); writes the config with the best values',
+    )
     .argument('<config>', 'job config file');
   commonOptions(cmd, { json: 'print {best, studyFile, configFile, trials} as one JSON document' })
     .requiredOption('--trials <n>', 'trials in the study (a resumed study runs only the missing ones)', positiveInt)
@@ -121,13 +158,45 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--study <file>', 'study file (default: <training.outputDir>/search/study.json)')
     .option('--out <file>', 'config with the best values (default: <config>.best.json)')
     .option('--seed <n>', 'sampler seed', (v) => Number(v), 0)
-    .option('--queue <url>', 'run trials on `distillery worker` processes through BullMQ on this Redis (redis://host:6379)')
+    .option(
+      '--queue <url>',
+      'run trials on `distillery worker` processes through BullMQ on this Redis (redis://host:6379)',
+    )
     .option('--parallel <n>', 'with --queue: trials queued at once (about the number of workers)', positiveInt, 3)
     .action(
-      action(ctx, async (config: string, o: CommonOptions & { trials: number; space: string; sampler: string; pruner: string; study?: string; out?: string; seed: number; queue?: string; parallel: number }) => {
-        const r = await searchCommand({ config, trials: o.trials, space: o.space, sampler: o.sampler, pruner: o.pruner, study: o.study, out: o.out, seed: o.seed, queue: o.queue, parallel: o.parallel, logger: commandLogger(o), stdout: o.json ? ctx.err : ctx.out });
-        if (o.json) writeJson(ctx, r);
-        return 0;
-      }),
+      action(
+        ctx,
+        async (
+          config: string,
+          o: CommonOptions & {
+            trials: number;
+            space: string;
+            sampler: string;
+            pruner: string;
+            study?: string;
+            out?: string;
+            seed: number;
+            queue?: string;
+            parallel: number;
+          },
+        ) => {
+          const r = await searchCommand({
+            config,
+            trials: o.trials,
+            space: o.space,
+            sampler: o.sampler,
+            pruner: o.pruner,
+            study: o.study,
+            out: o.out,
+            seed: o.seed,
+            queue: o.queue,
+            parallel: o.parallel,
+            logger: commandLogger(o),
+            stdout: o.json ? ctx.err : ctx.out,
+          });
+          if (o.json) writeJson(ctx, r);
+          return 0;
+        },
+      ),
     );
 }

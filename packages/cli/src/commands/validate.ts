@@ -28,7 +28,10 @@ export interface LoadJobConfigOptions {
  * model shapes, matches, plugins resolved but not run), all problems in one {@link ConfigError}.
  * Relative paths in the result are made absolute against the config's folder.
  */
-export async function loadJobConfig(file: string, opts: LoadJobConfigOptions = {}): Promise<{ config: JobConfig; text: string }> {
+export async function loadJobConfig(
+  file: string,
+  opts: LoadJobConfigOptions = {},
+): Promise<{ config: JobConfig; text: string }> {
   const parsed = loadConfigFile(JobConfigSchema, file);
   const text = readFileSync(file, 'utf8');
   const configDir = opts.pathsFrom === 'cwd' ? process.cwd() : dirname(resolve(file));
@@ -53,7 +56,8 @@ export async function validateCommand(
   const err = opts.err ?? process.stderr;
   try {
     const { config } = await loadJobConfig(file, opts);
-    if (opts.json) out.write(JSON.stringify({ ok: true, file, summary: describe(config), problems: [] }, null, 2) + '\n');
+    if (opts.json)
+      out.write(JSON.stringify({ ok: true, file, summary: describe(config), problems: [] }, null, 2) + '\n');
     else out.write(`${file}: valid (${describe(config)})\n`);
     return 0;
   } catch (e) {
@@ -65,7 +69,14 @@ export async function validateCommand(
     const code = (e as { code?: string }).code;
     if (code) {
       const de = e as { message: string; where?: string; hint?: string };
-      if (opts.json) out.write(JSON.stringify({ ok: false, file, problems: [{ path: de.where ?? '(root)', code, message: de.message, hint: de.hint }] }, null, 2) + '\n');
+      if (opts.json)
+        out.write(
+          JSON.stringify(
+            { ok: false, file, problems: [{ path: de.where ?? '(root)', code, message: de.message, hint: de.hint }] },
+            null,
+            2,
+          ) + '\n',
+        );
       err.write(`${de.message}\n`);
       return 1;
     }
@@ -76,10 +87,16 @@ export async function validateCommand(
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('validate')
-    .description('check a config without training: every problem at once, by path, file:line:col and fix (exit 1 if any)')
+    .description(
+      'check a config without training: every problem at once, by path, file:line:col and fix (exit 1 if any)',
+    )
     .argument('<config>', 'job config file');
   commonOptions(cmd, { json: 'print one JSON document: {ok, file, problems: [{path, line, column, message, hint}]}' })
-    .option('--allow-plugin <path>', 'allow a plugin path outside the config folder (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--allow-plugin <path>',
+      'allow a plugin path outside the config folder (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .action(
       action(ctx, async (file: string, o: CommonOptions & { allowPlugin?: string[] }) =>
         validateCommand(file, ctx.out, { json: o.json, allowPlugins: o.allowPlugin, err: ctx.err }),

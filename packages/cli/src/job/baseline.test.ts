@@ -15,7 +15,9 @@ describe('KD gain', () => {
     expect(g.gain.map((x) => Number(x.toFixed(6)))).toEqual([10, 2, -1]);
     expect(g.mean).toBeCloseTo(11 / 3);
     expect(g.std).toBeCloseTo(meanStd([10, 2, -1]).std);
-    expect(meanStd([10, 2, -1]).std).toBeCloseTo(Math.sqrt(((10 - 11 / 3) ** 2 + (2 - 11 / 3) ** 2 + (-1 - 11 / 3) ** 2) / 2));
+    expect(meanStd([10, 2, -1]).std).toBeCloseTo(
+      Math.sqrt(((10 - 11 / 3) ** 2 + (2 - 11 / 3) ** 2 + (-1 - 11 / 3) ** 2) / 2),
+    );
     expect(g.wins).toBe(2);
     expect(formatGain(g)).toMatch(/^\+3\.67 ± 5\.69 points over 3 seeds on test .*KD better in 2\/3/);
   });
@@ -25,7 +27,9 @@ describe('KD gain', () => {
     expect(g.mean).toBeCloseTo(6);
     expect(g.validation!.gain.map((x) => Number(x.toFixed(6)))).toEqual([1, -1]);
     expect(g.validation!.wins).toBe(1);
-    expect(formatGain(g)).toMatch(/on test \(.*KD better in 2\/2\); validation \+0\.00 ± 1\.41 \(.*KD better in 1\/2\)$/);
+    expect(formatGain(g)).toMatch(
+      /on test \(.*KD better in 2\/2\); validation \+0\.00 ± 1\.41 \(.*KD better in 1\/2\)$/,
+    );
   });
 
   it('distill --baseline trains the no-KD student per seed (teacher cache on, validation split) and writes the gain to summary.json', async () => {
@@ -46,13 +50,20 @@ describe('KD gain', () => {
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(cfg));
     const { config, text } = await loadJobConfig(file);
-    const s = await runJob(config, 'distill', { logger: createLogger('t', { level: 'warn' }), progress: false, configFile: file, configText: text, baseline: { seeds: 2 } });
+    const s = await runJob(config, 'distill', {
+      logger: createLogger('t', { level: 'warn' }),
+      progress: false,
+      configFile: file,
+      configText: text,
+      baseline: { seeds: 2 },
+    });
     expect(s.baseline!.seeds).toHaveLength(2);
     expect(s.baseline!.distilled[0]).toBe(s.student!.accuracy);
     for (const a of [...s.baseline!.distilled, ...s.baseline!.baseline]) expect(a).toBeGreaterThan(0.5);
     // Compared on validation too, the first seed's value being the job's selected checkpoint's.
     expect(s.baseline!.validation!.distilled[0]).toBe(s.student!.selected!.value);
-    for (const a of [...s.baseline!.validation!.distilled, ...s.baseline!.validation!.baseline]) expect(a).toBeGreaterThan(0.5);
+    for (const a of [...s.baseline!.validation!.distilled, ...s.baseline!.validation!.baseline])
+      expect(a).toBeGreaterThan(0.5);
     const written = JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'));
     expect(written.baseline.mean).toBeCloseTo(s.baseline!.mean);
     expect(formatSummary(s)).toMatch(/KD gain: [+-]\d/);

@@ -7,7 +7,15 @@
  * on that one, and quote the test numbers of the chosen configuration.
  */
 import { join } from 'node:path';
-import { BasicDistiller, BasicTrainer, GeneralDistiller, type DistillModel, type Logger, type PluginRegistry, type TrainResult } from '@distillery/core';
+import {
+  BasicDistiller,
+  BasicTrainer,
+  GeneralDistiller,
+  type DistillModel,
+  type Logger,
+  type PluginRegistry,
+  type TrainResult,
+} from '@distillery/core';
 import type { JobConfig } from './schema.js';
 import type { Kit } from './kits.js';
 
@@ -61,8 +69,17 @@ export function splitGain(distilled: number[], baseline: number[]): SplitGain {
 }
 
 /** The gain block from per-seed test accuracies (and validation ones, when measured). */
-export function kdGain(seeds: number[], distilled: number[], baseline: number[], validation?: { distilled: number[]; baseline: number[] }): KdGain {
-  return { seeds, ...splitGain(distilled, baseline), ...(validation ? { validation: splitGain(validation.distilled, validation.baseline) } : {}) };
+export function kdGain(
+  seeds: number[],
+  distilled: number[],
+  baseline: number[],
+  validation?: { distilled: number[]; baseline: number[] },
+): KdGain {
+  return {
+    seeds,
+    ...splitGain(distilled, baseline),
+    ...(validation ? { validation: splitGain(validation.distilled, validation.baseline) } : {}),
+  };
 }
 
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)}`;
@@ -79,7 +96,9 @@ export function formatGain(g: KdGain): string {
     return `(distilled ${d.toFixed(2)} %, no KD ${b.toFixed(2)} %; KD better in ${s.wins}/${n})`;
   };
   const test = `${signed(g.mean)} ± ${g.std.toFixed(2)} points over ${n} seed${n > 1 ? 's' : ''} on test ${one(g)}`;
-  return g.validation ? `${test}; validation ${signed(g.validation.mean)} ± ${g.validation.std.toFixed(2)} ${one(g.validation)}` : test;
+  return g.validation
+    ? `${test}; validation ${signed(g.validation.mean)} ± ${g.validation.std.toFixed(2)} ${one(g.validation)}`
+    : test;
 }
 
 /** What {@link runBaseline} needs from the job that has just distilled its first student. */
@@ -109,7 +128,10 @@ export interface BaselineContext<B> {
 
 /** What {@link runBaseline} calls on a distiller or a trainer. */
 interface Trainable<B> {
-  train(o: { dataloader: ReturnType<Kit<B>['trainSource']>; evaluate?: () => Promise<{ accuracy: number }> }): Promise<TrainResult>;
+  train(o: {
+    dataloader: ReturnType<Kit<B>['trainSource']>;
+    evaluate?: () => Promise<{ accuracy: number }>;
+  }): Promise<TrainResult>;
   loadCheckpoint(path: string): Promise<unknown>;
 }
 
@@ -125,9 +147,15 @@ export async function runBaseline<B>(c: BaselineContext<B>): Promise<KdGain> {
   const baseline: number[] = [];
   const val = c.evaluateValidation ? { distilled: [] as number[], baseline: [] as number[] } : undefined;
   // The job keeps its student's best checkpoint on validation; every run here is selected the same way.
-  const select = (student: DistillModel<B>) => (c.evaluateValidation ? { evaluate: async () => ({ accuracy: await c.evaluateValidation!(student) }) } : {});
+  const select = (student: DistillModel<B>) =>
+    c.evaluateValidation ? { evaluate: async () => ({ accuracy: await c.evaluateValidation!(student) }) } : {};
   /** Train one run, load the checkpoint it selected, record its test (and validation) accuracy. */
-  const trainAndScore = async (run: Trainable<B>, student: DistillModel<B>, seed: number, to: 'distilled' | 'baseline') => {
+  const trainAndScore = async (
+    run: Trainable<B>,
+    student: DistillModel<B>,
+    seed: number,
+    to: 'distilled' | 'baseline',
+  ) => {
     const r = await run.train({ dataloader: c.kit.trainSource(seed), ...select(student) });
     if (r.best?.path) await run.loadCheckpoint(r.best.path);
     (to === 'distilled' ? distilled : baseline).push(await c.evaluate(student));
@@ -156,11 +184,21 @@ export async function runBaseline<B>(c: BaselineContext<B>): Promise<KdGain> {
     }
     // Same seed → same initial weights and the same batch order; hard labels only, same budget.
     const student = await c.kit.build(c.cfg.student.model, seed, 'student');
-    const t = new BasicTrainer({ student, adaptor: c.kit.adaptor, registry: c.registry.child(), trainingConfig: { ...c.cfg.training, outputDir: join(c.outDir, `nokd-seed${seed}`) }, backend: c.backend });
+    const t = new BasicTrainer({
+      student,
+      adaptor: c.kit.adaptor,
+      registry: c.registry.child(),
+      trainingConfig: { ...c.cfg.training, outputDir: join(c.outDir, `nokd-seed${seed}`) },
+      backend: c.backend,
+    });
     await trainAndScore(t, student, seed, 'baseline');
     student.dispose?.();
-    const v = val ? ` (validation: distilled ${(100 * val.distilled[k]!).toFixed(2)} %, no KD ${(100 * val.baseline[k]!).toFixed(2)} %)` : '';
-    c.logger.info(`seed ${seed}: test: distilled ${(100 * distilled[k]!).toFixed(2)} %, no KD ${(100 * baseline[k]!).toFixed(2)} %${v}`);
+    const v = val
+      ? ` (validation: distilled ${(100 * val.distilled[k]!).toFixed(2)} %, no KD ${(100 * val.baseline[k]!).toFixed(2)} %)`
+      : '';
+    c.logger.info(
+      `seed ${seed}: test: distilled ${(100 * distilled[k]!).toFixed(2)} %, no KD ${(100 * baseline[k]!).toFixed(2)} %${v}`,
+    );
   }
   return kdGain(seeds, distilled, baseline, val);
 }

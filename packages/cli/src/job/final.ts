@@ -7,7 +7,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { MlpClassifier, distilleryVersion, writeFileAtomic, writeSafetensors, type DistillModel, type SafetensorsInput } from '@distillery/core';
+import {
+  MlpClassifier,
+  distilleryVersion,
+  writeFileAtomic,
+  writeSafetensors,
+  type DistillModel,
+  type SafetensorsInput,
+} from '@distillery/core';
 import { BertBase, saveHfModel } from '@distillery/models';
 import type { LabelMap } from '@distillery/data';
 
@@ -26,9 +33,10 @@ export interface FinalReport {
 }
 
 function readme(r: FinalReport, isBert: boolean): string {
-  const sel = r.selected.kind === 'best'
-    ? `the best checkpoint by ${r.selected.metric} on the ${r.selected.split} split (step ${r.selected.step}: ${r.selected.value!.toFixed(4)})`
-    : `the last step (${r.selected.step})`;
+  const sel =
+    r.selected.kind === 'best'
+      ? `the best checkpoint by ${r.selected.metric} on the ${r.selected.split} split (step ${r.selected.step}: ${r.selected.value!.toFixed(4)})`
+      : `the last step (${r.selected.step})`;
   return [
     `# Distilled student — ${r.task}`,
     '',
@@ -38,7 +46,9 @@ function readme(r: FinalReport, isBert: boolean): string {
     '| metric | value |',
     '| --- | ---: |',
     `| test accuracy | ${(100 * r.testAccuracy).toFixed(2)} % |`,
-    ...(r.selected.kind === 'best' ? [`| ${r.selected.split} ${r.selected.metric} (selection) | ${r.selected.value!.toFixed(4)} |`] : []),
+    ...(r.selected.kind === 'best'
+      ? [`| ${r.selected.split} ${r.selected.metric} (selection) | ${r.selected.value!.toFixed(4)} |`]
+      : []),
     `| parameters | ${r.parameters.toLocaleString('en-US')} |`,
     '',
     'Distillation settings:',
@@ -88,16 +98,22 @@ export async function writeFinalFolder(o: {
   const isBert = o.student instanceof BertBase;
   try {
     if (o.student instanceof BertBase) {
-      await saveHfModel(o.student, tmp, { copyTokenizerFrom: o.tokenizerFrom, tokenizerFiles: o.tokenizerFrom ? undefined : o.tokenizerFiles, metadata: { writer: 'distillery' } });
+      await saveHfModel(o.student, tmp, {
+        copyTokenizerFrom: o.tokenizerFrom,
+        tokenizerFiles: o.tokenizerFrom ? undefined : o.tokenizerFiles,
+        metadata: { writer: 'distillery' },
+      });
       if (o.maxLength) await recordMaxLength(tmp, o.maxLength);
     } else {
       const tensors: Record<string, SafetensorsInput> = {};
-      for (const [name, v] of Object.entries(o.student.parameters())) tensors[name] = { data: (await v.data()) as Float32Array, shape: v.shape };
+      for (const [name, v] of Object.entries(o.student.parameters()))
+        tensors[name] = { data: (await v.data()) as Float32Array, shape: v.shape };
       await writeSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt', writer: 'distillery' });
       const c = o.student instanceof MlpClassifier ? o.student.config : undefined;
       const names = [...o.labels.names];
       const config = {
-        architectures: ['DistilleryMlpClassifier'], model_type: 'distillery-mlp',
+        architectures: ['DistilleryMlpClassifier'],
+        model_type: 'distillery-mlp',
         ...(c ? { input_dim: c.inputDim, hidden: c.hidden, num_labels: c.numLabels, dropout: c.dropout ?? 0 } : {}),
         id2label: Object.fromEntries(names.map((n, i) => [String(i), n])),
         label2id: Object.fromEntries(names.map((n, i) => [n, i])),

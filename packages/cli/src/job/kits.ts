@@ -3,7 +3,14 @@
  * the adaptor and a predict function. One kit per model family (MLP on hashed bag-of-words here;
  * BERT in bert.kit.ts).
  */
-import { MlpClassifier, mlpAdaptor, type Adaptor, type BatchSource, type DistillModel, type FeatureBatch } from '@distillery/core';
+import {
+  MlpClassifier,
+  mlpAdaptor,
+  type Adaptor,
+  type BatchSource,
+  type DistillModel,
+  type FeatureBatch,
+} from '@distillery/core';
 import { shuffled, type Example, type LabelMap } from '@distillery/data';
 import type { ModelConfig } from './schema.js';
 import { featurize } from './text-features.js';
@@ -37,7 +44,12 @@ interface Featurized {
 }
 
 /** Kit for bag-of-words MLPs. */
-export function mlpKit(train: Example[], test: Example[], labels: LabelMap, opts: { features: number; batchSize: number }): Kit<FeatureBatch> {
+export function mlpKit(
+  train: Example[],
+  test: Example[],
+  labels: LabelMap,
+  opts: { features: number; batchSize: number },
+): Kit<FeatureBatch> {
   const dim = opts.features;
   const enc = (xs: Example[]): Featurized[] => xs.map((e) => ({ x: featurize(e.text, dim), y: labels.id(e.label!) }));
   const tr = enc(train);
@@ -57,14 +69,26 @@ export function mlpKit(train: Example[], test: Example[], labels: LabelMap, opts
       length: Math.ceil(tr.length / opts.batchSize),
       epoch: (e) => batches(shuffled(tr, seed + e)),
       // Epoch e's order is shuffled(train, seed + e): recorded in checkpoints' data cursor.
-      describe: () => ({ kind: 'mlpKit', examples: tr.length, batchSize: opts.batchSize, seed, shuffleSeedOfEpoch: 'seed + epoch' }),
+      describe: () => ({
+        kind: 'mlpKit',
+        examples: tr.length,
+        batchSize: opts.batchSize,
+        seed,
+        shuffleSeedOfEpoch: 'seed + epoch',
+      }),
     }),
     testBatches: () => batches(te),
     evalBatches: (xs) => batches(enc(xs)),
     // eslint-disable-next-line @typescript-eslint/require-await -- Kit.build returns a Promise; async turns the type check's throw into a rejection
     build: async (cfg, seed) => {
       if (cfg.type !== 'mlp') throw new Error('mlpKit builds only mlp models');
-      return new MlpClassifier({ inputDim: dim, hidden: cfg.hidden, numLabels: labels.size, dropout: cfg.dropout, seed });
+      return new MlpClassifier({
+        inputDim: dim,
+        hidden: cfg.hidden,
+        numLabels: labels.size,
+        dropout: cfg.dropout,
+        seed,
+      });
     },
     adaptor: mlpAdaptor,
     predict: (m, b) => (m as MlpClassifier).predict(b),

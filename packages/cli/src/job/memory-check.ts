@@ -3,7 +3,15 @@
  * largest tensor, the encoder shape where there is one), the task's batch and length, the backend's limit.
  * A configuration that cannot fit stops here with `MEMORY_WONT_FIT`, before the first step.
  */
-import { assertFitsMemory, fmtBytes, memoryLimitOf, type DistillModel, type EncoderShape, type Logger, type MemoryModel } from '@distillery/core';
+import {
+  assertFitsMemory,
+  fmtBytes,
+  memoryLimitOf,
+  type DistillModel,
+  type EncoderShape,
+  type Logger,
+  type MemoryModel,
+} from '@distillery/core';
 import type { JobConfig } from './schema.js';
 import { innerModel } from './paired.kit.js';
 
@@ -14,7 +22,10 @@ export function memoryModelOf(model: DistillModel<unknown>, opts: { external?: b
   const sizes = Object.values(all).map((t) => t.size);
   const c = (m as { config?: Partial<EncoderShape> }).config;
   const encoder =
-    c && [c.numHiddenLayers, c.hiddenSize, c.numAttentionHeads, c.intermediateSize].every((v) => typeof v === 'number' && v > 0)
+    c &&
+    [c.numHiddenLayers, c.hiddenSize, c.numAttentionHeads, c.intermediateSize].every(
+      (v) => typeof v === 'number' && v > 0,
+    )
       ? (c as EncoderShape)
       : undefined;
   return {
@@ -29,7 +40,15 @@ export function memoryModelOf(model: DistillModel<unknown>, opts: { external?: b
  * Estimate one step of training `trainee` (with `teacher` beside it when distilling) and refuse it when it
  * exceeds the backend's memory; logs the estimate otherwise.
  */
-export function checkStepMemory(cfg: JobConfig, backend: string, trainee: DistillModel<unknown>, teacher: DistillModel<unknown> | undefined, log: Logger, what: string, optimizer: 'adamw' | 'adam' | 'sgd' = cfg.training.optimizer.type): void {
+export function checkStepMemory(
+  cfg: JobConfig,
+  backend: string,
+  trainee: DistillModel<unknown>,
+  teacher: DistillModel<unknown> | undefined,
+  log: Logger,
+  what: string,
+  optimizer: 'adamw' | 'adam' | 'sgd' = cfg.training.optimizer.type,
+): void {
   const seqLen = cfg.task.maxLength ?? 128;
   const input = {
     batchSize: cfg.task.batchSize,

@@ -19,7 +19,10 @@ export function onnxTeacherFiles(m: OnnxModelConfig): { file: string; tokenizerD
   const loc = resolveOnnxPath(m.path);
   const tokenizerDir = m.tokenizer ?? loc.modelDir;
   if (!existsSync(join(tokenizerDir, 'tokenizer.json')) && !existsSync(join(tokenizerDir, 'vocab.txt'))) {
-    throw new DistilleryError('TOKENIZER_MISSING', 'the ONNX teacher has no tokenizer.json or vocab.txt beside it', { where: 'teacher.model.tokenizer', hint: `set "tokenizer" to the folder holding the teacher's tokenizer (looked in ${tokenizerDir})` });
+    throw new DistilleryError('TOKENIZER_MISSING', 'the ONNX teacher has no tokenizer.json or vocab.txt beside it', {
+      where: 'teacher.model.tokenizer',
+      hint: `set "tokenizer" to the folder holding the teacher's tokenizer (looked in ${tokenizerDir})`,
+    });
   }
   return { file: loc.file, tokenizerDir, hasConfig: existsSync(join(tokenizerDir, 'config.json')) };
 }
@@ -41,17 +44,25 @@ export async function buildOnnxTeacher(m: OnnxModelConfig, cfg: JobConfig): Prom
     graphOptimizationLevel: m.graphOptimizationLevel,
   });
   const want = wanted(cfg);
-  const missing = [want.hidden && !teacher.outputMap.hiddenStates.length && 'hidden states', want.attention && !teacher.outputMap.attentions.length && 'attentions'].filter(Boolean);
+  const missing = [
+    want.hidden && !teacher.outputMap.hiddenStates.length && 'hidden states',
+    want.attention && !teacher.outputMap.attentions.length && 'attentions',
+  ].filter(Boolean);
   if (missing.length) {
     await teacher.session.dispose();
-    throw new DistilleryError('ONNX_OUTPUT_UNKNOWN', `distillation.intermediateMatches read the teacher's ${missing.join(' and ')}, but the graph outputs none`, {
-      where: `teacher.model.path (${file})`,
-      hint: `the graph's outputs are ${teacher.session.outputNames.join(', ')}; export the teacher with --hidden-states --attentions, or name them in teacher.model.outputs`,
-    });
+    throw new DistilleryError(
+      'ONNX_OUTPUT_UNKNOWN',
+      `distillation.intermediateMatches read the teacher's ${missing.join(' and ')}, but the graph outputs none`,
+      {
+        where: `teacher.model.path (${file})`,
+        hint: `the graph's outputs are ${teacher.session.outputNames.join(', ')}; export the teacher with --hidden-states --attentions, or name them in teacher.model.outputs`,
+      },
+    );
   }
   const model = {
     // The distillers await a promise-returning teacher forward (core's runTeacher).
-    forward: (b: EncodedBatch) => teacher.forward(b, { training: false, outputHiddenStates: want.hidden, outputAttentions: want.attention }),
+    forward: (b: EncodedBatch) =>
+      teacher.forward(b, { training: false, outputHiddenStates: want.hidden, outputAttentions: want.attention }),
     parameters: (): Record<string, tf.Variable> => ({}),
     dispose: () => teacher.dispose(),
     onnx: teacher,

@@ -5,7 +5,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistillModel } from '@distillery/core';
-import { BatchIterator, LabelMap, WordPieceTokenizer, buildWordPieceVocab, encodePairExamples, loadPairs, loadTokenizer, makeBatches, shuffled, type EncodedBatch, type PairExample, type TextTokenizer } from '@distillery/data';
+import {
+  BatchIterator,
+  LabelMap,
+  WordPieceTokenizer,
+  buildWordPieceVocab,
+  encodePairExamples,
+  loadPairs,
+  loadTokenizer,
+  makeBatches,
+  shuffled,
+  type EncodedBatch,
+  type PairExample,
+  type TextTokenizer,
+} from '@distillery/data';
 import { bertAdaptor, bertConfig, readHfConfig, type EncoderModel } from '@distillery/models';
 import type { Kit } from './kits.js';
 import type { JobConfig } from './schema.js';
@@ -43,29 +56,49 @@ export async function pairKit(cfg: JobConfig, d: PairsData): Promise<{ kit: Kit<
   const maxLength = cfg.task.maxLength;
   const tokenizer: TextTokenizer = dir
     ? loadTokenizer(dir, { maxLength })
-    : new WordPieceTokenizer(buildWordPieceVocab(train.flatMap((e) => [e.textA, e.textB]), { minFreq: 2 }), { maxLength });
+    : new WordPieceTokenizer(
+        buildWordPieceVocab(
+          train.flatMap((e) => [e.textA, e.textB]),
+          { minFreq: 2 },
+        ),
+        { maxLength },
+      );
   // Label order: the pretrained teacher's id2label when it has one, else sorted names.
   const teacherLabels = dir ? readHfConfig(dir).id2label : undefined;
-  const labels = d.regression ? new LabelMap(['score']) : teacherLabels ? new LabelMap(teacherLabels) : LabelMap.fromLabels([...train, ...test].map((e) => e.label!));
+  const labels = d.regression
+    ? new LabelMap(['score'])
+    : teacherLabels
+      ? new LabelMap(teacherLabels)
+      : LabelMap.fromLabels([...train, ...test].map((e) => e.label!));
   const encOpts = { maxLength, truncation: d.truncation, regression: d.regression };
   const tr = encodePairExamples(train, tokenizer, labels, encOpts);
   const te = encodePairExamples(test, tokenizer, labels, encOpts);
   const extra = d.regression ? { problem_type: 'regression' } : {};
   const builder = new EncoderBuilder('sequence', () =>
-    dir ? readHfConfig(dir) : bertConfig({ vocabSize: tokenizer.vocabSize, maxPositionEmbeddings: maxLength, id2label: [...labels.names], extra }),
+    dir
+      ? readHfConfig(dir)
+      : bertConfig({
+          vocabSize: tokenizer.vocabSize,
+          maxPositionEmbeddings: maxLength,
+          id2label: [...labels.names],
+          extra,
+        }),
   );
-  const logits = (m: DistillModel<EncodedBatch>, b: EncodedBatch) => (m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits;
+  const logits = (m: DistillModel<EncodedBatch>, b: EncodedBatch) =>
+    (m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits;
   const kit: Kit<EncodedBatch> = {
-    trainSource: (s) => new BatchIterator(tr, { batchSize: cfg.task.batchSize, shuffle: true, seed: s, bucketPools: 8 }),
+    trainSource: (s) =>
+      new BatchIterator(tr, { batchSize: cfg.task.batchSize, shuffle: true, seed: s, bucketPools: 8 }),
     testBatches: () => makeBatches(te, { batchSize: 128 }),
     build: (m, s, role) => builder.build(m, s, role),
     adaptor: bertAdaptor,
     // Regression: accuracy is not defined; the metrics below report MSE and Pearson r instead.
-    predict: (m, b) => (d.regression ? new Int32Array(0) : tf.tidy(() => tf.argMax(logits(m, b), -1).dataSync() as Int32Array)),
+    predict: (m, b) =>
+      d.regression ? new Int32Array(0) : tf.tidy(() => tf.argMax(logits(m, b), -1).dataSync() as Int32Array),
     labelsOf: (b) => (d.regression ? new Int32Array(0) : b.labels!),
     metrics: d.regression
-      // eslint-disable-next-line @typescript-eslint/require-await -- Kit.metrics returns a Promise; async turns a throw into a rejection
-      ? async (m) => {
+      ? // eslint-disable-next-line @typescript-eslint/require-await -- Kit.metrics returns a Promise; async turns a throw into a rejection
+        async (m) => {
           const pred: number[] = [];
           const gold: number[] = [];
           for (const b of makeBatches(te, { batchSize: 128 })) {
@@ -76,7 +109,16 @@ export async function pairKit(cfg: JobConfig, d: PairsData): Promise<{ kit: Kit<
         }
       : undefined,
   };
-  return { kit, info: { name: `${d.train} (sentence pairs${d.regression ? ', regression' : ''})`, train: tr.length, test: te.length, labels: d.regression ? 1 : labels.size, labelMap: labels } };
+  return {
+    kit,
+    info: {
+      name: `${d.train} (sentence pairs${d.regression ? ', regression' : ''})`,
+      train: tr.length,
+      test: te.length,
+      labels: d.regression ? 1 : labels.size,
+      labelMap: labels,
+    },
+  };
 }
 
 /** MSE and Pearson correlation (the STS-B metric). */
@@ -84,7 +126,10 @@ export function regressionMetrics(pred: readonly number[], gold: readonly number
   const n = pred.length || 1;
   const mp = pred.reduce((a, b) => a + b, 0) / n;
   const mg = gold.reduce((a, b) => a + b, 0) / n;
-  let sxy = 0, sxx = 0, syy = 0, se = 0;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0,
+    se = 0;
   pred.forEach((p, i) => {
     const g = gold[i]!;
     sxy += (p - mp) * (g - mg);

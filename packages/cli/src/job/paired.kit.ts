@@ -19,10 +19,14 @@ export const TOKEN_POOLING_LOSSES: ReadonlySet<string> = new Set(['fsp', 'gram',
 export function checkMatchesAcrossTokenizers(matches: readonly IntermediateMatch[]): void {
   matches.forEach((m, i) => {
     if (!TOKEN_POOLING_LOSSES.has(m.loss)) {
-      throw new DistilleryError('CONFIG_INVALID', `distillation.intermediateMatches[${i}] (${m.feature}, loss "${m.loss}", layerT ${JSON.stringify(m.layerT)} → layerS ${JSON.stringify(m.layerS)}) compares the two models token by token, but teacher and student tokenize differently (student.tokenizer), so their sequences have different lengths`, {
-        where: `distillation.intermediateMatches[${i}].loss`,
-        hint: `use a loss that pools over tokens (${[...TOKEN_POOLING_LOSSES].join(', ')}), remove the match, or give the student the teacher's tokenizer (remove student.tokenizer)`,
-      });
+      throw new DistilleryError(
+        'CONFIG_INVALID',
+        `distillation.intermediateMatches[${i}] (${m.feature}, loss "${m.loss}", layerT ${JSON.stringify(m.layerT)} → layerS ${JSON.stringify(m.layerS)}) compares the two models token by token, but teacher and student tokenize differently (student.tokenizer), so their sequences have different lengths`,
+        {
+          where: `distillation.intermediateMatches[${i}].loss`,
+          hint: `use a loss that pools over tokens (${[...TOKEN_POOLING_LOSSES].join(', ')}), remove the match, or give the student the teacher's tokenizer (remove student.tokenizer)`,
+        },
+      );
     }
   });
 }
@@ -47,17 +51,23 @@ function sideModel(inner: DistillModel<EncodedBatch>, side: 'teacher' | 'student
 
 /** The model a side wrapper holds (for exporting the student's folder). */
 export function innerModel<B>(m: DistillModel<B>): DistillModel<unknown> {
-  return ((m as Partial<SideModel>).inner ?? m);
+  return (m as Partial<SideModel>).inner ?? m;
 }
 
 /** Pair the teacher's kit and the student's (own tokenizer) kit over the same examples. */
 export function pairedKit(t: BertKit, s: BertKit, batchSize: number): Kit<PairedBatch> {
-  const train = (seed: number) => new PairedBatchIterator(t.items.train, s.items.train, { batchSize, shuffle: true, seed, bucketPools: 8 });
+  const train = (seed: number) =>
+    new PairedBatchIterator(t.items.train, s.items.train, { batchSize, shuffle: true, seed, bucketPools: 8 });
   const tm = t.items.mixed;
   const sm = s.items.mixed;
   return {
     trainSource: train,
-    ...(tm && sm ? { distillSource: (seed: number) => new PairedBatchIterator(tm, sm, { batchSize, shuffle: true, seed, bucketPools: 8 }) } : {}),
+    ...(tm && sm
+      ? {
+          distillSource: (seed: number) =>
+            new PairedBatchIterator(tm, sm, { batchSize, shuffle: true, seed, bucketPools: 8 }),
+        }
+      : {}),
     testBatches: () => makePairedBatches(t.items.test, s.items.test, { batchSize: 128 }),
     evalBatches: (xs) => makePairedBatches(t.items.encode(xs), s.items.encode(xs), { batchSize: 128 }),
     tokenizerFiles: () => s.tokenizerFiles?.() ?? {},

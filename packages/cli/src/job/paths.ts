@@ -9,7 +9,12 @@ import type { JobConfig, ModelConfig } from './schema.js';
 const abs = (base: string, p: string): string => (p === '' || isAbsolute(p) ? p : resolve(base, p));
 
 function model(m: ModelConfig, base: string): ModelConfig {
-  if (m.type === 'onnx') return { ...m, path: abs(base, m.path), ...(m.tokenizer !== undefined ? { tokenizer: abs(base, m.tokenizer) } : {}) };
+  if (m.type === 'onnx')
+    return {
+      ...m,
+      path: abs(base, m.path),
+      ...(m.tokenizer !== undefined ? { tokenizer: abs(base, m.tokenizer) } : {}),
+    };
   return m.type === 'bert' && m.pretrained !== undefined ? { ...m, pretrained: abs(base, m.pretrained) } : m;
 }
 
@@ -18,8 +23,16 @@ function extras(cfg: JobConfig, base: string): Pick<JobConfig, 'task' | 'distill
   const u = cfg.task.unlabelled;
   const c = cfg.distillation.teacherCache;
   return {
-    task: { ...cfg.task, ...(u === undefined ? {} : { unlabelled: typeof u === 'string' ? abs(base, u) : { ...u, path: abs(base, u.path) } }) },
-    distillation: { ...cfg.distillation, ...(typeof c === 'object' && c.dir ? { teacherCache: { ...c, dir: abs(base, c.dir) } } : {}) },
+    task: {
+      ...cfg.task,
+      ...(u === undefined
+        ? {}
+        : { unlabelled: typeof u === 'string' ? abs(base, u) : { ...u, path: abs(base, u.path) } }),
+    },
+    distillation: {
+      ...cfg.distillation,
+      ...(typeof c === 'object' && c.dir ? { teacherCache: { ...c, dir: abs(base, c.dir) } } : {}),
+    },
   };
 }
 
@@ -34,18 +47,45 @@ export function resolveConfigPaths(cfg: JobConfig, baseDir: string): JobConfig {
       ? { ...d, dir: abs(baseDir, d.dir) }
       : d.type === 'spam-assassin'
         ? d
-        : { ...d, train: abs(baseDir, d.train), ...(d.test !== undefined ? { test: abs(baseDir, d.test) } : {}), ...('validation' in d && d.validation !== undefined ? { validation: abs(baseDir, d.validation) } : {}) };
+        : {
+            ...d,
+            train: abs(baseDir, d.train),
+            ...(d.test !== undefined ? { test: abs(baseDir, d.test) } : {}),
+            ...('validation' in d && d.validation !== undefined ? { validation: abs(baseDir, d.validation) } : {}),
+          };
   const data = dataOf(cfg.task.data);
-  const training = (t: JobConfig['training']) => ({ ...t, outputDir: abs(baseDir, t.outputDir), logDir: t.logDir === null ? null : abs(baseDir, t.logDir) });
+  const training = (t: JobConfig['training']) => ({
+    ...t,
+    outputDir: abs(baseDir, t.outputDir),
+    logDir: t.logDir === null ? null : abs(baseDir, t.logDir),
+  });
   const x = extras(cfg, baseDir);
   return {
     ...cfg,
     distillation: x.distillation,
     task: { ...x.task, data },
-    teacher: { ...cfg.teacher, model: model(cfg.teacher.model, baseDir), ...(cfg.teacher.training ? { training: training(cfg.teacher.training) } : {}) },
-    student: { ...cfg.student, model: model(cfg.student.model, baseDir), ...(cfg.student.tokenizer && cfg.student.tokenizer !== 'build' ? { tokenizer: abs(baseDir, cfg.student.tokenizer) } : {}) },
+    teacher: {
+      ...cfg.teacher,
+      model: model(cfg.teacher.model, baseDir),
+      ...(cfg.teacher.training ? { training: training(cfg.teacher.training) } : {}),
+    },
+    student: {
+      ...cfg.student,
+      model: model(cfg.student.model, baseDir),
+      ...(cfg.student.tokenizer && cfg.student.tokenizer !== 'build'
+        ? { tokenizer: abs(baseDir, cfg.student.tokenizer) }
+        : {}),
+    },
     ...(cfg.teachers ? { teachers: cfg.teachers.map((t) => ({ ...t, model: model(t.model, baseDir) })) } : {}),
-    ...(cfg.tasks ? { tasks: cfg.tasks.map((t) => ({ ...t, data: dataOf(t.data), teacher: { model: model(t.teacher.model, baseDir) } })) } : {}),
+    ...(cfg.tasks
+      ? {
+          tasks: cfg.tasks.map((t) => ({
+            ...t,
+            data: dataOf(t.data),
+            teacher: { model: model(t.teacher.model, baseDir) },
+          })),
+        }
+      : {}),
     training: training(cfg.training),
   };
 }

@@ -87,16 +87,23 @@ export function objectiveOf(summary: { student?: object }): { value: number; met
   const s = (summary.student ?? {}) as Record<string, unknown>;
   const v = s.validation as Record<string, unknown> | undefined;
   if (v && typeof v.accuracy === 'number') return { value: v.accuracy, metric: 'student.validation.accuracy' };
-  for (const [k, x] of Object.entries(s)) if (typeof x === 'number' && /^val(idation)?_?acc/i.test(k)) return { value: x, metric: `student.${k}` };
+  for (const [k, x] of Object.entries(s))
+    if (typeof x === 'number' && /^val(idation)?_?acc/i.test(k)) return { value: x, metric: `student.${k}` };
   // A run that kept its best checkpoint on validation reports that accuracy: rank on it, never on test.
   const sel = s.selected as { metric?: string; value?: unknown; split?: string } | undefined;
-  if (sel?.split === 'validation' && sel.metric === 'accuracy' && typeof sel.value === 'number') return { value: sel.value, metric: 'student.selected.value' };
+  if (sel?.split === 'validation' && sel.metric === 'accuracy' && typeof sel.value === 'number')
+    return { value: sel.value, metric: 'student.selected.value' };
   if (typeof s.accuracy === 'number') return { value: s.accuracy, metric: 'student.accuracy' };
-  throw new DistilleryError('SEARCH_OBJECTIVE', 'the run summary has no student accuracy', { where: 'summary.json', hint: 'search runs `distill` jobs: the config needs a student' });
+  throw new DistilleryError('SEARCH_OBJECTIVE', 'the run summary has no student accuracy', {
+    where: 'summary.json',
+    hint: 'search runs `distill` jobs: the config needs a student',
+  });
 }
 
 /** The intermediate value of an evaluation: a validation accuracy if reported, else `accuracy`. */
 export function intermediateOf(metrics: Record<string, number>): number | undefined {
-  const k = Object.keys(metrics).find((x) => /^val(idation)?_?acc/i.test(x)) ?? ('accuracy' in metrics ? 'accuracy' : undefined);
+  const k =
+    Object.keys(metrics).find((x) => /^val(idation)?_?acc/i.test(x)) ??
+    ('accuracy' in metrics ? 'accuracy' : undefined);
   return k === undefined ? undefined : metrics[k];
 }

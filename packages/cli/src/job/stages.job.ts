@@ -3,7 +3,14 @@
  * losses), the best checkpoint over the evaluated stages, and where a stop happened.
  * @packageDocumentation
  */
-import { loadCheckpoint, trainStages, type DistillModel, type StageBest, type StagesOptions, type TrainResult } from '@distillery/core';
+import {
+  loadCheckpoint,
+  trainStages,
+  type DistillModel,
+  type StageBest,
+  type StagesOptions,
+  type TrainResult,
+} from '@distillery/core';
 
 /** A staged run's result: the summed {@link TrainResult}, its best checkpoint, and the stage a stop happened in. */
 export interface StagedRun {
@@ -23,7 +30,10 @@ export async function runStages<B>(o: StagesOptions<B>): Promise<StagedRun> {
   // A stop before any stage ran (the signal came during the teacher's evaluation) still reports as a stop.
   const result: TrainResult = {
     ...(last ?? { lastLosses: {}, lastLoss: NaN, metricsFile: '' }),
-    globalStep: steps, totalSteps: steps, durationMs: ran.reduce((n, x) => n + x.durationMs, 0), checkpoints: ran.flatMap((x) => x.checkpoints),
+    globalStep: steps,
+    totalSteps: steps,
+    durationMs: ran.reduce((n, x) => n + x.durationMs, 0),
+    checkpoints: ran.flatMap((x) => x.checkpoints),
     // Selection is across stages: the best of the evaluated stages, not the last stage's own best.
     best,
     ...(stoppedIn !== undefined ? { stopReason: last?.stopReason ?? 'interrupted' } : {}),
@@ -32,7 +42,15 @@ export async function runStages<B>(o: StagesOptions<B>): Promise<StagedRun> {
   return {
     result,
     ...(best ? { best } : {}),
-    ...(stoppedIn !== undefined ? { stopped: { index: stoppedIn, name: o.stages[stoppedIn]!.name ?? `stage-${stoppedIn}`, step: stoppedRun?.globalStep ?? 0 } } : {}),
+    ...(stoppedIn !== undefined
+      ? {
+          stopped: {
+            index: stoppedIn,
+            name: o.stages[stoppedIn]!.name ?? `stage-${stoppedIn}`,
+            step: stoppedRun?.globalStep ?? 0,
+          },
+        }
+      : {}),
   };
 }
 

@@ -10,7 +10,13 @@
  * batch writes only the keys whose first occurrence it is, and treats every other key as present.
  */
 import { hostname } from 'node:os';
-import { DistilleryError, DirTeacherCacheStore, type Logger, type TeacherCacheEntry, type TeacherCacheStore } from '@distillery/core';
+import {
+  DistilleryError,
+  DirTeacherCacheStore,
+  type Logger,
+  type TeacherCacheEntry,
+  type TeacherCacheStore,
+} from '@distillery/core';
 import type { JobContext, ShardKind, ShardRange } from '@distillery/queue';
 import { shardRanges } from '@distillery/queue';
 import { loadJobConfig } from '../commands/validate.js';
@@ -44,10 +50,14 @@ export interface TeacherCacheShardManifest {
 async function loadChecked(d: TeacherCacheJobData, where: string): Promise<JobConfig> {
   const { config, text } = await loadJobConfig(d.configFile);
   if (configHashOf(text) !== d.configHash) {
-    throw new DistilleryError('QUEUE_CONFIG_CHANGED', `${d.configFile} changed after cache-teacher --queue queued this flow: its shards would walk different batches`, {
-      where,
-      hint: 'leave the config alone while a flow runs; run distillery cache-teacher --queue again (finished entries are kept)',
-    });
+    throw new DistilleryError(
+      'QUEUE_CONFIG_CHANGED',
+      `${d.configFile} changed after cache-teacher --queue queued this flow: its shards would walk different batches`,
+      {
+        where,
+        hint: 'leave the config alone while a flow runs; run distillery cache-teacher --queue again (finished entries are kept)',
+      },
+    );
   }
   return config;
 }
@@ -81,7 +91,11 @@ class BatchOwnedStore implements TeacherCacheStore {
 }
 
 /** Fill one shard's batches (of `shards` over the config's batch list) into the shared store. */
-export async function fillTeacherCacheShard(config: JobConfig, r: Pick<ShardRange, 'shard' | 'shards'>, o: { logger: Logger; signal?: AbortSignal; progress?: (p: object) => Promise<void> }): Promise<TeacherCacheShardManifest> {
+export async function fillTeacherCacheShard(
+  config: JobConfig,
+  r: Pick<ShardRange, 'shard' | 'shards'>,
+  o: { logger: Logger; signal?: AbortSignal; progress?: (p: object) => Promise<void> },
+): Promise<TeacherCacheShardManifest> {
   const log = o.logger;
   const t0 = Date.now();
   const pass = await openTeacherCachePass(config, log);
@@ -114,8 +128,20 @@ export async function fillTeacherCacheShard(config: JobConfig, r: Pick<ShardRang
       await new Promise((res) => setImmediate(res));
     }
     const computed = side.stats.misses;
-    const m: TeacherCacheShardManifest = { shard: r.shard, shards: r.shards, batches: [start, end], of: n, examples, computed, cached: examples - computed, seconds: (Date.now() - t0) / 1000, worker: `${hostname()}:${process.pid}` };
-    log.info(`teacher-cache shard ${r.shard + 1}/${r.shards}: batches ${start}–${end} of ${n} (${examples} examples): ${computed} computed, ${m.cached} cached, ${m.seconds.toFixed(1)} s`);
+    const m: TeacherCacheShardManifest = {
+      shard: r.shard,
+      shards: r.shards,
+      batches: [start, end],
+      of: n,
+      examples,
+      computed,
+      cached: examples - computed,
+      seconds: (Date.now() - t0) / 1000,
+      worker: `${hostname()}:${process.pid}`,
+    };
+    log.info(
+      `teacher-cache shard ${r.shard + 1}/${r.shards}: batches ${start}–${end} of ${n} (${examples} examples): ${computed} computed, ${m.cached} cached, ${m.seconds.toFixed(1)} s`,
+    );
     return m;
   } finally {
     pass.dispose();
@@ -123,19 +149,34 @@ export async function fillTeacherCacheShard(config: JobConfig, r: Pick<ShardRang
 }
 
 /** After every shard: seal the store (drop dead writers' temp files, write the manifest once) and sum up. */
-export async function mergeTeacherCacheShards(config: JobConfig, manifests: readonly TeacherCacheShardManifest[]): Promise<Omit<CacheTeacherSummary, 'seconds'> & { shards: number }> {
+export async function mergeTeacherCacheShards(
+  config: JobConfig,
+  manifests: readonly TeacherCacheShardManifest[],
+): Promise<Omit<CacheTeacherSummary, 'seconds'> & { shards: number }> {
   const { dir, dtype } = cacheTeacherTarget(config);
   const store = openCacheStore(config);
   await store.seal?.();
   const sum = (f: (m: TeacherCacheShardManifest) => number) => manifests.reduce((s, m) => s + f(m), 0);
-  return { dir, dtype, examples: sum((m) => m.examples), computed: sum((m) => m.computed), cached: sum((m) => m.cached), entries: DirTeacherCacheStore.manifest(dir)?.entries ?? 0, shards: manifests.length };
+  return {
+    dir,
+    dtype,
+    examples: sum((m) => m.examples),
+    computed: sum((m) => m.computed),
+    cached: sum((m) => m.cached),
+    entries: DirTeacherCacheStore.manifest(dir)?.entries ?? 0,
+    shards: manifests.length,
+  };
 }
 
 /** The `teacher-cache` shard kind `distillery worker` serves. */
 export const teacherCacheShards: ShardKind<TeacherCacheJobData, TeacherCacheShardManifest> = {
   shard: async (d: TeacherCacheJobData & ShardRange, ctx: JobContext) => {
     const config = await loadChecked(d, `job ${ctx.jobId}`);
-    return fillTeacherCacheShard(config, d, { logger: ctx.logger, signal: ctx.signal, progress: (p) => ctx.progress(p) });
+    return fillTeacherCacheShard(config, d, {
+      logger: ctx.logger,
+      signal: ctx.signal,
+      progress: (p) => ctx.progress(p),
+    });
   },
   merge: async (manifests: TeacherCacheShardManifest[], d: TeacherCacheJobData, ctx: JobContext) => {
     const config = await loadChecked(d, `job ${ctx.jobId}`);

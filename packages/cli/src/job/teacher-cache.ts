@@ -34,23 +34,42 @@ async function fileHash(path: string): Promise<string> {
 
 /** Content hash of a teacher: its ONNX file (and I/O mapping), or every weight of a tfjs model. */
 export async function teacherFingerprint(m: ModelConfig, model: DistillModel<unknown>): Promise<string> {
-  if (m.type === 'onnx') return contentHash('onnx', await fileHash(onnxTeacherFiles(m).file), JSON.stringify({ inputs: m.inputs, outputs: m.outputs }));
+  if (m.type === 'onnx')
+    return contentHash(
+      'onnx',
+      await fileHash(onnxTeacherFiles(m).file),
+      JSON.stringify({ inputs: m.inputs, outputs: m.outputs }),
+    );
   const weights = (model as { weights?: () => Readonly<Record<string, never>> }).weights?.() ?? model.parameters();
   return contentHash(m.type, weightsFingerprint(weights));
 }
 
 /** The namespace of a job's cache entries: teacher(s) + adaptor-relevant config + cached fields. */
-export function cacheNamespace(cfg: JobConfig, teacherPrints: readonly string[], extra: Record<string, unknown> = {}): string {
+export function cacheNamespace(
+  cfg: JobConfig,
+  teacherPrints: readonly string[],
+  extra: Record<string, unknown> = {},
+): string {
   return contentHash(
     CACHE_FORMAT,
     ...teacherPrints,
-    JSON.stringify({ maxLength: cfg.task.maxLength, fields: teacherCacheFields(cfg.distillation.intermediateMatches), ...extra }),
+    JSON.stringify({
+      maxLength: cfg.task.maxLength,
+      fields: teacherCacheFields(cfg.distillation.intermediateMatches),
+      ...extra,
+    }),
   );
 }
 
 /** The namespace of a single- or multi-teacher job (teachers in config order, with their weights). */
-export async function jobNamespace(cfg: JobConfig, teachers: readonly DistillModel<unknown>[], teacherSize: number): Promise<string> {
-  const prints = await Promise.all(teachers.map((t, i) => teacherFingerprint(cfg.teachers?.[i]?.model ?? cfg.teacher.model, t)));
+export async function jobNamespace(
+  cfg: JobConfig,
+  teachers: readonly DistillModel<unknown>[],
+  teacherSize: number,
+): Promise<string> {
+  const prints = await Promise.all(
+    teachers.map((t, i) => teacherFingerprint(cfg.teachers?.[i]?.model ?? cfg.teacher.model, t)),
+  );
   return cacheNamespace(cfg, prints, { teacherSize, weights: cfg.teachers?.map((t) => t.weight ?? 1) });
 }
 
@@ -69,14 +88,32 @@ export function jobRowsOf(batch: unknown): ReturnType<typeof cacheRowsOf> {
 }
 
 /** Wrap a distiller's teacher in the job's cache. */
-export function attachTeacherCache<B>(distiller: Pick<BasicDistiller<B>, "useTeacherCache">, cfg: JobConfig, namespace: string, log: Logger, rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf, store: TeacherCacheStore = openCacheStore(cfg)): CachedTeacher<B> {
+export function attachTeacherCache<B>(
+  distiller: Pick<BasicDistiller<B>, 'useTeacherCache'>,
+  cfg: JobConfig,
+  namespace: string,
+  log: Logger,
+  rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf,
+  store: TeacherCacheStore = openCacheStore(cfg),
+): CachedTeacher<B> {
   log.info(`teacher cache: ${store.description}`);
   return distiller.useTeacherCache({ store, namespace, rowsOf });
 }
 
 /** A standalone cached teacher side (for `distillery cache-teacher`; a shard passes its own view of the store). */
-export function cachedSide<B>(side: TeacherSide<B>, cfg: JobConfig, namespace: string, rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf, store: TeacherCacheStore = openCacheStore(cfg)): CachedTeacher<B> {
-  return new CachedTeacher(side, { store, namespace, rowsOf, fields: teacherCacheFields(cfg.distillation.intermediateMatches) });
+export function cachedSide<B>(
+  side: TeacherSide<B>,
+  cfg: JobConfig,
+  namespace: string,
+  rowsOf: (b: B) => ReturnType<typeof cacheRowsOf> = jobRowsOf,
+  store: TeacherCacheStore = openCacheStore(cfg),
+): CachedTeacher<B> {
+  return new CachedTeacher(side, {
+    store,
+    namespace,
+    rowsOf,
+    fields: teacherCacheFields(cfg.distillation.intermediateMatches),
+  });
 }
 
 /** One line about a run's cache use. */

@@ -5,8 +5,29 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DistillModel } from '@distillery/core';
-import { BatchIterator, LabelMap, WordPieceTokenizer, buildWordPieceVocab, encodeTaggedSentences, loadConll, loadTokenizer, makeBatches, shuffled, collate, type EncodedBatch, type TaggedSentence, type TextTokenizer } from '@distillery/data';
-import { bertConfig, bertTokenAdaptor, entityScores, readHfConfig, wordTagsFromTokens, type EncoderModel } from '@distillery/models';
+import {
+  BatchIterator,
+  LabelMap,
+  WordPieceTokenizer,
+  buildWordPieceVocab,
+  encodeTaggedSentences,
+  loadConll,
+  loadTokenizer,
+  makeBatches,
+  shuffled,
+  collate,
+  type EncodedBatch,
+  type TaggedSentence,
+  type TextTokenizer,
+} from '@distillery/data';
+import {
+  bertConfig,
+  bertTokenAdaptor,
+  entityScores,
+  readHfConfig,
+  wordTagsFromTokens,
+  type EncoderModel,
+} from '@distillery/models';
 import type { Kit } from './kits.js';
 import type { JobConfig } from './schema.js';
 import { EncoderBuilder } from './encoders.js';
@@ -37,16 +58,38 @@ export async function tokenKit(cfg: JobConfig, d: ConllData): Promise<{ kit: Kit
   const maxLength = cfg.task.maxLength;
   const tokenizer: TextTokenizer = dir
     ? loadTokenizer(dir, { maxLength })
-    : new WordPieceTokenizer(buildWordPieceVocab(train.map((s) => s.words.join(' ')), { minFreq: 1 }), { maxLength });
-  const labels = dir ? new LabelMap(readHfConfig(dir).id2label) : LabelMap.fromLabels([...train, ...test].flatMap((s) => s.tags));
+    : new WordPieceTokenizer(
+        buildWordPieceVocab(
+          train.map((s) => s.words.join(' ')),
+          { minFreq: 1 },
+        ),
+        { maxLength },
+      );
+  const labels = dir
+    ? new LabelMap(readHfConfig(dir).id2label)
+    : LabelMap.fromLabels([...train, ...test].flatMap((s) => s.tags));
   const opts = { maxLength, labelAllSubtokens: d.labelAllSubtokens };
   const tr = encodeTaggedSentences(train, tokenizer, labels, opts);
   const te = encodeTaggedSentences(test, tokenizer, labels, opts);
-  const builder = new EncoderBuilder('token', () => (dir ? readHfConfig(dir) : bertConfig({ vocabSize: tokenizer.vocabSize, maxPositionEmbeddings: maxLength, id2label: [...labels.names] })));
+  const builder = new EncoderBuilder('token', () =>
+    dir
+      ? readHfConfig(dir)
+      : bertConfig({ vocabSize: tokenizer.vocabSize, maxPositionEmbeddings: maxLength, id2label: [...labels.names] }),
+  );
   const argmax = (m: DistillModel<EncodedBatch>, b: EncodedBatch) =>
-    tf.tidy(() => tf.argMax((m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false }).logits, -1).dataSync() as Int32Array);
+    tf.tidy(
+      () =>
+        tf
+          .argMax(
+            (m as EncoderModel).forward(b, { training: false, outputHiddenStates: false, outputAttentions: false })
+              .logits,
+            -1,
+          )
+          .dataSync() as Int32Array,
+    );
   const kit: Kit<EncodedBatch> = {
-    trainSource: (s) => new BatchIterator(tr, { batchSize: cfg.task.batchSize, shuffle: true, seed: s, bucketPools: 8 }),
+    trainSource: (s) =>
+      new BatchIterator(tr, { batchSize: cfg.task.batchSize, shuffle: true, seed: s, bucketPools: 8 }),
     testBatches: () => makeBatches(te, { batchSize: 64 }),
     build: (m, s, role) => builder.build(m, s, role),
     adaptor: bertTokenAdaptor,
@@ -60,11 +103,32 @@ export async function tokenKit(cfg: JobConfig, d: ConllData): Promise<{ kit: Kit
         const part = te.slice(s, s + 64);
         const batch = collate(part, tokenizer.padId);
         const ids = argmax(m, batch);
-        part.forEach((e, r) => pred.push(wordTagsFromTokens(e.wordIds, ids.subarray(r * batch.seqLen, (r + 1) * batch.seqLen), test[s + r]!.words.length, labels.names)));
+        part.forEach((e, r) =>
+          pred.push(
+            wordTagsFromTokens(
+              e.wordIds,
+              ids.subarray(r * batch.seqLen, (r + 1) * batch.seqLen),
+              test[s + r]!.words.length,
+              labels.names,
+            ),
+          ),
+        );
       }
-      const sc = entityScores(test.map((x) => x.tags), pred);
+      const sc = entityScores(
+        test.map((x) => x.tags),
+        pred,
+      );
       return { entityF1: sc.f1, entityPrecision: sc.precision, entityRecall: sc.recall };
     },
   };
-  return { kit, info: { name: `${d.train} (token classification, ${labels.size} tags)`, train: tr.length, test: te.length, labels: labels.size, labelMap: labels } };
+  return {
+    kit,
+    info: {
+      name: `${d.train} (token classification, ${labels.size} tags)`,
+      train: tr.length,
+      test: te.length,
+      labels: labels.size,
+      labelMap: labels,
+    },
+  };
 }

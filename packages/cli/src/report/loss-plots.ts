@@ -10,7 +10,10 @@ import { trainingCurvesSvg } from '@distillery/report';
 /** Write `loss.svg` in `outDir` and `outDir/teacher` where a metrics.jsonl with step lines exists. */
 export async function writeLossPlots(outDir: string): Promise<string[]> {
   const written: string[] = [];
-  for (const [dir, title] of [[outDir, 'distillation loss per optimizer step'], [join(outDir, 'teacher'), 'teacher training loss per optimizer step']] as const) {
+  for (const [dir, title] of [
+    [outDir, 'distillation loss per optimizer step'],
+    [join(outDir, 'teacher'), 'teacher training loss per optimizer step'],
+  ] as const) {
     const file = join(dir, 'metrics.jsonl');
     if (!existsSync(file)) continue;
     const svg = await trainingCurvesSvg(readFileSync(file, 'utf8'), { title, where: file });

@@ -18,7 +18,14 @@ export type { ModelShape } from './models.js';
 /** Every problem of a parsed config, without positions. */
 export function checkJobConfig(ctx: CheckContext): Problem[] {
   const shapes = modelShapes(ctx);
-  return [...checkTraining(ctx), ...checkData(ctx), ...checkModelFolders(ctx), ...shapes.problems, ...checkMatches(ctx, shapes.teacher, shapes.student), ...checkPlugins(ctx)];
+  return [
+    ...checkTraining(ctx),
+    ...checkData(ctx),
+    ...checkModelFolders(ctx),
+    ...shapes.problems,
+    ...checkMatches(ctx, shapes.teacher, shapes.student),
+    ...checkPlugins(ctx),
+  ];
 }
 
 /** Add file positions and sort by them (problems without a position last, by path). */

@@ -23,12 +23,18 @@ export interface ModelShape {
   maxPositions?: number;
 }
 
-function bertShape(role: string, c: Pick<BertConfig, 'numHiddenLayers' | 'hiddenSize' | 'numAttentionHeads' | 'maxPositionEmbeddings'>): ModelShape {
+function bertShape(
+  role: string,
+  c: Pick<BertConfig, 'numHiddenLayers' | 'hiddenSize' | 'numAttentionHeads' | 'maxPositionEmbeddings'>,
+): ModelShape {
   return {
     family: 'bert',
     label: `${role} (bert, ${c.numHiddenLayers} layers, hidden size ${c.hiddenSize})`,
     // hidden: embeddings + one per layer; attention: one map per layer.
-    features: { hidden: { count: c.numHiddenLayers + 1, first: 'the embeddings' }, attention: { count: c.numHiddenLayers, first: 'layer 1' } },
+    features: {
+      hidden: { count: c.numHiddenLayers + 1, first: 'the embeddings' },
+      attention: { count: c.numHiddenLayers, first: 'layer 1' },
+    },
     hiddenDim: () => c.hiddenSize,
     heads: c.numAttentionHeads,
     maxPositions: c.maxPositionEmbeddings,
@@ -60,7 +66,11 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
     try {
       return readHfConfig(dir);
     } catch (e) {
-      problems.push({ path, message: `${join(dir, 'config.json')}: ${firstLine(e, join(dir, 'config.json'))}`, hint: 'fix the model folder\'s config.json' });
+      problems.push({
+        path,
+        message: `${join(dir, 'config.json')}: ${firstLine(e, join(dir, 'config.json'))}`,
+        hint: "fix the model folder's config.json",
+      });
       return undefined;
     }
   };
@@ -84,7 +94,10 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
     }
     // Built here: the teacher's folder (or the defaults) with the config's sizes on top, as the kit does
     // (an ONNX teacher's config.json counts as its folder; a student with its own tokenizer starts from the defaults).
-    const onnxBase = t.type === 'onnx' && existsSync(join(t.tokenizer ?? dirname(t.path), 'config.json')) ? read(t.tokenizer ?? dirname(t.path), 'teacher.model.tokenizer') : undefined;
+    const onnxBase =
+      t.type === 'onnx' && existsSync(join(t.tokenizer ?? dirname(t.path), 'config.json'))
+        ? read(t.tokenizer ?? dirname(t.path), 'teacher.model.tokenizer')
+        : undefined;
     const folderBase = c.student.tokenizer ? undefined : (teacherBase ?? onnxBase);
     const base = role === 'student' && folderBase ? folderBase : defaults;
     const s = {
@@ -108,11 +121,22 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
   // BERT, DistilBERT, RoBERTa-style and ONNX encoders distil into each other; an MLP only into an MLP.
   const family = (type: string) => (type === 'mlp' ? 'mlp' : 'encoder');
   if (family(t.type) !== family(c.student.model.type)) {
-    problems.push({ path: 'student.model.type', message: `the teacher is a ${t.type} model and the student a ${c.student.model.type} model`, hint: 'a job distils between text encoders (bert, distilbert, onnx teacher) or between MLPs: make both encoders or both "mlp"' });
+    problems.push({
+      path: 'student.model.type',
+      message: `the teacher is a ${t.type} model and the student a ${c.student.model.type} model`,
+      hint: 'a job distils between text encoders (bert, distilbert, onnx teacher) or between MLPs: make both encoders or both "mlp"',
+    });
   }
-  for (const [role, s] of [['teacher', teacher], ['student', student]] as const) {
+  for (const [role, s] of [
+    ['teacher', teacher],
+    ['student', student],
+  ] as const) {
     if (s?.maxPositions !== undefined && c.task.maxLength > s.maxPositions) {
-      problems.push({ path: 'task.maxLength', message: `maxLength ${c.task.maxLength} exceeds the ${role}'s max_position_embeddings (${s.maxPositions})`, hint: `use "maxLength": ${s.maxPositions} or less` });
+      problems.push({
+        path: 'task.maxLength',
+        message: `maxLength ${c.task.maxLength} exceeds the ${role}'s max_position_embeddings (${s.maxPositions})`,
+        hint: `use "maxLength": ${s.maxPositions} or less`,
+      });
       break; // one problem for one field
     }
   }
@@ -123,5 +147,8 @@ export function modelShapes(ctx: CheckContext): { teacher?: ModelShape; student?
 function divisorsNear(hidden: number, heads: number): number[] {
   const ds: number[] = [];
   for (let h = 1; h <= Math.min(hidden, 64); h++) if (hidden % h === 0) ds.push(h);
-  return ds.sort((a, b) => Math.abs(a - heads) - Math.abs(b - heads)).slice(0, 2).sort((a, b) => a - b);
+  return ds
+    .sort((a, b) => Math.abs(a - heads) - Math.abs(b - heads))
+    .slice(0, 2)
+    .sort((a, b) => a - b);
 }

@@ -17,13 +17,26 @@ export function checkTraining(ctx: CheckContext): Problem[] {
   for (const [path, t] of sections) {
     if (!t) continue;
     if (t.numEpochs !== undefined && t.numSteps !== undefined) {
-      out.push({ path: `${path}.numSteps`, message: `both numEpochs (${t.numEpochs}) and numSteps (${t.numSteps}) are set`, hint: 'keep one: numEpochs (passes over the data) or numSteps (optimizer steps, data cycled)' });
-    } else if (t.numEpochs === undefined && t.numSteps === undefined && !(path === 'training' && c.distillation.stages?.length)) {
+      out.push({
+        path: `${path}.numSteps`,
+        message: `both numEpochs (${t.numEpochs}) and numSteps (${t.numSteps}) are set`,
+        hint: 'keep one: numEpochs (passes over the data) or numSteps (optimizer steps, data cycled)',
+      });
+    } else if (
+      t.numEpochs === undefined &&
+      t.numSteps === undefined &&
+      !(path === 'training' && c.distillation.stages?.length)
+    ) {
       // With distillation.stages, each stage sets its own numSteps / numEpochs.
-      out.push({ path, message: 'sets neither numEpochs nor numSteps', hint: `add "numEpochs": 3 (or "numSteps": 1000) to "${path}"` });
+      out.push({
+        path,
+        message: 'sets neither numEpochs nor numSteps',
+        hint: `add "numEpochs": 3 (or "numSteps": 1000) to "${path}"`,
+      });
     }
     const b = t.backend.trim().toLowerCase();
-    if (!BACKENDS.includes(b)) out.push({ path: `${path}.backend`, message: `unknown backend "${t.backend}"`, hint: suggest(b, BACKENDS) });
+    if (!BACKENDS.includes(b))
+      out.push({ path: `${path}.backend`, message: `unknown backend "${t.backend}"`, hint: suggest(b, BACKENDS) });
   }
   return out;
 }

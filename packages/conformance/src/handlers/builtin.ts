@@ -16,7 +16,10 @@ export function kdLossHandler(plugin: string): Handler {
   return (args, h) => {
     const p = h.registry.get('kd-loss', plugin, `case ${h.case.name}`);
     const temperature = args.temperature as number | tf.Tensor;
-    return p.compute({ logitsS: tensorArg(args, 'logits_S'), logitsT: tensorArg(args, 'logits_T'), temperature }, h.context(plugin));
+    return p.compute(
+      { logitsS: tensorArg(args, 'logits_S'), logitsT: tensorArg(args, 'logits_T'), temperature },
+      h.context(plugin),
+    );
   };
 }
 
@@ -29,7 +32,8 @@ export function matchLossHandler(plugin: string): Handler {
     const p = h.registry.get('match-loss', plugin, `case ${h.case.name}`);
     const stateS = (args.state_S ?? args.attention_S) as tf.Tensor | tf.Tensor[];
     const stateT = (args.state_T ?? args.attention_T) as tf.Tensor | tf.Tensor[];
-    if (stateS === undefined || stateT === undefined) throw new Error('a match-loss case needs state_S/state_T or attention_S/attention_T');
+    if (stateS === undefined || stateT === undefined)
+      throw new Error('a match-loss case needs state_S/state_T or attention_S/attention_T');
     return p.compute(
       {
         stateS,
@@ -56,7 +60,9 @@ function schedulerOptions(args: Record<string, unknown>): Record<string, unknown
  */
 export function temperatureSchedulerHandler(plugin: string): Handler {
   return (args, h) => {
-    const fn = h.registry.get('temperature-scheduler', plugin, `case ${h.case.name}`).create(schedulerOptions(args), h.context(plugin));
+    const fn = h.registry
+      .get('temperature-scheduler', plugin, `case ${h.case.name}`)
+      .create(schedulerOptions(args), h.context(plugin));
     return fn(tensorArg(args, 'logits_S'), tensorArg(args, 'logits_T'), args.base_temperature as number);
   };
 }
@@ -97,5 +103,6 @@ export const builtinHandlers: HandlerTable = {
   linear_decay_weight_scheduler: weightSchedulerHandler('linear_decay'),
   linear_growth_weight_scheduler: weightSchedulerHandler('linear_growth'),
   probability_shift_: (args) => probabilityShift(tensorArg(args, 'tensor'), tensorArg(args, 'labels')),
-  select_logits_with_mask: (args) => selectLogitsWithMask(args.logits_list as tf.Tensor[], args.masks_list as tf.Tensor[]),
+  select_logits_with_mask: (args) =>
+    selectLogitsWithMask(args.logits_list as tf.Tensor[], args.masks_list as tf.Tensor[]),
 };

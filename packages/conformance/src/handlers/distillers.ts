@@ -7,7 +7,14 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BasicDistiller, taskSamplingWeights, MlpClassifier, type PluginRegistry, type AdaptorOutput, type FeatureBatch } from '@distillery/core';
+import {
+  BasicDistiller,
+  taskSamplingWeights,
+  MlpClassifier,
+  type PluginRegistry,
+  type AdaptorOutput,
+  type FeatureBatch,
+} from '@distillery/core';
 import { classComputeLoss, classMultiTeacherLoss } from './class-runs.js';
 import type { HandlerTable } from './types.js';
 
@@ -28,11 +35,15 @@ function schedulerSteps(lrs: number[], optBatches: number[], totalSteps: number)
   const counts = lrs.map((lr, k) => {
     const c = totalSteps - (lr / TRACE_LR) * totalSteps;
     const r = Math.round(c);
-    if (Math.abs(c - r) > 1e-6) throw new Error(`trace: optimizer step ${k} applied lr ${lr}, not on the linear schedule ${TRACE_LR}·(N − k)/N (N = ${totalSteps})`);
+    if (Math.abs(c - r) > 1e-6)
+      throw new Error(
+        `trace: optimizer step ${k} applied lr ${lr}, not on the linear schedule ${TRACE_LR}·(N − k)/N (N = ${totalSteps})`,
+      );
     return r;
   });
   const out: number[] = [];
-  if (counts[0] !== undefined && counts[0] !== 0) throw new Error(`trace: the first optimizer step applied the rate of scheduler step ${counts[0]}, expected 0`);
+  if (counts[0] !== undefined && counts[0] !== 0)
+    throw new Error(`trace: the first optimizer step applied the rate of scheduler step ${counts[0]}, expected 0`);
   for (let k = 0; k + 1 < counts.length; k++) {
     for (let n = counts[k]!; n < counts[k + 1]!; n++) out.push(optBatches[k]!);
   }
@@ -40,11 +51,21 @@ function schedulerSteps(lrs: number[], optBatches: number[], totalSteps: number)
   return out;
 }
 
-type StepRecord = { type?: string; globalStep?: number; lr?: unknown; loss?: unknown; losses?: Record<string, unknown> };
+type StepRecord = {
+  type?: string;
+  globalStep?: number;
+  lr?: unknown;
+  loss?: unknown;
+  losses?: Record<string, unknown>;
+};
 
 /** The `step` records of the `metrics.jsonl` a run wrote (`logEvery: 1`: one per optimizer step). */
 function stepRecords(metricsFile: string): StepRecord[] {
-  return readFileSync(metricsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as StepRecord).filter((r) => r.type === 'step');
+  return readFileSync(metricsFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as StepRecord)
+    .filter((r) => r.type === 'step');
 }
 
 /**
@@ -71,7 +92,9 @@ function loggedLrs(records: readonly StepRecord[], live: readonly number[]): num
     return r.lr;
   });
   if (lrs.length !== live.length || lrs.some((lr, k) => lr !== live[k])) {
-    throw new Error(`trace: metrics.jsonl lrs [${lrs.join(', ')}] differ from the stepEnd events' [${live.join(', ')}]`);
+    throw new Error(
+      `trace: metrics.jsonl lrs [${lrs.join(', ')}] differ from the stepEnd events' [${live.join(', ')}]`,
+    );
   }
   return lrs;
 }
@@ -87,7 +110,10 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
   }));
   const student = new MlpClassifier({ inputDim: 4, hidden: [], numLabels: 2, seed: 1 });
   const teacher = new MlpClassifier({ inputDim: 4, hidden: [], numLabels: 2, seed: 2 });
-  const adaptor = (b: FeatureBatch, o: ReturnType<MlpClassifier['forward']>): AdaptorOutput => ({ logits: o.logits, losses: o.loss ? [o.loss] : [] });
+  const adaptor = (b: FeatureBatch, o: ReturnType<MlpClassifier['forward']>): AdaptorOutput => ({
+    logits: o.logits,
+    losses: o.loss ? [o.loss] : [],
+  });
   const outputDir = mkdtempSync(join(tmpdir(), 'distillery-trace-'));
   const d = new BasicDistiller({
     student,
@@ -126,7 +152,11 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
   d.events.on('trainBegin', (b) => (totalSteps = b.totalSteps));
   d.events.on('batchEnd', (b) => {
     lastCounter = b.counter;
-    forward.push({ batch_index: b.counter, kd_loss_weight: b.weights.kdLossWeight, hard_label_weight: b.weights.hardLabelWeight });
+    forward.push({
+      batch_index: b.counter,
+      kd_loss_weight: b.weights.kdLossWeight,
+      hard_label_weight: b.weights.hardLabelWeight,
+    });
     // TextBrewer writes total_loss per forward batch: a batch counts when it reported a loss.
     if (Number.isFinite(b.loss)) steps.push(b.counter);
   });
@@ -134,7 +164,11 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
     optSteps.push(lastCounter);
     lrs.push(s.lr);
   });
-  const pkl = () => readdirSync(outputDir).filter((f) => /^checkpoint-\d+$/.test(f)).map((f) => `gs${f.slice(11)}.pkl`).sort((a, b) => parseInt(a.slice(2)) - parseInt(b.slice(2)));
+  const pkl = () =>
+    readdirSync(outputDir)
+      .filter((f) => /^checkpoint-\d+$/.test(f))
+      .map((f) => `gs${f.slice(11)}.pkl`)
+      .sort((a, b) => parseInt(a.slice(2)) - parseInt(b.slice(2)));
   try {
     await d.train({
       dataloader: batches,
@@ -165,7 +199,8 @@ async function trainTrace(args: Json, registry: PluginRegistry): Promise<Json> {
 /** Handlers for the distiller `fn`s. */
 export const distillerHandlers: HandlerTable = {
   'MultiTeacherDistiller.train_on_batch': (args, ctx) => classMultiTeacherLoss(args, ctx.registry),
-  'MultiTaskDistiller.train': (args) => taskSamplingWeights(args.task_sizes as Record<string, number>, args.tau as number),
+  'MultiTaskDistiller.train': (args) =>
+    taskSamplingWeights(args.task_sizes as Record<string, number>, args.tau as number),
   'BasicDistiller.compute_loss': (args, ctx) => classComputeLoss('BasicDistiller', args, ctx.registry),
   'GeneralDistiller.compute_loss': (args, ctx) => classComputeLoss('GeneralDistiller', args, ctx.registry),
   'BasicDistiller.train': (args, ctx) => trainTrace(args, ctx.registry),

@@ -5,14 +5,31 @@
  */
 const TFJS_CORE_DIST = '/@tensorflow/tfjs-core/dist/';
 
-interface ResolveContext { parentURL?: string; conditions?: string[] }
-interface ResolveResult { url: string; format?: string | null; shortCircuit?: boolean }
-interface LoadContext { format?: string | null; conditions?: string[] }
-interface LoadResult { format: string; source?: string | ArrayBuffer | Uint8Array; shortCircuit?: boolean }
+interface ResolveContext {
+  parentURL?: string;
+  conditions?: string[];
+}
+interface ResolveResult {
+  url: string;
+  format?: string | null;
+  shortCircuit?: boolean;
+}
+interface LoadContext {
+  format?: string | null;
+  conditions?: string[];
+}
+interface LoadResult {
+  format: string;
+  source?: string | ArrayBuffer | Uint8Array;
+  shortCircuit?: boolean;
+}
 
 /** Resolve extensionless relative imports inside tfjs-core's dist to their `.js` files. */
-export async function resolve(specifier: string, context: ResolveContext,
-  next: (s: string, c: ResolveContext) => Promise<ResolveResult>): Promise<ResolveResult> {
+export async function resolve(
+  specifier: string,
+  context: ResolveContext,
+  next: (s: string, c: ResolveContext) => Promise<ResolveResult>,
+): Promise<ResolveResult> {
   if (context.parentURL?.includes(TFJS_CORE_DIST) && specifier.startsWith('.') && !/\.(c|m)?js$/.test(specifier)) {
     return next(`${specifier}.js`, context);
   }
@@ -20,9 +37,17 @@ export async function resolve(specifier: string, context: ResolveContext,
 }
 
 /** Load tfjs-core's dist sources (not the CJS node bundle) as ES modules. */
-export async function load(url: string, context: LoadContext,
-  next: (u: string, c: LoadContext) => Promise<LoadResult>): Promise<LoadResult> {
-  if (url.startsWith('file:') && url.includes(TFJS_CORE_DIST) && url.endsWith('.js') && !url.endsWith('/tf-core.node.js')) {
+export async function load(
+  url: string,
+  context: LoadContext,
+  next: (u: string, c: LoadContext) => Promise<LoadResult>,
+): Promise<LoadResult> {
+  if (
+    url.startsWith('file:') &&
+    url.includes(TFJS_CORE_DIST) &&
+    url.endsWith('.js') &&
+    !url.endsWith('/tf-core.node.js')
+  ) {
     return next(url, { ...context, format: 'module' });
   }
   return next(url, context);

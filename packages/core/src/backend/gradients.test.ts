@@ -16,7 +16,9 @@ describe('registerAllGradients', () => {
   it('lets plain Node import tfjs-core gradients through the module hooks', () => {
     // Compile the hooks as they ship (dist/backend/gradients-hooks.js) and use them from a plain Node process.
     const src = readFileSync(fileURLToPath(new URL('./gradients-hooks.ts', import.meta.url)), 'utf8');
-    const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    const js = ts.transpileModule(src, {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    }).outputText;
     const dir = mkdtempSync(join(tmpdir(), 'distillery-hooks-'));
     writeFileSync(join(dir, 'hooks.mjs'), js);
     const script = [
@@ -28,9 +30,12 @@ describe('registerAllGradients', () => {
       "const { pathToFileURL } = await import('node:url');",
       "await import(pathToFileURL(require.resolve('@tensorflow/tfjs-core/dist/register_all_gradients.js')).href);",
       "await tf.setBackend('cpu');",
-      "console.log(JSON.stringify(Array.from(tf.grad((x) => tf.sum(tf.square(x)))(tf.tensor([1, 2, 3])).dataSync())));",
+      'console.log(JSON.stringify(Array.from(tf.grad((x) => tf.sum(tf.square(x)))(tf.tensor([1, 2, 3])).dataSync())));',
     ].join('\n');
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, VITEST: '' } });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, VITEST: '' },
+    });
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.stdout.trim().split('\n').pop()).toBe('[2,4,6]');
   });

@@ -38,7 +38,10 @@ describe('segmentSumValues', () => {
 describe.each(['cpu', 'wasm'])('UnsortedSegmentSum on %s', (backend) => {
   it('op result matches the reference (2-D segment ids, int32 too)', async () => {
     await tf.setBackend(backend);
-    const x = tf.tensor3d(Array.from({ length: 24 }, (_, i) => i), [2, 3, 4]);
+    const x = tf.tensor3d(
+      Array.from({ length: 24 }, (_, i) => i),
+      [2, 3, 4],
+    );
     const ids = tf.tensor2d([0, 2, 2, 1, 0, 2], [2, 3], 'int32');
     const got = await tf.unsortedSegmentSum(x, ids, 3).data();
     expect(Array.from(got)).toEqual(naive(Array.from(x.dataSync()), [0, 2, 2, 1, 0, 2], 3, 4));
@@ -50,9 +53,19 @@ describe.each(['cpu', 'wasm'])('UnsortedSegmentSum on %s', (backend) => {
 
   it('tf.grad of tf.gather on an embedding table', async () => {
     await tf.setBackend(backend);
-    const table = tf.tensor2d(Array.from({ length: 12 }, (_, i) => i), [6, 2]);
+    const table = tf.tensor2d(
+      Array.from({ length: 12 }, (_, i) => i),
+      [6, 2],
+    );
     const ids = tf.tensor1d([1, 3, 3, 5, 1, 1], 'int32');
-    const w = tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10], [11, 12]]);
+    const w = tf.tensor2d([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+      [9, 10],
+      [11, 12],
+    ]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), w)))(table);
     expect(g.shape).toEqual([6, 2]);
     expect(Array.from(await g.data())).toEqual([0, 0, 1 + 9 + 11, 2 + 10 + 12, 0, 0, 3 + 5, 4 + 6, 0, 0, 7, 8]);

@@ -8,13 +8,19 @@ import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-co
 import type { DataType, KernelBackend, KernelConfig, KernelFunc, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
 
 /** Sum rows of `x` ([rows, inner], flattened) into `numSegments` segments; ids out of range are dropped. */
-export function segmentSumValues(x: ArrayLike<number>, ids: ArrayLike<number>, numSegments: number, inner: number,
-  out: Float32Array | Int32Array): void {
+export function segmentSumValues(
+  x: ArrayLike<number>,
+  ids: ArrayLike<number>,
+  numSegments: number,
+  inner: number,
+  out: Float32Array | Int32Array,
+): void {
   out.fill(0);
   for (let r = 0; r < ids.length; r++) {
     const s = ids[r]!;
     if (s < 0 || s >= numSegments) continue;
-    const dst = s * inner, src = r * inner;
+    const dst = s * inner,
+      src = r * inner;
     for (let j = 0; j < inner; j++) out[dst + j] = out[dst + j]! + x[src + j]!;
   }
 }
@@ -49,7 +55,10 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
  * existing kernel. With `onlyIfMissing`, backends that already have one (e.g. 'native', which ships its own
  * zero-copy kernel) are left alone. Returns the backends registered.
  */
-export function registerSegmentSumKernels(backends: readonly string[] = ['cpu', 'wasm'], onlyIfMissing = false): string[] {
+export function registerSegmentSumKernels(
+  backends: readonly string[] = ['cpu', 'wasm'],
+  onlyIfMissing = false,
+): string[] {
   const done: string[] = [];
   for (const backendName of backends) {
     const existing = getKernel('UnsortedSegmentSum', backendName);

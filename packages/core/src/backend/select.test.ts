@@ -42,7 +42,9 @@ describe('initBackend', () => {
   });
 
   it('rejects unknown and unavailable backends, listing what is available', async () => {
-    await expect(initBackend({ backend: 'gpu-magic', logger })).rejects.toThrow(/unknown tfjs backend "gpu-magic"[\s\S]*available here: .*wasm, cpu/);
+    await expect(initBackend({ backend: 'gpu-magic', logger })).rejects.toThrow(
+      /unknown tfjs backend "gpu-magic"[\s\S]*available here: .*wasm, cpu/,
+    );
     const probes = await probeBackends();
     const missing = probes.find((p) => !p.available);
     if (missing) {

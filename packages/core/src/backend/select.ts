@@ -31,7 +31,8 @@ export interface BackendProbe {
   detail: string;
 }
 
-const dynamicImport = (spec: string): Promise<Record<string, unknown>> => import(spec) as Promise<Record<string, unknown>>;
+const dynamicImport = (spec: string): Promise<Record<string, unknown>> =>
+  import(spec) as Promise<Record<string, unknown>>;
 
 function reasonOf(err: unknown, pkg: string): string {
   const e = err as { code?: string; message?: string };
@@ -43,11 +44,15 @@ function reasonOf(err: unknown, pkg: string): string {
 
 async function probeTensorflow(): Promise<BackendProbe> {
   const reasons: string[] = [];
-  const candidates = [['@tensorflow/tfjs-node-gpu', 'libtensorflow, GPU'], ['@tensorflow/tfjs-node', 'libtensorflow, CPU']] as const;
+  const candidates = [
+    ['@tensorflow/tfjs-node-gpu', 'libtensorflow, GPU'],
+    ['@tensorflow/tfjs-node', 'libtensorflow, CPU'],
+  ] as const;
   for (const [pkg, what] of candidates) {
     try {
       await dynamicImport(pkg);
-      if (tf.findBackendFactory('tensorflow')) return { name: 'tensorflow', available: true, detail: `${pkg}: ${what}` };
+      if (tf.findBackendFactory('tensorflow'))
+        return { name: 'tensorflow', available: true, detail: `${pkg}: ${what}` };
       reasons.push(`${pkg} did not register the 'tensorflow' backend`);
     } catch (err) {
       reasons.push(reasonOf(err, pkg));
@@ -88,7 +93,10 @@ async function probeCpu(): Promise<BackendProbe> {
 }
 
 const PROBES: Record<BackendName, () => Promise<BackendProbe>> = {
-  tensorflow: probeTensorflow, native: probeNative, wasm: probeWasm, cpu: probeCpu,
+  tensorflow: probeTensorflow,
+  native: probeNative,
+  wasm: probeWasm,
+  cpu: probeCpu,
 };
 
 let probed: Promise<BackendProbe[]> | undefined;
@@ -122,7 +130,9 @@ export function activeBackend(): BackendName | undefined {
 }
 
 function summary(probes: BackendProbe[]): string {
-  return probes.map((p) => (p.available ? `${p.name} (${p.detail})` : `${p.name}: unavailable (${p.detail})`)).join('; ');
+  return probes
+    .map((p) => (p.available ? `${p.name} (${p.detail})` : `${p.name}: unavailable (${p.detail})`))
+    .join('; ');
 }
 
 /**
@@ -151,15 +161,20 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<string
     }
     choice = probes.find((p) => p.name === requested);
     if (!choice?.available) {
-      throw new DistilleryError('BACKEND_UNAVAILABLE', `tfjs backend "${requested}" is not available: ${choice?.detail ?? ''}`, {
-        where: option !== undefined ? 'training.backend' : 'DISTILLERY_BACKEND',
-        hint: `available here: ${availableNames}. All backends: ${summary(probes)}`,
-      });
+      throw new DistilleryError(
+        'BACKEND_UNAVAILABLE',
+        `tfjs backend "${requested}" is not available: ${choice?.detail ?? ''}`,
+        {
+          where: option !== undefined ? 'training.backend' : 'DISTILLERY_BACKEND',
+          hint: `available here: ${availableNames}. All backends: ${summary(probes)}`,
+        },
+      );
     }
     why = 'requested';
   } else {
     choice = available[0];
-    if (!choice) throw new DistilleryError('BACKEND_UNAVAILABLE', `no tfjs backend could be loaded: ${summary(probes)}`);
+    if (!choice)
+      throw new DistilleryError('BACKEND_UNAVAILABLE', `no tfjs backend could be loaded: ${summary(probes)}`);
     const skipped = probes.slice(0, probes.indexOf(choice)).map((p) => `${p.name}: ${p.detail}`);
     why = skipped.length ? `fastest available; ${skipped.join('; ')}` : 'fastest available';
   }

@@ -4,7 +4,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { configureWasmPaths } from './wasm-paths.js';
-import { planMatMul, registerWasmMatMulKernels, WASM_MATMUL_MIN_BATCH_WORK, WASM_MATMUL_MIN_WORK } from './wasm-matmul.js';
+import {
+  planMatMul,
+  registerWasmMatMulKernels,
+  WASM_MATMUL_MIN_BATCH_WORK,
+  WASM_MATMUL_MIN_WORK,
+} from './wasm-matmul.js';
 
 /** Deterministic pseudo-random values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -20,8 +25,11 @@ function values(n: number, seed: number): Float32Array {
 const size = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 
 /** Run `f` on `backend` with fresh tensors of `shapes` (same values on every backend); returns the outputs' data. */
-async function on(backend: string, shapes: number[][], f: (xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[]):
-  Promise<{ shape: number[]; data: Float32Array }[]> {
+async function on(
+  backend: string,
+  shapes: number[][],
+  f: (xs: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<{ shape: number[]; data: Float32Array }[]> {
   await tf.setBackend(backend);
   const xs = shapes.map((s, i) => tf.tensor(values(size(s), 7 + 31 * i), s));
   const ys = f(xs);
@@ -31,7 +39,10 @@ async function on(backend: string, shapes: number[][], f: (xs: tf.Tensor[]) => t
   return out;
 }
 
-function expectClose(got: { shape: number[]; data: Float32Array }[], want: { shape: number[]; data: Float32Array }[]): void {
+function expectClose(
+  got: { shape: number[]; data: Float32Array }[],
+  want: { shape: number[]; data: Float32Array }[],
+): void {
   expect(got.map((g) => g.shape)).toEqual(want.map((w) => w.shape));
   got.forEach((g, j) => {
     const w = want[j]!;
@@ -45,11 +56,27 @@ function expectClose(got: { shape: number[]; data: Float32Array }[], want: { sha
 }
 
 /** Operand shapes for an [..batch, m, n] product with contraction k, transposed as asked. */
-function operands(aBatch: number[], bBatch: number[], m: number, k: number, n: number, ta: boolean, tb: boolean): number[][] {
-  return [[...aBatch, ...(ta ? [k, m] : [m, k])], [...bBatch, ...(tb ? [n, k] : [k, n])]];
+function operands(
+  aBatch: number[],
+  bBatch: number[],
+  m: number,
+  k: number,
+  n: number,
+  ta: boolean,
+  tb: boolean,
+): number[][] {
+  return [
+    [...aBatch, ...(ta ? [k, m] : [m, k])],
+    [...bBatch, ...(tb ? [n, k] : [k, n])],
+  ];
 }
 
-const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 
 // Batch layouts whose reference tfjs-cpu computes correctly (one side single, equal, or a trailing broadcast).
 const LAYOUTS: [string, number[], number[]][] = [
@@ -101,7 +128,8 @@ describe('BatchMatMul on wasm (fast paths) matches tfjs-cpu', () => {
     const shapes = operands([4, 1], [1, 3], m, k, n, true, true);
     const [got] = await on('wasm', shapes, ([a, b]) => tf.matMul(a!, b!, true, true));
     const want = await on('cpu', shapes, ([a, b]) => {
-      const as = tf.unstack(tf.reshape(a!, [4, k, m])), bs = tf.unstack(tf.reshape(b!, [3, n, k]));
+      const as = tf.unstack(tf.reshape(a!, [4, k, m])),
+        bs = tf.unstack(tf.reshape(b!, [3, n, k]));
       const blocks: tf.Tensor[] = [];
       for (let i = 0; i < 4; i++) for (let j = 0; j < 3; j++) blocks.push(tf.matMul(as[i]!, bs[j]!, true, true));
       return tf.reshape(tf.stack(blocks), [4, 3, m, n]);
@@ -130,7 +158,12 @@ describe('BatchMatMul on wasm (fast paths) matches tfjs-cpu', () => {
   it('a larger product with the default thresholds', async () => {
     registerWasmMatMulKernels({ minWork: WASM_MATMUL_MIN_WORK, minBatchWork: WASM_MATMUL_MIN_BATCH_WORK });
     try {
-      const shapes = [[96, 80], [64, 96], [2, 40, 48], [2, 40, 32]];
+      const shapes = [
+        [96, 80],
+        [64, 96],
+        [2, 40, 48],
+        [2, 40, 32],
+      ];
       const run = ([a, b, c, d]: tf.Tensor[]) => [tf.matMul(a!, b!, true, true), tf.matMul(c!, d!, true, false)];
       expectClose(await on('wasm', shapes, run), await on('cpu', shapes, run));
     } finally {
@@ -144,8 +177,22 @@ describe('_FusedMatMul on wasm (fast paths) matches tfjs-cpu', () => {
     it(`bias + relu, transposeA=${ta}, transposeB=${tb}; batched a folded`, async () => {
       const shapes = [...operands([], [], 5, 7, 6, ta, tb), [6], ...operands([3], [], 4, 7, 6, ta, tb)];
       const run = ([a, b, bias, c, d]: tf.Tensor[]) => [
-        tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: 'relu' }),
-        tf.fused.matMul({ a: c as tf.Tensor3D, b: d as tf.Tensor2D, transposeA: ta, transposeB: tb, bias, activation: 'linear' }),
+        tf.fused.matMul({
+          a: a as tf.Tensor2D,
+          b: b as tf.Tensor2D,
+          transposeA: ta,
+          transposeB: tb,
+          bias,
+          activation: 'relu',
+        }),
+        tf.fused.matMul({
+          a: c as tf.Tensor3D,
+          b: d as tf.Tensor2D,
+          transposeA: ta,
+          transposeB: tb,
+          bias,
+          activation: 'linear',
+        }),
         tf.fused.matMul({ a: c as tf.Tensor3D, b: d as tf.Tensor2D, transposeA: ta, transposeB: tb }),
       ];
       expectClose(await on('wasm', shapes, run), await on('cpu', shapes, run));
@@ -165,7 +212,12 @@ describe('training-step gradients on wasm match tfjs-cpu', () => {
         const q = tf.reshape(xx, [2, 6, 8]);
         const scores = tf.softmax(tf.matMul(q, q, false, true)); // [2, 6, 6]
         const ctx = tf.matMul(scores, q); // [2, 6, 8]
-        const z = tf.fused.matMul({ a: tf.reshape<tf.Rank.R2>(ctx, [12, 8]), b: d, transposeB: true, activation: 'relu' });
+        const z = tf.fused.matMul({
+          a: tf.reshape<tf.Rank.R2>(ctx, [12, 8]),
+          b: d,
+          transposeB: true,
+          activation: 'relu',
+        });
         return tf.add<tf.Scalar>(tf.sum(tf.square(y)), tf.sum(tf.mul(z, z)));
       };
       const { value, grads } = tf.valueAndGrads(f)([x!, w1!, b1!, w2!, wf!]);

@@ -44,37 +44,53 @@ function worthIt(p: Plan, loops: boolean): boolean {
 }
 
 interface Plan {
-  m: number; n: number; k: number;
-  batchA: number; batchB: number;
+  m: number;
+  n: number;
+  k: number;
+  batchA: number;
+  batchB: number;
   outShape: number[];
   /** Which matrix of a / b feeds each output matrix (batch dimensions broadcast). */
-  aIndex: Int32Array; bIndex: Int32Array;
+  aIndex: Int32Array;
+  bIndex: Int32Array;
 }
 
 /** The product's dimensions, or null when the shapes do not fit (the stock kernel then reports the error). */
-export function planMatMul(aShape: readonly number[], bShape: readonly number[], transposeA: boolean,
-  transposeB: boolean): Plan | null {
-  const ar = aShape.length, br = bShape.length;
+export function planMatMul(
+  aShape: readonly number[],
+  bShape: readonly number[],
+  transposeA: boolean,
+  transposeB: boolean,
+): Plan | null {
+  const ar = aShape.length,
+    br = bShape.length;
   if (ar < 2 || br < 2) return null;
   const k = transposeA ? aShape[ar - 2]! : aShape[ar - 1]!;
   const kb = transposeB ? bShape[br - 1]! : bShape[br - 2]!;
   const m = transposeA ? aShape[ar - 1]! : aShape[ar - 2]!;
   const n = transposeB ? bShape[br - 2]! : bShape[br - 1]!;
   if (k !== kb) return null;
-  const aBatch = aShape.slice(0, -2), bBatch = bShape.slice(0, -2);
+  const aBatch = aShape.slice(0, -2),
+    bBatch = bShape.slice(0, -2);
   const rank = Math.max(aBatch.length, bBatch.length);
   const pa = [...new Array<number>(rank - aBatch.length).fill(1), ...aBatch];
   const pb = [...new Array<number>(rank - bBatch.length).fill(1), ...bBatch];
   const outBatch: number[] = [];
   for (let d = 0; d < rank; d++) {
-    const x = pa[d]!, y = pb[d]!;
+    const x = pa[d]!,
+      y = pb[d]!;
     if (x !== y && x !== 1 && y !== 1) return null;
     outBatch.push(x === 1 ? y : x);
   }
   const total = outBatch.reduce((p, d) => p * d, 1);
-  const aIndex = new Int32Array(total), bIndex = new Int32Array(total);
+  const aIndex = new Int32Array(total),
+    bIndex = new Int32Array(total);
   for (let i = 0; i < total; i++) {
-    let rem = i, ia = 0, ib = 0, sa = 1, sb = 1;
+    let rem = i,
+      ia = 0,
+      ib = 0,
+      sa = 1,
+      sb = 1;
     for (let d = rank - 1; d >= 0; d--) {
       const idx = rem % outBatch[d]!;
       rem = Math.floor(rem / outBatch[d]!);
@@ -86,7 +102,8 @@ export function planMatMul(aShape: readonly number[], bShape: readonly number[],
     aIndex[i] = ia;
     bIndex[i] = ib;
   }
-  const batchA = pa.reduce((p, d) => p * d, 1), batchB = pb.reduce((p, d) => p * d, 1);
+  const batchA = pa.reduce((p, d) => p * d, 1),
+    batchB = pb.reduce((p, d) => p * d, 1);
   return { m, n, k, batchA, batchB, outShape: [...outBatch, m, n], aIndex, bIndex };
 }
 
@@ -104,10 +121,19 @@ function offsetOf(backend: WasmBackend, t: TensorInfo): number {
 }
 
 /** The stock kernels the replacements delegate to. */
-interface Stock { batchMatMul: KernelFunc; fusedMatMul: KernelFunc; transpose: KernelFunc }
+interface Stock {
+  batchMatMul: KernelFunc;
+  fusedMatMul: KernelFunc;
+  transpose: KernelFunc;
+}
 
 /** A (possibly transposed) operand as a row-major stack of `batch` matrices; `owned` when it must be disposed. */
-function materialise(stock: Stock, backend: WasmBackend, x: TensorInfo, transpose: boolean): { t: TensorInfo; owned: boolean } {
+function materialise(
+  stock: Stock,
+  backend: WasmBackend,
+  x: TensorInfo,
+  transpose: boolean,
+): { t: TensorInfo; owned: boolean } {
   if (!transpose) return { t: x, owned: false };
   const t = stock.transpose({ inputs: { x }, backend, attrs: { perm: swapLast2(x.shape.length) } }) as TensorInfo;
   return { t, owned: true };
@@ -135,7 +161,8 @@ function plainProduct(stock: Stock, backend: WasmBackend, a: TensorInfo, b: Tens
       const sb = backend.makeOutput([1, k, n], 'float32');
       try {
         const heap = backend.wasm.HEAPF32; // after the allocations, which may grow the memory
-        const ao = offsetOf(backend, a) + p.aIndex[i]! * m * k, bo = offsetOf(backend, b) + p.bIndex[i]! * k * n;
+        const ao = offsetOf(backend, a) + p.aIndex[i]! * m * k,
+          bo = offsetOf(backend, b) + p.bIndex[i]! * k * n;
         if (p.batchA > 1) heap.copyWithin(offsetOf(backend, sa), ao, ao + m * k);
         heap.copyWithin(offsetOf(backend, sb), bo, bo + k * n);
         const r = stock.batchMatMul({ inputs: { a: sa, b: sb }, backend, attrs }) as TensorInfo;
@@ -182,7 +209,10 @@ function makeBatchMatMul(stock: Stock): KernelFunc {
 function makeFusedMatMul(stock: Stock): KernelFunc {
   return (args) => {
     const { a, b, bias, preluActivationWeights } = args.inputs as {
-      a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo;
+      a: TensorInfo;
+      b: TensorInfo;
+      bias?: TensorInfo;
+      preluActivationWeights?: TensorInfo;
     };
     const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.fusedMatMul(args);
@@ -205,7 +235,9 @@ function makeFusedMatMul(stock: Stock): KernelFunc {
         if (bias) inputs.bias = bias;
         if (preluActivationWeights) inputs.preluActivationWeights = preluActivationWeights;
         const out = stock.fusedMatMul({
-          inputs, backend, attrs: { ...args.attrs, transposeA: false, transposeB: false },
+          inputs,
+          backend,
+          attrs: { ...args.attrs, transposeA: false, transposeB: false },
         }) as TensorInfo;
         out.shape = p.outShape;
         return out;

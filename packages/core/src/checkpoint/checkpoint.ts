@@ -15,7 +15,11 @@ import { assertFiniteArrays } from '../loop/guard.js';
 import { readCheckpointFolder } from './folder.js';
 
 /** Parameters (student + projections) of a checkpoint folder into `params`; optimizer state is not touched. */
-async function loadCheckpointFolder(path: string, params: ReadonlyMap<string, tf.Variable>, opts: { strict?: boolean }): Promise<{ globalStep: number }> {
+async function loadCheckpointFolder(
+  path: string,
+  params: ReadonlyMap<string, tf.Variable>,
+  opts: { strict?: boolean },
+): Promise<{ globalStep: number }> {
   const ck = await readCheckpointFolder(path);
   const all = new Map([...ck.model, ...ck.projections]);
   for (const [name, v] of params) {
@@ -23,17 +27,24 @@ async function loadCheckpointFolder(path: string, params: ReadonlyMap<string, tf
     if (!t) {
       throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, {
         where: path,
-        hint: 'the checkpoint is of another model; or it was written by an earlier Distillery build in a stage that froze this parameter and holds only the trained ones: load that stage\'s student.safetensors (the full student) instead',
+        hint: "the checkpoint is of another model; or it was written by an earlier Distillery build in a stage that froze this parameter and holds only the trained ones: load that stage's student.safetensors (the full student) instead",
       });
     }
     if (!tf.util.arraysEqual(t.shape, v.shape)) {
-      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`, { where: path });
+      throw new DistilleryError(
+        'CHECKPOINT_MISMATCH',
+        `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`,
+        { where: path },
+      );
     }
     tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
   }
   if (opts.strict) {
     const extra = [...all.keys()].filter((k) => !params.has(k));
-    if (extra.length) throw new DistilleryError('CHECKPOINT_MISMATCH', `unexpected entries: ${extra.slice(0, 5).join(', ')}`, { where: path });
+    if (extra.length)
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `unexpected entries: ${extra.slice(0, 5).join(', ')}`, {
+        where: path,
+      });
   }
   return { globalStep: ck.state.globalStep };
 }
@@ -54,7 +65,11 @@ export async function writeCheckpoint(
   const tensors: Record<string, SafetensorsInput> = {};
   for (const [name, t] of params) tensors[name] = { data: (await t.data()) as Float32Array, shape: t.shape };
   // Never checkpoint a diverged model: the values are read here anyway, so the check is a scan.
-  assertFiniteArrays(Object.entries(tensors).map(([k, v]) => [k, v.data as Float32Array]), `refusing to write checkpoint ${checkpointPath(dir, globalStep)}`, 'the run diverged: lower training.optimizer.lr or set training.maxGradNorm');
+  assertFiniteArrays(
+    Object.entries(tensors).map(([k, v]) => [k, v.data as Float32Array]),
+    `refusing to write checkpoint ${checkpointPath(dir, globalStep)}`,
+    'the run diverged: lower training.optimizer.lr or set training.maxGradNorm',
+  );
   const metadata: Record<string, string> = { format: 'pt', global_step: String(globalStep), writer: 'distillery' };
   for (const [k, v] of Object.entries(meta)) metadata[k] = String(v);
   const path = checkpointPath(dir, globalStep);
@@ -66,20 +81,34 @@ export async function writeCheckpoint(
  * Load a checkpoint into `params` (assigning by name). Every parameter must be present with the
  * same shape; extra entries in the file are ignored unless `strict`.
  */
-export async function loadCheckpoint(path: string, params: ReadonlyMap<string, tf.Variable>, opts: { strict?: boolean } = {}): Promise<{ globalStep: number }> {
+export async function loadCheckpoint(
+  path: string,
+  params: ReadonlyMap<string, tf.Variable>,
+  opts: { strict?: boolean } = {},
+): Promise<{ globalStep: number }> {
   if (statSync(path).isDirectory()) return loadCheckpointFolder(path, params, opts);
   const file = await readSafetensors(path);
   for (const [name, v] of params) {
     const t = file.tensors.get(name);
-    if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
+    if (!t)
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, {
+        where: path,
+      });
     if (!tf.util.arraysEqual(t.shape, v.shape)) {
-      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the file but [${v.shape.join(',')}] in the model`, { where: path });
+      throw new DistilleryError(
+        'CHECKPOINT_MISMATCH',
+        `parameter "${name}" has shape [${t.shape.join(',')}] in the file but [${v.shape.join(',')}] in the model`,
+        { where: path },
+      );
     }
     tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
   }
   if (opts.strict) {
     const extra = [...file.tensors.keys()].filter((k) => !params.has(k));
-    if (extra.length) throw new DistilleryError('CHECKPOINT_MISMATCH', `unexpected entries: ${extra.slice(0, 5).join(', ')}`, { where: path });
+    if (extra.length)
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `unexpected entries: ${extra.slice(0, 5).join(', ')}`, {
+        where: path,
+      });
   }
   return { globalStep: Number(file.metadata.global_step ?? 0) };
 }

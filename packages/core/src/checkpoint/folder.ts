@@ -56,7 +56,11 @@ async function* chunksOf(t: tf.Tensor): AsyncGenerator<Float32Array> {
 /** Tensors as streaming sources: each is read back from the backend only when the writer reaches it. */
 function sourcesOf(m: Iterable<[string, tf.Tensor]>): Record<string, SafetensorsSource> {
   const out: Record<string, SafetensorsSource> = {};
-  for (const [name, t] of m) out[name] = { shape: t.shape, read: () => (t.size > CHUNK_ELEMENTS && t.rank > 0 ? chunksOf(t) : (t.data() as Promise<Float32Array>)) };
+  for (const [name, t] of m)
+    out[name] = {
+      shape: t.shape,
+      read: () => (t.size > CHUNK_ELEMENTS && t.rank > 0 ? chunksOf(t) : (t.data() as Promise<Float32Array>)),
+    };
   return out;
 }
 
@@ -82,10 +86,23 @@ export async function writeCheckpointFolder(dir: string, c: CheckpointContents):
       }
     };
     await writeSafetensorsStreaming(join(tmp, 'model.safetensors'), sourcesOf(c.model), meta, { check });
-    await writeSafetensorsStreaming(join(tmp, 'projections.safetensors'), sourcesOf(c.projections), { ...meta, ...c.projectionMeta }, { check });
-    const diverged = nonFiniteError(bad, `refusing to write checkpoint ${final}`, 'the run diverged: lower training.optimizer.lr or set training.maxGradNorm');
+    await writeSafetensorsStreaming(
+      join(tmp, 'projections.safetensors'),
+      sourcesOf(c.projections),
+      { ...meta, ...c.projectionMeta },
+      { check },
+    );
+    const diverged = nonFiniteError(
+      bad,
+      `refusing to write checkpoint ${final}`,
+      'the run diverged: lower training.optimizer.lr or set training.maxGradNorm',
+    );
     if (diverged) throw diverged;
-    await writeSafetensorsStreaming(join(tmp, 'optimizer.safetensors'), sourcesOf(Object.entries(c.optimizer.tensors)), { ...meta, optimizer_step: String(c.optimizer.step) });
+    await writeSafetensorsStreaming(
+      join(tmp, 'optimizer.safetensors'),
+      sourcesOf(Object.entries(c.optimizer.tensors)),
+      { ...meta, optimizer_step: String(c.optimizer.step) },
+    );
     await writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(c.state, null, 2) + '\n');
     // A folder of the same step from an abandoned timeline (resumed from an earlier one) is replaced.
     if (existsSync(final)) {
@@ -97,7 +114,10 @@ export async function writeCheckpointFolder(dir: string, c: CheckpointContents):
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     if (err instanceof DistilleryError) throw err;
-    throw new DistilleryError('IO_WRITE_FAILED', `could not write checkpoint: ${(err as Error).message}`, { where: final, cause: err });
+    throw new DistilleryError('IO_WRITE_FAILED', `could not write checkpoint: ${(err as Error).message}`, {
+      where: final,
+      cause: err,
+    });
   }
   return final;
 }
@@ -116,7 +136,11 @@ export interface LoadedCheckpoint {
 export async function readCheckpointFolder(path: string): Promise<LoadedCheckpoint> {
   const need = (f: string) => {
     const p = join(path, f);
-    if (!existsSync(p)) throw new DistilleryError('CHECKPOINT_INCOMPLETE', `"${f}" is missing`, { where: path, hint: 'pass a checkpoint-<step> folder written by distillery (or --resume without a path for the newest complete one)' });
+    if (!existsSync(p))
+      throw new DistilleryError('CHECKPOINT_INCOMPLETE', `"${f}" is missing`, {
+        where: path,
+        hint: 'pass a checkpoint-<step> folder written by distillery (or --resume without a path for the newest complete one)',
+      });
     return p;
   };
   const state = JSON.parse(readFileSync(need('state.json'), 'utf8')) as CheckpointState;
@@ -167,7 +191,8 @@ export function removeTempCheckpoints(dir: string): void {
   } catch {
     return;
   }
-  for (const n of names) if (/^\.checkpoint-\d+\..*\.tmp(\.old)?$/.test(n)) rmSync(join(dir, n), { recursive: true, force: true });
+  for (const n of names)
+    if (/^\.checkpoint-\d+\..*\.tmp(\.old)?$/.test(n)) rmSync(join(dir, n), { recursive: true, force: true });
 }
 
 /**

@@ -41,7 +41,10 @@ export class MetricsWriter {
   /** A fresh file, or (with `resumeAt`) the earlier run's lines up to that step, rewritten atomically. */
   open(resumeAt?: number): void {
     this.close();
-    const kept = resumeAt !== undefined && existsSync(this.file) ? metricsLinesUpTo(readFileSync(this.file, 'utf8'), resumeAt) : [];
+    const kept =
+      resumeAt !== undefined && existsSync(this.file)
+        ? metricsLinesUpTo(readFileSync(this.file, 'utf8'), resumeAt)
+        : [];
     writeFileAtomicSync(this.file, kept.map((l) => l + '\n').join(''));
     this.fd = openSync(this.file, 'a');
   }

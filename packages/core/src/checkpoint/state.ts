@@ -83,7 +83,9 @@ export function canonicalConfig(config: unknown): unknown {
 
 /** sha256 of the canonical config. */
 export function configHash(config: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonicalConfig(config))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonicalConfig(config)))
+    .digest('hex');
 }
 
 /** Dotted paths whose values differ between two configs (after canonicalisation). */

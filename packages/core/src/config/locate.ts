@@ -123,7 +123,7 @@ export function findDuplicateKeys(text: string): DuplicateKey[] {
 export function locate(index: Map<string, TextPosition>, path: string): TextPosition | undefined {
   let p = path;
   for (;;) {
-    const hit = index.get(p + "#key") ?? index.get(p);
+    const hit = index.get(p + '#key') ?? index.get(p);
     if (hit) return hit;
     const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
     if (cut <= 0) return index.get('');

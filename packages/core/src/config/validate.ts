@@ -30,7 +30,10 @@ export class ConfigError extends DistilleryError {
       const at = `${file ?? 'config'}${is.line ? `:${is.line}:${is.column ?? 1}` : ''}`;
       return `  ${at} ${is.path}: ${is.message}${is.hint ? ` (${is.hint})` : ''}`;
     });
-    super('CONFIG_INVALID', `invalid config (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`);
+    super(
+      'CONFIG_INVALID',
+      `invalid config (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    );
     this.issues = issues;
     this.file = file;
   }
@@ -42,7 +45,10 @@ type AnyZod = z.ZodType & { _zod: { def: Record<string, unknown> & { type: strin
 function schemaAt(schema: AnyZod, path: readonly PropertyKey[]): AnyZod | undefined {
   let s: AnyZod | undefined = schema;
   for (const key of [...path, null]) {
-    while (s && ['default', 'optional', 'nullable', 'catch', 'prefault', 'readonly', 'pipe'].includes(s._zod.def.type)) {
+    while (
+      s &&
+      ['default', 'optional', 'nullable', 'catch', 'prefault', 'readonly', 'pipe'].includes(s._zod.def.type)
+    ) {
       // A pipe (a schema with .transform) is looked up on its input side.
       s = (s._zod.def.type === 'pipe' ? s._zod.def.in : s._zod.def.innerType) as AnyZod;
     }
@@ -82,47 +88,92 @@ function describeIssue(schema: AnyZod, issue: z.core.$ZodIssue): ConfigIssue[] {
     return issue.keys.map((k) => ({
       path: formatPath([...issue.path, k]),
       message: `unknown key "${k}"`,
-      hint: nearest(k, keys) ? `did you mean "${nearest(k, keys)}"?` : keys.length ? `valid keys: ${keys.join(', ')}` : 'remove it (see the JSON Schema: distillery schema)',
+      hint: nearest(k, keys)
+        ? `did you mean "${nearest(k, keys)}"?`
+        : keys.length
+          ? `valid keys: ${keys.join(', ')}`
+          : 'remove it (see the JSON Schema: distillery schema)',
     }));
   }
   if (issue.code === 'invalid_type') {
     // JSON numbers beyond ~1.8e308 parse to ±Infinity, which JSON.stringify would show as null.
     if (typeof issue.input === 'number' && !Number.isFinite(issue.input)) {
-      return [{ path: base, message: `the number overflows to ${issue.input}`, hint: 'use a finite number (float32 holds up to about 3.4e38)' }];
+      return [
+        {
+          path: base,
+          message: `the number overflows to ${issue.input}`,
+          hint: 'use a finite number (float32 holds up to about 3.4e38)',
+        },
+      ];
     }
-    return [{ path: base, message: `expected ${issue.expected}, got ${issue.input === undefined ? 'nothing (required)' : JSON.stringify(issue.input)}` }];
+    return [
+      {
+        path: base,
+        message: `expected ${issue.expected}, got ${issue.input === undefined ? 'nothing (required)' : JSON.stringify(issue.input)}`,
+      },
+    ];
   }
   if (issue.code === 'custom') {
     const hint = (issue.params as { hint?: string } | undefined)?.hint;
     return [{ path: base, message: issue.message, ...(hint ? { hint } : {}) }];
   }
   if (issue.code === 'invalid_value') {
-    return [{ path: base, message: `invalid value ${JSON.stringify(issue.input)}`, hint: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
+    return [
+      {
+        path: base,
+        message: `invalid value ${JSON.stringify(issue.input)}`,
+        hint: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+      },
+    ];
   }
   if (issue.code === 'invalid_union' && 'discriminator' in issue) {
     const d = issue as unknown as { discriminator: string; options: unknown[]; input: Record<string, unknown> };
     const got = String(d.input?.[d.discriminator]);
     const names = d.options.map(String);
-    return [{ path: base, message: `invalid value ${JSON.stringify(d.input?.[d.discriminator])}`, hint: nearest(got, names) ? `did you mean "${nearest(got, names)}"? (expected one of ${names.map((v) => JSON.stringify(v)).join(', ')})` : `expected one of ${names.map((v) => JSON.stringify(v)).join(', ')}` }];
+    return [
+      {
+        path: base,
+        message: `invalid value ${JSON.stringify(d.input?.[d.discriminator])}`,
+        hint: nearest(got, names)
+          ? `did you mean "${nearest(got, names)}"? (expected one of ${names.map((v) => JSON.stringify(v)).join(', ')})`
+          : `expected one of ${names.map((v) => JSON.stringify(v)).join(', ')}`,
+      },
+    ];
   }
   if (issue.code === 'invalid_union') {
-    return [{ path: base, message: `${JSON.stringify(issue.input)} does not fit`, hint: schemaAt(schema, issue.path)?.description ?? 'see the JSON Schema' }];
+    return [
+      {
+        path: base,
+        message: `${JSON.stringify(issue.input)} does not fit`,
+        hint: schemaAt(schema, issue.path)?.description ?? 'see the JSON Schema',
+      },
+    ];
   }
   return [{ path: base, message: issue.message }];
 }
 
 /** Parse `input` (already JSON-decoded) against `schema`, accepting snake_case keys. */
-export function parseConfig<S extends z.ZodType>(schema: S, input: unknown, opts: { file?: string; text?: string } = {}): z.output<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  opts: { file?: string; text?: string } = {},
+): z.output<S> {
   let camel: unknown;
   try {
     camel = camelizeKeys(input);
   } catch (e) {
     const de = e as DistilleryError;
-    throw withPositions([{ path: de.where ?? '(root)', message: de.message.split('\n')[0]!.replace(/^.*?: /, ''), hint: de.hint }], opts);
+    throw withPositions(
+      [{ path: de.where ?? '(root)', message: de.message.split('\n')[0]!.replace(/^.*?: /, ''), hint: de.hint }],
+      opts,
+    );
   }
   const r = schema.safeParse(camel, { reportInput: true });
   if (r.success) return r.data;
-  throw withPositions(r.error.issues.flatMap((is) => describeIssue(schema as unknown as AnyZod, is)), opts);
+  throw withPositions(
+    r.error.issues.flatMap((is) => describeIssue(schema as unknown as AnyZod, is)),
+    opts,
+  );
 }
 
 function withPositions(issues: ConfigIssue[], opts: { file?: string; text?: string }): ConfigError {
@@ -151,13 +202,28 @@ export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.
     const m = /position (\d+)/.exec((e as Error).message);
     const pos = m ? Number(m[1]) : undefined;
     const line = pos !== undefined ? text.slice(0, pos).split('\n').length : undefined;
-    throw new ConfigError([{ path: '(root)', message: `not valid JSON: ${(e as Error).message}`, line, hint: 'check commas and quotes near that line' }], file);
+    throw new ConfigError(
+      [
+        {
+          path: '(root)',
+          message: `not valid JSON: ${(e as Error).message}`,
+          line,
+          hint: 'check commas and quotes near that line',
+        },
+      ],
+      file,
+    );
   }
   // JSON.parse keeps the last of two equal keys: the first setting would be silently lost.
   const dups = findDuplicateKeys(text);
   if (dups.length) {
     throw new ConfigError(
-      dups.map((d) => ({ path: d.path, message: `key "${d.key}" appears twice in the same object (first at line ${d.first.line}); only the last would count`, hint: 'keep one of them', ...d.at })),
+      dups.map((d) => ({
+        path: d.path,
+        message: `key "${d.key}" appears twice in the same object (first at line ${d.first.line}); only the last would count`,
+        hint: 'keep one of them',
+        ...d.at,
+      })),
       file,
     );
   }
@@ -168,12 +234,20 @@ export function loadConfigFile<S extends z.ZodType>(schema: S, file: string): z.
  * Check every plugin name a distillation config uses against the registry. Returns the issues
  * (empty when all names resolve); each names the path and the nearest valid plugin.
  */
-export function checkPluginNames(d: DistillationConfig, registry: PluginRegistry, prefix = 'distillation'): ConfigIssue[] {
+export function checkPluginNames(
+  d: DistillationConfig,
+  registry: PluginRegistry,
+  prefix = 'distillation',
+): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const need = (kind: PluginKind, name: string, path: string, allowNone = false) => {
     if (allowNone && name === 'none') return;
     if (!registry.has(kind, name)) {
-      issues.push({ path: `${prefix}.${path}`, message: `unknown ${kind} plugin "${name}"`, hint: suggest(name, allowNone ? ['none', ...registry.names(kind)] : registry.names(kind)) });
+      issues.push({
+        path: `${prefix}.${path}`,
+        message: `unknown ${kind} plugin "${name}"`,
+        hint: suggest(name, allowNone ? ['none', ...registry.names(kind)] : registry.names(kind)),
+      });
     }
   };
   need('kd-loss', d.kdLossType, 'kdLossType');
@@ -189,7 +263,9 @@ export function checkPluginNames(d: DistillationConfig, registry: PluginRegistry
         if (Array.isArray(m[side]) !== pair) {
           issues.push({
             path: `${prefix}.intermediateMatches[${i}].${side}`,
-            message: pair ? `loss "${m.loss}" compares pairs of layers; got ${JSON.stringify(m[side])}` : `loss "${m.loss}" takes one layer; got ${JSON.stringify(m[side])}`,
+            message: pair
+              ? `loss "${m.loss}" compares pairs of layers; got ${JSON.stringify(m[side])}`
+              : `loss "${m.loss}" takes one layer; got ${JSON.stringify(m[side])}`,
             hint: pair ? 'use [i, j] (e.g. [0, 0] to use one layer twice)' : 'use a single layer index',
           });
         }
@@ -200,7 +276,11 @@ export function checkPluginNames(d: DistillationConfig, registry: PluginRegistry
 }
 
 /** Throw a {@link ConfigError} for plugin-name issues, with file positions when the text is known. */
-export function assertPluginNames(d: DistillationConfig, registry: PluginRegistry, opts: { file?: string; text?: string; prefix?: string } = {}): void {
+export function assertPluginNames(
+  d: DistillationConfig,
+  registry: PluginRegistry,
+  opts: { file?: string; text?: string; prefix?: string } = {},
+): void {
   const issues = checkPluginNames(d, registry, opts.prefix);
   if (issues.length) throw withPositions(issues, opts);
 }

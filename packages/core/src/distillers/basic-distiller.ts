@@ -41,10 +41,14 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     this.adaptorS = o.adaptorS;
     assertPluginNames(this.distillationConfig, this.registry);
     if (this.distillationConfig.isCachingLogits && this.distillationConfig.intermediateMatches.length) {
-      throw new DistilleryError('CONFIG_INVALID', 'teacher logits caching cannot be combined with intermediate matches (only logits are cached)', {
-        where: 'distillation.isCachingLogits',
-        hint: 'set isCachingLogits: false, or remove intermediateMatches',
-      });
+      throw new DistilleryError(
+        'CONFIG_INVALID',
+        'teacher logits caching cannot be combined with intermediate matches (only logits are cached)',
+        {
+          where: 'distillation.isCachingLogits',
+          hint: 'set isCachingLogits: false, or remove intermediateMatches',
+        },
+      );
     }
     if (this.distillationConfig.isCachingLogits && this.distillationConfig.teacherCache) {
       throw new DistilleryError('CONFIG_INVALID', 'isCachingLogits and teacherCache both cache the teacher; use one', {
@@ -54,7 +58,9 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     }
     this.checkMatchesAllowed();
     // Only what the loss reads of the teacher's outputs outlives its forward pass (the fields a teacher cache stores).
-    const live = new LiveTeacher(o.teacher, o.adaptorT, { keep: teacherCacheFields(this.distillationConfig.intermediateMatches) });
+    const live = new LiveTeacher(o.teacher, o.adaptorT, {
+      keep: teacherCacheFields(this.distillationConfig.intermediateMatches),
+    });
     this.teacherSide = this.distillationConfig.isCachingLogits ? new CachingTeacher(live) : live;
   }
 
@@ -64,8 +70,14 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
    * logits and the features the intermediate matches read. Call before `train`.
    */
   useTeacherCache(o: Omit<CachedTeacherOptions<B>, 'fields'>): CachedTeacher<B> {
-    if (this.teacherSide instanceof CachedTeacher) throw new DistilleryError('CONFIG_INVALID', 'this distiller already uses a teacher cache', { where: 'useTeacherCache' });
-    const cached = new CachedTeacher(this.teacherSide!, { ...o, fields: teacherCacheFields(this.distillationConfig.intermediateMatches) });
+    if (this.teacherSide instanceof CachedTeacher)
+      throw new DistilleryError('CONFIG_INVALID', 'this distiller already uses a teacher cache', {
+        where: 'useTeacherCache',
+      });
+    const cached = new CachedTeacher(this.teacherSide!, {
+      ...o,
+      fields: teacherCacheFields(this.distillationConfig.intermediateMatches),
+    });
     this.teacherSide = cached;
     return cached;
   }
@@ -77,10 +89,14 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
 
   protected override onTrainBegin(): void {
     if (this.distillationConfig.teacherCache && !this.teacherCache) {
-      throw new DistilleryError('CONFIG_INVALID', 'distillation.teacherCache is set, but the distiller was given no per-example cache keys', {
-        where: 'distillation.teacherCache',
-        hint: 'call distiller.useTeacherCache({ store, namespace, rowsOf }) before train() (distillery distill does this for you)',
-      });
+      throw new DistilleryError(
+        'CONFIG_INVALID',
+        'distillation.teacherCache is set, but the distiller was given no per-example cache keys',
+        {
+          where: 'distillation.teacherCache',
+          hint: 'call distiller.useTeacherCache({ store, namespace, rowsOf }) before train() (distillery distill does this for you)',
+        },
+      );
     }
     this.beginSchedules();
   }
@@ -122,7 +138,12 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
   /** True when the KD or the hard-label term has a weight (or a weight scheduler). */
   override trainsOutputs(): boolean {
     const d = this.distillationConfig;
-    return d.kdLossWeight > 0 || d.hardLabelWeight > 0 || d.kdLossWeightScheduler !== 'none' || d.hardLabelWeightScheduler !== 'none';
+    return (
+      d.kdLossWeight > 0 ||
+      d.hardLabelWeight > 0 ||
+      d.kdLossWeightScheduler !== 'none' ||
+      d.hardLabelWeightScheduler !== 'none'
+    );
   }
 
   /** Adaptor needs of each side, for first-step validation. */
@@ -130,13 +151,19 @@ export class BasicDistiller<B, OS = unknown, OT = unknown> extends TrainerBase<B
     const d = this.distillationConfig;
     const features: Record<'S' | 'T', Record<string, number>> = { S: {}, T: {} };
     for (const m of d.intermediateMatches) {
-      for (const [side, layer] of [['S', m.layerS], ['T', m.layerT]] as const) {
+      for (const [side, layer] of [
+        ['S', m.layerS],
+        ['T', m.layerT],
+      ] as const) {
         const max = Math.max(...(Array.isArray(layer) ? layer : [layer]));
         features[side][m.feature] = Math.max(features[side][m.feature] ?? 0, max);
       }
     }
     const hl = d.hardLabelWeight > 0 || d.hardLabelWeightScheduler !== 'none';
-    return { S: { logits: true, losses: hl, labels: d.probabilityShift, features: features.S }, T: { logits: true, features: features.T } };
+    return {
+      S: { logits: true, losses: hl, labels: d.probabilityShift, features: features.S },
+      T: { logits: true, features: features.T },
+    };
   }
 
   protected override batchLoss(batch: B, ctx: BatchContext, prepared: unknown): LossResult {

@@ -24,7 +24,8 @@ export class BasicTrainer<B, O = unknown> extends TrainerBase<B> {
     const out = this.adaptor(batch, this.student.forward(batch, { training: true }) as O);
     if (ctx.first) validateAdaptorOutput('student', out, { losses: true });
     const loss = hardLabelTerm(out);
-    if (!loss) throw new DistilleryError('ADAPTOR_OUTPUT', 'adaptor returned no "losses"', { where: 'student adaptor' });
+    if (!loss)
+      throw new DistilleryError('ADAPTOR_OUTPUT', 'adaptor returned no "losses"', { where: 'student adaptor' });
     return { total: loss, losses: { loss } };
   }
 }

@@ -52,7 +52,11 @@ export function asList<T extends tf.Tensor>(x: TensorOrList<T> | undefined): T[]
 }
 
 /** Build the temperature function of a config (`"none"` = constant base temperature). */
-export function makeTemperatureFn(config: DistillationConfig, registry: PluginRegistry, step?: StepInfo): TemperatureFn {
+export function makeTemperatureFn(
+  config: DistillationConfig,
+  registry: PluginRegistry,
+  step?: StepInfo,
+): TemperatureFn {
   const spec = schedulerSpec(config.temperatureScheduler);
   if (spec.name === 'none') return (_s, _t, base) => base;
   const plugin = registry.get('temperature-scheduler', spec.name, 'distillation.temperatureScheduler');
@@ -60,10 +64,14 @@ export function makeTemperatureFn(config: DistillationConfig, registry: PluginRe
   if (spec.args.length) {
     const names = plugin.params ?? [];
     if (spec.args.length > names.length) {
-      throw new DistilleryError('CONFIG_INVALID', `temperature scheduler "${spec.name}" takes ${names.length} positional argument(s) (${names.join(', ') || 'none'}), got ${spec.args.length}`, {
-        where: 'distillation.temperatureScheduler',
-        hint: `write ["${spec.name}", { ... }] with named options`,
-      });
+      throw new DistilleryError(
+        'CONFIG_INVALID',
+        `temperature scheduler "${spec.name}" takes ${names.length} positional argument(s) (${names.join(', ') || 'none'}), got ${spec.args.length}`,
+        {
+          where: 'distillation.temperatureScheduler',
+          hint: `write ["${spec.name}", { ... }] with named options`,
+        },
+      );
     }
     spec.args.forEach((a, i) => (options[names[i]!] = a));
   }
@@ -76,17 +84,25 @@ export function kdTerm(resultsS: AdaptorOutput, resultsT: AdaptorOutput, lc: Los
   let logitsS = asList(resultsS.logits);
   let logitsT = asList(resultsT.logits);
   if (!logitsS.length || logitsS.length !== logitsT.length) {
-    throw new DistilleryError('ADAPTOR_OUTPUT', `student has ${logitsS.length} logits head(s), teacher ${logitsT.length}`, {
-      where: 'adaptor output "logits"',
-      hint: 'both adaptors must return the same number of logits heads',
-    });
+    throw new DistilleryError(
+      'ADAPTOR_OUTPUT',
+      `student has ${logitsS.length} logits head(s), teacher ${logitsT.length}`,
+      {
+        where: 'adaptor output "logits"',
+        hint: 'both adaptors must return the same number of logits heads',
+      },
+    );
   }
   if (config.probabilityShift) {
     const labels = asList(resultsS.labels);
     if (labels.length !== logitsT.length) {
-      throw new DistilleryError('ADAPTOR_OUTPUT', `probabilityShift needs one labels tensor per head (got ${labels.length} for ${logitsT.length} heads)`, {
-        where: 'student adaptor output "labels"',
-      });
+      throw new DistilleryError(
+        'ADAPTOR_OUTPUT',
+        `probabilityShift needs one labels tensor per head (got ${labels.length} for ${logitsT.length} heads)`,
+        {
+          where: 'student adaptor output "labels"',
+        },
+      );
     }
     logitsT = logitsT.map((l, i) => probabilityShift(l, labels[i]!, `distillation.probabilityShift (head ${i})`));
   }
@@ -99,10 +115,16 @@ export function kdTerm(resultsS: AdaptorOutput, resultsT: AdaptorOutput, lc: Los
   const ctx = registry.context(kd, lc.step);
   const terms = logitsS.map((lS, i) => {
     const lT = logitsT[i]!;
-    const temperature = inPlugin(`temperature scheduler "${schedulerSpec(config.temperatureScheduler).name}"`, 'distillation.temperatureScheduler', () => tempFn(lS, lT, config.temperature));
-    return inPlugin(`kd-loss plugin "${config.kdLossType}"`, 'distillation.kdLossType', () => kd.compute({ logitsS: lS, logitsT: lT, temperature }, ctx));
+    const temperature = inPlugin(
+      `temperature scheduler "${schedulerSpec(config.temperatureScheduler).name}"`,
+      'distillation.temperatureScheduler',
+      () => tempFn(lS, lT, config.temperature),
+    );
+    return inPlugin(`kd-loss plugin "${config.kdLossType}"`, 'distillation.kdLossType', () =>
+      kd.compute({ logitsS: lS, logitsT: lT, temperature }, ctx),
+    );
   });
-  return (terms.length === 1 ? terms[0]! : tf.addN(terms));
+  return terms.length === 1 ? terms[0]! : tf.addN(terms);
 }
 
 /**
@@ -114,7 +136,11 @@ export function inPlugin<T>(what: string, path: string, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof DistilleryError) throw e;
-    throw new DistilleryError('PLUGIN_FAILED', `${what} (selected by ${path}) failed: ${(e as Error)?.message ?? String(e)}`, { where: path, cause: e });
+    throw new DistilleryError(
+      'PLUGIN_FAILED',
+      `${what} (selected by ${path}) failed: ${(e as Error)?.message ?? String(e)}`,
+      { where: path, cause: e },
+    );
   }
 }
 
@@ -124,7 +150,13 @@ export function matchKey(m: IntermediateMatch): string {
   return `unweighted_${m.feature}_${m.loss}_${l(m.layerS)}_${l(m.layerT)}`;
 }
 
-function pickFeature(out: AdaptorOutput, m: IntermediateMatch, layer: number | readonly number[], side: 'student' | 'teacher', where: string): tf.Tensor | tf.Tensor[] {
+function pickFeature(
+  out: AdaptorOutput,
+  m: IntermediateMatch,
+  layer: number | readonly number[],
+  side: 'student' | 'teacher',
+  where: string,
+): tf.Tensor | tf.Tensor[] {
   const list = out[m.feature];
   if (!Array.isArray(list)) {
     throw new DistilleryError('ADAPTOR_OUTPUT', `${side} adaptor output has no list "${m.feature}"`, {
@@ -135,10 +167,14 @@ function pickFeature(out: AdaptorOutput, m: IntermediateMatch, layer: number | r
   const at = (i: number) => {
     const t = (list as tf.Tensor[])[i];
     if (!t) {
-      throw new DistilleryError('ADAPTOR_OUTPUT', `${side} "${m.feature}" has ${list.length} entries; layer ${i} does not exist`, {
-        where,
-        hint: `use a layer index in 0..${list.length - 1}`,
-      });
+      throw new DistilleryError(
+        'ADAPTOR_OUTPUT',
+        `${side} "${m.feature}" has ${list.length} entries; layer ${i} does not exist`,
+        {
+          where,
+          hint: `use a layer index in 0..${list.length - 1}`,
+        },
+      );
     }
     return t;
   };
@@ -155,12 +191,16 @@ export function matchTerm(i: number, resultsS: AdaptorOutput, resultsT: AdaptorO
   const proj = lc.projections?.[i];
   if (proj) {
     const s0 = stateS;
-    stateS = inPlugin(`projection "${m.proj![0]}"`, `${where}.proj[0]`, () => (Array.isArray(s0) ? s0.map((t) => proj.apply(t)) : proj.apply(s0)));
+    stateS = inPlugin(`projection "${m.proj![0]}"`, `${where}.proj[0]`, () =>
+      Array.isArray(s0) ? s0.map((t) => proj.apply(t)) : proj.apply(s0),
+    );
   }
   const maskS = resultsS.inputsMask;
   const maskT = lc.compat === 'textbrewer' ? maskS : (resultsT.inputsMask ?? maskS);
   const input = { stateS, stateT, maskS: maskS ?? maskT, maskT, options: m.options, where };
-  return inPlugin(`match-loss plugin "${m.loss}"`, `${where}.loss`, () => plugin.compute(input, lc.registry.context(plugin, lc.step)));
+  return inPlugin(`match-loss plugin "${m.loss}"`, `${where}.loss`, () =>
+    plugin.compute(input, lc.registry.context(plugin, lc.step)),
+  );
 }
 
 /** Σ mean(losses_i) of an adaptor output (step 7), or undefined when it has no losses. */

@@ -45,7 +45,12 @@ describe('BasicTrainer + BasicDistiller on a tiny MLP', () => {
     const data = blobs();
     const teacher = new MlpClassifier({ inputDim: 8, hidden: [16], numLabels: 2, seed: 1 });
     const dir1 = out();
-    const trainer = new BasicTrainer({ student: teacher, adaptor: mlpAdaptor, registry: registry.child(), trainingConfig: { numEpochs: 10, outputDir: dir1, optimizer: { lr: 0.05 } } });
+    const trainer = new BasicTrainer({
+      student: teacher,
+      adaptor: mlpAdaptor,
+      registry: registry.child(),
+      trainingConfig: { numEpochs: 10, outputDir: dir1, optimizer: { lr: 0.05 } },
+    });
     const r1 = await trainer.train({ dataloader: data });
     expect(r1.globalStep).toBe(40);
     expect(r1.lastLoss).toBeLessThan(0.3);
@@ -70,7 +75,10 @@ describe('BasicTrainer + BasicDistiller on a tiny MLP', () => {
     expect(r2.lastLosses).toHaveProperty('unweighted_hard_label_loss');
     expect(seen).toEqual([2, 4, 6, 8, 10, 12]);
     expect(listCheckpoints(dir2)).toEqual(seen.map((s) => `checkpoint-${s}`));
-    const lines = readFileSync(r2.metricsFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(r2.metricsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'step')).toHaveLength(12);
     // Checkpoint round trip restores the exact weights.
     const w = student.parameters()['classifier.weight']!.dataSync().slice();
@@ -78,7 +86,8 @@ describe('BasicTrainer + BasicDistiller on a tiny MLP', () => {
     await loadCheckpoint(join(dir2, 'checkpoint-12'), new Map(Object.entries(copy.parameters())));
     expect(Array.from(copy.parameters()['classifier.weight']!.dataSync())).toEqual(Array.from(w));
     expect(readdirSync(dir2).filter((n) => n.endsWith('.tmp'))).toEqual([]);
-    const acc = data.map((b) => student.predict(b).filter((p, i) => p === b.labels![i]).length).reduce((a, b) => a + b) / 64;
+    const acc =
+      data.map((b) => student.predict(b).filter((p, i) => p === b.labels![i]).length).reduce((a, b) => a + b) / 64;
     expect(acc).toBeGreaterThan(0.9);
     for (const m of [teacher, student, copy]) m.dispose();
   });
@@ -89,7 +98,15 @@ describe('BasicTrainer + BasicDistiller on a tiny MLP', () => {
     let calls = 0;
     const counting = { forward: (b: FeatureBatch, o: { training: false }) => (calls++, teacher.forward(b, o)) };
     const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 4 });
-    const d = new BasicDistiller({ student, teacher: counting, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), trainingConfig: { numEpochs: 3, outputDir: out() }, distillationConfig: { isCachingLogits: true } });
+    const d = new BasicDistiller({
+      student,
+      teacher: counting,
+      adaptorS: mlpAdaptor,
+      adaptorT: mlpAdaptor,
+      registry: registry.child(),
+      trainingConfig: { numEpochs: 3, outputDir: out() },
+      distillationConfig: { isCachingLogits: true },
+    });
     const before = tf.memory().numTensors;
     await d.train({ dataloader: data });
     expect(calls).toBe(3);
@@ -101,10 +118,27 @@ describe('BasicTrainer + BasicDistiller on a tiny MLP', () => {
   it('gives diagnosing errors for bad adaptor outputs and unknown plugins', async () => {
     const data = blobs(2);
     const m = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2 });
-    const mk = (adaptorS: never, dc = {}) => new BasicDistiller({ student: m, teacher: m, adaptorS, adaptorT: mlpAdaptor, registry: registry.child(), trainingConfig: { numEpochs: 1, outputDir: out() }, distillationConfig: dc });
-    await expect(mk(((_b: FeatureBatch) => ({ losses: [] })) as never).train({ dataloader: data })).rejects.toThrow(/student adaptor: missing key "logits"/);
-    await expect(mk(((_b: FeatureBatch, o: { logits: tf.Tensor }) => ({ logits: tf.reshape(o.logits, [-1]) })) as never).train({ dataloader: data })).rejects.toThrow(/"logits" has shape \[32\] \(rank 1\); expected \(B, C\)/);
-    expect(() => mk(mlpAdaptor as never, { kdLossType: 'kll' })).toThrow(/distillation\.kdLossType: unknown kd-loss plugin "kll"[\s\S]*did you mean "kl"/);
+    const mk = (adaptorS: never, dc = {}) =>
+      new BasicDistiller({
+        student: m,
+        teacher: m,
+        adaptorS,
+        adaptorT: mlpAdaptor,
+        registry: registry.child(),
+        trainingConfig: { numEpochs: 1, outputDir: out() },
+        distillationConfig: dc,
+      });
+    await expect(mk(((_b: FeatureBatch) => ({ losses: [] })) as never).train({ dataloader: data })).rejects.toThrow(
+      /student adaptor: missing key "logits"/,
+    );
+    await expect(
+      mk(((_b: FeatureBatch, o: { logits: tf.Tensor }) => ({ logits: tf.reshape(o.logits, [-1]) })) as never).train({
+        dataloader: data,
+      }),
+    ).rejects.toThrow(/"logits" has shape \[32\] \(rank 1\); expected \(B, C\)/);
+    expect(() => mk(mlpAdaptor as never, { kdLossType: 'kll' })).toThrow(
+      /distillation\.kdLossType: unknown kd-loss plugin "kll"[\s\S]*did you mean "kl"/,
+    );
     m.dispose();
   });
 });
@@ -116,9 +150,23 @@ describe('GeneralDistiller', () => {
     const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 2 });
     const dir = out();
     const cfg = {
-      student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor,
+      student,
+      teacher,
+      adaptorS: mlpAdaptor,
+      adaptorT: mlpAdaptor,
       trainingConfig: { numEpochs: 2, outputDir: dir, maxGradNorm: 0.5, optimizer: { lr: 0.01 } },
-      distillationConfig: { intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 1, proj: ['linear', 4, 12, { lr: 0.05 }] as [string, number, number, { lr: number }] }] },
+      distillationConfig: {
+        intermediateMatches: [
+          {
+            layerT: 0,
+            layerS: 0,
+            feature: 'hidden',
+            loss: 'hidden_mse',
+            weight: 1,
+            proj: ['linear', 4, 12, { lr: 0.05 }] as [string, number, number, { lr: number }],
+          },
+        ],
+      },
     };
     const d = new GeneralDistiller({ ...cfg, registry: registry.child() });
     const w0 = d.projections[0]!.variables[0]!.dataSync().slice();
@@ -126,7 +174,11 @@ describe('GeneralDistiller', () => {
     expect(r.lastLosses).toHaveProperty('unweighted_hidden_hidden_mse_0_0');
     const trained = d.projections[0]!.variables[0]!.dataSync().slice();
     expect(Array.from(trained)).not.toEqual(Array.from(w0));
-    const d2 = new GeneralDistiller({ ...cfg, student: new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 9 }), registry: registry.child() });
+    const d2 = new GeneralDistiller({
+      ...cfg,
+      student: new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 9 }),
+      registry: registry.child(),
+    });
     expect((await d2.loadCheckpoint(r.checkpoints.at(-1)!)).globalStep).toBe(4);
     expect(Array.from(d2.projections[0]!.variables[0]!.dataSync())).toEqual(Array.from(trained));
     d.dispose();

@@ -27,7 +27,10 @@ export class GeneralDistiller<B, OS = unknown, OT = unknown> extends BasicDistil
       if (!m.proj) return undefined;
       const [kind, dimS, dimT, opts] = m.proj as [string, number, number, Record<string, unknown> | undefined];
       const plugin = this.registry.get('projection', kind, `distillation.intermediateMatches[${i}].proj[0]`);
-      const p = plugin.create({ dimS, dimT, name: `${ns}.${PROJECTION_PREFIX}.${i}`, seed: seed + 1000 + i, options: opts ?? {} }, this.registry.context(plugin));
+      const p = plugin.create(
+        { dimS, dimT, name: `${ns}.${PROJECTION_PREFIX}.${i}`, seed: seed + 1000 + i, options: opts ?? {} },
+        this.registry.context(plugin),
+      );
       if (typeof opts?.lr === 'number') for (const v of p.variables) this.projLr.set(this.projName(i, v), opts.lr);
       return p;
     });
@@ -45,7 +48,15 @@ export class GeneralDistiller<B, OS = unknown, OT = unknown> extends BasicDistil
     // What each projection belongs to, so a checkpoint's projections.safetensors is self-describing.
     const out: Record<string, string> = {};
     this.distillationConfig.intermediateMatches.forEach((m, i) => {
-      if (m.proj) out[`match.${i}`] = JSON.stringify({ index: i, layerT: m.layerT, layerS: m.layerS, feature: m.feature, loss: m.loss, proj: m.proj });
+      if (m.proj)
+        out[`match.${i}`] = JSON.stringify({
+          index: i,
+          layerT: m.layerT,
+          layerS: m.layerS,
+          feature: m.feature,
+          loss: m.loss,
+          proj: m.proj,
+        });
     });
     return out;
   }

@@ -26,14 +26,20 @@ export interface TaskSpec<B, OS = unknown, OT = unknown> {
 }
 
 /** Sampling probabilities p_k ∝ n_k^τ, in the tasks' listed order (TextBrewer's formula). */
-export function taskSamplingWeights(sizes: Readonly<Record<string, number>>, tau: number): { tasknames: string[]; p: number[] } {
+export function taskSamplingWeights(
+  sizes: Readonly<Record<string, number>>,
+  tau: number,
+): { tasknames: string[]; p: number[] } {
   const tasknames = Object.keys(sizes);
   const w = tasknames.map((t) => sizes[t]! ** tau);
   const z = w.reduce((a, b) => a + b, 0);
   return { tasknames, p: w.map((x) => x / z) };
 }
 
-export interface MultiTaskOptions<B, OS, OT> extends Omit<DistillerOptions<TaskBatch<B>, OS, OT>, 'teacher' | 'adaptorT' | 'adaptorS' | 'student'> {
+export interface MultiTaskOptions<B, OS, OT> extends Omit<
+  DistillerOptions<TaskBatch<B>, OS, OT>,
+  'teacher' | 'adaptorT' | 'adaptorS' | 'student'
+> {
   student: DistillModel<B, OS>;
   tasks: Readonly<Record<string, TaskSpec<B, OS, OT>>>;
   /** Sampling temperature τ (1: proportional to size, 0: uniform). Default 1. */
@@ -46,7 +52,8 @@ export class MultiTaskDistiller<B, OS = unknown, OT = unknown> extends BasicDist
 
   constructor(o: MultiTaskOptions<B, OS, OT>) {
     const names = Object.keys(o.tasks);
-    if (!names.length) throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller needs at least one task', { where: 'tasks' });
+    if (!names.length)
+      throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller needs at least one task', { where: 'tasks' });
     const student = o.student;
     super({
       ...o,
@@ -57,24 +64,38 @@ export class MultiTaskDistiller<B, OS = unknown, OT = unknown> extends BasicDist
       adaptorS: (tb, out) => o.tasks[tb.task]!.adaptorS(tb.batch, out),
     });
     if (this.distillationConfig.isCachingLogits) {
-      throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller does not cache logits (batches are sampled)', { where: 'distillation.isCachingLogits' });
+      throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller does not cache logits (batches are sampled)', {
+        where: 'distillation.isCachingLogits',
+      });
     }
     this.tasks = o.tasks;
-    this.teacherSide = new PerTaskTeacher(Object.fromEntries(names.map((n) => [n, new LiveTeacher(o.tasks[n]!.teacher, o.tasks[n]!.adaptorT)])));
-    this.weights = taskSamplingWeights(Object.fromEntries(names.map((n) => [n, o.tasks[n]!.dataloader.length])), o.tau ?? 1);
+    this.teacherSide = new PerTaskTeacher(
+      Object.fromEntries(names.map((n) => [n, new LiveTeacher(o.tasks[n]!.teacher, o.tasks[n]!.adaptorT)])),
+    );
+    this.weights = taskSamplingWeights(
+      Object.fromEntries(names.map((n) => [n, o.tasks[n]!.dataloader.length])),
+      o.tau ?? 1,
+    );
   }
 
   /** Train for `numSteps` optimizer steps on batches sampled across tasks. */
-  override async train(opts: Omit<TrainOptions<TaskBatch<B>>, 'dataloader' | 'numEpochs'> & { numSteps?: number }): Promise<TrainResult> {
+  override async train(
+    opts: Omit<TrainOptions<TaskBatch<B>>, 'dataloader' | 'numEpochs'> & { numSteps?: number },
+  ): Promise<TrainResult> {
     const numSteps = opts.numSteps ?? this.trainingConfig.numSteps;
-    if (!numSteps) throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller trains in steps mode', { where: 'training.numSteps', hint: 'set training.numSteps' });
+    if (!numSteps)
+      throw new DistilleryError('CONFIG_INVALID', 'MultiTaskDistiller trains in steps mode', {
+        where: 'training.numSteps',
+        hint: 'set training.numSteps',
+      });
     const perEpoch = Object.values(this.tasks).reduce((n, t) => n + t.dataloader.length, 0);
     const draw = mulberry32(this.trainingConfig.seed);
     const { tasknames, p } = this.weights;
     const iters = new Map<string, { epoch: number; it: Iterator<B> }>();
     const next = (task: string): B => {
       const src = this.tasks[task]!.dataloader;
-      const epochOf = (e: number) => (Array.isArray(src) ? (src as B[]) : (src as { epoch(e: number): Iterable<B> }).epoch(e))[Symbol.iterator]();
+      const epochOf = (e: number) =>
+        (Array.isArray(src) ? (src as B[]) : (src as { epoch(e: number): Iterable<B> }).epoch(e))[Symbol.iterator]();
       let s = iters.get(task) ?? { epoch: 0, it: epochOf(0) };
       let r = s.it.next();
       if (r.done) {

@@ -32,10 +32,18 @@ function batches(n: number, shift: number, seed: number): FeatureBatch[] {
 }
 
 describe('MultiTeacherDistiller', () => {
-  it('distils from the mean of several teachers\' logits, without leaks', async () => {
+  it("distils from the mean of several teachers' logits, without leaks", async () => {
     const teachers = [1, 2, 3].map((seed) => new MlpClassifier({ inputDim: 4, hidden: [6], numLabels: 2, seed }));
     const student = new MlpClassifier({ inputDim: 4, hidden: [3], numLabels: 2, seed: 9 });
-    const d = new MultiTeacherDistiller({ teachers, student, adaptorT: mlpAdaptor, adaptorS: mlpAdaptor, registry: registry.child(), trainingConfig: { numEpochs: 2, outputDir: mkdtempSync(join(tmpdir(), 'mt-')) }, distillationConfig: { temperature: 2, hardLabelWeight: 0.2 } });
+    const d = new MultiTeacherDistiller({
+      teachers,
+      student,
+      adaptorT: mlpAdaptor,
+      adaptorS: mlpAdaptor,
+      registry: registry.child(),
+      trainingConfig: { numEpochs: 2, outputDir: mkdtempSync(join(tmpdir(), 'mt-')) },
+      distillationConfig: { temperature: 2, hardLabelWeight: 0.2 },
+    });
     const counts: number[] = [];
     d.events.on('stepEnd', () => counts.push(tf.memory().numTensors));
     const data = batches(3, 1, 1);
@@ -56,11 +64,12 @@ describe('MultiTeacherDistiller', () => {
     const zT = teachers.map(rows);
     const zS = rows(student);
     const mean = zS.map((r, i) => r.map((_, c) => zT.reduce((a, t) => a + t[i]![c]!, 0) / zT.length));
-    const kdRef = zS.reduce((a, r, i) => {
-      const p = logSoftmax(mean[i]!.map((x) => x / 2)).map(Math.exp);
-      const q = logSoftmax(r.map((x) => x / 2));
-      return a - p.reduce((u, pc, c) => u + pc * q[c]!, 0);
-    }, 0) / zS.length;
+    const kdRef =
+      zS.reduce((a, r, i) => {
+        const p = logSoftmax(mean[i]!.map((x) => x / 2)).map(Math.exp);
+        const q = logSoftmax(r.map((x) => x / 2));
+        return a - p.reduce((u, pc, c) => u + pc * q[c]!, 0);
+      }, 0) / zS.length;
     const hlRef = zS.reduce((a, r, i) => a - logSoftmax(r)[data[0]!.labels[i]!]!, 0) / zS.length;
     const first: { loss: number; losses: Readonly<Record<string, number>> }[] = [];
     d.events.on('batchEnd', (b) => first.push(b));
@@ -70,13 +79,35 @@ describe('MultiTeacherDistiller', () => {
     expect(first[0]!.losses.unweighted_hard_label_loss).toBeCloseTo(hlRef, 5);
     expect(first[0]!.loss).toBeCloseTo(kdRef + 0.2 * hlRef, 5);
     // the mean of logits is not the mean of probabilities nor one teacher: the check tells them apart
-    expect(Math.abs(kdRef - zS.reduce((a, r2, i) => a - logSoftmax(zT[0]![i]!.map((x) => x / 2)).map(Math.exp).reduce((u, pc, c) => u + pc * logSoftmax(r2.map((x) => x / 2))[c]!, 0), 0) / zS.length)).toBeGreaterThan(1e-4);
+    expect(
+      Math.abs(
+        kdRef -
+          zS.reduce(
+            (a, r2, i) =>
+              a -
+              logSoftmax(zT[0]![i]!.map((x) => x / 2))
+                .map(Math.exp)
+                .reduce((u, pc, c) => u + pc * logSoftmax(r2.map((x) => x / 2))[c]!, 0),
+            0,
+          ) /
+            zS.length,
+      ),
+    ).toBeGreaterThan(1e-4);
     expect(new Set(counts).size).toBe(1);
     [...teachers, student].forEach((m) => m.dispose());
   });
   it('rejects mismatched adaptor lists', () => {
     const m = new MlpClassifier({ inputDim: 4, hidden: [], numLabels: 2 });
-    expect(() => new MultiTeacherDistiller({ teachers: [m, m], student: m, adaptorT: [mlpAdaptor], adaptorS: mlpAdaptor, registry: registry.child() })).toThrow(/2 teachers but 1 teacher adaptors/);
+    expect(
+      () =>
+        new MultiTeacherDistiller({
+          teachers: [m, m],
+          student: m,
+          adaptorT: [mlpAdaptor],
+          adaptorS: mlpAdaptor,
+          registry: registry.child(),
+        }),
+    ).toThrow(/2 teachers but 1 teacher adaptors/);
     m.dispose();
   });
 });
@@ -89,7 +120,10 @@ describe('MultiTaskDistiller', () => {
     const tB = new MlpClassifier({ inputDim: 4, hidden: [6], numLabels: 2, seed: 2 });
     const student = new MlpClassifier({ inputDim: 4, hidden: [4], numLabels: 2, seed: 3 });
     const seen: Record<string, number> = { a: 0, b: 0 };
-    const counting = (task: string) => (b: FeatureBatch, o: ReturnType<MlpClassifier['forward']>) => (seen[task]!++, mlpAdaptor(b, o));
+    const counting = (task: string) => (b: FeatureBatch, o: ReturnType<MlpClassifier['forward']>) => (
+      seen[task]!++,
+      mlpAdaptor(b, o)
+    );
     const d = new MultiTaskDistiller({
       student,
       tasks: {

@@ -29,8 +29,9 @@ describe('planLoop', () => {
     expect(t.total).toBe(6);
     expect(t.opt).toEqual([1, 3, 4, 6, 8, 9]);
     expect(t.ck).toEqual([3, 6]);
-    const sizes = [...planLoop({ ...base, compat: 'distillery', nBatches: 5, gradientAccumulationSteps: 2, numEpochs: 1 }).events()]
-      .flatMap((e) => (e.type === 'forward' ? [e.groupSize] : []));
+    const sizes = [
+      ...planLoop({ ...base, compat: 'distillery', nBatches: 5, gradientAccumulationSteps: 2, numEpochs: 1 }).events(),
+    ].flatMap((e) => (e.type === 'forward' ? [e.groupSize] : []));
     expect(sizes).toEqual([2, 2, 2, 2, 1]);
   });
   it('steps mode cycles data and saves at multiples and at the end', () => {

@@ -57,7 +57,8 @@ export function planLoop(p: LoopParams): LoopPlan {
   if (p.numSteps !== undefined) return stepsPlan(p, g, p.numSteps);
   const tb = p.compat === 'textbrewer';
   const spe = tb ? Math.floor(p.nBatches / g) : Math.ceil(p.nBatches / g);
-  if (spe < 1) throw new Error(`gradientAccumulationSteps (${g}) exceeds the number of batches per epoch (${p.nBatches})`);
+  if (spe < 1)
+    throw new Error(`gradientAccumulationSteps (${g}) exceeds the number of batches per epoch (${p.nBatches})`);
   const epochs = p.numEpochs!;
   const total = spe * epochs;
   const points = new Set<number>();
@@ -110,7 +111,8 @@ function stepsPlan(p: LoopParams, g: number, numSteps: number): LoopPlan {
         if ((counter + 1) % g === 0) {
           gs++;
           yield { type: 'optimizerStep', globalStep: gs, afterCounter: counter, epoch };
-          if ((p.ckptSteps && gs % p.ckptSteps === 0) || gs === numSteps) yield { type: 'checkpoint', globalStep: gs, epoch };
+          if ((p.ckptSteps && gs % p.ckptSteps === 0) || gs === numSteps)
+            yield { type: 'checkpoint', globalStep: gs, epoch };
         }
         counter++;
       }
@@ -120,7 +122,12 @@ function stepsPlan(p: LoopParams, g: number, numSteps: number): LoopPlan {
 }
 
 /** Weight in effect at `globalStep` (TextBrewer: the scheduled value replaces the configured one after the first step). */
-export function scheduledWeight(base: number, schedule: ((x: number) => number) | undefined, globalStep: number, totalSteps: number): number {
+export function scheduledWeight(
+  base: number,
+  schedule: ((x: number) => number) | undefined,
+  globalStep: number,
+  totalSteps: number,
+): number {
   if (!schedule || globalStep === 0) return base;
   return schedule(globalStep / totalSteps);
 }

@@ -36,25 +36,65 @@ beforeAll(async () => {
 
 // MobileBERT-like schedule on a 2-hidden-layer MLP: lower layer, then the deeper one with the lower frozen, then logits + labels.
 const STAGES: StageSpec[] = [
-  { name: 'lower', numSteps: 6, kdLossWeight: 0, hardLabelWeight: 0, intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 1 }], lrScheduler: { type: 'linear', warmupSteps: 2 } },
-  { name: 'deeper', numSteps: 8, kdLossWeight: 0, hardLabelWeight: 0, freeze: ['layers.0'], intermediateMatches: [{ layerT: 1, layerS: 1, feature: 'hidden', loss: 'hidden_mse', weight: 1 }], lrScheduler: { type: 'linear', warmupSteps: 2 } },
+  {
+    name: 'lower',
+    numSteps: 6,
+    kdLossWeight: 0,
+    hardLabelWeight: 0,
+    intermediateMatches: [{ layerT: 0, layerS: 0, feature: 'hidden', loss: 'hidden_mse', weight: 1 }],
+    lrScheduler: { type: 'linear', warmupSteps: 2 },
+  },
+  {
+    name: 'deeper',
+    numSteps: 8,
+    kdLossWeight: 0,
+    hardLabelWeight: 0,
+    freeze: ['layers.0'],
+    intermediateMatches: [{ layerT: 1, layerS: 1, feature: 'hidden', loss: 'hidden_mse', weight: 1 }],
+    lrScheduler: { type: 'linear', warmupSteps: 2 },
+  },
   { name: 'logits', numSteps: 6, kdLossWeight: 1, hardLabelWeight: 1, lr: 0.02 },
 ];
 
-async function run(dir: string, opts: { stopAt?: number; resume?: boolean; evaluate?: (gs: number) => Record<string, number> } = {}) {
+async function run(
+  dir: string,
+  opts: { stopAt?: number; resume?: boolean; evaluate?: (gs: number) => Record<string, number> } = {},
+) {
   const teacher = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 1 });
   const student = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 7 });
   // Stage 2 is the one with 8 steps: stop there (a hook's control.stop, as a user's Ctrl-C would).
-  const stopper: Hook = { name: 'stop-in-stage-2', onStepEnd: (s, c) => void (s.globalStep === opts.stopAt && s.totalSteps === 8 && c.stop('test stop')) };
+  const stopper: Hook = {
+    name: 'stop-in-stage-2',
+    onStepEnd: (s, c) => void (s.globalStep === opts.stopAt && s.totalSteps === 8 && c.stop('test stop')),
+  };
   const res = await trainStages({
-    stages: STAGES, outputDir: dir, student, resume: opts.resume,
+    stages: STAGES,
+    outputDir: dir,
+    student,
+    resume: opts.resume,
     makeTrainer: (stage, i, out, freeze) => {
-      const c = stageConfigs({ outputDir: out, ckptSteps: 3, seed: 5, optimizer: { lr: 0.05 } }, { temperature: 2 }, stage);
-      return new GeneralDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: c.training, distillationConfig: c.distillation });
+      const c = stageConfigs(
+        { outputDir: out, ckptSteps: 3, seed: 5, optimizer: { lr: 0.05 } },
+        { temperature: 2 },
+        stage,
+      );
+      return new GeneralDistiller({
+        student,
+        teacher,
+        adaptorS: mlpAdaptor,
+        adaptorT: mlpAdaptor,
+        registry: registry.child(),
+        logger: silentLogger,
+        freeze,
+        trainingConfig: c.training,
+        distillationConfig: c.distillation,
+      });
     },
     train: { dataloader: blobs(), hooks: [stopper], ...(opts.evaluate ? { evaluate: opts.evaluate } : {}) },
   });
-  const weights = Object.fromEntries(Object.entries(student.parameters()).map(([k, v]) => [k, Array.from(v.dataSync())]));
+  const weights = Object.fromEntries(
+    Object.entries(student.parameters()).map(([k, v]) => [k, Array.from(v.dataSync())]),
+  );
   teacher.dispose?.();
   return { res, weights, student };
 }
@@ -81,8 +121,19 @@ describe('staged (progressive) distillation', () => {
     expect(s1.done.map((d: { name: string }) => d.name)).toEqual(['lower', 'deeper', 'logits']);
     expect(readdirSync(join(dir, 'stage-1'))).toContain('checkpoint-8');
     // Per-stage warm-up: each stage's LR restarts from 0 and reaches lr after 2 steps; stage 3 has its own lr.
-    const lrs = (i: number) => readFileSync(join(dir, `stage-${i}`, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.type === 'step').map((l) => l.lr as number);
-    for (const i of [0, 1]) expect(lrs(i).slice(0, 3).map((x) => +x.toFixed(6))).toEqual([0, 0.025, 0.05]);
+    const lrs = (i: number) =>
+      readFileSync(join(dir, `stage-${i}`, 'metrics.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.type === 'step')
+        .map((l) => l.lr as number);
+    for (const i of [0, 1])
+      expect(
+        lrs(i)
+          .slice(0, 3)
+          .map((x) => +x.toFixed(6)),
+      ).toEqual([0, 0.025, 0.05]);
     expect(lrs(2)[0]).toBeCloseTo(0.02, 6);
     expect(student.parameters()['layers.0.weight']).toBeDefined();
   });
@@ -91,10 +142,18 @@ describe('staged (progressive) distillation', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stages-'));
     const a = await run(dir);
     const { readSafetensors } = await import('../io/safetensors.js');
-    const w0 = (await readSafetensors(join(dir, 'stage-0', 'student.safetensors'))).tensors.get('layers.0.weight')!.data;
-    const w1 = (await readSafetensors(join(dir, 'stage-1', 'student.safetensors'))).tensors.get('layers.0.weight')!.data;
-    const l1a = (await readSafetensors(join(dir, 'stage-0', 'student.safetensors'))).tensors.get('layers.1.weight')!.data;
-    const l1b = (await readSafetensors(join(dir, 'stage-1', 'student.safetensors'))).tensors.get('layers.1.weight')!.data;
+    const w0 = (await readSafetensors(join(dir, 'stage-0', 'student.safetensors'))).tensors.get(
+      'layers.0.weight',
+    )!.data;
+    const w1 = (await readSafetensors(join(dir, 'stage-1', 'student.safetensors'))).tensors.get(
+      'layers.0.weight',
+    )!.data;
+    const l1a = (await readSafetensors(join(dir, 'stage-0', 'student.safetensors'))).tensors.get(
+      'layers.1.weight',
+    )!.data;
+    const l1b = (await readSafetensors(join(dir, 'stage-1', 'student.safetensors'))).tensors.get(
+      'layers.1.weight',
+    )!.data;
     expect(Array.from(w1)).toEqual(Array.from(w0));
     expect(Array.from(l1b)).not.toEqual(Array.from(l1a));
     expect(a.res.stoppedIn).toBeUndefined();
@@ -132,11 +191,21 @@ describe('staged (progressive) distillation', () => {
     for (const freeze of [[], ['layers.0']]) {
       const fresh = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 99 });
       const teacher = new MlpClassifier({ inputDim: 8, hidden: [6, 6], numLabels: 2, seed: 1 });
-      const t = new GeneralDistiller({ student: fresh, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger: silentLogger, freeze, trainingConfig: { outputDir: dir } });
+      const t = new GeneralDistiller({
+        student: fresh,
+        teacher,
+        adaptorS: mlpAdaptor,
+        adaptorT: mlpAdaptor,
+        registry: registry.child(),
+        logger: silentLogger,
+        freeze,
+        trainingConfig: { outputDir: dir },
+      });
       const before = tf.memory().numTensors;
       expect((await t.loadCheckpoint(ck)).globalStep).toBe(8);
       expect(tf.memory().numTensors).toBe(before);
-      for (const [k, v] of Object.entries(fresh.parameters())) expect(Array.from(v.dataSync()), `${k} (freeze ${freeze.join()})`).toEqual(stage1[k]);
+      for (const [k, v] of Object.entries(fresh.parameters()))
+        expect(Array.from(v.dataSync()), `${k} (freeze ${freeze.join()})`).toEqual(stage1[k]);
       fresh.dispose?.();
       teacher.dispose?.();
     }

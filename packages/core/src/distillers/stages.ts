@@ -81,13 +81,21 @@ export interface StagesResult {
 
 interface StagesFile {
   /** `best`: the stage's best evaluation; `greaterIsBetter`: its metric's direction (to compare across stages on resume). */
-  done: { index: number; name: string; globalStep: number; weights: string; best?: BestInfo; greaterIsBetter?: boolean }[];
+  done: {
+    index: number;
+    name: string;
+    globalStep: number;
+    weights: string;
+    best?: BestInfo;
+    greaterIsBetter?: boolean;
+  }[];
 }
 
 /** The freeze list of a stage: `freeze` plus, for `freezeBelow: k`, `embeddings` and `layer.0` … `layer.{k-1}`. */
 export function stageFreeze(s: StageSpec): string[] {
   const out = [...(s.freeze ?? [])];
-  if (s.freezeBelow !== undefined) out.push('embeddings', ...Array.from({ length: s.freezeBelow }, (_, i) => `layer.${i}`));
+  if (s.freezeBelow !== undefined)
+    out.push('embeddings', ...Array.from({ length: s.freezeBelow }, (_, i) => `layer.${i}`));
   return out;
 }
 
@@ -95,12 +103,16 @@ export function stageFreeze(s: StageSpec): string[] {
  * The training and distillation configs of a stage: the run's, with the stage's matches, weights, LR and LR
  * schedule in place (step counts come from the stage through `train()`).
  */
-export function stageConfigs<T extends Record<string, unknown>, D extends Record<string, unknown>>(training: T, distillation: D, s: StageSpec): { training: T; distillation: D } {
+export function stageConfigs<T extends Record<string, unknown>, D extends Record<string, unknown>>(
+  training: T,
+  distillation: D,
+  s: StageSpec,
+): { training: T; distillation: D } {
   const t: Record<string, unknown> = { ...training, numSteps: undefined, numEpochs: undefined };
   // A stage that trains no output loss is not evaluated (see trainStages): early stopping has nothing to watch.
   if (!stageTrainsOutputs(distillation, s)) t.earlyStopping = undefined;
-  if (s.lr !== undefined) t.optimizer = { ...((training.optimizer) ?? {}), lr: s.lr };
-  if (s.lrScheduler) t.lrScheduler = { ...((training.lrScheduler) ?? {}), ...s.lrScheduler };
+  if (s.lr !== undefined) t.optimizer = { ...(training.optimizer ?? {}), lr: s.lr };
+  if (s.lrScheduler) t.lrScheduler = { ...(training.lrScheduler ?? {}), ...s.lrScheduler };
   const { stages: _all, ...rest } = distillation;
   const d: Record<string, unknown> = { ...rest };
   if (s.intermediateMatches) d.intermediateMatches = s.intermediateMatches;
@@ -117,22 +129,36 @@ export function stageTrainsOutputs(distillation: Record<string, unknown>, s: Sta
   const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
   const scheduled = (v: unknown) => typeof v === 'string' && v !== 'none';
   return (
-    num(s.kdLossWeight ?? distillation.kdLossWeight, 1) > 0 || num(s.hardLabelWeight ?? distillation.hardLabelWeight, 0) > 0 ||
-    scheduled(distillation.kdLossWeightScheduler) || scheduled(distillation.hardLabelWeightScheduler)
+    num(s.kdLossWeight ?? distillation.kdLossWeight, 1) > 0 ||
+    num(s.hardLabelWeight ?? distillation.hardLabelWeight, 0) > 0 ||
+    scheduled(distillation.kdLossWeightScheduler) ||
+    scheduled(distillation.hardLabelWeightScheduler)
   );
 }
 
 /** Validate stages: each needs numSteps or numEpochs (not both). Errors name `distillation.stages[i]`. */
 export function checkStages(stages: readonly StageSpec[]): void {
-  if (!stages.length) throw new DistilleryError('CONFIG_INVALID', 'distillation.stages is empty', { where: 'distillation.stages', hint: 'give at least one stage, or remove the field' });
+  if (!stages.length)
+    throw new DistilleryError('CONFIG_INVALID', 'distillation.stages is empty', {
+      where: 'distillation.stages',
+      hint: 'give at least one stage, or remove the field',
+    });
   stages.forEach((s, i) => {
     const where = `distillation.stages[${i}]`;
     if ((s.numSteps === undefined) === (s.numEpochs === undefined)) {
-      throw new DistilleryError('CONFIG_INVALID', 'a stage needs exactly one of numSteps and numEpochs', { where, hint: 'e.g. { "numSteps": 200, ... }' });
+      throw new DistilleryError('CONFIG_INVALID', 'a stage needs exactly one of numSteps and numEpochs', {
+        where,
+        hint: 'e.g. { "numSteps": 200, ... }',
+      });
     }
     for (const k of ['numSteps', 'numEpochs', 'freezeBelow'] as const) {
       const v = s[k];
-      if (v !== undefined && (!Number.isInteger(v) || v < (k === 'freezeBelow' ? 0 : 1))) throw new DistilleryError('CONFIG_INVALID', `${k} must be a ${k === 'freezeBelow' ? 'non-negative' : 'positive'} integer, got ${v}`, { where: `${where}.${k}` });
+      if (v !== undefined && (!Number.isInteger(v) || v < (k === 'freezeBelow' ? 0 : 1)))
+        throw new DistilleryError(
+          'CONFIG_INVALID',
+          `${k} must be a ${k === 'freezeBelow' ? 'non-negative' : 'positive'} integer, got ${v}`,
+          { where: `${where}.${k}` },
+        );
     }
   });
 }
@@ -141,11 +167,13 @@ export function checkStages(stages: readonly StageSpec[]): void {
 export async function trainStages<B>(o: StagesOptions<B>): Promise<StagesResult> {
   checkStages(o.stages);
   const file = join(o.outputDir, 'stages.json');
-  const state: StagesFile = o.resume && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StagesFile) : { done: [] };
+  const state: StagesFile =
+    o.resume && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StagesFile) : { done: [] };
   const results: (TrainResult | undefined)[] = [];
   let best: StageBest | undefined;
   const consider = (b: BestInfo | undefined, i: number, name: string, greaterIsBetter: boolean) => {
-    if (b?.path && (!best || (greaterIsBetter ? b.value > best.value : b.value < best.value))) best = { ...b, stage: i, stageName: name };
+    if (b?.path && (!best || (greaterIsBetter ? b.value > best.value : b.value < best.value)))
+      best = { ...b, stage: i, stageName: name };
   };
   const last = state.done.at(-1);
   if (last) await loadStudentWeights(o.student, join(o.outputDir, last.weights));
@@ -167,7 +195,10 @@ export async function trainStages<B>(o: StagesOptions<B>): Promise<StagesResult>
     // A stage whose loss does not reach the outputs leaves them as they were (untrained, in MobileBERT's first
     // stages): its evaluations would measure nothing and could be picked as the best model. Not evaluated.
     const evaluates = trainer.trainsOutputs();
-    if (!evaluates && o.train.evaluate) trainer.logger.info(`${name}: no evaluation in this stage (kdLossWeight and hardLabelWeight are 0: the outputs are not trained)`);
+    if (!evaluates && o.train.evaluate)
+      trainer.logger.info(
+        `${name}: no evaluation in this stage (kdLossWeight and hardLabelWeight are 0: the outputs are not trained)`,
+      );
     const resumeFrom = o.resume ? newestCheckpoint(dir) : undefined;
     const r = await trainer.train({
       ...o.train,
@@ -185,7 +216,13 @@ export async function trainStages<B>(o: StagesOptions<B>): Promise<StagesResult>
     if (r.stopReason || r.globalStep < r.totalSteps) return { results, stoppedIn: i, best };
     const weights = `stage-${i}/student.safetensors`;
     await saveStudentWeights(o.student, join(o.outputDir, weights));
-    state.done.push({ index: i, name, globalStep: r.globalStep, weights, ...(r.best?.path ? { best: r.best, greaterIsBetter } : {}) });
+    state.done.push({
+      index: i,
+      name,
+      globalStep: r.globalStep,
+      weights,
+      ...(r.best?.path ? { best: r.best, greaterIsBetter } : {}),
+    });
     await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
   }
   return { results, best };
@@ -193,7 +230,8 @@ export async function trainStages<B>(o: StagesOptions<B>): Promise<StagesResult>
 
 async function saveStudentWeights(student: DistillModel<unknown>, path: string): Promise<void> {
   const tensors: Record<string, SafetensorsInput> = {};
-  for (const [n, v] of Object.entries(student.parameters())) tensors[n] = { data: (await v.data()) as Float32Array, shape: v.shape, dtype: 'F32' };
+  for (const [n, v] of Object.entries(student.parameters()))
+    tensors[n] = { data: (await v.data()) as Float32Array, shape: v.shape, dtype: 'F32' };
   await writeSafetensors(path, tensors, { format: 'pt', distillery: 'stage-weights' });
 }
 
@@ -201,7 +239,11 @@ async function loadStudentWeights(student: DistillModel<unknown>, path: string):
   const file = await readSafetensors(path);
   for (const [n, v] of Object.entries(student.parameters())) {
     const t = file.tensors.get(n);
-    if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${n}" is missing from the stage weights`, { where: path, hint: 'the student differs from the one the stages were run with' });
+    if (!t)
+      throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${n}" is missing from the stage weights`, {
+        where: path,
+        hint: 'the student differs from the one the stages were run with',
+      });
     const x = tf.tensor(t.data, t.shape, 'float32');
     v.assign(x);
     x.dispose();

@@ -166,7 +166,10 @@ export abstract class TrainerBase<B> {
   async loadCheckpoint(path: string): Promise<{ globalStep: number }> {
     // Every student parameter, not only the trainable ones: the checkpoint of a stage that froze some holds
     // them all (see Checkpointer), and a trainer that freezes nothing must get the whole student back.
-    return loadCheckpoint(path, new Map([...Object.entries(this.student.parameters()), ...Object.entries(this.extraParameters())]));
+    return loadCheckpoint(
+      path,
+      new Map([...Object.entries(this.student.parameters()), ...Object.entries(this.extraParameters())]),
+    );
   }
 
   /** Run training. Resolves with a summary; checkpoints and metrics.jsonl are in the output dir. */
@@ -185,11 +188,17 @@ export abstract class TrainerBase<B> {
       compat: tc.compat,
     });
     if (tc.earlyStopping && !opts.evaluate) {
-      throw new DistilleryError('CONFIG_INVALID', 'early stopping needs an evaluation', { where: 'training.earlyStopping', hint: 'pass train({ evaluate }) (the CLI evaluates on the validation split), or remove earlyStopping' });
+      throw new DistilleryError('CONFIG_INVALID', 'early stopping needs an evaluation', {
+        where: 'training.earlyStopping',
+        hint: 'pass train({ evaluate }) (the CLI evaluates on the validation split), or remove earlyStopping',
+      });
     }
     const resumeFrom = opts.resumeFrom === true ? newestCheckpoint(tc.outputDir) : opts.resumeFrom;
     if (opts.resumeFrom === true && !resumeFrom) {
-      throw new DistilleryError('RESUME_NOTHING', `no complete checkpoint-<step> folder in ${tc.outputDir}`, { where: 'training.outputDir', hint: 'run without --resume to start fresh, or pass the checkpoint folder: --resume <path>' });
+      throw new DistilleryError('RESUME_NOTHING', `no complete checkpoint-<step> folder in ${tc.outputDir}`, {
+        where: 'training.outputDir',
+        hint: 'run without --resume to start fresh, or pass the checkpoint folder: --resume <path>',
+      });
     }
     // ── the output-folder lock is taken here, before anything is written to training.outputDir ──
     this.registry.freeze();
@@ -198,24 +207,50 @@ export abstract class TrainerBase<B> {
     this.teacherSide?.reset?.();
 
     const total = plan.totalSteps;
-    const selection = { metric: tc.metricForBest, greaterIsBetter: tc.greaterIsBetter ?? !/loss/i.test(tc.metricForBest) };
+    const selection = {
+      metric: tc.metricForBest,
+      greaterIsBetter: tc.greaterIsBetter ?? !/loss/i.test(tc.metricForBest),
+    };
     const metrics = new MetricsWriter(tc.logDir ?? tc.outputDir, { open: false });
     const hooks: Hook[] = [
       eventsHook(this.events),
       metricsHook(metrics, tc.logEvery),
       ...(tc.earlyStopping ? [earlyStoppingHook({ ...selection, ...tc.earlyStopping })] : []),
-      ...this.registry.list('callback').map((p) => callbackHooksAdapter(p.meta.name, p.hooks, this.registry.context(p), p.meta.package ? `plugins: "${p.meta.package}"` : `callback plugin "${p.meta.name}"`)),
-      ...(opts.hooks ?? []).map((h, i) => (isHook(h) ? h : callbackHooksAdapter(`train({ hooks })[${i}]`, h, this.registry.context('callback')))),
+      ...this.registry
+        .list('callback')
+        .map((p) =>
+          callbackHooksAdapter(
+            p.meta.name,
+            p.hooks,
+            this.registry.context(p),
+            p.meta.package ? `plugins: "${p.meta.package}"` : `callback plugin "${p.meta.name}"`,
+          ),
+        ),
+      ...(opts.hooks ?? []).map((h, i) =>
+        isHook(h) ? h : callbackHooksAdapter(`train({ hooks })[${i}]`, h, this.registry.context('callback')),
+      ),
       ...(opts.callback ? [legacyCallbackHook(this.student, opts.callback)] : []),
     ];
     const params = this.parameters();
     const studentKeys = new Set(Object.keys(this.student.parameters()));
     const checkpointer = new Checkpointer({
-      tc, params, studentKeys, studentParams: new Map(Object.entries(this.student.parameters())), projectionMeta: this.projectionMeta(), config: opts.runConfig ?? this.runConfig(), logger: this.logger,
+      tc,
+      params,
+      studentKeys,
+      studentParams: new Map(Object.entries(this.student.parameters())),
+      projectionMeta: this.projectionMeta(),
+      config: opts.runConfig ?? this.runConfig(),
+      logger: this.logger,
       weightsAt: (gs) => this.weightsAt(gs, total),
     });
     const state: TrainState = await runLoop({
-      tc, plan, dataloader: opts.dataloader, params, teacher: this.teacherSide, hooks: new HookList(hooks), checkpointer,
+      tc,
+      plan,
+      dataloader: opts.dataloader,
+      params,
+      teacher: this.teacherSide,
+      hooks: new HookList(hooks),
+      checkpointer,
       loss: (batch, ctx, prepared) => {
         // The run's scope provides the step to every plugin context resolved from it (STEP_TOKEN).
         this.registry.setStep(ctx.step);
@@ -223,12 +258,26 @@ export abstract class TrainerBase<B> {
       },
       weightsAt: (gs) => this.weightsAt(gs, total),
       lrOverride: (name) => this.lrOverride(name),
-      evaluate: opts.evaluate, backend: this.backend, signal: opts.signal, resumeFrom, force: opts.force, logger: this.logger,
+      evaluate: opts.evaluate,
+      backend: this.backend,
+      signal: opts.signal,
+      resumeFrom,
+      force: opts.force,
+      logger: this.logger,
     });
     await this.teacherSide?.flush?.();
     return {
-      globalStep: state.globalStep, totalSteps: total, durationMs: Date.now() - state.startedAt, lastLosses: state.losses, lastLoss: state.loss,
-      checkpoints: state.checkpoints, metricsFile: metrics.file, best: state.best, lastMetrics: state.metrics, stopReason: state.stopReason, resumedFrom: state.resumedFrom,
+      globalStep: state.globalStep,
+      totalSteps: total,
+      durationMs: Date.now() - state.startedAt,
+      lastLosses: state.losses,
+      lastLoss: state.loss,
+      checkpoints: state.checkpoints,
+      metricsFile: metrics.file,
+      best: state.best,
+      lastMetrics: state.metrics,
+      stopReason: state.stopReason,
+      resumedFrom: state.resumedFrom,
     };
   }
 }

@@ -47,7 +47,10 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * temp file, fsync, rename; on any error (also one `produce` throws) the temp file is removed. A
  * `DistilleryError` from `produce` passes through unchanged; anything else becomes `IO_WRITE_FAILED`.
  */
-export async function writeFileAtomicWith(path: string, produce: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
+export async function writeFileAtomicWith(
+  path: string,
+  produce: (write: (chunk: Uint8Array) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const tmp = tempPathFor(path);
   try {
     const h = await open(tmp, 'w');

@@ -14,7 +14,16 @@ import { f16ToF32, bf16ToF32, f32ToF16 } from './half.js';
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = {
-  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
 };
 const FLOAT_DTYPES = new Set<SafetensorsDtype>(['F64', 'F32', 'F16', 'BF16']);
 
@@ -55,7 +64,11 @@ export function parseSafetensors(bytes: Uint8Array, where = '<buffer>'): Safeten
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
   if (n > MAX_HEADER || 8 + n > bytes.length) {
-    throw bad(where, `header length ${n} does not fit in a ${bytes.length}-byte file`, 'is this really a .safetensors file?');
+    throw bad(
+      where,
+      `header length ${n} does not fit in a ${bytes.length}-byte file`,
+      'is this really a .safetensors file?',
+    );
   }
   let header: Record<string, unknown>;
   try {
@@ -63,7 +76,8 @@ export function parseSafetensors(bytes: Uint8Array, where = '<buffer>'): Safeten
   } catch (err) {
     throw bad(where, `header is not valid JSON: ${(err as Error).message}`);
   }
-  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad(where, 'header is not a JSON object');
+  if (header === null || typeof header !== 'object' || Array.isArray(header))
+    throw bad(where, 'header is not a JSON object');
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
@@ -79,7 +93,11 @@ export function parseSafetensors(bytes: Uint8Array, where = '<buffer>'): Safeten
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = e?.dtype as SafetensorsDtype;
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      throw bad(where, `tensor "${name}" has unsupported dtype ${JSON.stringify(e?.dtype)}`, `supported: ${Object.keys(DTYPE_BYTES).join(', ')}`);
+      throw bad(
+        where,
+        `tensor "${name}" has unsupported dtype ${JSON.stringify(e?.dtype)}`,
+        `supported: ${Object.keys(DTYPE_BYTES).join(', ')}`,
+      );
     }
     const shape = e.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -91,9 +109,16 @@ export function parseSafetensors(bytes: Uint8Array, where = '<buffer>'): Safeten
     }
     const [begin, end] = offs as [number, number];
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (end < begin || end > dataLen) throw bad(where, `tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen}-byte data section`);
+    if (end < begin || end > dataLen)
+      throw bad(
+        where,
+        `tensor "${name}" data_offsets [${begin}, ${end}] fall outside the ${dataLen}-byte data section`,
+      );
     if (end - begin !== count * DTYPE_BYTES[dtype]) {
-      throw bad(where, `tensor "${name}" has ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${count * DTYPE_BYTES[dtype]}`);
+      throw bad(
+        where,
+        `tensor "${name}" has ${end - begin} bytes but shape ${JSON.stringify(shape)} of ${dtype} needs ${count * DTYPE_BYTES[dtype]}`,
+      );
     }
     // Copy into a fresh, aligned buffer (Node's Buffer#slice would share the pooled/unaligned memory).
     const raw = new Uint8Array(end - begin);
@@ -129,7 +154,9 @@ function decode(raw: Uint8Array, dtype: SafetensorsDtype, count: number, where: 
       for (let i = 0; i < count; i++) {
         const v = src[i]!;
         if (v > 2147483647n || v < -2147483648n) {
-          throw new DistilleryError('SAFETENSORS_INVALID', `I64 value ${v} at index ${i} does not fit in int32`, { where });
+          throw new DistilleryError('SAFETENSORS_INVALID', `I64 value ${v} at index ${i} does not fit in int32`, {
+            where,
+          });
         }
         out[i] = Number(v);
       }
@@ -139,7 +166,10 @@ function decode(raw: Uint8Array, dtype: SafetensorsDtype, count: number, where: 
 }
 
 /** The JSON header of a file holding `entries` in this order (padded with spaces to 8 bytes), and the data size. */
-function headerOf(entries: readonly { name: string; dtype: SafetensorsDtype; shape: readonly number[] }[], metadata: Readonly<Record<string, string>>): { header: Uint8Array; dataBytes: number } {
+function headerOf(
+  entries: readonly { name: string; dtype: SafetensorsDtype; shape: readonly number[] }[],
+  metadata: Readonly<Record<string, string>>,
+): { header: Uint8Array; dataBytes: number } {
   const header: Record<string, unknown> = {};
   let offset = 0;
   for (const { name, dtype, shape } of entries) {
@@ -163,17 +193,25 @@ function headerOf(entries: readonly { name: string; dtype: SafetensorsDtype; sha
 function checkCount(name: string, data: Float32Array | Int32Array, shape: readonly number[]): void {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) {
-    throw new DistilleryError('SHAPE_MISMATCH', `tensor "${name}" has ${data.length} values but shape ${JSON.stringify(shape)} needs ${count}`, { where: name });
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `tensor "${name}" has ${data.length} values but shape ${JSON.stringify(shape)} needs ${count}`,
+      { where: name },
+    );
   }
 }
 
-const dtypeOf = (t: { dtype?: SafetensorsInput['dtype'] }, data: Float32Array | Int32Array) => t.dtype ?? (data instanceof Float32Array ? 'F32' : 'I32');
+const dtypeOf = (t: { dtype?: SafetensorsInput['dtype'] }, data: Float32Array | Int32Array) =>
+  t.dtype ?? (data instanceof Float32Array ? 'F32' : 'I32');
 
 /**
  * Serialise tensors to safetensors bytes. Tensors are laid out contiguously in name order (the compact
  * JSON header lists them in that order, then `__metadata__`), header padded with spaces to 8 bytes.
  */
-export function serializeSafetensors(tensors: Readonly<Record<string, SafetensorsInput>>, metadata: Readonly<Record<string, string>> = {}): Uint8Array {
+export function serializeSafetensors(
+  tensors: Readonly<Record<string, SafetensorsInput>>,
+  metadata: Readonly<Record<string, string>> = {},
+): Uint8Array {
   const names = Object.keys(tensors).sort();
   const entries = names.map((name) => {
     const t = tensors[name]!;
@@ -201,11 +239,7 @@ export interface SafetensorsSource {
    * The values (e.g. `() => tensor.data()`), or consecutive chunks of them in order (a large tensor read a
    * few rows at a time); called once, when the tensor is written.
    */
-  read():
-    | Promise<Float32Array | Int32Array>
-    | Float32Array
-    | Int32Array
-    | AsyncIterable<Float32Array | Int32Array>;
+  read(): Promise<Float32Array | Int32Array> | Float32Array | Int32Array | AsyncIterable<Float32Array | Int32Array>;
 }
 
 /**
@@ -220,7 +254,9 @@ export async function writeSafetensorsStreaming(
   metadata: Readonly<Record<string, string>> = {},
   opts: { check?: (name: string, data: Float32Array | Int32Array, offset: number) => void } = {},
 ): Promise<void> {
-  const entries = Object.keys(tensors).sort().map((name) => ({ name, dtype: tensors[name]!.dtype ?? 'F32', shape: tensors[name]!.shape }));
+  const entries = Object.keys(tensors)
+    .sort()
+    .map((name) => ({ name, dtype: tensors[name]!.dtype ?? 'F32', shape: tensors[name]!.shape }));
   const { header } = headerOf(entries, metadata);
   await writeFileAtomicWith(path, async (write) => {
     await write(header);
@@ -235,12 +271,22 @@ export async function writeSafetensorsStreaming(
       }
       let offset = 0;
       for await (const chunk of got) {
-        if (offset + chunk.length > count) throw new DistilleryError('SHAPE_MISMATCH', `tensor "${e.name}": chunks hold more than the ${count} values of shape ${JSON.stringify(e.shape)}`, { where: e.name });
+        if (offset + chunk.length > count)
+          throw new DistilleryError(
+            'SHAPE_MISMATCH',
+            `tensor "${e.name}": chunks hold more than the ${count} values of shape ${JSON.stringify(e.shape)}`,
+            { where: e.name },
+          );
         opts.check?.(e.name, chunk, offset);
         await write(encode(chunk, e.dtype, e.name));
         offset += chunk.length;
       }
-      if (offset !== count) throw new DistilleryError('SHAPE_MISMATCH', `tensor "${e.name}" has ${offset} values but shape ${JSON.stringify(e.shape)} needs ${count}`, { where: e.name });
+      if (offset !== count)
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `tensor "${e.name}" has ${offset} values but shape ${JSON.stringify(e.shape)} needs ${count}`,
+          { where: e.name },
+        );
     }
   });
 }
@@ -248,7 +294,11 @@ export async function writeSafetensorsStreaming(
 function encode(data: Float32Array | Int32Array, dtype: SafetensorsInput['dtype'] & string, name: string): Uint8Array {
   const isFloat = data instanceof Float32Array;
   if (FLOAT_DTYPES.has(dtype) !== isFloat) {
-    throw new DistilleryError('SAFETENSORS_INVALID', `tensor "${name}": cannot store ${isFloat ? 'Float32Array' : 'Int32Array'} data as ${dtype}`, { where: name });
+    throw new DistilleryError(
+      'SAFETENSORS_INVALID',
+      `tensor "${name}": cannot store ${isFloat ? 'Float32Array' : 'Int32Array'} data as ${dtype}`,
+      { where: name },
+    );
   }
   switch (dtype) {
     case 'F32':
@@ -267,7 +317,10 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new DistilleryError('IO_READ_FAILED', `cannot read safetensors file: ${(err as Error).message}`, { where: path, cause: err });
+    throw new DistilleryError('IO_READ_FAILED', `cannot read safetensors file: ${(err as Error).message}`, {
+      where: path,
+      cause: err,
+    });
   }
   return parseSafetensors(bytes, path);
 }

@@ -173,7 +173,11 @@ export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryGelu]: { inputs: GeluInputs<T>; attrs: Record<string, never>; outputs: 1 };
   [DistilleryGeluGrad]: { inputs: GeluGradInputs<T>; attrs: Record<string, never>; outputs: 1 };
   [DistilleryDropout]: { inputs: DropoutInputs<T>; attrs: DropoutAttrs; outputs: 1 };
-  [DistilleryDropoutAddLayerNorm]: { inputs: DropoutAddLayerNormInputs<T>; attrs: DropoutAddLayerNormAttrs; outputs: 3 };
+  [DistilleryDropoutAddLayerNorm]: {
+    inputs: DropoutAddLayerNormInputs<T>;
+    attrs: DropoutAddLayerNormAttrs;
+    outputs: 3;
+  };
   [DistilleryDropoutAddLayerNormGrad]: { inputs: DropoutAddLayerNormGradInputs<T>; attrs: DropoutAttrs; outputs: 4 };
   [DistilleryAttentionSoftmax]: { inputs: AttentionSoftmaxInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
   [DistilleryAttentionSoftmaxGrad]: { inputs: AttentionSoftmaxGradInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };

@@ -9,7 +9,13 @@ import { silentLogger } from '../util/logger.js';
 import { MlpClassifier, mlpAdaptor, type FeatureBatch } from '../model/mlp.model.js';
 import { BasicDistiller } from '../distillers/basic-distiller.js';
 import { MultiTeacherDistiller } from '../distillers/multi-teacher-distiller.js';
-import { DirTeacherCacheStore, MemoryTeacherCacheStore, decodeCacheEntry, encodeCacheEntry, type TeacherCacheStore } from './teacher-cache-store.js';
+import {
+  DirTeacherCacheStore,
+  MemoryTeacherCacheStore,
+  decodeCacheEntry,
+  encodeCacheEntry,
+  type TeacherCacheStore,
+} from './teacher-cache-store.js';
 import { weightsFingerprint, type CacheRows } from './cached-teacher.js';
 import type { TeacherModel } from './teacher-side.js';
 
@@ -27,12 +33,20 @@ function source(texts = Array.from({ length: 64 }, (_, i) => `example ${i}`)) {
   const batchOf = (part: typeof rows): KeyedBatch => {
     const features = new Float32Array(part.length * dim);
     part.forEach((r, j) => features.set(r.x, j * dim));
-    return { features, labels: Int32Array.from(part, (r) => r.y), batchSize: part.length, dim, keys: part.map((r) => r.key) };
+    return {
+      features,
+      labels: Int32Array.from(part, (r) => r.y),
+      batchSize: part.length,
+      dim,
+      keys: part.map((r) => r.key),
+    };
   };
   return {
     length: 4,
     epoch(e: number): KeyedBatch[] {
-      const order = rows.map((_, i) => i).sort((a, b) => ((a * 7919 + e * 104729) % 64) - ((b * 7919 + e * 104729) % 64));
+      const order = rows
+        .map((_, i) => i)
+        .sort((a, b) => ((a * 7919 + e * 104729) % 64) - ((b * 7919 + e * 104729) % 64));
       return [0, 1, 2, 3].map((k) => batchOf(order.slice(k * 16, k * 16 + 16).map((i) => rows[i]!)));
     },
   };
@@ -58,11 +72,22 @@ async function distil(teacher: MlpClassifier, store?: TeacherCacheStore, data = 
   const t = spy(teacher);
   const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 });
   const d = new BasicDistiller<KeyedBatch>({
-    student: student, teacher: t, adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never, registry: registry.child(),
-    trainingConfig: { numEpochs: 2, outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')), ckptFrequency: 1000, optimizer: { lr: 0.05 } },
+    student: student,
+    teacher: t,
+    adaptorS: mlpAdaptor as never,
+    adaptorT: mlpAdaptor as never,
+    registry: registry.child(),
+    trainingConfig: {
+      numEpochs: 2,
+      outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')),
+      ckptFrequency: 1000,
+      optimizer: { lr: 0.05 },
+    },
     distillationConfig: { temperature: 2, hardLabelWeight: 0.5, ...(store ? { teacherCache: true } : {}) },
   });
-  const cache = store ? d.useTeacherCache({ store, namespace: weightsFingerprint(teacher.parameters()), rowsOf }) : undefined;
+  const cache = store
+    ? d.useTeacherCache({ store, namespace: weightsFingerprint(teacher.parameters()), rowsOf })
+    : undefined;
   const perEpoch: number[] = [];
   const losses: number[] = [];
   const tensors: number[] = [];
@@ -130,38 +155,62 @@ describe('teacher-output cache (CachedTeacher)', () => {
     const sb = spy(b);
     const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 });
     const d = new MultiTeacherDistiller<KeyedBatch>({
-      student: student, teachers: [sa, sb], adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never, registry: registry.child(),
-      trainingConfig: { numEpochs: 3, outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')), ckptFrequency: 1000 },
+      student: student,
+      teachers: [sa, sb],
+      adaptorS: mlpAdaptor as never,
+      adaptorT: mlpAdaptor as never,
+      registry: registry.child(),
+      trainingConfig: {
+        numEpochs: 3,
+        outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')),
+        ckptFrequency: 1000,
+      },
       distillationConfig: { teacherCache: true },
     });
-    d.useTeacherCache({ store: new MemoryTeacherCacheStore(), namespace: weightsFingerprint({ ...a.parameters(), ...b.parameters() }), rowsOf });
+    d.useTeacherCache({
+      store: new MemoryTeacherCacheStore(),
+      namespace: weightsFingerprint({ ...a.parameters(), ...b.parameters() }),
+      rowsOf,
+    });
     await d.train({ dataloader: source() });
     expect([sa.calls, sb.calls]).toEqual([4, 4]);
   });
 
   it('without per-example keys a teacherCache config is refused', async () => {
     const d = new BasicDistiller<KeyedBatch>({
-      student: new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 }), teacher: teacher(), adaptorS: mlpAdaptor as never, adaptorT: mlpAdaptor as never,
-      registry: registry.child(), trainingConfig: { numEpochs: 1, outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')) }, distillationConfig: { teacherCache: true },
+      student: new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 }),
+      teacher: teacher(),
+      adaptorS: mlpAdaptor as never,
+      adaptorT: mlpAdaptor as never,
+      registry: registry.child(),
+      trainingConfig: { numEpochs: 1, outputDir: mkdtempSync(join(tmpdir(), 'distillery-cache-')) },
+      distillationConfig: { teacherCache: true },
     });
     await expect(d.train({ dataloader: source() })).rejects.toThrow(/no per-example cache keys/);
   });
 
   it('entries round-trip, re-pad sequence axes, and a torn file is a miss', () => {
-    const e = { rows: [{ field: 'hidden', index: 2, shape: [3, 2], seqAxes: [0], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }] };
+    const e = {
+      rows: [{ field: 'hidden', index: 2, shape: [3, 2], seqAxes: [0], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
+    };
     const bytes = encodeCacheEntry(e, 'float32');
     expect(decodeCacheEntry(bytes)).toEqual(e);
     expect(decodeCacheEntry(bytes.subarray(0, bytes.length - 1))).toBeUndefined();
   });
 
-  it('a folder manifest is deterministic (entry files counted, no timestamp); seal drops dead writers\' temp files', () => {
+  it("a folder manifest is deterministic (entry files counted, no timestamp); seal drops dead writers' temp files", () => {
     const dir = mkdtempSync(join(tmpdir(), 'distillery-seal-'));
     const e = { rows: [{ field: 'logits', shape: [2], seqAxes: [], data: Float32Array.from([1, 2]) }] };
     const a = new DirTeacherCacheStore(dir, 'float32');
     for (const k of ['aa01', 'ab02', 'aa01']) a.put(k, e); // the same key twice is one entry
     a.flush();
     const first = readFileSync(join(dir, 'manifest.json'));
-    expect(JSON.parse(first.toString())).toEqual({ format: 'distillery-teacher-cache', version: 1, dtype: 'float32', entries: 2 });
+    expect(JSON.parse(first.toString())).toEqual({
+      format: 'distillery-teacher-cache',
+      version: 1,
+      dtype: 'float32',
+      entries: 2,
+    });
     // A writer SIGKILLed between write and rename leaves a temp file; a shard's store (put only) writes no manifest.
     writeFileSync(join(dir, 'aa', 'aa03.bin.4242.x1.tmp'), 'partial');
     const b = new DirTeacherCacheStore(dir, 'float32');
@@ -178,7 +227,12 @@ describe('teacher-output cache (CachedTeacher)', () => {
 describe('averageTeacherLogits with weights', () => {
   it('is Σ w·l / Σ w', async () => {
     const { averageTeacherLogits } = await import('../distillers/multi-teacher-distiller.js');
-    const out = tf.tidy(() => (averageTeacherLogits([{ logits: tf.tensor2d([[1, 0]]) }, { logits: tf.tensor2d([[4, 3]]) }], [2, 1]).logits as tf.Tensor[])[0]!.dataSync());
+    const out = tf.tidy(() =>
+      (
+        averageTeacherLogits([{ logits: tf.tensor2d([[1, 0]]) }, { logits: tf.tensor2d([[4, 3]]) }], [2, 1])
+          .logits as tf.Tensor[]
+      )[0]!.dataSync(),
+    );
     expect(Array.from(out)).toEqual([2, 1]);
   });
 });

@@ -96,7 +96,13 @@ function seqAxesOf(field: string, shape: readonly number[], seqLen: number): num
 }
 
 /** Row `b` of a (B, ...) array, every seq axis cut to `len`. */
-function cutRow(data: Float32Array, shape: readonly number[], b: number, axes: readonly number[], len: number): { shape: number[]; data: Float32Array } {
+function cutRow(
+  data: Float32Array,
+  shape: readonly number[],
+  b: number,
+  axes: readonly number[],
+  len: number,
+): { shape: number[]; data: Float32Array } {
   const rowShape = shape.slice(1);
   const outShape = rowShape.map((d, a) => (axes.includes(a) ? len : d));
   const rowSize = rowShape.reduce((x, y) => x * y, 1);
@@ -106,7 +112,12 @@ function cutRow(data: Float32Array, shape: readonly number[], b: number, axes: r
 }
 
 /** Copy the leading box `box` (each dim ≤ the source's) of a row-major array into a new array of shape `to`. */
-function copyBox(src: Float32Array, from: readonly number[], to: readonly number[], box: readonly number[] = to.map((d, i) => Math.min(d, from[i]!))): Float32Array {
+function copyBox(
+  src: Float32Array,
+  from: readonly number[],
+  to: readonly number[],
+  box: readonly number[] = to.map((d, i) => Math.min(d, from[i]!)),
+): Float32Array {
   const out = new Float32Array(to.reduce((x, y) => x * y, 1));
   const r = from.length;
   const strideF = new Array<number>(r).fill(1);
@@ -228,7 +239,13 @@ export class CachedTeacher<B> implements TeacherSide<B> {
   }
 
   /** Split the fallback's adaptor output into per-example rows and put the missing ones. */
-  private async store(batch: B, inner: unknown, rows: CacheRows, keys: readonly string[], got: readonly (TeacherCacheEntry | undefined)[]): Promise<void> {
+  private async store(
+    batch: B,
+    inner: unknown,
+    rows: CacheRows,
+    keys: readonly string[],
+    got: readonly (TeacherCacheEntry | undefined)[],
+  ): Promise<void> {
     const meta: { field: string; index?: number }[] = [];
     const tensors = tf.tidy(() => {
       const res = this.fallback.results(batch, inner);
@@ -255,7 +272,13 @@ export class CachedTeacher<B> implements TeacherSide<B> {
       rows: arrays.map((a): CachedRow => {
         const seqAxes = seqAxesOf(a.field, a.shape, rows.seqLen);
         const cut = cutRow(a.data, a.shape, b, seqAxes, rows.lengths[b]!);
-        return { field: a.field, ...(a.index !== undefined ? { index: a.index } : {}), shape: cut.shape, seqAxes, data: cut.data };
+        return {
+          field: a.field,
+          ...(a.index !== undefined ? { index: a.index } : {}),
+          shape: cut.shape,
+          seqAxes,
+          data: cut.data,
+        };
       }),
     }));
     for (let b = 0; b < keys.length; b++) if (!got[b]) await this.o.store.put(keys[b]!, entries[b]!);

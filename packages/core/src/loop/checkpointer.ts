@@ -7,8 +7,23 @@ import { rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { TrainingConfig } from '../config/schema.js';
-import { checkpointName, listCheckpoints, pruneCheckpoints, readCheckpointFolder, removeTempCheckpoints, stepOf, writeCheckpointFolder, type LoadedCheckpoint } from '../checkpoint/folder.js';
-import { configDiff, configHash, distilleryVersion, type CheckpointState, type DataCursor } from '../checkpoint/state.js';
+import {
+  checkpointName,
+  listCheckpoints,
+  pruneCheckpoints,
+  readCheckpointFolder,
+  removeTempCheckpoints,
+  stepOf,
+  writeCheckpointFolder,
+  type LoadedCheckpoint,
+} from '../checkpoint/folder.js';
+import {
+  configDiff,
+  configHash,
+  distilleryVersion,
+  type CheckpointState,
+  type DataCursor,
+} from '../checkpoint/state.js';
 import { lrFactor } from '../optim/lr-schedule.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { DistilleryError } from '../util/errors.js';
@@ -41,7 +56,12 @@ export class Checkpointer {
   constructor(private readonly o: CheckpointerOptions) {}
 
   /** Write `checkpoint-<step>/` (once per step), prune old ones; returns the folder or undefined if already written. */
-  async save(state: Readonly<TrainState>, optimizer: Optimizer, hooks: HookList, cursor: DataCursor): Promise<string | undefined> {
+  async save(
+    state: Readonly<TrainState>,
+    optimizer: Optimizer,
+    hooks: HookList,
+    cursor: DataCursor,
+  ): Promise<string | undefined> {
     if (this.lastSaved === state.globalStep) return undefined;
     const { tc, params, studentKeys } = this.o;
     const model = new Map(this.o.studentParams ?? [...params].filter(([k]) => studentKeys.has(k)));
@@ -56,24 +76,42 @@ export class Checkpointer {
       epoch: state.epoch,
       cursor,
       rng: { kind: 'per-batch-mulberry32', seed: tc.seed, nextCounter: cursor.batchesSeen },
-      lrSchedule: { config: tc.lrScheduler, position: optimizer.steps, factor: lrFactor(tc.lrScheduler, optimizer.steps, state.totalSteps) },
+      lrSchedule: {
+        config: tc.lrScheduler,
+        position: optimizer.steps,
+        factor: lrFactor(tc.lrScheduler, optimizer.steps, state.totalSteps),
+      },
       schedulers: this.o.weightsAt(state.globalStep),
       optimizer: { type: tc.optimizer.type, step: optimizer.steps },
       loss: state.loss,
       losses: state.losses,
       ...(state.metrics ? { metrics: state.metrics } : {}),
-      ...(state.best ? { best: state.best.step === state.globalStep ? { ...state.best, path: join(tc.outputDir, checkpointName(state.globalStep)) } : state.best } : {}),
+      ...(state.best
+        ? {
+            best:
+              state.best.step === state.globalStep
+                ? { ...state.best, path: join(tc.outputDir, checkpointName(state.globalStep)) }
+                : state.best,
+          }
+        : {}),
       ...(frozen.length ? { frozen } : {}),
       hooks: hooks.stateDict(),
       configHash: configHash(this.o.config),
       config: this.o.config,
       time: new Date().toISOString(),
     };
-    const path = await writeCheckpointFolder(tc.outputDir, { model, projections, projectionMeta: this.o.projectionMeta, optimizer: optimizer.state(), state: s });
+    const path = await writeCheckpointFolder(tc.outputDir, {
+      model,
+      projections,
+      projectionMeta: this.o.projectionMeta,
+      optimizer: optimizer.state(),
+      state: s,
+    });
     this.lastSaved = state.globalStep;
     if (tc.saveTotalLimit) {
       const keep = new Set(state.best?.step !== undefined ? [join(tc.outputDir, checkpointName(state.best.step))] : []);
-      for (const n of pruneCheckpoints(tc.outputDir, tc.saveTotalLimit, keep)) this.o.logger?.debug(`removed ${n} (saveTotalLimit ${tc.saveTotalLimit})`);
+      for (const n of pruneCheckpoints(tc.outputDir, tc.saveTotalLimit, keep))
+        this.o.logger?.debug(`removed ${n} (saveTotalLimit ${tc.saveTotalLimit})`);
     }
     return path;
   }
@@ -82,23 +120,40 @@ export class Checkpointer {
    * Read a checkpoint, check its config against this run's (refused with the changed fields named
    * unless `force`), and restore parameters, optimizer and hook state. Returns the checkpoint.
    */
-  async restore(path: string, optimizer: Optimizer, hooks: HookList, opts: { force?: boolean } = {}): Promise<LoadedCheckpoint> {
+  async restore(
+    path: string,
+    optimizer: Optimizer,
+    hooks: HookList,
+    opts: { force?: boolean } = {},
+  ): Promise<LoadedCheckpoint> {
     const ck = await readCheckpointFolder(path);
     const { params, studentKeys } = this.o;
     if (ck.state.configHash !== configHash(this.o.config)) {
       const diff = configDiff(ck.state.config, this.o.config);
       if (!opts.force) {
-        throw new DistilleryError('RESUME_CONFIG_CHANGED', `the config differs from the one the checkpoint was made with: ${diff.join('; ')}`, {
-          where: path,
-          hint: 'restore those fields, or resume anyway with --force (train({ resumeFrom, force: true }))',
-        });
+        throw new DistilleryError(
+          'RESUME_CONFIG_CHANGED',
+          `the config differs from the one the checkpoint was made with: ${diff.join('; ')}`,
+          {
+            where: path,
+            hint: 'restore those fields, or resume anyway with --force (train({ resumeFrom, force: true }))',
+          },
+        );
       }
       this.o.logger?.warn(`resuming with a changed config (forced): ${diff.join('; ')}`);
     }
     for (const [name, v] of params) {
       const t = (studentKeys.has(name) ? ck.model : ck.projections).get(name);
-      if (!t) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, { where: path });
-      if (!tf.util.arraysEqual(t.shape, v.shape)) throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`, { where: path });
+      if (!t)
+        throw new DistilleryError('CHECKPOINT_MISMATCH', `parameter "${name}" is missing from the checkpoint`, {
+          where: path,
+        });
+      if (!tf.util.arraysEqual(t.shape, v.shape))
+        throw new DistilleryError(
+          'CHECKPOINT_MISMATCH',
+          `parameter "${name}" has shape [${t.shape.join(',')}] in the checkpoint but [${v.shape.join(',')}] in the model`,
+          { where: path },
+        );
       tf.tidy(() => v.assign(tf.tensor(t.data, t.shape, 'float32')));
     }
     // Frozen student parameters are not trained here but are in the checkpoint: restore them too, so a resume
@@ -111,7 +166,9 @@ export class Checkpointer {
     try {
       optimizer.loadState(ck.optimizer.step, ck.optimizer.tensors, params);
     } catch (e) {
-      throw new DistilleryError('CHECKPOINT_MISMATCH', (e as Error).message, { where: join(path, 'optimizer.safetensors') });
+      throw new DistilleryError('CHECKPOINT_MISMATCH', (e as Error).message, {
+        where: join(path, 'optimizer.safetensors'),
+      });
     }
     hooks.loadStateDict(ck.state.hooks ?? {});
     this.lastSaved = ck.state.globalStep;

@@ -38,10 +38,23 @@ beforeAll(async () => {
   await registry.load('@distillery/plugin-schedulers');
 });
 
-function distiller(training: TrainingConfigInput, teacher = new MlpClassifier({ inputDim: 8, hidden: [16], numLabels: 2, seed: 1 }), logger = silentLogger) {
+function distiller(
+  training: TrainingConfigInput,
+  teacher = new MlpClassifier({ inputDim: 8, hidden: [16], numLabels: 2, seed: 1 }),
+  logger = silentLogger,
+) {
   const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 7 });
   const outputDir = mkdtempSync(join(tmpdir(), 'guard-'));
-  const d = new BasicDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: registry.child(), logger, trainingConfig: { numEpochs: 3, outputDir, ...training }, distillationConfig: { hardLabelWeight: 1 } });
+  const d = new BasicDistiller({
+    student,
+    teacher,
+    adaptorS: mlpAdaptor,
+    adaptorT: mlpAdaptor,
+    registry: registry.child(),
+    logger,
+    trainingConfig: { numEpochs: 3, outputDir, ...training },
+    distillationConfig: { hardLabelWeight: 1 },
+  });
   return { d, student, teacher, outputDir };
 }
 
@@ -56,7 +69,8 @@ async function failure(p: Promise<unknown>): Promise<DistilleryError> {
 }
 
 const checkpoints = (dir: string) => readdirSync(dir).filter((f) => /^checkpoint-\d+$/.test(f));
-const finite = (m: MlpClassifier) => Object.values(m.parameters()).every((v) => tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0] === 1));
+const finite = (m: MlpClassifier) =>
+  Object.values(m.parameters()).every((v) => tf.tidy(() => tf.all(tf.isFinite(v)).dataSync()[0] === 1));
 
 describe('divergence guard', () => {
   for (const type of ['adamw', 'sgd'] as const) {
@@ -64,7 +78,9 @@ describe('divergence guard', () => {
       const { d, outputDir } = distiller({ optimizer: { type, lr: 1e6 } });
       const e = await failure(d.train({ dataloader: blobs() }));
       expect(e.code).toBe('GRAD_NORM_CEILING');
-      expect(e.message).toMatch(/the gradient norm [\d.e+]+ exceeds training\.gradNormCeiling 10000 at step 2 \(epoch 0, batch 1 of this run\); the step was not applied/);
+      expect(e.message).toMatch(
+        /the gradient norm [\d.e+]+ exceeds training\.gradNormCeiling 10000 at step 2 \(epoch 0, batch 1 of this run\); the step was not applied/,
+      );
       expect(e.message).toMatch(/lower training\.optimizer\.lr/);
       expect(checkpoints(outputDir)).toEqual([]);
     });
@@ -86,7 +102,9 @@ describe('divergence guard', () => {
     const { d, student, outputDir } = distiller({ optimizer: { lr: 0.01 } }, teacher);
     const e = await failure(d.train({ dataloader: blobs() }));
     expect(e.code).toBe('NON_FINITE_LOSS');
-    expect(e.message).toMatch(/non-finite loss term\(s\) unweighted_kd_loss at step 1 \(epoch 0, batch 0 of this run\)/);
+    expect(e.message).toMatch(
+      /non-finite loss term\(s\) unweighted_kd_loss at step 1 \(epoch 0, batch 0 of this run\)/,
+    );
     expect(e.message).toMatch(/the teacher produced NaN\/Inf .*check the teacher's weights and the inputs/);
     expect(e.message).not.toMatch(/learning rate|optimizer\.lr/);
     expect(finite(student)).toBe(true);
@@ -96,7 +114,11 @@ describe('divergence guard', () => {
   it('onNonFinite: "skip" skips the bad batch (warned, counted), keeps the model finite and the tensor count flat', async () => {
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
-    const { d, student, outputDir } = distiller({ optimizer: { lr: 0.01 }, onNonFinite: 'skip', numEpochs: 2 }, undefined, logger);
+    const { d, student, outputDir } = distiller(
+      { optimizer: { lr: 0.01 }, onNonFinite: 'skip', numEpochs: 2 },
+      undefined,
+      logger,
+    );
     const data = blobs(4, 16, 8, 2);
     await d.train({ dataloader: data, numEpochs: 1 });
     const before = tf.memory().numTensors;
@@ -104,17 +126,24 @@ describe('divergence guard', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(r.globalStep).toBe(4);
     expect(warnings).toHaveLength(2);
-    expect(warnings[1]).toMatch(/non-finite loss term\(s\) .* at step 3 .* batch skipped \(onNonFinite: "skip"; 1 step\(s\) skipped so far\)/);
+    expect(warnings[1]).toMatch(
+      /non-finite loss term\(s\) .* at step 3 .* batch skipped \(onNonFinite: "skip"; 1 step\(s\) skipped so far\)/,
+    );
     expect(finite(student)).toBe(true);
     expect(checkpoints(outputDir).length).toBeGreaterThan(0);
   });
 
   it('never writes a checkpoint holding NaN/Inf, naming the tensor', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'guard-'));
-    const params = new Map([['ok', tf.zeros([2])], ['layer.weight', tf.tensor1d([1, Infinity])]]);
+    const params = new Map([
+      ['ok', tf.zeros([2])],
+      ['layer.weight', tf.tensor1d([1, Infinity])],
+    ]);
     const e = await failure(writeCheckpoint(dir, 7, params));
     expect(e.code).toBe('NON_FINITE_WEIGHTS');
-    expect(e.message).toMatch(/refusing to write checkpoint .*gs7\.safetensors: 1 tensor\(s\) hold NaN\/Inf: layer\.weight \(\+Inf at flat index 1\)/);
+    expect(e.message).toMatch(
+      /refusing to write checkpoint .*gs7\.safetensors: 1 tensor\(s\) hold NaN\/Inf: layer\.weight \(\+Inf at flat index 1\)/,
+    );
     expect(readdirSync(dir)).toEqual([]);
     tf.dispose([...params.values()]);
   });

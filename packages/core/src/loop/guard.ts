@@ -64,7 +64,8 @@ export function nonFiniteTensors(tensors: Iterable<[string, tf.Tensor]>): string
 export function nonFiniteAt(name: string, data: ArrayLike<number>, offset = 0): string | undefined {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (v - v !== 0) return `${name} (${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'} at flat index ${offset + i})`;
+    if (v - v !== 0)
+      return `${name} (${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'} at flat index ${offset + i})`;
   }
   return undefined;
 }
@@ -72,7 +73,11 @@ export function nonFiniteAt(name: string, data: ArrayLike<number>, offset = 0): 
 /** The `NON_FINITE_WEIGHTS` error for the problems {@link nonFiniteAt} found, or undefined when there are none. */
 export function nonFiniteError(bad: readonly string[], what: string, hint: string): DistilleryError | undefined {
   if (!bad.length) return undefined;
-  return new DistilleryError('NON_FINITE_WEIGHTS', `${what}: ${bad.length} tensor(s) hold NaN/Inf: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`, { hint });
+  return new DistilleryError(
+    'NON_FINITE_WEIGHTS',
+    `${what}: ${bad.length} tensor(s) hold NaN/Inf: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}`,
+    { hint },
+  );
 }
 
 /** Throw `NON_FINITE_WEIGHTS` naming the first tensors whose values are NaN/Inf. `what`: e.g. "checkpoint". */
@@ -115,17 +120,30 @@ export class DivergenceGuard {
     if (this.cfg.onNonFinite === 'skip' && this.consecutiveSkips + 1 < MAX_CONSECUTIVE_SKIPS) {
       this.consecutiveSkips++;
       this.skipped++;
-      this.logger?.warn(`${err.message.split('\n')[0]} — batch skipped (onNonFinite: "skip"; ${this.skipped} step(s) skipped so far)`);
+      this.logger?.warn(
+        `${err.message.split('\n')[0]} — batch skipped (onNonFinite: "skip"; ${this.skipped} step(s) skipped so far)`,
+      );
       return { skip: true };
     }
     if (this.cfg.onNonFinite === 'skip') {
-      throw new DistilleryError(err.code, `${MAX_CONSECUTIVE_SKIPS} steps in a row were skipped; the last: ${err.message}`, { hint: err.hint });
+      throw new DistilleryError(
+        err.code,
+        `${MAX_CONSECUTIVE_SKIPS} steps in a row were skipped; the last: ${err.message}`,
+        { hint: err.hint },
+      );
     }
     throw err;
   }
 
   /** The error for a bad step: what is non-finite, where, and advice that fits the cause. */
-  private diagnose(s: StepCheckInput, norm: number, badTerms: string[], terms: [string, number][], lossOk: boolean, tooLarge: boolean): DistilleryError {
+  private diagnose(
+    s: StepCheckInput,
+    norm: number,
+    badTerms: string[],
+    terms: [string, number][],
+    lossOk: boolean,
+    tooLarge: boolean,
+  ): DistilleryError {
     const first = s.afterCounter - s.nInGroup + 1;
     const at = `at step ${s.globalStep} (epoch ${s.epoch}, ${s.nInGroup === 1 ? `batch ${s.afterCounter}` : `batches ${first}–${s.afterCounter}`} of this run)`;
     const values = terms.map(([k, v]) => `${k}=${v / s.nInGroup}`).join(', ');
@@ -133,25 +151,43 @@ export class DivergenceGuard {
       const teacherSide = badTerms.filter((t) => !studentOnly(t));
       const studentTerms = terms.filter(([k]) => studentOnly(k));
       // The student-only terms are fine, the teacher-reading ones are not: the teacher's outputs are bad.
-      const teacherCause = teacherSide.length === badTerms.length && badTerms.length > 0 && studentTerms.length > 0 && studentTerms.every(([, v]) => Number.isFinite(v));
+      const teacherCause =
+        teacherSide.length === badTerms.length &&
+        badTerms.length > 0 &&
+        studentTerms.length > 0 &&
+        studentTerms.every(([, v]) => Number.isFinite(v));
       const named = badTerms.length ? badTerms.join(', ') : 'the total';
-      return new DistilleryError('NON_FINITE_LOSS', `non-finite loss term(s) ${named} ${at}; the step was not applied`, {
-        hint: teacherCause
-          ? `the teacher produced NaN/Inf (the student-only terms are finite: ${values}): check the teacher's weights and the inputs`
-          : s.globalStep <= 1
-            ? `terms: ${values}; at the first step no update has been made yet: check the inputs, the labels and the loss settings (e.g. temperature)`
-            : `terms: ${values}; the student diverged: lower training.optimizer.lr, set training.maxGradNorm (e.g. 1), or check the inputs`,
-      });
+      return new DistilleryError(
+        'NON_FINITE_LOSS',
+        `non-finite loss term(s) ${named} ${at}; the step was not applied`,
+        {
+          hint: teacherCause
+            ? `the teacher produced NaN/Inf (the student-only terms are finite: ${values}): check the teacher's weights and the inputs`
+            : s.globalStep <= 1
+              ? `terms: ${values}; at the first step no update has been made yet: check the inputs, the labels and the loss settings (e.g. temperature)`
+              : `terms: ${values}; the student diverged: lower training.optimizer.lr, set training.maxGradNorm (e.g. 1), or check the inputs`,
+        },
+      );
     }
     if (!Number.isFinite(norm)) {
       const bad = nonFiniteTensors(s.accum);
-      return new DistilleryError('NON_FINITE_GRADIENT', `the gradient norm is ${norm} ${at} (non-finite gradients of ${bad.slice(0, 5).join(', ') || 'some parameters'}${bad.length > 5 ? ', …' : ''}); the step was not applied`, {
-        hint: `the loss was finite (${values}): lower training.optimizer.lr or set training.maxGradNorm (e.g. 1); a custom loss may have a non-finite gradient`,
-      });
+      return new DistilleryError(
+        'NON_FINITE_GRADIENT',
+        `the gradient norm is ${norm} ${at} (non-finite gradients of ${bad.slice(0, 5).join(', ') || 'some parameters'}${bad.length > 5 ? ', …' : ''}); the step was not applied`,
+        {
+          hint: `the loss was finite (${values}): lower training.optimizer.lr or set training.maxGradNorm (e.g. 1); a custom loss may have a non-finite gradient`,
+        },
+      );
     }
-    return new DistilleryError('GRAD_NORM_CEILING', `the gradient norm ${norm.toPrecision(4)} exceeds training.gradNormCeiling ${this.cfg.gradNormCeiling} ${at}; the step was not applied`, {
-      hint: tooLarge ? 'the run is diverging: lower training.optimizer.lr or set training.maxGradNorm to clip; raise gradNormCeiling if such norms are expected' : undefined,
-    });
+    return new DistilleryError(
+      'GRAD_NORM_CEILING',
+      `the gradient norm ${norm.toPrecision(4)} exceeds training.gradNormCeiling ${this.cfg.gradNormCeiling} ${at}; the step was not applied`,
+      {
+        hint: tooLarge
+          ? 'the run is diverging: lower training.optimizer.lr or set training.maxGradNorm to clip; raise gradNormCeiling if such norms are expected'
+          : undefined,
+      },
+    );
   }
 }
 

@@ -29,7 +29,9 @@ export function hookError(hook: Pick<Hook, 'name' | 'source'>, event: string, er
   if (e instanceof DistilleryError && e.message.includes(who)) return e;
   const message = `${who} failed in ${event}: ${e?.message ?? String(err)}`;
   const opts = { where: hook.source ?? hook.name, cause: err };
-  return e instanceof DistilleryError ? new DistilleryError(e.code, message, opts) : new DistilleryError('HOOK_FAILED', message, opts);
+  return e instanceof DistilleryError
+    ? new DistilleryError(e.code, message, opts)
+    : new DistilleryError('HOOK_FAILED', message, opts);
 }
 
 export class HookList {

@@ -10,13 +10,25 @@ import type { DistillModel } from '../model/types.js';
 import { DistilleryError } from '../util/errors.js';
 import type { Hook, TrainState } from './types.js';
 
-const stepInfo = (s: Readonly<TrainState>) => ({ globalStep: s.globalStep, epoch: s.epoch, loss: s.loss, losses: s.losses, lr: s.lr });
+const stepInfo = (s: Readonly<TrainState>) => ({
+  globalStep: s.globalStep,
+  epoch: s.epoch,
+  loss: s.loss,
+  losses: s.losses,
+  lr: s.lr,
+});
 
 /** Emits the distiller's telemetry events (fire-and-forget listeners). */
 export function eventsHook(events: DistillerEvents): Hook {
   return {
     name: 'events',
-    onTrainBegin: (s) => void events.emit('trainBegin', { totalSteps: s.totalSteps, stepsPerEpoch: s.stepsPerEpoch, mode: s.mode, backend: s.backend }),
+    onTrainBegin: (s) =>
+      void events.emit('trainBegin', {
+        totalSteps: s.totalSteps,
+        stepsPerEpoch: s.stepsPerEpoch,
+        mode: s.mode,
+        backend: s.backend,
+      }),
     onEpochBegin: (s) => void events.emit('epochBegin', { epoch: s.epoch }),
     onBatchEnd: (_s, _c, info) => void events.emit('batchEnd', info),
     onStepEnd: (s) => void events.emit('stepEnd', stepInfo(s)),
@@ -33,21 +45,40 @@ export function metricsHook(writer: MetricsWriter, logEvery: number): Hook {
     name: 'metrics.jsonl',
     onTrainBegin: (s) => {
       writer.open(s.resumedFrom ? s.globalStep : undefined);
-      if (s.resumedFrom) writer.write({ type: 'resume', globalStep: s.globalStep, path: s.resumedFrom, totalSteps: s.totalSteps, backend: s.backend })
+      if (s.resumedFrom)
+        writer.write({
+          type: 'resume',
+          globalStep: s.globalStep,
+          path: s.resumedFrom,
+          totalSteps: s.totalSteps,
+          backend: s.backend,
+        });
       else writer.write({ type: 'trainBegin', totalSteps: s.totalSteps, mode: s.mode, backend: s.backend });
     },
     onStepEnd: (s) => {
-      if (s.globalStep % logEvery === 0 || s.globalStep === s.totalSteps) writer.write({ type: 'step', ...stepInfo(s), gradNorm: s.gradNorm, ms: Date.now() - s.startedAt });
+      if (s.globalStep % logEvery === 0 || s.globalStep === s.totalSteps)
+        writer.write({ type: 'step', ...stepInfo(s), gradNorm: s.gradNorm, ms: Date.now() - s.startedAt });
     },
-    onEvaluate: (s, _c, metrics) => writer.write({ type: 'evaluate', globalStep: s.globalStep, ...metrics, ...(s.best ? { best: s.best } : {}) }),
+    onEvaluate: (s, _c, metrics) =>
+      writer.write({ type: 'evaluate', globalStep: s.globalStep, ...metrics, ...(s.best ? { best: s.best } : {}) }),
     onCheckpoint: (s, _c, info) => {
-      writer.write({ type: 'checkpoint', globalStep: info.globalStep, path: info.path, ...(s.best?.step === info.globalStep ? { best: true } : {}) });
+      writer.write({
+        type: 'checkpoint',
+        globalStep: info.globalStep,
+        path: info.path,
+        ...(s.best?.step === info.globalStep ? { best: true } : {}),
+      });
       writer.flush();
     },
     onTrainEnd: (s) => {
       writer.write({
-        type: 'trainEnd', globalStep: s.globalStep, durationMs: Date.now() - s.startedAt, loss: s.loss, ...s.losses,
-        ...(s.best ? { best: s.best } : {}), ...(s.stopReason ? { stopReason: s.stopReason } : {}),
+        type: 'trainEnd',
+        globalStep: s.globalStep,
+        durationMs: Date.now() - s.startedAt,
+        loss: s.loss,
+        ...s.losses,
+        ...(s.best ? { best: s.best } : {}),
+        ...(s.stopReason ? { stopReason: s.stopReason } : {}),
       });
       writer.close();
     },
@@ -65,10 +96,14 @@ export function improves(value: number, best: number | undefined, greaterIsBette
 export function metricValue(metrics: Record<string, number>, name: string): number {
   const v = metrics[name];
   if (typeof v !== 'number') {
-    throw new DistilleryError('CONFIG_INVALID', `the evaluation returned no metric "${name}" (it returned: ${Object.keys(metrics).join(', ') || 'nothing'})`, {
-      where: 'training.metricForBest',
-      hint: `set training.metricForBest to one of the evaluation's metrics`,
-    });
+    throw new DistilleryError(
+      'CONFIG_INVALID',
+      `the evaluation returned no metric "${name}" (it returned: ${Object.keys(metrics).join(', ') || 'nothing'})`,
+      {
+        where: 'training.metricForBest',
+        hint: `set training.metricForBest to one of the evaluation's metrics`,
+      },
+    );
   }
   return v;
 }
@@ -77,7 +112,12 @@ export function metricValue(metrics: Record<string, number>, name: string): numb
  * Early stopping: stop when `patience` evaluations in a row did not improve the best value by more
  * than `minDelta`. Its counter is saved in checkpoints.
  */
-export function earlyStoppingHook(o: { metric: string; greaterIsBetter: boolean; patience: number; minDelta: number }): Hook {
+export function earlyStoppingHook(o: {
+  metric: string;
+  greaterIsBetter: boolean;
+  patience: number;
+  minDelta: number;
+}): Hook {
   let best: number | undefined;
   let bad = 0;
   return {
@@ -87,7 +127,10 @@ export function earlyStoppingHook(o: { metric: string; greaterIsBetter: boolean;
       if (improves(v, best, o.greaterIsBetter, o.minDelta)) {
         best = v;
         bad = 0;
-      } else if (++bad >= o.patience) control.stop(`early stopping: ${o.metric} did not improve by more than ${o.minDelta} in ${o.patience} evaluations`);
+      } else if (++bad >= o.patience)
+        control.stop(
+          `early stopping: ${o.metric} did not improve by more than ${o.minDelta} in ${o.patience} evaluations`,
+        );
     },
     stateDict: () => ({ best, bad }),
     loadStateDict: (s) => {
@@ -110,6 +153,9 @@ export function callbackHooksAdapter(name: string, hooks: CallbackHooks, ctx: Pl
 }
 
 /** TextBrewer's `callback(model, step)`, called after each checkpoint. */
-export function legacyCallbackHook<B>(model: DistillModel<B>, callback: (model: DistillModel<B>, globalStep: number) => void | Promise<void>): Hook {
+export function legacyCallbackHook<B>(
+  model: DistillModel<B>,
+  callback: (model: DistillModel<B>, globalStep: number) => void | Promise<void>,
+): Hook {
   return { name: 'train({ callback })', onCheckpoint: (_s, _c, info) => callback(model, info.globalStep) };
 }

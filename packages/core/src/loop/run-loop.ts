@@ -21,7 +21,8 @@ import type { TeacherSide } from './teacher-side.js';
 import type { TrainState } from './types.js';
 
 /** Batches: an array, or a source that yields one epoch at a time (e.g. reshuffled each epoch). */
-export type BatchSource<B> = readonly B[] | { readonly length: number; epoch(epoch: number): Iterable<B>; describe?(): unknown };
+export type BatchSource<B> =
+  readonly B[] | { readonly length: number; epoch(epoch: number): Iterable<B>; describe?(): unknown };
 
 /** Per-batch context handed to a strategy's loss. */
 export interface BatchContext {
@@ -71,7 +72,9 @@ function appliedLr(optimizer: Optimizer, lrOverride: (name: string) => number | 
   return any;
 }
 
-function* stepsWithSaves(events: Generator<LoopEvent>): Generator<Exclude<LoopEvent, { type: 'optimizerStep' | 'checkpoint' }> | Step> {
+function* stepsWithSaves(
+  events: Generator<LoopEvent>,
+): Generator<Exclude<LoopEvent, { type: 'optimizerStep' | 'checkpoint' }> | Step> {
   let pending: Step | undefined;
   for (const ev of events) {
     if (ev.type === 'checkpoint') {
@@ -89,8 +92,17 @@ function* stepsWithSaves(events: Generator<LoopEvent>): Generator<Exclude<LoopEv
 export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
   const { tc, plan, hooks, params } = x;
   const state: TrainState = {
-    globalStep: 0, totalSteps: plan.totalSteps, epoch: 0, mode: plan.mode, stepsPerEpoch: plan.stepsPerEpoch,
-    loss: NaN, losses: {}, lr: tc.optimizer.lr, checkpoints: [], backend: x.backend, startedAt: Date.now(),
+    globalStep: 0,
+    totalSteps: plan.totalSteps,
+    epoch: 0,
+    mode: plan.mode,
+    stepsPerEpoch: plan.stepsPerEpoch,
+    loss: NaN,
+    losses: {},
+    lr: tc.optimizer.lr,
+    checkpoints: [],
+    backend: x.backend,
+    startedAt: Date.now(),
   };
   const control = new ControlFlags();
   const optimizer = new Optimizer(tc.optimizer);
@@ -104,7 +116,10 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
   let skipTo = { batches: 0, step: 0, epoch: -1 };
   let iter: Iterator<B> | undefined;
   let first = true;
-  const selection = { metric: tc.metricForBest, greaterIsBetter: tc.greaterIsBetter ?? !/loss/i.test(tc.metricForBest) };
+  const selection = {
+    metric: tc.metricForBest,
+    greaterIsBetter: tc.greaterIsBetter ?? !/loss/i.test(tc.metricForBest),
+  };
 
   /** After a step: evaluate, checkpoint, stop — in that order, as hooks asked. Returns true to stop. */
   const act = async (): Promise<boolean> => {
@@ -112,7 +127,8 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
       const metrics = await x.evaluate(state.globalStep);
       state.metrics = metrics;
       // Model selection needs the metric; plain evaluation callbacks (older API) may return others.
-      const selecting = metrics[selection.metric] !== undefined || tc.evaluateEvery !== null || tc.earlyStopping !== undefined;
+      const selecting =
+        metrics[selection.metric] !== undefined || tc.evaluateEvery !== null || tc.earlyStopping !== undefined;
       const value = selecting ? metricValue(metrics, selection.metric) : NaN;
       if (selecting && improves(value, state.best?.value, selection.greaterIsBetter)) {
         state.best = { step: state.globalStep, metric: selection.metric, value };
@@ -139,11 +155,23 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
       const ck = await x.checkpointer.restore(x.resumeFrom, optimizer, hooks, { force: x.force });
       const s = ck.state;
       if (s.cursor.batchesPerEpoch !== nBatches) {
-        throw new DistilleryError('RESUME_DATA_CHANGED', `the checkpoint was made with ${s.cursor.batchesPerEpoch} batches per epoch, this run has ${nBatches}`, { where: x.resumeFrom, hint: 'resume with the same data and batch size' });
+        throw new DistilleryError(
+          'RESUME_DATA_CHANGED',
+          `the checkpoint was made with ${s.cursor.batchesPerEpoch} batches per epoch, this run has ${nBatches}`,
+          { where: x.resumeFrom, hint: 'resume with the same data and batch size' },
+        );
       }
       skipTo = { batches: s.cursor.batchesSeen, step: s.globalStep, epoch: s.cursor.epoch };
       cursor = s.cursor;
-      Object.assign(state, { globalStep: s.globalStep, epoch: s.epoch, loss: s.loss, losses: s.losses, metrics: s.metrics, best: s.best, resumedFrom: ck.path });
+      Object.assign(state, {
+        globalStep: s.globalStep,
+        epoch: s.epoch,
+        loss: s.loss,
+        losses: s.losses,
+        metrics: s.metrics,
+        best: s.best,
+        resumedFrom: ck.path,
+      });
     }
     await hooks.call('onTrainBegin', state, control);
     for (const ev of stepsWithSaves(plan.events())) {
@@ -159,24 +187,62 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
           break;
         case 'forward': {
           const next = iter!.next();
-          if (next.done) throw new DistilleryError('DATALOADER', `the dataloader yielded fewer batches than its length (${nBatches})`, { where: 'train({ dataloader })' });
+          if (next.done)
+            throw new DistilleryError(
+              'DATALOADER',
+              `the dataloader yielded fewer batches than its length (${nBatches})`,
+              { where: 'train({ dataloader })' },
+            );
           const batch = next.value;
           if (ev.counter < skipTo.batches) {
             await x.teacher?.skipped?.(batch, ev); // fast-forward to the resumed position
             break;
           }
-          const step = { globalStep: state.globalStep, totalSteps: plan.totalSteps, epoch: ev.epoch, progress: state.globalStep / plan.totalSteps };
-          const ctx: BatchContext = { epoch: ev.epoch, dataIndex: ev.dataIndex, step, weights: x.weightsAt(ev.globalStep), first };
+          const step = {
+            globalStep: state.globalStep,
+            totalSteps: plan.totalSteps,
+            epoch: ev.epoch,
+            progress: state.globalStep / plan.totalSteps,
+          };
+          const ctx: BatchContext = {
+            epoch: ev.epoch,
+            dataIndex: ev.dataIndex,
+            step,
+            weights: x.weightsAt(ev.globalStep),
+            first,
+          };
           const prepared = x.teacher ? await x.teacher.prepare(batch, ctx) : undefined;
           let r: { total: number; losses: Record<string, number> };
           try {
-            r = await forwardBackward({ loss: () => x.loss(batch, ctx, prepared), groupSize: ev.groupSize, varList, engineToKey, seed: tc.seed, counter: ev.counter }, acc);
+            r = await forwardBackward(
+              {
+                loss: () => x.loss(batch, ctx, prepared),
+                groupSize: ev.groupSize,
+                varList,
+                engineToKey,
+                seed: tc.seed,
+                counter: ev.counter,
+              },
+              acc,
+            );
           } finally {
             if (prepared !== undefined) tf.dispose(prepared as tf.TensorContainer);
           }
           first = false;
-          cursor = { ...cursor, epoch: ev.epoch, batchesSeen: ev.counter + 1, nextDataIndex: (ev.dataIndex + 1) % nBatches };
-          await hooks.call('onBatchEnd', state, control, { counter: ev.counter, epoch: ev.epoch, globalStep: ev.globalStep, weights: ctx.weights, loss: r.total, losses: r.losses });
+          cursor = {
+            ...cursor,
+            epoch: ev.epoch,
+            batchesSeen: ev.counter + 1,
+            nextDataIndex: (ev.dataIndex + 1) % nBatches,
+          };
+          await hooks.call('onBatchEnd', state, control, {
+            counter: ev.counter,
+            epoch: ev.epoch,
+            globalStep: ev.globalStep,
+            weights: ctx.weights,
+            loss: r.total,
+            losses: r.losses,
+          });
           break;
         }
         case 'optimizerStep': {
@@ -184,7 +250,14 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
           // The divergence guard, before the update and any checkpoint: the loss terms (already read back)
           // and the global gradient norm (one reduction: NaN/Inf as soon as any gradient is) against
           // training.gradNormCeiling; it stops the run or skips the group (onNonFinite) and clips to maxGradNorm.
-          const verdict = guard.beforeStep({ accum: acc.grads, sums: { ...acc.sums, __total: acc.total }, nInGroup: acc.batches, globalStep: ev.globalStep, epoch: ev.epoch, afterCounter: ev.afterCounter });
+          const verdict = guard.beforeStep({
+            accum: acc.grads,
+            sums: { ...acc.sums, __total: acc.total },
+            nInGroup: acc.batches,
+            globalStep: ev.globalStep,
+            epoch: ev.epoch,
+            afterCounter: ev.afterCounter,
+          });
           if (verdict.skip) {
             Object.assign(state, { globalStep: ev.globalStep, epoch: ev.epoch });
             acc.reset();
@@ -193,11 +266,22 @@ export async function runLoop<B>(x: LoopSpec<B>): Promise<TrainState> {
           const gradNorm = verdict.gradNorm;
           const factor = lrFactor(tc.lrScheduler, optimizer.steps, plan.totalSteps);
           optimizer.step(params, acc.grads, (name) => (x.lrOverride(name) ?? tc.optimizer.lr) * factor);
-          Object.assign(state, { globalStep: ev.globalStep, epoch: ev.epoch, lr: appliedLr(optimizer, (name) => x.lrOverride(name)) ?? state.lr, gradNorm }, acc.means());
+          Object.assign(
+            state,
+            {
+              globalStep: ev.globalStep,
+              epoch: ev.epoch,
+              lr: appliedLr(optimizer, (name) => x.lrOverride(name)) ?? state.lr,
+              gradNorm,
+            },
+            acc.means(),
+          );
           acc.reset();
           await hooks.call('onStepEnd', state, control);
           if (ev.save) control.saveNow();
-          const evalDue = tc.evaluateEvery ? ev.globalStep % tc.evaluateEvery === 0 || ev.globalStep === plan.totalSteps : ev.save;
+          const evalDue = tc.evaluateEvery
+            ? ev.globalStep % tc.evaluateEvery === 0 || ev.globalStep === plan.totalSteps
+            : ev.save;
           if (evalDue && x.evaluate) control.evaluateNow();
           // A step is promise chains only (microtasks): without a macrotask turn here, a signal handler (SIGTERM,
           // SIGINT) runs only at the next real I/O, a checkpoint or an evaluation, which may be the end of the run.

@@ -13,7 +13,12 @@ export class GradientAccumulator {
   total = 0;
   batches = 0;
 
-  add(grads: Record<string, tf.Tensor>, engineToKey: ReadonlyMap<string, string>, total: number, losses: Record<string, number>): void {
+  add(
+    grads: Record<string, tf.Tensor>,
+    engineToKey: ReadonlyMap<string, string>,
+    total: number,
+    losses: Record<string, number>,
+  ): void {
     for (const [engineName, g] of Object.entries(grads)) {
       const key = engineToKey.get(engineName)!;
       const prev = this.grads.get(key);
@@ -70,7 +75,10 @@ export interface ForwardBackward {
 }
 
 /** One batch: loss inside a tape, gradients added to `acc`. Returns the batch's loss values. */
-export async function forwardBackward(f: ForwardBackward, acc: GradientAccumulator): Promise<{ total: number; losses: Record<string, number> }> {
+export async function forwardBackward(
+  f: ForwardBackward,
+  acc: GradientAccumulator,
+): Promise<{ total: number; losses: Record<string, number> }> {
   let kept: Record<string, tf.Scalar> = {};
   const { value, grads } = withBatchRandom(f.seed, f.counter, () =>
     tf.tidy(() =>

@@ -87,7 +87,16 @@ export interface TeacherCacheManifest {
 /** Serialise an entry: magic, header length, JSON header, then the rows' data (f16 or f32). */
 export function encodeCacheEntry(entry: TeacherCacheEntry, dtype: TeacherCacheDtype): Uint8Array {
   const bytesPer = dtype === 'float16' ? 2 : 4;
-  const header = JSON.stringify({ dtype, rows: entry.rows.map((r) => ({ field: r.field, index: r.index, shape: r.shape, seqAxes: r.seqAxes, n: r.data.length })) });
+  const header = JSON.stringify({
+    dtype,
+    rows: entry.rows.map((r) => ({
+      field: r.field,
+      index: r.index,
+      shape: r.shape,
+      seqAxes: r.seqAxes,
+      n: r.data.length,
+    })),
+  });
   const head = new TextEncoder().encode(header);
   const total = entry.rows.reduce((n, r) => n + r.data.length, 0);
   const out = new Uint8Array(8 + head.length + total * bytesPer);
@@ -111,7 +120,10 @@ export function decodeCacheEntry(bytes: Uint8Array): TeacherCacheEntry | undefin
   if (dv.getUint32(0, true) !== MAGIC) return undefined;
   const hl = dv.getUint32(4, true);
   if (8 + hl > bytes.length) return undefined;
-  let header: { dtype: TeacherCacheDtype; rows: { field: string; index?: number; shape: number[]; seqAxes: number[]; n: number }[] };
+  let header: {
+    dtype: TeacherCacheDtype;
+    rows: { field: string; index?: number; shape: number[]; seqAxes: number[]; n: number }[];
+  };
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + hl))) as typeof header;
   } catch {
@@ -127,7 +139,13 @@ export function decodeCacheEntry(bytes: Uint8Array): TeacherCacheEntry | undefin
     const chunk = new Uint8Array(len);
     chunk.set(bytes.subarray(off, off + len));
     const data = header.dtype === 'float16' ? f16ToF32(new Uint16Array(chunk.buffer)) : new Float32Array(chunk.buffer);
-    rows.push({ field: r.field, ...(r.index !== undefined ? { index: r.index } : {}), shape: r.shape, seqAxes: r.seqAxes, data });
+    rows.push({
+      field: r.field,
+      ...(r.index !== undefined ? { index: r.index } : {}),
+      shape: r.shape,
+      seqAxes: r.seqAxes,
+      data,
+    });
     off += len;
   }
   return off === bytes.length ? { rows } : undefined;
@@ -152,10 +170,14 @@ export class DirTeacherCacheStore implements TeacherCacheStore {
     mkdirSync(dir, { recursive: true });
     const m = DirTeacherCacheStore.manifest(dir);
     if (m && m.dtype !== dtype) {
-      throw new DistilleryError('CONFIG_INVALID', `teacher cache folder ${dir} holds ${m.dtype} entries, but the config asks for ${dtype}`, {
-        where: 'distillation.teacherCache.dtype',
-        hint: `set dtype: "${m.dtype}", or point teacherCache.dir at another folder`,
-      });
+      throw new DistilleryError(
+        'CONFIG_INVALID',
+        `teacher cache folder ${dir} holds ${m.dtype} entries, but the config asks for ${dtype}`,
+        {
+          where: 'distillation.teacherCache.dtype',
+          hint: `set dtype: "${m.dtype}", or point teacherCache.dir at another folder`,
+        },
+      );
     }
   }
 
@@ -166,7 +188,11 @@ export class DirTeacherCacheStore implements TeacherCacheStore {
     try {
       return JSON.parse(readFileSync(p, 'utf8')) as TeacherCacheManifest;
     } catch (e) {
-      throw new DistilleryError('CONFIG_INVALID', `teacher cache manifest ${p} is not valid JSON: ${(e as Error).message}`, { where: p, hint: 'delete the file (entries stay usable) or the whole cache folder' });
+      throw new DistilleryError(
+        'CONFIG_INVALID',
+        `teacher cache manifest ${p} is not valid JSON: ${(e as Error).message}`,
+        { where: p, hint: 'delete the file (entries stay usable) or the whole cache folder' },
+      );
     }
   }
 
@@ -174,12 +200,15 @@ export class DirTeacherCacheStore implements TeacherCacheStore {
   static countEntries(dir: string): number {
     if (!existsSync(dir)) return 0;
     let n = 0;
-    for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory() && /^[0-9a-f]{2}$/.test(d.name)) n += readdirSync(join(dir, d.name)).filter((f) => f.endsWith('.bin')).length;
+    for (const d of readdirSync(dir, { withFileTypes: true }))
+      if (d.isDirectory() && /^[0-9a-f]{2}$/.test(d.name))
+        n += readdirSync(join(dir, d.name)).filter((f) => f.endsWith('.bin')).length;
     return n;
   }
 
   private path(key: string): string {
-    if (!/^[0-9a-zA-Z_-]{3,}$/.test(key)) throw new DistilleryError('INVALID_INPUT', `teacher cache key "${key}" is not a hash`, { where: this.dir });
+    if (!/^[0-9a-zA-Z_-]{3,}$/.test(key))
+      throw new DistilleryError('INVALID_INPUT', `teacher cache key "${key}" is not a hash`, { where: this.dir });
     return join(this.dir, key.slice(0, 2), `${key}.bin`);
   }
 
@@ -208,7 +237,11 @@ export class DirTeacherCacheStore implements TeacherCacheStore {
       } catch {
         /* already gone */
       }
-      throw new DistilleryError('IO_WRITE_FAILED', `could not write teacher cache entry: ${(e as Error).message}`, { where: p, hint: 'check that teacherCache.dir is writable and has space', cause: e });
+      throw new DistilleryError('IO_WRITE_FAILED', `could not write teacher cache entry: ${(e as Error).message}`, {
+        where: p,
+        hint: 'check that teacherCache.dir is writable and has space',
+        cause: e,
+      });
     }
     this.written++;
   }
@@ -236,7 +269,12 @@ export class DirTeacherCacheStore implements TeacherCacheStore {
 
   private writeManifest(): void {
     // Counted, not tallied per process: concurrent writers and re-run shards all agree on the folder.
-    const m: TeacherCacheManifest = { format: 'distillery-teacher-cache', version: 1, dtype: this.dtype, entries: DirTeacherCacheStore.countEntries(this.dir) };
+    const m: TeacherCacheManifest = {
+      format: 'distillery-teacher-cache',
+      version: 1,
+      dtype: this.dtype,
+      entries: DirTeacherCacheStore.countEntries(this.dir),
+    };
     writeFileAtomicSync(join(this.dir, MANIFEST), JSON.stringify(m, null, 2) + '\n');
   }
 }

@@ -18,7 +18,12 @@ const teacher = {
     extra: tf.ones([1000]),
   }),
 };
-const adaptor = (_b: unknown, o: Out): AdaptorOutput => ({ logits: o.logits, hidden: o.hidden, attention: o.attention, losses: o.extra });
+const adaptor = (_b: unknown, o: Out): AdaptorOutput => ({
+  logits: o.logits,
+  hidden: o.hidden,
+  attention: o.attention,
+  losses: o.extra,
+});
 
 describe('LiveTeacher keeps only what the loss reads', () => {
   it('frees unmatched layers and unread fields after prepare; lists keep indices and length', async () => {

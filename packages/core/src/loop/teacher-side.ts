@@ -121,7 +121,9 @@ export class LiveTeacher<B, O = unknown> implements TeacherSide<B> {
     if (!keep) return out;
     // The adaptor runs here instead of in the step, so the unread outputs are gone before the student's tape.
     // Kept tensors are clones (zero-copy: they share the data) because the forward's outputs are all disposed.
-    const trimmed = tf.tidy(() => cloneTensors(keepTeacherFields(this.adaptor(batch, out), keep)) as tf.TensorContainer);
+    const trimmed = tf.tidy(
+      () => cloneTensors(keepTeacherFields(this.adaptor(batch, out), keep)) as tf.TensorContainer,
+    );
     tf.dispose(out as tf.TensorContainer);
     return { trimmed };
   }
@@ -160,7 +162,11 @@ export class PerTaskTeacher<B> implements TeacherSide<{ readonly task: string; r
   }
 }
 
-type Cached<B> = { batch: B; logits: { data: Float32Array; shape: number[] }[]; logitsMask: { data: Int32Array | Float32Array; shape: number[] }[] };
+type Cached<B> = {
+  batch: B;
+  logits: { data: Float32Array; shape: number[] }[];
+  logitsMask: { data: Int32Array | Float32Array; shape: number[] }[];
+};
 
 /**
  * TextBrewer's `is_caching_logits`: in epoch 0 the inner side runs and (batch, logits) are stored
@@ -180,14 +186,21 @@ export class CachingTeacher<B> implements TeacherSide<B> {
   }
   async prepare(batch: B, ctx: TeacherBatchContext): Promise<unknown> {
     const c = ctx.epoch > 0 ? this.cache[ctx.dataIndex] : undefined;
-    if (c) return { cached: { logits: c.logits.map((l) => tf.tensor(l.data, l.shape)), logitsMask: c.logitsMask.map((l) => tf.tensor(l.data, l.shape)) } };
+    if (c)
+      return {
+        cached: {
+          logits: c.logits.map((l) => tf.tensor(l.data, l.shape)),
+          logitsMask: c.logitsMask.map((l) => tf.tensor(l.data, l.shape)),
+        },
+      };
     const inner = await this.inner.prepare(batch, ctx);
     if (ctx.epoch === 0) this.store(batch, ctx.dataIndex, inner);
     return { inner };
   }
   results(batch: B, prepared: unknown): AdaptorOutput {
     const p = prepared as { cached?: { logits: tf.Tensor[]; logitsMask: tf.Tensor[] }; inner?: unknown };
-    if (p.cached) return { logits: p.cached.logits, ...(p.cached.logitsMask.length ? { logitsMask: p.cached.logitsMask } : {}) };
+    if (p.cached)
+      return { logits: p.cached.logits, ...(p.cached.logitsMask.length ? { logitsMask: p.cached.logitsMask } : {}) };
     return this.inner.results(batch, p.inner);
   }
   async skipped(batch: B, ctx: TeacherBatchContext): Promise<void> {

@@ -62,7 +62,11 @@ export interface CheckpointInfo {
   readonly globalStep: number;
 }
 
-type HookFn<A extends unknown[] = []> = (state: Readonly<TrainState>, control: Control, ...args: A) => void | Promise<void>;
+type HookFn<A extends unknown[] = []> = (
+  state: Readonly<TrainState>,
+  control: Control,
+  ...args: A
+) => void | Promise<void>;
 
 /**
  * One observer of the run. Every method is optional and awaited in list order. A hook that keeps
@@ -89,4 +93,5 @@ export interface Hook {
 }
 
 /** Hook methods called with (state, control, …). */
-export type HookEvent = 'onTrainBegin' | 'onEpochBegin' | 'onBatchEnd' | 'onStepEnd' | 'onEvaluate' | 'onCheckpoint' | 'onTrainEnd';
+export type HookEvent =
+  'onTrainBegin' | 'onEpochBegin' | 'onBatchEnd' | 'onStepEnd' | 'onEvaluate' | 'onCheckpoint' | 'onTrainEnd';

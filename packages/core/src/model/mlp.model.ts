@@ -47,7 +47,11 @@ export class MlpClassifier implements DistillModel<FeatureBatch, MlpOutput> {
       const name = i === dims.length - 2 ? 'classifier' : `layers.${i}`;
       // He-style scale keeps ReLU activations well-sized from the start.
       const std = Math.sqrt(2 / dims[i]!);
-      this.params[`${name}.weight`] = tf.variable(tf.randomNormal([dims[i + 1]!, dims[i]!], 0, std, 'float32', seed++), true, `mlp${this.id}/${name}.weight`);
+      this.params[`${name}.weight`] = tf.variable(
+        tf.randomNormal([dims[i + 1]!, dims[i]!], 0, std, 'float32', seed++),
+        true,
+        `mlp${this.id}/${name}.weight`,
+      );
       this.params[`${name}.bias`] = tf.variable(tf.zeros([dims[i + 1]!]), true, `mlp${this.id}/${name}.bias`);
     }
   }
@@ -56,11 +60,16 @@ export class MlpClassifier implements DistillModel<FeatureBatch, MlpOutput> {
     let h: tf.Tensor2D = tf.tensor2d(batch.features, [batch.batchSize, batch.dim]);
     const hidden: tf.Tensor2D[] = [];
     for (let i = 0; i < this.config.hidden.length; i++) {
-      h = tf.relu(tf.add(tf.matMul(h, this.params[`layers.${i}.weight`]!, false, true), this.params[`layers.${i}.bias`]!)) as tf.Tensor2D;
+      h = tf.relu(
+        tf.add(tf.matMul(h, this.params[`layers.${i}.weight`]!, false, true), this.params[`layers.${i}.bias`]!),
+      ) as tf.Tensor2D;
       hidden.push(h);
       if (opts.training && this.config.dropout) h = tf.dropout(h, this.config.dropout) as tf.Tensor2D;
     }
-    const logits = tf.add<tf.Tensor2D>(tf.matMul(h, this.params['classifier.weight']!, false, true), this.params['classifier.bias']!);
+    const logits = tf.add<tf.Tensor2D>(
+      tf.matMul(h, this.params['classifier.weight']!, false, true),
+      this.params['classifier.bias']!,
+    );
     const out: MlpOutput = { logits, hidden };
     if (batch.labels) {
       const onehot = tf.oneHot(tf.tensor1d(batch.labels, 'int32'), this.config.numLabels);

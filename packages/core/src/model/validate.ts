@@ -30,13 +30,21 @@ function isTensor(x: unknown): x is tf.Tensor {
 }
 
 /** Throws a diagnosing `ADAPTOR_OUTPUT` error when `out` does not provide what `needs` says. */
-export function validateAdaptorOutput(side: 'student' | 'teacher', out: unknown, needs: AdaptorNeeds): asserts out is AdaptorOutput {
+export function validateAdaptorOutput(
+  side: 'student' | 'teacher',
+  out: unknown,
+  needs: AdaptorNeeds,
+): asserts out is AdaptorOutput {
   const where = `${side} adaptor`;
   if (typeof out !== 'object' || out === null || Array.isArray(out)) {
-    throw new DistilleryError('ADAPTOR_OUTPUT', `must return an object, got ${Array.isArray(out) ? 'an array' : typeof out}`, {
-      where,
-      hint: 'return { logits, losses, hidden, attention, inputsMask, ... }',
-    });
+    throw new DistilleryError(
+      'ADAPTOR_OUTPUT',
+      `must return an object, got ${Array.isArray(out) ? 'an array' : typeof out}`,
+      {
+        where,
+        hint: 'return { logits, losses, hidden, attention, inputsMask, ... }',
+      },
+    );
   }
   const o = out as Record<string, unknown>;
   const required = [
@@ -47,10 +55,14 @@ export function validateAdaptorOutput(side: 'student' | 'teacher', out: unknown,
   ];
   for (const k of required) {
     if (o[k] === undefined) {
-      throw new DistilleryError('ADAPTOR_OUTPUT', `missing key "${k}" (present: ${Object.keys(o).join(', ') || 'none'})`, {
-        where,
-        hint: k in RANKS ? `return ${k}: ${RANKS[k]!.shape}` : `return ${k}: a list of tensors`,
-      });
+      throw new DistilleryError(
+        'ADAPTOR_OUTPUT',
+        `missing key "${k}" (present: ${Object.keys(o).join(', ') || 'none'})`,
+        {
+          where,
+          hint: k in RANKS ? `return ${k}: ${RANKS[k]!.shape}` : `return ${k}: a list of tensors`,
+        },
+      );
     }
   }
   for (const [k, v] of Object.entries(o)) {
@@ -59,24 +71,38 @@ export function validateAdaptorOutput(side: 'student' | 'teacher', out: unknown,
     items.forEach((t, i) => {
       const label = Array.isArray(v) ? `${k}[${i}]` : k;
       if (!isTensor(t)) {
-        throw new DistilleryError('ADAPTOR_OUTPUT', `"${label}" is not a tensor`, { where, hint: 'adaptor fields hold tf.Tensor or lists of them' });
+        throw new DistilleryError('ADAPTOR_OUTPUT', `"${label}" is not a tensor`, {
+          where,
+          hint: 'adaptor fields hold tf.Tensor or lists of them',
+        });
       }
       const spec = RANKS[k];
       if (spec && !spec.ranks.includes(t.rank)) {
-        throw new DistilleryError('ADAPTOR_OUTPUT', `"${label}" has shape [${t.shape.join(', ')}] (rank ${t.rank}); expected ${spec.shape}`, { where });
+        throw new DistilleryError(
+          'ADAPTOR_OUTPUT',
+          `"${label}" has shape [${t.shape.join(', ')}] (rank ${t.rank}); expected ${spec.shape}`,
+          { where },
+        );
       }
     });
   }
   for (const [f, maxLayer] of Object.entries(needs.features ?? {})) {
     const list = o[f];
     if (!Array.isArray(list)) {
-      throw new DistilleryError('ADAPTOR_OUTPUT', `"${f}" must be a list of per-layer tensors`, { where, hint: `return ${f}: [layer0, layer1, ...]` });
+      throw new DistilleryError('ADAPTOR_OUTPUT', `"${f}" must be a list of per-layer tensors`, {
+        where,
+        hint: `return ${f}: [layer0, layer1, ...]`,
+      });
     }
     if (maxLayer >= list.length) {
-      throw new DistilleryError('ADAPTOR_OUTPUT', `"${f}" has ${list.length} layers but the config uses layer ${maxLayer}`, {
-        where,
-        hint: `use layers 0..${list.length - 1} in intermediateMatches, or return more layers`,
-      });
+      throw new DistilleryError(
+        'ADAPTOR_OUTPUT',
+        `"${f}" has ${list.length} layers but the config uses layer ${maxLayer}`,
+        {
+          where,
+          hint: `use layers 0..${list.length - 1} in intermediateMatches, or return more layers`,
+        },
+      );
     }
   }
 }

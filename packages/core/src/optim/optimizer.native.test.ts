@@ -45,7 +45,12 @@ async function run(backend: string, cfg: Record<string, unknown>): Promise<Float
     tf.dispose([...grads.values()]);
   }
   const state = opt.state().tensors;
-  const out = [...params.values(), ...Object.keys(state).sort().map((k) => state[k]!)].map((x) => Float32Array.from(x.dataSync()));
+  const out = [
+    ...params.values(),
+    ...Object.keys(state)
+      .sort()
+      .map((k) => state[k]!),
+  ].map((x) => Float32Array.from(x.dataSync()));
   opt.dispose();
   tf.dispose([...params.values()]);
   return out;

@@ -36,21 +36,33 @@ describe('optimizers (PyTorch semantics)', () => {
   });
   it('appliedLr is the rate each update used (read back from the parameters: Δp = −lr·g for sgd)', () => {
     const opt = new Optimizer(OptimizerSchema.parse({ type: 'sgd', lr: 1, weightDecay: 0 }));
-    const p = new Map([['w', tf.variable(tf.tensor1d([1, 2]))], ['proj.w', tf.variable(tf.tensor1d([3]))]]);
-    const g = new Map([['w', tf.tensor1d([0.5, -1])], ['proj.w', tf.tensor1d([2])]]);
+    const p = new Map([
+      ['w', tf.variable(tf.tensor1d([1, 2]))],
+      ['proj.w', tf.variable(tf.tensor1d([3]))],
+    ]);
+    const g = new Map([
+      ['w', tf.tensor1d([0.5, -1])],
+      ['proj.w', tf.tensor1d([2])],
+    ]);
     const before = new Map([...p].map(([k, v]) => [k, Array.from(v.dataSync())]));
     opt.step(p, g, (name) => (name.startsWith('proj') ? 0.25 : 0.1));
     for (const [k, v] of p) {
       const observed = Array.from(v.dataSync()).map((x, i) => (before.get(k)![i]! - x) / g.get(k)!.dataSync()[i]!);
       for (const lr of observed) expect(lr).toBeCloseTo(opt.appliedLr.get(k)!, 6);
     }
-    expect([...opt.appliedLr]).toEqual([['w', 0.1], ['proj.w', 0.25]]);
+    expect([...opt.appliedLr]).toEqual([
+      ['w', 0.1],
+      ['proj.w', 0.25],
+    ]);
     opt.step(new Map([['w', p.get('w')!]]), g, () => 0.05);
     expect([...opt.appliedLr]).toEqual([['w', 0.05]]); // only the last step's rates
     opt.dispose();
   });
   it('clips by global norm like clip_grad_norm_', () => {
-    const g = new Map([['a', tf.tensor1d([3])], ['b', tf.tensor1d([4])]]);
+    const g = new Map([
+      ['a', tf.tensor1d([3])],
+      ['b', tf.tensor1d([4])],
+    ]);
     expect(clipByGlobalNorm(g, 1)).toBeCloseTo(5, 6);
     expect(g.get('a')!.dataSync()[0]).toBeCloseTo((3 / (5 + 1e-6)) * 1, 5);
   });

@@ -44,7 +44,11 @@ export class Optimizer {
    * Apply one update. `lrFor(name)` gives each parameter's learning rate (projections may have
    * their own). Gradients are not disposed.
    */
-  step(params: ReadonlyMap<string, tf.Variable>, grads: ReadonlyMap<string, tf.Tensor>, lrFor: (name: string) => number): void {
+  step(
+    params: ReadonlyMap<string, tf.Variable>,
+    grads: ReadonlyMap<string, tf.Tensor>,
+    lrFor: (name: string) => number,
+  ): void {
     this.t++;
     const { betas, eps, weightDecay: wd0, type, noDecay } = this.cfg;
     const [b1, b2] = betas;
@@ -71,8 +75,13 @@ export class Optimizer {
           // may be shared with other tensors (zero-copy clone/identity, a checkpoint's tensors), which
           // tfjs assumes immutable.
           const attrs = {
-            beta1: b1, beta2: b2, eps, l2: type === 'adam' ? wd : 0, decay: type === 'adamw' ? 1 - lr * wd : 1,
-            stepSize: lr / bc1, sqrtBc2: Math.sqrt(bc2),
+            beta1: b1,
+            beta2: b2,
+            eps,
+            l2: type === 'adam' ? wd : 0,
+            decay: type === 'adamw' ? 1 - lr * wd : 1,
+            stepSize: lr / bc1,
+            sqrtBc2: Math.sqrt(bc2),
           };
           const [np, nm, nv] = runFusedKernel(DistilleryAdamW, { p, g, m, v }, attrs);
           m.assign(nm);
@@ -102,7 +111,11 @@ export class Optimizer {
    * Restore moments and step count saved by {@link state} (a checkpoint's optimizer.safetensors):
    * `m.<param>` / `v.<param>` arrays. Every present moment must match its parameter's shape.
    */
-  loadState(step: number, tensors: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>, params: ReadonlyMap<string, tf.Variable>): void {
+  loadState(
+    step: number,
+    tensors: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>,
+    params: ReadonlyMap<string, tf.Variable>,
+  ): void {
     this.dispose();
     for (const [key, t] of tensors) {
       const [kind, ...rest] = key.split('.');
@@ -110,7 +123,10 @@ export class Optimizer {
       const p = params.get(name);
       const table = kind === 'm' ? this.m : kind === 'v' ? this.v : undefined;
       if (!table || !p) throw new Error(`optimizer state "${key}" matches no parameter`);
-      if (!tf.util.arraysEqual([...t.shape], p.shape)) throw new Error(`optimizer state "${key}" has shape [${t.shape.join(',')}], the parameter [${p.shape.join(',')}]`);
+      if (!tf.util.arraysEqual([...t.shape], p.shape))
+        throw new Error(
+          `optimizer state "${key}" has shape [${t.shape.join(',')}], the parameter [${p.shape.join(',')}]`,
+        );
       table.set(name, tf.keep(tf.variable(tf.tensor(t.data, [...t.shape], 'float32'), false)));
     }
     this.t = step;

@@ -17,8 +17,14 @@ import { MlpClassifier, mlpAdaptor, type FeatureBatch } from '../model/mlp.model
 import { BasicDistiller } from '../distillers/basic-distiller.js';
 import type { KdLossPlugin, StepInfo, WeightSchedulerPlugin } from './types.js';
 
-const lin: WeightSchedulerPlugin = { meta: { name: 'linear_decay', version: '1.0.0', kind: 'weight-scheduler', aliases: ['lin'] }, schedule: (x) => 1 - x };
-const half: WeightSchedulerPlugin = { meta: { name: 'linear_decay', version: '2.0.0', kind: 'weight-scheduler' }, schedule: () => 0.5 };
+const lin: WeightSchedulerPlugin = {
+  meta: { name: 'linear_decay', version: '1.0.0', kind: 'weight-scheduler', aliases: ['lin'] },
+  schedule: (x) => 1 - x,
+};
+const half: WeightSchedulerPlugin = {
+  meta: { name: 'linear_decay', version: '2.0.0', kind: 'weight-scheduler' },
+  schedule: () => 0.5,
+};
 
 describe('the container is the one plugin store', () => {
   it('registers every plugin as a provider under its kind token and each of its names', () => {
@@ -108,7 +114,14 @@ describe('a run resolves its plugins through its child container', () => {
     run.container.register(pluginToken('kd-loss', 'ce'), { useFactory: () => fake });
     const teacher = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 1 });
     const student = new MlpClassifier({ inputDim: 8, hidden: [4], numLabels: 2, seed: 2 });
-    const d = new BasicDistiller({ student, teacher, adaptorS: mlpAdaptor, adaptorT: mlpAdaptor, registry: run, trainingConfig: { numEpochs: 2, outputDir: mkdtempSync(join(tmpdir(), 'di-')) } });
+    const d = new BasicDistiller({
+      student,
+      teacher,
+      adaptorS: mlpAdaptor,
+      adaptorT: mlpAdaptor,
+      registry: run,
+      trainingConfig: { numEpochs: 2, outputDir: mkdtempSync(join(tmpdir(), 'di-')) },
+    });
     await d.train({ dataloader: data });
     expect(steps).toEqual([0, 1, 2, 3, 4, 5]);
     expect(records.filter((x) => x.msg === 'fake ce').map((x) => x.scope)).toEqual(Array(6).fill('run:ce'));
@@ -121,7 +134,9 @@ describe('a run resolves its plugins through its child container', () => {
 
 describe('the core declares the built-in plugin packages it loads', () => {
   const coreDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const pkg = JSON.parse(readFileSync(join(coreDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(coreDir, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   it.each(BUILTIN_PLUGIN_PACKAGES)('%s is a dependency of @distillery/core and resolves from it', (name) => {
     expect(pkg.dependencies).toHaveProperty(name);
     expect(() => createRequire(join(coreDir, 'package.json')).resolve(name)).not.toThrow();

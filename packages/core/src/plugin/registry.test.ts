@@ -3,7 +3,10 @@ import { PluginRegistry, definePluginPackage } from './registry.js';
 import type { WeightSchedulerPlugin } from './types.js';
 import { silentLogger } from '../util/logger.js';
 
-const lin: WeightSchedulerPlugin = { meta: { name: 'linear_decay', version: '1.0.0', kind: 'weight-scheduler' }, schedule: (x) => 1 - x };
+const lin: WeightSchedulerPlugin = {
+  meta: { name: 'linear_decay', version: '1.0.0', kind: 'weight-scheduler' },
+  schedule: (x) => 1 - x,
+};
 
 describe('PluginRegistry', () => {
   it('registers, resolves through the container, and suggests the nearest name', () => {
@@ -29,6 +32,8 @@ describe('PluginRegistry', () => {
     const r = new PluginRegistry({ logger: silentLogger }).register(lin);
     expect(() => r.register(lin as never)).not.toThrow(); // same object twice is fine
     expect(() => r.register({ ...lin })).toThrow(/already registered/);
-    expect(() => r.register({ meta: { name: 'x', version: '1', kind: 'weight-schedulr' } } as never)).toThrow(/did you mean "weight-scheduler"/);
+    expect(() => r.register({ meta: { name: 'x', version: '1', kind: 'weight-schedulr' } } as never)).toThrow(
+      /did you mean "weight-scheduler"/,
+    );
   });
 });

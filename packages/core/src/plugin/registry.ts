@@ -4,7 +4,15 @@ import { container as rootContainer, type DependencyContainer, type InjectionTok
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError, suggest } from '../util/errors.js';
 import { createLogger } from '../util/logger.js';
-import { LOGGER_TOKEN, PLUGIN_CONTEXT_TOKEN, PLUGIN_TOKENS, REGISTRY_TOKEN, STEP_TOKEN, pluginToken, type PluginContextFactory } from './tokens.js';
+import {
+  LOGGER_TOKEN,
+  PLUGIN_CONTEXT_TOKEN,
+  PLUGIN_TOKENS,
+  REGISTRY_TOKEN,
+  STEP_TOKEN,
+  pluginToken,
+  type PluginContextFactory,
+} from './tokens.js';
 import { resolvePluginSpecifier, type PluginResolveOptions } from './resolve.js';
 import { validatePlugin } from './validate-plugin.js';
 import {
@@ -85,7 +93,8 @@ export class PluginRegistry {
     this.container.register(LOGGER_TOKEN, { useValue: this.logger });
     this.container.register(REGISTRY_TOKEN, { useValue: this });
     this.container.register(STEP_TOKEN, { useFactory: () => this.stepInfo });
-    if (!this.container.isRegistered(PLUGIN_CONTEXT_TOKEN, true)) this.container.register(PLUGIN_CONTEXT_TOKEN, { useFactory: contextFactory });
+    if (!this.container.isRegistered(PLUGIN_CONTEXT_TOKEN, true))
+      this.container.register(PLUGIN_CONTEXT_TOKEN, { useFactory: contextFactory });
   }
 
   /** True once {@link freeze} was called: no more registrations. */
@@ -126,7 +135,8 @@ export class PluginRegistry {
           );
         }
       }
-      const withPkg = opts.source && !p.meta.package ? ({ ...p, meta: { ...p.meta, package: opts.source } } as Plugin) : p;
+      const withPkg =
+        opts.source && !p.meta.package ? ({ ...p, meta: { ...p.meta, package: opts.source } } as Plugin) : p;
       // Widened so one line serves every kind; the token's type is the kind's plugin type.
       const provider = { useFactory: () => withPkg };
       this.container.register(PLUGIN_TOKENS[kind] as InjectionToken<Plugin>, provider);
@@ -158,11 +168,17 @@ export class PluginRegistry {
     try {
       mod = (await import(resolved ? pathToFileURL(resolved.file).href : specifier)) as Record<string, unknown>;
     } catch (e) {
-      throw new DistilleryError('PLUGIN_PACKAGE_NOT_FOUND', `cannot load plugin package "${specifier}": ${(e as Error).message}`, {
-        where,
-        hint: resolved ? `the module ${resolved.file} failed to import; fix or rebuild it` : `install it (npm install ${specifier}) or remove it from "plugins"`,
-        cause: e,
-      });
+      throw new DistilleryError(
+        'PLUGIN_PACKAGE_NOT_FOUND',
+        `cannot load plugin package "${specifier}": ${(e as Error).message}`,
+        {
+          where,
+          hint: resolved
+            ? `the module ${resolved.file} failed to import; fix or rebuild it`
+            : `install it (npm install ${specifier}) or remove it from "plugins"`,
+          cause: e,
+        },
+      );
     }
     const pkg = (mod.distilleryPlugins ?? mod.default) as PluginPackage | undefined;
     if (!pkg || typeof pkg.plugins !== 'function') {

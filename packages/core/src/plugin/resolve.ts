@@ -45,7 +45,11 @@ const URL_RE = /^[a-zA-Z][a-zA-Z0-9+.-]*:/;
 const PKG_RE = /^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*(\/[A-Za-z0-9._~/-]+)?$/;
 
 function refuse(spec: string, where: string | undefined, message: string, hint: string): never {
-  throw new DistilleryError('PLUGIN_REFUSED', `plugin ${JSON.stringify(spec.length > 80 ? spec.slice(0, 77) + '...' : spec)} ${message}`, { where, hint });
+  throw new DistilleryError(
+    'PLUGIN_REFUSED',
+    `plugin ${JSON.stringify(spec.length > 80 ? spec.slice(0, 77) + '...' : spec)} ${message}`,
+    { where, hint },
+  );
 }
 
 function inside(child: string, parent: string): boolean {
@@ -63,7 +67,11 @@ function real(p: string): string {
 
 /** The entry file of a package folder: `exports["."]` (import/node/default conditions), `main`, index.js. */
 function packageEntry(dir: string, subpath: string): string | undefined {
-  const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports?: unknown; main?: string; module?: string };
+  const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    exports?: unknown;
+    main?: string;
+    module?: string;
+  };
   const pick = (e: unknown): string | undefined => {
     if (typeof e === 'string') return e;
     if (Array.isArray(e)) return e.map(pick).find(Boolean);
@@ -129,28 +137,58 @@ function findPackageDir(name: string, fromDir: string): string | undefined {
 export function resolvePluginSpecifier(spec: string, opts: PluginResolveOptions = {}, where?: string): ResolvedPlugin {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const configDir = resolve(opts.configDir ?? cwd);
-  const isPath = spec.startsWith('./') || spec.startsWith('../') || spec === '.' || spec === '..' || spec.startsWith('.\\') || spec.startsWith('..\\');
+  const isPath =
+    spec.startsWith('./') ||
+    spec.startsWith('../') ||
+    spec === '.' ||
+    spec === '..' ||
+    spec.startsWith('.\\') ||
+    spec.startsWith('..\\');
   const absolute = isAbsolute(spec) || win32.isAbsolute(spec);
   if (!absolute && URL_RE.test(spec)) {
-    refuse(spec, where, 'is a URL: plugins load only from npm packages or files inside the config folder', 'install the plugin as an npm package and list its name, or copy it next to the config and list "./file.js"');
+    refuse(
+      spec,
+      where,
+      'is a URL: plugins load only from npm packages or files inside the config folder',
+      'install the plugin as an npm package and list its name, or copy it next to the config and list "./file.js"',
+    );
   }
   if (isPath || absolute) {
     const target = resolve(configDir, spec);
     const allowed = opts.trusted || (opts.allow ?? []).some((a) => inside(real(target), real(resolve(cwd, a))));
     if (!allowed && absolute) {
-      refuse(spec, where, 'is an absolute path', `use a path relative to the config's folder (${configDir}), or allow it explicitly: --allow-plugin ${spec}`);
+      refuse(
+        spec,
+        where,
+        'is an absolute path',
+        `use a path relative to the config's folder (${configDir}), or allow it explicitly: --allow-plugin ${spec}`,
+      );
     }
     if (!allowed && !inside(real(target), real(configDir))) {
-      refuse(spec, where, `leaves the config's folder (${configDir})`, `move the plugin under that folder, or allow it explicitly: --allow-plugin ${target}`);
+      refuse(
+        spec,
+        where,
+        `leaves the config's folder (${configDir})`,
+        `move the plugin under that folder, or allow it explicitly: --allow-plugin ${target}`,
+      );
     }
     const file = fileOf(target);
     if (!file) {
-      throw new DistilleryError('PLUGIN_PACKAGE_NOT_FOUND', `plugin file ${JSON.stringify(spec)} does not exist (looked for ${target})`, { where, hint: 'fix the path (relative paths are relative to the config file)' });
+      throw new DistilleryError(
+        'PLUGIN_PACKAGE_NOT_FOUND',
+        `plugin file ${JSON.stringify(spec)} does not exist (looked for ${target})`,
+        { where, hint: 'fix the path (relative paths are relative to the config file)' },
+      );
     }
     return { specifier: spec, kind: 'path', file, ...owningPackage(file) };
   }
   if (!PKG_RE.test(spec)) {
-    refuse(spec, where, 'is neither an npm package name nor a relative path', 'use a package name ("distillery-plugin-x", "@scope/pkg") or "./path/inside/the/config/folder.js"');
+    refuse(
+      spec,
+      where,
+      'is neither an npm package name nor a relative path',
+      'use a package name ("distillery-plugin-x", "@scope/pkg") or "./path/inside/the/config/folder.js"',
+    );
   }
   const parts = spec.split('/');
   const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
@@ -160,15 +198,24 @@ export function resolvePluginSpecifier(spec: string, opts: PluginResolveOptions 
     if (!dir) continue;
     const file = packageEntry(dir, subpath);
     if (!file || !existsSync(file)) {
-      throw new DistilleryError('PLUGIN_PACKAGE_INVALID', `plugin package "${spec}" has no importable entry point`, { where, hint: `check "exports"/"main" in ${join(dir, 'package.json')} (and that the package is built)` });
+      throw new DistilleryError('PLUGIN_PACKAGE_INVALID', `plugin package "${spec}" has no importable entry point`, {
+        where,
+        hint: `check "exports"/"main" in ${join(dir, 'package.json')} (and that the package is built)`,
+      });
     }
     const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version?: string };
     return { specifier: spec, kind: 'package', file, packageName: name, version: pj.version };
   }
   // "lib/p.js" reads as package "lib"; a file of that name beside the config was surely meant.
-  const asPath = fileOf(resolve(configDir, spec)) ? ` — or, for the file ${resolve(configDir, spec)}, write "./${spec}"` : '';
-  throw new DistilleryError('PLUGIN_PACKAGE_NOT_FOUND', `cannot load plugin package "${spec}": not installed where the config is (${configDir})${cwd !== configDir ? ` nor in ${cwd}` : ''}`, {
-    where,
-    hint: `install it (npm install ${name}) or remove it from "plugins"${asPath}`,
-  });
+  const asPath = fileOf(resolve(configDir, spec))
+    ? ` — or, for the file ${resolve(configDir, spec)}, write "./${spec}"`
+    : '';
+  throw new DistilleryError(
+    'PLUGIN_PACKAGE_NOT_FOUND',
+    `cannot load plugin package "${spec}": not installed where the config is (${configDir})${cwd !== configDir ? ` nor in ${cwd}` : ''}`,
+    {
+      where,
+      hint: `install it (npm install ${name}) or remove it from "plugins"${asPath}`,
+    },
+  );
 }

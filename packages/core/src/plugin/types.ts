@@ -14,12 +14,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 
 /** Every kind of plugin the registry knows. Each kind has its own DI token. */
 export type PluginKind =
-  | 'kd-loss'
-  | 'match-loss'
-  | 'projection'
-  | 'temperature-scheduler'
-  | 'weight-scheduler'
-  | 'callback';
+  'kd-loss' | 'match-loss' | 'projection' | 'temperature-scheduler' | 'weight-scheduler' | 'callback';
 
 /** All plugin kinds, in a stable order (used for listings). */
 export const PLUGIN_KINDS: readonly PluginKind[] = [
@@ -171,11 +166,7 @@ export interface ProjectionPlugin {
 // ---------------------------------------------------------------------------------------------
 
 /** Computes the temperature for one head: a number or a per-row tensor (logits shape minus class axis). */
-export type TemperatureFn = (
-  logitsS: tfc.Tensor,
-  logitsT: tfc.Tensor,
-  baseTemperature: number,
-) => number | tfc.Tensor;
+export type TemperatureFn = (logitsS: tfc.Tensor, logitsT: tfc.Tensor, baseTemperature: number) => number | tfc.Tensor;
 
 /** Temperature scheduler (`temperatureScheduler: "flsw"` or `["flsw", {beta, gamma}]`). */
 export interface TemperatureSchedulerPlugin {

@@ -18,7 +18,11 @@ export function validatePlugin(p: Plugin, source?: string): void {
   const m = p?.meta as Partial<Plugin['meta']> | undefined;
   const where = source ?? 'plugin';
   if (!m || typeof m.name !== 'string' || !NAME_RE.test(m.name)) {
-    throw new DistilleryError('PLUGIN_INVALID', `plugin meta.name must match ${NAME_RE} (got ${JSON.stringify(m?.name)})`, { where });
+    throw new DistilleryError(
+      'PLUGIN_INVALID',
+      `plugin meta.name must match ${NAME_RE} (got ${JSON.stringify(m?.name)})`,
+      { where },
+    );
   }
   if (!m.kind || !PLUGIN_KINDS.includes(m.kind)) {
     throw new DistilleryError('PLUGIN_INVALID', `plugin "${m.name}" has unknown meta.kind ${JSON.stringify(m.kind)}`, {

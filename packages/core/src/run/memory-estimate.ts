@@ -68,7 +68,12 @@ const GAMMA = 2;
 
 /** Activation bytes of a trained encoder for `tokens` tokens. */
 function trainingActivations(e: EncoderShape, tokens: number, seqLen: number): number {
-  return tokens * e.numHiddenLayers * F32 * (ALPHA * e.hiddenSize + BETA * e.intermediateSize + GAMMA * e.numAttentionHeads * seqLen);
+  return (
+    tokens *
+    e.numHiddenLayers *
+    F32 *
+    (ALPHA * e.hiddenSize + BETA * e.intermediateSize + GAMMA * e.numAttentionHeads * seqLen)
+  );
 }
 
 /**
@@ -85,14 +90,30 @@ export function estimateStepMemory(x: MemoryEstimateInput): MemoryEstimate {
   const moments = x.optimizerMoments ?? 2;
   const parts: MemoryPart[] = [];
   const s = x.student;
-  parts.push({ what: `student weights, gradients${moments ? ' and optimizer moments' : ''} (${fmtCount(s.parameters)} parameters)`, bytes: s.parameters * F32 * (2 + moments) });
+  parts.push({
+    what: `student weights, gradients${moments ? ' and optimizer moments' : ''} (${fmtCount(s.parameters)} parameters)`,
+    bytes: s.parameters * F32 * (2 + moments),
+  });
   // The update of the largest tensor (new parameter and moments before the old are freed) and its dense gradient.
-  if (s.largestParameter) parts.push({ what: 'optimizer update and gradient transients (largest parameter)', bytes: s.largestParameter * F32 * (2 + moments) });
-  if (s.encoder) parts.push({ what: `student activations (batch ${x.batchSize} × ${x.seqLen} tokens, ${s.encoder.numHiddenLayers} layers)`, bytes: trainingActivations(s.encoder, tokens, x.seqLen) });
+  if (s.largestParameter)
+    parts.push({
+      what: 'optimizer update and gradient transients (largest parameter)',
+      bytes: s.largestParameter * F32 * (2 + moments),
+    });
+  if (s.encoder)
+    parts.push({
+      what: `student activations (batch ${x.batchSize} × ${x.seqLen} tokens, ${s.encoder.numHiddenLayers} layers)`,
+      bytes: trainingActivations(s.encoder, tokens, x.seqLen),
+    });
   const t = x.teacher;
   if (t) {
-    if (!t.external) parts.push({ what: `teacher weights (${fmtCount(t.parameters)} parameters, frozen)`, bytes: t.parameters * F32 });
-    if (t.encoder) parts.push({ what: `teacher outputs the matches read (batch ${x.batchSize} × ${x.seqLen})`, bytes: teacherOutputs(t.encoder, tokens, x.seqLen) });
+    if (!t.external)
+      parts.push({ what: `teacher weights (${fmtCount(t.parameters)} parameters, frozen)`, bytes: t.parameters * F32 });
+    if (t.encoder)
+      parts.push({
+        what: `teacher outputs the matches read (batch ${x.batchSize} × ${x.seqLen})`,
+        bytes: teacherOutputs(t.encoder, tokens, x.seqLen),
+      });
   }
   return { parts, totalBytes: parts.reduce((a, p) => a + p.bytes, 0) };
 }
@@ -115,7 +136,12 @@ export const WASM32_HEAP_BYTES = 2 ** 32 - 2 ** 28;
 export function memoryLimitOf(backend: string, machineBytes = totalmem()): MemoryLimit {
   const machine = { bytes: machineBytes, what: `this machine's ${fmtBytes(machineBytes)} of memory` };
   if (backend === 'native' || backend === 'wasm') {
-    return WASM32_HEAP_BYTES < machineBytes ? { bytes: WASM32_HEAP_BYTES, what: `the ${backend} backend's wasm32 heap (${fmtBytes(WASM32_HEAP_BYTES)} usable for tensors)` } : machine;
+    return WASM32_HEAP_BYTES < machineBytes
+      ? {
+          bytes: WASM32_HEAP_BYTES,
+          what: `the ${backend} backend's wasm32 heap (${fmtBytes(WASM32_HEAP_BYTES)} usable for tensors)`,
+        }
+      : machine;
   }
   return machine;
 }
@@ -147,8 +173,14 @@ export function assertFitsMemory(x: MemoryEstimateInput, limit: MemoryLimit, whe
       ? `task.batchSize ${fits} (the largest that fits; training.gradientAccumulationSteps ${Math.ceil(x.batchSize / fits)} keeps an effective batch of ${x.batchSize})`
       : 'task.batchSize cannot help: the weights and optimizer state alone do not fit — a smaller student or teacher',
     `task.maxLength (now ${x.seqLen}; activations grow with it)`,
-    ...(x.teacher ? ['distillation.teacherCache (teacher outputs from a cache: the teacher leaves the step; see `distillery cache-teacher`)'] : []),
-    ...(limit.what.includes('wasm32') ? ['a backend without the 4 GiB ceiling (DISTILLERY_BACKEND=tensorflow with @tensorflow/tfjs-node installed)'] : []),
+    ...(x.teacher
+      ? [
+          'distillation.teacherCache (teacher outputs from a cache: the teacher leaves the step; see `distillery cache-teacher`)',
+        ]
+      : []),
+    ...(limit.what.includes('wasm32')
+      ? ['a backend without the 4 GiB ceiling (DISTILLERY_BACKEND=tensorflow with @tensorflow/tfjs-node installed)']
+      : []),
   ];
   throw new DistilleryError(
     'MEMORY_WONT_FIT',

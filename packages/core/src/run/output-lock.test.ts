@@ -28,7 +28,9 @@ const errorOf = (fn: () => unknown): DistilleryError => {
 describe('output folder lock', () => {
   it('two processes: the second fails at once; after a SIGKILL the stale lock is reported and taken over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lock-'));
-    const holder = spawn(process.execPath, ['--input-type=module', '-e', script(dir, true)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(process.execPath, ['--input-type=module', '-e', script(dir, true)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       holder.stdout.on('data', (d) => String(d).includes('locked') && resolve());
       holder.on('exit', () => reject(new Error('holder exited')));
@@ -38,14 +40,18 @@ describe('output folder lock', () => {
     const t0 = Date.now();
     const second = spawnSync(process.execPath, ['--input-type=module', '-e', script(dir, false)], { encoding: 'utf8' });
     expect(second.status).toBe(3);
-    expect(second.stdout).toMatch(new RegExp(`refused: .*: another run is using this output folder \\(PID ${holder.pid} on .*, started `));
+    expect(second.stdout).toMatch(
+      new RegExp(`refused: .*: another run is using this output folder \\(PID ${holder.pid} on .*, started `),
+    );
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(errorOf(() => acquireOutputLock(dir)).code).toBe('OUTPUT_LOCKED');
     holder.kill('SIGKILL');
     await new Promise((r) => holder.on('exit', r));
     const third = spawnSync(process.execPath, ['--input-type=module', '-e', script(dir, false)], { encoding: 'utf8' });
     expect(third.status).toBe(0);
-    expect(third.stdout).toMatch(new RegExp(`warn: took over a stale lock in .*: its run \\(PID ${holder.pid} .*\\) is no longer running`));
+    expect(third.stdout).toMatch(
+      new RegExp(`warn: took over a stale lock in .*: its run \\(PID ${holder.pid} .*\\) is no longer running`),
+    );
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false); // released
   }, 30_000);
 
@@ -53,18 +59,42 @@ describe('output folder lock', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lock-'));
     mkdirSync(join(dir, 'final'));
     mkdirSync(join(dir, 'teacher'));
-    for (const f of ['gs10.safetensors', 'gs20.safetensors', 'metrics.jsonl', 'summary.json', 'notes.txt', '.gs30.safetensors.4242.0a1b2c3d.tmp', 'teacher/gs5.safetensors', 'final/model.safetensors']) writeFileSync(join(dir, f), 'x');
+    for (const f of [
+      'gs10.safetensors',
+      'gs20.safetensors',
+      'metrics.jsonl',
+      'summary.json',
+      'notes.txt',
+      '.gs30.safetensors.4242.0a1b2c3d.tmp',
+      'teacher/gs5.safetensors',
+      'final/model.safetensors',
+    ])
+      writeFileSync(join(dir, f), 'x');
     const e = errorOf(() => acquireOutputLock(dir));
     expect(e.code).toBe('OUTPUT_IN_USE');
-    expect(e.message).toMatch(/previous run's outputs \(6 file\(s\), e\.g\. final, gs10\.safetensors, gs20\.safetensors\)/);
+    expect(e.message).toMatch(
+      /previous run's outputs \(6 file\(s\), e\.g\. final, gs10\.safetensors, gs20\.safetensors\)/,
+    );
     expect(e.message).toMatch(/--overwrite/);
     expect(existsSync(join(dir, LOCK_FILE))).toBe(false); // a refused run leaves no lock behind
     expect(existsSync(join(dir, '.gs30.safetensors.4242.0a1b2c3d.tmp'))).toBe(false);
     const r = acquireOutputLock(dir, { resume: true });
-    expect(readdirSync(dir).sort()).toEqual(['.distillery.lock', 'final', 'gs10.safetensors', 'gs20.safetensors', 'metrics.jsonl', 'notes.txt', 'summary.json', 'teacher']);
+    expect(readdirSync(dir).sort()).toEqual([
+      '.distillery.lock',
+      'final',
+      'gs10.safetensors',
+      'gs20.safetensors',
+      'metrics.jsonl',
+      'notes.txt',
+      'summary.json',
+      'teacher',
+    ]);
     r.release();
     const msgs: string[] = [];
-    const l = acquireOutputLock(dir, { overwrite: true, logger: { info: (m) => msgs.push(m), warn: (m) => msgs.push(m) } });
+    const l = acquireOutputLock(dir, {
+      overwrite: true,
+      logger: { info: (m) => msgs.push(m), warn: (m) => msgs.push(m) },
+    });
     expect(readdirSync(dir).sort()).toEqual(['.distillery.lock', 'notes.txt', 'teacher']);
     expect(readdirSync(join(dir, 'teacher'))).toEqual([]);
     expect(msgs.join('\n')).toMatch(/--overwrite: removed 6 output\(s\)/);

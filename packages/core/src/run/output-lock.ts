@@ -7,7 +7,20 @@
  * killed mid-way are removed when the lock is taken.
  * @packageDocumentation
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DistilleryError } from '../util/errors.js';
@@ -118,7 +131,10 @@ function tryCreate(path: string, info: LockInfo): boolean {
     fd = openSync(path, 'wx');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new DistilleryError('IO_WRITE_FAILED', `cannot create the output lock: ${(e as Error).message}`, { where: path, hint: 'check that training.outputDir is writable' });
+    throw new DistilleryError('IO_WRITE_FAILED', `cannot create the output lock: ${(e as Error).message}`, {
+      where: path,
+      hint: 'check that training.outputDir is writable',
+    });
   }
   try {
     writeSync(fd, JSON.stringify(info) + '\n');
@@ -137,18 +153,30 @@ function tryCreate(path: string, info: LockInfo): boolean {
 export function acquireOutputLock(outputDir: string, opts: OutputLockOptions = {}): OutputLock {
   mkdirSync(outputDir, { recursive: true });
   const path = join(outputDir, LOCK_FILE);
-  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(opts.command ? { command: opts.command } : {}) };
+  const info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    startedAt: new Date().toISOString(),
+    ...(opts.command ? { command: opts.command } : {}),
+  };
   for (let attempt = 0; !tryCreate(path, info); attempt++) {
     const other = readLock(path);
     // An unreadable lock older than a few seconds was left by a run killed while creating it.
     const stale = other ? other.host === info.host && !processAlive(other.pid) : ageMs(path) > 5000;
     if (!stale || attempt > 2) {
-      throw new DistilleryError('OUTPUT_LOCKED', other ? `another run is using this output folder (${describe(other)})` : 'another run is starting in this output folder', {
-        where: outputDir,
-        hint: other && other.host !== info.host
-          ? `wait for it, or choose another training.outputDir; if that run is gone, delete ${path}`
-          : 'wait for it to finish, or choose another training.outputDir',
-      });
+      throw new DistilleryError(
+        'OUTPUT_LOCKED',
+        other
+          ? `another run is using this output folder (${describe(other)})`
+          : 'another run is starting in this output folder',
+        {
+          where: outputDir,
+          hint:
+            other && other.host !== info.host
+              ? `wait for it, or choose another training.outputDir; if that run is gone, delete ${path}`
+              : 'wait for it to finish, or choose another training.outputDir',
+        },
+      );
     }
     // Move the stale lock aside (rename is atomic: of two runs taking over, one wins) and check it
     // is still the stale one we judged; a fresh lock moved by mistake is put back.
@@ -164,7 +192,9 @@ export function acquireOutputLock(outputDir: string, opts: OutputLockOptions = {
       continue;
     }
     rmSync(aside, { force: true });
-    opts.logger?.warn(`took over a stale lock in ${outputDir}: ${other ? `its run (${describe(other)}) is no longer running` : 'it was empty (its run was killed while starting)'}`);
+    opts.logger?.warn(
+      `took over a stale lock in ${outputDir}: ${other ? `its run (${describe(other)}) is no longer running` : 'it was empty (its run was killed while starting)'}`,
+    );
   }
   let held = true;
   const release = () => {
@@ -187,10 +217,17 @@ export function acquireOutputLock(outputDir: string, opts: OutputLockOptions = {
     const old = artifactsIn(outputDir);
     if (old.length && !opts.resume) {
       if (!opts.overwrite) {
-        throw new DistilleryError('OUTPUT_IN_USE', `the output folder holds a previous run's outputs (${old.length} file(s), e.g. ${old.slice(0, 3).map((p) => p.slice(outputDir.length + 1)).join(', ')})`, {
-          where: outputDir,
-          hint: 'pass --overwrite to remove them and start again (or resume the run), or choose another training.outputDir',
-        });
+        throw new DistilleryError(
+          'OUTPUT_IN_USE',
+          `the output folder holds a previous run's outputs (${old.length} file(s), e.g. ${old
+            .slice(0, 3)
+            .map((p) => p.slice(outputDir.length + 1))
+            .join(', ')})`,
+          {
+            where: outputDir,
+            hint: 'pass --overwrite to remove them and start again (or resume the run), or choose another training.outputDir',
+          },
+        );
       }
       for (const p of old) rmSync(p, { recursive: true, force: true });
       opts.logger?.info(`--overwrite: removed ${old.length} output(s) of the previous run in ${outputDir}`);

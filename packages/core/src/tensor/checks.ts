@@ -41,18 +41,29 @@ export function assertFloat(t: tf.Tensor, what: string, ctx: CheckContext = {}):
     throw new DistilleryError(
       'DTYPE_MISMATCH',
       `${prefix(ctx)}${what} must be float32, got ${t.dtype} tensor of shape ${shapeToString(t.shape)}`,
-      { where: ctx.where, hint: 'pass activations/logits here; integer tensors (ids, masks, labels) belong elsewhere, or cast with tf.cast(x, "float32")' },
+      {
+        where: ctx.where,
+        hint: 'pass activations/logits here; integer tensors (ids, masks, labels) belong elsewhere, or cast with tf.cast(x, "float32")',
+      },
     );
   }
 }
 
 /** Throws `SHAPE_MISMATCH` naming both shapes unless `a` and `b` have identical shapes. */
-export function assertSameShape(a: tf.Tensor, b: tf.Tensor, names: readonly [string, string], ctx: CheckContext = {}): void {
+export function assertSameShape(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  names: readonly [string, string],
+  ctx: CheckContext = {},
+): void {
   if (!tf.util.arraysEqual(a.shape, b.shape)) {
     throw new DistilleryError(
       'SHAPE_MISMATCH',
       `${prefix(ctx)}${names[0]} has shape ${shapeToString(a.shape)} but ${names[1]} has shape ${shapeToString(b.shape)}`,
-      { where: ctx.where, hint: 'student and teacher tensors must have the same shape here; add a projection ("proj") or pick matching layers' },
+      {
+        where: ctx.where,
+        hint: 'student and teacher tensors must have the same shape here; add a projection ("proj") or pick matching layers',
+      },
     );
   }
 }
@@ -73,9 +84,15 @@ export function assertRank(t: tf.Tensor, ranks: readonly number[], what: string,
  * mask of 0/1 ints, bools or floats all work). Checks it is 2-D and, when `expected` is given,
  * that it is exactly `(B, L)` = `expected`. The caller owns the result (use inside `tf.tidy`).
  */
-export function maskToFloat(mask: tf.Tensor, expected: readonly [number, number] | undefined, ctx: CheckContext = {}): tf.Tensor2D {
+export function maskToFloat(
+  mask: tf.Tensor,
+  expected: readonly [number, number] | undefined,
+  ctx: CheckContext = {},
+): tf.Tensor2D {
   if (!(mask instanceof tf.Tensor)) {
-    throw new DistilleryError('INVALID_INPUT', `${prefix(ctx)}mask must be a tf.Tensor (got ${describe(mask)})`, { where: ctx.where });
+    throw new DistilleryError('INVALID_INPUT', `${prefix(ctx)}mask must be a tf.Tensor (got ${describe(mask)})`, {
+      where: ctx.where,
+    });
   }
   if (mask.rank !== 2 || (expected && !tf.util.arraysEqual(mask.shape, [...expected]))) {
     throw new DistilleryError(

@@ -43,7 +43,12 @@ export const GRADIENT_TOLERANCE = 1e-4;
  * ½ gives 0.5 whatever its magnitude (a `max(1, |g|)` denominator would hide that for small g).
  * Check points must sit away from kinks (relu, thresholds). Leaves no tensors behind.
  */
-export function checkGradient(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, ref: Reference64, opts: GradientCheckOptions = {}): GradientCheck {
+export function checkGradient(
+  f: (x: tf.Tensor) => tf.Scalar,
+  x: tf.Tensor,
+  ref: Reference64,
+  opts: GradientCheckOptions = {},
+): GradientCheck {
   const h = opts.h ?? 1e-6;
   const analytic = tf.tidy(() => Array.from(tf.grad(f)(x).dataSync()));
   const value = tf.tidy(() => f(x).dataSync()[0] ?? NaN);

@@ -6,7 +6,13 @@
  * @packageDocumentation
  */
 export { probabilityShift, selectLogitsWithMask } from './logits.js';
-export { checkGradient, GRADIENT_TOLERANCE, type GradientCheck, type GradientCheckOptions, type Reference64 } from './gradcheck.js';
+export {
+  checkGradient,
+  GRADIENT_TOLERANCE,
+  type GradientCheck,
+  type GradientCheckOptions,
+  type Reference64,
+} from './gradcheck.js';
 export {
   assertFloat,
   assertRank,

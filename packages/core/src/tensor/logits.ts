@@ -31,7 +31,11 @@ export function probabilityShift(logitsT: tf.Tensor, labels: tf.Tensor, where?: 
   const ctx = { op: 'probabilityShift', where };
   assertFloat(logitsT, 'logitsT', ctx);
   if (logitsT.rank !== 2 && logitsT.rank !== 3) {
-    throw new DistilleryError('SHAPE_MISMATCH', `probabilityShift: logitsT must be (B, C) or (B, L, C), got ${shapeToString(logitsT.shape)}`, { where });
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `probabilityShift: logitsT must be (B, C) or (B, L, C), got ${shapeToString(logitsT.shape)}`,
+      { where },
+    );
   }
   const rowShape = logitsT.shape.slice(0, -1);
   if (!tf.util.arraysEqual(labels.shape, rowShape)) {
@@ -47,10 +51,14 @@ export function probabilityShift(logitsT: tf.Tensor, labels: tf.Tensor, where?: 
   for (let i = 0; i < lab.length; i++) {
     const v = Number(lab[i]);
     if (!Number.isInteger(v) || v >= C) {
-      throw new DistilleryError('INVALID_INPUT', `probabilityShift: label ${v} at row ${i} is not a class index in [0, ${C})`, {
-        where,
-        hint: 'labels must be class indices; use a negative label (e.g. -100) to leave a row unchanged',
-      });
+      throw new DistilleryError(
+        'INVALID_INPUT',
+        `probabilityShift: label ${v} at row ${i} is not a class index in [0, ${C})`,
+        {
+          where,
+          hint: 'labels must be class indices; use a negative label (e.g. -100) to leave a row unchanged',
+        },
+      );
     }
   }
   return tf.tidy(() => {

@@ -20,13 +20,14 @@ export const ERROR_CODES = {
   UNEXPECTED_WEIGHTS: 'weights were given that are not parameters of the model',
   MODEL_NOT_FOUND: 'no model (config.json / weights) at the given path',
   MODEL_UNSUPPORTED: 'the model folder holds a model of a kind this command cannot use',
-  MODEL_UNSUPPORTED_FORMAT: 'the weights are in a format that is not read here (pytorch_model.bin: convert to safetensors)',
+  MODEL_UNSUPPORTED_FORMAT:
+    'the weights are in a format that is not read here (pytorch_model.bin: convert to safetensors)',
   DUPLICATE_VARIABLE: 'a tfjs variable of that name already exists (names are engine-global)',
   CHECKPOINT_MISMATCH: 'a checkpoint does not match the model or projections it is loaded into',
   CHECKPOINT_INCOMPLETE: 'a checkpoint folder lacks a file a resume needs (model, projections, optimizer, state.json)',
   RESUME_NOTHING: '--resume found no complete checkpoint to continue from',
   RESUME_CONFIG_CHANGED: 'the config differs from the one the checkpoint was made with (--force accepts it)',
-  RESUME_DATA_CHANGED: 'the data differs from the checkpoint\'s (another number of batches per epoch)',
+  RESUME_DATA_CHANGED: "the data differs from the checkpoint's (another number of batches per epoch)",
   // Configuration and command line
   CONFIG_INVALID: 'a config value, or a combination of values, is invalid',
   CONFIG_NOT_FOUND: 'the config file does not exist',
@@ -37,7 +38,8 @@ export const ERROR_CODES = {
   PLUGIN_CONFLICT: 'two plugins of the same kind claim the same name',
   PLUGIN_PACKAGE_NOT_FOUND: 'a plugin package listed in the config cannot be imported',
   PLUGIN_PACKAGE_INVALID: 'an imported plugin package does not export a plugin package',
-  PLUGIN_REFUSED: 'a plugin specifier is refused by the loading policy (URLs; paths outside the config folder without --allow-plugin)',
+  PLUGIN_REFUSED:
+    'a plugin specifier is refused by the loading policy (URLs; paths outside the config folder without --allow-plugin)',
   REGISTRY_FROZEN: 'plugins were registered after training started',
   PLUGIN_FAILED: 'a loss, projection or scheduler plugin threw while it ran (the message names it and the config path)',
   HOOK_FAILED: 'a training hook or callback plugin threw (the message names the hook and where it came from)',
@@ -55,7 +57,7 @@ export const ERROR_CODES = {
   DATALOADER: 'the dataloader yielded fewer batches than it announced',
   LABELS_INVALID: 'a label list is malformed (duplicates, empty names)',
   UNKNOWN_LABEL: 'a label name is not in the label list',
-  LABELS_MISMATCH: 'data labels and a pretrained model\'s id2label/label2id do not agree',
+  LABELS_MISMATCH: "data labels and a pretrained model's id2label/label2id do not agree",
   LABELS_TOO_FEW: 'the data has fewer than two labels (nothing to classify)',
   UNSEEN_TEST_LABEL: 'a test label never occurs in the training data or the label space',
   DATA_ENCODING: 'a data file is not valid in its declared text encoding (UTF-8 by default)',
@@ -67,8 +69,9 @@ export const ERROR_CODES = {
   // Files and backends
   IO_READ_FAILED: 'a file could not be read',
   IO_WRITE_FAILED: 'a file could not be written',
-  MEMORY_WONT_FIT: 'the estimated memory of a training step exceeds what the backend can hold (batch, sequence length, teacher cache)',
-  OUTPUT_LOCKED: 'another run holds the output folder\'s lock',
+  MEMORY_WONT_FIT:
+    'the estimated memory of a training step exceeds what the backend can hold (batch, sequence length, teacher cache)',
+  OUTPUT_LOCKED: "another run holds the output folder's lock",
   OUTPUT_IN_USE: 'the output folder holds an earlier run (use --resume or --overwrite)',
   SAFETENSORS_INVALID: 'a safetensors file is malformed',
   CASES_INVALID: 'a conformance case file is malformed',
@@ -94,7 +97,7 @@ export const ERROR_CODES = {
   RESULTS_EMPTY: 'a results.json file holds no models',
   SUMMARY_NO_BASELINE: 'a summary.json has no baseline block (run distill --baseline)',
   SEARCH_SPACE: 'a search space is empty or malformed',
-  SEARCH_OBJECTIVE: 'a search trial\'s run reported no objective value',
+  SEARCH_OBJECTIVE: "a search trial's run reported no objective value",
   SEARCH_NO_RESULT: 'no search trial completed',
   STUDY_INVALID: 'a study file cannot be read',
   STUDY_MISMATCH: 'a study file was made for another search space',
@@ -103,7 +106,7 @@ export const ERROR_CODES = {
   QUEUE_UNKNOWN_JOB: 'a worker got a job kind it has no handler for',
   QUEUE_UNREACHABLE: 'the Redis server of --queue does not answer',
   QUEUE_FLOW_FAILED: 'a sharded job flow failed',
-  QUEUE_CONFIG_CHANGED: 'a queued job\'s config file changed after the job was submitted',
+  QUEUE_CONFIG_CHANGED: "a queued job's config file changed after the job was submitted",
   QUEUE_NO_REDIS: 'redis-server is not installed or did not start',
 } as const satisfies Record<string, string>;
 

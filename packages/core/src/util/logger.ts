@@ -28,7 +28,7 @@ export function stderrSink(rec: LogRecord): void {
 
 /** Create a logger. `DISTILLERY_LOG_LEVEL` overrides the default level. */
 export function createLogger(scope = 'distillery', opts: LoggerOptions = {}): Logger {
-  const level: LogLevel = opts.level ?? ((process.env.DISTILLERY_LOG_LEVEL as LogLevel | undefined) ?? 'info');
+  const level: LogLevel = opts.level ?? (process.env.DISTILLERY_LOG_LEVEL as LogLevel | undefined) ?? 'info';
   const sink = opts.sink ?? stderrSink;
   const emit = (lv: Exclude<LogLevel, 'silent'>, msg: string, data?: Record<string, unknown>) => {
     if (ORDER[lv] < ORDER[level]) return;

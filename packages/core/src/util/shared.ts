@@ -34,4 +34,5 @@ function findSharedRoot(): string | undefined {
 }
 
 /** Message for tests that skip because shared material is absent (only outside CI). */
-export const SHARED_SKIP_MESSAGE = 'skipped: ../shared not found (set DISTILLERY_SHARED); under CI=true this fails instead';
+export const SHARED_SKIP_MESSAGE =
+  'skipped: ../shared not found (set DISTILLERY_SHARED); under CI=true this fails instead';

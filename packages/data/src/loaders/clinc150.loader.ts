@@ -28,7 +28,8 @@ const SPLITS = { train: ['train', 'oos_train'], validation: ['val', 'oos_val'], 
  * sorted label names (Python `sorted`), matching the teacher's `labels.json`.
  */
 export function loadClinc150(dirOrFile: string): Clinc150 {
-  const file = existsSync(dirOrFile) && statSync(dirOrFile).isDirectory() ? join(dirOrFile, 'data_oos_plus.json') : dirOrFile;
+  const file =
+    existsSync(dirOrFile) && statSync(dirOrFile).isDirectory() ? join(dirOrFile, 'data_oos_plus.json') : dirOrFile;
   const text = readTextFile(file);
   let data: Record<string, unknown>;
   try {
@@ -41,7 +42,10 @@ export function loadClinc150(dirOrFile: string): Clinc150 {
     for (const key of keys) {
       const arr = data[key];
       if (!Array.isArray(arr)) {
-        throw new DistilleryError('DATA_INVALID', `key "${key}" is missing or not an array`, { where: file, hint: 'expected data_oos_plus.json with train/val/test/oos_* keys' });
+        throw new DistilleryError('DATA_INVALID', `key "${key}" is missing or not an array`, {
+          where: file,
+          hint: 'expected data_oos_plus.json with train/val/test/oos_* keys',
+        });
       }
       addJsonRows(file, arr, {}, (i) => `[${key}][${i}]`, rows);
     }
@@ -53,4 +57,3 @@ export function loadClinc150(dirOrFile: string): Clinc150 {
   const labels = LabelMap.fromLabels([...train, ...validation, ...test].map((e) => e.label!));
   return { train, validation, test, labels };
 }
-

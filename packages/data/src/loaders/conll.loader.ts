@@ -33,19 +33,24 @@ export function loadConll(file: string, opts: ConllOptions = {}): { sentences: T
     if (cur && cur.words.length) sentences.push(cur);
     cur = undefined;
   };
-  readTextFile(file).split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') return flush();
-    const cols = line.trim().split(/\s+/);
-    if (cols[0] === '-DOCSTART-') return flush();
-    const tagAt = col < 0 ? cols.length + col : col;
-    if (cols.length < 2 || tagAt <= 0 || tagAt >= cols.length) {
-      throw new DistilleryError('DATA_INVALID', `expected "word … tag" columns, found ${JSON.stringify(line)}`, { where: `${file}:${i + 1}`, hint: 'one word per line with its tag in the last column; a blank line between sentences' });
-    }
-    cur ??= { words: [], tags: [], line: i + 1 };
-    cur.words.push(cols[0]!);
-    cur.tags.push(cols[tagAt]!);
-  });
+  readTextFile(file)
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.replace(/\r$/, '');
+      if (line.trim() === '') return flush();
+      const cols = line.trim().split(/\s+/);
+      if (cols[0] === '-DOCSTART-') return flush();
+      const tagAt = col < 0 ? cols.length + col : col;
+      if (cols.length < 2 || tagAt <= 0 || tagAt >= cols.length) {
+        throw new DistilleryError('DATA_INVALID', `expected "word … tag" columns, found ${JSON.stringify(line)}`, {
+          where: `${file}:${i + 1}`,
+          hint: 'one word per line with its tag in the last column; a blank line between sentences',
+        });
+      }
+      cur ??= { words: [], tags: [], line: i + 1 };
+      cur.words.push(cols[0]!);
+      cur.tags.push(cols[tagAt]!);
+    });
   flush();
   return { sentences, file };
 }
@@ -55,7 +60,11 @@ export function loadConll(file: string, opts: ConllOptions = {}): { sentences: T
  * each word gets the word's label, the other sub-tokens and special tokens −100 (ignored), or with
  * `labelAllSubtokens` every sub-token gets its word's label.
  */
-export function alignWordLabels(wordIds: readonly (number | null)[], wordLabels: readonly number[], opts: { labelAllSubtokens?: boolean } = {}): number[] {
+export function alignWordLabels(
+  wordIds: readonly (number | null)[],
+  wordLabels: readonly number[],
+  opts: { labelAllSubtokens?: boolean } = {},
+): number[] {
   let prev: number | null = null;
   return wordIds.map((w) => {
     const first = w !== prev;
@@ -66,8 +75,16 @@ export function alignWordLabels(wordIds: readonly (number | null)[], wordLabels:
 }
 
 /** Encode tagged sentences: word-split encoding, tags mapped through `labels`, aligned to sub-tokens. */
-export function encodeTaggedSentences(sentences: readonly TaggedSentence[], tokenizer: TextTokenizer, labels: LabelMap, opts: { maxLength?: number; labelAllSubtokens?: boolean } = {}): (EncodedExample & { wordIds: (number | null)[] })[] {
-  if (!tokenizer.encodeWords) throw new DistilleryError('TOKENIZER_UNSUPPORTED', 'this tokenizer cannot encode pre-split words', { hint: 'use loadTokenizer()' });
+export function encodeTaggedSentences(
+  sentences: readonly TaggedSentence[],
+  tokenizer: TextTokenizer,
+  labels: LabelMap,
+  opts: { maxLength?: number; labelAllSubtokens?: boolean } = {},
+): (EncodedExample & { wordIds: (number | null)[] })[] {
+  if (!tokenizer.encodeWords)
+    throw new DistilleryError('TOKENIZER_UNSUPPORTED', 'this tokenizer cannot encode pre-split words', {
+      hint: 'use loadTokenizer()',
+    });
   return sentences.map((s, i) => {
     const enc = tokenizer.encodeWords!(s.words, opts);
     const ids = s.tags.map((t) => labels.id(t, `sentence ${i} (line ${s.line})`));

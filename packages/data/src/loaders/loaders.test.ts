@@ -28,13 +28,19 @@ function errorOf(fn: () => unknown): DistilleryError {
 
 describe('file loaders', () => {
   it('JSONL: loads rows, names file:line on bad rows, drops only when asked (counted)', () => {
-    const p = file('a.jsonl', '{"text":"hi","label":"greeting"}\n\n{"text":"bye","label":"goodbye"}\n{"text":5,"label":"x"}\nnot json\n');
+    const p = file(
+      'a.jsonl',
+      '{"text":"hi","label":"greeting"}\n\n{"text":"bye","label":"goodbye"}\n{"text":5,"label":"x"}\nnot json\n',
+    );
     const e = errorOf(() => loadJsonl(p));
     expect(e.code).toBe('DATA_INVALID');
     expect(e.where).toBe(`${p}:4`);
     expect(e.message).toMatch(/field "text" must be a string/);
     const d = loadJsonl(p, { dropInvalid: true });
-    expect(d.examples).toEqual([{ text: 'hi', label: 'greeting' }, { text: 'bye', label: 'goodbye' }]);
+    expect(d.examples).toEqual([
+      { text: 'hi', label: 'greeting' },
+      { text: 'bye', label: 'goodbye' },
+    ]);
     expect(d.dropped).toBe(2);
     expect(d.droppedReasons[1]).toMatch(/a\.jsonl:5: invalid JSON/);
     expect(errorOf(() => loadJsonl(file('b.jsonl', '{"text":"x"}\n'))).message).toMatch(/missing label/);
@@ -47,11 +53,16 @@ describe('file loaders', () => {
     expect(e.where).toBe(`${p}:5`);
     expect(e.message).toMatch(/expected 2 fields, found 3/);
     const d = loadCsv(p, { dropInvalid: true });
-    expect(d.examples).toEqual([{ text: 'hello, "world"\nsecond line', label: 'q' }, { text: 'plain', label: 'b' }]);
+    expect(d.examples).toEqual([
+      { text: 'hello, "world"\nsecond line', label: 'q' },
+      { text: 'plain', label: 'b' },
+    ]);
     expect(d.dropped).toBe(1);
     const t = loadDataset(file('a.tsv', 'text\tlabel\nx, y\tl1\n'));
     expect(t.examples).toEqual([{ text: 'x, y', label: 'l1' }]);
-    expect(loadCsv(file('n.csv', 'some text,lab\n'), { header: false }).examples).toEqual([{ text: 'some text', label: 'lab' }]);
+    expect(loadCsv(file('n.csv', 'some text,lab\n'), { header: false }).examples).toEqual([
+      { text: 'some text', label: 'lab' },
+    ]);
     expect(errorOf(() => loadCsv(file('h.csv', 'sentence,label\n'))).message).toMatch(/no "text" column/);
     expect(errorOf(() => loadCsv(file('u.csv', 'text,label\n"open,x\n'))).where).toBe(`${dir}/u.csv:2`);
   });
@@ -71,13 +82,20 @@ describe('file loaders', () => {
     const m = LabelMap.fromLabels(['yes', 'no', 'oos', 'no']);
     expect(m.names).toEqual(['no', 'oos', 'yes']);
     expect(m.id('oos')).toBe(1);
-    expect(errorOf(() => m.id('yse', 'f.jsonl:3')).message).toMatch(/f\.jsonl:3: unknown label "yse"[\s\S]*did you mean "yes"/);
+    expect(errorOf(() => m.id('yse', 'f.jsonl:3')).message).toMatch(
+      /f\.jsonl:3: unknown label "yse"[\s\S]*did you mean "yes"/,
+    );
     expect(LabelMap.fromId2Label(m.toHfConfig().id2label).names).toEqual(m.names);
   });
 });
 
 describe('batching', () => {
-  const items: EncodedExample[] = Array.from({ length: 10 }, (_, i) => ({ ids: Array.from({ length: 2 + (i % 4) }, (_, j) => j + 1), tokens: [], typeIds: new Array(2 + (i % 4)).fill(0), label: i }));
+  const items: EncodedExample[] = Array.from({ length: 10 }, (_, i) => ({
+    ids: Array.from({ length: 2 + (i % 4) }, (_, j) => j + 1),
+    tokens: [],
+    typeIds: new Array(2 + (i % 4)).fill(0),
+    label: i,
+  }));
   it('seeded shuffling is deterministic and a permutation', () => {
     expect(shuffled([1, 2, 3, 4, 5], 7)).toEqual(shuffled([1, 2, 3, 4, 5], 7));
     expect([...shuffled([1, 2, 3, 4, 5], 7)].sort()).toEqual([1, 2, 3, 4, 5]);
@@ -113,7 +131,17 @@ describe.skipIf(!clinc || !teacher)(`CLINC150 (${clinc ? 'shared present' : SHAR
     expect(d.test.filter((e) => e.label === 'oos')).toHaveLength(1000);
   });
   it('bad rows name the file and the split index', () => {
-    const p = file('data_oos_plus.json', JSON.stringify({ train: [['a', 'x']], oos_train: [['b', 'oos'], ['c']], val: [], oos_val: [], test: [], oos_test: [] }));
+    const p = file(
+      'data_oos_plus.json',
+      JSON.stringify({
+        train: [['a', 'x']],
+        oos_train: [['b', 'oos'], ['c']],
+        val: [],
+        oos_val: [],
+        test: [],
+        oos_test: [],
+      }),
+    );
     expect(errorOf(() => loadClinc150(dir)).where).toBe(`${p}:[oos_train][1]`);
   });
 });
@@ -121,7 +149,14 @@ describe.skipIf(!clinc || !teacher)(`CLINC150 (${clinc ? 'shared present' : SHAR
 describe('encodings and formats are checked', () => {
   it('invalid UTF-8 is an error naming file:line, unless encoding is set', () => {
     const p = join(dir, 'latin.jsonl');
-    writeFileSync(p, Buffer.concat([Buffer.from('{"text":"ok","label":"a"}\n{"text":"caf'), Buffer.from([0xe9]), Buffer.from('","label":"b"}\n')]));
+    writeFileSync(
+      p,
+      Buffer.concat([
+        Buffer.from('{"text":"ok","label":"a"}\n{"text":"caf'),
+        Buffer.from([0xe9]),
+        Buffer.from('","label":"b"}\n'),
+      ]),
+    );
     const e = errorOf(() => loadJsonl(p));
     expect(e.code).toBe('DATA_ENCODING');
     expect(e.where).toBe(`${p}:2`);
@@ -131,11 +166,15 @@ describe('encodings and formats are checked', () => {
   });
   it('a jsonl data type pointing at a CSV is refused', () => {
     const p = file('rows.csv', 'text,label\nhi,a\n');
-    expect(errorOf(() => loadDataset(p, { format: 'jsonl' })).message).toMatch(/the data type is "jsonl" but the file is a "\.csv" file/);
+    expect(errorOf(() => loadDataset(p, { format: 'jsonl' })).message).toMatch(
+      /the data type is "jsonl" but the file is a "\.csv" file/,
+    );
     const q = file('rows.jsonl', 'text,label\nhi,a\n');
     const e = errorOf(() => loadDataset(q, { format: 'jsonl' }));
     expect(e.code).toBe('DATA_FORMAT');
     expect(e.message).toMatch(/looks like a CSV\/TSV header/);
-    expect(loadDataset(file('rows.txt', 'text,label\nhi,a\n'), { format: 'csv' }).examples).toEqual([{ text: 'hi', label: 'a' }]);
+    expect(loadDataset(file('rows.txt', 'text,label\nhi,a\n'), { format: 'csv' }).examples).toEqual([
+      { text: 'hi', label: 'a' },
+    ]);
   });
 });

@@ -50,49 +50,85 @@ export function loadPairs(file: string, opts: PairLoaderOptions = {}): LoadedPai
   const out: PairExample[] = [];
   let fields: LoadedPairs['fields'] | undefined;
   const add = (line: number, rec: Record<string, unknown>) => {
-    fields ??= { textA: pick(opts.textAField, A_NAMES, (n) => n in rec), textB: pick(opts.textBField, B_NAMES, (n) => n in rec), label: lf };
+    fields ??= {
+      textA: pick(opts.textAField, A_NAMES, (n) => n in rec),
+      textB: pick(opts.textBField, B_NAMES, (n) => n in rec),
+      label: lf,
+    };
     const where = `${file}:${line}`;
     const text = (f: string, names: string[]) => {
       const v = rec[f];
       if (typeof v !== 'string' || v.trim() === '') {
-        throw new DistilleryError('DATA_INVALID', v === undefined ? `missing field "${f}"` : `field "${f}" must be a non-empty string, got ${JSON.stringify(v)}`, {
-          where, hint: opts[f === fields!.textA ? 'textAField' : 'textBField'] ? undefined : `pair rows need ${names.join(' / ')} fields (or set textAField / textBField)`,
-        });
+        throw new DistilleryError(
+          'DATA_INVALID',
+          v === undefined
+            ? `missing field "${f}"`
+            : `field "${f}" must be a non-empty string, got ${JSON.stringify(v)}`,
+          {
+            where,
+            hint: opts[f === fields!.textA ? 'textAField' : 'textBField']
+              ? undefined
+              : `pair rows need ${names.join(' / ')} fields (or set textAField / textBField)`,
+          },
+        );
       }
       return v;
     };
     const ex: PairExample = { textA: text(fields.textA, A_NAMES), textB: text(fields.textB, B_NAMES) };
     const label = rec[lf];
     if (label === undefined || label === null || label === '') {
-      if (!opts.labelOptional) throw new DistilleryError('DATA_INVALID', `missing label (field "${lf}")`, { where, hint: 'set labelField, or labelOptional for unlabelled pairs' });
+      if (!opts.labelOptional)
+        throw new DistilleryError('DATA_INVALID', `missing label (field "${lf}")`, {
+          where,
+          hint: 'set labelField, or labelOptional for unlabelled pairs',
+        });
     } else if (typeof label === 'string' || typeof label === 'number') ex.label = String(label);
-    else throw new DistilleryError('DATA_INVALID', `label must be a string or number, got ${JSON.stringify(label)}`, { where });
+    else
+      throw new DistilleryError('DATA_INVALID', `label must be a string or number, got ${JSON.stringify(label)}`, {
+        where,
+      });
     out.push(ex);
   };
   if (ext === '.jsonl' || ext === '.ndjson') {
-    readTextFile(file).split('\n').forEach((raw, i) => {
-      const line = raw.replace(/\r$/, '');
-      if (line.trim() === '') return;
-      let obj: unknown;
-      try {
-        obj = JSON.parse(line);
-      } catch (err) {
-        throw new DistilleryError('DATA_INVALID', `invalid JSON: ${(err as Error).message}`, { where: `${file}:${i + 1}` });
-      }
-      if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new DistilleryError('DATA_INVALID', 'each line must be a JSON object', { where: `${file}:${i + 1}` });
-      add(i + 1, obj as Record<string, unknown>);
-    });
+    readTextFile(file)
+      .split('\n')
+      .forEach((raw, i) => {
+        const line = raw.replace(/\r$/, '');
+        if (line.trim() === '') return;
+        let obj: unknown;
+        try {
+          obj = JSON.parse(line);
+        } catch (err) {
+          throw new DistilleryError('DATA_INVALID', `invalid JSON: ${(err as Error).message}`, {
+            where: `${file}:${i + 1}`,
+          });
+        }
+        if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+          throw new DistilleryError('DATA_INVALID', 'each line must be a JSON object', { where: `${file}:${i + 1}` });
+        add(i + 1, obj as Record<string, unknown>);
+      });
   } else if (ext === '.csv' || ext === '.tsv') {
     const records = parseCsv(readTextFile(file), opts.delimiter ?? (ext === '.tsv' ? '\t' : ','), file);
     const head = records[0];
     if (head) {
       for (const r of records.slice(1)) {
-        if (r.fields.length !== head.fields.length) throw new DistilleryError('DATA_INVALID', `expected ${head.fields.length} fields, found ${r.fields.length}`, { where: `${file}:${r.line}`, hint: 'quote fields that contain the delimiter' });
+        if (r.fields.length !== head.fields.length)
+          throw new DistilleryError('DATA_INVALID', `expected ${head.fields.length} fields, found ${r.fields.length}`, {
+            where: `${file}:${r.line}`,
+            hint: 'quote fields that contain the delimiter',
+          });
         add(r.line, Object.fromEntries(head.fields.map((h, j) => [h, r.fields[j]])));
       }
     }
   } else {
-    throw new DistilleryError('DATA_FORMAT', `unknown pair file type "${ext}"`, { where: file, hint: 'use .jsonl, .csv or .tsv' });
+    throw new DistilleryError('DATA_FORMAT', `unknown pair file type "${ext}"`, {
+      where: file,
+      hint: 'use .jsonl, .csv or .tsv',
+    });
   }
-  return { examples: out, file, fields: fields ?? { textA: opts.textAField ?? 'textA', textB: opts.textBField ?? 'textB', label: lf } };
+  return {
+    examples: out,
+    file,
+    fields: fields ?? { textA: opts.textAField ?? 'textA', textB: opts.textBField ?? 'textB', label: lf },
+  };
 }

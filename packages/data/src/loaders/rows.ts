@@ -51,7 +51,11 @@ export class RowCollector {
   /** Report a bad row: throws `DATA_INVALID` at `file:line`, or counts it when `dropInvalid`. */
   fail(line: number | string, message: string, hint?: string): void {
     const where = `${this.file}:${line}`;
-    if (!this.opts.dropInvalid) throw new DistilleryError('DATA_INVALID', message, { where, hint: hint ?? 'fix the row, or pass dropInvalid: true to skip bad rows (they are counted)' });
+    if (!this.opts.dropInvalid)
+      throw new DistilleryError('DATA_INVALID', message, {
+        where,
+        hint: hint ?? 'fix the row, or pass dropInvalid: true to skip bad rows (they are counted)',
+      });
     this.dropped++;
     if (this.droppedReasons.length < 100) this.droppedReasons.push(`${where}: ${message}`);
   }
@@ -60,13 +64,18 @@ export class RowCollector {
   add(line: number | string, text: unknown, label: unknown): void {
     const tf = this.opts.textField ?? 'text';
     const lf = this.opts.labelField ?? 'label';
-    if (typeof text !== 'string') return this.fail(line, text === undefined ? `missing field "${tf}"` : `field "${tf}" must be a string, got ${JSON.stringify(text)}`);
+    if (typeof text !== 'string')
+      return this.fail(
+        line,
+        text === undefined ? `missing field "${tf}"` : `field "${tf}" must be a string, got ${JSON.stringify(text)}`,
+      );
     if (text.trim() === '') return this.fail(line, `empty text in field "${tf}"`);
     if (label === undefined || label === null || label === '') {
       if (this.opts.labelOptional) return void this.examples.push(setWhere({ text }, `${this.file}:${line}`));
       return this.fail(line, `missing label (field "${lf}")`, 'pass labelOptional: true for unlabelled data');
     }
-    if (typeof label !== 'string' && typeof label !== 'number') return this.fail(line, `label must be a string or number, got ${JSON.stringify(label)}`);
+    if (typeof label !== 'string' && typeof label !== 'number')
+      return this.fail(line, `label must be a string or number, got ${JSON.stringify(label)}`);
     this.examples.push(setWhere({ text, label: String(label) }, `${this.file}:${line}`));
   }
 

@@ -18,29 +18,39 @@ export function readTextFile(file: string, encoding?: string): string {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new DistilleryError('IO_READ_FAILED', `cannot read data file: ${(err as Error).message}`, { where: file, cause: err });
+    throw new DistilleryError('IO_READ_FAILED', `cannot read data file: ${(err as Error).message}`, {
+      where: file,
+      cause: err,
+    });
   }
   let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(encoding ?? 'utf-8', { fatal: true });
   } catch {
-    throw new DistilleryError('DATA_ENCODING', `unknown encoding "${encoding}"`, { where: file, hint: 'use a WHATWG encoding label such as utf-8, latin1, windows-1252, utf-16le' });
+    throw new DistilleryError('DATA_ENCODING', `unknown encoding "${encoding}"`, {
+      where: file,
+      hint: 'use a WHATWG encoding label such as utf-8, latin1, windows-1252, utf-16le',
+    });
   }
   try {
     return decoder.decode(bytes).replace(/^\uFEFF/, '');
   } catch {
     const bad = firstInvalidUtf8(bytes);
     const line = bytes.subarray(0, bad).reduce((n, b) => n + (b === 0x0a ? 1 : 0), 1);
-    throw new DistilleryError('DATA_ENCODING', `bytes that are not valid ${encoding ?? 'UTF-8'} (first at byte ${bad}: 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')})`, {
-      where: `${file}:${line}`,
-      hint: 're-save the file as UTF-8, or set task.data.encoding to its encoding (e.g. "latin1")',
-    });
+    throw new DistilleryError(
+      'DATA_ENCODING',
+      `bytes that are not valid ${encoding ?? 'UTF-8'} (first at byte ${bad}: 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')})`,
+      {
+        where: `${file}:${line}`,
+        hint: 're-save the file as UTF-8, or set task.data.encoding to its encoding (e.g. "latin1")',
+      },
+    );
   }
 }
 
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
 function firstInvalidUtf8(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i]!;
     const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
     if (n === 0) return i;
@@ -56,28 +66,35 @@ export function loadJsonl(file: string, opts: LoaderOptions = {}): LoadedDataset
   const tf = opts.textField ?? 'text';
   const lf = opts.labelField ?? 'label';
   let first = true;
-  readTextFile(file, opts.encoding).split('\n').forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line.trim() === '') return;
-    let obj: unknown;
-    try {
-      obj = JSON.parse(line);
-    } catch (err) {
-      // A first line like `text,label` is a CSV header: say so instead of failing on every row.
-      if (first && !/^\s*[{[]/.test(line) && /[,\t]/.test(line)) {
-        throw new DistilleryError('DATA_FORMAT', `this JSONL file's line ${i + 1} looks like a CSV/TSV header (${JSON.stringify(line.slice(0, 60))})`, {
-          where: `${file}:${i + 1}`,
-          hint: 'set task.data.type to "csv" (or "tsv"), or convert the file to one JSON object per line',
-        });
+  readTextFile(file, opts.encoding)
+    .split('\n')
+    .forEach((raw, i) => {
+      const line = raw.replace(/\r$/, '');
+      if (line.trim() === '') return;
+      let obj: unknown;
+      try {
+        obj = JSON.parse(line);
+      } catch (err) {
+        // A first line like `text,label` is a CSV header: say so instead of failing on every row.
+        if (first && !/^\s*[{[]/.test(line) && /[,\t]/.test(line)) {
+          throw new DistilleryError(
+            'DATA_FORMAT',
+            `this JSONL file's line ${i + 1} looks like a CSV/TSV header (${JSON.stringify(line.slice(0, 60))})`,
+            {
+              where: `${file}:${i + 1}`,
+              hint: 'set task.data.type to "csv" (or "tsv"), or convert the file to one JSON object per line',
+            },
+          );
+        }
+        return rows.fail(i + 1, `invalid JSON: ${(err as Error).message}`);
+      } finally {
+        first = false;
       }
-      return rows.fail(i + 1, `invalid JSON: ${(err as Error).message}`);
-    } finally {
-      first = false;
-    }
-    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return rows.fail(i + 1, 'each line must be a JSON object');
-    const rec = obj as Record<string, unknown>;
-    rows.add(i + 1, rec[tf], rec[lf]);
-  });
+      if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+        return rows.fail(i + 1, 'each line must be a JSON object');
+      const rec = obj as Record<string, unknown>;
+      rows.add(i + 1, rec[tf], rec[lf]);
+    });
   return rows.result();
 }
 
@@ -128,7 +145,8 @@ export function parseCsv(text: string, delimiter: string, file: string): { line:
       field += c;
     }
   }
-  if (inQuotes) throw new DistilleryError('DATA_INVALID', 'unterminated quoted field', { where: `${file}:${quotedStart}` });
+  if (inQuotes)
+    throw new DistilleryError('DATA_INVALID', 'unterminated quoted field', { where: `${file}:${quotedStart}` });
   if (field !== '' || fields.length > 0) {
     fields.push(field);
     out.push({ line: startLine, fields });
@@ -151,18 +169,35 @@ export function loadCsv(file: string, opts: CsvOptions = {}): LoadedDataset {
     if (!head) return rows.result();
     ti = head.fields.indexOf(tf);
     li = head.fields.indexOf(lf);
-    if (ti < 0) throw new DistilleryError('DATA_INVALID', `no "${tf}" column in the header (${head.fields.join(', ')})`, { where: `${file}:1`, hint: 'set textField to the text column name' });
-    if (li < 0 && !opts.labelOptional) throw new DistilleryError('DATA_INVALID', `no "${lf}" column in the header (${head.fields.join(', ')})`, { where: `${file}:1`, hint: 'set labelField, or labelOptional: true' });
+    if (ti < 0)
+      throw new DistilleryError('DATA_INVALID', `no "${tf}" column in the header (${head.fields.join(', ')})`, {
+        where: `${file}:1`,
+        hint: 'set textField to the text column name',
+      });
+    if (li < 0 && !opts.labelOptional)
+      throw new DistilleryError('DATA_INVALID', `no "${lf}" column in the header (${head.fields.join(', ')})`, {
+        where: `${file}:1`,
+        hint: 'set labelField, or labelOptional: true',
+      });
     body = records.slice(1);
     const width = head.fields.length;
     for (const r of body) {
-      if (r.fields.length !== width) rows.fail(r.line, `expected ${width} fields, found ${r.fields.length}`, delimiter === ',' ? 'quote fields that contain commas' : undefined);
+      if (r.fields.length !== width)
+        rows.fail(
+          r.line,
+          `expected ${width} fields, found ${r.fields.length}`,
+          delimiter === ',' ? 'quote fields that contain commas' : undefined,
+        );
       else rows.add(r.line, r.fields[ti], li >= 0 ? r.fields[li] : undefined);
     }
     return rows.result();
   }
   for (const r of body) {
-    if (r.fields.length < (opts.labelOptional ? 1 : 2)) rows.fail(r.line, `expected text${opts.labelOptional ? '' : ' and label'} columns, found ${r.fields.length} field(s)`);
+    if (r.fields.length < (opts.labelOptional ? 1 : 2))
+      rows.fail(
+        r.line,
+        `expected text${opts.labelOptional ? '' : ' and label'} columns, found ${r.fields.length} field(s)`,
+      );
     else rows.add(r.line, r.fields[ti], r.fields[li]);
   }
   return rows.result();
@@ -182,22 +217,36 @@ export function loadJson(file: string, opts: LoaderOptions & { key?: string } = 
   }
   if (opts.key !== undefined) {
     if (data === null || typeof data !== 'object' || !(opts.key in data)) {
-      throw new DistilleryError('DATA_INVALID', `no key "${opts.key}" at the top level`, { where: file, hint: data && typeof data === 'object' ? `keys: ${Object.keys(data).join(', ')}` : undefined });
+      throw new DistilleryError('DATA_INVALID', `no key "${opts.key}" at the top level`, {
+        where: file,
+        hint: data && typeof data === 'object' ? `keys: ${Object.keys(data).join(', ')}` : undefined,
+      });
     }
     data = (data as Record<string, unknown>)[opts.key];
   }
-  if (!Array.isArray(data)) throw new DistilleryError('DATA_INVALID', 'expected a JSON array of rows', { where: file, hint: 'pass key to pick an array inside an object' });
+  if (!Array.isArray(data))
+    throw new DistilleryError('DATA_INVALID', 'expected a JSON array of rows', {
+      where: file,
+      hint: 'pass key to pick an array inside an object',
+    });
   const lines = opts.key === undefined ? rowStartLines(text, data.length) : undefined;
   return addJsonRows(file, data, opts, (i) => (lines ? lines[i]! : `[${opts.key}][${i}]`));
 }
 
 /** Add rows (`[text, label]` or objects) of a JSON array; `loc(i)` gives each row's location. */
-export function addJsonRows(file: string, data: unknown[], opts: LoaderOptions, loc: (i: number) => number | string, rows = new RowCollector(file, opts)): LoadedDataset {
+export function addJsonRows(
+  file: string,
+  data: unknown[],
+  opts: LoaderOptions,
+  loc: (i: number) => number | string,
+  rows = new RowCollector(file, opts),
+): LoadedDataset {
   const tf = opts.textField ?? 'text';
   const lf = opts.labelField ?? 'label';
   data.forEach((row, i) => {
     if (Array.isArray(row)) rows.add(loc(i), row[0], row[1]);
-    else if (row !== null && typeof row === 'object') rows.add(loc(i), (row as Record<string, unknown>)[tf], (row as Record<string, unknown>)[lf]);
+    else if (row !== null && typeof row === 'object')
+      rows.add(loc(i), (row as Record<string, unknown>)[tf], (row as Record<string, unknown>)[lf]);
     else rows.fail(loc(i), `row must be [text, label] or an object, got ${JSON.stringify(row)}`);
   });
   return rows.result();
@@ -236,22 +285,44 @@ export function rowStartLines(text: string, n: number): number[] {
   return starts;
 }
 
-const FORMATS: Record<string, 'jsonl' | 'csv' | 'tsv' | 'json'> = { '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.csv': 'csv', '.tsv': 'tsv', '.json': 'json' };
+const FORMATS: Record<string, 'jsonl' | 'csv' | 'tsv' | 'json'> = {
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.csv': 'csv',
+  '.tsv': 'tsv',
+  '.json': 'json',
+};
 
 /**
  * Load by extension: `.jsonl`/`.ndjson`, `.csv`, `.tsv`, `.json`. With `format` (the config's
  * `task.data.type`), a file whose extension names another format is refused instead of being read
  * as that other format; a file with another extension (`.txt`) is read as `format`.
  */
-export function loadDataset(file: string, opts: CsvOptions & { key?: string; format?: 'jsonl' | 'csv' | 'tsv' | 'json' } = {}): LoadedDataset {
+export function loadDataset(
+  file: string,
+  opts: CsvOptions & { key?: string; format?: 'jsonl' | 'csv' | 'tsv' | 'json' } = {},
+): LoadedDataset {
   const ext = extname(file).toLowerCase();
   const byExt = FORMATS[ext];
-  if (opts.format && byExt && byExt !== opts.format && !(opts.format === 'csv' && byExt === 'tsv') && !(opts.format === 'tsv' && byExt === 'csv')) {
-    throw new DistilleryError('DATA_FORMAT', `the data type is "${opts.format}" but the file is a "${ext}" file`, { where: file, hint: `set task.data.type to "${byExt}", or point it at a .${opts.format} file` });
+  if (
+    opts.format &&
+    byExt &&
+    byExt !== opts.format &&
+    !(opts.format === 'csv' && byExt === 'tsv') &&
+    !(opts.format === 'tsv' && byExt === 'csv')
+  ) {
+    throw new DistilleryError('DATA_FORMAT', `the data type is "${opts.format}" but the file is a "${ext}" file`, {
+      where: file,
+      hint: `set task.data.type to "${byExt}", or point it at a .${opts.format} file`,
+    });
   }
   const format = byExt ?? opts.format;
   if (format === 'jsonl') return loadJsonl(file, opts);
-  if (format === 'csv' || format === 'tsv') return loadCsv(file, { ...opts, delimiter: opts.delimiter ?? (format === 'tsv' ? '\t' : ',') });
+  if (format === 'csv' || format === 'tsv')
+    return loadCsv(file, { ...opts, delimiter: opts.delimiter ?? (format === 'tsv' ? '\t' : ',') });
   if (format === 'json') return loadJson(file, opts);
-  throw new DistilleryError('DATA_FORMAT', `unknown data file type "${ext}"`, { where: file, hint: 'use .jsonl, .csv, .tsv or .json' });
+  throw new DistilleryError('DATA_FORMAT', `unknown data file type "${ext}"`, {
+    where: file,
+    hint: 'use .jsonl, .csv, .tsv or .json',
+  });
 }

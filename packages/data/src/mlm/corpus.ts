@@ -41,11 +41,17 @@ export function loadTextCorpus(file: string, opts: TextCorpusOptions = {}): stri
     try {
       row = JSON.parse(line);
     } catch (err) {
-      throw new DistilleryError('DATA_INVALID', `invalid JSON: ${(err as Error).message}`, { where: `${file}:${i + 1}`, hint: 'one JSON object per line, e.g. {"text": "..."}; or use a .txt file with one text per line' });
+      throw new DistilleryError('DATA_INVALID', `invalid JSON: ${(err as Error).message}`, {
+        where: `${file}:${i + 1}`,
+        hint: 'one JSON object per line, e.g. {"text": "..."}; or use a .txt file with one text per line',
+      });
     }
     const text = (row as Record<string, unknown> | null)?.[field];
     if (typeof text !== 'string') {
-      throw new DistilleryError('DATA_INVALID', `row has no string field "${field}"`, { where: `${file}:${i + 1}`, hint: `set task.data.textField to the field holding the text` });
+      throw new DistilleryError('DATA_INVALID', `row has no string field "${field}"`, {
+        where: `${file}:${i + 1}`,
+        hint: `set task.data.textField to the field holding the text`,
+      });
     }
     out.push(text);
   }
@@ -88,14 +94,38 @@ export class MlmBatches {
   }
 
   /** How epochs are made (for a checkpoint's data cursor): masks are a pure function of (seed, epoch, index). */
-  describe(): { kind: 'MlmBatches'; examples: number; batchSize: number; seed: number; mlmProbability: number; wholeWord: boolean } {
-    return { kind: 'MlmBatches', examples: this.items.length, batchSize: this.opts.batchSize, seed: this.opts.seed ?? 42, mlmProbability: this.masking.mlmProbability ?? 0.15, wholeWord: !!this.masking.isContinuation };
+  describe(): {
+    kind: 'MlmBatches';
+    examples: number;
+    batchSize: number;
+    seed: number;
+    mlmProbability: number;
+    wholeWord: boolean;
+  } {
+    return {
+      kind: 'MlmBatches',
+      examples: this.items.length,
+      batchSize: this.opts.batchSize,
+      seed: this.opts.seed ?? 42,
+      mlmProbability: this.masking.mlmProbability ?? 0.15,
+      wholeWord: !!this.masking.isContinuation,
+    };
   }
 
   /** The masked batches of epoch `e`. */
   epoch(e: number): EncodedBatch[] {
     const seed = this.opts.seed ?? 42;
-    const batches = makeBatches(this.items, { batchSize: this.opts.batchSize, shuffle: this.opts.shuffle ?? true, seed, dropLast: this.opts.dropLast, padId: this.padId }, e);
+    const batches = makeBatches(
+      this.items,
+      {
+        batchSize: this.opts.batchSize,
+        shuffle: this.opts.shuffle ?? true,
+        seed,
+        dropLast: this.opts.dropLast,
+        padId: this.padId,
+      },
+      e,
+    );
     return batches.map((b, i) => maskTokens(b, { ...this.masking, seed: maskingSeed(seed, e, i) }));
   }
 }

@@ -6,7 +6,26 @@ import { WordPieceTokenizer } from '../tokenizers/wordpiece.tokenizer.js';
 import { loadTextCorpus, MlmBatches } from './corpus.js';
 import { maskingFromTokenizer, maskingSeed, maskTokens, MLM_IGNORE } from './masking.js';
 
-const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'un', '##aff', '##able', 'dog', 'a', 'big', 'red', 'ball'];
+const vocab = [
+  '[PAD]',
+  '[UNK]',
+  '[CLS]',
+  '[SEP]',
+  '[MASK]',
+  'the',
+  'cat',
+  'sat',
+  'on',
+  'mat',
+  'un',
+  '##aff',
+  '##able',
+  'dog',
+  'a',
+  'big',
+  'red',
+  'ball',
+];
 const tok = new WordPieceTokenizer(vocab, { maxLength: 32 });
 const texts = ['the cat sat on the mat', 'a big red ball', 'unaffable dog', 'the dog sat', 'a cat on a mat the end'];
 
@@ -14,7 +33,11 @@ describe('MLM masking (DataCollatorForLanguageModeling)', () => {
   it('chooses ~15% of maskable tokens, 80/10/10 among them, never special tokens or padding', () => {
     const m = maskingFromTokenizer(tok);
     const batch = tok.encodeBatch(texts);
-    let maskable = 0, chosen = 0, asMask = 0, asRandom = 0, kept = 0;
+    let maskable = 0,
+      chosen = 0,
+      asMask = 0,
+      asRandom = 0,
+      kept = 0;
     for (let s = 0; s < 3000; s++) {
       const out = maskTokens(batch, { ...m, seed: maskingSeed(7, 0, s) });
       for (let i = 0; i < batch.inputIds.length; i++) {
@@ -76,7 +99,8 @@ describe('MLM masking (DataCollatorForLanguageModeling)', () => {
     const batch = tok.encodeBatch([row, row, row, row]);
     const pieces = Array.from(batch.inputIds).map((id) => tok.idToToken(id));
     expect(pieces).toContain('##aff');
-    let words = 0, total = 0;
+    let words = 0,
+      total = 0;
     for (let s = 0; s < 500; s++) {
       const out = maskTokens(batch, { ...m, seed: s });
       for (let i = 0; i < pieces.length; i++) {
@@ -99,7 +123,10 @@ describe('MLM masking (DataCollatorForLanguageModeling)', () => {
     expect(loadTextCorpus(join(dir, 'c.txt'))).toEqual(['the cat', 'the dog sat']);
     expect(loadTextCorpus(join(dir, 'c.jsonl'))).toEqual(['a big red ball', 'the mat']);
     expect(() => loadTextCorpus(join(dir, 'bad.jsonl'))).toThrow(/bad\.jsonl:2/);
-    const mb = new MlmBatches([...texts, ...texts, ...texts], tok, maskingFromTokenizer(tok), { batchSize: 4, seed: 1 });
+    const mb = new MlmBatches([...texts, ...texts, ...texts], tok, maskingFromTokenizer(tok), {
+      batchSize: 4,
+      seed: 1,
+    });
     expect(mb.length).toBe(4);
     const e0 = mb.epoch(0).map((b) => Array.from(b.labels!));
     expect(mb.epoch(0).map((b) => Array.from(b.labels!))).toEqual(e0);

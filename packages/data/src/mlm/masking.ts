@@ -53,9 +53,20 @@ export function maskingSeed(runSeed: number, epoch: number, batchIndex: number):
 export function maskTokens(batch: EncodedBatch, opts: MaskingOptions): EncodedBatch {
   const p = opts.mlmProbability ?? 0.15;
   const pMask = opts.maskReplaceProbability ?? 0.8;
-  if (!(p > 0 && p < 1)) throw new DistilleryError('CONFIG_INVALID', `mlmProbability must be in (0, 1), got ${p}`, { where: 'task.data.mlmProbability', hint: 'the standard value is 0.15' });
-  if (!(pMask >= 0 && pMask <= 1)) throw new DistilleryError('CONFIG_INVALID', `maskReplaceProbability must be in [0, 1], got ${pMask}`, { where: 'task.data.maskReplaceProbability' });
-  if (opts.maskId < 0 || opts.maskId >= opts.vocabSize) throw new DistilleryError('TOKENIZER_OPTIONS', `mask id ${opts.maskId} is outside the vocabulary`, { where: 'maskTokens', hint: 'the tokenizer needs a [MASK] token' });
+  if (!(p > 0 && p < 1))
+    throw new DistilleryError('CONFIG_INVALID', `mlmProbability must be in (0, 1), got ${p}`, {
+      where: 'task.data.mlmProbability',
+      hint: 'the standard value is 0.15',
+    });
+  if (!(pMask >= 0 && pMask <= 1))
+    throw new DistilleryError('CONFIG_INVALID', `maskReplaceProbability must be in [0, 1], got ${pMask}`, {
+      where: 'task.data.maskReplaceProbability',
+    });
+  if (opts.maskId < 0 || opts.maskId >= opts.vocabSize)
+    throw new DistilleryError('TOKENIZER_OPTIONS', `mask id ${opts.maskId} is outside the vocabulary`, {
+      where: 'maskTokens',
+      hint: 'the tokenizer needs a [MASK] token',
+    });
   const rand = mulberry32(opts.seed);
   const { batchSize: b, seqLen: l } = batch;
   const ids = Int32Array.from(batch.inputIds);
@@ -109,17 +120,28 @@ const SPECIAL_NAMES = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', '<s>', '</s
  * Masking options from a tokenizer: its `[MASK]` (or `<mask>`) id, its special ids, and (with
  * `wholeWord`) WordPiece's `##` continuation test.
  */
-export function maskingFromTokenizer(tok: TextTokenizer, opts: { wholeWord?: boolean; mlmProbability?: number } = {}): Omit<MaskingOptions, 'seed'> {
+export function maskingFromTokenizer(
+  tok: TextTokenizer,
+  opts: { wholeWord?: boolean; mlmProbability?: number } = {},
+): Omit<MaskingOptions, 'seed'> {
   const maskId = tok.tokenToId('[MASK]') ?? tok.tokenToId('<mask>');
   if (maskId === undefined) {
-    throw new DistilleryError('TOKENIZER_OPTIONS', 'the tokenizer has no [MASK] (or <mask>) token', { where: 'tokenizer', hint: 'masked-LM data needs a vocabulary with a mask token' });
+    throw new DistilleryError('TOKENIZER_OPTIONS', 'the tokenizer has no [MASK] (or <mask>) token', {
+      where: 'tokenizer',
+      hint: 'masked-LM data needs a vocabulary with a mask token',
+    });
   }
   const specialIds = new Set<number>([tok.padId]);
   for (const n of SPECIAL_NAMES) {
     const id = tok.tokenToId(n);
     if (id !== undefined) specialIds.add(id);
   }
-  const out: Omit<MaskingOptions, 'seed'> = { vocabSize: tok.vocabSize, maskId, specialIds, mlmProbability: opts.mlmProbability };
+  const out: Omit<MaskingOptions, 'seed'> = {
+    vocabSize: tok.vocabSize,
+    maskId,
+    specialIds,
+    mlmProbability: opts.mlmProbability,
+  };
   if (opts.wholeWord) {
     const cont = new Uint8Array(tok.vocabSize);
     for (let id = 0; id < tok.vocabSize; id++) if (tok.idToToken(id)?.startsWith('##')) cont[id] = 1;

@@ -49,19 +49,30 @@ export interface SingleTemplate {
 }
 
 /** Pad encodings into an {@link EncodedBatch} (right padding with `padId`, attention mask 0 there). */
-export function padEncodings(encs: readonly Encoding[], padId: number, padding: PaddingMode = 'longest', maxLength?: number, labels?: readonly number[]): EncodedBatch {
+export function padEncodings(
+  encs: readonly Encoding[],
+  padId: number,
+  padding: PaddingMode = 'longest',
+  maxLength?: number,
+  labels?: readonly number[],
+): EncodedBatch {
   const longest = encs.reduce((m, e) => Math.max(m, e.ids.length), 0);
   let seqLen = longest;
   if (padding === 'max_length') {
-    if (maxLength === undefined) throw new DistilleryError('TOKENIZER_OPTIONS', 'padding "max_length" needs a maxLength');
+    if (maxLength === undefined)
+      throw new DistilleryError('TOKENIZER_OPTIONS', 'padding "max_length" needs a maxLength');
     seqLen = maxLength;
   } else if (typeof padding === 'number') {
     seqLen = padding;
   }
   if (seqLen < longest) {
-    throw new DistilleryError('TOKENIZER_OPTIONS', `fixed padding length ${seqLen} is shorter than the longest row (${longest})`, {
-      hint: 'set maxLength to truncate first, or pad to "longest"',
-    });
+    throw new DistilleryError(
+      'TOKENIZER_OPTIONS',
+      `fixed padding length ${seqLen} is shorter than the longest row (${longest})`,
+      {
+        hint: 'set maxLength to truncate first, or pad to "longest"',
+      },
+    );
   }
   const batchSize = encs.length;
   const inputIds = new Int32Array(batchSize * seqLen).fill(padId);
@@ -110,7 +121,10 @@ export abstract class BaseTokenizer implements TextTokenizer {
     this.pairTemplate = pairTemplate ?? bertPairTemplate(template);
     const specials = template.prefix.length + template.suffix.length;
     if (!Number.isInteger(maxLength) || maxLength <= specials) {
-      throw new DistilleryError('TOKENIZER_OPTIONS', `maxLength must be an integer above ${specials} (the special tokens), got ${maxLength}`);
+      throw new DistilleryError(
+        'TOKENIZER_OPTIONS',
+        `maxLength must be an integer above ${specials} (the special tokens), got ${maxLength}`,
+      );
     }
   }
 
@@ -121,7 +135,11 @@ export abstract class BaseTokenizer implements TextTokenizer {
    * whose pre-tokeniser splits at whitespace (every complete word before the cut is split as in the full text);
    * the 4 spare pieces keep a normaliser rule that spans the cut away from the pieces kept.
    */
-  protected firstPieces(text: string, limit: number, piecesOf: (t: string) => { tokens: string[]; ids: number[] }): { tokens: string[]; ids: number[] } {
+  protected firstPieces(
+    text: string,
+    limit: number,
+    piecesOf: (t: string) => { tokens: string[]; ids: number[] },
+  ): { tokens: string[]; ids: number[] } {
     for (let chars = (limit + 4) * 16; chars < text.length; chars *= 4) {
       const cut = text.slice(0, chars).search(/\s\S*$/);
       if (cut <= 0) continue;
@@ -147,7 +165,8 @@ export abstract class BaseTokenizer implements TextTokenizer {
     const max = opts.maxLength ?? this.maxLength;
     const { prefix, suffix, typeId } = this.template;
     const room = max - prefix.length - suffix.length;
-    if (room < 0) throw new DistilleryError('TOKENIZER_OPTIONS', `maxLength ${max} leaves no room for the special tokens`);
+    if (room < 0)
+      throw new DistilleryError('TOKENIZER_OPTIONS', `maxLength ${max} leaves no room for the special tokens`);
     const p = this.pieces(text, room);
     const n = Math.min(room, p.ids.length); // truncation from the right
     return {

@@ -31,7 +31,8 @@ export function isBertControl(ch: string): boolean {
 /** Punctuation: ASCII 33–47, 58–64, 91–96, 123–126 (so `$`, `+`, `^` count) or Unicode category P*. */
 export function isBertPunctuation(ch: string): boolean {
   const cp = ch.codePointAt(0)!;
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126))
+    return true;
   return PUNCT.test(ch);
 }
 

@@ -40,13 +40,23 @@ export class HfJsonTokenizer extends BaseTokenizer {
   private readonly byteLevel: boolean;
 
   /** Pre-tokenisers that split at whitespace, so a whitespace-cut prefix tokenizes as the text's start. */
-  private static readonly WHITESPACE_SPLITTERS = new Set(['BertPreTokenizer', 'Whitespace', 'WhitespaceSplit', 'ByteLevel', 'Metaspace']);
+  private static readonly WHITESPACE_SPLITTERS = new Set([
+    'BertPreTokenizer',
+    'Whitespace',
+    'WhitespaceSplit',
+    'ByteLevel',
+    'Metaspace',
+  ]);
 
   private static splitsAt(pre: unknown): boolean {
     const p = pre as { type?: string; pretokenizers?: unknown[] } | null | undefined;
     if (!p?.type) return false;
     if (HfJsonTokenizer.WHITESPACE_SPLITTERS.has(p.type)) return true;
-    return p.type === 'Sequence' && Array.isArray(p.pretokenizers) && p.pretokenizers.some((x) => HfJsonTokenizer.splitsAt(x));
+    return (
+      p.type === 'Sequence' &&
+      Array.isArray(p.pretokenizers) &&
+      p.pretokenizers.some((x) => HfJsonTokenizer.splitsAt(x))
+    );
   }
 
   /** Whether {@link BaseTokenizer.firstPieces} is exact for this tokenizer (its pre-tokeniser splits at whitespace). */
@@ -56,14 +66,22 @@ export class HfJsonTokenizer extends BaseTokenizer {
     const p = pre as { type?: string; pretokenizers?: unknown[] } | null | undefined;
     if (!p) return false;
     if (p.type === 'ByteLevel') return true;
-    return p.type === 'Sequence' && Array.isArray(p.pretokenizers) && p.pretokenizers.some((x) => HfJsonTokenizer.usesByteLevel(x));
+    return (
+      p.type === 'Sequence' &&
+      Array.isArray(p.pretokenizers) &&
+      p.pretokenizers.some((x) => HfJsonTokenizer.usesByteLevel(x))
+    );
   }
 
   /**
    * The pair layout of `post_processor`: TemplateProcessing's `pair`, BertProcessing (`[CLS] A [SEP] B [SEP]`,
    * B typed 1) or RobertaProcessing (`<s> A </s> </s> B </s>`, all type 0, as RoBERTa has one token type).
    */
-  private static pairTemplateOf(json: Record<string, unknown>, single: SingleTemplate, idOf: (t: string) => number): PairTemplate {
+  private static pairTemplateOf(
+    json: Record<string, unknown>,
+    single: SingleTemplate,
+    idOf: (t: string) => number,
+  ): PairTemplate {
     const pp = json.post_processor as { type?: string; pair?: TemplateItem[] } | null | undefined;
     if (pp?.type === 'RobertaProcessing') {
       const cls = single.prefix[0]!;
@@ -75,7 +93,10 @@ export class HfJsonTokenizer extends BaseTokenizer {
       return pp.pair.map((item) =>
         item.Sequence
           ? { sequence: item.Sequence.id === 'B' ? ('B' as const) : ('A' as const), typeId: item.Sequence.type_id ?? 0 }
-          : { special: { id: idOf(item.SpecialToken!.id), token: item.SpecialToken!.id }, typeId: item.SpecialToken!.type_id ?? 0 },
+          : {
+              special: { id: idOf(item.SpecialToken!.id), token: item.SpecialToken!.id },
+              typeId: item.SpecialToken!.type_id ?? 0,
+            },
       );
     }
     return bertPairTemplate(single);
@@ -86,15 +107,24 @@ export class HfJsonTokenizer extends BaseTokenizer {
    * @param config parsed `tokenizer_config.json` (may be `{}`)
    * @param maxLength overrides `truncation.max_length` / `model_max_length`
    */
-  constructor(json: Record<string, unknown>, config: Record<string, unknown> = {}, maxLength?: number, where = 'tokenizer.json') {
+  constructor(
+    json: Record<string, unknown>,
+    config: Record<string, unknown> = {},
+    maxLength?: number,
+    where = 'tokenizer.json',
+  ) {
     const tk = new (Tokenizer as HfTokenizerClass)(json, config);
     const idOf = (tok: string): number => {
       const id = tk.token_to_id(tok);
-      if (id === undefined) throw new DistilleryError('TOKENIZER_VOCAB', `special token "${tok}" is not in the vocabulary`, { where });
+      if (id === undefined)
+        throw new DistilleryError('TOKENIZER_VOCAB', `special token "${tok}" is not in the vocabulary`, { where });
       return id;
     };
     const trunc = json.truncation as { max_length?: number } | null | undefined;
-    const cfgMax = typeof config.model_max_length === 'number' && config.model_max_length < 1e6 ? config.model_max_length : undefined;
+    const cfgMax =
+      typeof config.model_max_length === 'number' && config.model_max_length < 1e6
+        ? config.model_max_length
+        : undefined;
     const single = HfJsonTokenizer.template(json, idOf, where);
     super(maxLength ?? trunc?.max_length ?? cfgMax ?? 512, single, HfJsonTokenizer.pairTemplateOf(json, single, idOf));
     this.byteLevel = HfJsonTokenizer.usesByteLevel(json.pre_tokenizer);
@@ -113,12 +143,17 @@ export class HfJsonTokenizer extends BaseTokenizer {
 
   /** Reads the single-sequence layout from `post_processor` (TemplateProcessing or BertProcessing). */
   private static template(json: Record<string, unknown>, idOf: (t: string) => number, where: string): SingleTemplate {
-    const pp = json.post_processor as { type?: string; single?: TemplateItem[]; cls?: [string, number]; sep?: [string, number] } | null | undefined;
+    const pp = json.post_processor as
+      { type?: string; single?: TemplateItem[]; cls?: [string, number]; sep?: [string, number] } | null | undefined;
     if (!pp) return { prefix: [], suffix: [], typeId: 0 };
     if (pp.type === 'BertProcessing' || pp.type === 'RobertaProcessing') {
       const [cls, clsId] = pp.cls ?? ['[CLS]', idOf('[CLS]')];
       const [sep, sepId] = pp.sep ?? ['[SEP]', idOf('[SEP]')];
-      return { prefix: [{ id: clsId, token: cls, typeId: 0 }], suffix: [{ id: sepId, token: sep, typeId: 0 }], typeId: 0 };
+      return {
+        prefix: [{ id: clsId, token: cls, typeId: 0 }],
+        suffix: [{ id: sepId, token: sep, typeId: 0 }],
+        typeId: 0,
+      };
     }
     if (pp.type === 'TemplateProcessing' && Array.isArray(pp.single)) {
       const t: SingleTemplate = { prefix: [], suffix: [], typeId: 0 };
@@ -128,7 +163,11 @@ export class HfJsonTokenizer extends BaseTokenizer {
           seen = true;
           t.typeId = item.Sequence.type_id ?? 0;
         } else if (item.SpecialToken) {
-          const s = { id: idOf(item.SpecialToken.id), token: item.SpecialToken.id, typeId: item.SpecialToken.type_id ?? 0 };
+          const s = {
+            id: idOf(item.SpecialToken.id),
+            token: item.SpecialToken.id,
+            typeId: item.SpecialToken.type_id ?? 0,
+          };
           (seen ? t.suffix : t.prefix).push(s);
         }
       }

@@ -26,12 +26,23 @@ describe('pair truncation (Hugging Face tokenizers semantics)', () => {
 });
 
 describe('WordPiece pairs', () => {
-  const tok = new WordPieceTokenizer(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'c', 'd'], { maxLength: 8 });
+  const tok = new WordPieceTokenizer(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'c', 'd'], {
+    maxLength: 8,
+  });
   it('[CLS] a [SEP] b [SEP] with type ids 0/1; encode(a, b) is encodePair', () => {
     const e = tok.encode('a b', 'c d');
     expect(e.tokens).toEqual(['[CLS]', 'a', 'b', '[SEP]', 'c', 'd', '[SEP]']);
     expect(e.typeIds).toEqual([0, 0, 0, 0, 1, 1, 1]);
-    expect(tok.encode('a b', 'c d c d', { truncation: 'only_second' }).tokens).toEqual(['[CLS]', 'a', 'b', '[SEP]', 'c', 'd', 'c', '[SEP]']);
+    expect(tok.encode('a b', 'c d c d', { truncation: 'only_second' }).tokens).toEqual([
+      '[CLS]',
+      'a',
+      'b',
+      '[SEP]',
+      'c',
+      'd',
+      'c',
+      '[SEP]',
+    ]);
   });
   it('encodeWords aligns tokens to words', () => {
     const e = tok.encodeWords(['a', 'zz', 'b']);
@@ -44,8 +55,14 @@ describe('pair loaders', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pairs-'));
   it('JSONL with text_a/text_b or textA/textB, CSV and TSV; errors name file:line and the field', () => {
     const j = join(dir, 'p.jsonl');
-    writeFileSync(j, '{"text_a": "a", "text_b": "b", "label": "same"}\n\n{"text_a": "c", "text_b": "d", "label": "different"}\n');
-    expect(loadPairs(j).examples).toEqual([{ textA: 'a', textB: 'b', label: 'same' }, { textA: 'c', textB: 'd', label: 'different' }]);
+    writeFileSync(
+      j,
+      '{"text_a": "a", "text_b": "b", "label": "same"}\n\n{"text_a": "c", "text_b": "d", "label": "different"}\n',
+    );
+    expect(loadPairs(j).examples).toEqual([
+      { textA: 'a', textB: 'b', label: 'same' },
+      { textA: 'c', textB: 'd', label: 'different' },
+    ]);
     const c = join(dir, 'p.csv');
     writeFileSync(c, 'textA,textB,label\n"a, b",c,1.5\n');
     expect(loadPairs(c).examples).toEqual([{ textA: 'a, b', textB: 'c', label: '1.5' }]);
@@ -58,12 +75,19 @@ describe('pair loaders', () => {
   });
   it('encodes pairs with labels or regression targets into batches', () => {
     const tok = new WordPieceTokenizer(['[PAD]', '[UNK]', '[CLS]', '[SEP]', 'a', 'b'], { maxLength: 8 });
-    const ex = [{ textA: 'a', textB: 'b', label: 'same' }, { textA: 'a b', textB: 'b', label: 'different' }];
+    const ex = [
+      { textA: 'a', textB: 'b', label: 'same' },
+      { textA: 'a b', textB: 'b', label: 'different' },
+    ];
     const batch = collate(encodePairExamples(ex, tok, new LabelMap(['different', 'same'])));
     expect(Array.from(batch.labels!)).toEqual([1, 0]);
     expect(batch.seqLen).toBe(6);
-    const reg = collate(encodePairExamples([{ textA: 'a', textB: 'b', label: '3.5' }], tok, undefined, { regression: true }));
+    const reg = collate(
+      encodePairExamples([{ textA: 'a', textB: 'b', label: '3.5' }], tok, undefined, { regression: true }),
+    );
     expect(Array.from(reg.targets!)).toEqual([3.5]);
-    expect(() => encodePairExamples([{ textA: 'a', textB: 'b', label: 'x' }], tok, undefined, { regression: true })).toThrow(/must be a number/);
+    expect(() =>
+      encodePairExamples([{ textA: 'a', textB: 'b', label: 'x' }], tok, undefined, { regression: true }),
+    ).toThrow(/must be a number/);
   });
 });

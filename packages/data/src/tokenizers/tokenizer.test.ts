@@ -13,7 +13,12 @@ import { loadClinc150 } from '../loaders/clinc150.loader.js';
 const teacherDir = sharedPath('models', 'clinc-bert-teacher');
 const clincDir = sharedPath('data', 'clinc150');
 
-interface ExpectedBatch { texts: string[]; input_ids: number[][]; attention_mask: number[][]; token_type_ids: number[][] }
+interface ExpectedBatch {
+  texts: string[];
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][];
+}
 
 describe('BERT normaliser and pre-tokeniser', () => {
   it('cleans, strips accents, lowercases, splits punctuation', () => {
@@ -95,7 +100,8 @@ describe.skipIf(!teacherDir)(`teacher tokenizer (${teacherDir ? 'shared present'
     const wp = loadTokenizer(teacherDir!, { implementation: 'wordpiece' });
     const { test } = loadClinc150(clincDir!);
     let same = 0;
-    for (const ex of test) if (JSON.stringify(hf.encode(ex.text).ids) === JSON.stringify(wp.encode(ex.text).ids)) same++;
+    for (const ex of test)
+      if (JSON.stringify(hf.encode(ex.text).ids) === JSON.stringify(wp.encode(ex.text).ids)) same++;
     expect(same).toBe(test.length);
   });
   it.skipIf(!clincDir)('long texts encode as their full tokenization cut to maxLength, in both implementations', () => {
@@ -104,7 +110,10 @@ describe.skipIf(!teacherDir)(`teacher tokenizer (${teacherDir ? 'shared present'
     for (const impl of ['hf', 'wordpiece'] as const) {
       const tok = loadTokenizer(teacherDir!, { implementation: impl });
       for (let start = 0; start < 400; start += 37) {
-        const long = test.slice(start, start + 60).map((e, i) => e.text + seps[i % seps.length]).join('');
+        const long = test
+          .slice(start, start + 60)
+          .map((e, i) => e.text + seps[i % seps.length])
+          .join('');
         const full = tok.tokenize(long);
         expect(full.length).toBeGreaterThan(200);
         expect(tok.encode(long).tokens, `${impl} @${start}`).toEqual(['[CLS]', ...full.slice(0, 62), '[SEP]']);
@@ -113,11 +122,19 @@ describe.skipIf(!teacherDir)(`teacher tokenizer (${teacherDir ? 'shared present'
   });
   it.skipIf(!clincDir)('buildWordPieceVocab reproduces the teacher vocab.txt from the training split', () => {
     const { train } = loadClinc150(clincDir!);
-    const vocab = buildWordPieceVocab(train.map((e) => e.text), { minFreq: 2 });
-    const ref = readFileSync(join(teacherDir!, 'vocab.txt'), 'utf8').split('\n').filter((l, i, a) => i < a.length - 1 || l !== '');
+    const vocab = buildWordPieceVocab(
+      train.map((e) => e.text),
+      { minFreq: 2 },
+    );
+    const ref = readFileSync(join(teacherDir!, 'vocab.txt'), 'utf8')
+      .split('\n')
+      .filter((l, i, a) => i < a.length - 1 || l !== '');
     expect(vocab.length).toBe(2971);
     expect(vocab).toEqual(ref);
-    const small = buildWordPieceVocab(train.map((e) => e.text), { maxSize: 500 });
+    const small = buildWordPieceVocab(
+      train.map((e) => e.text),
+      { maxSize: 500 },
+    );
     expect(small.length).toBe(500);
     expect(small.slice(-36)).toEqual([...'abcdefghijklmnopqrstuvwxyz0123456789'].map((c) => `##${c}`));
     expect(new WordPieceTokenizer(small).tokenize('zyzzyva')).not.toContain('[UNK]');

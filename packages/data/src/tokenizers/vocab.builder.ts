@@ -35,7 +35,12 @@ function cmpCodePoints(a: string, b: string): number {
  * present; then `##` + each character of `alphabet`. Returns tokens by id (write one per line as `vocab.txt`).
  */
 export function buildWordPieceVocab(texts: Iterable<string>, opts: BuildVocabOptions = {}): string[] {
-  const { minFreq = 2, maxSize, specialTokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'], alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789' } = opts;
+  const {
+    minFreq = 2,
+    maxSize,
+    specialTokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'],
+    alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789',
+  } = opts;
   const counts = new Map<string, number>();
   for (const text of texts) {
     for (const w of bertPreTokenize(bertNormalize(text, opts))) counts.set(w, (counts.get(w) ?? 0) + 1);
@@ -51,7 +56,11 @@ export function buildWordPieceVocab(texts: Iterable<string>, opts: BuildVocabOpt
   if (maxSize !== undefined) {
     const floor = specialTokens.length + 2 * chars.length;
     if (maxSize < floor) {
-      throw new DistilleryError('VOCAB_TOO_SMALL', `maxSize ${maxSize} is below the ${floor} special and character tokens`, { hint: `use maxSize >= ${floor}` });
+      throw new DistilleryError(
+        'VOCAB_TOO_SMALL',
+        `maxSize ${maxSize} is below the ${floor} special and character tokens`,
+        { hint: `use maxSize >= ${floor}` },
+      );
     }
     // Shrink the word list until words + missing characters + continuations fit.
     let n = Math.min(words.length, maxSize - specialTokens.length);

@@ -35,9 +35,19 @@ export class WordPieceTokenizer extends BaseTokenizer {
   /** @param vocab tokens by id (line i of `vocab.txt` = id i). */
   constructor(vocab: readonly string[], opts: WordPieceOptions = {}) {
     const o: Required<WordPieceOptions> = {
-      cleanText: true, handleChineseChars: true, stripAccents: true, lowercase: true, maxLength: 512,
-      unkToken: '[UNK]', clsToken: '[CLS]', sepToken: '[SEP]', padToken: '[PAD]', maskToken: '[MASK]',
-      continuingSubwordPrefix: '##', maxInputCharsPerWord: 100, ...opts,
+      cleanText: true,
+      handleChineseChars: true,
+      stripAccents: true,
+      lowercase: true,
+      maxLength: 512,
+      unkToken: '[UNK]',
+      clsToken: '[CLS]',
+      sepToken: '[SEP]',
+      padToken: '[PAD]',
+      maskToken: '[MASK]',
+      continuingSubwordPrefix: '##',
+      maxInputCharsPerWord: 100,
+      ...opts,
     };
     const ids = new Map<string, number>();
     vocab.forEach((t, i) => {
@@ -46,15 +56,23 @@ export class WordPieceTokenizer extends BaseTokenizer {
     const need = (tok: string): number => {
       const id = ids.get(tok);
       if (id === undefined) {
-        throw new DistilleryError('TOKENIZER_VOCAB', `special token "${tok}" is not in the vocabulary (${vocab.length} tokens)`, {
-          hint: 'vocab.txt must contain [PAD], [UNK], [CLS], [SEP] (or pass their names in the options)',
-        });
+        throw new DistilleryError(
+          'TOKENIZER_VOCAB',
+          `special token "${tok}" is not in the vocabulary (${vocab.length} tokens)`,
+          {
+            hint: 'vocab.txt must contain [PAD], [UNK], [CLS], [SEP] (or pass their names in the options)',
+          },
+        );
       }
       return id;
     };
     const cls = need(o.clsToken);
     const sep = need(o.sepToken);
-    super(o.maxLength, { prefix: [{ id: cls, token: o.clsToken, typeId: 0 }], suffix: [{ id: sep, token: o.sepToken, typeId: 0 }], typeId: 0 });
+    super(o.maxLength, {
+      prefix: [{ id: cls, token: o.clsToken, typeId: 0 }],
+      suffix: [{ id: sep, token: o.sepToken, typeId: 0 }],
+      typeId: 0,
+    });
     this.vocab = vocab;
     this.vocabSize = vocab.length;
     this.ids = ids;
@@ -69,11 +87,17 @@ export class WordPieceTokenizer extends BaseTokenizer {
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new DistilleryError('IO_READ_FAILED', `cannot read vocabulary: ${(err as Error).message}`, { where: path, cause: err });
+      throw new DistilleryError('IO_READ_FAILED', `cannot read vocabulary: ${(err as Error).message}`, {
+        where: path,
+        cause: err,
+      });
     }
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    return new WordPieceTokenizer(lines.map((l) => l.replace(/\r$/, '')), opts);
+    return new WordPieceTokenizer(
+      lines.map((l) => l.replace(/\r$/, '')),
+      opts,
+    );
   }
 
   tokenToId(token: string): number | undefined {
@@ -91,7 +115,9 @@ export class WordPieceTokenizer extends BaseTokenizer {
 
   protected pieces(text: string, limit = Infinity): { tokens: string[]; ids: number[] } {
     // BERT normalisation is per character and pre-tokenisation splits at whitespace: a prefix is exact.
-    return Number.isFinite(limit) ? this.firstPieces(text, limit, (t) => this.piecesOf(t, limit + 4)) : this.piecesOf(text, limit);
+    return Number.isFinite(limit)
+      ? this.firstPieces(text, limit, (t) => this.piecesOf(t, limit + 4))
+      : this.piecesOf(text, limit);
   }
 
   private piecesOf(text: string, limit: number): { tokens: string[]; ids: number[] } {

@@ -33,7 +33,13 @@ export const bertAdaptor: Adaptor<EncodedBatch, BertOutput> = (batch, out) => {
  */
 export const bertTokenAdaptor: Adaptor<EncodedBatch, BertOutput> = (batch, out) => {
   const mask = tf.tensor2d(batch.attentionMask, [batch.batchSize, batch.seqLen], 'float32');
-  const a: AdaptorOutput = { logits: out.logits, logitsMask: mask, hidden: out.hiddenStates, attention: out.attentions, inputsMask: mask };
+  const a: AdaptorOutput = {
+    logits: out.logits,
+    logitsMask: mask,
+    hidden: out.hiddenStates,
+    attention: out.attentions,
+    inputsMask: mask,
+  };
   if (batch.labels) a.labels = tf.tensor2d(batch.labels, [batch.batchSize, batch.seqLen], 'int32');
   if (out.loss) a.losses = [out.loss];
   if (out.attentionScores) a.attentionScores = out.attentionScores;

@@ -18,8 +18,18 @@ import type { EncoderModel } from '../hf/encoder.types.js';
 import { bertConfigToHf } from './bert.config.js';
 
 const ARCH_NAMES: Record<'bert' | 'roberta', Record<BertHead, string>> = {
-  bert: { none: 'BertModel', sequence: 'BertForSequenceClassification', token: 'BertForTokenClassification', mlm: 'BertForMaskedLM' },
-  roberta: { none: 'RobertaModel', sequence: 'RobertaForSequenceClassification', token: 'RobertaForTokenClassification', mlm: 'RobertaForMaskedLM' },
+  bert: {
+    none: 'BertModel',
+    sequence: 'BertForSequenceClassification',
+    token: 'BertForTokenClassification',
+    mlm: 'BertForMaskedLM',
+  },
+  roberta: {
+    none: 'RobertaModel',
+    sequence: 'RobertaForSequenceClassification',
+    token: 'RobertaForTokenClassification',
+    mlm: 'RobertaForMaskedLM',
+  },
 };
 
 /** Which optional outputs to compute (defaults: hidden states and attentions on, scores off). */
@@ -89,19 +99,34 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     weights: Readonly<Record<string, tf.Tensor>> = {},
   ) {
     this.family = bertFamily(config);
-    this.options = { trainable: true, seed: 42, outputHiddenStates: true, outputAttentions: true, outputAttentionScores: false, ...opts };
+    this.options = {
+      trainable: true,
+      seed: 42,
+      outputHiddenStates: true,
+      outputAttentions: true,
+      outputAttentionScores: false,
+      ...opts,
+    };
     this.store = new ParamStore(this.options.trainable);
     const shapes = bertWeightShapes(config, head);
     const known = new Set(shapes.map(([n]) => n));
     const unknown = Object.keys(weights).filter((n) => !known.has(n));
     try {
       if (unknown.length) {
-        throw new DistilleryError('UNEXPECTED_WEIGHTS', `weights not part of this model: ${unknown.slice(0, 5).join(', ')}`, { where: 'constructor(weights)' });
+        throw new DistilleryError(
+          'UNEXPECTED_WEIGHTS',
+          `weights not part of this model: ${unknown.slice(0, 5).join(', ')}`,
+          { where: 'constructor(weights)' },
+        );
       }
       for (const [name, shape] of shapes) {
         const given = weights[name];
         if (given && !tf.util.arraysEqual(given.shape, shape)) {
-          throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`, { where: name });
+          throw new DistilleryError(
+            'SHAPE_MISMATCH',
+            `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`,
+            { where: name },
+          );
         }
         this.store.set(name, given ?? initWeight(config, name, shape, seedFor(this.options.seed, name)));
       }
@@ -130,7 +155,11 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
 
   /** The `config.json` object a save writes (`architectures` from the family and head). */
   hfConfig(): Record<string, unknown> {
-    return { ...bertConfigToHf(this.config), architectures: [ARCH_NAMES[this.family][this.head]], torch_dtype: 'float32' };
+    return {
+      ...bertConfigToHf(this.config),
+      architectures: [ARCH_NAMES[this.family][this.head]],
+      torch_dtype: 'float32',
+    };
   }
 
   dispose(): void {
@@ -142,25 +171,46 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     const n = b.batchSize * b.seqLen;
     const where = 'forward(batch)';
     if (b.inputIds.length !== n || b.attentionMask.length !== n || b.tokenTypeIds.length !== n) {
-      throw new DistilleryError('SHAPE_MISMATCH', `batch arrays must have batchSize*seqLen = ${n} entries (inputIds ${b.inputIds.length}, attentionMask ${b.attentionMask.length}, tokenTypeIds ${b.tokenTypeIds.length})`, { where });
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `batch arrays must have batchSize*seqLen = ${n} entries (inputIds ${b.inputIds.length}, attentionMask ${b.attentionMask.length}, tokenTypeIds ${b.tokenTypeIds.length})`,
+        { where },
+      );
     }
     // RoBERTa positions start after the padding index (514 positions hold 512 tokens).
     const maxLen = this.config.maxPositionEmbeddings - (this.family === 'roberta' ? this.config.padTokenId + 1 : 0);
     if (b.seqLen > maxLen) {
-      throw new DistilleryError('SHAPE_MISMATCH', `sequence length ${b.seqLen} exceeds the ${maxLen} positions of max_position_embeddings ${this.config.maxPositionEmbeddings}`, { where, hint: `tokenize with maxLength <= ${maxLen}` });
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `sequence length ${b.seqLen} exceeds the ${maxLen} positions of max_position_embeddings ${this.config.maxPositionEmbeddings}`,
+        { where, hint: `tokenize with maxLength <= ${maxLen}` },
+      );
     }
     for (let i = 0; i < n; i++) {
       const id = b.inputIds[i]!;
       if (id < 0 || id >= this.config.vocabSize) {
-        throw new DistilleryError('SHAPE_MISMATCH', `token id ${id} at row ${Math.floor(i / b.seqLen)} is outside the vocabulary (size ${this.config.vocabSize})`, { where, hint: 'the tokenizer does not match the model' });
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `token id ${id} at row ${Math.floor(i / b.seqLen)} is outside the vocabulary (size ${this.config.vocabSize})`,
+          { where, hint: 'the tokenizer does not match the model' },
+        );
       }
       const t = b.tokenTypeIds[i]!;
-      if (t < 0 || t >= this.config.typeVocabSize) throw new DistilleryError('SHAPE_MISMATCH', `token type id ${t} is outside 0..${this.config.typeVocabSize - 1}`, { where });
+      if (t < 0 || t >= this.config.typeVocabSize)
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `token type id ${t} is outside 0..${this.config.typeVocabSize - 1}`,
+          { where },
+        );
     }
   }
 
   /** Encoder pass: embeddings, layers, optional pooler. Call inside `tf.tidy` (or a distiller step). */
-  protected encode(batch: EncodedBatch, opts: BertForwardOptions, drop: DropoutFn): { seq: tf.Tensor3D; pooled?: tf.Tensor2D; out: BertOutput } {
+  protected encode(
+    batch: EncodedBatch,
+    opts: BertForwardOptions,
+    drop: DropoutFn,
+  ): { seq: tf.Tensor3D; pooled?: tf.Tensor2D; out: BertOutput } {
     this.checkBatch(batch);
     const flags = { ...this.options, ...opts };
     const c = this.config;
@@ -169,7 +219,10 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
     const types = tf.tensor2d(batch.tokenTypeIds, [b, l], 'int32');
     const maskAdd = extendedMask(tf.tensor2d(batch.attentionMask, [b, l], 'int32'));
     const fam = this.family;
-    const positions = fam === 'roberta' ? tf.tensor2d(robertaPositionIds(batch.inputIds, b, l, c.padTokenId), [b, l], 'int32') : undefined;
+    const positions =
+      fam === 'roberta'
+        ? tf.tensor2d(robertaPositionIds(batch.inputIds, b, l, c.padTokenId), [b, l], 'int32')
+        : undefined;
     let x = embeddings(this.store, c, ids, types, drop, fam, positions);
     const hiddenStates: tf.Tensor3D[] = flags.outputHiddenStates ? [x] : [];
     const attentions: tf.Tensor4D[] = [];
@@ -188,7 +241,9 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
       if (flags.outputHiddenStates) hiddenStates.push(x);
     }
     const poolerName = `${fam}.pooler.dense`;
-    const pooled = this.store.has(`${poolerName}.weight`) ? (tf.tanh(linear(this.store, poolerName, firstToken(x))) as tf.Tensor2D) : undefined;
+    const pooled = this.store.has(`${poolerName}.weight`)
+      ? (tf.tanh(linear(this.store, poolerName, firstToken(x))) as tf.Tensor2D)
+      : undefined;
     const out: BertOutput = { logits: x, hiddenStates, attentions };
     if (flags.outputAttentionScores) out.attentionScores = scores;
     if (pooled) out.pooledOutput = pooled;
@@ -210,7 +265,10 @@ export abstract class BertBase implements DistillModel<EncodedBatch, BertOutput>
   }
 
   set dropoutPass(n: number) {
-    if (!Number.isSafeInteger(n) || n < 0) throw new DistilleryError('INVALID_INPUT', `dropoutPass must be a non-negative integer, got ${n}`, { where: 'dropoutPass' });
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new DistilleryError('INVALID_INPUT', `dropoutPass must be a non-negative integer, got ${n}`, {
+        where: 'dropoutPass',
+      });
     this.trainingPasses = n;
   }
 
@@ -252,7 +310,10 @@ export class BertForSequenceClassification extends BertBase {
   }
 
   /** Load a Hugging Face folder (config.json + model.safetensors). */
-  static async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<BertForSequenceClassification> {
+  static async fromPretrained(
+    dir: string,
+    opts: BertModelOptions & PretrainedOptions = {},
+  ): Promise<BertForSequenceClassification> {
     const config = readHfConfig(dir);
     return new BertForSequenceClassification(config, opts, await readHfWeights(dir, config, 'sequence', opts));
   }
@@ -282,7 +343,10 @@ export class BertForTokenClassification extends BertBase {
   }
 
   /** Load a Hugging Face folder (config.json + model.safetensors). */
-  static async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<BertForTokenClassification> {
+  static async fromPretrained(
+    dir: string,
+    opts: BertModelOptions & PretrainedOptions = {},
+  ): Promise<BertForTokenClassification> {
     const config = readHfConfig(dir);
     return new BertForTokenClassification(config, opts, await readHfWeights(dir, config, 'token', opts));
   }

@@ -12,12 +12,23 @@ import { FUSED, fusedAttentionSoftmax, fusedAvailable } from './fused-ops.js';
  * Embeddings: word + absolute position + token type, LayerNorm, dropout. Returns [B, L, D].
  * Positions are 0..L-1 (BERT) unless `positionIds` [B, L] is given (RoBERTa's padding-offset positions).
  */
-export function embeddings(p: ParamStore, c: BertConfig, inputIds: tf.Tensor2D, tokenTypeIds: tf.Tensor2D, drop: DropoutFn, prefix = 'bert', positionIds?: tf.Tensor2D): tf.Tensor3D {
+export function embeddings(
+  p: ParamStore,
+  c: BertConfig,
+  inputIds: tf.Tensor2D,
+  tokenTypeIds: tf.Tensor2D,
+  drop: DropoutFn,
+  prefix = 'bert',
+  positionIds?: tf.Tensor2D,
+): tf.Tensor3D {
   const [, seqLen] = inputIds.shape;
   const pre = `${prefix}.embeddings`;
   const words = embeddingLookup(p.get(`${pre}.word_embeddings.weight`), inputIds);
   const types = embeddingLookup(p.get(`${pre}.token_type_embeddings.weight`), tokenTypeIds);
-  const positions = embeddingLookup(p.get(`${pre}.position_embeddings.weight`), positionIds ?? tf.range(0, seqLen, 1, 'int32'));
+  const positions = embeddingLookup(
+    p.get(`${pre}.position_embeddings.weight`),
+    positionIds ?? tf.range(0, seqLen, 1, 'int32'),
+  );
   // Same summation order as HF: (words + types) + positions.
   const sum = tf.add(tf.add(words, types), positions);
   return drop(layerNorm(p, `${pre}.LayerNorm`, sum, c.layerNormEps), c.hiddenDropoutProb) as tf.Tensor3D;
@@ -56,8 +67,14 @@ export function encoderLayer(
   let probs: tf.Tensor4D;
   let scores: tf.Tensor4D | undefined;
   const scale = 1 / Math.sqrt(dh);
-  const fusedSoftmax = !want.scores && q.dtype === 'float32' && maskAdd.dtype === 'float32' && maskAdd.shape.length === 4 && maskAdd.shape[0] === b && maskAdd.shape[3] === l
-    && fusedAvailable(FUSED.attentionSoftmax, FUSED.attentionSoftmaxGrad);
+  const fusedSoftmax =
+    !want.scores &&
+    q.dtype === 'float32' &&
+    maskAdd.dtype === 'float32' &&
+    maskAdd.shape.length === 4 &&
+    maskAdd.shape[0] === b &&
+    maskAdd.shape[3] === l &&
+    fusedAvailable(FUSED.attentionSoftmax, FUSED.attentionSoftmaxGrad);
   if (fusedSoftmax) {
     // Native: q·kᵀ with transposeB (free in BLAS), then scale + mask + softmax in one kernel each way.
     probs = fusedAttentionSoftmax(tf.matMul(q, k, false, true), maskAdd, scale) as tf.Tensor4D;
@@ -71,10 +88,26 @@ export function encoderLayer(
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   // Post-LN residual blocks: LN(dropout(sublayer) + input), fused into one kernel where the backend has it.
   const attnOut = linear(p, `${pre}.attention.output.dense`, merged);
-  const a = dropoutAddLayerNorm(p, `${pre}.attention.output.LayerNorm`, attnOut, x, c.hiddenDropoutProb, c.layerNormEps, drop);
+  const a = dropoutAddLayerNorm(
+    p,
+    `${pre}.attention.output.LayerNorm`,
+    attnOut,
+    x,
+    c.hiddenDropoutProb,
+    c.layerNormEps,
+    drop,
+  );
   const inter = linearActivation(p, `${pre}.intermediate.dense`, c.hiddenAct, a);
   const ffn = linear(p, `${pre}.output.dense`, inter);
-  const out = dropoutAddLayerNorm(p, `${pre}.output.LayerNorm`, ffn, a, c.hiddenDropoutProb, c.layerNormEps, drop) as tf.Tensor3D;
+  const out = dropoutAddLayerNorm(
+    p,
+    `${pre}.output.LayerNorm`,
+    ffn,
+    a,
+    c.hiddenDropoutProb,
+    c.layerNormEps,
+    drop,
+  ) as tf.Tensor3D;
   const extras: LayerExtras = {};
   if (want.probs) extras.probs = probs;
   if (want.scores && scores) extras.scores = scores;

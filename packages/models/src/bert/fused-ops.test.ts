@@ -41,7 +41,8 @@ function expectClose(got: Float32Array[], ref: Float32Array[]): void {
   expect(got.length).toBe(ref.length);
   for (let i = 0; i < ref.length; i++) {
     let worst = 0;
-    for (let j = 0; j < ref[i]!.length; j++) worst = Math.max(worst, Math.abs(got[i]![j]! - ref[i]![j]!) / Math.max(1, Math.abs(ref[i]![j]!)));
+    for (let j = 0; j < ref[i]!.length; j++)
+      worst = Math.max(worst, Math.abs(got[i]![j]! - ref[i]![j]!) / Math.max(1, Math.abs(ref[i]![j]!)));
     expect(worst).toBeLessThan(1e-5);
   }
 }
@@ -49,12 +50,19 @@ function expectClose(got: Float32Array[], ref: Float32Array[]): void {
 describe.skipIf(!ready)('fused LayerNorm and GELU on native (vs tfjs ops on cpu)', () => {
   it('are used on native, not on cpu', async () => {
     await tf.setBackend('native');
-    expect(fusedAvailable(FUSED.layerNorm, FUSED.layerNormGrad) && fusedAvailable(FUSED.gelu, FUSED.geluGrad)).toBe(true);
+    expect(fusedAvailable(FUSED.layerNorm, FUSED.layerNormGrad) && fusedAvailable(FUSED.gelu, FUSED.geluGrad)).toBe(
+      true,
+    );
     await tf.setBackend('cpu');
-    expect(fusedAvailable(FUSED.layerNorm, FUSED.layerNormGrad) || fusedAvailable(FUSED.gelu, FUSED.geluGrad)).toBe(false);
+    expect(fusedAvailable(FUSED.layerNorm, FUSED.layerNormGrad) || fusedAvailable(FUSED.gelu, FUSED.geluGrad)).toBe(
+      false,
+    );
   });
 
-  for (const shape of [[2, 5, 16], [3, 7]]) {
+  for (const shape of [
+    [2, 5, 16],
+    [3, 7],
+  ]) {
     const n = shape.reduce((a, b) => a * b, 1);
     const d = shape[shape.length - 1]!;
     it(`layerNorm: value and gradients for x, gamma, beta under variableGrads [${shape.join(', ')}]`, async () => {
@@ -86,106 +94,128 @@ describe.skipIf(!ready)('fused LayerNorm and GELU on native (vs tfjs ops on cpu)
   });
 });
 
-describe.skipIf(!ready)('fused dropout, dropout+add+LayerNorm and attention softmax on native (vs tfjs ops on cpu)', () => {
-  /** The native dropout mask of `shape` for the k-th site of pass `pass` with seed 7 (dropout of ones). */
-  async function maskOf(shape: number[], rate: number, site: number, pass: number): Promise<Float32Array> {
-    return (await runOn('native', () => {
-      const drop = makeDropout(true, 7, pass);
-      for (let i = 0; i < site; i++) drop.philox!(rate);
-      return [drop(tf.ones(shape), rate)];
-    }))[0]!;
-  }
+describe.skipIf(!ready)(
+  'fused dropout, dropout+add+LayerNorm and attention softmax on native (vs tfjs ops on cpu)',
+  () => {
+    /** The native dropout mask of `shape` for the k-th site of pass `pass` with seed 7 (dropout of ones). */
+    async function maskOf(shape: number[], rate: number, site: number, pass: number): Promise<Float32Array> {
+      return (
+        await runOn('native', () => {
+          const drop = makeDropout(true, 7, pass);
+          for (let i = 0; i < site; i++) drop.philox!(rate);
+          return [drop(tf.ones(shape), rate)];
+        })
+      )[0]!;
+    }
 
-  it('makeDropout uses the Philox kernel on native, tf.dropout on cpu; seeded passes are reproducible', async () => {
-    await tf.setBackend('native');
-    expect(makeDropout(true, 1).mode).toBe('philox');
-    expect(makeDropout(false).mode).toBe('off');
-    await tf.setBackend('cpu');
-    expect(makeDropout(true, 1).mode).toBe('tfjs');
-    const a = await maskOf([64, 32], 0.1, 2, 5);
-    expect(Array.from(await maskOf([64, 32], 0.1, 2, 5))).toEqual(Array.from(a));
-    expect(Array.from(await maskOf([64, 32], 0.1, 2, 6))).not.toEqual(Array.from(a));
-    expect(Array.from(await maskOf([64, 32], 0.1, 3, 5))).not.toEqual(Array.from(a));
-  });
-
-  it('dropout: gradient is dy ⊙ mask', async () => {
-    const shape = [6, 40];
-    const mask = await maskOf(shape, 0.25, 0, 3);
-    const got = await runOn('native', () => {
-      const x = tf.tensor(values(240, 1), shape);
-      const dy = tf.tensor(values(240, 2), shape);
-      const f = (xi: tf.Tensor) => tf.sum(tf.mul(makeDropout(true, 7, 3)(xi, 0.25), dy));
-      return [makeDropout(true, 7, 3)(x, 0.25), tf.grad(f)(x)];
+    it('makeDropout uses the Philox kernel on native, tf.dropout on cpu; seeded passes are reproducible', async () => {
+      await tf.setBackend('native');
+      expect(makeDropout(true, 1).mode).toBe('philox');
+      expect(makeDropout(false).mode).toBe('off');
+      await tf.setBackend('cpu');
+      expect(makeDropout(true, 1).mode).toBe('tfjs');
+      const a = await maskOf([64, 32], 0.1, 2, 5);
+      expect(Array.from(await maskOf([64, 32], 0.1, 2, 5))).toEqual(Array.from(a));
+      expect(Array.from(await maskOf([64, 32], 0.1, 2, 6))).not.toEqual(Array.from(a));
+      expect(Array.from(await maskOf([64, 32], 0.1, 3, 5))).not.toEqual(Array.from(a));
     });
-    const ref = await runOn('cpu', () => {
-      const m = tf.tensor(mask, shape);
-      return [tf.mul(tf.tensor(values(240, 1), shape), m), tf.mul(tf.tensor(values(240, 2), shape), m)];
-    });
-    expectClose(got, ref);
-  });
 
-  for (const [rate, training] of [[0.1, true], [0.1, false]] as const) {
-    it(`dropoutAddLayerNorm (${training ? 'training' : 'eval'}): value and gradients of x, residual, gamma, beta`, async () => {
-      const shape = [3, 5, 16];
-      const n = 240;
-      const mask = training ? await maskOf(shape, rate, 0, 2) : new Float32Array(n).fill(1);
-      const step = (fused: boolean) => (): tf.Tensor[] => {
-        const gamma = tf.variable(tf.tensor1d(values(16, 3, 0.5, 1)), true, `daln${training}${fused}.weight`);
-        const beta = tf.variable(tf.tensor1d(values(16, 4, 0.5)), true, `daln${training}${fused}.bias`);
-        const store = { get: (name: string) => (name.endsWith('weight') ? gamma : beta) } as unknown as ParamStore;
-        const x = tf.tensor(values(n, 5, 3, 0.7), shape);
-        const res = tf.tensor(values(n, 9), shape);
-        const dy = tf.tensor(values(n, 6), shape);
+    it('dropout: gradient is dy ⊙ mask', async () => {
+      const shape = [6, 40];
+      const mask = await maskOf(shape, 0.25, 0, 3);
+      const got = await runOn('native', () => {
+        const x = tf.tensor(values(240, 1), shape);
+        const dy = tf.tensor(values(240, 2), shape);
+        const f = (xi: tf.Tensor) => tf.sum(tf.mul(makeDropout(true, 7, 3)(xi, 0.25), dy));
+        return [makeDropout(true, 7, 3)(x, 0.25), tf.grad(f)(x)];
+      });
+      const ref = await runOn('cpu', () => {
         const m = tf.tensor(mask, shape);
-        const f = (xi: tf.Tensor, ri: tf.Tensor) => {
-          const y = fused
-            ? dropoutAddLayerNorm(store, 'ln', xi, ri, rate, 1e-12, makeDropout(training, 7, 2))
-            : layerNorm(store, 'ln', tf.add(tf.mul(xi, m), ri), 1e-12);
-          return tf.sum<tf.Scalar>(tf.mul(y, dy));
+        return [tf.mul(tf.tensor(values(240, 1), shape), m), tf.mul(tf.tensor(values(240, 2), shape), m)];
+      });
+      expectClose(got, ref);
+    });
+
+    for (const [rate, training] of [
+      [0.1, true],
+      [0.1, false],
+    ] as const) {
+      it(`dropoutAddLayerNorm (${training ? 'training' : 'eval'}): value and gradients of x, residual, gamma, beta`, async () => {
+        const shape = [3, 5, 16];
+        const n = 240;
+        const mask = training ? await maskOf(shape, rate, 0, 2) : new Float32Array(n).fill(1);
+        const step = (fused: boolean) => (): tf.Tensor[] => {
+          const gamma = tf.variable(tf.tensor1d(values(16, 3, 0.5, 1)), true, `daln${training}${fused}.weight`);
+          const beta = tf.variable(tf.tensor1d(values(16, 4, 0.5)), true, `daln${training}${fused}.bias`);
+          const store = { get: (name: string) => (name.endsWith('weight') ? gamma : beta) } as unknown as ParamStore;
+          const x = tf.tensor(values(n, 5, 3, 0.7), shape);
+          const res = tf.tensor(values(n, 9), shape);
+          const dy = tf.tensor(values(n, 6), shape);
+          const m = tf.tensor(mask, shape);
+          const f = (xi: tf.Tensor, ri: tf.Tensor) => {
+            const y = fused
+              ? dropoutAddLayerNorm(store, 'ln', xi, ri, rate, 1e-12, makeDropout(training, 7, 2))
+              : layerNorm(store, 'ln', tf.add(tf.mul(xi, m), ri), 1e-12);
+            return tf.sum<tf.Scalar>(tf.mul(y, dy));
+          };
+          const [dx, dr] = tf.grads(f)([x, res]);
+          const { grads } = tf.variableGrads(() => f(x, res), [gamma, beta]);
+          const out = [dx!, dr!, grads[gamma.name]!, grads[beta.name]!];
+          gamma.dispose();
+          beta.dispose();
+          return out;
         };
-        const [dx, dr] = tf.grads(f)([x, res]);
-        const { grads } = tf.variableGrads(() => f(x, res), [gamma, beta]);
-        const out = [dx!, dr!, grads[gamma.name]!, grads[beta.name]!];
-        gamma.dispose();
-        beta.dispose();
+        expectClose(await runOn('native', step(true)), await runOn('cpu', step(false)));
+      });
+    }
+
+    it('linearActivation gelu (fused linear + GELU): value and gradients of x, weight, bias', async () => {
+      const step = (): tf.Tensor[] => {
+        const w = tf.variable(tf.tensor2d(values(12 * 8, 21, 0.5), [12, 8]), true, 'lg.weight');
+        const b = tf.variable(tf.tensor1d(values(12, 22, 0.5)), true, 'lg.bias');
+        const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
+        const x = tf.tensor(values(3 * 5 * 8, 23, 2), [3, 5, 8]);
+        const dy = tf.tensor(values(3 * 5 * 12, 24), [3, 5, 12]);
+        const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(linearActivation(store, 'lg', 'gelu', xi), dy));
+        const dx = tf.grad(f)(x);
+        const { grads } = tf.variableGrads(() => f(x), [w, b]);
+        const out = [linearActivation(store, 'lg', 'gelu', x), dx, grads[w.name]!, grads[b.name]!];
+        w.dispose();
+        b.dispose();
         return out;
       };
-      expectClose(await runOn('native', step(true)), await runOn('cpu', step(false)));
+      expectClose(await runOn('native', step), await runOn('cpu', step));
     });
-  }
 
-  it('linearActivation gelu (fused linear + GELU): value and gradients of x, weight, bias', async () => {
-    const step = (): tf.Tensor[] => {
-      const w = tf.variable(tf.tensor2d(values(12 * 8, 21, 0.5), [12, 8]), true, 'lg.weight');
-      const b = tf.variable(tf.tensor1d(values(12, 22, 0.5)), true, 'lg.bias');
-      const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
-      const x = tf.tensor(values(3 * 5 * 8, 23, 2), [3, 5, 8]);
-      const dy = tf.tensor(values(3 * 5 * 12, 24), [3, 5, 12]);
-      const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(linearActivation(store, 'lg', 'gelu', xi), dy));
-      const dx = tf.grad(f)(x);
-      const { grads } = tf.variableGrads(() => f(x), [w, b]);
-      const out = [linearActivation(store, 'lg', 'gelu', x), dx, grads[w.name]!, grads[b.name]!];
-      w.dispose();
-      b.dispose();
-      return out;
-    };
-    expectClose(await runOn('native', step), await runOn('cpu', step));
-  });
-
-  it('encoder layer: fused attention softmax + dropout/add/LN equal the plain ops (eval mode, values and gradients)', async () => {
-    const cfg = bertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 1, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 });
-    const batch = { batchSize: 2, seqLen: 6, inputIds: Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50), attentionMask: Int32Array.from({ length: 12 }, (_, i) => (i % 6 === 5 ? 0 : 1)), tokenTypeIds: new Int32Array(12), labels: Int32Array.from([0, 1]) };
-    const step = (): tf.Tensor[] => {
-      const model = new BertForSequenceClassification(cfg, { seed: 3 });
-      const params = Object.values(model.parameters());
-      const { value, grads } = tf.variableGrads(() => {
-        const out = model.forward(batch, { training: false });
-        return tf.add<tf.Scalar>(out.loss!, tf.sum(tf.square(out.attentions[0]!)));
-      }, params);
-      const out = [value, ...params.map((p) => grads[p.name]!)];
-      model.dispose();
-      return out;
-    };
-    expectClose(await runOn('native', step), await runOn('cpu', step));
-  });
-});
+    it('encoder layer: fused attention softmax + dropout/add/LN equal the plain ops (eval mode, values and gradients)', async () => {
+      const cfg = bertConfig({
+        vocabSize: 50,
+        hiddenSize: 16,
+        numHiddenLayers: 1,
+        numAttentionHeads: 2,
+        intermediateSize: 32,
+        maxPositionEmbeddings: 16,
+      });
+      const batch = {
+        batchSize: 2,
+        seqLen: 6,
+        inputIds: Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50),
+        attentionMask: Int32Array.from({ length: 12 }, (_, i) => (i % 6 === 5 ? 0 : 1)),
+        tokenTypeIds: new Int32Array(12),
+        labels: Int32Array.from([0, 1]),
+      };
+      const step = (): tf.Tensor[] => {
+        const model = new BertForSequenceClassification(cfg, { seed: 3 });
+        const params = Object.values(model.parameters());
+        const { value, grads } = tf.variableGrads(() => {
+          const out = model.forward(batch, { training: false });
+          return tf.add<tf.Scalar>(out.loss!, tf.sum(tf.square(out.attentions[0]!)));
+        }, params);
+        const out = [value, ...params.map((p) => grads[p.name]!)];
+        model.dispose();
+        return out;
+      };
+      expectClose(await runOn('native', step), await runOn('cpu', step));
+    });
+  },
+);

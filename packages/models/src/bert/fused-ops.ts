@@ -65,7 +65,8 @@ export function fusedGelu(x: tf.Tensor): tf.Tensor {
     const [xi, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([xi]);
     const [value] = runFusedKernel(DistilleryGelu, { x: xi });
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor => runFusedKernel(DistilleryGeluGrad, { dy, x: saved[0]! })[0];
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor =>
+      runFusedKernel(DistilleryGeluGrad, { dy, x: saved[0]! })[0];
     return { value, gradFunc };
   });
   return f(x);
@@ -96,12 +97,20 @@ export function fusedDropoutAddLayerNorm(
 ): tf.Tensor {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, ri, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [y, mean, rstd] = runFusedKernel(DistilleryDropoutAddLayerNorm, { x: xi, residual: ri, gamma: g, beta: b }, { ...attrs, epsilon: eps });
+    const [y, mean, rstd] = runFusedKernel(
+      DistilleryDropoutAddLayerNorm,
+      { x: xi, residual: ri, gamma: g, beta: b },
+      { ...attrs, epsilon: eps },
+    );
     // The sum dropout(x) + residual is not kept: the gradient kernel recomputes it from x and residual.
     save([xi, ri, g, mean, rstd]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const [sx, sr, sg, sm, ss] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      return runFusedKernel(DistilleryDropoutAddLayerNormGrad, { dy, x: sx, residual: sr, gamma: sg, mean: sm, rstd: ss }, attrs);
+      return runFusedKernel(
+        DistilleryDropoutAddLayerNormGrad,
+        { dy, x: sx, residual: sr, gamma: sg, mean: sm, rstd: ss },
+        attrs,
+      );
     };
     return { value: y, gradFunc };
   });

@@ -44,10 +44,18 @@ function ignorable(name: string): boolean {
  * Missing weights throw (unless `initMissing`, then they are left out for random init); shape
  * mismatches and unknown names always throw.
  */
-export async function readHfWeights(dir: string, config: BertConfig, head: BertHead, opts: PretrainedOptions = {}): Promise<Record<string, tf.Tensor>> {
+export async function readHfWeights(
+  dir: string,
+  config: BertConfig,
+  head: BertHead,
+  opts: PretrainedOptions = {},
+): Promise<Record<string, tf.Tensor>> {
   const file = await readCheckpoint(dir, { allowNonFinite: opts.allowNonFinite });
   const fam = bertFamily(config);
-  const path = file.fileOf.size > 0 && new Set(file.fileOf.values()).size > 1 ? join(dir, 'model.safetensors.index.json') : join(dir, 'model.safetensors');
+  const path =
+    file.fileOf.size > 0 && new Set(file.fileOf.values()).size > 1
+      ? join(dir, 'model.safetensors.index.json')
+      : join(dir, 'model.safetensors');
   const expected = new Map(bertWeightShapes(config, head));
   const out: Record<string, tf.Tensor> = {};
   const unknown: string[] = [];
@@ -61,20 +69,37 @@ export async function readHfWeights(dir: string, config: BertConfig, head: BertH
         continue;
       }
       if (!tf.util.arraysEqual(t.shape, shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `weight "${raw}" has shape [${t.shape.join(',')}], config.json implies [${shape.join(',')}]`, { where: path, hint: 'config.json and model.safetensors do not belong together' });
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `weight "${raw}" has shape [${t.shape.join(',')}], config.json implies [${shape.join(',')}]`,
+          { where: path, hint: 'config.json and model.safetensors do not belong together' },
+        );
       }
-      if (!(t.data instanceof Float32Array)) throw new DistilleryError('SAFETENSORS_INVALID', `weight "${raw}" is ${t.dtype}, expected a float type`, { where: path });
+      if (!(t.data instanceof Float32Array))
+        throw new DistilleryError('SAFETENSORS_INVALID', `weight "${raw}" is ${t.dtype}, expected a float type`, {
+          where: path,
+        });
       out[name] = tf.tensor(t.data, shape, 'float32');
     }
     if (unknown.length) {
-      throw new DistilleryError('UNEXPECTED_WEIGHTS', `${unknown.length} weight(s) do not belong to a ${fam === 'roberta' ? 'RoBERTa' : 'BERT'} ${head === 'none' ? 'encoder' : `${head} classifier`}: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`, { where: path });
+      throw new DistilleryError(
+        'UNEXPECTED_WEIGHTS',
+        `${unknown.length} weight(s) do not belong to a ${fam === 'roberta' ? 'RoBERTa' : 'BERT'} ${head === 'none' ? 'encoder' : `${head} classifier`}: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`,
+        { where: path },
+      );
     }
     const missing = [...expected.keys()].filter((n) => !(n in out));
     if (missing.length && !opts.initMissing) {
-      throw new DistilleryError('MISSING_WEIGHT', `${missing.length} weight(s) missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, {
-        where: path,
-        hint: missing.every((m) => m.startsWith('classifier.')) ? 'a base model without a classifier: pass initMissing: true to initialise a new head' : undefined,
-      });
+      throw new DistilleryError(
+        'MISSING_WEIGHT',
+        `${missing.length} weight(s) missing: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`,
+        {
+          where: path,
+          hint: missing.every((m) => m.startsWith('classifier.'))
+            ? 'a base model without a classifier: pass initMissing: true to initialise a new head'
+            : undefined,
+        },
+      );
     }
   } catch (err) {
     for (const t of Object.values(out)) t.dispose();

@@ -12,7 +12,15 @@ import { loadHfModel, saveHfModel } from './hf.io.js';
 import { initStudentFromTeacher, makeStudentConfig } from './student.js';
 import { bertAdaptor, bertScoresAdaptor, bertTokenAdaptor } from './adaptors.js';
 
-const tiny = bertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 4, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16, id2label: ['a', 'b', 'c'] });
+const tiny = bertConfig({
+  vocabSize: 50,
+  hiddenSize: 16,
+  numHiddenLayers: 4,
+  numAttentionHeads: 2,
+  intermediateSize: 32,
+  maxPositionEmbeddings: 16,
+  id2label: ['a', 'b', 'c'],
+});
 const batch = {
   inputIds: Int32Array.from([2, 7, 9, 3, 2, 5, 3, 0]),
   attentionMask: Int32Array.from([1, 1, 1, 1, 1, 1, 1, 0]),
@@ -29,7 +37,9 @@ beforeAll(async () => {
 
 describe('BertConfig', () => {
   it('validates with errors naming the field', () => {
-    expect(() => parseBertConfig({ hidden_size: 30, num_attention_heads: 4 }, 'c.json')).toThrow(/c\.json: num_attention_heads: hidden_size 30 is not a multiple/);
+    expect(() => parseBertConfig({ hidden_size: 30, num_attention_heads: 4 }, 'c.json')).toThrow(
+      /c\.json: num_attention_heads: hidden_size 30 is not a multiple/,
+    );
     expect(() => parseBertConfig({ hidden_act: 'gelu_neww' })).toThrow(/did you mean "gelu_new"/);
     expect(() => parseBertConfig({ vocab_size: -1 })).toThrow(/vocab_size: must be an integer/);
     expect(() => parseBertConfig({ model_type: 'gpt2' })).toThrow(DistilleryError);
@@ -46,10 +56,18 @@ describe('BERT models', () => {
     expect(Object.keys(p1)).toContain('bert.encoder.layer.3.output.LayerNorm.bias');
     expect(p1['classifier.weight']!.shape).toEqual([3, 16]);
     expect(p1['classifier.weight']!.name).not.toBe(m2.parameters()['classifier.weight']!.name);
-    expect(bits(p1['bert.encoder.layer.0.attention.self.query.weight']!)).toEqual(bits(m2.parameters()['bert.encoder.layer.0.attention.self.query.weight']!));
+    expect(bits(p1['bert.encoder.layer.0.attention.self.query.weight']!)).toEqual(
+      bits(m2.parameters()['bert.encoder.layer.0.attention.self.query.weight']!),
+    );
     expect(Array.from(p1['bert.embeddings.LayerNorm.weight']!.dataSync()).every((v) => v === 1)).toBe(true);
-    expect(Array.from(tf.slice(p1['bert.embeddings.word_embeddings.weight']!, [0, 0], [1, 16]).dataSync()).every((v) => v === 0)).toBe(true);
-    const std = tf.tidy(() => tf.sqrt(tf.moments(p1['bert.encoder.layer.0.intermediate.dense.weight']!).variance).dataSync()[0]!);
+    expect(
+      Array.from(tf.slice(p1['bert.embeddings.word_embeddings.weight']!, [0, 0], [1, 16]).dataSync()).every(
+        (v) => v === 0,
+      ),
+    ).toBe(true);
+    const std = tf.tidy(
+      () => tf.sqrt(tf.moments(p1['bert.encoder.layer.0.intermediate.dense.weight']!).variance).dataSync()[0]!,
+    );
     expect(std).toBeGreaterThan(0.017);
     expect(std).toBeLessThan(0.023);
     m1.dispose();
@@ -64,14 +82,18 @@ describe('BERT models', () => {
       expect(o.hiddenStates.map((h) => h.shape)).toEqual(Array(5).fill([2, 4, 16]));
       expect(o.attentions[3]!.shape).toEqual([2, 2, 4, 4]);
       expect(o.attentionScores).toBeUndefined();
-      const expectedLoss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([2, 0], 'int32'), 3), o.logits).dataSync()[0]!;
+      const expectedLoss = tf.losses
+        .softmaxCrossEntropy(tf.oneHot(tf.tensor1d([2, 0], 'int32'), 3), o.logits)
+        .dataSync()[0]!;
       expect(o.loss!.dataSync()[0]).toBeCloseTo(expectedLoss, 6);
       expect(o.logits.dataSync()).toEqual(m.forward(batch, { training: false }).logits.dataSync());
       expect(o.logits.dataSync()).not.toEqual(m.forward(batch, { training: true }).logits.dataSync());
       const lean = m.forward(batch, { training: false, outputAttentions: false, outputHiddenStates: false });
       expect([lean.attentions.length, lean.hiddenStates.length]).toEqual([0, 0]);
     });
-    expect(() => m.forward({ ...batch, inputIds: Int32Array.from([2, 70, 9, 3, 2, 5, 3, 0]) }, { training: false })).toThrow(/token id 70 .* outside the vocabulary/);
+    expect(() =>
+      m.forward({ ...batch, inputIds: Int32Array.from([2, 70, 9, 3, 2, 5, 3, 0]) }, { training: false }),
+    ).toThrow(/token id 70 .* outside the vocabulary/);
     expect(() => m.forward({ ...batch, seqLen: 3 }, { training: false })).toThrow(/batchSize\*seqLen/);
     m.dispose();
   });
@@ -185,20 +207,37 @@ describe('Hugging Face folders', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-'));
     const m = new BertForSequenceClassification(tiny, { seed: 3 });
     await saveHfModel(m, dir, { tokenizerFiles: { 'vocab.txt': 'x\n' } });
-    const header = JSON.parse(readFileSync(join(dir, 'model.safetensors')).subarray(8, 8 + readFileSync(join(dir, 'model.safetensors')).readUInt32LE(0)).toString());
+    const header = JSON.parse(
+      readFileSync(join(dir, 'model.safetensors'))
+        .subarray(8, 8 + readFileSync(join(dir, 'model.safetensors')).readUInt32LE(0))
+        .toString(),
+    );
     expect(header.__metadata__).toEqual({ format: 'pt' });
     expect(header['bert.encoder.layer.0.intermediate.dense.weight']).toMatchObject({ dtype: 'F32', shape: [32, 16] });
     expect(header['bert.encoder.layer.0.output.dense.weight'].shape).toEqual([16, 32]);
     expect(header['classifier.weight'].shape).toEqual([3, 16]);
-    expect(Object.keys(header).filter((k) => k !== '__metadata__').sort()).toEqual(Object.keys(m.weights()).sort());
+    expect(
+      Object.keys(header)
+        .filter((k) => k !== '__metadata__')
+        .sort(),
+    ).toEqual(Object.keys(m.weights()).sort());
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-    expect(cfg).toMatchObject({ architectures: ['BertForSequenceClassification'], model_type: 'bert', hidden_size: 16, num_hidden_layers: 4, id2label: { '2': 'c' }, label2id: { a: 0 } });
+    expect(cfg).toMatchObject({
+      architectures: ['BertForSequenceClassification'],
+      model_type: 'bert',
+      hidden_size: 16,
+      num_hidden_layers: 4,
+      id2label: { '2': 'c' },
+      label2id: { a: 0 },
+    });
     expect(readFileSync(join(dir, 'vocab.txt'), 'utf8')).toBe('x\n');
     const back = await loadHfModel(dir);
     expect(back).toBeInstanceOf(BertForSequenceClassification);
     for (const [k, t] of Object.entries(m.weights())) expect(bits(back.weights()[k]!)).toEqual(bits(t));
     tf.tidy(() => {
-      expect(back.forward(batch, { training: false }).logits.dataSync()).toEqual(m.forward(batch, { training: false }).logits.dataSync());
+      expect(back.forward(batch, { training: false }).logits.dataSync()).toEqual(
+        m.forward(batch, { training: false }).logits.dataSync(),
+      );
     });
     m.dispose();
     back.dispose();
@@ -208,16 +247,26 @@ describe('Hugging Face folders', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-'));
     const enc = new BertModel(tiny);
     await saveHfModel(enc, dir);
-    await expect(loadHfModel(dir, { head: 'sequence' })).rejects.toThrow(/2 weight\(s\) missing: classifier.weight, classifier.bias[\s\S]*initMissing/);
+    await expect(loadHfModel(dir, { head: 'sequence' })).rejects.toThrow(
+      /2 weight\(s\) missing: classifier.weight, classifier.bias[\s\S]*initMissing/,
+    );
     const withHead = await loadHfModel(dir, { head: 'sequence', initMissing: true });
-    expect(bits(withHead.weights()['bert.pooler.dense.weight']!)).toEqual(bits(enc.weights()['bert.pooler.dense.weight']!));
+    expect(bits(withHead.weights()['bert.pooler.dense.weight']!)).toEqual(
+      bits(enc.weights()['bert.pooler.dense.weight']!),
+    );
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, intermediate_size: 64 }));
-    await expect(loadHfModel(dir)).rejects.toThrow(/intermediate\.dense\.(weight|bias)" has shape \[32(,16)?\], config.json implies \[64(,16)?\]/);
+    await expect(loadHfModel(dir)).rejects.toThrow(
+      /intermediate\.dense\.(weight|bias)" has shape \[32(,16)?\], config.json implies \[64(,16)?\]/,
+    );
     writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg));
     const st = await readSafetensors(join(dir, 'model.safetensors'));
     const tensors = Object.fromEntries([...st.tensors].map(([k, t]) => [k, { data: t.data, shape: t.shape }]));
-    await writeSafetensors(join(dir, 'model.safetensors'), { ...tensors, 'bert.embeddings.position_ids': { data: new Int32Array(16), shape: [1, 16], dtype: 'I64' }, 'foo.weight': { data: new Float32Array(1), shape: [1] } });
+    await writeSafetensors(join(dir, 'model.safetensors'), {
+      ...tensors,
+      'bert.embeddings.position_ids': { data: new Int32Array(16), shape: [1, 16], dtype: 'I64' },
+      'foo.weight': { data: new Float32Array(1), shape: [1] },
+    });
     await expect(loadHfModel(dir)).rejects.toThrow(/1 weight\(s\) do not belong .*: foo\.weight/);
     await expect(loadHfModel(join(dir, 'nope'))).rejects.toThrow(/no config\.json/);
     enc.dispose();
@@ -228,7 +277,13 @@ describe('Hugging Face folders', () => {
 describe('students', () => {
   it('makeStudentConfig keeps vocab/labels and scales the FFN', () => {
     const s = makeStudentConfig(tiny, { numHiddenLayers: 2, hiddenSize: 8 });
-    expect([s.numHiddenLayers, s.hiddenSize, s.intermediateSize, s.vocabSize, s.id2label]).toEqual([2, 8, 16, 50, ['a', 'b', 'c']]);
+    expect([s.numHiddenLayers, s.hiddenSize, s.intermediateSize, s.vocabSize, s.id2label]).toEqual([
+      2,
+      8,
+      16,
+      50,
+      ['a', 'b', 'c'],
+    ]);
     expect(() => makeStudentConfig(tiny, { hiddenSize: 10, numAttentionHeads: 4 })).toThrow(/not a multiple/);
   });
 
@@ -238,11 +293,20 @@ describe('students', () => {
     const r = initStudentFromTeacher(t, s);
     expect(r.layerMap).toEqual([0, 2]);
     expect(r.kept).toEqual([]);
-    expect(bits(s.parameters()['bert.encoder.layer.1.attention.self.key.weight']!)).toEqual(bits(t.weights()['bert.encoder.layer.2.attention.self.key.weight']!));
+    expect(bits(s.parameters()['bert.encoder.layer.1.attention.self.key.weight']!)).toEqual(
+      bits(t.weights()['bert.encoder.layer.2.attention.self.key.weight']!),
+    );
     expect(bits(s.parameters()['classifier.weight']!)).toEqual(bits(t.weights()['classifier.weight']!));
-    expect(initStudentFromTeacher(t, s, { layerMap: [1, 3], copyHead: false }).kept).toEqual(['bert.pooler.dense.weight', 'bert.pooler.dense.bias', 'classifier.weight', 'classifier.bias']);
+    expect(initStudentFromTeacher(t, s, { layerMap: [1, 3], copyHead: false }).kept).toEqual([
+      'bert.pooler.dense.weight',
+      'bert.pooler.dense.bias',
+      'classifier.weight',
+      'classifier.bias',
+    ]);
     const narrow = new BertForSequenceClassification(makeStudentConfig(tiny, { numHiddenLayers: 2, hiddenSize: 8 }));
-    expect(() => initStudentFromTeacher(t, narrow)).toThrow(/hidden_size is 16 in the teacher but 8 in the student[\s\S]*hint/);
+    expect(() => initStudentFromTeacher(t, narrow)).toThrow(
+      /hidden_size is 16 in the teacher but 8 in the student[\s\S]*hint/,
+    );
     const deep = new BertForSequenceClassification(makeStudentConfig(tiny, { numHiddenLayers: 3 }));
     expect(() => initStudentFromTeacher(t, deep)).toThrow(/teacher layer 4 does not exist/);
     for (const m of [t, s, narrow, deep]) m.dispose();

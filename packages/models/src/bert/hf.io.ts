@@ -7,8 +7,17 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DistilleryError, writeFileAtomic, writeSafetensors, type SafetensorsInput } from '@distillery/core';
 import { BERT_LIKE, bertFamily, parseBertConfig } from './bert.config.js';
-import { RobertaForSequenceClassification, RobertaForTokenClassification, RobertaModel } from '../roberta/roberta.model.js';
-import { BertForSequenceClassification, BertForTokenClassification, BertModel, type BertModelOptions } from './bert.model.js';
+import {
+  RobertaForSequenceClassification,
+  RobertaForTokenClassification,
+  RobertaModel,
+} from '../roberta/roberta.model.js';
+import {
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertModel,
+  type BertModelOptions,
+} from './bert.model.js';
 import { BertForMaskedLM } from './mlm.model.js';
 import { readHfWeights, type PretrainedOptions } from './hf.files.js';
 import type { BertHead } from './weights.js';
@@ -17,7 +26,12 @@ import type { EncoderModel } from '../hf/encoder.types.js';
 import { loadDistilBert } from '../distilbert/distilbert.io.js';
 
 /** Tokenizer files copied or written by {@link saveHfModel}. */
-export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json'] as const;
+export const TOKENIZER_FILES = [
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'vocab.txt',
+  'special_tokens_map.json',
+] as const;
 
 /** Options of {@link loadHfModel}. */
 export interface LoadHfModelOptions extends BertModelOptions, PretrainedOptions {
@@ -48,7 +62,10 @@ export async function loadHfModel(dir: string, opts: LoadHfModelOptions = {}): P
   // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a config.json value of any JSON type; an unknown one is reported below
   const type = json.model_type === undefined ? 'bert' : String(json.model_type);
   if (!SUPPORTED_MODEL_TYPES.includes(type)) {
-    throw new DistilleryError('MODEL_UNSUPPORTED', `model_type "${type}" is not supported`, { where: `${where}: model_type`, hint: `supported: ${SUPPORTED_MODEL_TYPES.join(', ')}` });
+    throw new DistilleryError('MODEL_UNSUPPORTED', `model_type "${type}" is not supported`, {
+      where: `${where}: model_type`,
+      hint: `supported: ${SUPPORTED_MODEL_TYPES.join(', ')}`,
+    });
   }
   const arch = Array.isArray(json.architectures) ? String(json.architectures[0]) : undefined;
   const head: BertHead = opts.head ?? headFromArchitecture(arch);
@@ -85,7 +102,10 @@ export async function saveHfModel(model: EncoderModel, dir: string, opts: SaveHf
   try {
     mkdirSync(dir, { recursive: true });
   } catch (err) {
-    throw new DistilleryError('IO_WRITE_FAILED', `cannot create folder: ${(err as Error).message}`, { where: dir, cause: err });
+    throw new DistilleryError('IO_WRITE_FAILED', `cannot create folder: ${(err as Error).message}`, {
+      where: dir,
+      cause: err,
+    });
   }
   const tensors: Record<string, SafetensorsInput> = {};
   for (const [name, t] of Object.entries(model.weights())) {
@@ -103,12 +123,19 @@ export async function saveHfModel(model: EncoderModel, dir: string, opts: SaveHf
         copied++;
       }
     }
-    if (!copied) throw new DistilleryError('TOKENIZER_MISSING', 'no tokenizer files to copy', { where: opts.copyTokenizerFrom, hint: `expected one of ${TOKENIZER_FILES.join(', ')}` });
+    if (!copied)
+      throw new DistilleryError('TOKENIZER_MISSING', 'no tokenizer files to copy', {
+        where: opts.copyTokenizerFrom,
+        hint: `expected one of ${TOKENIZER_FILES.join(', ')}`,
+      });
   }
-  for (const [name, content] of Object.entries(opts.tokenizerFiles ?? {})) await writeFileAtomic(join(dir, name), content);
+  for (const [name, content] of Object.entries(opts.tokenizerFiles ?? {}))
+    await writeFileAtomic(join(dir, name), content);
 }
 
 /** Weights of a model as plain arrays (for comparisons and custom serialisation). */
 export function weightsToArrays(model: EncoderModel): Record<string, { data: Float32Array; shape: number[] }> {
-  return Object.fromEntries(Object.entries(model.weights()).map(([k, t]) => [k, { data: t.dataSync() as Float32Array, shape: [...t.shape] }]));
+  return Object.fromEntries(
+    Object.entries(model.weights()).map(([k, t]) => [k, { data: t.dataSync() as Float32Array, shape: [...t.shape] }]),
+  );
 }

@@ -7,7 +7,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { HiddenAct } from './bert.config.js';
 import type { ParamStore } from './params.js';
 import type { DropoutAttrs } from '@distillery/core/kernels';
-import { FUSED, fusedAvailable, fusedDropout, fusedDropoutAddLayerNorm, fusedGelu, fusedLayerNorm, fusedLinearGelu } from './fused-ops.js';
+import {
+  FUSED,
+  fusedAvailable,
+  fusedDropout,
+  fusedDropoutAddLayerNorm,
+  fusedGelu,
+  fusedLayerNorm,
+  fusedLinearGelu,
+} from './fused-ops.js';
 
 /**
  * `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`.
@@ -50,7 +58,8 @@ export function linearActivation(p: ParamStore, name: string, kind: HiddenAct, x
 export function layerNorm(p: ParamStore, name: string, x: tf.Tensor, eps: number): tf.Tensor {
   const gamma = p.get(`${name}.weight`);
   const beta = p.get(`${name}.bias`);
-  if (x.dtype === 'float32' && fusedAvailable(FUSED.layerNorm, FUSED.layerNormGrad)) return fusedLayerNorm(x, gamma, beta, eps);
+  if (x.dtype === 'float32' && fusedAvailable(FUSED.layerNorm, FUSED.layerNormGrad))
+    return fusedLayerNorm(x, gamma, beta, eps);
   const axis = x.shape.length - 1;
   const mean = tf.mean(x, axis, true);
   const centered = tf.sub(x, mean);
@@ -108,7 +117,8 @@ export function makeDropout(training: boolean, seed?: number, pass = 0): Dropout
   let k = 0;
   if (!fusedAvailable(FUSED.dropout, FUSED.dropout)) {
     const base = seed === undefined ? undefined : seed + 1000 * pass;
-    const plain: DropoutFn = (x, rate) => (rate > 0 ? tf.dropout(x, rate, undefined, base === undefined ? undefined : base + k++) : x);
+    const plain: DropoutFn = (x, rate) =>
+      rate > 0 ? tf.dropout(x, rate, undefined, base === undefined ? undefined : base + k++) : x;
     plain.mode = 'tfjs';
     return plain;
   }
@@ -129,10 +139,26 @@ export function makeDropout(training: boolean, seed?: number, pass = 0): Dropout
  * Post-LN BERT's `LayerNorm(dropout(x) + residual)` with `${name}.weight` / `${name}.bias`: one fused kernel each
  * way on backends that have it (also in eval mode, as add + LayerNorm), else `layerNorm(add(drop(x), residual))`.
  */
-export function dropoutAddLayerNorm(p: ParamStore, name: string, x: tf.Tensor, residual: tf.Tensor, rate: number, eps: number, drop: DropoutFn): tf.Tensor {
+export function dropoutAddLayerNorm(
+  p: ParamStore,
+  name: string,
+  x: tf.Tensor,
+  residual: tf.Tensor,
+  rate: number,
+  eps: number,
+  drop: DropoutFn,
+): tf.Tensor {
   const fusedMode = drop.mode === 'off' || drop.mode === 'philox' || !(rate > 0);
-  if (fusedMode && x.dtype === 'float32' && residual.dtype === 'float32' && fusedAvailable(FUSED.dropoutAddLayerNorm, FUSED.dropoutAddLayerNormGrad)) {
-    const attrs: DropoutAttrs = drop.mode === 'philox' && rate > 0 && drop.philox ? drop.philox(rate) : { rate: 0, seed: 0, stream: 0, counter: 0 };
+  if (
+    fusedMode &&
+    x.dtype === 'float32' &&
+    residual.dtype === 'float32' &&
+    fusedAvailable(FUSED.dropoutAddLayerNorm, FUSED.dropoutAddLayerNormGrad)
+  ) {
+    const attrs: DropoutAttrs =
+      drop.mode === 'philox' && rate > 0 && drop.philox
+        ? drop.philox(rate)
+        : { rate: 0, seed: 0, stream: 0, counter: 0 };
     return fusedDropoutAddLayerNorm(x, residual, p.get(`${name}.weight`), p.get(`${name}.bias`), eps, attrs);
   }
   return layerNorm(p, name, tf.add(drop(x, rate), residual), eps);

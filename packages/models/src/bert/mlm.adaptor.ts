@@ -27,7 +27,11 @@ export const bertMlmAdaptor: Adaptor<EncodedBatch, BertOutput> = (batch, out) =>
   const rows = maskedRows(batch);
   if (rows) {
     if (out.logits.rank === 3) {
-      a.logitsMask = tf.tensor2d(Float32Array.from(batch.labels!, (v) => (v >= 0 ? 1 : 0)), [b, l], 'float32');
+      a.logitsMask = tf.tensor2d(
+        Float32Array.from(batch.labels!, (v) => (v >= 0 ? 1 : 0)),
+        [b, l],
+        'float32',
+      );
       a.labels = tf.tensor2d(batch.labels!, [b, l], 'int32');
     } else {
       a.labels = tf.tensor1d(maskedLabels(batch, rows), 'int32');

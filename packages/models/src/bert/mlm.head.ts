@@ -31,24 +31,35 @@ export interface MlmHeadNames {
 
 export const MLM_HEAD_NAMES: Record<'bert' | 'roberta' | 'distilbert', MlmHeadNames> = {
   bert: {
-    dense: 'cls.predictions.transform.dense', layerNorm: 'cls.predictions.transform.LayerNorm', bias: 'cls.predictions.bias',
-    embeddings: 'bert.embeddings.word_embeddings.weight', tiedCopies: ['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'],
+    dense: 'cls.predictions.transform.dense',
+    layerNorm: 'cls.predictions.transform.LayerNorm',
+    bias: 'cls.predictions.bias',
+    embeddings: 'bert.embeddings.word_embeddings.weight',
+    tiedCopies: ['cls.predictions.decoder.weight', 'cls.predictions.decoder.bias'],
   },
   roberta: {
-    dense: 'lm_head.dense', layerNorm: 'lm_head.layer_norm', bias: 'lm_head.bias',
-    embeddings: 'roberta.embeddings.word_embeddings.weight', tiedCopies: ['lm_head.decoder.weight', 'lm_head.decoder.bias'],
+    dense: 'lm_head.dense',
+    layerNorm: 'lm_head.layer_norm',
+    bias: 'lm_head.bias',
+    embeddings: 'roberta.embeddings.word_embeddings.weight',
+    tiedCopies: ['lm_head.decoder.weight', 'lm_head.decoder.bias'],
   },
   distilbert: {
-    dense: 'vocab_transform', layerNorm: 'vocab_layer_norm', bias: 'vocab_projector.bias',
-    embeddings: 'distilbert.embeddings.word_embeddings.weight', tiedCopies: ['vocab_projector.weight'],
+    dense: 'vocab_transform',
+    layerNorm: 'vocab_layer_norm',
+    bias: 'vocab_projector.bias',
+    embeddings: 'distilbert.embeddings.word_embeddings.weight',
+    tiedCopies: ['vocab_projector.weight'],
   },
 };
 
 /** The head's own weights (the decoder weight is the word embeddings, listed with the encoder). */
 export function mlmWeightShapes(n: MlmHeadNames, hiddenSize: number, vocabSize: number): [string, number[]][] {
   return [
-    [`${n.dense}.weight`, [hiddenSize, hiddenSize]], [`${n.dense}.bias`, [hiddenSize]],
-    [`${n.layerNorm}.weight`, [hiddenSize]], [`${n.layerNorm}.bias`, [hiddenSize]],
+    [`${n.dense}.weight`, [hiddenSize, hiddenSize]],
+    [`${n.dense}.bias`, [hiddenSize]],
+    [`${n.layerNorm}.weight`, [hiddenSize]],
+    [`${n.layerNorm}.bias`, [hiddenSize]],
     [n.bias, [vocabSize]],
   ];
 }
@@ -59,7 +70,11 @@ export function maskedRows(batch: EncodedBatch): Int32Array | undefined {
   if (!labels) return undefined;
   const n = batch.batchSize * batch.seqLen;
   if (labels.length !== n) {
-    throw new DistilleryError('SHAPE_MISMATCH', `masked-LM labels need batchSize*seqLen = ${n} entries (−100 where not masked), got ${labels.length}`, { where: 'forward(batch).labels', hint: 'mask batches with maskTokens() / MlmBatches from @distillery/data' });
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `masked-LM labels need batchSize*seqLen = ${n} entries (−100 where not masked), got ${labels.length}`,
+      { where: 'forward(batch).labels', hint: 'mask batches with maskTokens() / MlmBatches from @distillery/data' },
+    );
   }
   const rows: number[] = [];
   for (let i = 0; i < n; i++) if (labels[i]! >= 0) rows.push(i);
@@ -75,13 +90,23 @@ export function maskedLabels(batch: EncodedBatch, rows: Int32Array): Int32Array 
  * Logits of the head: `[M, V]` over the given rows of `seq` ([B, L, D]), or `[B, L, V]` when `rows` is
  * undefined.
  */
-export function mlmLogits(store: ParamStore, n: MlmHeadNames, act: HiddenAct, eps: number, seq: tf.Tensor3D, rows?: Int32Array): tf.Tensor {
+export function mlmLogits(
+  store: ParamStore,
+  n: MlmHeadNames,
+  act: HiddenAct,
+  eps: number,
+  seq: tf.Tensor3D,
+  rows?: Int32Array,
+): tf.Tensor {
   const [b, l, d] = seq.shape;
   const h0 = rows ? tf.gather(tf.reshape(seq, [b * l, d]), tf.tensor1d(rows, 'int32')) : seq;
   const h = layerNorm(store, n.layerNorm, activation(act, linear(store, n.dense, h0)), eps);
   const h2 = tf.reshape<tf.Rank.R2>(h, [-1, d]);
   // wasm multiplies ~10× slower with a transposed operand: use the store's transposed copy there (as `linear`).
-  const dec = tf.getBackend() === 'wasm' ? tf.matMul(h2, store.transposed(n.embeddings)) : tf.matMul(h2, store.get(n.embeddings), false, true);
+  const dec =
+    tf.getBackend() === 'wasm'
+      ? tf.matMul(h2, store.transposed(n.embeddings))
+      : tf.matMul(h2, store.get(n.embeddings), false, true);
   const logits = tf.add(dec, store.get(n.bias));
   return rows ? logits : tf.reshape(logits, [b, l, logits.shape[1]!]);
 }

@@ -42,7 +42,10 @@ export class BertForMaskedLM extends BertBase {
     const only = rows && opts.maskedOnly !== false ? rows : undefined;
     const c = this.config;
     out.logits = mlmLogits(this.store, MLM_HEAD_NAMES[this.family], c.hiddenAct, c.layerNormEps, seq, only);
-    if (rows) out.loss = only ? mlmLoss(out.logits, maskedLabels(batch, rows)) : mlmLoss(gatherRows(out.logits, rows), maskedLabels(batch, rows));
+    if (rows)
+      out.loss = only
+        ? mlmLoss(out.logits, maskedLabels(batch, rows))
+        : mlmLoss(gatherRows(out.logits, rows), maskedLabels(batch, rows));
     return out;
   }
 }

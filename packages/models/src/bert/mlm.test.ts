@@ -13,7 +13,14 @@ import { distilBertConfig } from '../distilbert/distilbert.config.js';
 import { DistilBertForMaskedLM } from '../distilbert/distilbert.model.js';
 import { bertMlmAdaptor } from './mlm.adaptor.js';
 
-const tiny = bertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 });
+const tiny = bertConfig({
+  vocabSize: 50,
+  hiddenSize: 16,
+  numHiddenLayers: 2,
+  numAttentionHeads: 2,
+  intermediateSize: 32,
+  maxPositionEmbeddings: 16,
+});
 const batch = {
   inputIds: Int32Array.from([2, 4, 9, 3, 2, 5, 4, 0]),
   attentionMask: Int32Array.from([1, 1, 1, 1, 1, 1, 1, 0]),
@@ -50,7 +57,9 @@ describe('BertForMaskedLM', () => {
       expect(full.logits.shape).toEqual([2, 4, 50]);
       const rows = tf.gather(tf.reshape(full.logits, [8, 50]), tf.tensor1d([1, 6], 'int32'));
       expect(tf.max(tf.abs(tf.sub(rows, only.logits))).dataSync()[0]).toBeLessThan(1e-5);
-      const ce = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([7, 11], 'int32'), 50), only.logits).dataSync()[0]!;
+      const ce = tf.losses
+        .softmaxCrossEntropy(tf.oneHot(tf.tensor1d([7, 11], 'int32'), 50), only.logits)
+        .dataSync()[0]!;
       expect(only.loss!.dataSync()[0]).toBeCloseTo(ce, 5);
       expect(full.loss!.dataSync()[0]).toBeCloseTo(ce, 5);
       // Adaptor: masked-only → 2-D logits and labels [M]; full → logitsMask at the masked positions.
@@ -85,10 +94,21 @@ describe('BertForMaskedLM', () => {
     expect(names).not.toContain('cls.predictions.decoder.weight');
     const back = await loadHfModel(dir, { trainable: false });
     expect(back.head).toBe('mlm');
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(m.forward(batch, { training: false }).logits, back.forward(batch, { training: false }).logits))).dataSync()[0]);
+    const diff = tf.tidy(
+      () =>
+        tf
+          .max(
+            tf.abs(
+              tf.sub(m.forward(batch, { training: false }).logits, back.forward(batch, { training: false }).logits),
+            ),
+          )
+          .dataSync()[0],
+    );
     expect(diff).toBe(0);
     // transformers' own files may carry the tied copies: they are skipped.
-    const tensors = Object.fromEntries([...st.tensors].map(([k, t]) => [k, { data: t.data as Float32Array, shape: t.shape, dtype: 'F32' as const }]));
+    const tensors = Object.fromEntries(
+      [...st.tensors].map(([k, t]) => [k, { data: t.data as Float32Array, shape: t.shape, dtype: 'F32' as const }]),
+    );
     const emb = st.tensors.get('bert.embeddings.word_embeddings.weight')!;
     tensors['cls.predictions.decoder.weight'] = { data: emb.data as Float32Array, shape: emb.shape, dtype: 'F32' };
     tensors['cls.predictions.decoder.bias'] = tensors['cls.predictions.bias']!;
@@ -102,17 +122,35 @@ describe('BertForMaskedLM', () => {
   });
 
   it('DistilBertForMaskedLM: vocab_transform / vocab_layer_norm / vocab_projector (tied), HF round trip', async () => {
-    const c = distilBertConfig({ vocabSize: 50, hiddenSize: 16, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 32, maxPositionEmbeddings: 16 });
+    const c = distilBertConfig({
+      vocabSize: 50,
+      hiddenSize: 16,
+      numHiddenLayers: 2,
+      numAttentionHeads: 2,
+      intermediateSize: 32,
+      maxPositionEmbeddings: 16,
+    });
     const m = new DistilBertForMaskedLM(c, { seed: 2 });
     const names = m.weightShapes().map(([n]) => n);
-    expect(names).toEqual(expect.arrayContaining(['vocab_transform.weight', 'vocab_layer_norm.weight', 'vocab_projector.bias']));
+    expect(names).toEqual(
+      expect.arrayContaining(['vocab_transform.weight', 'vocab_layer_norm.weight', 'vocab_projector.bias']),
+    );
     expect(names).not.toContain('vocab_projector.weight');
     const dir = tmp();
     await saveHfModel(m, dir);
     const back = await loadHfModel(dir, { trainable: false });
     expect(back.head).toBe('mlm');
     expect(back.hfConfig().architectures).toEqual(['DistilBertForMaskedLM']);
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(m.forward(batch, { training: false }).logits, back.forward(batch, { training: false }).logits))).dataSync()[0]);
+    const diff = tf.tidy(
+      () =>
+        tf
+          .max(
+            tf.abs(
+              tf.sub(m.forward(batch, { training: false }).logits, back.forward(batch, { training: false }).logits),
+            ),
+          )
+          .dataSync()[0],
+    );
     expect(diff).toBe(0);
     m.dispose();
     back.dispose();

@@ -30,7 +30,11 @@ export class ParamStore {
     const old = this.tensors.get(name);
     if (old) {
       if (!tf.util.arraysEqual(old.shape, value.shape)) {
-        throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${old.shape.join(',')}], got [${value.shape.join(',')}]`, { where: name });
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `weight "${name}" has shape [${old.shape.join(',')}], got [${value.shape.join(',')}]`,
+          { where: name },
+        );
       }
       if (old instanceof tf.Variable) {
         old.assign(value);

@@ -25,7 +25,8 @@ export function makeStudentConfig(teacher: BertConfig, sizes: StudentSizes): Ber
     hiddenSize,
     numAttentionHeads: sizes.numAttentionHeads ?? teacher.numAttentionHeads,
     // Keep the teacher's FFN ratio when only the width changes.
-    intermediateSize: sizes.intermediateSize ?? Math.round((teacher.intermediateSize * hiddenSize) / teacher.hiddenSize),
+    intermediateSize:
+      sizes.intermediateSize ?? Math.round((teacher.intermediateSize * hiddenSize) / teacher.hiddenSize),
   });
 }
 
@@ -54,33 +55,75 @@ export interface InitReport {
  * Requires equal hidden size, heads and intermediate size; otherwise a clear error (use random init
  * and let distillation with projections do the work).
  */
-export function initStudentFromTeacher(teacher: BertBase, student: BertBase, opts: InitFromTeacherOptions = {}): InitReport {
+export function initStudentFromTeacher(
+  teacher: BertBase,
+  student: BertBase,
+  opts: InitFromTeacherOptions = {},
+): InitReport {
   const t = teacher.config;
   const s = student.config;
   if (teacher.family !== student.family) {
-    throw new DistilleryError('CONFIG_INVALID', `cannot copy a ${teacher.family} teacher into a ${student.family} student`, { where: 'initStudentFromTeacher', hint: student.family === 'bert' ? undefined : 'for a DistilBERT student of a BERT teacher use initDistilBertFromBert()' });
-  }
-  for (const [field, label] of [['hiddenSize', 'hidden_size'], ['numAttentionHeads', 'num_attention_heads'], ['intermediateSize', 'intermediate_size'], ['vocabSize', 'vocab_size'], ['typeVocabSize', 'type_vocab_size']] as const) {
-    if (t[field] !== s[field]) {
-      throw new DistilleryError('SHAPE_MISMATCH', `cannot copy teacher weights: ${label} is ${t[field]} in the teacher but ${s[field]} in the student`, {
+    throw new DistilleryError(
+      'CONFIG_INVALID',
+      `cannot copy a ${teacher.family} teacher into a ${student.family} student`,
+      {
         where: 'initStudentFromTeacher',
-        hint: 'copying layers needs equal widths; keep the random initialisation and distil with projected hidden-state matches instead',
-      });
+        hint:
+          student.family === 'bert'
+            ? undefined
+            : 'for a DistilBERT student of a BERT teacher use initDistilBertFromBert()',
+      },
+    );
+  }
+  for (const [field, label] of [
+    ['hiddenSize', 'hidden_size'],
+    ['numAttentionHeads', 'num_attention_heads'],
+    ['intermediateSize', 'intermediate_size'],
+    ['vocabSize', 'vocab_size'],
+    ['typeVocabSize', 'type_vocab_size'],
+  ] as const) {
+    if (t[field] !== s[field]) {
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `cannot copy teacher weights: ${label} is ${t[field]} in the teacher but ${s[field]} in the student`,
+        {
+          where: 'initStudentFromTeacher',
+          hint: 'copying layers needs equal widths; keep the random initialisation and distil with projected hidden-state matches instead',
+        },
+      );
     }
   }
   if (s.maxPositionEmbeddings > t.maxPositionEmbeddings) {
-    throw new DistilleryError('SHAPE_MISMATCH', `student max_position_embeddings ${s.maxPositionEmbeddings} exceeds the teacher's ${t.maxPositionEmbeddings}`, { where: 'initStudentFromTeacher' });
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `student max_position_embeddings ${s.maxPositionEmbeddings} exceeds the teacher's ${t.maxPositionEmbeddings}`,
+      { where: 'initStudentFromTeacher' },
+    );
   }
-  const map = opts.layerMap === undefined || opts.layerMap === 'every-other' ? Array.from({ length: s.numHiddenLayers }, (_, i) => 2 * i) : [...opts.layerMap];
+  const map =
+    opts.layerMap === undefined || opts.layerMap === 'every-other'
+      ? Array.from({ length: s.numHiddenLayers }, (_, i) => 2 * i)
+      : [...opts.layerMap];
   if (map.length !== s.numHiddenLayers) {
-    throw new DistilleryError('CONFIG_INVALID', `layerMap has ${map.length} entries for ${s.numHiddenLayers} student layers`, { where: 'initStudentFromTeacher.layerMap' });
+    throw new DistilleryError(
+      'CONFIG_INVALID',
+      `layerMap has ${map.length} entries for ${s.numHiddenLayers} student layers`,
+      { where: 'initStudentFromTeacher.layerMap' },
+    );
   }
   const bad = map.find((l) => !Number.isInteger(l) || l < 0 || l >= t.numHiddenLayers);
   if (bad !== undefined) {
-    throw new DistilleryError('CONFIG_INVALID', `teacher layer ${bad} does not exist (teacher has ${t.numHiddenLayers} layers)`, {
-      where: 'initStudentFromTeacher.layerMap',
-      hint: opts.layerMap === undefined || opts.layerMap === 'every-other' ? `every-other needs a teacher with at least ${2 * s.numHiddenLayers - 1} layers; pass an explicit layerMap` : undefined,
-    });
+    throw new DistilleryError(
+      'CONFIG_INVALID',
+      `teacher layer ${bad} does not exist (teacher has ${t.numHiddenLayers} layers)`,
+      {
+        where: 'initStudentFromTeacher.layerMap',
+        hint:
+          opts.layerMap === undefined || opts.layerMap === 'every-other'
+            ? `every-other needs a teacher with at least ${2 * s.numHiddenLayers - 1} layers; pass an explicit layerMap`
+            : undefined,
+      },
+    );
   }
   const tw = teacher.weights();
   const copied: string[] = [];
@@ -95,7 +138,9 @@ export function initStudentFromTeacher(teacher: BertBase, student: BertBase, opt
       continue;
     }
     // Position embeddings may be shorter in the student: take the first rows.
-    const value = tf.tidy(() => (name.endsWith('position_embeddings.weight') ? tf.slice(from, [0, 0], shape) : tf.clone(from)));
+    const value = tf.tidy(() =>
+      name.endsWith('position_embeddings.weight') ? tf.slice(from, [0, 0], shape) : tf.clone(from),
+    );
     student.store.set(name, value);
     copied.push(name);
   }

@@ -11,7 +11,12 @@ import type { EncodedBatch } from '@distillery/data';
 export function tokenClassificationLoss(batch: EncodedBatch, logits: tf.Tensor, numLabels: number): tf.Scalar {
   const n = batch.batchSize * batch.seqLen;
   const raw = batch.labels!;
-  if (raw.length !== n) throw new DistilleryError('SHAPE_MISMATCH', `token labels need batchSize*seqLen = ${n} entries, got ${raw.length}`, { where: 'forward(batch).labels' });
+  if (raw.length !== n)
+    throw new DistilleryError(
+      'SHAPE_MISMATCH',
+      `token labels need batchSize*seqLen = ${n} entries, got ${raw.length}`,
+      { where: 'forward(batch).labels' },
+    );
   const labels = tf.tensor1d(raw, 'int32');
   const valid = tf.cast(tf.greaterEqual(labels, 0), 'float32');
   const logp = tf.logSoftmax(tf.reshape(logits, [n, numLabels]));

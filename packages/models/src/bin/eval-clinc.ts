@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     },
   });
   if (!values.model || !values.data) {
-    process.stderr.write('usage: distillery-eval-clinc --model DIR --data DIR [--split test] [--batch-size 128] [--limit N] [--backend native|wasm|cpu]\n');
+    process.stderr.write(
+      'usage: distillery-eval-clinc --model DIR --data DIR [--split test] [--batch-size 128] [--limit N] [--backend native|wasm|cpu]\n',
+    );
     process.exit(2);
   }
   await initBackend({ backend: values.backend, logger: { info: (m) => process.stderr.write(`${m}\n`) } });
@@ -43,7 +45,9 @@ async function main(): Promise<void> {
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
   const { predictions: _p, ...summary } = r;
   process.stdout.write(JSON.stringify({ split, backend: tf.getBackend(), ...summary }) + '\n');
-  process.stderr.write(`accuracy ${pct(r.accuracy)}, in-scope ${pct(r.inScopeAccuracy)}, oos recall ${pct(r.oosRecall)} (${r.total} rows, ${(r.ms / 1000).toFixed(1)} s)\n`);
+  process.stderr.write(
+    `accuracy ${pct(r.accuracy)}, in-scope ${pct(r.inScopeAccuracy)}, oos recall ${pct(r.oosRecall)} (${r.total} rows, ${(r.ms / 1000).toFixed(1)} s)\n`,
+  );
   model.dispose();
 }
 

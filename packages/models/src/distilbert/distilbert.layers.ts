@@ -18,14 +18,25 @@ export function distilEmbeddings(p: ParamStore, c: DistilBertConfig, ids: tf.Ten
   const l = ids.shape[1];
   const words = embeddingLookup(p.get('distilbert.embeddings.word_embeddings.weight'), ids);
   const pos = embeddingLookup(p.get('distilbert.embeddings.position_embeddings.weight'), tf.range(0, l, 1, 'int32'));
-  return drop(layerNorm(p, 'distilbert.embeddings.LayerNorm', tf.add(words, pos), c.layerNormEps), c.dropout) as tf.Tensor3D;
+  return drop(
+    layerNorm(p, 'distilbert.embeddings.LayerNorm', tf.add(words, pos), c.layerNormEps),
+    c.dropout,
+  ) as tf.Tensor3D;
 }
 
 /**
  * One `TransformerBlock`. `keyMask` is the attention mask as bool [B, 1, 1, L] (true = real token).
  * Returns the block output and (when asked) the softmax probabilities and the masked scores.
  */
-export function distilBlock(p: ParamStore, c: DistilBertConfig, i: number, x: tf.Tensor3D, keyMask: tf.Tensor4D, drop: DropoutFn, want: { probs: boolean; scores: boolean }): { out: tf.Tensor3D; extras: LayerExtras } {
+export function distilBlock(
+  p: ParamStore,
+  c: DistilBertConfig,
+  i: number,
+  x: tf.Tensor3D,
+  keyMask: tf.Tensor4D,
+  drop: DropoutFn,
+  want: { probs: boolean; scores: boolean },
+): { out: tf.Tensor3D; extras: LayerExtras } {
   const [b, l, d] = x.shape;
   const h = c.numAttentionHeads;
   const dh = d / h;
@@ -40,7 +51,12 @@ export function distilBlock(p: ParamStore, c: DistilBertConfig, i: number, x: tf
   const probs = tf.softmax<tf.Tensor4D>(scores);
   const ctx = tf.matMul(drop(probs, c.attentionDropout), v);
   const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
-  const sa = layerNorm(p, `${pre}.sa_layer_norm`, tf.add(linear(p, `${pre}.attention.out_lin`, merged), x), c.layerNormEps);
+  const sa = layerNorm(
+    p,
+    `${pre}.sa_layer_norm`,
+    tf.add(linear(p, `${pre}.attention.out_lin`, merged), x),
+    c.layerNormEps,
+  );
   const ffn = drop(linear(p, `${pre}.ffn.lin2`, activation(c.hiddenAct, linear(p, `${pre}.ffn.lin1`, sa))), c.dropout);
   const out = layerNorm(p, `${pre}.output_layer_norm`, tf.add(ffn, sa), c.layerNormEps) as tf.Tensor3D;
   const extras: LayerExtras = {};

@@ -19,7 +19,12 @@ import { distilBertWeightShapes, initDistilBertWeight } from './distilbert.weigh
 import { distilBlock, distilEmbeddings } from './distilbert.layers.js';
 import { MLM_HEAD_NAMES, maskedLabels, maskedRows, mlmLogits, mlmLoss } from '../bert/mlm.head.js';
 
-const ARCH: Record<BertHead, string> = { none: 'DistilBertModel', sequence: 'DistilBertForSequenceClassification', token: 'DistilBertForTokenClassification', mlm: 'DistilBertForMaskedLM' };
+const ARCH: Record<BertHead, string> = {
+  none: 'DistilBertModel',
+  sequence: 'DistilBertForSequenceClassification',
+  token: 'DistilBertForTokenClassification',
+  mlm: 'DistilBertForMaskedLM',
+};
 const POSITIONS = 'distilbert.embeddings.position_embeddings.weight';
 
 /** Shared implementation; `head` selects the output layer. */
@@ -30,17 +35,39 @@ export abstract class DistilBertBase implements EncoderModel {
   private trainingPasses = 0;
 
   /** @param weights initial weights by HF name (taken over); the rest is initialised (seeded). */
-  constructor(readonly config: DistilBertConfig, readonly head: BertHead, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
-    this.options = { trainable: true, seed: 42, outputHiddenStates: true, outputAttentions: true, outputAttentionScores: false, ...opts };
+  constructor(
+    readonly config: DistilBertConfig,
+    readonly head: BertHead,
+    opts: BertModelOptions = {},
+    weights: Readonly<Record<string, tf.Tensor>> = {},
+  ) {
+    this.options = {
+      trainable: true,
+      seed: 42,
+      outputHiddenStates: true,
+      outputAttentions: true,
+      outputAttentionScores: false,
+      ...opts,
+    };
     this.store = new ParamStore(this.options.trainable);
     const shapes = this.weightShapes();
     const known = new Set(shapes.map(([n]) => n));
     try {
       const unknown = Object.keys(weights).filter((n) => !known.has(n));
-      if (unknown.length) throw new DistilleryError('UNEXPECTED_WEIGHTS', `weights not part of this model: ${unknown.slice(0, 5).join(', ')}`, { where: 'constructor(weights)' });
+      if (unknown.length)
+        throw new DistilleryError(
+          'UNEXPECTED_WEIGHTS',
+          `weights not part of this model: ${unknown.slice(0, 5).join(', ')}`,
+          { where: 'constructor(weights)' },
+        );
       for (const [name, shape] of shapes) {
         const given = weights[name];
-        if (given && !tf.util.arraysEqual(given.shape, shape)) throw new DistilleryError('SHAPE_MISMATCH', `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`, { where: name });
+        if (given && !tf.util.arraysEqual(given.shape, shape))
+          throw new DistilleryError(
+            'SHAPE_MISMATCH',
+            `weight "${name}" has shape [${given.shape.join(',')}], the config needs [${shape.join(',')}]`,
+            { where: name },
+          );
         this.store.set(name, given ?? initDistilBertWeight(config, name, shape, seedFor(this.options.seed, name)));
       }
     } catch (err) {
@@ -78,11 +105,22 @@ export abstract class DistilBertBase implements EncoderModel {
   protected checkBatch(b: EncodedBatch): void {
     const n = b.batchSize * b.seqLen;
     const where = 'forward(batch)';
-    if (b.inputIds.length !== n || b.attentionMask.length !== n) throw new DistilleryError('SHAPE_MISMATCH', `batch arrays must have batchSize*seqLen = ${n} entries`, { where });
-    if (b.seqLen > this.config.maxPositionEmbeddings) throw new DistilleryError('SHAPE_MISMATCH', `sequence length ${b.seqLen} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`, { where, hint: `tokenize with maxLength <= ${this.config.maxPositionEmbeddings}` });
+    if (b.inputIds.length !== n || b.attentionMask.length !== n)
+      throw new DistilleryError('SHAPE_MISMATCH', `batch arrays must have batchSize*seqLen = ${n} entries`, { where });
+    if (b.seqLen > this.config.maxPositionEmbeddings)
+      throw new DistilleryError(
+        'SHAPE_MISMATCH',
+        `sequence length ${b.seqLen} exceeds max_position_embeddings ${this.config.maxPositionEmbeddings}`,
+        { where, hint: `tokenize with maxLength <= ${this.config.maxPositionEmbeddings}` },
+      );
     for (let i = 0; i < n; i++) {
       const id = b.inputIds[i]!;
-      if (id < 0 || id >= this.config.vocabSize) throw new DistilleryError('SHAPE_MISMATCH', `token id ${id} at row ${Math.floor(i / b.seqLen)} is outside the vocabulary (size ${this.config.vocabSize})`, { where, hint: 'the tokenizer does not match the model' });
+      if (id < 0 || id >= this.config.vocabSize)
+        throw new DistilleryError(
+          'SHAPE_MISMATCH',
+          `token id ${id} at row ${Math.floor(i / b.seqLen)} is outside the vocabulary (size ${this.config.vocabSize})`,
+          { where, hint: 'the tokenizer does not match the model' },
+        );
     }
     // DistilBERT has no token types: a pair batch still works (segment ids are ignored, as in transformers).
   }
@@ -94,11 +132,20 @@ export abstract class DistilBertBase implements EncoderModel {
   }
 
   /** Embeddings and blocks: the last hidden state plus the optional per-layer outputs. */
-  protected encode(batch: EncodedBatch, opts: BertForwardOptions, drop: DropoutFn): { seq: tf.Tensor3D; out: BertOutput } {
+  protected encode(
+    batch: EncodedBatch,
+    opts: BertForwardOptions,
+    drop: DropoutFn,
+  ): { seq: tf.Tensor3D; out: BertOutput } {
     this.checkBatch(batch);
     const flags = { ...this.options, ...opts };
     const { batchSize: b, seqLen: l } = batch;
-    const keyMask = tf.reshape<tf.Rank.R4>(tf.cast(tf.tensor2d(batch.attentionMask, [b, l], 'int32'), 'bool'), [b, 1, 1, l]);
+    const keyMask = tf.reshape<tf.Rank.R4>(tf.cast(tf.tensor2d(batch.attentionMask, [b, l], 'int32'), 'bool'), [
+      b,
+      1,
+      1,
+      l,
+    ]);
     let x = distilEmbeddings(this.store, this.config, tf.tensor2d(batch.inputIds, [b, l], 'int32'), drop);
     const hiddenStates: tf.Tensor3D[] = flags.outputHiddenStates ? [x] : [];
     const attentions: tf.Tensor4D[] = [];
@@ -125,7 +172,11 @@ export abstract class DistilBertBase implements EncoderModel {
 
 /** The bare DistilBERT encoder; `logits` is the last hidden state [B, L, D]. */
 export class DistilBertModel extends DistilBertBase {
-  constructor(config: DistilBertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+  constructor(
+    config: DistilBertConfig,
+    opts: BertModelOptions = {},
+    weights: Readonly<Record<string, tf.Tensor>> = {},
+  ) {
     super(config, 'none', opts, weights);
   }
 
@@ -139,7 +190,11 @@ export class DistilBertModel extends DistilBertBase {
  * Cross-entropy with `labels`, MSE for regression heads.
  */
 export class DistilBertForSequenceClassification extends DistilBertBase {
-  constructor(config: DistilBertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+  constructor(
+    config: DistilBertConfig,
+    opts: BertModelOptions = {},
+    weights: Readonly<Record<string, tf.Tensor>> = {},
+  ) {
     super(config, 'sequence', opts, weights);
   }
 
@@ -157,7 +212,11 @@ export class DistilBertForSequenceClassification extends DistilBertBase {
 
 /** Token classifier: dropout(`dropout`) → `classifier` on every position; labels < 0 are ignored. */
 export class DistilBertForTokenClassification extends DistilBertBase {
-  constructor(config: DistilBertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+  constructor(
+    config: DistilBertConfig,
+    opts: BertModelOptions = {},
+    weights: Readonly<Record<string, tf.Tensor>> = {},
+  ) {
     super(config, 'token', opts, weights);
   }
 
@@ -176,7 +235,11 @@ export class DistilBertForTokenClassification extends DistilBertBase {
  * logits `[M, V]` at the masked positions only.
  */
 export class DistilBertForMaskedLM extends DistilBertBase {
-  constructor(config: DistilBertConfig, opts: BertModelOptions = {}, weights: Readonly<Record<string, tf.Tensor>> = {}) {
+  constructor(
+    config: DistilBertConfig,
+    opts: BertModelOptions = {},
+    weights: Readonly<Record<string, tf.Tensor>> = {},
+  ) {
     super(config, 'mlm', opts, weights);
   }
 
@@ -184,9 +247,18 @@ export class DistilBertForMaskedLM extends DistilBertBase {
     const { seq, out } = this.encode(batch, opts, this.dropoutFor(opts));
     const rows = maskedRows(batch);
     const only = rows && opts.maskedOnly !== false ? rows : undefined;
-    out.logits = mlmLogits(this.store, MLM_HEAD_NAMES.distilbert, this.config.hiddenAct, this.config.layerNormEps, seq, only);
+    out.logits = mlmLogits(
+      this.store,
+      MLM_HEAD_NAMES.distilbert,
+      this.config.hiddenAct,
+      this.config.layerNormEps,
+      seq,
+      only,
+    );
     if (rows) {
-      const picked = only ? out.logits : tf.gather(tf.reshape(out.logits, [-1, this.config.vocabSize]), tf.tensor1d(rows, 'int32'));
+      const picked = only
+        ? out.logits
+        : tf.gather(tf.reshape(out.logits, [-1, this.config.vocabSize]), tf.tensor1d(rows, 'int32'));
       out.loss = mlmLoss(picked, maskedLabels(batch, rows));
     }
     return out;

@@ -53,7 +53,8 @@ export function sinusoidalPositions(n: number, dim: number): Float32Array {
 export function initDistilBertWeight(c: DistilBertConfig, name: string, shape: number[], seed: number): tf.Tensor {
   if (/(LayerNorm|layer_norm)\.weight$/.test(name)) return tf.ones(shape);
   if (name.endsWith('.bias')) return tf.zeros(shape);
-  if (name.endsWith('position_embeddings.weight') && c.sinusoidalPosEmbds) return tf.tensor(sinusoidalPositions(shape[0]!, shape[1]!), shape);
+  if (name.endsWith('position_embeddings.weight') && c.sinusoidalPosEmbds)
+    return tf.tensor(sinusoidalPositions(shape[0]!, shape[1]!), shape);
   return tf.tidy(() => {
     const w = tf.randomNormal(shape, 0, c.initializerRange, 'float32', seed);
     if (name.endsWith('word_embeddings.weight') && c.padTokenId < shape[0]!) {

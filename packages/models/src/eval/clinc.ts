@@ -23,13 +23,24 @@ export interface IntentEvaluation {
 }
 
 /** Evaluate a classifier on labelled examples; labels are compared by name. */
-export function evaluateIntents(model: EncoderModel, tokenizer: TextTokenizer, examples: readonly Example[], opts: PredictOptions & { oosLabel?: string } = {}): IntentEvaluation {
+export function evaluateIntents(
+  model: EncoderModel,
+  tokenizer: TextTokenizer,
+  examples: readonly Example[],
+  opts: PredictOptions & { oosLabel?: string } = {},
+): IntentEvaluation {
   const oos = opts.oosLabel ?? 'oos';
   const t0 = performance.now();
   examples.forEach((e, i) => {
-    if (e.label === undefined) throw new DistilleryError('DATA_INVALID', `example ${i} has no label`, { where: 'evaluateIntents' });
+    if (e.label === undefined)
+      throw new DistilleryError('DATA_INVALID', `example ${i} has no label`, { where: 'evaluateIntents' });
   });
-  const preds = predictTexts(model, tokenizer, examples.map((e) => e.text), opts);
+  const preds = predictTexts(
+    model,
+    tokenizer,
+    examples.map((e) => e.text),
+    opts,
+  );
   let correct = 0;
   let inTotal = 0;
   let inCorrect = 0;

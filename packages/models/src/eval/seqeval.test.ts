@@ -5,18 +5,40 @@ const ents = (xs: string[]) => getEntities(xs).map((e) => [e.type, e.start, e.en
 
 describe('seqeval semantics (hand-computed)', () => {
   it('get_entities: B/I spans, I- without B- starts an entity, a type change splits', () => {
-    expect(ents(['B-PER', 'I-PER', 'O', 'B-LOC'])).toEqual([['PER', 0, 1], ['LOC', 3, 3]]);
-    expect(ents(['I-PER', 'I-PER', 'O', 'I-LOC'])).toEqual([['PER', 0, 1], ['LOC', 3, 3]]);
-    expect(ents(['B-PER', 'I-LOC', 'I-LOC'])).toEqual([['PER', 0, 0], ['LOC', 1, 2]]);
-    expect(ents(['B-PER', 'B-PER', 'I-PER'])).toEqual([['PER', 0, 0], ['PER', 1, 2]]);
+    expect(ents(['B-PER', 'I-PER', 'O', 'B-LOC'])).toEqual([
+      ['PER', 0, 1],
+      ['LOC', 3, 3],
+    ]);
+    expect(ents(['I-PER', 'I-PER', 'O', 'I-LOC'])).toEqual([
+      ['PER', 0, 1],
+      ['LOC', 3, 3],
+    ]);
+    expect(ents(['B-PER', 'I-LOC', 'I-LOC'])).toEqual([
+      ['PER', 0, 0],
+      ['LOC', 1, 2],
+    ]);
+    expect(ents(['B-PER', 'B-PER', 'I-PER'])).toEqual([
+      ['PER', 0, 0],
+      ['PER', 1, 2],
+    ]);
     expect(ents(['O', 'O'])).toEqual([]);
     // IOBES: S and E end entities.
-    expect(ents(['S-LOC', 'B-PER', 'E-PER', 'I-PER'])).toEqual([['LOC', 0, 0], ['PER', 1, 2], ['PER', 3, 3]]);
+    expect(ents(['S-LOC', 'B-PER', 'E-PER', 'I-PER'])).toEqual([
+      ['LOC', 0, 0],
+      ['PER', 1, 2],
+      ['PER', 3, 3],
+    ]);
   });
 
   it("micro F1 of seqeval's README example is 0.5; per-type scores", () => {
-    const gold = [['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
-    const pred = [['O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
+    const gold = [
+      ['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O'],
+      ['B-PER', 'I-PER', 'O'],
+    ];
+    const pred = [
+      ['O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'I-MISC', 'O'],
+      ['B-PER', 'I-PER', 'O'],
+    ];
     const s = entityScores(gold, pred);
     expect(s.f1).toBeCloseTo(0.5, 12);
     expect(s.precision).toBeCloseTo(0.5, 12);
@@ -35,6 +57,10 @@ describe('seqeval semantics (hand-computed)', () => {
   });
 
   it('word tags from first sub-token predictions; truncated words are O', () => {
-    expect(wordTagsFromTokens([null, 0, 0, 1, null], [0, 1, 2, 2, 0], 3, ['O', 'B-PER', 'I-PER'])).toEqual(['B-PER', 'I-PER', 'O']);
+    expect(wordTagsFromTokens([null, 0, 0, 1, null], [0, 1, 2, 2, 0], 3, ['O', 'B-PER', 'I-PER'])).toEqual([
+      'B-PER',
+      'I-PER',
+      'O',
+    ]);
   });
 });

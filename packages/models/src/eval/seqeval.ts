@@ -35,7 +35,9 @@ function startOfChunk(prevTag: string, tag: string, prevType: string, type: stri
 
 /** seqeval's `get_entities`: entities of one tag sequence, or of several sentences joined with `O`. */
 export function getEntities(seq: readonly string[] | readonly (readonly string[])[]): Entity[] {
-  const flat: string[] = Array.isArray(seq[0]) ? (seq as string[][]).flatMap((s) => [...s, 'O']) : [...(seq as string[])];
+  const flat: string[] = Array.isArray(seq[0])
+    ? (seq as string[][]).flatMap((s) => [...s, 'O'])
+    : [...(seq as string[])];
   const out: Entity[] = [];
   let prevTag = 'O';
   let prevType = '_';
@@ -64,12 +66,18 @@ export interface EntityScores {
 const prf = (tp: number, nPred: number, nTrue: number) => {
   const precision = nPred ? tp / nPred : 0;
   const recall = nTrue ? tp / nTrue : 0;
-  return { precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, support: nTrue };
+  return {
+    precision,
+    recall,
+    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
+    support: nTrue,
+  };
 };
 
 /** Micro-averaged entity precision/recall/F1 (seqeval `f1_score` etc.) plus per-type scores. */
 export function entityScores(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[]): EntityScores {
-  if (gold.length !== pred.length) throw new Error(`entityScores: ${gold.length} gold sentences but ${pred.length} predicted`);
+  if (gold.length !== pred.length)
+    throw new Error(`entityScores: ${gold.length} gold sentences but ${pred.length} predicted`);
   const key = (e: Entity) => `${e.type}\u0000${e.start}\u0000${e.end}`;
   const g = getEntities(gold);
   const p = getEntities(pred);
@@ -77,7 +85,12 @@ export function entityScores(gold: readonly (readonly string[])[], pred: readonl
   const tpAll = g.filter((e) => pk.has(key(e)));
   const types = [...new Set([...g, ...p].map((e) => e.type))].sort();
   const byType: EntityScores['byType'] = {};
-  for (const t of types) byType[t] = prf(tpAll.filter((e) => e.type === t).length, p.filter((e) => e.type === t).length, g.filter((e) => e.type === t).length);
+  for (const t of types)
+    byType[t] = prf(
+      tpAll.filter((e) => e.type === t).length,
+      p.filter((e) => e.type === t).length,
+      g.filter((e) => e.type === t).length,
+    );
   return { ...prf(tpAll.length, p.length, g.length), byType };
 }
 
@@ -85,7 +98,12 @@ export function entityScores(gold: readonly (readonly string[])[], pred: readonl
  * Word-level tags from token-level predictions: each word takes the prediction of its first sub-token
  * (as the labels were aligned); words cut off by truncation are `O`.
  */
-export function wordTagsFromTokens(wordIds: readonly (number | null)[], tokenPred: ArrayLike<number>, nWords: number, id2label: readonly string[]): string[] {
+export function wordTagsFromTokens(
+  wordIds: readonly (number | null)[],
+  tokenPred: ArrayLike<number>,
+  nWords: number,
+  id2label: readonly string[],
+): string[] {
   const out = new Array<string>(nWords).fill('O');
   let prev: number | null = null;
   wordIds.forEach((w, i) => {

@@ -38,19 +38,37 @@ describe.skipIf(!existsSync(file))('tiny RoBERTa matches the PyTorch reference',
   it('logits and a hidden state within 1e-5 (padded rows included)', () => {
     const ref = JSON.parse(readFileSync(file, 'utf8'));
     const c = ref.config;
-    const cfg = robertaConfig({ vocabSize: c.vocab_size, hiddenSize: c.hidden_size, numHiddenLayers: c.num_hidden_layers, numAttentionHeads: c.num_attention_heads, intermediateSize: c.intermediate_size, maxPositionEmbeddings: c.max_position_embeddings, numLabels: c.num_labels });
+    const cfg = robertaConfig({
+      vocabSize: c.vocab_size,
+      hiddenSize: c.hidden_size,
+      numHiddenLayers: c.num_hidden_layers,
+      numAttentionHeads: c.num_attention_heads,
+      intermediateSize: c.intermediate_size,
+      maxPositionEmbeddings: c.max_position_embeddings,
+      numLabels: c.num_labels,
+    });
     const weights = Object.fromEntries(bertWeightShapes(cfg, 'sequence').map(([n, s]) => [n, formulaWeight(n, s)]));
     const m = new RobertaForSequenceClassification(cfg, { trainable: false }, weights);
     const ids: number[][] = ref.input_ids;
     const b = ids.length;
     const l = ids[0]!.length;
-    const batch = { inputIds: Int32Array.from(ids.flat()), attentionMask: Int32Array.from((ref.attention_mask as number[][]).flat()), tokenTypeIds: new Int32Array(b * l), batchSize: b, seqLen: l };
+    const batch = {
+      inputIds: Int32Array.from(ids.flat()),
+      attentionMask: Int32Array.from((ref.attention_mask as number[][]).flat()),
+      tokenTypeIds: new Int32Array(b * l),
+      batchSize: b,
+      seqLen: l,
+    };
     let maxDiff = 0;
     tf.tidy(() => {
       const out = m.forward(batch, { training: false });
-      (out.logits.arraySync() as number[][]).forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits[i][j])))));
+      (out.logits.arraySync() as number[][]).forEach((row, i) =>
+        row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.logits[i][j])))),
+      );
       const h = tf.slice(out.hiddenStates[2]!, [0, 0, 0], [1, l, c.hidden_size]).arraySync();
-      h[0]!.forEach((row, i) => row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.hidden_states_2_row0[i][j])))));
+      h[0]!.forEach((row, i) =>
+        row.forEach((v, j) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.hidden_states_2_row0[i][j])))),
+      );
     });
     console.log(`roberta vs torch ${ref.torch_version}: max |diff| ${maxDiff.toExponential(2)}`);
     expect(maxDiff).toBeLessThan(1e-5);

@@ -9,11 +9,20 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError } from '@distillery/core';
 import { bertConfig, bertFamily, type BertConfig } from '../bert/bert.config.js';
-import { BertForSequenceClassification, BertForTokenClassification, BertModel, type BertModelOptions } from '../bert/bert.model.js';
+import {
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  BertModel,
+  type BertModelOptions,
+} from '../bert/bert.model.js';
 import { readHfConfig, readHfWeights, type PretrainedOptions } from '../bert/hf.files.js';
 
 function requireRoberta(c: BertConfig, where: string): BertConfig {
-  if (bertFamily(c) !== 'roberta') throw new DistilleryError('CONFIG_INVALID', `model_type "${String(c.extra.model_type)}" is not RoBERTa-style`, { where, hint: 'use loadHfModel() to load any family' });
+  if (bertFamily(c) !== 'roberta')
+    throw new DistilleryError('CONFIG_INVALID', `model_type "${String(c.extra.model_type)}" is not RoBERTa-style`, {
+      where,
+      hint: 'use loadHfModel() to load any family',
+    });
   return c;
 }
 
@@ -22,7 +31,15 @@ function requireRoberta(c: BertConfig, where: string): BertConfig {
  * LayerNorm eps 1e-5).
  */
 export function robertaConfig(fields: Parameters<typeof bertConfig>[0] = {}): BertConfig {
-  return bertConfig({ padTokenId: 1, maxPositionEmbeddings: 514, typeVocabSize: 1, layerNormEps: 1e-5, vocabSize: 50265, ...fields, extra: { model_type: 'roberta', ...fields.extra } });
+  return bertConfig({
+    padTokenId: 1,
+    maxPositionEmbeddings: 514,
+    typeVocabSize: 1,
+    layerNormEps: 1e-5,
+    vocabSize: 50265,
+    ...fields,
+    extra: { model_type: 'roberta', ...fields.extra },
+  });
 }
 
 /** The bare RoBERTa encoder (with pooler). */
@@ -31,7 +48,10 @@ export class RobertaModel extends BertModel {
     super(requireRoberta(config, 'RobertaModel'), opts, weights);
   }
 
-  static override async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<RobertaModel> {
+  static override async fromPretrained(
+    dir: string,
+    opts: BertModelOptions & PretrainedOptions = {},
+  ): Promise<RobertaModel> {
     const config = requireRoberta(readHfConfig(dir), dir);
     return new RobertaModel(config, opts, await readHfWeights(dir, config, 'none', opts));
   }
@@ -43,7 +63,10 @@ export class RobertaForSequenceClassification extends BertForSequenceClassificat
     super(requireRoberta(config, 'RobertaForSequenceClassification'), opts, weights);
   }
 
-  static override async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<RobertaForSequenceClassification> {
+  static override async fromPretrained(
+    dir: string,
+    opts: BertModelOptions & PretrainedOptions = {},
+  ): Promise<RobertaForSequenceClassification> {
     const config = requireRoberta(readHfConfig(dir), dir);
     return new RobertaForSequenceClassification(config, opts, await readHfWeights(dir, config, 'sequence', opts));
   }
@@ -55,7 +78,10 @@ export class RobertaForTokenClassification extends BertForTokenClassification {
     super(requireRoberta(config, 'RobertaForTokenClassification'), opts, weights);
   }
 
-  static override async fromPretrained(dir: string, opts: BertModelOptions & PretrainedOptions = {}): Promise<RobertaForTokenClassification> {
+  static override async fromPretrained(
+    dir: string,
+    opts: BertModelOptions & PretrainedOptions = {},
+  ): Promise<RobertaForTokenClassification> {
     const config = requireRoberta(readHfConfig(dir), dir);
     return new RobertaForTokenClassification(config, opts, await readHfWeights(dir, config, 'token', opts));
   }

@@ -68,7 +68,9 @@ async function main(): Promise<void> {
     },
   });
   if (!values.model || !values.data) {
-    process.stderr.write('usage: distillery-deploy-bench --model DIR --data DIR [--out DIR] [--limit N] [--runs 100] [--threads 1] [--per-tensor]\n');
+    process.stderr.write(
+      'usage: distillery-deploy-bench --model DIR --data DIR [--out DIR] [--limit N] [--runs 100] [--threads 1] [--per-tensor]\n',
+    );
     process.exit(2);
   }
   await initBackend({ logger: { info: (m) => process.stderr.write(`${m}\n`) } });
@@ -82,10 +84,26 @@ async function main(): Promise<void> {
   await exportModel(values.model, values.out, { quantize: 'fp16' });
   const session = { intraOpThreads: Number(values.threads) };
   const variants: [string, string, () => Promise<TextClassifier>][] = [
-    [`fp32 tfjs (${tf.getBackend()})`, join(values.model, 'model.safetensors'), () => createClassifier(values.model!, { runtime: 'tfjs' })],
-    ['fp32 ONNX', join(values.out, 'onnx/model.onnx'), () => createClassifier(join(values.out, 'onnx/model.onnx'), { runtime: 'onnx', session })],
-    [`int8 ONNX (${perChannel ? 'per-channel' : 'per-tensor'})`, join(values.out, 'onnx/model_quantized.onnx'), () => createClassifier(join(values.out, 'onnx/model_quantized.onnx'), { runtime: 'onnx', session })],
-    ['fp16 ONNX (weights)', join(values.out, 'onnx/model_fp16.onnx'), () => createClassifier(join(values.out, 'onnx/model_fp16.onnx'), { runtime: 'onnx', session })],
+    [
+      `fp32 tfjs (${tf.getBackend()})`,
+      join(values.model, 'model.safetensors'),
+      () => createClassifier(values.model!, { runtime: 'tfjs' }),
+    ],
+    [
+      'fp32 ONNX',
+      join(values.out, 'onnx/model.onnx'),
+      () => createClassifier(join(values.out, 'onnx/model.onnx'), { runtime: 'onnx', session }),
+    ],
+    [
+      `int8 ONNX (${perChannel ? 'per-channel' : 'per-tensor'})`,
+      join(values.out, 'onnx/model_quantized.onnx'),
+      () => createClassifier(join(values.out, 'onnx/model_quantized.onnx'), { runtime: 'onnx', session }),
+    ],
+    [
+      'fp16 ONNX (weights)',
+      join(values.out, 'onnx/model_fp16.onnx'),
+      () => createClassifier(join(values.out, 'onnx/model_fp16.onnx'), { runtime: 'onnx', session }),
+    ],
   ];
   const rows: Row[] = [];
   let ref: Prediction[] | undefined;
@@ -97,17 +115,28 @@ async function main(): Promise<void> {
       log(`${name}: ${texts.length} texts in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       ref ??= preds;
       const agree = preds.filter((p, i) => p.labelId === ref![i]!.labelId).length / preds.length;
-      rows.push({ name, file, mb: statSync(file).size / 1e6, ...accuracy(preds, test), agreeWithTfjs: agree, latency: await latency(c, texts, Number(values.runs)) });
+      rows.push({
+        name,
+        file,
+        mb: statSync(file).size / 1e6,
+        ...accuracy(preds, test),
+        agreeWithTfjs: agree,
+        latency: await latency(c, texts, Number(values.runs)),
+      });
     } finally {
       await c.dispose();
     }
   }
   const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
   const fp32 = rows[1]!;
-  process.stdout.write('| model | file | MB | fp32 ONNX size / this | accuracy | in-scope acc. | same label as tfjs | latency mean / p50 / p95 / min ms |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n');
+  process.stdout.write(
+    '| model | file | MB | fp32 ONNX size / this | accuracy | in-scope acc. | same label as tfjs | latency mean / p50 / p95 / min ms |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n',
+  );
   for (const r of rows) {
     const l = r.latency;
-    process.stdout.write(`| ${r.name} | ${r.file.split('/').slice(-2).join('/')} | ${r.mb.toFixed(2)} | ${(fp32.mb / r.mb).toFixed(2)}× | ${pct(r.accuracy)} | ${pct(r.inScopeAccuracy)} | ${pct(r.agreeWithTfjs)} | ${l.mean.toFixed(2)} / ${l.p50.toFixed(2)} / ${l.p95.toFixed(2)} / ${l.min.toFixed(2)} |\n`);
+    process.stdout.write(
+      `| ${r.name} | ${r.file.split('/').slice(-2).join('/')} | ${r.mb.toFixed(2)} | ${(fp32.mb / r.mb).toFixed(2)}× | ${pct(r.accuracy)} | ${pct(r.inScopeAccuracy)} | ${pct(r.agreeWithTfjs)} | ${l.mean.toFixed(2)} / ${l.p50.toFixed(2)} / ${l.p95.toFixed(2)} / ${l.min.toFixed(2)} |\n`,
+    );
   }
   process.stdout.write(JSON.stringify({ texts: texts.length, rows }) + '\n');
 }

@@ -38,21 +38,38 @@ function weightArray(t: tf.Tensor, transpose: boolean): { data: Float32Array; di
 export function exportBertOnnx(model: BertBase, opts: OnnxExportOptions = {}): ModelProto {
   const c = model.config;
   const opset = opts.opset ?? 17;
-  if (!Number.isInteger(opset) || opset < 17) throw new DistilleryError('CONFIG_INVALID', `opset must be an integer >= 17, got ${opset}`, { where: 'opset', hint: 'LayerNormalization (opset 17) keeps the graph small and lets ORT fuse it' });
+  if (!Number.isInteger(opset) || opset < 17)
+    throw new DistilleryError('CONFIG_INVALID', `opset must be an integer >= 17, got ${opset}`, {
+      where: 'opset',
+      hint: 'LayerNormalization (opset 17) keeps the graph small and lets ORT fuse it',
+    });
   if (!SUPPORTED_ACTS.includes(c.hiddenAct)) {
-    throw new DistilleryError('EXPORT_UNSUPPORTED', `layer "bert.encoder.layer.*.intermediate" uses activation "${c.hiddenAct}", which the ONNX exporter does not support`, { where: 'config.json: hidden_act', hint: `supported: ${SUPPORTED_ACTS.join(', ')}` });
+    throw new DistilleryError(
+      'EXPORT_UNSUPPORTED',
+      `layer "bert.encoder.layer.*.intermediate" uses activation "${c.hiddenAct}", which the ONNX exporter does not support`,
+      { where: 'config.json: hidden_act', hint: `supported: ${SUPPORTED_ACTS.join(', ')}` },
+    );
   }
   const w = model.weights();
   const g = new GraphBuilder();
   const param = (name: string, transpose = false): string => {
     const t = w[name];
-    if (!t) throw new DistilleryError('EXPORT_UNSUPPORTED', `layer "${name}" is missing from the model`, { where: 'exportBertOnnx' });
+    if (!t)
+      throw new DistilleryError('EXPORT_UNSUPPORTED', `layer "${name}" is missing from the model`, {
+        where: 'exportBertOnnx',
+      });
     const a = weightArray(t, transpose);
     return g.init(name, a.dims, a.data);
   };
-  const linear = (x: string, name: string) => g.op('Add', [g.op('MatMul', [x, param(`${name}.weight`, true)]), param(`${name}.bias`)]);
+  const linear = (x: string, name: string) =>
+    g.op('Add', [g.op('MatMul', [x, param(`${name}.weight`, true)]), param(`${name}.bias`)]);
   const layerNorm = (x: string, name: string, out?: string) =>
-    g.op('LayerNormalization', [x, param(`${name}.weight`), param(`${name}.bias`)], { axis: ai(-1), epsilon: af(c.layerNormEps) }, out);
+    g.op(
+      'LayerNormalization',
+      [x, param(`${name}.weight`), param(`${name}.bias`)],
+      { axis: ai(-1), epsilon: af(c.layerNormEps) },
+      out,
+    );
 
   // Embeddings: (word + type) + position (0..L-1), LayerNorm.
   g.scope = 'embeddings';
@@ -76,15 +93,22 @@ export function exportBertOnnx(model: BertBase, opts: OnnxExportOptions = {}): M
   for (let i = 0; i < c.numHiddenLayers; i++) {
     const p = `bert.encoder.layer.${i}`;
     g.scope = `layer.${i}/attention`;
-    const split = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, g.i64([0, 0, h, dh])])], { perm: aints(perm) });
+    const split = (t: string, perm: number[]) =>
+      g.op('Transpose', [g.op('Reshape', [t, g.i64([0, 0, h, dh])])], { perm: aints(perm) });
     const q = split(linear(x, `${p}.attention.self.query`), [0, 2, 1, 3]);
     const kT = split(linear(x, `${p}.attention.self.key`), [0, 2, 3, 1]);
     const v = split(linear(x, `${p}.attention.self.value`), [0, 2, 1, 3]);
     const scores = g.op('Add', [g.op('Div', [g.op('MatMul', [q, kT]), g.f32(Math.sqrt(dh))]), maskAdd]);
     const probs = g.op('Softmax', [scores], { axis: ai(-1) });
     attn.push(probs);
-    const ctx = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: aints([0, 2, 1, 3]) }), g.i64([0, 0, c.hiddenSize])]);
-    const a = layerNorm(g.op('Add', [linear(ctx, `${p}.attention.output.dense`), x]), `${p}.attention.output.LayerNorm`);
+    const ctx = g.op('Reshape', [
+      g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: aints([0, 2, 1, 3]) }),
+      g.i64([0, 0, c.hiddenSize]),
+    ]);
+    const a = layerNorm(
+      g.op('Add', [linear(ctx, `${p}.attention.output.dense`), x]),
+      `${p}.attention.output.LayerNorm`,
+    );
     g.scope = `layer.${i}/ffn`;
     const inter = activation(g, c.hiddenAct, linear(a, `${p}.intermediate.dense`));
     x = layerNorm(g.op('Add', [linear(inter, `${p}.output.dense`), a]), `${p}.output.LayerNorm`);
@@ -132,10 +156,16 @@ function activation(g: GraphBuilder, kind: HiddenAct, x: string): string {
   switch (kind) {
     case 'gelu':
       // Exactly PyTorch's form, x·(erf(x/√2) + 1)·0.5: ORT's optimiser fuses it (with the bias Add) into one BiasGelu kernel.
-      return g.op('Mul', [g.op('Mul', [x, g.op('Add', [g.op('Erf', [g.op('Div', [x, g.f32(Math.SQRT2)])]), g.f32(1)])]), g.f32(0.5)]);
+      return g.op('Mul', [
+        g.op('Mul', [x, g.op('Add', [g.op('Erf', [g.op('Div', [x, g.f32(Math.SQRT2)])]), g.f32(1)])]),
+        g.f32(0.5),
+      ]);
     case 'gelu_new': {
       const cube = g.op('Mul', [g.op('Mul', [x, x]), x]);
-      const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [cube, g.f32(0.044715)])]), g.f32(Math.sqrt(2 / Math.PI))]);
+      const inner = g.op('Mul', [
+        g.op('Add', [x, g.op('Mul', [cube, g.f32(0.044715)])]),
+        g.f32(Math.sqrt(2 / Math.PI)),
+      ]);
       return g.op('Mul', [g.op('Mul', [x, g.f32(0.5)]), g.op('Add', [g.f32(1), g.op('Tanh', [inner])])]);
     }
     case 'relu':

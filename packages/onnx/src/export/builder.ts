@@ -3,7 +3,16 @@
  * initializers, constants, typed attributes, and the final ModelProto.
  * @packageDocumentation
  */
-import { DT, onnx, makeTensor, type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto.js';
+import {
+  DT,
+  onnx,
+  makeTensor,
+  type AttributeProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../proto.js';
 
 /** A typed node attribute (ONNX needs the type; a JS number does not say int or float). */
 export type Attr = { i: number } | { f: number } | { ints: number[] } | { s: string } | { t: TensorProto };
@@ -34,7 +43,12 @@ export interface ValueDecl {
 export function valueInfo(v: ValueDecl): ValueInfoProto {
   return {
     name: v.name,
-    type: { tensorType: { elemType: v.elemType, shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType: v.elemType,
+        shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   };
 }
 
@@ -67,7 +81,12 @@ export class GraphBuilder {
   }
 
   /** Add a float32 (or other) initializer; returns its name. */
-  init(name: string, dims: readonly number[], data: Float32Array | Int32Array | BigInt64Array | Int8Array | Uint8Array | Uint16Array, dataType: number = DT.FLOAT): string {
+  init(
+    name: string,
+    dims: readonly number[],
+    data: Float32Array | Int32Array | BigInt64Array | Int8Array | Uint8Array | Uint16Array,
+    dataType: number = DT.FLOAT,
+  ): string {
     this.initializers.push(makeTensor(name, dataType, dims, data));
     return name;
   }
@@ -78,7 +97,12 @@ export class GraphBuilder {
     let name = this.consts.get(key);
     if (!name) {
       name = `const_i64_${this.consts.size}`;
-      this.init(name, dims, BigInt64Array.from(values, (v) => BigInt(v)), DT.INT64);
+      this.init(
+        name,
+        dims,
+        BigInt64Array.from(values, (v) => BigInt(v)),
+        DT.INT64,
+      );
       this.consts.set(key, name);
     }
     return name;
@@ -97,7 +121,14 @@ export class GraphBuilder {
   }
 
   /** The ModelProto (IR 8) with the given opset, inputs and outputs. */
-  model(o: { name: string; opset: number; inputs: ValueDecl[]; outputs: ValueDecl[]; metadata?: Record<string, string>; extraOpsets?: { domain: string; version: number }[] }): ModelProto {
+  model(o: {
+    name: string;
+    opset: number;
+    inputs: ValueDecl[];
+    outputs: ValueDecl[];
+    metadata?: Record<string, string>;
+    extraOpsets?: { domain: string; version: number }[];
+  }): ModelProto {
     return onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'distillery',

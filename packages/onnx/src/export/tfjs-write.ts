@@ -18,8 +18,17 @@ import { exportBertTfjsGraph } from './tfjs-graph.js';
  */
 export async function loadTfjsGraphModelDir(dir: string): Promise<GraphModel> {
   const file = join(dir, 'model.json');
-  if (!existsSync(file)) throw new DistilleryError('FILE_NOT_FOUND', 'no model.json', { where: dir, hint: 'export one with: distillery export --format tfjs --out <dir>' });
-  const mj = JSON.parse(readFileSync(file, 'utf8')) as { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; format?: string; signature?: object };
+  if (!existsSync(file))
+    throw new DistilleryError('FILE_NOT_FOUND', 'no model.json', {
+      where: dir,
+      hint: 'export one with: distillery export --format tfjs --out <dir>',
+    });
+  const mj = JSON.parse(readFileSync(file, 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+    format?: string;
+    signature?: object;
+  };
   const parts = mj.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
   const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
@@ -27,12 +36,30 @@ export async function loadTfjsGraphModelDir(dir: string): Promise<GraphModel> {
     data.set(p, off);
     off += p.length;
   }
-  return loadGraphModel(tf.io.fromMemory({ modelTopology: mj.modelTopology, weightSpecs: mj.weightsManifest.flatMap((g) => g.weights), weightData: data.buffer, format: mj.format, signature: mj.signature }));
+  return loadGraphModel(
+    tf.io.fromMemory({
+      modelTopology: mj.modelTopology,
+      weightSpecs: mj.weightsManifest.flatMap((g) => g.weights),
+      weightData: data.buffer,
+      format: mj.format,
+      signature: mj.signature,
+    }),
+  );
 }
 
 /** Write the tfjs graph model of `model` to `out` (a folder), then check it against the tfjs model. */
-export async function writeTfjsGraphModel(model: BertBase, modelDir: string, out: string, probes: string[], validate = true): Promise<{ path: string; bytes: number; maxAbsDiff?: number }> {
-  if (out.endsWith('.onnx') || out.endsWith('.json')) throw new DistilleryError('USAGE', '--format tfjs writes a folder (model.json + weight shards)', { where: '--out', hint: 'pass a folder name, e.g. --out web/student-tfjs' });
+export async function writeTfjsGraphModel(
+  model: BertBase,
+  modelDir: string,
+  out: string,
+  probes: string[],
+  validate = true,
+): Promise<{ path: string; bytes: number; maxAbsDiff?: number }> {
+  if (out.endsWith('.onnx') || out.endsWith('.json'))
+    throw new DistilleryError('USAGE', '--format tfjs writes a folder (model.json + weight shards)', {
+      where: '--out',
+      hint: 'pass a folder name, e.g. --out web/student-tfjs',
+    });
   const art = exportBertTfjsGraph(model);
   mkdirSync(out, { recursive: true });
   let bytes = 0;
@@ -42,21 +69,39 @@ export async function writeTfjsGraphModel(model: BertBase, modelDir: string, out
   }
   const json = JSON.stringify(art.modelJson);
   await writeFileAtomic(join(out, 'model.json'), json);
-  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json']) if (existsSync(join(modelDir, f))) copyFileSync(join(modelDir, f), join(out, f));
-  const res = { path: join(out, 'model.json'), bytes: bytes + json.length, maxAbsDiff: undefined as number | undefined };
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', 'special_tokens_map.json'])
+    if (existsSync(join(modelDir, f))) copyFileSync(join(modelDir, f), join(out, f));
+  const res = {
+    path: join(out, 'model.json'),
+    bytes: bytes + json.length,
+    maxAbsDiff: undefined as number | undefined,
+  };
   if (!validate) return res;
   const gm = await loadTfjsGraphModelDir(out);
   try {
     const tok = loadTokenizer(modelDir);
     const ref = predictTexts(model, tok, probes, { sortByLength: false, batchSize: probes.length });
-    const b = collate(probes.map((t) => tok.encode(t)), tok.padId);
+    const b = collate(
+      probes.map((t) => tok.encode(t)),
+      tok.padId,
+    );
     const got = tf.tidy(() => {
       const t = (d: Int32Array) => tf.tensor2d(d, [b.batchSize, b.seqLen], 'int32');
-      return (gm.execute({ input_ids: t(b.inputIds), attention_mask: t(b.attentionMask), token_type_ids: t(b.tokenTypeIds) }, 'logits') as tf.Tensor).dataSync();
+      return (
+        gm.execute(
+          { input_ids: t(b.inputIds), attention_mask: t(b.attentionMask), token_type_ids: t(b.tokenTypeIds) },
+          'logits',
+        ) as tf.Tensor
+      ).dataSync();
     });
     let d = 0;
     ref.forEach((p, i) => p.logits.forEach((v, j) => (d = Math.max(d, Math.abs(v - got[i * p.logits.length + j]!)))));
-    if (!(d <= 1e-4)) throw new DistilleryError('EXPORT_MISMATCH', `the tfjs graph model differs from the model by ${d} (> 1e-4) on probe texts`, { where: out });
+    if (!(d <= 1e-4))
+      throw new DistilleryError(
+        'EXPORT_MISMATCH',
+        `the tfjs graph model differs from the model by ${d} (> 1e-4) on probe texts`,
+        { where: out },
+      );
     res.maxAbsDiff = d;
   } finally {
     gm.dispose();

@@ -66,10 +66,17 @@ export function convertFp16(model: ModelProto, where = 'model.onnx'): number {
     const half = new Uint16Array(src.length);
     for (let i = 0; i < src.length; i++) half[i] = toHalfBits(src[i]!);
     count++;
-    casts.push({ opType: 'Cast', name: `${t.name}/CastFp32`, input: [`${t.name}_fp16`], output: [t.name!], attribute: [{ name: 'to', type: 2, i: DT.FLOAT }] });
+    casts.push({
+      opType: 'Cast',
+      name: `${t.name}/CastFp32`,
+      input: [`${t.name}_fp16`],
+      output: [t.name!],
+      attribute: [{ name: 'to', type: 2, i: DT.FLOAT }],
+    });
     return makeTensor(`${t.name}_fp16`, DT.FLOAT16, tensorDims(t), half);
   });
-  if (!count) throw new DistilleryError('QUANTIZE_NOTHING', 'the graph has no float32 weights to store as float16', { where });
+  if (!count)
+    throw new DistilleryError('QUANTIZE_NOTHING', 'the graph has no float32 weights to store as float16', { where });
   g.node = [...casts, ...(g.node ?? [])];
   return count;
 }

@@ -8,7 +8,16 @@
  * @packageDocumentation
  */
 import { DistilleryError } from '@distillery/core';
-import { DT, makeTensor, tensorDims, tensorFloats, toNum, type ModelProto, type NodeProto, type TensorProto } from '../proto.js';
+import {
+  DT,
+  makeTensor,
+  tensorDims,
+  tensorFloats,
+  toNum,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+} from '../proto.js';
 
 /** Options of {@link quantizeInt8}. */
 export interface Int8Options {
@@ -29,7 +38,12 @@ export interface Int8Report {
 }
 
 /** Symmetric int8 quantization of `w` viewed as [rows, cols]; per column (axis 1) or per tensor. */
-export function quantizeSymmetric(w: Float32Array, rows: number, cols: number, perChannel: boolean): { q: Int8Array; scale: Float32Array } {
+export function quantizeSymmetric(
+  w: Float32Array,
+  rows: number,
+  cols: number,
+  perChannel: boolean,
+): { q: Int8Array; scale: Float32Array } {
   const scale = new Float32Array(perChannel ? cols : 1);
   const absmax = new Float32Array(scale.length);
   for (let r = 0; r < rows; r++) {
@@ -99,7 +113,11 @@ export function quantizeInt8(model: ModelProto, opts: Int8Options = {}): Int8Rep
     const { q, scale } = quantizeSymmetric(w, rows, cols, perChannel);
     const names = { q: `${name}_quantized`, scale: `${name}_scale`, zp: `${name}_zero_point` };
     const sdims = perChannel ? [cols] : [];
-    added.push(makeTensor(names.q, DT.INT8, [rows, cols], q), makeTensor(names.scale, DT.FLOAT, sdims, scale), makeTensor(names.zp, DT.INT8, sdims, new Int8Array(scale.length)));
+    added.push(
+      makeTensor(names.q, DT.INT8, [rows, cols], q),
+      makeTensor(names.scale, DT.FLOAT, sdims, scale),
+      makeTensor(names.zp, DT.INT8, sdims, new Int8Array(scale.length)),
+    );
     quantW.set(key, names);
     report.matmuls.push(name);
     return names;
@@ -120,7 +138,13 @@ export function quantizeInt8(model: ModelProto, opts: Int8Options = {}): Int8Rep
     const base = fresh(output);
     out.push(
       { opType: 'MatMulInteger', name: `${base}/MatMulInteger`, input: [xq, w.q, xzp, w.zp], output: [`${base}_i32`] },
-      { opType: 'Cast', name: `${base}/Cast`, input: [`${base}_i32`], output: [`${base}_f32`], attribute: [{ name: 'to', type: 2, i: DT.FLOAT }] },
+      {
+        opType: 'Cast',
+        name: `${base}/Cast`,
+        input: [`${base}_i32`],
+        output: [`${base}_f32`],
+        attribute: [{ name: 'to', type: 2, i: DT.FLOAT }],
+      },
       { opType: 'Mul', name: `${base}/ScaleMul`, input: [xs, w.scale], output: [`${base}_scale`] },
       { opType: 'Mul', name: `${base}/Mul`, input: [`${base}_f32`, `${base}_scale`], output: [output] },
     );
@@ -130,7 +154,14 @@ export function quantizeInt8(model: ModelProto, opts: Int8Options = {}): Int8Rep
     const [a, b, c] = node.input ?? [];
     if (node.opType === 'MatMul' && isFloatWeight(b) && !inits.has(a!)) {
       integerProduct(a!, weight(b, false), node.output![0]!);
-    } else if (node.opType === 'Gemm' && isFloatWeight(b) && !inits.has(a!) && attrInt(node, 'transA', 0) === 0 && attrFloat(node, 'alpha', 1) === 1 && attrFloat(node, 'beta', 1) === 1) {
+    } else if (
+      node.opType === 'Gemm' &&
+      isFloatWeight(b) &&
+      !inits.has(a!) &&
+      attrInt(node, 'transA', 0) === 0 &&
+      attrFloat(node, 'alpha', 1) === 1 &&
+      attrFloat(node, 'beta', 1) === 1
+    ) {
       const y = node.output![0]!;
       if (c) {
         integerProduct(a!, weight(b, attrInt(node, 'transB', 0) === 1), `${y}_nobias`);
@@ -138,7 +169,12 @@ export function quantizeInt8(model: ModelProto, opts: Int8Options = {}): Int8Rep
       } else {
         integerProduct(a!, weight(b, attrInt(node, 'transB', 0) === 1), y);
       }
-    } else if (node.opType === 'Gather' && (opts.embeddings ?? true) && isFloatWeight(a) && attrInt(node, 'axis', 0) === 0) {
+    } else if (
+      node.opType === 'Gather' &&
+      (opts.embeddings ?? true) &&
+      isFloatWeight(a) &&
+      attrInt(node, 'axis', 0) === 0
+    ) {
       const t = inits.get(a)!;
       const [rows, cols] = tensorDims(t) as [number, number];
       const key = `${a}:gather`;
@@ -148,24 +184,38 @@ export function quantizeInt8(model: ModelProto, opts: Int8Options = {}): Int8Rep
         const { q, scale } = quantizeSymmetric(tensorFloats(t), rows, cols, perChannel);
         names = { q: `${a}_quantized`, scale: `${a}_scale`, zp: `${a}_zero_point` };
         const sdims = perChannel ? [cols] : [];
-        added.push(makeTensor(names.q, DT.INT8, [rows, cols], q), makeTensor(names.scale, DT.FLOAT, sdims, scale), makeTensor(names.zp, DT.INT8, sdims, new Int8Array(scale.length)));
+        added.push(
+          makeTensor(names.q, DT.INT8, [rows, cols], q),
+          makeTensor(names.scale, DT.FLOAT, sdims, scale),
+          makeTensor(names.zp, DT.INT8, sdims, new Int8Array(scale.length)),
+        );
         quantW.set(key, names);
         report.gathers.push(a);
       }
       const base = fresh(node.output![0]!);
       out.push(
         { ...node, input: [names.q, b!], output: [`${base}_i8`] },
-        { opType: 'DequantizeLinear', name: `${base}/DequantizeLinear`, input: [`${base}_i8`, names.scale, names.zp], output: [node.output![0]!], attribute: perChannel ? [{ name: 'axis', type: 2, i: -1 }] : [] },
+        {
+          opType: 'DequantizeLinear',
+          name: `${base}/DequantizeLinear`,
+          input: [`${base}_i8`, names.scale, names.zp],
+          output: [node.output![0]!],
+          attribute: perChannel ? [{ name: 'axis', type: 2, i: -1 }] : [],
+        },
       );
     } else {
       out.push(node);
     }
   }
   if (!report.matmuls.length) {
-    throw new DistilleryError('QUANTIZE_NOTHING', 'the graph has no MatMul or Gemm with a constant weight: there is nothing to quantize', {
-      where,
-      hint: 'int8 dynamic quantization targets the weights of MatMul/Gemm; export the model with distillery export first, or use --quantize fp16',
-    });
+    throw new DistilleryError(
+      'QUANTIZE_NOTHING',
+      'the graph has no MatMul or Gemm with a constant weight: there is nothing to quantize',
+      {
+        where,
+        hint: 'int8 dynamic quantization targets the weights of MatMul/Gemm; export the model with distillery export first, or use --quantize fp16',
+      },
+    );
   }
   g.node = out;
   const used = new Set(out.flatMap((x) => x.input ?? []));

@@ -63,11 +63,17 @@ export function resolveOnnxPath(path: string, quantized = false): OnnxLocation {
   if (!existsSync(path)) throw new DistilleryError('FILE_NOT_FOUND', 'no such model file or folder', { where: path });
   if (!statSync(path).isDirectory()) {
     const dir = dirname(path);
-    return { file: path, modelDir: basename(dir) === 'onnx' && !existsSync(join(dir, 'config.json')) ? dirname(dir) : dir };
+    return {
+      file: path,
+      modelDir: basename(dir) === 'onnx' && !existsSync(join(dir, 'config.json')) ? dirname(dir) : dir,
+    };
   }
   const names = quantized ? ['model_quantized.onnx', 'onnx/model_quantized.onnx'] : ['model.onnx', 'onnx/model.onnx'];
   for (const n of names) if (existsSync(join(path, n))) return { file: join(path, n), modelDir: path };
-  throw new DistilleryError('FILE_NOT_FOUND', `no ${names.join(' or ')} in the folder`, { where: path, hint: 'export one with: distillery export --model <dir> --format onnx --out <dir>' });
+  throw new DistilleryError('FILE_NOT_FOUND', `no ${names.join(' or ')} in the folder`, {
+    where: path,
+    hint: 'export one with: distillery export --model <dir> --format onnx --out <dir>',
+  });
 }
 
 /** True when the folder (or file) holds an ONNX model. */
@@ -81,24 +87,37 @@ export function hasOnnx(path: string): boolean {
  * Check that a graph fits a tokenizer: its inputs are ones a tokenizer produces, and its word embedding
  * table has a row for every token id.
  */
-export function checkGraphAgainstTokenizer(session: OnnxSession, bytes: Uint8Array, tokenizer: TextTokenizer, tokenizerDir: string): void {
+export function checkGraphAgainstTokenizer(
+  session: OnnxSession,
+  bytes: Uint8Array,
+  tokenizer: TextTokenizer,
+  tokenizerDir: string,
+): void {
   const known = ['input_ids', 'attention_mask', 'token_type_ids'];
   const odd = session.inputNames.filter((n) => !known.includes(n));
   if (odd.length || !session.inputNames.includes('input_ids')) {
-    throw new DistilleryError('ONNX_TOKENIZER_MISMATCH', `the graph's inputs (${session.inputNames.join(', ')}) are not what a tokenizer produces (${known.join(', ')})`, {
-      where: session.path,
-      hint: 'export the model with distillery export, or use OnnxTeacher with an inputs map',
-    });
+    throw new DistilleryError(
+      'ONNX_TOKENIZER_MISMATCH',
+      `the graph's inputs (${session.inputNames.join(', ')}) are not what a tokenizer produces (${known.join(', ')})`,
+      {
+        where: session.path,
+        hint: 'export the model with distillery export, or use OnnxTeacher with an inputs map',
+      },
+    );
   }
   const g = decodeModel(bytes).graph!;
   const gather = g.node?.find((n) => n.opType === 'Gather' && n.input?.[1] === 'input_ids');
   const table = gather && g.initializer?.find((t) => t.name === gather.input![0]);
   const rows = table ? tensorDims(table)[0]! : undefined;
   if (rows !== undefined && tokenizer.vocabSize > rows) {
-    throw new DistilleryError('ONNX_TOKENIZER_MISMATCH', `the tokenizer has ${tokenizer.vocabSize} tokens but the graph's word embedding has ${rows} rows`, {
-      where: `${session.path} (tokenizer from ${tokenizerDir})`,
-      hint: 'the tokenizer files do not belong to this model: put the model\'s own tokenizer.json/vocab.txt beside it',
-    });
+    throw new DistilleryError(
+      'ONNX_TOKENIZER_MISMATCH',
+      `the tokenizer has ${tokenizer.vocabSize} tokens but the graph's word embedding has ${rows} rows`,
+      {
+        where: `${session.path} (tokenizer from ${tokenizerDir})`,
+        hint: "the tokenizer files do not belong to this model: put the model's own tokenizer.json/vocab.txt beside it",
+      },
+    );
   }
 }
 
@@ -119,13 +138,26 @@ export async function createClassifier(path: string, opts: ClassifierOptions = {
     const model = await loadHfModel(path, { trainable: false });
     if (model.head !== 'sequence') {
       model.dispose();
-      throw new DistilleryError('MODEL_UNSUPPORTED', 'a text classifier needs a sequence-classification model', { where: path });
+      throw new DistilleryError('MODEL_UNSUPPORTED', 'a text classifier needs a sequence-classification model', {
+        where: path,
+      });
     }
     const tokenizer = loadTokenizer(path);
-    const detailed = (texts: readonly string[]) => new Promise<Prediction[]>((resolve) => resolve(predictTexts(model, tokenizer, texts, { batchSize })));
-    return { runtime, source: path, predictDetailed: detailed, predict: async (t) => wrap(await detailed(list(t))), dispose: () => new Promise<void>((resolve) => resolve(model.dispose())) };
+    const detailed = (texts: readonly string[]) =>
+      new Promise<Prediction[]>((resolve) => resolve(predictTexts(model, tokenizer, texts, { batchSize })));
+    return {
+      runtime,
+      source: path,
+      predictDetailed: detailed,
+      predict: async (t) => wrap(await detailed(list(t))),
+      dispose: () => new Promise<void>((resolve) => resolve(model.dispose())),
+    };
   }
-  if (runtime !== 'onnx') throw new DistilleryError('CONFIG_INVALID', `unknown runtime "${runtime as string}"`, { where: 'runtime', hint: 'tfjs or onnx' });
+  if (runtime !== 'onnx')
+    throw new DistilleryError('CONFIG_INVALID', `unknown runtime "${runtime as string}"`, {
+      where: 'runtime',
+      hint: 'tfjs or onnx',
+    });
   const found = resolveOnnxPath(path, opts.quantized);
   const loc = opts.tokenizer ? { ...found, modelDir: opts.tokenizer } : found;
   if (!existsSync(join(loc.modelDir, 'tokenizer.json')) && !existsSync(join(loc.modelDir, 'vocab.txt'))) {
@@ -140,14 +172,23 @@ export async function createClassifier(path: string, opts: ClassifierOptions = {
     const tokenizer = loadTokenizer(loc.modelDir);
     checkGraphAgainstTokenizer(session, bytes, tokenizer, loc.modelDir);
     const logits = session.outputs.find((o) => o.name === 'logits');
-    if (!logits) throw new DistilleryError('ONNX_OUTPUT_UNKNOWN', 'the graph has no output "logits"', { where: loc.file, hint: `the graph's outputs are ${session.outputNames.join(', ')}` });
+    if (!logits)
+      throw new DistilleryError('ONNX_OUTPUT_UNKNOWN', 'the graph has no output "logits"', {
+        where: loc.file,
+        hint: `the graph's outputs are ${session.outputNames.join(', ')}`,
+      });
     const c = logits.shape[logits.shape.length - 1];
     const id2label = labelsOf(loc.modelDir, typeof c === 'number' ? c : 0);
     const detailed = (texts: readonly string[]) => predictTextsOnnx(session, tokenizer, texts, id2label, { batchSize });
-    return { runtime, source: loc.file, predictDetailed: detailed, predict: async (t) => wrap(await detailed(list(t))), dispose: () => session.dispose() };
+    return {
+      runtime,
+      source: loc.file,
+      predictDetailed: detailed,
+      predict: async (t) => wrap(await detailed(list(t))),
+      dispose: () => session.dispose(),
+    };
   } catch (e) {
     await session.dispose();
     throw e;
   }
 }
-
