@@ -3,6 +3,7 @@
  * batch's gradients to an accumulator, and the update (clip, LR schedule, optimizer).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { variableGradsFreeing } from '../tensor/variable-grads.js';
 import { mulberry32 } from '../util/rng.js';
 import type { LossResult } from '../distillers/compute-loss.js';
 
@@ -82,7 +83,7 @@ export async function forwardBackward(
   let kept: Record<string, tf.Scalar> = {};
   const { value, grads } = withBatchRandom(f.seed, f.counter, () =>
     tf.tidy(() =>
-      tf.variableGrads(() => {
+      variableGradsFreeing(() => {
         const r = f.loss();
         // Keep the unweighted terms past the tape's tidy, to report them.
         kept = Object.fromEntries(Object.entries(r.losses).map(([k, t]) => [k, tf.keep(t)]));

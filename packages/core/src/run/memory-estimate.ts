@@ -62,8 +62,8 @@ const F32 = 4;
  * Floats kept per token and per student layer during the backward pass: α·hidden + β·intermediate +
  * γ·heads·seqLen (attention scores and probabilities). Calibrated, see the module comment.
  */
-const ALPHA = 32;
-const BETA = 3;
+const ALPHA = 10;
+const BETA = 2;
 const GAMMA = 2;
 
 /** Activation bytes of a trained encoder for `tokens` tokens. */

@@ -24,3 +24,4 @@ export {
   detached,
   type CheckContext,
 } from './checks.js';
+export { variableGradsFreeing } from './variable-grads.js';
