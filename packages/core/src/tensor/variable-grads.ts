@@ -100,6 +100,11 @@ export function variableGradsFreeing(
           throw new Error(
             `Error in gradient for op ${node.kernelName}: the gradient of input ${name} must be float32, not ${dx.dtype}`,
           );
+        if (dx.shape.length !== x.shape.length || dx.shape.some((d, j) => d !== x.shape[j])) {
+          throw new Error(
+            `Error in gradient for op ${node.kernelName}: the gradient of input '${name}' has shape [${dx.shape.join(', ')}], not the input's [${x.shape.join(', ')}]`,
+          );
+        }
         const cur = acc.get(x.id);
         if (cur) {
           const sum = tf.add(cur, dx);
