@@ -12,8 +12,8 @@ import { PerformanceBenchmark, formatBenchRecord, loadClassifier, modelSizeMB, t
 import { upsertResult, type BenchRecord } from '@distillery/report';
 import { loadJobConfig } from './validate.js';
 import { loadTaskData } from '../job/data.js';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { action, commonOptions, type CliContext, type CommonOptions } from './common.js';
+import { Option, type Command } from 'commander';
+import { action, commonOptions, type CliContext, type CommonOptions, positiveInt } from './common.js';
 
 /** Options of {@link benchCommand}. */
 export interface BenchCommandOptions {
@@ -116,12 +116,6 @@ export async function benchCommand(o: BenchCommandOptions): Promise<BenchRecord>
   } finally {
     await classifier.dispose?.();
   }
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 export function register(program: Command, ctx: CliContext): void {

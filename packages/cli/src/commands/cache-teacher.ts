@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { DirTeacherCacheStore, DistilleryError, type Logger } from '@distillery/core';
-import { InvalidArgumentError, type Command } from 'commander';
+import { type Command } from 'commander';
 import {
   cacheTeacherTarget,
   configHashOf,
@@ -14,7 +14,15 @@ import {
 } from '../job/cache-teacher.js';
 import type { TeacherCacheJobData } from '../job/teacher-cache-shards.js';
 import { loadJobConfig } from './validate.js';
-import { action, commandLogger, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
+import {
+  action,
+  commandLogger,
+  commonOptions,
+  writeJson,
+  type CliContext,
+  type CommonOptions,
+  positiveInt,
+} from './common.js';
 
 /** Options of {@link cacheTeacherQueued}. */
 export interface CacheTeacherQueuedOptions {
@@ -57,12 +65,6 @@ export async function cacheTeacherQueued(o: CacheTeacherQueuedOptions): Promise<
     onShard: (done, of) => o.logger.info(`teacher-cache: ${done}/${of} shard(s) done`),
   });
   return { ...r, seconds: (Date.now() - t0) / 1000 };
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 export function register(program: Command, ctx: CliContext): void {

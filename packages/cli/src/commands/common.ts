@@ -3,7 +3,7 @@
  * path (a JSON error document on stdout under `--json`, the message on stderr always).
  * @packageDocumentation
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError, createLogger, DistilleryError, type LogLevel, type Logger } from '@distillery/core';
 
 /** Where a command writes and how it reports its exit status (so tests can run `main` in-process). */
@@ -81,4 +81,11 @@ export function action<A extends unknown[]>(
 /** Write one JSON document. */
 export function writeJson(ctx: CliContext, value: unknown): void {
   ctx.out.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Commander parser of a positive integer option (`--trials 8`); anything else is commander's "invalid argument". */
+export function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
 }

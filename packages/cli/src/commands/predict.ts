@@ -4,12 +4,12 @@
  * @packageDocumentation
  */
 import { extname } from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DistilleryError, initBackend } from '@distillery/core';
 import { loadJsonl, loadTokenizer, readTextFile, type TruncationStrategy } from '@distillery/data';
 import { loadHfModel, predictTexts, type Prediction } from '@distillery/models';
 import { createClassifier } from '@distillery/onnx';
-import { action, commonOptions, type CliContext, type CommonOptions } from './common.js';
+import { action, commonOptions, type CliContext, type CommonOptions, positiveInt } from './common.js';
 import { predictPairsToStream, readPredictPairs } from './predict-pairs.js';
 
 /** Options of {@link predictCommand}. */
@@ -124,12 +124,6 @@ function writePredictions(
   if (opts.json) out.write(JSON.stringify({ predictions: rows }) + '\n');
   else if (opts.jsonl) for (const r of rows) out.write(JSON.stringify(r) + '\n');
   else for (const r of rows) out.write(`${r.label}\t${r.score.toFixed(4)}\t${r.text}\n`);
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 export function register(program: Command, ctx: CliContext): void {

@@ -14,8 +14,16 @@ import { Study, makePruner, makeSampler, optimize, parseSpace, type Params, type
 import { loadJobConfig } from './validate.js';
 import { applySearchParams, checkSearchSpace, searchParamTypes } from '../job/search-params.js';
 import { runSearchTrial } from '../job/search-trial.js';
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { action, commandLogger, commonOptions, writeJson, type CliContext, type CommonOptions } from './common.js';
+import { Option, type Command } from 'commander';
+import {
+  action,
+  commandLogger,
+  commonOptions,
+  writeJson,
+  type CliContext,
+  type CommonOptions,
+  positiveInt,
+} from './common.js';
 
 /** Options of {@link searchCommand}. */
 export interface SearchCommandOptions {
@@ -135,12 +143,6 @@ export async function searchCommand(o: SearchCommandOptions): Promise<SearchResu
     `best: trial ${best.number}, ${(100 * best.value!).toFixed(2)} % — ${fmt(best.params)}\nstudy: ${studyFile}\nconfig with the best parameters: ${configFile}\n`,
   );
   return { best, studyFile, configFile, trials: study.trials };
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 export function register(program: Command, ctx: CliContext): void {

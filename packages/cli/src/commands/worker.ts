@@ -7,8 +7,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '@distillery/core';
-import { InvalidArgumentError, type Command } from 'commander';
-import { action, commandLogger, commonOptions, type CliContext, type CommonOptions } from './common.js';
+import { type Command } from 'commander';
+import { action, commandLogger, commonOptions, type CliContext, type CommonOptions, positiveInt } from './common.js';
 
 /** Options of {@link workerCommand}. */
 export interface WorkerCommandOptions {
@@ -68,12 +68,6 @@ export async function workerCommand(o: WorkerCommandOptions, stop?: AbortSignal)
     process.off('SIGINT', int);
   }
   o.logger.info(`worker ${w.name} stopped`);
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
 }
 
 export function register(program: Command, ctx: CliContext): void {
