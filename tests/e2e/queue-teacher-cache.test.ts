@@ -8,7 +8,8 @@
  * CI=true); the shard-order test needs no Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { bin, childEnv, startWorkerProc, startedJobs, until, type WorkerProc } from './worker-procs.js';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -25,10 +26,7 @@ import {
 } from '../../packages/cli/src/job/teacher-cache-shards.js';
 import { configHashOf } from '../../packages/cli/src/job/cache-teacher.js';
 
-const repo = join(import.meta.dirname, '..', '..');
-const bin = join(repo, 'packages', 'cli', 'dist', 'bin.js');
 const logger = createLogger('t', { level: 'warn' });
-const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
 
 /** 200 texts of 2–24 words (so batches pad differently), 16 of them repeated later in the file. */
 function texts(): { text: string; label: string }[] {
@@ -253,40 +251,6 @@ describe('cache-teacher --queue: bad command lines fail before anything is queue
     });
   }, 60_000);
 });
-
-interface WorkerProc {
-  proc: ChildProcess;
-  log: string;
-  exited: Promise<number | null>;
-}
-
-async function until(cond: () => boolean, ms: number, what: () => string = () => ''): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function startWorkerProc(url: string, extra: string[] = []): Promise<WorkerProc> {
-  const proc = spawn(
-    process.execPath,
-    [bin, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', ...extra],
-    { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const w: WorkerProc = { proc, log: '', exited: new Promise((r) => proc.on('exit', (code) => r(code))) };
-  proc.stdout.on('data', (d) => (w.log += String(d)));
-  proc.stderr.on('data', (d) => (w.log += String(d)));
-  await until(
-    () => w.log.includes('waiting for jobs') || proc.exitCode !== null,
-    60_000,
-    () => w.log,
-  );
-  if (proc.exitCode !== null) throw new Error(`worker exited: ${w.log}`);
-  return w;
-}
-
-const startedJobs = (log: string) => [...log.matchAll(/job (\S+) \(([^)]+)\) started/g)].map((m) => m[1]!);
 
 describe.skipIf(!redisReady())('distillery cache-teacher --queue (real redis-server, 3 worker processes)', () => {
   let redis: LocalRedis;

@@ -7,7 +7,8 @@
  * (fails under CI=true).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { bin, childEnv, startWorkerProc, startedJobs, until, type WorkerProc } from './worker-procs.js';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,45 +18,8 @@ import { hashShardsInProcess } from '../../packages/queue/src/testing/hash-shard
 import { searchCommand } from '../../packages/cli/src/commands/search.js';
 
 const repo = join(import.meta.dirname, '..', '..');
-const bin = join(repo, 'packages', 'cli', 'dist', 'bin.js');
 const hashHandlers = join(repo, 'packages', 'queue', 'dist', 'testing', 'hash-shards.js');
 const logger = createLogger('t', { level: 'warn' });
-const childEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST')));
-
-interface WorkerProc {
-  proc: ChildProcess;
-  log: string;
-  exited: Promise<number | null>;
-}
-
-/** Start a `distillery worker` and wait for its ready line. */
-async function startWorkerProc(url: string, extra: string[] = []): Promise<WorkerProc> {
-  const proc = spawn(
-    process.execPath,
-    [bin, 'worker', '--queue', url, '--lock-duration', '3000', '--stalled-interval', '1000', ...extra],
-    { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const w: WorkerProc = { proc, log: '', exited: new Promise((r) => proc.on('exit', (code) => r(code))) };
-  proc.stdout.on('data', (d) => (w.log += String(d)));
-  proc.stderr.on('data', (d) => (w.log += String(d)));
-  await until(
-    () => w.log.includes('waiting for jobs') || proc.exitCode !== null,
-    60_000,
-    () => w.log,
-  );
-  if (proc.exitCode !== null) throw new Error(`worker exited: ${w.log}`);
-  return w;
-}
-
-async function until(cond: () => boolean, ms: number, what: () => string = () => ''): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const startedJobs = (log: string) => [...log.matchAll(/job (\S+) \(([^)]+)\) started/g)].map((m) => m[1]!);
 
 function writeConfig(dir: string): string {
   const cfg = {
