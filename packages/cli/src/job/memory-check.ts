@@ -15,11 +15,16 @@ import {
 import type { JobConfig } from './schema.js';
 import { innerModel } from './paired.kit.js';
 
+/** Sizes of all of a model's weights: frozen (pretrained) teachers have no variables, so their weights count. */
+export function weightSizes(m: DistillModel<unknown>): number[] {
+  const all = (m as { weights?: () => Readonly<Record<string, { size: number }>> }).weights?.() ?? m.parameters();
+  return Object.values(all).map((t) => t.size);
+}
+
 /** Parameter count, largest tensor and encoder shape of a built model (all weights: a frozen teacher has no variables). */
 export function memoryModelOf(model: DistillModel<unknown>, opts: { external?: boolean } = {}): MemoryModel {
   const m = innerModel(model);
-  const all = (m as { weights?: () => Readonly<Record<string, { size: number }>> }).weights?.() ?? m.parameters();
-  const sizes = Object.values(all).map((t) => t.size);
+  const sizes = weightSizes(m);
   const c = (m as { config?: Partial<EncoderShape> }).config;
   const encoder =
     c &&

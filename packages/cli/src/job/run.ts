@@ -40,7 +40,7 @@ import type { MultiTaskResult } from './multi-task.job.js';
 import { innerModel } from './paired.kit.js';
 import { runTasksJob, textKit } from './run-variants.js';
 import { attachTeacherCache, cacheReport, jobNamespace, jobRowsOf, openCacheStore } from './teacher-cache.js';
-import { checkStepMemory } from './memory-check.js';
+import { checkStepMemory, weightSizes } from './memory-check.js';
 import { collapseWarning, formatScore, scoreSplit } from './evaluate.js';
 import { loadStageStudent, runStages } from './stages.job.js';
 
@@ -86,9 +86,7 @@ export interface JobSummary {
 
 /** All of a model's weights, frozen ones too (a pretrained teacher has no trainable parameters). */
 export function countParams(m: DistillModel<unknown>): number {
-  // Frozen (pretrained) teachers have no variables: count their weights instead.
-  const all = (m as { weights?: () => Readonly<Record<string, { size: number }>> }).weights?.() ?? m.parameters();
-  return Object.values(all).reduce((n, v) => n + v.size, 0);
+  return weightSizes(m).reduce((n, size) => n + size, 0);
 }
 
 async function accuracy<B>(

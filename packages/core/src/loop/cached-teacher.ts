@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdaptorOutput } from '../model/types.js';
 import type { IntermediateMatch } from '../config/schema.js';
-import type { TeacherBatchContext, TeacherSide } from './teacher-side.js';
+import { TEACHER_FIELDS, type TeacherBatchContext, type TeacherSide } from './teacher-side.js';
 import type { CachedRow, TeacherCacheEntry, TeacherCacheStore } from './teacher-cache-store.js';
 
 /** Per-example identity of a batch's rows: what a cache key is made of. */
@@ -260,9 +260,7 @@ export class CachedTeacher<B> implements TeacherSide<B> {
         if (Array.isArray(v)) (v as tf.Tensor[]).forEach((t, i) => t && (!layers || layers.includes(i)) && one(t, i));
         else one(v as tf.Tensor);
       };
-      add('logits', res.logits);
-      add('logitsMask', res.logitsMask);
-      add('inputsMask', res.inputsMask);
+      for (const f of TEACHER_FIELDS) add(f, res[f]);
       for (const [f, layers] of Object.entries(this.features)) add(f, res[f], layers);
       return picked;
     });

@@ -72,7 +72,7 @@ export interface LiveTeacherOptions {
 }
 
 /** The adaptor-output fields the loss pipeline reads from the teacher besides the matched features. */
-const TEACHER_FIELDS = ['logits', 'logitsMask', 'inputsMask'] as const;
+export const TEACHER_FIELDS = ['logits', 'logitsMask', 'inputsMask'] as const;
 
 /** The fields of a teacher adaptor output the loss reads (see {@link LiveTeacherOptions.keep}). */
 export function keepTeacherFields(out: AdaptorOutput, keep: CacheFields): AdaptorOutput {
