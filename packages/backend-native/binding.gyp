@@ -29,7 +29,8 @@
         "<!(node scripts/march.cjs)"
       ],
       "libraries": [
-        "-lopenblas"
+        "-lopenblas",
+        "-ldl"
       ],
       "cflags_cc!": [
         "-fno-exceptions"

@@ -61,6 +61,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int n = a.Int(0, 1, 4096);
   if (!a.ok()) return a.env().Undefined();
   openblas_set_num_threads(n);
+  distillery::SetGemmThreads(n);
   distillery::SetThreads(n);
   return info.Env().Undefined();
 }
@@ -75,7 +76,10 @@ Napi::Value BlasConfig(const Napi::CallbackInfo& info) {
   Args a(info, "blasConfig", 0);
   if (!a.ok()) return a.env().Undefined();
   const char* cfg = openblas_get_config();
-  return Napi::String::New(info.Env(), cfg != nullptr ? std::string(cfg) : std::string("OpenBLAS"));
+  std::string out = cfg != nullptr ? std::string(cfg) : std::string("OpenBLAS");
+  const std::string engine = distillery::GemmEngine();
+  if (!engine.empty()) out = engine + " sgemm + " + out;
+  return Napi::String::New(info.Env(), out);
 }
 
 // gemm(heap, aOff, bOff, cOff, batch, m, n, k, transA, transB, aIndex, bIndex, biasOff, biasSize, act, alpha)

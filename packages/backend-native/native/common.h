@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 namespace distillery {
 
@@ -40,6 +41,10 @@ struct GemmArgs {
 };
 
 void Gemm(const GemmArgs& args);
+/** "oneDNN x.y.z" when oneDNN's sgemm was loaded for the large products, else "". */
+std::string GemmEngine();
+/** Threads of oneDNN's OpenMP runtime (set with the BLAS threads). */
+void SetGemmThreads(int n);
 void ApplyEpilogue(float* c, size_t rows, int n, const float* bias, int biasSize, int activation, float alpha);
 
 enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kSquaredDiff = 4, kMax = 5, kMin = 6, kBinaryOpCount = 7 };

@@ -66,13 +66,20 @@ export function nativeUnavailableReason(): string {
   return addonLoadError();
 }
 
-/** One-line description of the native backend's BLAS, e.g. "OpenBLAS 0.3.21, 2 threads". */
+/**
+ * One-line description of the native backend's matrix products, e.g. "oneDNN 2.6.3 + OpenBLAS 0.3.21, 2 threads"
+ * (oneDNN's sgemm runs the large products when `libdnnl.so.2` is on the machine, OpenBLAS the rest) or
+ * "OpenBLAS 0.3.21, 2 threads".
+ */
 export function describeNative(): string {
   const addon = loadAddon();
   if (!addon) return `unavailable: ${addonLoadError()}`;
-  const version = /OpenBLAS\s+([\d.]+)/.exec(addon.blasConfig());
+  const config = addon.blasConfig();
+  const version = /OpenBLAS\s+([\d.]+)/.exec(config);
+  const dnnl = /oneDNN\s+([\d.]+)/.exec(config);
   const threads = addon.getThreads();
-  return `OpenBLAS${version ? ' ' + version[1] : ''}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const blas = `OpenBLAS${version ? ' ' + version[1] : ''}`;
+  return `${dnnl ? `oneDNN ${dnnl[1]} + ` : ''}${blas}, ${threads} thread${threads === 1 ? '' : 's'}`;
 }
 
 /**

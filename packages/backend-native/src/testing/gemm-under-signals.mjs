@@ -1,0 +1,34 @@
+/* global setImmediate, process, console */
+// Child process of gemm-engines.test.ts: large products while the parent sends SIGUSR2 as fast as it can.
+// Prints one JSON line {engine, calls, signals, mismatches}; a corrupted heap aborts the process instead.
+import { loadAddon } from '../../dist/addon.js';
+
+const addon = loadAddon();
+if (!addon) throw new Error('addon not built');
+let signals = 0;
+process.on('SIGUSR2', () => signals++);
+const [m, n, k] = [512, 384, 384];
+const heap = new ArrayBuffer(4 * (m * k + k * n + 2 * m * n));
+const f = new Float32Array(heap);
+for (let i = 0; i < m * k + k * n; i++) f[i] = ((i * 7919) % 13) / 13 - 0.5;
+const [aOff, bOff, cOff, refOff] = [0, 4 * m * k, 4 * (m * k + k * n), 4 * (m * k + k * n + m * n)];
+const idx = Int32Array.from([0]);
+const gemm = (out) => addon.gemm(heap, aOff, bOff, out, 1, m, n, k, false, false, idx, idx, -1, 0, 0, 0);
+gemm(refOff);
+const ref = new Float32Array(heap, refOff, m * n);
+const c = new Float32Array(heap, cOff, m * n);
+process.stdout.write('ready\n');
+let calls = 0;
+let mismatches = 0;
+const until = Date.now() + Number(process.argv[2] ?? 1500);
+const loop = () => {
+  // Bursts of products with a turn of the event loop between them, so the handler runs and counts.
+  for (let i = 0; i < 20; i++) {
+    gemm(cOff);
+    calls++;
+    for (let j = 0; j < c.length; j += 97) if (c[j] !== ref[j]) mismatches++;
+  }
+  if (Date.now() < until) setImmediate(loop);
+  else console.log(JSON.stringify({ engine: addon.blasConfig(), calls, signals, mismatches }));
+};
+loop();
