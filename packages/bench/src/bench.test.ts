@@ -70,6 +70,24 @@ describe('distill-bench on a tiny config (cpu backend)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('train-cached: the warm cache serves every step after the first, with the losses of the full step', async () => {
+    const before = tf.memory().numTensors;
+    const full = (await run(['--steps', '3', '--warmup', '1'])).out as BenchResult;
+    const cached = (await run(['--mode', 'train-cached', '--steps', '3', '--warmup', '1'])).out as BenchResult;
+    expect(cached).toMatchObject({ mode: 'train-cached', driver: 'GeneralDistiller', steps: 3 });
+    // Same seeds, and the cache holds the teacher's own float32 outputs: the run is the same run.
+    expect(cached.final_losses).toEqual(full.final_losses);
+    expect(cached.final_loss).toBe(full.final_loss);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(run(['--mode', 'train-cached', '--steps', '2', '--warmup', '0'])).rejects.toThrow(/--warmup ≥ 1/);
+    const p = (await run(['--mode', 'train-cached', '--steps', '1', '--warmup', '1', '--profile']))
+      .out as BenchResult & {
+      profile: { mode: string; kernel_calls: number };
+    };
+    expect(p.profile.mode).toBe('train-cached');
+    expect(p.profile.kernel_calls).toBeGreaterThan(0);
+  });
+
   it('inference modes report a logits checksum and no loss', async () => {
     for (const mode of ['teacher-infer', 'student-infer']) {
       const { out } = await run(['--mode', mode, '--steps', '2', '--warmup', '0']);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   GeneralDistiller,
+  MemoryTeacherCacheStore,
   createRegistry,
   initBackend,
   registerAllGradients,
@@ -24,8 +25,21 @@ import projectionPlugins from '@distillery/plugin-projections';
 import type { BenchArch, BenchConfig } from './config.js';
 
 /** What one timed step does. */
-export type BenchMode = 'train' | 'teacher-infer' | 'student-infer';
-export const BENCH_MODES: readonly BenchMode[] = ['train', 'teacher-infer', 'student-infer'];
+/**
+ * `train`: the whole distillation step. `train-cached`: the same step with the teacher's outputs served by a
+ * warm in-memory teacher cache (`useTeacherCache`: the first warm-up step fills it, every later step skips the
+ * teacher). `teacher-infer` / `student-infer`: one forward pass.
+ */
+export type BenchMode = 'train' | 'train-cached' | 'teacher-infer' | 'student-infer';
+export const BENCH_MODES: readonly BenchMode[] = ['train', 'train-cached', 'teacher-infer', 'student-infer'];
+
+/** The forward-only modes. */
+export type InferMode = Exclude<BenchMode, 'train' | 'train-cached'>;
+
+/** The PyTorch script's mode to compare a mode with: a cached step is compared with PyTorch's full step. */
+export function torchModeOf(mode: BenchMode): Exclude<BenchMode, 'train-cached'> {
+  return mode === 'train-cached' ? 'train' : mode;
+}
 
 /** min / median / max of the timed steps (ms, 2 decimals as the PyTorch script). */
 export interface MsStats {
@@ -290,6 +304,10 @@ export async function runDistillerTrain(
   ctx: BenchContext,
   totalSteps: number,
   observe?: StepObserver,
+  o2: {
+    /** Serve the teacher from this in-memory cache (filled by the first step that misses; may be warm already). */
+    teacherCache?: MemoryTeacherCacheStore;
+  } = {},
 ): Promise<TrainRun> {
   const { cfg } = ctx;
   const o = cfg.optimizer;
@@ -311,6 +329,20 @@ export async function runDistillerTrain(
     },
     distillationConfig: distillationConfigOf(cfg),
   });
+  const warmAtStart = (o2.teacherCache?.size ?? 0) > 0;
+  const cache = o2.teacherCache
+    ? distiller.useTeacherCache({
+        store: o2.teacherCache,
+        namespace: `bench:${cfg.name}:${cfg.seed}`,
+        // One key per example (its token ids); every example is the full sequence length (mask all ones).
+        rowsOf: (b) => {
+          const rows = Array.from({ length: b.batchSize }, (_, i) =>
+            Array.from(b.inputIds.subarray(i * b.seqLen, (i + 1) * b.seqLen)).join(','),
+          );
+          return { keys: rows, lengths: rows.map(() => b.seqLen), seqLen: b.seqLen };
+        },
+      })
+    : undefined;
   const times: number[] = [];
   let tPrev = 0;
   let last: { loss: number; losses: Record<string, number> } | undefined;
@@ -331,6 +363,10 @@ export async function runDistillerTrain(
     rmSync(outDir, { recursive: true, force: true });
   }
   if (!last) throw new Error('the distiller ran no step');
+  // Only the first step may run the teacher (none when the cache was warm): every timed step must hit.
+  const expectLive = warmAtStart ? 0 : 1;
+  if (cache && cache.stats.liveBatches !== expectLive)
+    throw new Error(`train-cached: ${cache.stats.liveBatches} steps ran the teacher (expected ${expectLive})`);
   return { times, loss: last.loss, losses: finalLossesOf(cfg, last.losses) };
 }
 
@@ -443,7 +479,7 @@ export function runBareTrain(ctx: BenchContext, totalSteps: number): TrainRun {
 }
 
 /** One inference step: forward in a tidy, logits summed and read back. */
-export function inferStep(ctx: BenchContext, mode: Exclude<BenchMode, 'train'>): number {
+export function inferStep(ctx: BenchContext, mode: InferMode): number {
   const batch = withoutLabels(ctx.batch);
   return tf.tidy(() => {
     // teacher-infer: logits, all hidden states and all attention probabilities (the model's defaults);
@@ -459,7 +495,7 @@ export function inferStep(ctx: BenchContext, mode: Exclude<BenchMode, 'train'>):
 /** Timed inference steps; returns the times and the last checksum. */
 export function runInfer(
   ctx: BenchContext,
-  mode: Exclude<BenchMode, 'train'>,
+  mode: InferMode,
   totalSteps: number,
 ): { times: number[]; checksum: number } {
   const times: number[] = [];
@@ -490,8 +526,15 @@ export async function runBench(ctx: BenchContext, o: RunBenchOptions): Promise<B
   let finalLosses: FinalLosses | null = null;
   let checksum: number | null = null;
   let driver: BenchResult['driver'] = 'forward';
-  if (o.mode === 'train') {
-    const run = o.driver === 'bare' ? runBareTrain(ctx, total) : await runDistillerTrain(ctx, total);
+  if (o.mode === 'train-cached' && (o.driver === 'bare' || o.warmup < 1))
+    throw new Error('train-cached needs the distiller driver and warmup ≥ 1 (the first step fills the cache)');
+  if (o.mode === 'train' || o.mode === 'train-cached') {
+    const run =
+      o.driver === 'bare'
+        ? runBareTrain(ctx, total)
+        : await runDistillerTrain(ctx, total, undefined, {
+            teacherCache: o.mode === 'train-cached' ? new MemoryTeacherCacheStore() : undefined,
+          });
     driver = o.driver === 'bare' ? 'bare-tfjs' : 'GeneralDistiller';
     times = run.times;
     finalLoss = run.loss;

@@ -16,7 +16,7 @@ import {
   type SoakResult,
 } from './extras.js';
 
-export const USAGE = `usage: distill-bench [--config PATH] [--mode train|teacher-infer|student-infer] [--backend native|wasm|cpu]
+export const USAGE = `usage: distill-bench [--config PATH] [--mode train|train-cached|teacher-infer|student-infer] [--backend native|wasm|cpu]
                      [--steps N] [--warmup N] [--threads N] [--driver distiller|bare]
                      [--overhead [--rounds N]] [--soak N] [--profile]
 
@@ -24,7 +24,8 @@ Times one knowledge-distillation step (shared/bench/README.md) with Distillery's
 line with the fields of torch_distill_bench.py.
 
   --config PATH   bench config (default: shared/bench/bench-standard.json)
-  --mode M        train (default) | teacher-infer | student-infer
+  --mode M        train (default) | train-cached (teacher outputs from a warm in-memory teacher cache; the
+                  first warm-up step fills it) | teacher-infer | student-infer
   --backend B     native | wasm | cpu (default: DISTILLERY_BACKEND, else the fastest available)
   --steps N       timed steps (default 10)
   --warmup N      untimed steps before them (default 2)
@@ -96,6 +97,11 @@ export async function main(
   const steps = intFlag(values.steps, 'steps', 10, 1);
   const warmup = intFlag(values.warmup, 'warmup', 2, 0);
   const threads = values.threads === undefined ? undefined : intFlag(values.threads, 'threads', 1, 1);
+  if (mode === 'train-cached' && (values.driver === 'bare' || warmup < 1))
+    throw new DistilleryError(
+      'INVALID_INPUT',
+      `--mode train-cached needs the distiller driver and --warmup ≥ 1 (the first step fills the cache), got --driver ${values.driver} --warmup ${warmup}`,
+    );
   const configPath = values.config ?? defaultConfigPath();
   if (!configPath) {
     throw new DistilleryError(

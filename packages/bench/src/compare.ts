@@ -10,13 +10,14 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sharedPath } from '@distillery/core';
-import { BENCH_MODES, median, round2, type BenchMode } from './bench.js';
+import { BENCH_MODES, median, round2, torchModeOf, type BenchMode } from './bench.js';
 
-const USAGE = `usage: compare [--modes train,teacher-infer,student-infer] [--backend native|wasm|cpu] [--config PATH]
+const USAGE = `usage: compare [--modes train,train-cached,teacher-infer,student-infer] [--backend native|wasm|cpu] [--config PATH]
                [--steps N] [--warmup N] [--repeat N] [--torch-threads N] [--python PATH] [--script PATH] [--json]
 
 Runs shared/bench/torch_distill_bench.py and Distillery's distill-bench alternately (PyTorch first) for each
 mode, --repeat times (default 1), and prints median ms per mode and the ratio Distillery / PyTorch.
+train-cached (our step with a warm teacher cache) is compared with PyTorch's full train step.
 `;
 
 interface RunLine {
@@ -118,7 +119,8 @@ async function main(): Promise<void> {
     for (let r = 0; r < repeat; r++) {
       const t = runJson(
         values.python,
-        [script, ...common, '--mode', mode, '--threads', values['torch-threads']],
+        // train-cached has no PyTorch twin (TextBrewer cannot cache features): it is compared with the full step.
+        [script, ...common, '--mode', torchModeOf(mode), '--threads', values['torch-threads']],
         process.env,
       );
       const d = runJson(

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { MemoryTeacherCacheStore } from '@distillery/core';
 import {
   createBareTrainer,
   inferStep,
@@ -15,6 +16,7 @@ import {
   runDistillerTrain,
   type BenchContext,
   type BenchMode,
+  type InferMode,
   type MsStats,
 } from './bench.js';
 
@@ -234,16 +236,21 @@ export async function runProfile(
 ): Promise<ProfileResult> {
   const prevCheck = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
-  const useDistiller = mode === 'train' && driver === 'distiller';
-  const bare = mode === 'train' && !useDistiller ? createBareTrainer(ctx) : undefined;
-  const nSteps = mode === 'train' ? 2 : 1;
+  const training = mode === 'train' || mode === 'train-cached';
+  const cached = mode === 'train-cached';
+  if (cached && driver === 'bare') throw new Error('train-cached is a distiller mode (no --driver bare)');
+  const useDistiller = training && driver === 'distiller';
+  const bare = training && !useDistiller ? createBareTrainer(ctx) : undefined;
+  const nSteps = training ? 2 : 1;
   try {
-    const step = () => (bare ? bare.step().loss : inferStep(ctx, mode as Exclude<BenchMode, 'train'>));
-    if (useDistiller) await runDistillerTrain(ctx, 1);
+    const step = () => (bare ? bare.step().loss : inferStep(ctx, mode as InferMode));
+    // train-cached: the warm-up step fills the cache that the profiled steps read.
+    const teacherCache = cached ? new MemoryTeacherCacheStore() : undefined;
+    if (useDistiller) await runDistillerTrain(ctx, 1, undefined, { teacherCache });
     else step();
     const t0 = performance.now();
     const info = await tf.profile(async () => {
-      if (useDistiller) await runDistillerTrain(ctx, nSteps);
+      if (useDistiller) await runDistillerTrain(ctx, nSteps, undefined, { teacherCache });
       else for (let i = 0; i < nSteps; i++) step();
       return [];
     });
@@ -268,7 +275,7 @@ export async function runProfile(
       e.ms += ms;
       e.calls += 1 / nSteps;
       byName.set(k.name, e);
-      const shapes = k.inputShapes.map((s) => `[${s.join(',')}]`).join('×');
+      const shapes = k.inputShapes.map((s) => (s ? `[${s.join(',')}]` : '[?]')).join('×');
       const key = `${k.name} ${shapes}`;
       const s = byShape.get(key) ?? { kernel: k.name, shapes, ms: 0, calls: 0 };
       s.ms += ms;
