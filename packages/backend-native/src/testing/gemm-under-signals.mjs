@@ -1,4 +1,4 @@
-/* global setImmediate, process, console */
+/* global setImmediate */
 // Child process of gemm-engines.test.ts: large products while the parent sends SIGUSR2 as fast as it can.
 // Prints one JSON line {engine, calls, signals, mismatches}; a corrupted heap aborts the process instead.
 import { loadAddon } from '../../dist/addon.js';
