@@ -10,7 +10,8 @@
         "native/fused.cc",
         "native/threads.cc",
         "native/dropout.cc",
-        "native/addon_train.cc"
+        "native/addon_train.cc",
+        "native/attention.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -98,6 +98,47 @@ Napi::Value AttentionSoftmaxFn(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// multiHeadAttention(heap, qOff, kOff, vOff, maskOff (-1: none), probsOff, ctxOff, batch, lq, lk, heads, dh, scale)
+Napi::Value MultiHeadAttentionFn(const Napi::CallbackInfo& info) {
+  Args a(info, "multiHeadAttention", 13);
+  a.Heap(0);
+  const size_t batch = a.Size(7), lq = a.Size(8), lk = a.Size(9), heads = a.Size(10), dh = a.Size(11);
+  const double d = static_cast<double>(heads) * dh;
+  const float* q = a.At<float>(1, batch * lq * d);
+  const float* k = a.At<float>(2, batch * lk * d);
+  const float* v = a.At<float>(3, batch * lk * d);
+  const bool hasMask = !(info.Length() > 4 && info[4].IsNumber() && info[4].As<Napi::Number>().DoubleValue() < 0);
+  const float* mask = hasMask ? a.At<float>(4, static_cast<double>(batch) * lk) : nullptr;
+  float* probs = a.At<float>(5, static_cast<double>(batch) * heads * lq * lk);
+  float* ctx = a.At<float>(6, batch * lq * d);
+  const float scale = a.Float(12);
+  if (a.ok() && (d > 2147483647.0 || lq > 2147483647u || lk > 2147483647u))
+    a.Fail(true, "sizes must fit in 32 bits");
+  if (!a.ok()) return a.env().Undefined();
+  if (batch * heads * lq * lk * dh > 0)
+    MultiHeadAttentionForward(q, k, v, mask, probs, ctx, batch, lq, lk, heads, dh, scale);
+  return info.Env().Undefined();
+}
+
+// sumSquares(heap, elementOffsets: Int32Array, sizes: Int32Array) → Σ_t Σ_i x_t[i]² over float32 regions
+// (offsets in 4-byte elements), accumulated in double: the global gradient norm's reduction in one call.
+Napi::Value SumSquaresFn(const Napi::CallbackInfo& info) {
+  Args a(info, "sumSquares", 3);
+  a.Heap(0);
+  size_t n = 0, nSizes = 0;
+  const int32_t* offs = a.Int32s(1, 0, &n);
+  const int32_t* sizes = a.Int32s(2, 0, &nSizes);
+  if (a.ok() && nSizes != n) a.Fail(true, "offsets and sizes differ in length");
+  const size_t heapElems = a.HeapBytes() / 4;
+  for (size_t t = 0; a.ok() && t < n; ++t) {
+    if (offs[t] < 0 || sizes[t] < 0 || static_cast<size_t>(offs[t]) + static_cast<size_t>(sizes[t]) > heapElems)
+      a.Fail(true, "region " + std::to_string(t) + " runs past the heap");
+  }
+  if (!a.ok()) return a.env().Undefined();
+  const float* base = reinterpret_cast<const float*>(a.HeapData());
+  return Napi::Number::New(info.Env(), SumSquares(base, offs, sizes, n));
+}
+
 // attentionSoftmaxGrad(heap, dyOff, probsOff, dsOff, rows, cols, scale)
 Napi::Value AttentionSoftmaxGradFn(const Napi::CallbackInfo& info) {
   Args a(info, "attentionSoftmaxGrad", 7);
@@ -174,6 +215,8 @@ void RegisterTrainKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionSoftmax", Napi::Function::New(env, AttentionSoftmaxFn));
   exports.Set("attentionSoftmaxGrad", Napi::Function::New(env, AttentionSoftmaxGradFn));
   exports.Set("linearGelu", Napi::Function::New(env, LinearGeluFn));
+  exports.Set("multiHeadAttention", Napi::Function::New(env, MultiHeadAttentionFn));
+  exports.Set("sumSquares", Napi::Function::New(env, SumSquaresFn));
   exports.Set("setFusedThreads", Napi::Function::New(env, SetFusedThreadsFn));
   exports.Set("getFusedThreads", Napi::Function::New(env, GetFusedThreadsFn));
 }

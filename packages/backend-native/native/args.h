@@ -98,6 +98,10 @@ class Args {
     return reinterpret_cast<T*>(heap_ + static_cast<size_t>(off));
   }
 
+  /** The heap read by Heap() (its bytes), for calls that check many regions themselves. */
+  uint8_t* HeapData() const { return heap_; }
+  size_t HeapBytes() const { return heapBytes_; }
+
   /** Throws (once) and marks the call failed. */
   void Fail(bool range, const std::string& msg) {
     if (!ok_) return;

@@ -127,6 +127,11 @@ void AttentionSoftmaxForward(const float* s, const float* mask, float* out, size
                              size_t rowsPerMask, float scale);
 
 /** ds = scale · p ⊙ (dy − Σ dy ⊙ p) per row: the gradient of AttentionSoftmaxForward with respect to s. */
+/** Σ over regions t of Σ base[offs[t] + i]² (i < sizes[t]), in double, split across the pool (elementwise.cc). */
+double SumSquares(const float* base, const int32_t* offs, const int32_t* sizes, size_t n);
+/** Inference attention on the projections' layout (attention.cc): probs [B, H, Lq, Lk], ctx [B, Lq, H·dh]. */
+void MultiHeadAttentionForward(const float* q, const float* k, const float* v, const float* mask, float* probs,
+                               float* ctx, size_t batch, size_t lq, size_t lk, size_t heads, size_t dh, float scale);
 void AttentionSoftmaxBackward(const float* dy, const float* probs, float* ds, size_t rows, size_t cols, float scale);
 
 }  // namespace distillery

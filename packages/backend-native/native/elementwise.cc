@@ -126,4 +126,39 @@ void Softmax(const float* x, float* out, size_t rows, size_t cols) {
   }
 }
 
+double SumSquares(const float* base, const int32_t* offs, const int32_t* sizes, size_t n) {
+  size_t total = 0;
+  for (size_t t = 0; t < n; ++t) total += static_cast<size_t>(sizes[t]);
+  // Each thread sums a contiguous share of the concatenated elements; per-thread partials in double.
+  const size_t threads = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(Threads()), total / 65536));
+  std::vector<double> part(threads, 0.0);
+  const size_t share = (total + threads - 1) / threads;
+  ParallelChunks(threads, [&](size_t c) {
+    const size_t lo = c * share, hi = std::min(total, lo + share);
+    size_t pos = 0;
+    double acc = 0.0;
+    for (size_t t = 0; t < n && pos < hi; ++t) {
+      const size_t len = static_cast<size_t>(sizes[t]);
+      const size_t b = std::max(lo, pos), e = std::min(hi, pos + len);
+      if (b < e) {
+        const float* x = base + static_cast<size_t>(offs[t]) + (b - pos);
+        float s = 0.f;  // float lanes (vectorized) per block of 4096, then into the double
+        for (size_t i = 0; i < e - b; ++i) {
+          s += x[i] * x[i];
+          if ((i & 4095) == 4095) {
+            acc += s;
+            s = 0.f;
+          }
+        }
+        acc += s;
+      }
+      pos += len;
+    }
+    part[c] = acc;
+  });
+  double sum = 0.0;
+  for (double p : part) sum += p;
+  return sum;
+}
+
 }  // namespace distillery

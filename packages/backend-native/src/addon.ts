@@ -216,6 +216,27 @@ export interface NativeAddon {
     cols: number,
     scale: number,
   ): void;
+  /**
+   * Inference attention: q [batch, lq, heads·dh], k/v [batch, lk, heads·dh], additive mask [batch, lk]
+   * (`maskOff` < 0: none) → probs [batch, heads, lq, lk] and ctx [batch, lq, heads·dh].
+   */
+  multiHeadAttention(
+    heap: ArrayBuffer,
+    qOff: number,
+    kOff: number,
+    vOff: number,
+    maskOff: number,
+    probsOff: number,
+    ctxOff: number,
+    batch: number,
+    lq: number,
+    lk: number,
+    heads: number,
+    dh: number,
+    scale: number,
+  ): void;
+  /** Σ of squares of the float32 regions (offsets and sizes in 4-byte elements), accumulated in double. */
+  sumSquares(heap: ArrayBuffer, elementOffsets: Int32Array, sizes: Int32Array): number;
   /** pre = x·wᵀ + bias (x [m, k], w [n, k]) and y = GELU(pre). */
   linearGelu(
     heap: ArrayBuffer,

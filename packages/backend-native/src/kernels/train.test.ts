@@ -205,6 +205,54 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
     });
   }
 
+  for (const [b, h, lq, lk, dh] of [
+    [2, 3, 5, 7, 4],
+    [3, 4, 64, 64, 64],
+    [1, 1, 1, 1, 1],
+  ] as const) {
+    it(`multi-head attention (inference): [ctx, probs] from [B, L, H·dh] q/k/v, [${b}, ${h}, ${lq}, ${lk}], dh ${dh}`, async () => {
+      const d = h * dh;
+      const scale = 1 / Math.sqrt(dh);
+      const maskVals = new Float32Array(b * lk);
+      maskVals[lk - 1] = -10000; // last key of batch 0 masked
+      const inputs = () => ({
+        q: tf.mul(rand([b, lq, d], 21), 2),
+        k: tf.mul(rand([b, lk, d], 22), 2),
+        v: rand([b, lk, d], 23),
+        mask: tf.tensor(maskVals, [b, 1, 1, lk]),
+      });
+      const ref = await runOn('cpu', () => {
+        const { q, k, v, mask } = inputs();
+        const heads = (t: tf.Tensor, l: number) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
+        const probs = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q, lq), heads(k, lk), false, true), scale), mask));
+        const ctx = tf.reshape(tf.transpose(tf.matMul(probs, heads(v, lk)), [0, 2, 1, 3]), [b, lq, d]);
+        return [ctx, probs];
+      });
+      const got = await runOn('native', () => {
+        const { q, k, v, mask } = inputs();
+        return run(K.attention, { q, k, v, mask }, { numHeads: h, scale });
+      });
+      expectClose(got, ref, 1e-5);
+    });
+  }
+
+  it('sum of squares over many tensors (the global gradient norm), NaN and Inf propagate', async () => {
+    const shapes = [[300, 257], [7], [0], [1], [64, 64, 3]];
+    const inputs = () => shapes.map((sh, i) => tf.mul(rand(sh, 30 + i), 3));
+    const ref = await runOn('cpu', () => [tf.addN(inputs().map((t) => tf.sum(tf.square(t))))]);
+    const got = await runOn('native', () => run(K.sumSquares, inputs() as unknown as tf.NamedTensorMap));
+    expectClose(got, ref, 1e-5);
+    await tf.setBackend('native');
+    const sumWith = (bad: number) =>
+      tf.tidy(
+        () =>
+          run(K.sumSquares, [tf.ones([1000]), tf.tensor([1, bad])] as unknown as tf.NamedTensorMap)[0]!.dataSync()[0]!,
+      );
+    expect(Number.isNaN(sumWith(NaN))).toBe(true);
+    expect(sumWith(Infinity)).toBe(Infinity);
+    expect(tf.tidy(() => run(K.sumSquares, [] as unknown as tf.NamedTensorMap)[0]!.dataSync()[0])).toBe(0);
+  });
+
   it('linear + GELU: [y, pre] = [GELU(x·Wᵀ + b), x·Wᵀ + b]', async () => {
     const inputs = () => ({ x: tf.mul(rand([37, 24], 11), 2), w: rand([40, 24], 12), b: rand([40], 13) });
     const ref = await runOn('cpu', () => {
@@ -227,6 +275,13 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
       expect(() =>
         run(K.attentionSoftmax, { scores: tf.ones([2, 2, 3, 3]), mask: tf.ones([2, 3]) }, { scale: 1 }),
       ).toThrow(/mask must be \[2, 1, 1, 3\]/);
+      const q = tf.ones([2, 3, 8]);
+      expect(() => run(K.attention, { q, k: q, v: q, mask: tf.ones([2, 1, 1, 3]) }, { numHeads: 3, scale: 1 })).toThrow(
+        /DistilleryAttention: numHeads must divide the width 8/,
+      );
+      expect(() =>
+        run(K.attention, { q, k: tf.ones([2, 4, 8]), v: q, mask: tf.ones([2, 1, 1, 4]) }, { numHeads: 2, scale: 1 }),
+      ).toThrow(/k and v must be/);
     });
   });
 });

@@ -8,13 +8,18 @@
  * - `DistilleryAttentionSoftmax` / `…Grad` — `softmax(scale · scores + mask)` with the `[B, 1, 1, Lk]`
  *   additive mask, and its gradient with respect to `scores`;
  * - `DistilleryLinearGelu` — `{x, weight, bias}`: `pre = x·Wᵀ + bias` (BLAS) and `GELU(pre)` in one epilogue
- *   pass, outputs `[y, pre]`.
+ *   pass, outputs `[y, pre]`;
+ * - `DistilleryAttention` — `{q, k, v, mask}` on the projections' `[B, L, H·dh]` layout → `[ctx, probs]`, for
+ *   inference only (no dropout, no gradient): per (batch, head) strided products and the softmax in one call;
+ * - `DistillerySumSquares` — any number of tensors → `Σ x²` (the global gradient norm's reduction).
  *
  * float32 only (other dtypes throw: callers route them to the tfjs ops).
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import {
   FUSED_KERNEL_NAMES as K,
+  type AttentionAttrs,
+  type AttentionInputs,
   type AttentionSoftmaxAttrs,
   type AttentionSoftmaxGradInputs,
   type AttentionSoftmaxInputs,
@@ -244,6 +249,69 @@ function linearGeluKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
+function attentionKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const { q, k, v, mask } = args.inputs as unknown as AttentionInputs;
+    const { numHeads, scale } = args.attrs as unknown as AttentionAttrs;
+    const name = K.attention;
+    float32(name, q, k, v, mask);
+    const [b, lq, d] = q.shape as [number, number, number];
+    check(name, q.shape.length === 3, () => `q must be [B, Lq, H·dh], got [${q.shape.join(', ')}]`);
+    const lk = k.shape[1]!;
+    check(
+      name,
+      k.shape.length === 3 && k.shape[0] === b && k.shape[2] === d && v.shape.join() === k.shape.join(),
+      () => `k and v must be [${b}, Lk, ${d}] like each other, got [${k.shape.join(', ')}] and [${v.shape.join(', ')}]`,
+    );
+    check(
+      name,
+      Number.isInteger(numHeads) && numHeads > 0 && d % numHeads === 0,
+      () => `numHeads must divide the width ${d}, got ${numHeads}`,
+    );
+    const m = mask.shape;
+    check(
+      name,
+      m.length === 4 && m[0] === b && m[1] === 1 && m[2] === 1 && m[3] === lk,
+      () => `mask must be [${b}, 1, 1, ${lk}], got [${m.join(', ')}]`,
+    );
+    const backend = asWasm(args.backend);
+    const ctx = backend.makeOutput([b, lq, d], 'float32');
+    const probs = backend.makeOutput([b, numHeads, lq, lk], 'float32');
+    if (b > 0 && lq > 0 && lk > 0 && d > 0) {
+      addon.multiHeadAttention(
+        heapOf(backend),
+        offsetOf(backend, q),
+        offsetOf(backend, k),
+        offsetOf(backend, v),
+        offsetOf(backend, mask),
+        offsetOf(backend, probs),
+        offsetOf(backend, ctx),
+        b,
+        lq,
+        lk,
+        numHeads,
+        d / numHeads,
+        scale,
+      );
+    }
+    return [ctx, probs];
+  };
+}
+
+function sumSquaresKernel(addon: NativeAddon): KernelFunc {
+  return (args) => {
+    const inputs = Object.values(args.inputs as unknown as Record<string, TensorInfo>);
+    float32(K.sumSquares, ...inputs);
+    const backend = asWasm(args.backend);
+    const offs = Int32Array.from(inputs, (t) => offsetOf(backend, t) / 4);
+    const sizes = Int32Array.from(inputs, (t) => sizeOf(t.shape));
+    const total = inputs.length ? addon.sumSquares(heapOf(backend), offs, sizes) : 0;
+    const out = backend.makeOutput([], 'float32');
+    new Float32Array(heapOf(backend), offsetOf(backend, out), 1)[0] = total;
+    return out;
+  };
+}
+
 /** The training-step kernel configs for `backendName`. */
 export function trainKernels(addon: NativeAddon, backendName: string): KernelConfig[] {
   const k = (kernelName: FusedKernelName, kernelFunc: KernelFunc): KernelConfig => ({
@@ -258,5 +326,7 @@ export function trainKernels(addon: NativeAddon, backendName: string): KernelCon
     k(K.attentionSoftmax, attentionSoftmaxKernel(addon)),
     k(K.attentionSoftmaxGrad, attentionSoftmaxGradKernel(addon)),
     k(K.linearGelu, linearGeluKernel(addon)),
+    k(K.attention, attentionKernel(addon)),
+    k(K.sumSquares, sumSquaresKernel(addon)),
   ];
 }

@@ -165,6 +165,34 @@ export interface LinearGeluInputs<T = TensorInfo> {
   bias: T;
 }
 
+/**
+ * Multi-head self-attention **for inference** (no dropout, no gradient: call it only outside a gradient tape)
+ * on the projections' own layout: `q` `[B, Lq, H·dh]`, `k`/`v` `[B, Lk, H·dh]`, additive `mask` `[B, 1, 1, Lk]`.
+ * Outputs `[ctx, probs]`: `probs = softmax(q_h·k_hᵀ·scale + mask)` `[B, H, Lq, Lk]` and `ctx` `[B, Lq, H·dh]`
+ * (heads already merged, `ctx[b, i, h·dh + j] = Σ_t probs[b, h, i, t]·v[b, t, h·dh + j]`). Replaces the four
+ * head transposes, the scores product, the softmax kernel and the context product of the unfused path.
+ */
+export const DistilleryAttention = 'DistilleryAttention';
+export type DistilleryAttention = typeof DistilleryAttention;
+export interface AttentionInputs<T = TensorInfo> {
+  q: T;
+  k: T;
+  v: T;
+  mask: T;
+}
+export interface AttentionAttrs {
+  numHeads: number;
+  scale: number;
+}
+
+/**
+ * `Σ_t Σ_i x_t[i]²` over any number of float32 tensors, as a float32 scalar (accumulated in double): the global
+ * gradient norm's reduction in one kernel instead of a Square and a Sum per parameter and an AddN.
+ * Inputs are the tensors in order (as `AddN`'s).
+ */
+export const DistillerySumSquares = 'DistillerySumSquares';
+export type DistillerySumSquares = typeof DistillerySumSquares;
+
 /** Every fused kernel with its inputs, attributes and number of outputs (the contract as a type). */
 export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryAdamW]: { inputs: AdamWInputs<T>; attrs: AdamWAttrs; outputs: 3 };
@@ -182,6 +210,8 @@ export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryAttentionSoftmax]: { inputs: AttentionSoftmaxInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
   [DistilleryAttentionSoftmaxGrad]: { inputs: AttentionSoftmaxGradInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
   [DistilleryLinearGelu]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 2 };
+  [DistilleryAttention]: { inputs: AttentionInputs<T>; attrs: AttentionAttrs; outputs: 2 };
+  [DistillerySumSquares]: { inputs: T[]; attrs: Record<string, never>; outputs: 1 };
 }
 
 /** Name of a fused kernel. */
@@ -200,6 +230,8 @@ export const FUSED_KERNEL_NAMES = {
   attentionSoftmax: DistilleryAttentionSoftmax,
   attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
   linearGelu: DistilleryLinearGelu,
+  attention: DistilleryAttention,
+  sumSquares: DistillerySumSquares,
 } as const satisfies Record<string, FusedKernelName>;
 
 /** Attributes of a kernel as tfjs passes them (`NamedAttrMap`), typed by the contract. */

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { DistilleryError } from '../util/errors.js';
+import { DistillerySumSquares, runFusedKernel } from '../kernels/names.js';
 import type { Logger } from '../plugin/types.js';
 
 /** The training options the guard reads. */
@@ -44,10 +45,18 @@ export const MAX_CONSECUTIVE_SKIPS = 20;
 /** Loss terms that only involve the student (everything else also reads the teacher). */
 const studentOnly = (term: string) => /hard_label/.test(term);
 
-/** Global norm of `grads`: one reduction and one read-back; NaN/Inf when any gradient is non-finite. */
+/**
+ * Global norm of `grads`: one reduction and one read-back; NaN/Inf when any gradient is non-finite. On a backend
+ * with the `DistillerySumSquares` kernel (native) that is one kernel call instead of a Square and a Sum per
+ * parameter (150 calls for a 4-layer BERT student).
+ */
 export function globalNorm(grads: Map<string, tf.Tensor>): number {
   if (!grads.size) return 0;
-  return tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+  const list = [...grads.values()];
+  if (list.every((g) => g.dtype === 'float32') && tf.getKernel(DistillerySumSquares, tf.getBackend())) {
+    return Math.sqrt(tf.tidy(() => runFusedKernel(DistillerySumSquares, list)[0].dataSync()[0]!));
+  }
+  return tf.tidy(() => tf.sqrt(tf.addN(list.map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
 }
 
 /** Names of the tensors holding NaN/Inf (read back: only on the failure path or where data is read anyway). */

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
 import { dropoutAddLayerNorm, embeddingLookup, layerNorm, linear, linearActivation, type DropoutFn } from './layers.js';
-import { FUSED, fusedAttentionSoftmax, fusedAvailable } from './fused-ops.js';
+import { runFusedKernel } from '@distillery/core/kernels';
+import { FUSED, fusedAttentionSoftmax, fusedAvailable, recordingGradients } from './fused-ops.js';
 
 /**
  * Embeddings: word + absolute position + token type, LayerNorm, dropout. Returns [B, L, D].
@@ -61,31 +62,48 @@ export function encoderLayer(
   const dh = d / h;
   const pre = `${prefix}.encoder.layer.${i}`;
   const heads = (t: tf.Tensor) => tf.transpose<tf.Tensor4D>(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
-  const q = heads(linear(p, `${pre}.attention.self.query`, x));
-  const k = heads(linear(p, `${pre}.attention.self.key`, x));
-  const v = heads(linear(p, `${pre}.attention.self.value`, x));
+  const q3 = linear(p, `${pre}.attention.self.query`, x);
+  const k3 = linear(p, `${pre}.attention.self.key`, x);
+  const v3 = linear(p, `${pre}.attention.self.value`, x);
   let probs: tf.Tensor4D;
   let scores: tf.Tensor4D | undefined;
+  let merged: tf.Tensor;
   const scale = 1 / Math.sqrt(dh);
-  const fusedSoftmax =
-    !want.scores &&
-    q.dtype === 'float32' &&
+  const maskFits =
+    q3.dtype === 'float32' &&
     maskAdd.dtype === 'float32' &&
     maskAdd.shape.length === 4 &&
     maskAdd.shape[0] === b &&
-    maskAdd.shape[3] === l &&
-    fusedAvailable(FUSED.attentionSoftmax, FUSED.attentionSoftmaxGrad);
-  if (fusedSoftmax) {
-    // Native: q·kᵀ with transposeB (free in BLAS), then scale + mask + softmax in one kernel each way.
-    probs = fusedAttentionSoftmax(tf.matMul(q, k, false, true), maskAdd, scale) as tf.Tensor4D;
+    maskAdd.shape[1] === 1 &&
+    maskAdd.shape[2] === 1 &&
+    maskAdd.shape[3] === l;
+  if (
+    maskFits &&
+    !want.scores &&
+    drop.mode === 'off' &&
+    !recordingGradients() &&
+    fusedAvailable(FUSED.attention, FUSED.attention)
+  ) {
+    // Inference (a frozen teacher, eval mode): the whole attention on the projections' layout in one kernel.
+    const [ctx, p4] = runFusedKernel(FUSED.attention, { q: q3, k: k3, v: v3, mask: maskAdd }, { numHeads: h, scale });
+    probs = p4 as tf.Tensor4D;
+    merged = ctx;
   } else {
-    // Explicit kᵀ: batched matMul with transposeB is slow on the wasm backend.
-    const kT = tf.transpose(k, [0, 1, 3, 2]);
-    scores = tf.add<tf.Tensor4D>(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd);
-    probs = tf.softmax<tf.Tensor4D>(scores);
+    const q = heads(q3);
+    const k = heads(k3);
+    const v = heads(v3);
+    if (maskFits && !want.scores && fusedAvailable(FUSED.attentionSoftmax, FUSED.attentionSoftmaxGrad)) {
+      // Native: q·kᵀ with transposeB (free in BLAS), then scale + mask + softmax in one kernel each way.
+      probs = fusedAttentionSoftmax(tf.matMul(q, k, false, true), maskAdd, scale) as tf.Tensor4D;
+    } else {
+      // Explicit kᵀ: batched matMul with transposeB is slow on the wasm backend.
+      const kT = tf.transpose(k, [0, 1, 3, 2]);
+      scores = tf.add<tf.Tensor4D>(tf.div(tf.matMul(q, kT), Math.sqrt(dh)), maskAdd);
+      probs = tf.softmax<tf.Tensor4D>(scores);
+    }
+    const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb), v);
+    merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   }
-  const ctx = tf.matMul(drop(probs, c.attentionProbsDropoutProb), v);
-  const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [b, l, d]);
   // Post-LN residual blocks: LN(dropout(sublayer) + input), fused into one kernel where the backend has it.
   const attnOut = linear(p, `${pre}.attention.output.dense`, merged);
   const a = dropoutAddLayerNorm(

@@ -217,5 +217,49 @@ describe.skipIf(!ready)(
       };
       expectClose(await runOn('native', step), await runOn('cpu', step));
     });
+
+    it('inference attention (DistilleryAttention) outside a gradient scope: same logits, hidden states and maps as the plain ops', async () => {
+      const cfg = bertConfig({
+        vocabSize: 50,
+        hiddenSize: 16,
+        numHiddenLayers: 2,
+        numAttentionHeads: 2,
+        intermediateSize: 32,
+        maxPositionEmbeddings: 16,
+      });
+      const batch = {
+        batchSize: 2,
+        seqLen: 6,
+        inputIds: Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50),
+        attentionMask: Int32Array.from({ length: 12 }, (_, i) => (i % 6 === 5 ? 0 : 1)),
+        tokenTypeIds: new Int32Array(12),
+      };
+      const calls: string[] = [];
+      const forward = (): tf.Tensor[] => {
+        const model = new BertForSequenceClassification(cfg, { seed: 5, trainable: false });
+        const out = model.forward(batch, { training: false });
+        const res = [out.logits, ...out.hiddenStates, ...out.attentions];
+        tf.keep(res.map((t) => tf.clone(t)));
+        model.dispose();
+        return res;
+      };
+      // Count the kernels the forward runs on native: the inference path replaces softmax and transposes.
+      await tf.setBackend('native');
+      const profile = await tf.profile(() => tf.dispose(tf.tidy(forward)));
+      for (const k of profile.kernels) calls.push(k.name);
+      expect(calls.filter((n) => n === FUSED.attention)).toHaveLength(2);
+      expect(calls).not.toContain(FUSED.attentionSoftmax);
+      expect(calls).not.toContain('Transpose');
+      expectClose(await runOn('native', forward), await runOn('cpu', forward));
+      // Inside a gradient scope the differentiable path runs (the inference kernel has no gradient).
+      await tf.setBackend('native');
+      const model = new BertForSequenceClassification(cfg, { seed: 5 });
+      const params = Object.values(model.parameters());
+      const inTape = await tf.profile(() =>
+        tf.dispose(tf.variableGrads(() => tf.sum(model.forward(batch, { training: false }).logits), params).grads),
+      );
+      model.dispose();
+      expect(inTape.kernels.map((k) => k.name)).not.toContain(FUSED.attention);
+    });
   },
 );

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
+  DistilleryAttention,
   DistilleryAttentionSoftmax,
   DistilleryAttentionSoftmaxGrad,
   DistilleryDropout,
@@ -35,12 +36,22 @@ export const FUSED = {
   attentionSoftmax: DistilleryAttentionSoftmax,
   attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
   linearGelu: DistilleryLinearGelu,
+  attention: DistilleryAttention,
 } as const;
 
 /** Whether the active backend has the forward and backward kernels of a fused op. */
 export function fusedAvailable(forward: FusedKernelName, backward: FusedKernelName): boolean {
   const backend = tf.getBackend();
   return tf.getKernel(forward, backend) !== undefined && tf.getKernel(backward, backend) !== undefined;
+}
+
+/**
+ * Whether tfjs is recording a gradient tape right now (inside `tf.grad`/`variableGrads`). Forward-only fused
+ * kernels (`DistilleryAttention`) are used only when it is not: nothing could differentiate them.
+ */
+export function recordingGradients(): boolean {
+  // tfjs-core's own test (Engine.isTapeOn, not in its typings): a gradient scope is open.
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
 }
 
 /** LayerNorm over the last axis (biased variance, `eps` inside the square root) by the fused kernels. */
