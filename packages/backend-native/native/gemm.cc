@@ -1,8 +1,6 @@
 // Batched, broadcasting matrix products with a fused bias/activation epilogue: oneDNN's sgemm for the large ones when
 // libdnnl.so.2 loads at run time, OpenBLAS cblas_sgemm for the rest (and for all of them without oneDNN).
 #include <cblas.h>
-#include <chrono>
-#include <cstdio>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
@@ -189,17 +187,7 @@ static void GemmRange(const GemmArgs& g, size_t begin, size_t end, bool large) {
   }
 }
 
-void GemmInner(const GemmArgs& g);
 void Gemm(const GemmArgs& g) {
-  static const bool trace = std::getenv("GEMM_TRACE") != nullptr;
-  auto t0 = std::chrono::steady_clock::now();
-  GemmInner(g);
-  if (trace) {
-    double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "GEMM %d %d %d %d %d %d %d %.1f\n", g.batch, g.m, g.n, g.k, g.transA, g.transB, g.bias != nullptr, us);
-  }
-}
-void GemmInner(const GemmArgs& g) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return;  // empty output
   const double flopsEach = 2.0 * g.m * g.n * g.k;
   // OpenBLAS runs products below ~2^18 multiply-adds on one thread; split such batches across our threads instead.
