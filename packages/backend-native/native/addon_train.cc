@@ -155,7 +155,7 @@ Napi::Value AttentionSoftmaxGradFn(const Napi::CallbackInfo& info) {
 }
 
 // linearGelu(heap, xOff, wOff, biasOff, preOff, yOff, m, n, k): pre = x·wᵀ + bias (x [m, k], w [n, k]),
-// y = GELU(pre): one BLAS product and one epilogue pass.
+// y = GELU(pre): one BLAS product and one epilogue pass. preOff < 0: y only (inference).
 Napi::Value LinearGeluFn(const Napi::CallbackInfo& info) {
   Args a(info, "linearGelu", 9);
   a.Heap(0);
@@ -164,8 +164,10 @@ Napi::Value LinearGeluFn(const Napi::CallbackInfo& info) {
   const float* x = a.At<float>(1, static_cast<double>(m) * k);
   const float* w = a.At<float>(2, static_cast<double>(n) * k);
   const float* bias = a.At<float>(3, n);
-  float* pre = a.At<float>(4, static_cast<double>(m) * n);
+  // preOff < 0: inference, no `pre` kept: the product lands in y and GELU runs in place.
+  const bool keepPre = !(info.Length() > 4 && info[4].IsNumber() && info[4].As<Napi::Number>().DoubleValue() < 0);
   float* y = a.At<float>(5, static_cast<double>(m) * n);
+  float* pre = keepPre ? a.At<float>(4, static_cast<double>(m) * n) : y;
   if (!a.ok()) return a.env().Undefined();
   if (m == 0 || n == 0) return info.Env().Undefined();
   const int32_t zero = 0;
@@ -186,7 +188,8 @@ Napi::Value LinearGeluFn(const Napi::CallbackInfo& info) {
   g.activation = kLinear;
   g.alpha = 0.f;
   Gemm(g);
-  BiasGelu(pre, bias, y, m, n);
+  if (keepPre) BiasGelu(pre, bias, y, m, n);
+  else BiasGeluInPlace(y, bias, m, n);
   return info.Env().Undefined();
 }
 

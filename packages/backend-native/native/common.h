@@ -99,6 +99,7 @@ void LayerNormBackward(const float* dy, const float* x, const float* gamma, cons
 
 /** pre = c + bias (rows × n, in place) and y = GELU(pre), one pass. */
 void BiasGelu(float* c, const float* bias, float* y, size_t rows, size_t n);
+void BiasGeluInPlace(float* y, const float* bias, size_t rows, size_t n);
 
 /** Exact (erf) GELU and its gradient dx = dy · GELU'(x). */
 void GeluForward(const float* x, float* y, size_t n);

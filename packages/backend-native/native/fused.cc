@@ -123,4 +123,18 @@ void BiasGelu(float* c, const float* bias, float* y, size_t rows, size_t n) {
   }, FusedThreads());
 }
 
+// y = GELU(y + bias) in place: the inference epilogue (no `pre` kept for a gradient).
+void BiasGeluInPlace(float* y, const float* bias, size_t rows, size_t n) {
+  const float s = 0.70710678118654752f;
+  ParallelFor(rows, 16, [&](size_t rb, size_t re) {
+    for (size_t r = rb; r < re; ++r) {
+      float* __restrict yr = y + r * n;
+      for (size_t j = 0; j < n; ++j) {
+        const float v = yr[j] + bias[j];
+        yr[j] = 0.5f * v * (1.0f + FastErf(v * s));
+      }
+    }
+  }, FusedThreads());
+}
+
 }  // namespace distillery

@@ -237,7 +237,7 @@ export interface NativeAddon {
   ): void;
   /** Σ of squares of the float32 regions (offsets and sizes in 4-byte elements), accumulated in double. */
   sumSquares(heap: ArrayBuffer, elementOffsets: Int32Array, sizes: Int32Array): number;
-  /** pre = x·wᵀ + bias (x [m, k], w [n, k]) and y = GELU(pre). */
+  /** pre = x·wᵀ + bias (x [m, k], w [n, k]) and y = GELU(pre); `preOff` < 0: y only, computed in place. */
   linearGelu(
     heap: ArrayBuffer,
     xOff: number,

@@ -265,6 +265,12 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
       return run(K.linearGelu, { x, weight: w, bias: b });
     });
     expectClose(got, ref, 1e-5);
+    // The inference kernel: y only, the same values.
+    const inferred = await runOn('native', () => {
+      const { x, w, b } = inputs();
+      return run(K.linearGeluInfer, { x, weight: w, bias: b });
+    });
+    expectClose(inferred, [ref[0]!], 1e-5);
   });
 
   it('reject bad inputs with the kernel name', async () => {

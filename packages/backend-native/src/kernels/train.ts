@@ -8,7 +8,7 @@
  * - `DistilleryAttentionSoftmax` / `…Grad` — `softmax(scale · scores + mask)` with the `[B, 1, 1, Lk]`
  *   additive mask, and its gradient with respect to `scores`;
  * - `DistilleryLinearGelu` — `{x, weight, bias}`: `pre = x·Wᵀ + bias` (BLAS) and `GELU(pre)` in one epilogue
- *   pass, outputs `[y, pre]`;
+ *   pass, outputs `[y, pre]`; `DistilleryLinearGeluInfer` the same without `pre` (inference, GELU in place);
  * - `DistilleryAttention` — `{q, k, v, mask}` on the projections' `[B, L, H·dh]` layout → `[ctx, probs]`, for
  *   inference only (no dropout, no gradient): per (batch, head) strided products and the softmax in one call;
  * - `DistillerySumSquares` — any number of tensors → `Σ x²` (the global gradient norm's reduction).
@@ -216,10 +216,10 @@ function attentionSoftmaxGradKernel(addon: NativeAddon): KernelFunc {
   };
 }
 
-function linearGeluKernel(addon: NativeAddon): KernelFunc {
+function linearGeluKernel(addon: NativeAddon, keepPre: boolean): KernelFunc {
   return (args) => {
     const { x, weight, bias } = args.inputs as unknown as LinearGeluInputs;
-    const name = K.linearGelu;
+    const name = keepPre ? K.linearGelu : K.linearGeluInfer;
     float32(name, x, weight, bias);
     check(
       name,
@@ -231,21 +231,21 @@ function linearGeluKernel(addon: NativeAddon): KernelFunc {
     sameSize(name, n, bias);
     const backend = asWasm(args.backend);
     const y = backend.makeOutput([m, n], 'float32');
-    const pre = backend.makeOutput([m, n], 'float32');
+    const pre = keepPre ? backend.makeOutput([m, n], 'float32') : undefined;
     if (m > 0 && n > 0) {
       addon.linearGelu(
         heapOf(backend),
         offsetOf(backend, x),
         k > 0 ? offsetOf(backend, weight) : 0,
         offsetOf(backend, bias),
-        offsetOf(backend, pre),
+        pre ? offsetOf(backend, pre) : -1,
         offsetOf(backend, y),
         m,
         n,
         k,
       );
     }
-    return [y, pre];
+    return pre ? [y, pre] : y;
   };
 }
 
@@ -325,7 +325,8 @@ export function trainKernels(addon: NativeAddon, backendName: string): KernelCon
     k(K.dropoutAddLayerNormGrad, dropoutAddLayerNormGradKernel(addon)),
     k(K.attentionSoftmax, attentionSoftmaxKernel(addon)),
     k(K.attentionSoftmaxGrad, attentionSoftmaxGradKernel(addon)),
-    k(K.linearGelu, linearGeluKernel(addon)),
+    k(K.linearGelu, linearGeluKernel(addon, true)),
+    k(K.linearGeluInfer, linearGeluKernel(addon, false)),
     k(K.attention, attentionKernel(addon)),
     k(K.sumSquares, sumSquaresKernel(addon)),
   ];

@@ -166,6 +166,13 @@ export interface LinearGeluInputs<T = TensorInfo> {
 }
 
 /**
+ * {@link DistilleryLinearGelu} **for inference** (no gradient: call it only outside a gradient tape): `[y]` only,
+ * the product written into `y` and GELU applied in place, so no `pre` tensor is allocated or written.
+ */
+export const DistilleryLinearGeluInfer = 'DistilleryLinearGeluInfer';
+export type DistilleryLinearGeluInfer = typeof DistilleryLinearGeluInfer;
+
+/**
  * Multi-head self-attention **for inference** (no dropout, no gradient: call it only outside a gradient tape)
  * on the projections' own layout: `q` `[B, Lq, H·dh]`, `k`/`v` `[B, Lk, H·dh]`, additive `mask` `[B, 1, 1, Lk]`.
  * Outputs `[ctx, probs]`: `probs = softmax(q_h·k_hᵀ·scale + mask)` `[B, H, Lq, Lk]` and `ctx` `[B, Lq, H·dh]`
@@ -210,6 +217,7 @@ export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryAttentionSoftmax]: { inputs: AttentionSoftmaxInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
   [DistilleryAttentionSoftmaxGrad]: { inputs: AttentionSoftmaxGradInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
   [DistilleryLinearGelu]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 2 };
+  [DistilleryLinearGeluInfer]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 1 };
   [DistilleryAttention]: { inputs: AttentionInputs<T>; attrs: AttentionAttrs; outputs: 2 };
   [DistillerySumSquares]: { inputs: T[]; attrs: Record<string, never>; outputs: 1 };
 }
@@ -230,6 +238,7 @@ export const FUSED_KERNEL_NAMES = {
   attentionSoftmax: DistilleryAttentionSoftmax,
   attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
   linearGelu: DistilleryLinearGelu,
+  linearGeluInfer: DistilleryLinearGeluInfer,
   attention: DistilleryAttention,
   sumSquares: DistillerySumSquares,
 } as const satisfies Record<string, FusedKernelName>;

@@ -119,7 +119,32 @@ function copyBox(
   box: readonly number[] = to.map((d, i) => Math.min(d, from[i]!)),
 ): Float32Array {
   const out = new Float32Array(to.reduce((x, y) => x * y, 1));
+  copyBoxInto(src, from, out, 0, to, box);
+  return out;
+}
+
+/** {@link copyBox} into `out` (shape `to`) from element `at`; the rest of that region is left as it is. */
+function copyBoxInto(
+  src: Float32Array,
+  from: readonly number[],
+  out: Float32Array,
+  at: number,
+  to: readonly number[],
+  box: readonly number[] = to.map((d, i) => Math.min(d, from[i]!)),
+): void {
   const r = from.length;
+  if (box.some((d) => d === 0)) return;
+  // Same shape: one contiguous copy (the common case: rows cached at the batch's own length).
+  if (from.every((d, a) => d === to[a] && d === box[a])) {
+    out.set(
+      src.subarray(
+        0,
+        from.reduce((x, y) => x * y, 1),
+      ),
+      at,
+    );
+    return;
+  }
   const strideF = new Array<number>(r).fill(1);
   const strideT = new Array<number>(r).fill(1);
   for (let a = r - 2; a >= 0; a--) {
@@ -128,10 +153,9 @@ function copyBox(
   }
   const last = box[r - 1] ?? 1;
   const idx = new Array<number>(Math.max(0, r - 1)).fill(0);
-  if (box.some((d) => d === 0)) return out;
   for (;;) {
     let of = 0;
-    let ot = 0;
+    let ot = at;
     for (let a = 0; a < r - 1; a++) {
       of += idx[a]! * strideF[a]!;
       ot += idx[a]! * strideT[a]!;
@@ -141,7 +165,6 @@ function copyBox(
     while (a >= 0 && ++idx[a]! >= box[a]!) idx[a--] = 0;
     if (a < 0) break;
   }
-  return out;
 }
 
 // Cached rows sit behind a function: the loop tf.dispose()s what prepare returns, and tfjs would
@@ -225,7 +248,9 @@ export class CachedTeacher<B> implements TeacherSide<B> {
       const data = new Float32Array(size * entries.length);
       entries.forEach((e, b) => {
         const r = e.rows[ri]!;
-        data.set(r.seqAxes.length ? copyBox(r.data, r.shape, shape, r.shape) : r.data, b * size);
+        // Straight into the batch array (padding stays 0): no per-row copy to allocate and collect.
+        if (r.seqAxes.length) copyBoxInto(r.data, r.shape, data, b * size, shape, r.shape);
+        else data.set(r.data, b * size);
       });
       const t = tf.tensor(data, [entries.length, ...shape]);
       if (r0.index === undefined) out[r0.field] = t;

@@ -250,6 +250,8 @@ describe.skipIf(!ready)(
       expect(calls.filter((n) => n === FUSED.attention)).toHaveLength(2);
       expect(calls).not.toContain(FUSED.attentionSoftmax);
       expect(calls).not.toContain('Transpose');
+      expect(calls.filter((n) => n === FUSED.linearGeluInfer)).toHaveLength(2);
+      expect(calls).not.toContain(FUSED.linearGelu);
       expectClose(await runOn('native', forward), await runOn('cpu', forward));
       // Inside a gradient scope the differentiable path runs (the inference kernel has no gradient).
       await tf.setBackend('native');
@@ -260,6 +262,7 @@ describe.skipIf(!ready)(
       );
       model.dispose();
       expect(inTape.kernels.map((k) => k.name)).not.toContain(FUSED.attention);
+      expect(inTape.kernels.map((k) => k.name)).not.toContain(FUSED.linearGeluInfer);
     });
   },
 );

@@ -17,6 +17,7 @@ import {
   DistilleryGelu,
   DistilleryGeluGrad,
   DistilleryLinearGelu,
+  DistilleryLinearGeluInfer,
   DistilleryLayerNorm,
   DistilleryLayerNormGrad,
   runFusedKernel,
@@ -37,6 +38,7 @@ export const FUSED = {
   attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
   linearGelu: DistilleryLinearGelu,
   attention: DistilleryAttention,
+  linearGeluInfer: DistilleryLinearGeluInfer,
 } as const;
 
 /** Whether the active backend has the forward and backward kernels of a fused op. */
@@ -151,6 +153,9 @@ export function fusedAttentionSoftmax(scores: tf.Tensor, mask: tf.Tensor, scale:
  * `dpre = GELU'(pre)·dy` (fused kernel), then `dx = dpre·W`, `dW = dpreᵀ·x2`, `db = Σ dpre`.
  */
 export function fusedLinearGelu(x2: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
+  // Outside a gradient scope nothing needs `pre`: the inference kernel writes only y (GELU in place).
+  if (!recordingGradients() && fusedAvailable(DistilleryLinearGeluInfer, DistilleryLinearGeluInfer))
+    return runFusedKernel(DistilleryLinearGeluInfer, { x: x2, weight, bias })[0] as tf.Tensor2D;
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
     const [y, pre] = runFusedKernel(DistilleryLinearGelu, { x: xi, weight: w, bias: b });
