@@ -47,6 +47,27 @@ function expectClose(got: Float32Array[], ref: Float32Array[]): void {
   }
 }
 
+/** A tiny BERT config with `layers` layers and a 2 × 6 batch whose last token is masked (labels 0, 1). */
+function tinyBert(layers: number) {
+  const cfg = bertConfig({
+    vocabSize: 50,
+    hiddenSize: 16,
+    numHiddenLayers: layers,
+    numAttentionHeads: 2,
+    intermediateSize: 32,
+    maxPositionEmbeddings: 16,
+  });
+  const batch = {
+    batchSize: 2,
+    seqLen: 6,
+    inputIds: Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50),
+    attentionMask: Int32Array.from({ length: 12 }, (_, i) => (i % 6 === 5 ? 0 : 1)),
+    tokenTypeIds: new Int32Array(12),
+    labels: Int32Array.from([0, 1]),
+  };
+  return { cfg, batch };
+}
+
 describe.skipIf(!ready)('fused LayerNorm and GELU on native (vs tfjs ops on cpu)', () => {
   it('are used on native, not on cpu', async () => {
     await tf.setBackend('native');
@@ -188,22 +209,7 @@ describe.skipIf(!ready)(
     });
 
     it('encoder layer: fused attention softmax + dropout/add/LN equal the plain ops (eval mode, values and gradients)', async () => {
-      const cfg = bertConfig({
-        vocabSize: 50,
-        hiddenSize: 16,
-        numHiddenLayers: 1,
-        numAttentionHeads: 2,
-        intermediateSize: 32,
-        maxPositionEmbeddings: 16,
-      });
-      const batch = {
-        batchSize: 2,
-        seqLen: 6,
-        inputIds: Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50),
-        attentionMask: Int32Array.from({ length: 12 }, (_, i) => (i % 6 === 5 ? 0 : 1)),
-        tokenTypeIds: new Int32Array(12),
-        labels: Int32Array.from([0, 1]),
-      };
+      const { cfg, batch } = tinyBert(1);
       const step = (): tf.Tensor[] => {
         const model = new BertForSequenceClassification(cfg, { seed: 3 });
         const params = Object.values(model.parameters());
@@ -219,21 +225,7 @@ describe.skipIf(!ready)(
     });
 
     it('inference attention (DistilleryAttention) outside a gradient scope: same logits, hidden states and maps as the plain ops', async () => {
-      const cfg = bertConfig({
-        vocabSize: 50,
-        hiddenSize: 16,
-        numHiddenLayers: 2,
-        numAttentionHeads: 2,
-        intermediateSize: 32,
-        maxPositionEmbeddings: 16,
-      });
-      const batch = {
-        batchSize: 2,
-        seqLen: 6,
-        inputIds: Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50),
-        attentionMask: Int32Array.from({ length: 12 }, (_, i) => (i % 6 === 5 ? 0 : 1)),
-        tokenTypeIds: new Int32Array(12),
-      };
+      const { cfg, batch } = tinyBert(2);
       const calls: string[] = [];
       const forward = (): tf.Tensor[] => {
         const model = new BertForSequenceClassification(cfg, { seed: 5, trainable: false });
