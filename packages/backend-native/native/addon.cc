@@ -107,7 +107,7 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   g.b = a.At<float>(2, bMats * kn);
   g.c = a.At<float>(3, static_cast<double>(g.batch) * g.m * g.n);
   // A negative bias offset means "no bias"; anything else must be a valid region of biasSize floats.
-  const bool hasBias = !(info[12].IsNumber() && info[12].As<Napi::Number>().DoubleValue() < 0);
+  const bool hasBias = !a.Absent(12);
   g.biasSize = a.Int(13, 0, kMaxInt);
   if (hasBias) {
     if (a.ok() && g.biasSize != 1 && g.biasSize != g.n) a.Fail(true, "biasSize must be 1 or n");

@@ -88,7 +88,7 @@ Napi::Value AttentionSoftmaxFn(const Napi::CallbackInfo& info) {
   const size_t rows = a.Size(4), cols = a.Size(5), rowsPerMask = a.Size(6);
   const double rc = static_cast<double>(rows) * cols;
   const float* s = a.At<float>(1, rc);
-  const bool hasMask = !(info.Length() > 2 && info[2].IsNumber() && info[2].As<Napi::Number>().DoubleValue() < 0);
+  const bool hasMask = !a.Absent(2);
   if (a.ok() && hasMask && rowsPerMask == 0) a.Fail(true, "rowsPerMask must be positive with a mask");
   const float* mask = hasMask ? a.At<float>(2, rowsPerMask == 0 ? 0 : ((rows + rowsPerMask - 1) / rowsPerMask) * static_cast<double>(cols)) : nullptr;
   float* out = a.At<float>(3, rc);
@@ -107,7 +107,7 @@ Napi::Value MultiHeadAttentionFn(const Napi::CallbackInfo& info) {
   const float* q = a.At<float>(1, batch * lq * d);
   const float* k = a.At<float>(2, batch * lk * d);
   const float* v = a.At<float>(3, batch * lk * d);
-  const bool hasMask = !(info.Length() > 4 && info[4].IsNumber() && info[4].As<Napi::Number>().DoubleValue() < 0);
+  const bool hasMask = !a.Absent(4);
   const float* mask = hasMask ? a.At<float>(4, static_cast<double>(batch) * lk) : nullptr;
   float* probs = a.At<float>(5, static_cast<double>(batch) * heads * lq * lk);
   float* ctx = a.At<float>(6, batch * lq * d);
@@ -165,7 +165,7 @@ Napi::Value LinearGeluFn(const Napi::CallbackInfo& info) {
   const float* w = a.At<float>(2, static_cast<double>(n) * k);
   const float* bias = a.At<float>(3, n);
   // preOff < 0: inference, no `pre` kept: the product lands in y and GELU runs in place.
-  const bool keepPre = !(info.Length() > 4 && info[4].IsNumber() && info[4].As<Napi::Number>().DoubleValue() < 0);
+  const bool keepPre = !a.Absent(4);
   float* y = a.At<float>(5, static_cast<double>(m) * n);
   float* pre = keepPre ? a.At<float>(4, static_cast<double>(m) * n) : y;
   if (!a.ok()) return a.env().Undefined();

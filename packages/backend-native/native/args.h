@@ -98,6 +98,11 @@ class Args {
     return reinterpret_cast<T*>(heap_ + static_cast<size_t>(off));
   }
 
+  /** Whether optional offset argument `i` is absent: a negative number stands for "none" (no mask, bias, …). */
+  bool Absent(size_t i) const {
+    return info_.Length() > i && info_[i].IsNumber() && info_[i].As<Napi::Number>().DoubleValue() < 0;
+  }
+
   /** The heap read by Heap() (its bytes), for calls that check many regions themselves. */
   uint8_t* HeapData() const { return heap_; }
   size_t HeapBytes() const { return heapBytes_; }

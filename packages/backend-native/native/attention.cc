@@ -4,9 +4,6 @@
 // separate softmax kernel disappear, and a pair's scores stay in cache between its two products.
 #include <cblas.h>
 
-#include <algorithm>
-#include <cmath>
-
 #include "common.h"
 #include "fastmath.h"
 
@@ -32,13 +29,7 @@ void MultiHeadAttentionForward(const float* q, const float* k, const float* v, c
         float* o = p + r * lk;
         if (mk != nullptr)
           for (size_t j = 0; j < lk; ++j) o[j] += mk[j];
-        float mx = -INFINITY;
-        for (size_t j = 0; j < lk; ++j) mx = std::max(mx, o[j]);
-        for (size_t j = 0; j < lk; ++j) o[j] = FastExp(o[j] - mx);
-        float sum = 0.f;
-        for (size_t j = 0; j < lk; ++j) sum += o[j];
-        const float inv = 1.f / sum;
-        for (size_t j = 0; j < lk; ++j) o[j] *= inv;
+        SoftmaxRow(o, o, lk);
       }
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(lq), static_cast<int>(dh),
                   static_cast<int>(lk), 1.f, p, static_cast<int>(lk), vp, ld, 0.f, ctx + b * lq * d + h * dh, ld);

@@ -117,18 +117,12 @@ void AttentionSoftmaxForward(const float* s, const float* mask, float* out, size
       const float* in = s + r * cols;
       const float* mk = mask ? mask + (r / rowsPerMask) * cols : nullptr;
       float* o = out + r * cols;
-      float mx = -INFINITY;
       if (mk) {
         for (size_t j = 0; j < cols; ++j) o[j] = in[j] * scale + mk[j];
       } else {
         for (size_t j = 0; j < cols; ++j) o[j] = in[j] * scale;
       }
-      for (size_t j = 0; j < cols; ++j) mx = std::max(mx, o[j]);
-      for (size_t j = 0; j < cols; ++j) o[j] = FastExp(o[j] - mx);
-      float sum = 0.f;
-      for (size_t j = 0; j < cols; ++j) sum += o[j];
-      const float invSum = 1.f / sum;
-      for (size_t j = 0; j < cols; ++j) o[j] *= invSum;
+      SoftmaxRow(o, o, cols);
     }
   }, FusedThreads());
 }

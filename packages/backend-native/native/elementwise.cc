@@ -113,17 +113,7 @@ void ReduceSum(const float* x, float* out, size_t outer, size_t reduce, size_t i
 }
 
 void Softmax(const float* x, float* out, size_t rows, size_t cols) {
-  for (size_t r = 0; r < rows; ++r) {
-    const float* in = x + r * cols;
-    float* o = out + r * cols;
-    float mx = -INFINITY;
-    for (size_t j = 0; j < cols; ++j) mx = std::max(mx, in[j]);
-    float sum = 0.f;
-    for (size_t j = 0; j < cols; ++j) o[j] = FastExp(in[j] - mx);
-    for (size_t j = 0; j < cols; ++j) sum += o[j];
-    const float inv = 1.f / sum;
-    for (size_t j = 0; j < cols; ++j) o[j] *= inv;
-  }
+  for (size_t r = 0; r < rows; ++r) SoftmaxRow(x + r * cols, out + r * cols, cols);
 }
 
 double SumSquares(const float* base, const int32_t* offs, const int32_t* sizes, size_t n) {

@@ -1,6 +1,7 @@
 // Vectorizable float math shared by the elementwise and fused kernels.
 #pragma once
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -48,6 +49,17 @@ static inline float FastErf(float v) {
   const float poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
   const float y = 1.0f - poly * FastExp(-x * x);
   return std::copysign(y, v);
+}
+
+// out = softmax(in) over one row of n (in == out allowed): max, exp(x − max), sum, one multiply by 1/sum.
+static inline void SoftmaxRow(const float* in, float* out, size_t n) {
+  float mx = -INFINITY;
+  for (size_t j = 0; j < n; ++j) mx = std::max(mx, in[j]);
+  for (size_t j = 0; j < n; ++j) out[j] = FastExp(in[j] - mx);
+  float sum = 0.f;
+  for (size_t j = 0; j < n; ++j) sum += out[j];
+  const float inv = 1.f / sum;
+  for (size_t j = 0; j < n; ++j) out[j] *= inv;
 }
 
 }  // namespace distillery
