@@ -21,6 +21,14 @@ void SetFusedThreads(int n);
  */
 void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn, int threads = 0);
 
+/**
+ * Elements per thread below which a memory-bound kernel (elementwise, reductions, transposes, the optimizer
+ * update) stays on the calling thread: waking a pool worker costs ~10-30 µs, about what one thread needs to
+ * stream 128 Ki floats from L3. Such kernels split across FusedThreads() threads, so that
+ * DISTILLERY_FUSED_THREADS=1 keeps them all on one thread (e.g. on a machine shared with other jobs).
+ */
+constexpr size_t kMinElementsPerThread = size_t{1} << 17;
+
 /** Runs fn(c) for c in [0, chunks) on the pool (chunks capped at the pool size + 1; chunk 0 on the caller). */
 void ParallelChunks(size_t chunks, const std::function<void(size_t)>& fn);
 

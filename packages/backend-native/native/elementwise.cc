@@ -9,9 +9,10 @@
 
 namespace distillery {
 
-// Elementwise and reduction kernels run on the calling thread: they are memory-bound or take ~1 ms, and on a
-// shared 2-core machine a split waits for the slower (often preempted) thread — measured 5-15x slower under
-// load. Only the batched small products in gemm.cc are split across threads.
+// Elementwise and reduction kernels are memory-bound: they split across the FusedThreads() pool threads only
+// above kMinElementsPerThread elements each (a split waits for the slower thread, which on a loaded machine is
+// often a preempted one; DISTILLERY_FUSED_THREADS=1 turns splitting off). Each output element is computed by
+// the same arithmetic whatever the split, so results do not depend on the thread count.
 
 template <typename F>
 static inline void BinaryRow(F f, const float* a, const float* b, float* o, int n, int sa, int sb) {
@@ -35,16 +36,19 @@ static void BinaryImpl(F f, const float* a, const float* b, float* out, int rank
   const int sa = rank > 0 ? as[rank - 1] : 0, sb = rank > 0 ? bs[rank - 1] : 0;
   size_t rows = 1;
   for (int d = 0; d + 1 < rank; ++d) rows *= static_cast<size_t>(shape[d]);
-  for (size_t r = 0; r < rows; ++r) {
-    size_t rem = r, offA = 0, offB = 0;
-    for (int d = rank - 2; d >= 0; --d) {
-      const size_t idx = rem % static_cast<size_t>(shape[d]);
-      rem /= static_cast<size_t>(shape[d]);
-      offA += idx * static_cast<size_t>(as[d]);
-      offB += idx * static_cast<size_t>(bs[d]);
+  const size_t minRows = std::max<size_t>(1, kMinElementsPerThread / std::max(1, inner));
+  ParallelFor(rows, minRows, [&](size_t rb, size_t re) {
+    for (size_t r = rb; r < re; ++r) {
+      size_t rem = r, offA = 0, offB = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        const size_t idx = rem % static_cast<size_t>(shape[d]);
+        rem /= static_cast<size_t>(shape[d]);
+        offA += idx * static_cast<size_t>(as[d]);
+        offB += idx * static_cast<size_t>(bs[d]);
+      }
+      BinaryRow(f, a + offA, b + offB, out + r * static_cast<size_t>(inner), inner, sa, sb);
     }
-    BinaryRow(f, a + offA, b + offB, out + r * static_cast<size_t>(inner), inner, sa, sb);
-  }
+  }, FusedThreads());
 }
 
 void Binary(int op, const float* a, const float* b, float* out, int rank, const int32_t* shape,
@@ -66,7 +70,9 @@ void Binary(int op, const float* a, const float* b, float* out, int rank, const 
 
 template <typename F>
 static void UnaryImpl(F f, const float* __restrict x, float* __restrict out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = f(x[i]);
+  ParallelFor(n, kMinElementsPerThread, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) out[i] = f(x[i]);
+  }, FusedThreads());
 }
 
 void Unary(int op, const float* x, float* out, size_t n) {
@@ -90,26 +96,39 @@ void Unary(int op, const float* x, float* out, size_t n) {
 
 void ReduceSum(const float* x, float* out, size_t outer, size_t reduce, size_t inner, float scale) {
   if (inner == 1) {
-    for (size_t o = 0; o < outer; ++o) {
-      const float* p = x + o * reduce;
-      double acc = 0.0;
-      for (size_t r = 0; r < reduce; ++r) acc += p[r];
-      out[o] = static_cast<float>(acc) * scale;
-    }
+    ParallelFor(outer, std::max<size_t>(1, kMinElementsPerThread / std::max<size_t>(1, reduce)), [&](size_t ob, size_t oe) {
+      for (size_t o = ob; o < oe; ++o) {
+        const float* p = x + o * reduce;
+        double acc = 0.0;
+        for (size_t r = 0; r < reduce; ++r) acc += p[r];
+        out[o] = static_cast<float>(acc) * scale;
+      }
+    }, FusedThreads());
     return;
   }
-  // Column sums: accumulate row by row into a double buffer (vectorizes over columns).
-  std::vector<double> acc(inner);
-  for (size_t o = 0; o < outer; ++o) {
-    std::fill(acc.begin(), acc.end(), 0.0);
-    const float* base = x + o * reduce * inner;
+  // Column sums: accumulate row by row into a double buffer (vectorizes over columns). A single matrix (a bias
+  // gradient, [rows, n] → [n]) splits its columns across threads, a stack of them its matrices; either way each
+  // output sums its rows in the same order.
+  const auto columns = [&](size_t o, size_t jb, size_t je) {
+    std::vector<double> acc(je - jb, 0.0);
+    const float* base = x + o * reduce * inner + jb;
     for (size_t r = 0; r < reduce; ++r) {
       const float* row = base + r * inner;
-      for (size_t j = 0; j < inner; ++j) acc[j] += row[j];
+      for (size_t j = 0; j < je - jb; ++j) acc[j] += row[j];
     }
-    float* dst = out + o * inner;
-    for (size_t j = 0; j < inner; ++j) dst[j] = static_cast<float>(acc[j]) * scale;
+    float* dst = out + o * inner + jb;
+    for (size_t j = 0; j < je - jb; ++j) dst[j] = static_cast<float>(acc[j]) * scale;
+  };
+  if (outer == 1) {
+    // At least 64 columns (256 bytes of each row) per thread.
+    ParallelFor(inner, std::max<size_t>(64, kMinElementsPerThread / std::max<size_t>(1, reduce)),
+                [&](size_t jb, size_t je) { columns(0, jb, je); }, FusedThreads());
+    return;
   }
+  ParallelFor(outer, std::max<size_t>(1, kMinElementsPerThread / std::max<size_t>(1, reduce * inner)),
+              [&](size_t ob, size_t oe) {
+                for (size_t o = ob; o < oe; ++o) columns(o, 0, inner);
+              }, FusedThreads());
 }
 
 void Softmax(const float* x, float* out, size_t rows, size_t cols) {

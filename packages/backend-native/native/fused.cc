@@ -1,6 +1,6 @@
 // Fused training kernels: the AdamW/Adam update, LayerNorm forward + backward and exact (erf) GELU forward +
 // backward. Each replaces a chain of 5-15 tfjs ops (one kernel call and one heap pass each) by one pass.
-// Like the elementwise kernels they run on the calling thread (memory-bound; see elementwise.cc).
+// Memory-bound like the elementwise kernels, they split across threads the same way (see elementwise.cc).
 #include <cmath>
 #include <vector>
 
@@ -14,16 +14,18 @@ void AdamUpdate(const float* __restrict p, const float* __restrict g, const floa
                 size_t n, const AdamParams& a) {
   const float b1 = a.beta1, c1 = a.oneMinusBeta1, b2 = a.beta2, c2 = a.oneMinusBeta2;
   const float invSqrtBc2 = 1.0f / a.sqrtBc2;
-  for (size_t i = 0; i < n; ++i) {
-    const float pi = p[i];
-    const float gi = g[i] + a.l2 * pi;  // l2 = 0 for AdamW (decoupled decay below)
-    const float mi = m[i] * b1 + gi * c1;
-    const float vi = v[i] * b2 + (gi * gi) * c2;
-    const float denom = std::sqrt(vi) * invSqrtBc2 + a.eps;
-    mOut[i] = mi;
-    vOut[i] = vi;
-    pOut[i] = pi * a.decay - (mi / denom) * a.stepSize;
-  }
+  ParallelFor(n, kMinElementsPerThread, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const float pi = p[i];
+      const float gi = g[i] + a.l2 * pi;  // l2 = 0 for AdamW (decoupled decay below)
+      const float mi = m[i] * b1 + gi * c1;
+      const float vi = v[i] * b2 + (gi * gi) * c2;
+      const float denom = std::sqrt(vi) * invSqrtBc2 + a.eps;
+      mOut[i] = mi;
+      vOut[i] = vi;
+      pOut[i] = pi * a.decay - (mi / denom) * a.stepSize;
+    }
+  }, FusedThreads());
 }
 
 void LayerNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,

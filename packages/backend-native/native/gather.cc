@@ -43,36 +43,42 @@ void Transpose(const float* x, float* out, int rank, const int32_t* outShape, co
   const size_t inner = rank > 0 ? static_cast<size_t>(outShape[rank - 1]) : 1;
   const size_t innerStride = rank > 0 ? static_cast<size_t>(inStrides[rank - 1]) : 1;
   if (rank == 2 && innerStride != 1 && inStrides[0] == 1) {
-    // Plain matrix transpose (weights): 32x32 tiles keep both sides in cache.
+    // Plain matrix transpose (weights): 32x32 tiles keep both sides in cache; bands of tile rows per thread.
     const size_t rowsOut = static_cast<size_t>(outShape[0]);
     constexpr size_t kTile = 32;
-    for (size_t i0 = 0; i0 < rowsOut; i0 += kTile) {
-      const size_t i1 = std::min(rowsOut, i0 + kTile);
-      for (size_t j0 = 0; j0 < inner; j0 += kTile) {
-        const size_t j1 = std::min(inner, j0 + kTile);
-        for (size_t i = i0; i < i1; ++i) {
-          for (size_t j = j0; j < j1; ++j) out[i * inner + j] = x[j * innerStride + i];
+    const size_t bands = (rowsOut + kTile - 1) / kTile;
+    const size_t minBands = std::max<size_t>(1, kMinElementsPerThread / (kTile * std::max<size_t>(1, inner)));
+    ParallelFor(bands, minBands, [&](size_t bb, size_t be) {
+      for (size_t i0 = bb * kTile; i0 < std::min(rowsOut, be * kTile); i0 += kTile) {
+        const size_t i1 = std::min(rowsOut, i0 + kTile);
+        for (size_t j0 = 0; j0 < inner; j0 += kTile) {
+          const size_t j1 = std::min(inner, j0 + kTile);
+          for (size_t i = i0; i < i1; ++i) {
+            for (size_t j = j0; j < j1; ++j) out[i * inner + j] = x[j * innerStride + i];
+          }
         }
       }
-    }
+    }, FusedThreads());
     return;
   }
   size_t rows = 1;
   for (int d = 0; d + 1 < rank; ++d) rows *= static_cast<size_t>(outShape[d]);
-  for (size_t r = 0; r < rows; ++r) {
-    size_t rem = r, off = 0;
-    for (int d = rank - 2; d >= 0; --d) {
-      off += (rem % static_cast<size_t>(outShape[d])) * static_cast<size_t>(inStrides[d]);
-      rem /= static_cast<size_t>(outShape[d]);
+  ParallelFor(rows, std::max<size_t>(1, kMinElementsPerThread / std::max<size_t>(1, inner)), [&](size_t rb, size_t re) {
+    for (size_t r = rb; r < re; ++r) {
+      size_t rem = r, off = 0;
+      for (int d = rank - 2; d >= 0; --d) {
+        off += (rem % static_cast<size_t>(outShape[d])) * static_cast<size_t>(inStrides[d]);
+        rem /= static_cast<size_t>(outShape[d]);
+      }
+      float* dst = out + r * inner;
+      const float* src = x + off;
+      if (innerStride == 1) {
+        std::memcpy(dst, src, inner * sizeof(float));
+      } else {
+        for (size_t j = 0; j < inner; ++j) dst[j] = src[j * innerStride];
+      }
     }
-    float* dst = out + r * inner;
-    const float* src = x + off;
-    if (innerStride == 1) {
-      std::memcpy(dst, src, inner * sizeof(float));
-    } else {
-      for (size_t j = 0; j < inner; ++j) dst[j] = src[j * innerStride];
-    }
-  }
+  }, FusedThreads());
 }
 
 }  // namespace distillery
