@@ -11,7 +11,8 @@
         "native/threads.cc",
         "native/dropout.cc",
         "native/addon_train.cc",
-        "native/attention.cc"
+        "native/attention.cc",
+        "native/addon_attention.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

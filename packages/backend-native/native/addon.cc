@@ -19,6 +19,7 @@ char* openblas_get_config(void);
 
 namespace distillery {
 void RegisterTrainKernels(Napi::Env env, Napi::Object exports);  // addon_train.cc
+void RegisterAttentionKernels(Napi::Env env, Napi::Object exports);  // addon_attention.cc
 }
 
 namespace {
@@ -357,6 +358,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gelu", Napi::Function::New(env, Gelu));
   exports.Set("geluGrad", Napi::Function::New(env, GeluGrad));
   distillery::RegisterTrainKernels(env, exports);
+  distillery::RegisterAttentionKernels(env, exports);
   return exports;
 }
 

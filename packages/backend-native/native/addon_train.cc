@@ -10,9 +10,9 @@
 namespace distillery {
 
 namespace {
-
 constexpr double kU32 = 4294967295.0;
 constexpr double kMaxSafe = 9007199254740991.0;
+}  // namespace
 
 /** Reads (rate, seed, stream, counter) at arguments i..i+3. */
 DropoutParams ReadDropout(Args& a, size_t i) {
@@ -22,6 +22,8 @@ DropoutParams ReadDropout(Args& a, size_t i) {
   if (a.ok() && c > kMaxSafe) a.Fail(true, "counter must be below 2^53");
   return MakeDropoutParams(rate, static_cast<uint32_t>(s), static_cast<uint32_t>(st), static_cast<uint64_t>(c));
 }
+
+namespace {
 
 // dropout(heap, xOff, yOff, n, rate, seed, stream, counter)
 Napi::Value DropoutFn(const Napi::CallbackInfo& info) {
@@ -95,28 +97,6 @@ Napi::Value AttentionSoftmaxFn(const Napi::CallbackInfo& info) {
   const float scale = a.Float(7);
   if (!a.ok()) return a.env().Undefined();
   AttentionSoftmaxForward(s, mask, out, rows, cols, rowsPerMask == 0 ? 1 : rowsPerMask, scale);
-  return info.Env().Undefined();
-}
-
-// multiHeadAttention(heap, qOff, kOff, vOff, maskOff (-1: none), probsOff, ctxOff, batch, lq, lk, heads, dh, scale)
-Napi::Value MultiHeadAttentionFn(const Napi::CallbackInfo& info) {
-  Args a(info, "multiHeadAttention", 13);
-  a.Heap(0);
-  const size_t batch = a.Size(7), lq = a.Size(8), lk = a.Size(9), heads = a.Size(10), dh = a.Size(11);
-  const double d = static_cast<double>(heads) * dh;
-  const float* q = a.At<float>(1, batch * lq * d);
-  const float* k = a.At<float>(2, batch * lk * d);
-  const float* v = a.At<float>(3, batch * lk * d);
-  const bool hasMask = !a.Absent(4);
-  const float* mask = hasMask ? a.At<float>(4, static_cast<double>(batch) * lk) : nullptr;
-  float* probs = a.At<float>(5, static_cast<double>(batch) * heads * lq * lk);
-  float* ctx = a.At<float>(6, batch * lq * d);
-  const float scale = a.Float(12);
-  if (a.ok() && (d > 2147483647.0 || lq > 2147483647u || lk > 2147483647u))
-    a.Fail(true, "sizes must fit in 32 bits");
-  if (!a.ok()) return a.env().Undefined();
-  if (batch * heads * lq * lk * dh > 0)
-    MultiHeadAttentionForward(q, k, v, mask, probs, ctx, batch, lq, lk, heads, dh, scale);
   return info.Env().Undefined();
 }
 
@@ -218,7 +198,6 @@ void RegisterTrainKernels(Napi::Env env, Napi::Object exports) {
   exports.Set("attentionSoftmax", Napi::Function::New(env, AttentionSoftmaxFn));
   exports.Set("attentionSoftmaxGrad", Napi::Function::New(env, AttentionSoftmaxGradFn));
   exports.Set("linearGelu", Napi::Function::New(env, LinearGeluFn));
-  exports.Set("multiHeadAttention", Napi::Function::New(env, MultiHeadAttentionFn));
   exports.Set("sumSquares", Napi::Function::New(env, SumSquaresFn));
   exports.Set("setFusedThreads", Napi::Function::New(env, SetFusedThreadsFn));
   exports.Set("getFusedThreads", Napi::Function::New(env, GetFusedThreadsFn));

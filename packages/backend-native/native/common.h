@@ -136,11 +136,35 @@ void AttentionSoftmaxForward(const float* s, const float* mask, float* out, size
                              size_t rowsPerMask, float scale);
 
 /** ds = scale · p ⊙ (dy − Σ dy ⊙ p) per row: the gradient of AttentionSoftmaxForward with respect to s. */
+void AttentionSoftmaxBackward(const float* dy, const float* probs, float* ds, size_t rows, size_t cols, float scale);
+/** The same on the calling thread. */
+void AttentionSoftmaxBackwardRows(const float* dy, const float* probs, float* ds, size_t rows, size_t cols,
+                                  float scale);
+
 /** Σ over regions t of Σ base[offs[t] + i]² (i < sizes[t]), in double, split across the pool (elementwise.cc). */
 double SumSquares(const float* base, const int32_t* offs, const int32_t* sizes, size_t n);
-/** Inference attention on the projections' layout (attention.cc): probs [B, H, Lq, Lk], ctx [B, Lq, H·dh]. */
+
+/**
+ * Attention on the projections' own layout (attention.cc): q [B, Lq, H·dh], k/v [B, Lk, H·dh], probs
+ * [B, H, Lq, Lk], ctx [B, Lq, H·dh]; each (batch, head) pair reads and writes its strided columns in place.
+ */
+struct AttentionShape {
+  size_t batch, lq, lk, heads, dh;
+};
+/** Inference: probs = softmax(scale·q·kᵀ + mask) and ctx = probs·v in one pass (mask may be null). */
 void MultiHeadAttentionForward(const float* q, const float* k, const float* v, const float* mask, float* probs,
-                               float* ctx, size_t batch, size_t lq, size_t lk, size_t heads, size_t dh, float scale);
-void AttentionSoftmaxBackward(const float* dy, const float* probs, float* ds, size_t rows, size_t cols, float scale);
+                               float* ctx, const AttentionShape& s, float scale);
+/** Training, first half: probs = softmax(scale·q·kᵀ + mask). */
+void AttentionProbsForward(const float* q, const float* k, const float* mask, float* probs, const AttentionShape& s,
+                           float scale);
+/** Its gradient: dq = ds·k, dk = dsᵀ·q with ds = scale·p ⊙ (dprobs − Σ dprobs ⊙ p). */
+void AttentionProbsBackward(const float* dprobs, const float* probs, const float* q, const float* k, float* dq,
+                            float* dk, const AttentionShape& s, float scale);
+/** Training, second half: ctx = dropout(probs)·v (p = nullptr: no dropout; the Philox mask indexes probs). */
+void AttentionContextForward(const float* probs, const float* v, float* ctx, const AttentionShape& s,
+                             const DropoutParams* p);
+/** Its gradient (mask regenerated from p): dprobs = dropout(dctx·vᵀ), dv = dropout(probs)ᵀ·dctx. */
+void AttentionContextBackward(const float* dctx, const float* probs, const float* v, float* dprobs, float* dv,
+                              const AttentionShape& s, const DropoutParams* p);
 
 }  // namespace distillery

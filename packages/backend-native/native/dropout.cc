@@ -127,16 +127,21 @@ void AttentionSoftmaxForward(const float* s, const float* mask, float* out, size
   }, FusedThreads());
 }
 
+void AttentionSoftmaxBackwardRows(const float* dy, const float* probs, float* ds, size_t rows, size_t cols,
+                                  float scale) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* g = dy + r * cols;
+    const float* pr = probs + r * cols;
+    float* o = ds + r * cols;
+    float dot = 0.f;
+    for (size_t j = 0; j < cols; ++j) dot += g[j] * pr[j];
+    for (size_t j = 0; j < cols; ++j) o[j] = scale * pr[j] * (g[j] - dot);
+  }
+}
+
 void AttentionSoftmaxBackward(const float* dy, const float* probs, float* ds, size_t rows, size_t cols, float scale) {
   ParallelFor(rows, 256, [&](size_t rb, size_t re) {
-    for (size_t r = rb; r < re; ++r) {
-      const float* g = dy + r * cols;
-      const float* pr = probs + r * cols;
-      float* o = ds + r * cols;
-      float dot = 0.f;
-      for (size_t j = 0; j < cols; ++j) dot += g[j] * pr[j];
-      for (size_t j = 0; j < cols; ++j) o[j] = scale * pr[j] * (g[j] - dot);
-    }
+    AttentionSoftmaxBackwardRows(dy + rb * cols, probs + rb * cols, ds + rb * cols, re - rb, cols, scale);
   }, FusedThreads());
 }
 

@@ -16,6 +16,7 @@ import { reduceKernels } from './kernels/reduce.js';
 import { gatherKernels } from './kernels/gather.js';
 import { fusedKernels } from './kernels/fused.js';
 import { trainKernels } from './kernels/train.js';
+import { attentionKernels } from './kernels/attention.js';
 
 /** Name under which the backend is registered with tfjs. */
 export const NATIVE_BACKEND = 'native';
@@ -53,6 +54,7 @@ export function nativeKernelConfigs(backendName = NATIVE_BACKEND): KernelConfig[
     ...gatherKernels(addon, backendName, 'wasm'),
     ...fusedKernels(addon, backendName),
     ...trainKernels(addon, backendName),
+    ...attentionKernels(addon, backendName),
   ];
 }
 

@@ -26,6 +26,7 @@ import {
 } from '@distillery/core/kernels';
 import type { NativeAddon } from '../addon.js';
 import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
+import { float32, rowsCols, sameSize } from './checks.js';
 
 /**
  * Names of the fused kernels: the contracts of `@distillery/core/kernels` (the callers in core and models
@@ -35,21 +36,6 @@ export const FUSED_KERNELS = FUSED_KERNEL_NAMES;
 
 /** Scalars of one Adam/AdamW step (see {@link AdamWAttrs} in `@distillery/core/kernels`). */
 export type AdamAttrs = AdamWAttrs;
-
-function float32(name: string, ...ts: TensorInfo[]): void {
-  for (const t of ts) if (t.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${t.dtype}`);
-}
-
-function sameSize(name: string, n: number, ...ts: TensorInfo[]): void {
-  for (const t of ts)
-    if (sizeOf(t.shape) !== n) throw new Error(`${name}: shape [${t.shape.join(', ')}] does not match size ${n}`);
-}
-
-/** [rows, cols] view of a LayerNorm input (normalized over the last axis). */
-function rowsCols(x: TensorInfo): { rows: number; cols: number } {
-  const cols = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
-  return { rows: cols === 0 ? 0 : sizeOf(x.shape) / cols, cols };
-}
 
 function adamKernel(addon: NativeAddon): KernelFunc {
   return (args) => {

@@ -9,8 +9,6 @@
  *   additive mask, and its gradient with respect to `scores`;
  * - `DistilleryLinearGelu` — `{x, weight, bias}`: `pre = x·Wᵀ + bias` (BLAS) and `GELU(pre)` in one epilogue
  *   pass, outputs `[y, pre]`; `DistilleryLinearGeluInfer` the same without `pre` (inference, GELU in place);
- * - `DistilleryAttention` — `{q, k, v, mask}` on the projections' `[B, L, H·dh]` layout → `[ctx, probs]`, for
- *   inference only (no dropout, no gradient): per (batch, head) strided products and the softmax in one call;
  * - `DistillerySumSquares` — any number of tensors → `Σ x²` (the global gradient norm's reduction).
  *
  * float32 only (other dtypes throw: callers route them to the tfjs ops).
@@ -18,8 +16,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import {
   FUSED_KERNEL_NAMES as K,
-  type AttentionAttrs,
-  type AttentionInputs,
   type AttentionSoftmaxAttrs,
   type AttentionSoftmaxGradInputs,
   type AttentionSoftmaxInputs,
@@ -33,42 +29,7 @@ import {
 } from '@distillery/core/kernels';
 import type { NativeAddon } from '../addon.js';
 import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
-
-function check(name: string, ok: boolean, what: () => string): void {
-  if (!ok) throw new Error(`${name}: ${what()}`);
-}
-
-function float32(name: string, ...ts: TensorInfo[]): void {
-  for (const t of ts) check(name, t.dtype === 'float32', () => `float32 inputs only, got ${t.dtype}`);
-}
-
-function sameSize(name: string, n: number, ...ts: TensorInfo[]): void {
-  for (const t of ts)
-    check(name, sizeOf(t.shape) === n, () => `shape [${t.shape.join(', ')}] does not match size ${n}`);
-}
-
-/** The dropout attrs in the addon's argument order, checked (rate in [0, 1), 32-bit seed and stream). */
-function dropoutArgs(name: string, a: DropoutAttrs): [number, number, number, number] {
-  const { rate, seed, stream, counter } = a;
-  check(name, rate >= 0 && rate < 1, () => `rate must be in [0, 1), got ${rate}`);
-  const u32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-  check(
-    name,
-    u32(seed) && u32(stream),
-    () => `seed and stream must be 32-bit unsigned integers, got ${seed}, ${stream}`,
-  );
-  check(
-    name,
-    Number.isSafeInteger(counter) && counter >= 0,
-    () => `counter must be a non-negative safe integer, got ${counter}`,
-  );
-  return [rate, seed, stream, counter];
-}
-
-function rowsCols(x: TensorInfo): { rows: number; cols: number } {
-  const cols = x.shape.length ? x.shape[x.shape.length - 1]! : 1;
-  return { rows: cols === 0 ? 0 : sizeOf(x.shape) / cols, cols };
-}
+import { check, dropoutArgs, float32, rowsCols, sameSize } from './checks.js';
 
 function dropoutKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
@@ -249,55 +210,6 @@ function linearGeluKernel(addon: NativeAddon, keepPre: boolean): KernelFunc {
   };
 }
 
-function attentionKernel(addon: NativeAddon): KernelFunc {
-  return (args) => {
-    const { q, k, v, mask } = args.inputs as unknown as AttentionInputs;
-    const { numHeads, scale } = args.attrs as unknown as AttentionAttrs;
-    const name = K.attention;
-    float32(name, q, k, v, mask);
-    const [b, lq, d] = q.shape as [number, number, number];
-    check(name, q.shape.length === 3, () => `q must be [B, Lq, H·dh], got [${q.shape.join(', ')}]`);
-    const lk = k.shape[1]!;
-    check(
-      name,
-      k.shape.length === 3 && k.shape[0] === b && k.shape[2] === d && v.shape.join() === k.shape.join(),
-      () => `k and v must be [${b}, Lk, ${d}] like each other, got [${k.shape.join(', ')}] and [${v.shape.join(', ')}]`,
-    );
-    check(
-      name,
-      Number.isInteger(numHeads) && numHeads > 0 && d % numHeads === 0,
-      () => `numHeads must divide the width ${d}, got ${numHeads}`,
-    );
-    const m = mask.shape;
-    check(
-      name,
-      m.length === 4 && m[0] === b && m[1] === 1 && m[2] === 1 && m[3] === lk,
-      () => `mask must be [${b}, 1, 1, ${lk}], got [${m.join(', ')}]`,
-    );
-    const backend = asWasm(args.backend);
-    const ctx = backend.makeOutput([b, lq, d], 'float32');
-    const probs = backend.makeOutput([b, numHeads, lq, lk], 'float32');
-    if (b > 0 && lq > 0 && lk > 0 && d > 0) {
-      addon.multiHeadAttention(
-        heapOf(backend),
-        offsetOf(backend, q),
-        offsetOf(backend, k),
-        offsetOf(backend, v),
-        offsetOf(backend, mask),
-        offsetOf(backend, probs),
-        offsetOf(backend, ctx),
-        b,
-        lq,
-        lk,
-        numHeads,
-        d / numHeads,
-        scale,
-      );
-    }
-    return [ctx, probs];
-  };
-}
-
 function sumSquaresKernel(addon: NativeAddon): KernelFunc {
   return (args) => {
     const inputs = Object.values(args.inputs as unknown as Record<string, TensorInfo>);
@@ -327,7 +239,6 @@ export function trainKernels(addon: NativeAddon, backendName: string): KernelCon
     k(K.attentionSoftmaxGrad, attentionSoftmaxGradKernel(addon)),
     k(K.linearGelu, linearGeluKernel(addon, true)),
     k(K.linearGeluInfer, linearGeluKernel(addon, false)),
-    k(K.attention, attentionKernel(addon)),
     k(K.sumSquares, sumSquaresKernel(addon)),
   ];
 }

@@ -10,6 +10,27 @@
  * @packageDocumentation
  */
 import { engine, type NamedAttrMap, type NamedTensorMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  DistilleryAttention,
+  DistilleryAttentionContext,
+  DistilleryAttentionContextGrad,
+  DistilleryAttentionProbs,
+  DistilleryAttentionProbsGrad,
+  DistilleryAttentionSoftmax,
+  DistilleryAttentionSoftmaxGrad,
+  type AttentionAttrs,
+  type AttentionContextGradInputs,
+  type AttentionContextInputs,
+  type AttentionInputs,
+  type AttentionProbsGradInputs,
+  type AttentionProbsInputs,
+  type AttentionSoftmaxAttrs,
+  type AttentionSoftmaxGradInputs,
+  type AttentionSoftmaxInputs,
+  type AttentionTrainAttrs,
+} from './attention-names.js';
+
+export * from './attention-names.js';
 
 /** One Adam/AdamW step over a parameter: `[p', m', v']` as new tensors (the caller assigns them). */
 export const DistilleryAdamW = 'DistilleryAdamW';
@@ -131,28 +152,6 @@ export interface DropoutAddLayerNormGradInputs<T = TensorInfo> {
 }
 
 /**
- * Attention probabilities `softmax(scale · scores + mask)` over the last axis. `scores` is `[B, H, Lq, Lk]`
- * (the raw `q·kᵀ`), `mask` the additive mask broadcast over heads and queries, `[B, 1, 1, Lk]`.
- */
-export const DistilleryAttentionSoftmax = 'DistilleryAttentionSoftmax';
-export type DistilleryAttentionSoftmax = typeof DistilleryAttentionSoftmax;
-export interface AttentionSoftmaxInputs<T = TensorInfo> {
-  scores: T;
-  mask: T;
-}
-export interface AttentionSoftmaxAttrs {
-  scale: number;
-}
-
-/** Gradient of {@link DistilleryAttentionSoftmax} with respect to `scores`: `scale · p ⊙ (dy − Σ dy ⊙ p)`. */
-export const DistilleryAttentionSoftmaxGrad = 'DistilleryAttentionSoftmaxGrad';
-export type DistilleryAttentionSoftmaxGrad = typeof DistilleryAttentionSoftmaxGrad;
-export interface AttentionSoftmaxGradInputs<T = TensorInfo> {
-  dy: T;
-  probs: T;
-}
-
-/**
  * A linear layer followed by exact GELU (BERT's intermediate layer): `pre = x·Wᵀ + bias` with `x` `[M, K]` and
  * `W` `[N, K]` (PyTorch layout), `y = GELU(pre)`; outputs `[y, pre]` (`pre` for the gradient, which callers
  * build from {@link DistilleryGeluGrad} and matmuls). The bias add and GELU share one pass over the product.
@@ -171,26 +170,6 @@ export interface LinearGeluInputs<T = TensorInfo> {
  */
 export const DistilleryLinearGeluInfer = 'DistilleryLinearGeluInfer';
 export type DistilleryLinearGeluInfer = typeof DistilleryLinearGeluInfer;
-
-/**
- * Multi-head self-attention **for inference** (no dropout, no gradient: call it only outside a gradient tape)
- * on the projections' own layout: `q` `[B, Lq, H·dh]`, `k`/`v` `[B, Lk, H·dh]`, additive `mask` `[B, 1, 1, Lk]`.
- * Outputs `[ctx, probs]`: `probs = softmax(q_h·k_hᵀ·scale + mask)` `[B, H, Lq, Lk]` and `ctx` `[B, Lq, H·dh]`
- * (heads already merged, `ctx[b, i, h·dh + j] = Σ_t probs[b, h, i, t]·v[b, t, h·dh + j]`). Replaces the four
- * head transposes, the scores product, the softmax kernel and the context product of the unfused path.
- */
-export const DistilleryAttention = 'DistilleryAttention';
-export type DistilleryAttention = typeof DistilleryAttention;
-export interface AttentionInputs<T = TensorInfo> {
-  q: T;
-  k: T;
-  v: T;
-  mask: T;
-}
-export interface AttentionAttrs {
-  numHeads: number;
-  scale: number;
-}
 
 /**
  * `Σ_t Σ_i x_t[i]²` over any number of float32 tensors, as a float32 scalar (accumulated in double): the global
@@ -219,6 +198,10 @@ export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryLinearGelu]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 2 };
   [DistilleryLinearGeluInfer]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 1 };
   [DistilleryAttention]: { inputs: AttentionInputs<T>; attrs: AttentionAttrs; outputs: 2 };
+  [DistilleryAttentionProbs]: { inputs: AttentionProbsInputs<T>; attrs: AttentionTrainAttrs; outputs: 1 };
+  [DistilleryAttentionProbsGrad]: { inputs: AttentionProbsGradInputs<T>; attrs: AttentionTrainAttrs; outputs: 2 };
+  [DistilleryAttentionContext]: { inputs: AttentionContextInputs<T>; attrs: AttentionTrainAttrs; outputs: 1 };
+  [DistilleryAttentionContextGrad]: { inputs: AttentionContextGradInputs<T>; attrs: AttentionTrainAttrs; outputs: 2 };
   [DistillerySumSquares]: { inputs: T[]; attrs: Record<string, never>; outputs: 1 };
 }
 
@@ -240,6 +223,10 @@ export const FUSED_KERNEL_NAMES = {
   linearGelu: DistilleryLinearGelu,
   linearGeluInfer: DistilleryLinearGeluInfer,
   attention: DistilleryAttention,
+  attentionProbs: DistilleryAttentionProbs,
+  attentionProbsGrad: DistilleryAttentionProbsGrad,
+  attentionContext: DistilleryAttentionContext,
+  attentionContextGrad: DistilleryAttentionContextGrad,
   sumSquares: DistillerySumSquares,
 } as const satisfies Record<string, FusedKernelName>;
 

@@ -7,7 +7,15 @@ import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
 import { dropoutAddLayerNorm, embeddingLookup, layerNorm, linear, linearActivation, type DropoutFn } from './layers.js';
 import { runFusedKernel } from '@distillery/core/kernels';
-import { FUSED, fusedAttentionSoftmax, fusedAvailable, recordingGradients } from './fused-ops.js';
+import {
+  FUSED,
+  NO_DROPOUT,
+  fusedAttentionContext,
+  fusedAttentionProbs,
+  fusedAttentionSoftmax,
+  fusedAvailable,
+  recordingGradients,
+} from './fused-ops.js';
 
 /**
  * Embeddings: word + absolute position + token type, LayerNorm, dropout. Returns [B, L, D].
@@ -88,6 +96,19 @@ export function encoderLayer(
     const [ctx, p4] = runFusedKernel(FUSED.attention, { q: q3, k: k3, v: v3, mask: maskAdd }, { numHeads: h, scale });
     probs = p4 as tf.Tensor4D;
     merged = ctx;
+  } else if (
+    maskFits &&
+    !want.scores &&
+    (drop.mode === 'philox' || drop.mode === 'off' || !(c.attentionProbsDropoutProb > 0)) &&
+    fusedAvailable(FUSED.attentionProbs, FUSED.attentionProbsGrad) &&
+    fusedAvailable(FUSED.attentionContext, FUSED.attentionContextGrad)
+  ) {
+    // Training (or eval under a gradient tape): probs, then dropout + context, one kernel each way, on the
+    // projections' layout. The site draws its Philox mask where the unfused path's drop(probs) would.
+    probs = fusedAttentionProbs(q3, k3, maskAdd, h, scale);
+    const rate = c.attentionProbsDropoutProb;
+    const mask = drop.mode === 'philox' && rate > 0 && drop.philox ? drop.philox(rate) : NO_DROPOUT;
+    merged = fusedAttentionContext(probs, v3, h, mask);
   } else {
     const q = heads(q3);
     const k = heads(k3);

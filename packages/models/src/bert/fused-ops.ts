@@ -9,6 +9,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   DistilleryAttention,
+  DistilleryAttentionContext,
+  DistilleryAttentionContextGrad,
+  DistilleryAttentionProbs,
+  DistilleryAttentionProbsGrad,
   DistilleryAttentionSoftmax,
   DistilleryAttentionSoftmaxGrad,
   DistilleryDropout,
@@ -21,6 +25,7 @@ import {
   DistilleryLayerNorm,
   DistilleryLayerNormGrad,
   runFusedKernel,
+  type AttentionTrainAttrs,
   type DropoutAttrs,
   type FusedKernelName,
 } from '@distillery/core/kernels';
@@ -39,6 +44,10 @@ export const FUSED = {
   linearGelu: DistilleryLinearGelu,
   attention: DistilleryAttention,
   linearGeluInfer: DistilleryLinearGeluInfer,
+  attentionProbs: DistilleryAttentionProbs,
+  attentionProbsGrad: DistilleryAttentionProbsGrad,
+  attentionContext: DistilleryAttentionContext,
+  attentionContextGrad: DistilleryAttentionContextGrad,
 } as const;
 
 /** Whether the active backend has the forward and backward kernels of a fused op. */
@@ -146,6 +155,61 @@ export function fusedAttentionSoftmax(scores: tf.Tensor, mask: tf.Tensor, scale:
     return { value: probs, gradFunc };
   });
   return f(scores, mask);
+}
+
+/** Dropout attributes that mean "no dropout". */
+export const NO_DROPOUT: DropoutAttrs = { rate: 0, seed: 0, stream: 0, counter: 0 };
+
+/**
+ * Training attention's first half on the projections' layout: `probs = softmax(q_h·k_hᵀ·scale + mask)`
+ * `[B, H, Lq, Lk]` from `q` `[B, Lq, H·dh]`, `k` `[B, Lk, H·dh]` and the additive `[B, 1, 1, Lk]` mask (which gets a
+ * zero gradient: it is data). No head transposes either way.
+ */
+export function fusedAttentionProbs(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  mask: tf.Tensor,
+  numHeads: number,
+  scale: number,
+): tf.Tensor4D {
+  const attrs: AttentionTrainAttrs = { numHeads, scale, ...NO_DROPOUT };
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [qi, ki, m, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [probs] = runFusedKernel(DistilleryAttentionProbs, { q: qi, k: ki, mask: m }, attrs);
+    save([qi, ki, probs]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sq, sk, sp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const [dq, dk] = runFusedKernel(DistilleryAttentionProbsGrad, { dprobs: dy, probs: sp, q: sq, k: sk }, attrs);
+      return [dq, dk, tf.zeros(m.shape)];
+    };
+    return { value: probs, gradFunc };
+  });
+  return f(q, k, mask) as tf.Tensor4D;
+}
+
+/**
+ * Training attention's second half: `ctx = dropout(probs)·v` with heads merged, `[B, Lq, H·dh]`, for `v`
+ * `[B, Lk, H·dh]`. `dropout` is the Philox mask of the site (as `DistilleryDropout` would draw it over `probs`);
+ * the backward pass regenerates it.
+ */
+export function fusedAttentionContext(
+  probs: tf.Tensor,
+  v: tf.Tensor,
+  numHeads: number,
+  dropout: DropoutAttrs,
+): tf.Tensor3D {
+  const attrs: AttentionTrainAttrs = { numHeads, scale: 1, ...dropout };
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [p, vi, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [ctx] = runFusedKernel(DistilleryAttentionContext, { probs: p, v: vi }, attrs);
+    save([p, vi]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [sp, sv] = saved as [tf.Tensor, tf.Tensor];
+      return runFusedKernel(DistilleryAttentionContextGrad, { dctx: dy, probs: sp, v: sv }, attrs);
+    };
+    return { value: ctx, gradFunc };
+  });
+  return f(probs, v) as tf.Tensor3D;
 }
 
 /**
