@@ -29,6 +29,9 @@ void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t,
  */
 constexpr size_t kMinElementsPerThread = size_t{1} << 17;
 
+/** Makes pool workers that are spinning for the next parallel kernel park now (before a multi-threaded product). */
+void ParkPool();
+
 /** Runs fn(c) for c in [0, chunks) on the pool (chunks capped at the pool size + 1; chunk 0 on the caller). */
 void ParallelChunks(size_t chunks, const std::function<void(size_t)>& fn);
 

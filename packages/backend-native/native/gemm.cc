@@ -195,6 +195,7 @@ void Gemm(const GemmArgs& g) {
   if (g.batch > 1 && smallEach && Threads() > 1 && flopsEach * g.batch >= 4.0e6) {
     ParallelFor(static_cast<size_t>(g.batch), 1, [&](size_t b, size_t e) { GemmRange(g, b, e, false); });
   } else {
+    if (!smallEach) ParkPool();  // the engine's own threads take both cores
     GemmRange(g, 0, static_cast<size_t>(g.batch), !smallEach);
   }
 }

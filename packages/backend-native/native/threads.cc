@@ -1,7 +1,12 @@
 // Thread count shared with OpenBLAS, and a persistent fork-join pool: workers are created once (when the thread
-// count is set) and parked on a condition variable between calls, instead of a std::thread per call.
+// count is set) instead of a std::thread per call. Between calls a worker first spins for a short while
+// (DISTILLERY_POOL_SPIN_US, default 100 µs), then parks on a condition variable: on a VM, waking a parked thread
+// whose vCPU went idle took 0.1-0.5 ms, longer than most of the kernels it was woken for, and the step's pool
+// kernels mostly follow each other within tens of microseconds (the JS dispatch between two kernels).
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -12,6 +17,14 @@
 namespace distillery {
 
 namespace {
+
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 class Pool {
  public:
@@ -25,6 +38,7 @@ class Pool {
       std::lock_guard<std::mutex> lk(mu_);
       stop_ = true;
       ++gen_;
+      genA_.store(gen_, std::memory_order_release);
     }
     cv_.notify_all();
     for (auto& w : workers_) w.join();
@@ -38,6 +52,9 @@ class Pool {
 
   size_t Size() const { return workers_.size(); }
 
+  /** Spinning workers park at once (the BLAS threads of a large product need the cores). */
+  void Park() { parkNow_.store(true, std::memory_order_relaxed); }
+
   /** Runs fn(c) for chunks c = 0..chunks-1 (chunks ≤ Size() + 1): chunk 0 on the caller, the rest on workers. */
   void Run(size_t chunks, const std::function<void(size_t)>& fn) {
     std::lock_guard<std::mutex> call(callMu_);  // one parallel region at a time (kernels are called from JS)
@@ -46,19 +63,44 @@ class Pool {
       fn_ = &fn;
       chunks_ = chunks;
       pending_ = chunks - 1;
+      pendingA_.store(chunks - 1, std::memory_order_relaxed);
+      parkNow_.store(false, std::memory_order_relaxed);
       ++gen_;
+      genA_.store(gen_, std::memory_order_release);
     }
     cv_.notify_all();
     fn(0);
+    SpinUntil([this] { return pendingA_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lk(mu_);
     done_.wait(lk, [this] { return pending_ == 0; });
     fn_ = nullptr;
   }
 
  private:
+  /** Spins (with pause) until done() or the spin time has passed. */
+  template <typename Done>
+  static void SpinUntil(Done done) {
+    static const auto spin = std::chrono::microseconds(SpinMicros());
+    if (spin.count() == 0) return;
+    const auto until = std::chrono::steady_clock::now() + spin;
+    while (!done()) {
+      for (int i = 0; i < 64; ++i) CpuRelax();
+      if (std::chrono::steady_clock::now() >= until) return;
+    }
+  }
+
+  static long SpinMicros() {
+    const char* env = std::getenv("DISTILLERY_POOL_SPIN_US");
+    if (env == nullptr || *env == '\0') return 100;
+    char* end = nullptr;
+    const long v = std::strtol(env, &end, 10);
+    return (end != env && v >= 0) ? std::min(v, 100000L) : 100;
+  }
+
   void Loop(size_t index, uint64_t seen) {
     for (;;) {
       const std::function<void(size_t)>* fn = nullptr;
+      SpinUntil([&] { return genA_.load(std::memory_order_acquire) != seen || parkNow_.load(std::memory_order_relaxed); });
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return gen_ != seen; });
@@ -69,6 +111,7 @@ class Pool {
       }
       (*fn)(index);
       std::lock_guard<std::mutex> lk(mu_);
+      pendingA_.fetch_sub(1, std::memory_order_release);
       if (--pending_ == 0) done_.notify_one();
     }
   }
@@ -79,6 +122,10 @@ class Pool {
   const std::function<void(size_t)>* fn_ = nullptr;
   size_t chunks_ = 0, pending_ = 0;
   uint64_t gen_ = 0;
+  // Lock-free mirrors of gen_ and pending_ for the spinning phase (the mutex-protected ones stay authoritative).
+  std::atomic<uint64_t> genA_{0};
+  std::atomic<size_t> pendingA_{0};
+  std::atomic<bool> parkNow_{false};
   bool stop_ = false;
 };
 
@@ -104,6 +151,8 @@ void SetFusedThreads(int n) {
   g_fusedThreads = std::max(1, n);
   ThePool().Resize(static_cast<size_t>(std::max(g_threads, g_fusedThreads) - 1));
 }
+
+void ParkPool() { ThePool().Park(); }
 
 void ParallelChunks(size_t chunks, const std::function<void(size_t)>& fn) {
   chunks = std::min(chunks, ThePool().Size() + 1);
