@@ -106,29 +106,30 @@ void ReduceSum(const float* x, float* out, size_t outer, size_t reduce, size_t i
     }, FusedThreads());
     return;
   }
-  // Column sums: accumulate row by row into a double buffer (vectorizes over columns). A single matrix (a bias
-  // gradient, [rows, n] → [n]) splits its columns across threads, a stack of them its matrices; either way each
-  // output sums its rows in the same order.
-  const auto columns = [&](size_t o, size_t jb, size_t je) {
-    std::vector<double> acc(je - jb, 0.0);
-    const float* base = x + o * reduce * inner + jb;
-    for (size_t r = 0; r < reduce; ++r) {
-      const float* row = base + r * inner;
-      for (size_t j = 0; j < je - jb; ++j) acc[j] += row[j];
-    }
-    float* dst = out + o * inner + jb;
-    for (size_t j = 0; j < je - jb; ++j) dst[j] = static_cast<float>(acc[j]) * scale;
-  };
-  if (outer == 1) {
-    // At least 64 columns (256 bytes of each row) per thread.
-    ParallelFor(inner, std::max<size_t>(64, kMinElementsPerThread / std::max<size_t>(1, reduce)),
-                [&](size_t jb, size_t je) { columns(0, jb, je); }, FusedThreads());
-    return;
-  }
-  ParallelFor(outer, std::max<size_t>(1, kMinElementsPerThread / std::max<size_t>(1, reduce * inner)),
-              [&](size_t ob, size_t oe) {
-                for (size_t o = ob; o < oe; ++o) columns(o, 0, inner);
+  // Column sums: accumulate row by row into double buffers (vectorizes over columns). Rows go in fixed blocks of
+  // kRowBlock, each summed into its own partial, and the partials are added in block order: the result depends on
+  // the block size only, not on how many threads took the blocks.
+  constexpr size_t kRowBlock = 256;
+  const size_t blocks = (reduce + kRowBlock - 1) / kRowBlock;
+  std::vector<double> part(outer * blocks * inner, 0.0);
+  ParallelFor(outer * blocks, std::max<size_t>(1, kMinElementsPerThread / (kRowBlock * std::max<size_t>(1, inner))),
+              [&](size_t ub, size_t ue) {
+                for (size_t u = ub; u < ue; ++u) {
+                  const size_t o = u / blocks, rb = (u % blocks) * kRowBlock, re = std::min(reduce, rb + kRowBlock);
+                  double* acc = part.data() + u * inner;
+                  for (size_t r = rb; r < re; ++r) {
+                    const float* row = x + (o * reduce + r) * inner;
+                    for (size_t j = 0; j < inner; ++j) acc[j] += row[j];
+                  }
+                }
               }, FusedThreads());
+  for (size_t o = 0; o < outer; ++o) {
+    double* sum = part.data() + o * blocks * inner;
+    for (size_t b = 1; b < blocks; ++b)
+      for (size_t j = 0; j < inner; ++j) sum[j] += sum[b * inner + j];
+    float* dst = out + o * inner;
+    for (size_t j = 0; j < inner; ++j) dst[j] = static_cast<float>(sum[j]) * scale;
+  }
 }
 
 void Softmax(const float* x, float* out, size_t rows, size_t cols) {
