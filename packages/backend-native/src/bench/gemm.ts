@@ -5,6 +5,7 @@
  * Usage: `npm run bench:gemm -w @distillery/backend-native -- [--threads=1,2] [--reps=20] [--json]`
  */
 import { loadAddon, addonLoadError } from '../addon.js';
+import { benchArgs } from './args.js';
 
 /** [M, K, N, transposeA, transposeB]: C[M, N] = op(A)·op(B). The bench-standard step's main products. */
 export const GEMM_SHAPES: readonly (readonly [number, number, number, boolean, boolean])[] = [
@@ -18,12 +19,7 @@ export const GEMM_SHAPES: readonly (readonly [number, number, number, boolean, b
   [2048, 1024, 256, false, false], // an input gradient (dY·W)
 ];
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k!, v ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 
 const addon = loadAddon();
 if (!addon) throw new Error(`native addon unavailable: ${addonLoadError()}`);

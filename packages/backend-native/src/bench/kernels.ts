@@ -7,13 +7,9 @@
  * Usage: `npm run bench:kernels -w @distillery/backend-native -- [--rounds=15] [--json]`
  */
 import { loadAddon, addonLoadError } from '../addon.js';
+import { benchArgs } from './args.js';
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k!, v ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const addon = loadAddon();
 if (!addon) throw new Error(`native addon unavailable: ${addonLoadError()}`);
 const rounds = Number(args.get('rounds') ?? 15);

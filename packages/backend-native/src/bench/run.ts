@@ -8,13 +8,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BENCH_CASES, timeIt } from './cases.js';
 import { BERT_STEP, encoderBatch, encoderStep, initEncoder } from './encoder.js';
+import { benchArgs } from './args.js';
 
-const args = new Map(
-  process.argv.slice(2).map((a) => {
-    const [k, v] = a.replace(/^--/, '').split('=');
-    return [k!, v ?? 'true'] as const;
-  }),
-);
+const args = benchArgs();
 const list = (k: string, d: string) => (args.get(k) ?? d).split(',').filter(Boolean);
 
 async function use(backend: string, core: Core): Promise<void> {
