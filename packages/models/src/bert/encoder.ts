@@ -5,11 +5,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BertConfig } from './bert.config.js';
 import type { ParamStore } from './params.js';
-import { dropoutAddLayerNorm, embeddingLookup, layerNorm, linear, linearActivation, type DropoutFn } from './layers.js';
+import {
+  dropoutAddLayerNorm,
+  embeddingLookup,
+  kernelDrawsDropout,
+  layerNorm,
+  linear,
+  linearActivation,
+  siteDropout,
+  type DropoutFn,
+} from './layers.js';
 import { runFusedKernel } from '@distillery/core/kernels';
 import {
   FUSED,
-  NO_DROPOUT,
   fusedAttentionContext,
   fusedAttentionProbs,
   fusedAttentionSoftmax,
@@ -99,16 +107,14 @@ export function encoderLayer(
   } else if (
     maskFits &&
     !want.scores &&
-    (drop.mode === 'philox' || drop.mode === 'off' || !(c.attentionProbsDropoutProb > 0)) &&
+    kernelDrawsDropout(drop, c.attentionProbsDropoutProb) &&
     fusedAvailable(FUSED.attentionProbs, FUSED.attentionProbsGrad) &&
     fusedAvailable(FUSED.attentionContext, FUSED.attentionContextGrad)
   ) {
     // Training (or eval under a gradient tape): probs, then dropout + context, one kernel each way, on the
     // projections' layout. The site draws its Philox mask where the unfused path's drop(probs) would.
     probs = fusedAttentionProbs(q3, k3, maskAdd, h, scale);
-    const rate = c.attentionProbsDropoutProb;
-    const mask = drop.mode === 'philox' && rate > 0 && drop.philox ? drop.philox(rate) : NO_DROPOUT;
-    merged = fusedAttentionContext(probs, v3, h, mask);
+    merged = fusedAttentionContext(probs, v3, h, siteDropout(drop, c.attentionProbsDropoutProb));
   } else {
     const q = heads(q3);
     const k = heads(k3);

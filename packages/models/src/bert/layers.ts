@@ -15,6 +15,7 @@ import {
   fusedGelu,
   fusedLayerNorm,
   fusedLinearGelu,
+  NO_DROPOUT,
 } from './fused-ops.js';
 
 /**
@@ -136,6 +137,22 @@ export function makeDropout(training: boolean, seed?: number, pass = 0): Dropout
 }
 
 /**
+ * Whether a fused kernel can apply this dropout site itself: no dropout (eval mode, rate 0) or Philox masks, which
+ * a kernel draws exactly as `DistilleryDropout` would. A `tfjs`-mode or custom dropout function must run as is.
+ */
+export function kernelDrawsDropout(drop: DropoutFn, rate: number): boolean {
+  return drop.mode === 'off' || drop.mode === 'philox' || !(rate > 0);
+}
+
+/**
+ * The mask attributes of the next dropout site for a fused kernel (advancing the site counter, as `drop(x, rate)`
+ * would), or {@link NO_DROPOUT} in eval mode and at rate 0. Call only where {@link kernelDrawsDropout} holds.
+ */
+export function siteDropout(drop: DropoutFn, rate: number): DropoutAttrs {
+  return drop.mode === 'philox' && rate > 0 && drop.philox ? drop.philox(rate) : NO_DROPOUT;
+}
+
+/**
  * Post-LN BERT's `LayerNorm(dropout(x) + residual)` with `${name}.weight` / `${name}.bias`: one fused kernel each
  * way on backends that have it (also in eval mode, as add + LayerNorm), else `layerNorm(add(drop(x), residual))`.
  */
@@ -148,17 +165,13 @@ export function dropoutAddLayerNorm(
   eps: number,
   drop: DropoutFn,
 ): tf.Tensor {
-  const fusedMode = drop.mode === 'off' || drop.mode === 'philox' || !(rate > 0);
   if (
-    fusedMode &&
+    kernelDrawsDropout(drop, rate) &&
     x.dtype === 'float32' &&
     residual.dtype === 'float32' &&
     fusedAvailable(FUSED.dropoutAddLayerNorm, FUSED.dropoutAddLayerNormGrad)
   ) {
-    const attrs: DropoutAttrs =
-      drop.mode === 'philox' && rate > 0 && drop.philox
-        ? drop.philox(rate)
-        : { rate: 0, seed: 0, stream: 0, counter: 0 };
+    const attrs = siteDropout(drop, rate);
     return fusedDropoutAddLayerNorm(x, residual, p.get(`${name}.weight`), p.get(`${name}.bias`), eps, attrs);
   }
   return layerNorm(p, name, tf.add(drop(x, rate), residual), eps);
