@@ -84,7 +84,7 @@ Napi::Value AttentionContextFn(const Napi::CallbackInfo& info) {
   float* ctx = a.At<float>(3, QSize(s));
   const DropoutParams p = ReadDropout(a, 9);
   if (!a.ok()) return a.env().Undefined();
-  if (!Empty(s)) AttentionContextForward(probs, v, ctx, s, p.threshold > 0 ? &p : nullptr);
+  if (!Empty(s)) AttentionContextForward(probs, v, ctx, s, DropoutOrNone(p));
   return info.Env().Undefined();
 }
 
@@ -101,7 +101,7 @@ Napi::Value AttentionContextGradFn(const Napi::CallbackInfo& info) {
   float* dv = a.At<float>(5, KSize(s));
   const DropoutParams p = ReadDropout(a, 11);
   if (!a.ok()) return a.env().Undefined();
-  if (!Empty(s)) AttentionContextBackward(dctx, probs, v, dprobs, dv, s, p.threshold > 0 ? &p : nullptr);
+  if (!Empty(s)) AttentionContextBackward(dctx, probs, v, dprobs, dv, s, DropoutOrNone(p));
   return info.Env().Undefined();
 }
 

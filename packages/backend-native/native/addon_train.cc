@@ -55,7 +55,7 @@ Napi::Value DropoutAddLayerNormFn(const Napi::CallbackInfo& info) {
   const float eps = a.Float(10);
   const DropoutParams p = ReadDropout(a, 11);
   if (!a.ok()) return a.env().Undefined();
-  DropoutAddLayerNormForward(x, res, gamma, beta, y, mean, rstd, rows, cols, eps, p.threshold > 0 ? &p : nullptr);
+  DropoutAddLayerNormForward(x, res, gamma, beta, y, mean, rstd, rows, cols, eps, DropoutOrNone(p));
   return info.Env().Undefined();
 }
 
@@ -79,7 +79,7 @@ Napi::Value DropoutAddLayerNormGradFn(const Napi::CallbackInfo& info) {
   const DropoutParams p = ReadDropout(a, 13);
   if (!a.ok()) return a.env().Undefined();
   DropoutAddLayerNormBackward(dy, x, res, gamma, mean, rstd, dx, dres, dgamma, dbeta, rows, cols,
-                              p.threshold > 0 ? &p : nullptr);
+                              DropoutOrNone(p));
   return info.Env().Undefined();
 }
 

@@ -45,16 +45,22 @@ void ProbsPair(const float* q, const float* k, const float* mask, float* p, cons
   }
 }
 
-/** dropout(probs) of one pair into `out` (the mask indexes the whole probs tensor, as DistilleryDropout's). */
-const float* DroppedPair(const float* p, const Pair& at, const AttentionShape& s, const DropoutParams* dp,
-                         std::vector<float>& out) {
-  if (dp == nullptr) return p;
+/** One pair's dropped probabilities and the mask multipliers they were made with (null without dropout). */
+struct Dropped {
+  const float* probs;
+  const float* mult;
+};
+
+/** dropout(probs) of one pair into `scratch` (the mask indexes the whole probs tensor, as DistilleryDropout's). */
+Dropped DroppedPair(const float* p, const Pair& at, const AttentionShape& s, const DropoutParams* dp,
+                    std::vector<float>& scratch) {
+  if (dp == nullptr) return {p, nullptr};
   const size_t n = s.lq * s.lk;
-  out.resize(2 * n);
-  float* mult = out.data() + n;
+  scratch.resize(2 * n);
+  float* mult = scratch.data() + n;
   DropoutMultipliers(*dp, at.pOff, n, mult);
-  for (size_t i = 0; i < n; ++i) out[i] = p[i] * mult[i];
-  return out.data();
+  for (size_t i = 0; i < n; ++i) scratch[i] = p[i] * mult[i];
+  return {scratch.data(), mult};
 }
 
 void ForEachPair(const AttentionShape& s, const std::function<void(const Pair&)>& fn) {
@@ -101,9 +107,9 @@ void AttentionContextForward(const float* probs, const float* v, float* ctx, con
   const int ld = I(s.heads * s.dh);
   ForEachPair(s, [&](const Pair& at) {
     thread_local std::vector<float> scratch;
-    const float* a = DroppedPair(probs + at.pOff, at, s, p, scratch);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, I(s.lq), I(s.dh), I(s.lk), 1.f, a, I(s.lk), v + at.kOff,
-                ld, 0.f, ctx + at.qOff, ld);
+    const Dropped a = DroppedPair(probs + at.pOff, at, s, p, scratch);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, I(s.lq), I(s.dh), I(s.lk), 1.f, a.probs, I(s.lk),
+                v + at.kOff, ld, 0.f, ctx + at.qOff, ld);
   });
 }
 
@@ -112,17 +118,15 @@ void AttentionContextBackward(const float* dctx, const float* probs, const float
   const int ld = I(s.heads * s.dh);
   ForEachPair(s, [&](const Pair& at) {
     thread_local std::vector<float> scratch;
-    const float* a = DroppedPair(probs + at.pOff, at, s, p, scratch);
+    const Dropped a = DroppedPair(probs + at.pOff, at, s, p, scratch);
     // dv [Lk, dh] = dropout(probs)ᵀ·dctx; d(dropped) [Lq, Lk] = dctx·vᵀ, then through the same mask.
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, I(s.lk), I(s.dh), I(s.lq), 1.f, a, I(s.lk), dctx + at.qOff,
-                ld, 0.f, dv + at.kOff, ld);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, I(s.lk), I(s.dh), I(s.lq), 1.f, a.probs, I(s.lk),
+                dctx + at.qOff, ld, 0.f, dv + at.kOff, ld);
     float* dp = dprobs + at.pOff;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, I(s.lq), I(s.lk), I(s.dh), 1.f, dctx + at.qOff, ld,
                 v + at.kOff, ld, 0.f, dp, I(s.lk));
-    if (p != nullptr) {
-      const float* mult = scratch.data() + s.lq * s.lk;  // DroppedPair's multipliers
-      for (size_t i = 0; i < s.lq * s.lk; ++i) dp[i] *= mult[i];
-    }
+    if (a.mult != nullptr)
+      for (size_t i = 0; i < s.lq * s.lk; ++i) dp[i] *= a.mult[i];
   });
 }
 

@@ -31,6 +31,9 @@ inline DropoutParams MakeDropoutParams(double rate, uint32_t seed, uint32_t stre
   return p;
 }
 
+/** &p when p drops anything, nullptr at rate 0 (the kernels' "no dropout"). */
+inline const DropoutParams* DropoutOrNone(const DropoutParams& p) { return p.threshold > 0 ? &p : nullptr; }
+
 constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u, kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
 constexpr uint32_t kPhiloxKey1 = 0x6A09E667u;  // key word 1: a fixed constant (√2's fraction)
 
