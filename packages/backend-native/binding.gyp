@@ -28,11 +28,13 @@
         "-ffast-math",
         "-fno-finite-math-only",
         "-std=c++17",
+        "-fopenmp",
         "<!(node scripts/march.cjs)"
       ],
       "libraries": [
         "-lopenblas",
-        "-ldl"
+        "-ldl",
+        "-fopenmp"
       ],
       "cflags_cc!": [
         "-fno-exceptions"

@@ -73,6 +73,12 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), distillery::Threads());
 }
 
+Napi::Value GetPoolKind(const Napi::CallbackInfo& info) {
+  Args a(info, "poolKind", 0);
+  if (!a.ok()) return a.env().Undefined();
+  return Napi::String::New(info.Env(), distillery::ThePoolKind() == distillery::PoolKind::kOpenMp ? "omp" : "own");
+}
+
 Napi::Value BlasConfig(const Napi::CallbackInfo& info) {
   Args a(info, "blasConfig", 0);
   if (!a.ok()) return a.env().Undefined();
@@ -344,6 +350,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("blasConfig", Napi::Function::New(env, BlasConfig));
+  exports.Set("poolKind", Napi::Function::New(env, GetPoolKind));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));

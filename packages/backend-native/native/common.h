@@ -29,6 +29,11 @@ void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t,
  */
 constexpr size_t kMinElementsPerThread = size_t{1} << 17;
 
+/** Which pool runs the parallel kernels (threads.cc): libgomp's, shared with oneDNN, or the addon's own. */
+enum class PoolKind { kOpenMp, kOwn };
+/** DISTILLERY_POOL=omp|own, else OpenMP when oneDNN runs the large products and our own pool otherwise. */
+PoolKind ThePoolKind();
+
 /** Makes pool workers that are spinning for the next parallel kernel park now (before a multi-threaded product). */
 void ParkPool();
 

@@ -39,9 +39,8 @@ Dnnl LoadDnnl() {
   Dnnl d;
   const char* want = std::getenv("DISTILLERY_GEMM");
   if (want != nullptr && std::strcmp(want, "openblas") == 0) return d;
-  // OpenMP workers that spin after each product take the cores from the kernels that follow (ours run on our
-  // own pool): let them sleep at once unless the user chose otherwise. libgomp reads this when it loads.
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+  // The addon's parallel kernels share oneDNN's OpenMP workers (threads.cc), so they may keep spinning
+  // between a kernel and the next product (libgomp loads with the addon and reads OMP_WAIT_POLICY then).
   void* h = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_LOCAL);
   if (h == nullptr) return d;
   auto sgemm = reinterpret_cast<DnnlSgemm>(dlsym(h, "dnnl_sgemm"));
@@ -195,7 +194,7 @@ void Gemm(const GemmArgs& g) {
   if (g.batch > 1 && smallEach && Threads() > 1 && flopsEach * g.batch >= 4.0e6) {
     ParallelFor(static_cast<size_t>(g.batch), 1, [&](size_t b, size_t e) { GemmRange(g, b, e, false); });
   } else {
-    if (!smallEach) ParkPool();  // the engine's own threads take both cores
+    if (!smallEach) ParkPool();  // the engine's threads take both cores (a no-op when they are the pool)
     GemmRange(g, 0, static_cast<size_t>(g.batch), !smallEach);
   }
 }

@@ -1,16 +1,28 @@
-// Thread count shared with OpenBLAS, and a persistent fork-join pool: workers are created once (when the thread
-// count is set) instead of a std::thread per call. Between calls a worker first spins for a short while
-// (DISTILLERY_POOL_SPIN_US, default 100 µs), then parks on a condition variable: on a VM, waking a parked thread
-// whose vCPU went idle took 0.1-0.5 ms, longer than most of the kernels it was woken for, and the step's pool
-// kernels mostly follow each other within tens of microseconds (the JS dispatch between two kernels).
+// Thread count shared with OpenBLAS, and the fork-join pool of the addon's own parallel kernels. Two pools:
+//
+// - OpenMP (when oneDNN runs the large products): the kernels run as OpenMP parallel regions on the same libgomp
+//   team as oneDNN's sgemm. One set of workers serves both, so a product no longer wakes threads that slept since
+//   the last one, and a kernel after a product finds its workers still spinning (libgomp's own spin, then sleep;
+//   OMP_WAIT_POLICY / GOMP_SPINCOUNT tune it). Two pools on 2 cores took each other's cores or slept through the
+//   hand-over: one train step of the bench took 40-60 ms longer with them.
+// - Our own (when OpenBLAS runs every product, whose pthread pool is not OpenMP; or DISTILLERY_POOL=own):
+//   workers are created once and, between calls, first spin for a short while (DISTILLERY_POOL_SPIN_US, default
+//   100 µs), then park on a condition variable. On a VM, waking a parked thread whose vCPU went idle took
+//   0.1-0.5 ms, longer than most of the kernels it was woken for. A spinning libgomp pool next to OpenBLAS's
+//   threads doubled the step's time, hence no OpenMP there.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include <omp.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "common.h"
 
@@ -137,36 +149,73 @@ Pool& ThePool() {
 int g_threads = 1;
 int g_fusedThreads = 1;
 
+PoolKind ChoosePool() {
+  const char* env = std::getenv("DISTILLERY_POOL");
+  const std::string want = env != nullptr ? env : "";
+  if (want == "omp") return PoolKind::kOpenMp;
+  if (want == "own") return PoolKind::kOwn;
+  return GemmEngine().empty() ? PoolKind::kOwn : PoolKind::kOpenMp;  // "auto" (the JS side rejects other values)
+}
+
+/** Largest number of chunks one parallel call may use. */
+size_t MaxChunks() { return static_cast<size_t>(std::max(g_threads, g_fusedThreads)); }
+
+void ResizeOwnPool() {
+  if (ThePoolKind() == PoolKind::kOwn) ThePool().Resize(MaxChunks() - 1);
+}
+
 }  // namespace
+
+PoolKind ThePoolKind() {
+  static const PoolKind kind = ChoosePool();
+  return kind;
+}
 
 int Threads() { return g_threads; }
 int FusedThreads() { return g_fusedThreads; }
 
 void SetThreads(int n) {
   g_threads = std::max(1, n);
-  ThePool().Resize(static_cast<size_t>(std::max(g_threads, g_fusedThreads) - 1));
+  ResizeOwnPool();
 }
 
 void SetFusedThreads(int n) {
   g_fusedThreads = std::max(1, n);
-  ThePool().Resize(static_cast<size_t>(std::max(g_threads, g_fusedThreads) - 1));
+  ResizeOwnPool();
 }
 
-void ParkPool() { ThePool().Park(); }
+void ParkPool() {
+  if (ThePoolKind() == PoolKind::kOwn) ThePool().Park();
+}
 
 void ParallelChunks(size_t chunks, const std::function<void(size_t)>& fn) {
-  chunks = std::min(chunks, ThePool().Size() + 1);
+  chunks = std::min(chunks, MaxChunks());
   if (chunks <= 1) {
     fn(0);
     return;
   }
-  ThePool().Run(chunks, fn);
+  if (ThePoolKind() == PoolKind::kOwn) {
+    ThePool().Run(chunks, fn);
+    return;
+  }
+  // Signals blocked as around oneDNN's sgemm (gemm.cc): libgomp may create a worker here, and every worker
+  // inherits this mask and later runs oneDNN's code.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+#pragma omp parallel num_threads(static_cast<int>(chunks))
+  {
+    // libgomp may give fewer threads than asked (thread limits): the team then shares the chunks.
+    const size_t team = static_cast<size_t>(omp_get_num_threads());
+    for (size_t c = static_cast<size_t>(omp_get_thread_num()); c < chunks; c += team) fn(c);
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn, int threads) {
   size_t t = static_cast<size_t>(threads > 0 ? threads : g_threads);
   if (minPerThread > 0) t = std::min(t, n / minPerThread);
-  t = std::min(t, ThePool().Size() + 1);
+  t = std::min(t, MaxChunks());
   if (t <= 1) {
     fn(0, n);
     return;

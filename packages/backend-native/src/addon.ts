@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { DistilleryError } from '@distillery/core';
 
 /** Op codes of the addon's kernels, exported by the addon itself from its C++ enums (never copied by hand). */
 export interface NativeOpCodes {
@@ -48,6 +49,8 @@ export interface NativeAddon {
   setThreads(n: number): void;
   getThreads(): number;
   blasConfig(): string;
+  /** The pool of the addon's parallel kernels: `omp` (libgomp's, shared with oneDNN) or `own`. */
+  poolKind(): PoolKind;
   gemm(
     heap: ArrayBuffer,
     aOff: number,
@@ -324,6 +327,26 @@ export function fusedThreads(): number {
   return Number.isFinite(env) && env > 0 ? env : blasThreads();
 }
 
+/** The pools of the addon's parallel kernels (native/threads.cc). */
+export const POOL_KINDS = ['auto', 'omp', 'own'] as const;
+/** A value of `DISTILLERY_POOL` other than `auto`. */
+export type PoolKind = 'omp' | 'own';
+
+/**
+ * The pool requested by `DISTILLERY_POOL`: `auto` (unset; OpenMP when oneDNN runs the large products, our own pool
+ * when OpenBLAS runs them all), `omp` or `own`.
+ * @throws DistilleryError INVALID_INPUT for any other value.
+ */
+export function requestedPool(): (typeof POOL_KINDS)[number] {
+  const raw = (process.env.DISTILLERY_POOL ?? '').trim().toLowerCase() || 'auto';
+  if (!(POOL_KINDS as readonly string[]).includes(raw))
+    throw new DistilleryError('INVALID_INPUT', `unknown thread pool "${process.env.DISTILLERY_POOL}"`, {
+      where: 'DISTILLERY_POOL',
+      hint: `use one of ${POOL_KINDS.join(', ')} (auto: OpenMP when oneDNN runs the products, else our own pool)`,
+    });
+  return raw as (typeof POOL_KINDS)[number];
+}
+
 /** Load the addon once and configure its thread count; null when it is not built or fails to load. */
 export function loadAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;
@@ -332,13 +355,16 @@ export function loadAddon(): NativeAddon | null {
     cached = null;
     return cached;
   }
+  // libgomp loads with the addon and reads its wait policy then. Our own pool next to oneDNN's OpenMP workers
+  // wants them asleep as soon as a product ends (they would take the cores from our kernels).
+  if (requestedPool() === 'own' && process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
   try {
     const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;
     // An addon built from older sources lacks the op-code table (and the argument checks): rebuild it.
-    if (typeof addon.ops !== 'object' || addon.ops === null || typeof addon.dropout !== 'function')
+    if (typeof addon.ops !== 'object' || addon.ops === null || typeof addon.poolKind !== 'function')
       throw new Error(
-        'it is out of date (no "ops" or "dropout" export); rebuild it with `npm run build:native -w @distillery/backend-native -- --force`',
+        'it is out of date (no "ops" or "poolKind" export); rebuild it with `npm run build:native -w @distillery/backend-native -- --force`',
       );
     // Set once: OpenBLAS's threads and the persistent pool of the fused kernels live as long as the process.
     addon.setThreads(blasThreads());

@@ -69,9 +69,10 @@ export function nativeUnavailableReason(): string {
 }
 
 /**
- * One-line description of the native backend's matrix products, e.g. "oneDNN 2.6.3 + OpenBLAS 0.3.21, 2 threads"
+ * One-line description of the native backend's matrix products, e.g. "oneDNN 2.6.3 + OpenBLAS 0.3.21, 2 threads, OpenMP
+ * pool"
  * (oneDNN's sgemm runs the large products when `libdnnl.so.2` is on the machine, OpenBLAS the rest) or
- * "OpenBLAS 0.3.21, 2 threads".
+ * "OpenBLAS 0.3.21, 2 threads, own pool" (the pool of the parallel kernels: see `DISTILLERY_POOL` in the README).
  */
 export function describeNative(): string {
   const addon = loadAddon();
@@ -81,7 +82,8 @@ export function describeNative(): string {
   const dnnl = /oneDNN\s+([\d.]+)/.exec(config);
   const threads = addon.getThreads();
   const blas = `OpenBLAS${version ? ' ' + version[1] : ''}`;
-  return `${dnnl ? `oneDNN ${dnnl[1]} + ` : ''}${blas}, ${threads} thread${threads === 1 ? '' : 's'}`;
+  const pool = addon.poolKind() === 'omp' ? 'OpenMP pool' : 'own pool';
+  return `${dnnl ? `oneDNN ${dnnl[1]} + ` : ''}${blas}, ${threads} thread${threads === 1 ? '' : 's'}, ${pool}`;
 }
 
 /**

@@ -14,9 +14,12 @@ const ready = nativeReady();
 const child = fileURLToPath(new URL('./testing/gemm-under-signals.mjs', import.meta.url));
 
 /** Runs the child for `ms`, sending it SIGUSR2 bursts every millisecond until it reports. */
-function underSignals(ms: number): Promise<{ code: number | null; signal: string | null; out: string }> {
+function underSignals(ms: number, pool: string): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve) => {
-    const c = spawn(process.execPath, [child, String(ms)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [child, String(ms)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DISTILLERY_POOL: pool },
+    });
     let out = '';
     let timer: NodeJS.Timeout | undefined;
     c.stdout.on('data', (d: Buffer) => {
@@ -36,19 +39,25 @@ function underSignals(ms: number): Promise<{ code: number | null; signal: string
 }
 
 describe.skipIf(!ready)('native gemm engines', () => {
-  it('large products stay exact while the process takes thousands of signals', async () => {
-    const r = await underSignals(1500);
-    expect(r.signal, r.out).toBeNull();
-    expect(r.code, r.out).toBe(0);
-    const report = JSON.parse(r.out.slice(r.out.indexOf('{'))) as {
-      calls: number;
-      signals: number;
-      mismatches: number;
-    };
-    expect(report.mismatches).toBe(0);
-    expect(report.calls).toBeGreaterThan(50);
-    expect(report.signals).toBeGreaterThan(100);
-  }, 30_000);
+  it.each(['omp', 'own'])(
+    'large products and parallel kernels stay exact under thousands of signals (%s pool)',
+    async (pool) => {
+      const r = await underSignals(1500, pool);
+      expect(r.signal, r.out).toBeNull();
+      expect(r.code, r.out).toBe(0);
+      const report = JSON.parse(r.out.slice(r.out.indexOf('{'))) as {
+        pool: string;
+        calls: number;
+        signals: number;
+        mismatches: number;
+      };
+      expect(report.pool).toBe(pool);
+      expect(report.mismatches).toBe(0);
+      expect(report.calls).toBeGreaterThan(50);
+      expect(report.signals).toBeGreaterThan(100);
+    },
+    30_000,
+  );
 
   it('oneDNN and OpenBLAS give the same products (DISTILLERY_GEMM=openblas selects OpenBLAS)', () => {
     const addon = loadAddon() as NativeAddon;
