@@ -69,6 +69,17 @@ describe('DISTILLERY_POOL', () => {
 });
 
 describe.skipIf(!ready)('native thread pools', () => {
+  it('an unknown DISTILLERY_POOL stops backend selection with the variable named (no silent fall-back to wasm)', () => {
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', "const c = await import('@distillery/core'); await c.initBackend();"],
+      { env: { ...process.env, DISTILLERY_POOL: 'openmp', DISTILLERY_BACKEND: '' }, encoding: 'utf8' },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/DISTILLERY_POOL: unknown thread pool "openmp"/);
+    expect(r.stderr).toMatch(/use one of auto, omp, own/);
+  }, 30_000);
+
   it('the OpenMP pool and our own give bit-identical kernels; auto follows the product engine', () => {
     const addon = loadAddon() as NativeAddon;
     const base = { ...process.env, DISTILLERY_POOL: '', DISTILLERY_FUSED_THREADS: '2', DISTILLERY_BLAS_THREADS: '2' };

@@ -68,6 +68,8 @@ async function probeNative(): Promise<BackendProbe> {
     if (registerNative()) return { name: 'native', available: true, detail: (mod.describeNative as () => string)() };
     return { name: 'native', available: false, detail: (mod.nativeUnavailableReason as () => string)() };
   } catch (err) {
+    // A misconfiguration (e.g. an unknown DISTILLERY_POOL) is the user's to fix, not a reason to fall back to wasm.
+    if ((err as { name?: string }).name === 'DistilleryError') throw err;
     return { name: 'native', available: false, detail: reasonOf(err, '@distillery/backend-native') };
   }
 }
