@@ -152,15 +152,14 @@ double SumSquares(const float* base, const int32_t* offs, const int32_t* sizes, 
       const size_t b = std::max(lo, pos), e = std::min(hi, pos + len);
       if (b < e) {
         const float* x = base + static_cast<size_t>(offs[t]) + (b - pos);
-        float s = 0.f;  // float lanes (vectorized) per block of 4096, then into the double
-        for (size_t i = 0; i < e - b; ++i) {
-          s += x[i] * x[i];
-          if ((i & 4095) == 4095) {
-            acc += s;
-            s = 0.f;
-          }
+        // Float lanes per block of 4096, then into the double. The block is its own loop: a flush test inside
+        // the element loop kept it scalar (5.4M floats: 3.0 ms, 0.4 ms as two loops; addon called directly).
+        for (size_t i0 = 0; i0 < e - b; i0 += 4096) {
+          const size_t i1 = std::min(e - b, i0 + 4096);
+          float s = 0.f;
+          for (size_t i = i0; i < i1; ++i) s += x[i] * x[i];
+          acc += s;
         }
-        acc += s;
       }
       pos += len;
     }

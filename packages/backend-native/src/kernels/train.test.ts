@@ -237,7 +237,7 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
   }
 
   it('sum of squares over many tensors (the global gradient norm), NaN and Inf propagate', async () => {
-    const shapes = [[300, 257], [7], [0], [1], [64, 64, 3]];
+    const shapes = [[300, 257], [7], [0], [1], [64, 64, 3], [700, 301]]; // blocks of 4096 with tails, 2 threads
     const inputs = () => shapes.map((sh, i) => tf.mul(rand(sh, 30 + i), 3));
     const ref = await runOn('cpu', () => [tf.addN(inputs().map((t) => tf.sum(tf.square(t))))]);
     const got = await runOn('native', () => run(K.sumSquares, inputs() as unknown as tf.NamedTensorMap));
