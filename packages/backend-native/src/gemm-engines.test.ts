@@ -13,19 +13,23 @@ import { nativeReady } from './testing/compare.js';
 const ready = nativeReady();
 const child = fileURLToPath(new URL('./testing/gemm-under-signals.mjs', import.meta.url));
 
-/** Runs the child for `ms`, sending it SIGUSR2 bursts every millisecond until it reports. */
+/** Runs the child for `ms`, sending it SIGUSR2 bursts every millisecond until it reports; then closes its stdin. */
 function underSignals(ms: number, pool: string): Promise<{ code: number | null; signal: string | null; out: string }> {
   return new Promise((resolve) => {
     const c = spawn(process.execPath, [child, String(ms)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, DISTILLERY_POOL: pool },
     });
     let out = '';
     let timer: NodeJS.Timeout | undefined;
     c.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (out.includes('{')) clearInterval(timer);
-      else if (!timer && out.includes('ready'))
+      if (out.includes('{')) {
+        // Stop signalling, then let the child exit (it waits for stdin's end; signals already sent are pending
+        // on it and handled before that).
+        clearInterval(timer);
+        c.stdin.end();
+      } else if (!timer && out.includes('ready'))
         timer = setInterval(() => {
           for (let i = 0; i < 20; i++) c.kill('SIGUSR2');
         }, 1);

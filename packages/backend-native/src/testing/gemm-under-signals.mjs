@@ -41,6 +41,12 @@ const loop = () => {
     for (let j = 0; j < e; j += 97) if (y[j] !== yRef[j]) mismatches++;
   }
   if (Date.now() < until) setImmediate(loop);
-  else console.log(JSON.stringify({ engine: addon.blasConfig(), pool: addon.poolKind(), calls, signals, mismatches }));
+  else {
+    console.log(JSON.stringify({ engine: addon.blasConfig(), pool: addon.poolKind(), calls, signals, mismatches }));
+    // Exit only when the parent has stopped signalling and closed stdin: a SIGUSR2 that arrived while Node tears
+    // down its handlers at exit would kill the process with the default action, which is not what is tested.
+    process.stdin.on('end', () => process.exit(0));
+    process.stdin.resume();
+  }
 };
 loop();
