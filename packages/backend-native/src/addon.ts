@@ -355,9 +355,12 @@ export function loadAddon(): NativeAddon | null {
     cached = null;
     return cached;
   }
+  // The addon reads DISTILLERY_POOL as given: hand it the checked, normalised value (" OMP " → "omp").
+  const pool = requestedPool();
+  process.env.DISTILLERY_POOL = pool;
   // libgomp loads with the addon and reads its wait policy then. Our own pool next to oneDNN's OpenMP workers
   // wants them asleep as soon as a product ends (they would take the cores from our kernels).
-  if (requestedPool() === 'own' && process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  if (pool === 'own' && process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
   try {
     const require = createRequire(import.meta.url);
     const addon = require(addonPath) as NativeAddon;

@@ -92,5 +92,6 @@ describe.skipIf(!ready)('native thread pools', () => {
     const auto = run(base);
     expect(auto.pool).toBe(/oneDNN/.test(addon.blasConfig()) ? 'omp' : 'own');
     expect(run({ ...base, DISTILLERY_GEMM: 'openblas' }).pool).toBe('own');
+    expect(run({ ...base, DISTILLERY_POOL: ' Own ' }).pool).toBe('own'); // the addon gets the normalised value
   }, 60_000);
 });
