@@ -1,5 +1,8 @@
 // Shared declarations for the Distillery native kernels (all float32, row-major).
 #pragma once
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,6 +31,26 @@ void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t,
  * DISTILLERY_FUSED_THREADS=1 keeps them all on one thread (e.g. on a machine shared with other jobs).
  */
 constexpr size_t kMinElementsPerThread = size_t{1} << 17;
+
+/**
+ * Blocks every signal on the calling thread for its lifetime, then restores the mask (pending signals are taken
+ * then). Around oneDNN's sgemm and the OpenMP regions whose workers later run it: a signal handled on a thread
+ * inside oneDNN 2.6's sgemm corrupts the heap (gemm.cc), and threads created meanwhile inherit the mask.
+ */
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old_);
+  }
+  ~SignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t old_;
+};
 
 /** Which pool runs the parallel kernels (threads.cc): libgomp's, shared with oneDNN, or the addon's own. */
 enum class PoolKind { kOpenMp, kOwn };

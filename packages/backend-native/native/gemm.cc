@@ -2,8 +2,6 @@
 // libdnnl.so.2 loads at run time, OpenBLAS cblas_sgemm for the rest (and for all of them without oneDNN).
 #include <cblas.h>
 #include <dlfcn.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <cmath>
@@ -75,11 +73,8 @@ static void Sgemm(bool large, bool transA, bool transB, int m, int n, int k, con
     // empty handler: glibc aborts on a smashed heap). Node takes signals (SIGCHLD, SIGTERM, the profiler's
     // SIGPROF), so every call runs with all signals blocked; its OpenMP workers are created inside such a call
     // and inherit the blocked mask. Pending signals are taken when the mask is restored.
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
+    const SignalsBlocked blocked;
     d.sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return;
   }
   cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, m, n, k, 1.f, a,

@@ -21,8 +21,6 @@
 #include <vector>
 
 #include <omp.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include "common.h"
 
@@ -200,16 +198,13 @@ void ParallelChunks(size_t chunks, const std::function<void(size_t)>& fn) {
   }
   // Signals blocked as around oneDNN's sgemm (gemm.cc): libgomp may create a worker here, and every worker
   // inherits this mask and later runs oneDNN's code.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  const SignalsBlocked blocked;
 #pragma omp parallel num_threads(static_cast<int>(chunks))
   {
     // libgomp may give fewer threads than asked (thread limits): the team then shares the chunks.
     const size_t team = static_cast<size_t>(omp_get_num_threads());
     for (size_t c = static_cast<size_t>(omp_get_thread_num()); c < chunks; c += team) fn(c);
   }
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
 void ParallelFor(size_t n, size_t minPerThread, const std::function<void(size_t, size_t)>& fn, int threads) {

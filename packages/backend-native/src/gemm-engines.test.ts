@@ -4,10 +4,11 @@
  * while the process takes signals (oneDNN 2.6 corrupts the heap when a handler runs on one of its threads, so
  * the addon blocks signals around each call: without that, the child below aborts).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadAddon, type NativeAddon } from './addon.js';
+import { runWithAddon } from './testing/child.js';
 import { nativeReady } from './testing/compare.js';
 
 const ready = nativeReady();
@@ -67,22 +68,13 @@ describe.skipIf(!ready)('native gemm engines', () => {
     const addon = loadAddon() as NativeAddon;
     const [m, n, k] = [300, 200, 250];
     const script = `
-      const { loadAddon } = await import(${JSON.stringify(new URL('../dist/addon.js', import.meta.url).href)});
-      const a = loadAddon(); const [m, n, k] = [${m}, ${n}, ${k}];
+      const [m, n, k] = [${m}, ${n}, ${k}];
       const heap = new ArrayBuffer(4 * (m * k + k * n + m * n)); const f = new Float32Array(heap);
       for (let i = 0; i < m * k + k * n; i++) f[i] = Math.sin(i);
       const idx = Int32Array.from([0]);
       a.gemm(heap, 0, 4 * m * k, 4 * (m * k + k * n), 1, m, n, k, false, true, idx, idx, -1, 0, 0, 0);
       process.stdout.write(JSON.stringify({ cfg: a.blasConfig(), c: Array.from(f.subarray(m * k + k * n)) }));`;
-    const run = (env: NodeJS.ProcessEnv) => {
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-        env,
-        encoding: 'utf8',
-        maxBuffer: 1 << 26,
-      });
-      expect(r.status, r.stderr).toBe(0);
-      return JSON.parse(r.stdout) as { cfg: string; c: number[] };
-    };
+    const run = (env: NodeJS.ProcessEnv) => runWithAddon<{ cfg: string; c: number[] }>(script, env);
     const blas = run({ ...process.env, DISTILLERY_GEMM: 'openblas' });
     expect(blas.cfg).not.toMatch(/oneDNN/);
     const auto = run({ ...process.env, DISTILLERY_GEMM: '' });

@@ -7,14 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { DistilleryError } from '@distillery/core';
 import { loadAddon, requestedPool, type NativeAddon } from './addon.js';
+import { runWithAddon } from './testing/child.js';
 import { nativeReady } from './testing/compare.js';
 
 const ready = nativeReady();
 
 /** A child that runs split kernels (exp, add, a leading-axis sum, a product with bias) and prints their bits. */
 const script = `
-  const { loadAddon } = await import(${JSON.stringify(new URL('../dist/addon.js', import.meta.url).href)});
-  const a = loadAddon();
   const n = 1 << 19, rows = 2048, cols = 1024;
   const heap = new ArrayBuffer(4 * (5 * n + rows * cols + cols));
   const f = new Float32Array(heap);
@@ -30,11 +29,7 @@ const script = `
   for (let i = 0; i < out.length; i++) h = Math.imul(h ^ out[i], 16777619) >>> 0;
   process.stdout.write(JSON.stringify({ pool: a.poolKind(), cfg: a.blasConfig(), hash: h }));`;
 
-function run(env: NodeJS.ProcessEnv): { pool: string; cfg: string; hash: number } {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { pool: string; cfg: string; hash: number };
-}
+const run = (env: NodeJS.ProcessEnv) => runWithAddon<{ pool: string; cfg: string; hash: number }>(script, env);
 
 describe('DISTILLERY_POOL', () => {
   it('accepts auto, omp and own (any case) and names the variable and the choices otherwise', () => {
