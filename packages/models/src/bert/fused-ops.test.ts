@@ -6,7 +6,7 @@ import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { activation, dropoutAddLayerNorm, layerNorm, linearActivation, makeDropout } from './layers.js';
+import { activation, dropoutAddLayerNorm, layerNorm, linear, linearActivation, makeDropout } from './layers.js';
 import { BertForSequenceClassification } from './bert.model.js';
 import { bertConfig } from './bert.config.js';
 import { FUSED, fusedAvailable } from './fused-ops.js';
@@ -206,6 +206,47 @@ describe.skipIf(!ready)(
         return out;
       };
       expectClose(await runOn('native', step), await runOn('cpu', step));
+    });
+
+    it('linear (2-D product kernels, no tf.fused.matMul): value and gradients of x, weight, bias; the kernels it runs', async () => {
+      const step = (): tf.Tensor[] => {
+        const w = tf.variable(tf.tensor2d(values(12 * 8, 31, 0.5), [12, 8]), true, 'ln.weight');
+        const b = tf.variable(tf.tensor1d(values(12, 32, 0.5)), true, 'ln.bias');
+        const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
+        const x = tf.tensor(values(3 * 5 * 8, 33, 2), [3, 5, 8]);
+        const dy = tf.tensor(values(3 * 5 * 12, 34), [3, 5, 12]);
+        const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(linear(store, 'ln', xi), dy));
+        const dx = tf.grad(f)(x);
+        const { grads } = tf.variableGrads(() => f(x), [w, b]);
+        const out = [linear(store, 'ln', x), dx, grads[w.name]!, grads[b.name]!];
+        w.dispose();
+        b.dispose();
+        return out;
+      };
+      expectClose(await runOn('native', step), await runOn('cpu', step));
+
+      // The kernels of one training linear on native: forward one product (bias in its epilogue), backward two
+      // products and one column sum, on the 2-D operands (tf.fused.matMul ran 19 kernels for the same work).
+      await tf.setBackend('native');
+      const w = tf.variable(tf.tensor2d(values(12 * 8, 31, 0.5), [12, 8]), true, 'lk.weight');
+      const b = tf.variable(tf.tensor1d(values(12, 32, 0.5)), true, 'lk.bias');
+      const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
+      const x = tf.variable(tf.tensor(values(3 * 5 * 8, 33, 2), [3, 5, 8]), true, 'lk.x');
+      const before = tf.memory().numTensors;
+      const profile = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(linear(store, 'lk', x)), [x, w, b]);
+        tf.dispose([value, grads]);
+      });
+      const names = profile.kernels.map((k) => k.name);
+      expect(names.filter((n) => n === '_FusedMatMul')).toHaveLength(1);
+      expect(names.filter((n) => n === 'BatchMatMul')).toHaveLength(2);
+      for (const k of profile.kernels.filter((k) => k.name.endsWith('MatMul')))
+        for (const shape of k.inputShapes.slice(0, 2)) expect(shape.length).toBe(2);
+      expect(tf.memory().numTensors).toBe(before);
+      // Outside a gradient scope only the product kernel runs (and the reshapes of the 3-D input and output).
+      const inference = await tf.profile(() => tf.dispose(linear(store, 'lk', x)));
+      expect(inference.kernels.map((k) => k.name)).toEqual(['Reshape', '_FusedMatMul', 'Reshape']);
+      tf.dispose([w, b, x]);
     });
 
     it('encoder layer: fused attention softmax + dropout/add/LN equal the plain ops (eval mode, values and gradients)', async () => {

@@ -211,25 +211,3 @@ export function fusedAttentionContext(
   });
   return f(probs, v) as tf.Tensor3D;
 }
-
-/**
- * `GELU(x2·Wᵀ + b)` for `x2` [M, K], `W` [N, K]: product, bias and GELU in one kernel forward; backward
- * `dpre = GELU'(pre)·dy` (fused kernel), then `dx = dpre·W`, `dW = dpreᵀ·x2`, `db = Σ dpre`.
- */
-export function fusedLinearGelu(x2: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D): tf.Tensor2D {
-  // Outside a gradient scope nothing needs `pre`: the inference kernel writes only y (GELU in place).
-  if (!recordingGradients() && fusedAvailable(DistilleryLinearGeluInfer, DistilleryLinearGeluInfer))
-    return runFusedKernel(DistilleryLinearGeluInfer, { x: x2, weight, bias })[0] as tf.Tensor2D;
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xi, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, pre] = runFusedKernel(DistilleryLinearGelu, { x: xi, weight: w, bias: b });
-    save([xi, w, pre]);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [sx, sw, sp] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-      const dpre = runFusedKernel(DistilleryGeluGrad, { dy, x: sp })[0] as tf.Tensor2D;
-      return [tf.matMul(dpre, sw), tf.matMul(dpre, sx, true, false), tf.sum(dpre, 0)];
-    };
-    return { value: y as tf.Tensor2D, gradFunc };
-  });
-  return f(x2, weight, bias);
-}

@@ -14,14 +14,15 @@ import {
   fusedDropoutAddLayerNorm,
   fusedGelu,
   fusedLayerNorm,
-  fusedLinearGelu,
   NO_DROPOUT,
 } from './fused-ops.js';
+import { fusedLinear, fusedLinearGelu } from './fused-linear.js';
 
 /**
  * `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`.
- * Why two paths: wasm's matMul is ~10× slower with a transposed operand, so there we multiply by a
- * transposed copy; other backends (native BLAS, tfjs-node, cpu) take `Wᵀ` for free and fuse the bias.
+ * Three paths: wasm's matMul is ~10× slower with a transposed operand, so there we multiply by a transposed copy;
+ * the native backend runs one product kernel each way on the 2-D operands (`fused-linear.ts`: a third of the tfjs
+ * ops of `tf.fused.matMul`); other backends (tfjs-node, cpu) take `Wᵀ` for free and fuse the bias.
  */
 export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
   const b = p.get(`${name}.bias`);
@@ -31,6 +32,8 @@ export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
   let y: tf.Tensor;
   if (tf.getBackend() === 'wasm') {
     y = tf.add(tf.matMul(x2, p.transposed(`${name}.weight`)), b);
+  } else if (x.dtype === 'float32' && b.rank === 1 && fusedAvailable(FUSED.linearGelu, FUSED.geluGrad)) {
+    y = fusedLinear(x2, p.get(`${name}.weight`) as tf.Tensor2D, b as tf.Tensor1D);
   } else {
     y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`), transposeB: true, bias: b });
   }
