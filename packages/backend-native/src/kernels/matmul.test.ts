@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { maxRelDiff, nativeReady, rand, runOn } from '../testing/compare.js';
 import { batchIndices } from './matmul.js';
+import { loadAddon } from '../addon.js';
 
 const ready = nativeReady();
 
@@ -27,6 +28,10 @@ describe.skipIf(!ready)('native BatchMatMul / _FusedMatMul (vs cpu)', () => {
     [[2, 3, 4, 5], [1, 6, 5], false, true],
     [[4, 5], [2, 5, 6], false, false],
     [[3, 0], [0, 4], false, false],
+    // One matrix b for every batch entry of a: folded into one product of B·M rows.
+    [[3, 5, 7], [7, 4], false, false],
+    [[2, 3, 5, 7], [1, 4, 7], false, true],
+    [[3, 7, 5], [7, 4], true, false],
   ];
   for (const [as, bs, ta, tb] of cases) {
     it(`matMul ${JSON.stringify(as)}x${JSON.stringify(bs)} tA=${ta} tB=${tb}`, async () => {
@@ -36,6 +41,29 @@ describe.skipIf(!ready)('native BatchMatMul / _FusedMatMul (vs cpu)', () => {
       expect(maxRelDiff(got!, ref!)).toBeLessThan(1e-5);
     });
   }
+
+  it('one matrix b for all batch entries of a runs as one product of B·M rows (not B products of M)', async () => {
+    const addon = loadAddon()!;
+    const gemm = addon.gemm;
+    const calls: Array<{ batch: number; m: number }> = [];
+    addon.gemm = (...args: Parameters<typeof gemm>) => {
+      calls.push({ batch: args[4], m: args[5] });
+      gemm(...args);
+    };
+    try {
+      await runOn('native', () => [
+        tf.matMul(rand([3, 5, 7], 1), rand([7, 4], 2)),
+        tf.matMul(rand([3, 5, 7], 1), rand([3, 7, 4], 2)),
+      ]);
+    } finally {
+      addon.gemm = gemm;
+    }
+    // Shared b: folded; a batch of b matrices: one product per entry.
+    expect(calls).toEqual([
+      { batch: 1, m: 15 },
+      { batch: 3, m: 5 },
+    ]);
+  });
 
   const acts = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const;
   for (const activation of acts) {

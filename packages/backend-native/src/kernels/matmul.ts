@@ -74,6 +74,9 @@ interface GemmPlan {
   bIndex: Int32Array;
 }
 
+/** The batch index of a single product (read only by the addon). */
+const ZERO = new Int32Array(1);
+
 function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): GemmPlan {
   const ar = a.shape.length,
     br = b.shape.length;
@@ -88,7 +91,20 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
     );
   }
   const { outBatch, aIndex, bIndex } = batchIndices(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  return { outShape: [...outBatch, m, n], batch: aIndex.length, m, n, k, aIndex, bIndex };
+  const outShape = [...outBatch, m, n];
+  if (aIndex.length > 1 && !transposeA && foldable(aIndex, bIndex)) {
+    // x [B…, M, K] · W (one matrix for every batch entry): the B·M rows of x are one row-major [B·M, K] matrix and
+    // the outputs one [B·M, N]; one product of B·M rows instead of B products of M (tf.matMul(x3D, W2D), linear
+    // layers on [batch, seq, hidden]).
+    return { outShape, batch: 1, m: m * aIndex.length, n, k, aIndex: ZERO, bIndex: ZERO };
+  }
+  return { outShape, batch: aIndex.length, m, n, k, aIndex, bIndex };
+}
+
+/** Whether every batch entry multiplies `a`'s own matrix (in order, none broadcast) by `b`'s only matrix. */
+function foldable(aIndex: Int32Array, bIndex: Int32Array): boolean {
+  for (let i = 0; i < aIndex.length; i++) if (aIndex[i] !== i || bIndex[i] !== 0) return false;
+  return true;
 }
 
 function runGemm(

@@ -271,6 +271,23 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
       return run(K.linearGeluInfer, { x, weight: w, bias: b });
     });
     expectClose(inferred, [ref[0]!], 1e-5);
+    // x of rank 3 ([B, L, K]): its leading dimensions are the rows, outputs [B, L, N] with the same values.
+    const got3 = await runOn('native', () => {
+      const { x, w, b } = inputs();
+      const x3 = tf.reshape(tf.concat([x, x, x]), [3, 37, 24]);
+      const out = [
+        ...run(K.linearGelu, { x: x3, weight: w, bias: b }),
+        ...run(K.linearGeluInfer, { x: x3, weight: w, bias: b }),
+      ];
+      expect(out.map((t) => t.shape)).toEqual([
+        [3, 37, 40],
+        [3, 37, 40],
+        [3, 37, 40],
+      ]);
+      return out;
+    });
+    const tile = (t: Float32Array) => Float32Array.from([...t, ...t, ...t]);
+    expectClose(got3, [tile(ref[0]!), tile(ref[1]!), tile(ref[0]!)], 1e-5);
   });
 
   it('reject bad inputs with the kernel name', async () => {

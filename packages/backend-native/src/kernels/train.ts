@@ -182,17 +182,21 @@ function linearGeluKernel(addon: NativeAddon, keepPre: boolean): KernelFunc {
     const { x, weight, bias } = args.inputs as unknown as LinearGeluInputs;
     const name = keepPre ? K.linearGelu : K.linearGeluInfer;
     float32(name, x, weight, bias);
+    const k = x.shape[x.shape.length - 1]!;
     check(
       name,
-      x.shape.length === 2 && weight.shape.length === 2 && x.shape[1] === weight.shape[1],
-      () => `x [M, K] and weight [N, K] needed, got [${x.shape.join(', ')}] and [${weight.shape.join(', ')}]`,
+      x.shape.length >= 2 && weight.shape.length === 2 && k === weight.shape[1],
+      () =>
+        `x [..., K] (rank ≥ 2) and weight [N, K] needed, got [${x.shape.join(', ')}] and [${weight.shape.join(', ')}]`,
     );
-    const [m, k] = x.shape as [number, number];
+    // The leading dimensions of x are the product's rows: [B, L, K] is one [B·L, K] matrix (row-major).
+    const lead = x.shape.slice(0, -1);
+    const m = sizeOf(lead);
     const n = weight.shape[0]!;
     sameSize(name, n, bias);
     const backend = asWasm(args.backend);
-    const y = backend.makeOutput([m, n], 'float32');
-    const pre = keepPre ? backend.makeOutput([m, n], 'float32') : undefined;
+    const y = backend.makeOutput([...lead, n], 'float32');
+    const pre = keepPre ? backend.makeOutput([...lead, n], 'float32') : undefined;
     if (m > 0 && n > 0) {
       addon.linearGelu(
         heapOf(backend),

@@ -152,9 +152,10 @@ export interface DropoutAddLayerNormGradInputs<T = TensorInfo> {
 }
 
 /**
- * A linear layer followed by exact GELU (BERT's intermediate layer): `pre = x·Wᵀ + bias` with `x` `[M, K]` and
- * `W` `[N, K]` (PyTorch layout), `y = GELU(pre)`; outputs `[y, pre]` (`pre` for the gradient, which callers
- * build from {@link DistilleryGeluGrad} and matmuls). The bias add and GELU share one pass over the product.
+ * A linear layer followed by exact GELU (BERT's intermediate layer): `pre = x·Wᵀ + bias` with `x` `[…, K]` (rank ≥ 2:
+ * its leading dimensions are rows, e.g. `[batch, seq, K]`) and `W` `[N, K]` (PyTorch layout), `y = GELU(pre)` of
+ * shape `[…, N]`; outputs `[y, pre]` (`pre` for the gradient, which callers build from {@link DistilleryGeluGrad}
+ * and matmuls). The bias add and GELU share one pass over the product.
  */
 export const DistilleryLinearGelu = 'DistilleryLinearGelu';
 export type DistilleryLinearGelu = typeof DistilleryLinearGelu;
