@@ -21,19 +21,20 @@ import { fusedLinear, fusedLinearGelu } from './fused-linear.js';
 /**
  * `y = x·Wᵀ + b` with `W` stored `[out, in]` (PyTorch layout) under `${name}.weight` / `${name}.bias`.
  * Three paths: wasm's matMul is ~10× slower with a transposed operand, so there we multiply by a transposed copy;
- * the native backend runs one product kernel each way on the 2-D operands (`fused-linear.ts`: a third of the tfjs
- * ops of `tf.fused.matMul`); other backends (tfjs-node, cpu) take `Wᵀ` for free and fuse the bias.
+ * the native backend runs one product kernel forward on `x` as it is and three kernels backward (`fused-linear.ts`:
+ * a third of the tfjs ops of `tf.fused.matMul` and the reshapes around it); other backends (tfjs-node, cpu) take
+ * `Wᵀ` for free and fuse the bias.
  */
 export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
   const b = p.get(`${name}.bias`);
+  if (x.rank >= 2 && x.dtype === 'float32' && b.rank === 1 && fusedAvailable(FUSED.linearGelu, FUSED.geluGrad))
+    return fusedLinear(x, p.get(`${name}.weight`) as tf.Tensor2D, b as tf.Tensor1D);
   const inDim = x.shape[x.shape.length - 1]!;
   const lead = x.shape.slice(0, -1);
   const x2 = tf.reshape<tf.Rank.R2>(x, [-1, inDim]);
   let y: tf.Tensor;
   if (tf.getBackend() === 'wasm') {
     y = tf.add(tf.matMul(x2, p.transposed(`${name}.weight`)), b);
-  } else if (x.dtype === 'float32' && b.rank === 1 && fusedAvailable(FUSED.linearGelu, FUSED.geluGrad)) {
-    y = fusedLinear(x2, p.get(`${name}.weight`) as tf.Tensor2D, b as tf.Tensor1D);
   } else {
     y = tf.fused.matMul({ a: x2, b: p.get(`${name}.weight`), transposeB: true, bias: b });
   }
@@ -46,11 +47,9 @@ export function linear(p: ParamStore, name: string, x: tf.Tensor): tf.Tensor {
  */
 export function linearActivation(p: ParamStore, name: string, kind: HiddenAct, x: tf.Tensor): tf.Tensor {
   if (kind === 'gelu' && x.dtype === 'float32' && fusedAvailable(FUSED.linearGelu, FUSED.geluGrad)) {
-    const inDim = x.shape[x.shape.length - 1]!;
-    const lead = x.shape.slice(0, -1);
     const w = p.get(`${name}.weight`) as tf.Tensor2D;
-    const y = fusedLinearGelu(tf.reshape<tf.Rank.R2>(x, [-1, inDim]), w, p.get(`${name}.bias`) as tf.Tensor1D);
-    return lead.length === 1 ? y : tf.reshape(y, [...lead, w.shape[0]]);
+    const b = p.get(`${name}.bias`) as tf.Tensor1D;
+    return x.rank >= 2 ? fusedLinearGelu(x, w, b) : tf.reshape(fusedLinearGelu(tf.reshape(x, [1, -1]), w, b), [-1]);
   }
   return activation(kind, linear(p, name, x));
 }
