@@ -190,39 +190,34 @@ describe.skipIf(!ready)(
       });
     }
 
-    it('linearActivation gelu (fused linear + GELU): value and gradients of x, weight, bias', async () => {
-      const step = (): tf.Tensor[] => {
-        const w = tf.variable(tf.tensor2d(values(12 * 8, 21, 0.5), [12, 8]), true, 'lg.weight');
-        const b = tf.variable(tf.tensor1d(values(12, 22, 0.5)), true, 'lg.bias');
-        const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
-        const x = tf.tensor(values(3 * 5 * 8, 23, 2), [3, 5, 8]);
-        const dy = tf.tensor(values(3 * 5 * 12, 24), [3, 5, 12]);
-        const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(linearActivation(store, 'lg', 'gelu', xi), dy));
+    /**
+     * A layer `[3, 5, 8] → [3, 5, 12]` with its weight and bias as variables (names `${name}.weight`/`.bias`): its
+     * value and the gradients of x, weight and bias against a fixed upstream gradient, as one step for `runOn`.
+     */
+    const layerStep =
+      (name: string, seed: number, layer: (store: ParamStore, name: string, x: tf.Tensor) => tf.Tensor) =>
+      (): tf.Tensor[] => {
+        const w = tf.variable(tf.tensor2d(values(12 * 8, seed, 0.5), [12, 8]), true, `${name}.weight`);
+        const b = tf.variable(tf.tensor1d(values(12, seed + 1, 0.5)), true, `${name}.bias`);
+        const store = { get: (n: string) => (n.endsWith('weight') ? w : b) } as unknown as ParamStore;
+        const x = tf.tensor(values(3 * 5 * 8, seed + 2, 2), [3, 5, 8]);
+        const dy = tf.tensor(values(3 * 5 * 12, seed + 3), [3, 5, 12]);
+        const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(layer(store, name, xi), dy));
         const dx = tf.grad(f)(x);
         const { grads } = tf.variableGrads(() => f(x), [w, b]);
-        const out = [linearActivation(store, 'lg', 'gelu', x), dx, grads[w.name]!, grads[b.name]!];
+        const out = [layer(store, name, x), dx, grads[w.name]!, grads[b.name]!];
         w.dispose();
         b.dispose();
         return out;
       };
+
+    it('linearActivation gelu (fused linear + GELU): value and gradients of x, weight, bias', async () => {
+      const step = layerStep('lg', 21, (store, name, x) => linearActivation(store, name, 'gelu', x));
       expectClose(await runOn('native', step), await runOn('cpu', step));
     });
 
     it('linear (product kernels on [batch, seq, K] as it is, no tf.fused.matMul): value and gradients of x, weight, bias; the kernels it runs', async () => {
-      const step = (): tf.Tensor[] => {
-        const w = tf.variable(tf.tensor2d(values(12 * 8, 31, 0.5), [12, 8]), true, 'ln.weight');
-        const b = tf.variable(tf.tensor1d(values(12, 32, 0.5)), true, 'ln.bias');
-        const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
-        const x = tf.tensor(values(3 * 5 * 8, 33, 2), [3, 5, 8]);
-        const dy = tf.tensor(values(3 * 5 * 12, 34), [3, 5, 12]);
-        const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(linear(store, 'ln', xi), dy));
-        const dx = tf.grad(f)(x);
-        const { grads } = tf.variableGrads(() => f(x), [w, b]);
-        const out = [linear(store, 'ln', x), dx, grads[w.name]!, grads[b.name]!];
-        w.dispose();
-        b.dispose();
-        return out;
-      };
+      const step = layerStep('ln', 31, linear);
       expectClose(await runOn('native', step), await runOn('cpu', step));
 
       // The kernels of one training linear on native: forward one product (bias in its epilogue), backward two
