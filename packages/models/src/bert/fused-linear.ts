@@ -6,7 +6,7 @@
  *
  * Why not `tf.fused.matMul`: the op lifts both operands to 3-D and back, saves three clones and builds its
  * gradient from `tf.matMul` ops that lift to 3-D again; with the reshapes of `[batch, seq, K]` to 2-D and back,
- * about 23 kernel calls per training linear (forward and backward) where 9 do the same work. Each taped tfjs op
+ * 24 kernel calls per training linear (forward and backward) where 9 do the same work. Each taped tfjs op
  * costs its bookkeeping whatever its size (tape, scopes, kernel lookup: 13.6 µs for a reshape and its gradient
  * alone, ~26 µs inside the bench's training step), and a BERT layer has six linear layers.
  * @packageDocumentation
