@@ -190,16 +190,22 @@ describe.skipIf(!ready)(
       });
     }
 
+    /** Weight [12, 8] and bias [12] of a layer as variables `${name}.weight`/`.bias`, and a store serving them. */
+    const layerParams = (name: string, seed: number) => {
+      const w = tf.variable(tf.tensor2d(values(12 * 8, seed, 0.5), [12, 8]), true, `${name}.weight`);
+      const b = tf.variable(tf.tensor1d(values(12, seed + 1, 0.5)), true, `${name}.bias`);
+      const store = { get: (n: string) => (n.endsWith('weight') ? w : b) } as unknown as ParamStore;
+      return { w, b, store };
+    };
+
     /**
-     * A layer `[3, 5, 8] → [3, 5, 12]` with its weight and bias as variables (names `${name}.weight`/`.bias`): its
-     * value and the gradients of x, weight and bias against a fixed upstream gradient, as one step for `runOn`.
+     * A layer `[3, 5, 8] → [3, 5, 12]` with its weight and bias as variables ({@link layerParams}): its value and
+     * the gradients of x, weight and bias against a fixed upstream gradient, as one step for `runOn`.
      */
     const layerStep =
       (name: string, seed: number, layer: (store: ParamStore, name: string, x: tf.Tensor) => tf.Tensor) =>
       (): tf.Tensor[] => {
-        const w = tf.variable(tf.tensor2d(values(12 * 8, seed, 0.5), [12, 8]), true, `${name}.weight`);
-        const b = tf.variable(tf.tensor1d(values(12, seed + 1, 0.5)), true, `${name}.bias`);
-        const store = { get: (n: string) => (n.endsWith('weight') ? w : b) } as unknown as ParamStore;
+        const { w, b, store } = layerParams(name, seed);
         const x = tf.tensor(values(3 * 5 * 8, seed + 2, 2), [3, 5, 8]);
         const dy = tf.tensor(values(3 * 5 * 12, seed + 3), [3, 5, 12]);
         const f = (xi: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(layer(store, name, xi), dy));
@@ -223,9 +229,7 @@ describe.skipIf(!ready)(
       // The kernels of one training linear on native: forward one product (bias in its epilogue), backward two
       // products and one column sum (tf.fused.matMul and the reshapes around it ran 24 kernels for the same work).
       await tf.setBackend('native');
-      const w = tf.variable(tf.tensor2d(values(12 * 8, 31, 0.5), [12, 8]), true, 'lk.weight');
-      const b = tf.variable(tf.tensor1d(values(12, 32, 0.5)), true, 'lk.bias');
-      const store = { get: (name: string) => (name.endsWith('weight') ? w : b) } as unknown as ParamStore;
+      const { w, b, store } = layerParams('lk', 31);
       const x = tf.variable(tf.tensor(values(3 * 5 * 8, 33, 2), [3, 5, 8]), true, 'lk.x');
       const before = tf.memory().numTensors;
       const profile = await tf.profile(() => {
