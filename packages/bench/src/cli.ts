@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DistilleryError } from '@distillery/core';
 import { BENCH_MODES, createBenchContext, runBench, setupBackend, type BenchMode, type BenchResult } from './bench.js';
 import { defaultConfigPath, loadBenchConfig } from './config.js';
+import { runFloor, type FloorResult } from './floor.js';
 import {
   runOverhead,
   runProfile,
@@ -18,7 +19,7 @@ import {
 
 export const USAGE = `usage: distill-bench [--config PATH] [--mode train|train-cached|teacher-infer|student-infer] [--backend native|wasm|cpu]
                      [--steps N] [--warmup N] [--threads N] [--driver distiller|bare]
-                     [--overhead [--rounds N]] [--soak N] [--profile]
+                     [--overhead [--rounds N]] [--soak N] [--profile] [--floor [--reps N]]
 
 Times one knowledge-distillation step (shared/bench/README.md) with Distillery's parts and prints one JSON
 line with the fields of torch_distill_bench.py.
@@ -34,10 +35,13 @@ line with the fields of torch_distill_bench.py.
   --overhead      GeneralDistiller vs the bare loop, alternating --rounds times (default 2): medians and overhead %
   --soak N        N distiller steps; tensor count and RSS after step 1, N/2 and N
   --profile       add a per-kernel profile of warm steps (train: of the --driver) to the JSON line; table on stderr
+  --floor         every matrix product of one train step timed alone (--reps N calls each, default 10, fastest),
+                  their sum (the step's floor at the rate each product reaches alone) next to the measured train
+                  step (--steps/--warmup); JSON line, table on stderr
 `;
 
 /** What one invocation produced (printed as one JSON line). */
-export type CliOutput = (BenchResult & { profile?: ProfileResult }) | OverheadResult | SoakResult;
+export type CliOutput = (BenchResult & { profile?: ProfileResult }) | OverheadResult | SoakResult | FloorResult;
 
 function intFlag(v: string | undefined, name: string, def: number, min: number): number {
   if (v === undefined) return def;
@@ -62,6 +66,23 @@ function printProfile(p: ProfileResult): void {
     w.write(`${s.ms.toFixed(2).padStart(9)} ms ${String(Math.round(s.calls)).padStart(4)}×  ${s.kernel} ${s.shapes}\n`);
 }
 
+function printFloor(f: FloorResult): void {
+  const w = process.stderr;
+  w.write(`\nmatrix products of one train step, each alone (${f.backend_detail}, fastest of ${f.reps}):\n`);
+  w.write(
+    `${'part'.padEnd(17)} ${'product'.padEnd(36)} ${'shape'.padEnd(26)} ${'×'.padStart(3)} ${'ms each'.padStart(8)} ${'ms/step'.padStart(8)} ${'GFLOP/s'.padStart(8)}\n`,
+  );
+  for (const p of f.products) {
+    const shape = `${p.batch > 1 ? `${p.batch}× ` : ''}${p.m}×${p.k}${p.transposeA ? 'ᵀ' : ''}·${p.k}×${p.n}${p.transposeB ? 'ᵀ' : ''}`;
+    w.write(
+      `${p.part.padEnd(17)} ${p.what.padEnd(36)} ${shape.padEnd(26)} ${String(p.count).padStart(3)} ${p.ms_each.toFixed(2).padStart(8)} ${p.ms_per_step.toFixed(2).padStart(8)} ${p.gflops.toFixed(1).padStart(8)}\n`,
+    );
+  }
+  w.write(
+    `\n${f.gflop.total} GFLOP per step; products alone ${f.products_floor_ms} ms (${f.products_gflops} GFLOP/s); measured step ${f.step_ms} ms (median; fastest ${f.step_min_ms}); the rest ${f.rest_ms} ms\n`,
+  );
+}
+
 /** Run the benchmark for `argv` (without node and script); returns what it printed. */
 export async function main(
   argv: readonly string[],
@@ -81,6 +102,8 @@ export async function main(
       rounds: { type: 'string' },
       soak: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      floor: { type: 'boolean', default: false },
+      reps: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -115,7 +138,11 @@ export async function main(
   const ctx = await createBenchContext(cfg, backend);
   let out: CliOutput;
   try {
-    if (values.soak !== undefined) {
+    if (values.floor) {
+      const f = await runFloor(ctx, { reps: intFlag(values.reps, 'reps', 10, 1), warmup, steps });
+      printFloor(f);
+      out = f;
+    } else if (values.soak !== undefined) {
       out = await runSoak(ctx, intFlag(values.soak, 'soak', 500, 2));
     } else if (values.overhead) {
       out = await runOverhead(ctx, warmup, steps, intFlag(values.rounds, 'rounds', 2, 1));

@@ -8,3 +8,4 @@ export * from './bench.js';
 export * from './extras.js';
 export { main as benchMain, USAGE, type CliOutput } from './cli.js';
 export * from './performance/index.js';
+export * from './floor.js';
