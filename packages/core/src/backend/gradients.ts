@@ -2,10 +2,12 @@
  * Gradient registration. tfjs-core's Node bundle (`tf-core.node.js`) registers no gradients; they live in
  * `dist/register_all_gradients.js`, an ES module with extensionless imports that plain Node cannot load. Under
  * a bundler or vitest the import just works; in plain Node {@link registerAllGradients} first installs the
- * small module hooks of `gradients-hooks.ts`.
+ * small module hooks of `gradients-hooks.ts`. The `Sum` and `Mean` gradients are then replaced by the ones of
+ * `reduce-gradients.ts` (same values, no JavaScript array of the input's size per backward pass).
  */
 import { getGradient } from '@tensorflow/tfjs-core';
 import { register } from 'node:module';
+import { registerReduceGradients } from './reduce-gradients.js';
 
 let pending: Promise<void> | undefined;
 let hooked = false;
@@ -23,11 +25,15 @@ export function gradientsRegistered(): boolean {
 }
 
 /**
- * Make every tfjs-core gradient available (`tf.grad`, `tf.variableGrads`, optimizers). Idempotent and cheap
- * when already done; resolves once the gradients are registered.
+ * Make every tfjs-core gradient available (`tf.grad`, `tf.variableGrads`, optimizers), with Distillery's `Sum` and
+ * `Mean` gradients in place of tfjs's. Idempotent and cheap when already done; resolves once the gradients are
+ * registered.
  */
 export function registerAllGradients(): Promise<void> {
-  if (gradientsRegistered()) return Promise.resolve();
+  if (gradientsRegistered()) {
+    registerReduceGradients();
+    return Promise.resolve();
+  }
   pending ??= (async () => {
     const spec = '@tensorflow/tfjs-core/dist/register_all_gradients.js';
     // Under vitest/vite the ESM sources load as they are; in plain Node the loader needs the hooks first
@@ -35,6 +41,7 @@ export function registerAllGradients(): Promise<void> {
     if (!process.env.VITEST) installHooks();
     await import(spec);
     if (!gradientsRegistered()) throw new Error('tfjs gradients could not be registered');
+    registerReduceGradients();
   })();
   return pending;
 }

@@ -1,0 +1,60 @@
+/**
+ * The gradients of `Sum` and `Mean` without an array built in JavaScript.
+ *
+ * tfjs-core's own (`gradients/Sum_grad.ts`, `Mean_grad.ts`) broadcast `dy` to `x`'s shape by multiplying it with
+ * `ones(x.shape)`, and `ones` fills a JavaScript typed array of that size, which the backend then copies in. A loss
+ * summed over a hidden state does this in every backward pass: in the bench step, a 3 MB array for the hidden MSE
+ * and 2.6 MB for the attention MSE, filled, copied and left to the garbage collector (`makeOnesTypedArray` alone
+ * took ~3 ms per step in a `--cpu-prof` profile). These configs build the ones on the backend (`tf.fill`, the
+ * `Fill` kernel) and then run the same ops as tfjs's, so the gradients are the same numbers.
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs-core';
+
+/** `dy` reshaped to `x`'s rank (the reduced axes kept as 1), ready to broadcast against `x`. */
+function expandedDy(dy: tf.Tensor, x: tf.Tensor, attrs: NamedAttrMap): { dy: tf.Tensor; axes: number[] } {
+  // A null axis (reduce over all) is how tfjs stores `tf.sum(x)`: parseAxisParam takes it to every axis.
+  const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+  const shape = x.shape.slice();
+  for (const a of axes) shape[a] = 1;
+  return { dy: tf.reshape(dy, shape), axes };
+}
+
+/** `Sum`: dx = dy broadcast over the summed axes (tfjs: `mul(reshape(dy), ones(x.shape))`). */
+export const sumGradConfig: GradConfig = {
+  kernelName: tf.Sum,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const x = saved[0]!;
+    return {
+      x: () => tf.mul(expandedDy(dy as tf.Tensor, x, attrs).dy, tf.fill(x.shape, 1, 'float32')),
+    };
+  },
+};
+
+/** `Mean`: dx = dy broadcast over the averaged axes, divided by their size (tfjs: `div(mul(…, ones), n)`). */
+export const meanGradConfig: GradConfig = {
+  kernelName: tf.Mean,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const x = saved[0]!;
+    return {
+      x: () => {
+        const e = expandedDy(dy as tf.Tensor, x, attrs);
+        const count = e.axes.reduce((n, a) => n * x.shape[a]!, 1);
+        return tf.div(tf.mul(e.dy, tf.fill(x.shape, 1, 'float32')), count);
+      },
+    };
+  },
+};
+
+/**
+ * Put {@link sumGradConfig} and {@link meanGradConfig} in place of tfjs-core's (for every backend: the gradient
+ * registry is global). Idempotent. Called by `registerAllGradients` after tfjs's own gradients are in.
+ */
+export function registerReduceGradients(): void {
+  for (const g of [sumGradConfig, meanGradConfig]) {
+    if (tf.getGradient(g.kernelName) !== g) tf.registerGradient(g);
+  }
+}
