@@ -17,6 +17,7 @@ import { gatherKernels } from './kernels/gather.js';
 import { fusedKernels } from './kernels/fused.js';
 import { trainKernels } from './kernels/train.js';
 import { attentionKernels } from './kernels/attention.js';
+import { sliceKernels } from './kernels/slice.js';
 
 /** Name under which the backend is registered with tfjs. */
 export const NATIVE_BACKEND = 'native';
@@ -55,6 +56,7 @@ export function nativeKernelConfigs(backendName = NATIVE_BACKEND): KernelConfig[
     ...fusedKernels(addon, backendName),
     ...trainKernels(addon, backendName),
     ...attentionKernels(addon, backendName),
+    ...sliceKernels(backendName, 'wasm'),
   ];
 }
 
