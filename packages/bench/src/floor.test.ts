@@ -87,7 +87,9 @@ describe('distill-bench --floor (tiny config, cpu backend)', () => {
     expect(out.products).toHaveLength(stepProducts(tiny).length);
     const sum = out.products.reduce((a, p) => a + p.ms_each * p.count, 0);
     expect(out.products_floor_ms).toBeCloseTo(sum, 0);
-    for (const p of out.products) expect(p.ms_each).toBeGreaterThan(0);
+    // A product of the tiny config can take well under a microsecond: each time is a time, their sum is positive.
+    for (const p of out.products) expect(p.ms_each).toBeGreaterThanOrEqual(0);
+    expect(out.products_floor_ms).toBeGreaterThan(0);
     expect(out.gflop.total).toBeCloseTo(flopsByParams(tiny) / 1e9, 2);
     expect(out.step_min_ms).toBeLessThanOrEqual(out.step_ms);
     expect(out.rest_ms).toBeCloseTo(out.step_ms - out.products_floor_ms, 1);

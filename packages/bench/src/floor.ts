@@ -217,6 +217,8 @@ function timeProduct(p: StepProduct, reps: number): number {
   }
 }
 
+const round4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+
 const shapeKey = (p: StepProduct) => `${p.batch}:${p.m}:${p.k}:${p.n}:${p.transposeA}:${p.transposeB}`;
 
 /**
@@ -238,8 +240,9 @@ export async function runFloor(
     const ms = timed.get(key)!;
     return {
       ...p,
-      ms_each: round2(ms),
-      ms_per_step: round2(ms * p.count),
+      // 0.1 µs resolution: the tiny configs' products take microseconds (2 decimals would show 0).
+      ms_each: round4(ms),
+      ms_per_step: round4(ms * p.count),
       gflops: round2(productFlops({ ...p, count: 1 }) / ms / 1e6),
     };
   });
