@@ -234,18 +234,6 @@ export async function runFloor(
   const step = await runBench(ctx, { mode: 'train', warmup: o.warmup, steps: o.steps, driver: 'distiller' });
   const kinds = stepProducts(ctx.cfg);
   const timed = new Map<string, number>();
-  const products: FloorProduct[] = kinds.map((p) => {
-    const key = shapeKey(p);
-    if (!timed.has(key)) timed.set(key, timeProduct(p, o.reps));
-    const ms = timed.get(key)!;
-    return {
-      ...p,
-      // 0.1 µs resolution: the tiny configs' products take microseconds (2 decimals would show 0).
-      ms_each: round4(ms),
-      ms_per_step: round4(ms * p.count),
-      gflops: round2(productFlops({ ...p, count: 1 }) / ms / 1e6),
-    };
-  });
   const gflop: Record<ProductPart | 'total', number> = {
     teacher: 0,
     'student-forward': 0,
@@ -254,12 +242,22 @@ export async function runFloor(
     total: 0,
   };
   let floorMs = 0;
-  for (const p of products) {
+  const products: FloorProduct[] = kinds.map((p) => {
+    const key = shapeKey(p);
+    if (!timed.has(key)) timed.set(key, timeProduct(p, o.reps));
+    const ms = timed.get(key)!;
+    floorMs += ms * p.count;
     const g = productFlops(p) / 1e9;
     gflop[p.part] += g;
     gflop.total += g;
-    floorMs += timed.get(shapeKey(p))! * p.count;
-  }
+    return {
+      ...p,
+      // 0.1 µs resolution: the tiny configs' products take microseconds (2 decimals would show 0).
+      ms_each: round4(ms),
+      ms_per_step: round4(ms * p.count),
+      gflops: round2(productFlops({ ...p, count: 1 }) / ms / 1e6),
+    };
+  });
   for (const k of Object.keys(gflop) as (keyof typeof gflop)[]) gflop[k] = round2(gflop[k]);
   return {
     framework: 'distillery',

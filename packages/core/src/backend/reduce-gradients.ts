@@ -12,42 +12,38 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GradConfig, NamedAttrMap } from '@tensorflow/tfjs-core';
 
-/** `dy` reshaped to `x`'s rank (the reduced axes kept as 1), ready to broadcast against `x`. */
-function expandedDy(dy: tf.Tensor, x: tf.Tensor, attrs: NamedAttrMap): { dy: tf.Tensor; axes: number[] } {
+/**
+ * `dy` broadcast to `x`'s shape over the reduced axes — `reshape(dy)` times ones filled on the backend, the ops
+ * of tfjs's gradients — and how many elements of `x` each element of `dy` reduced.
+ */
+function broadcastDy(dy: tf.Tensor, x: tf.Tensor, attrs: NamedAttrMap): { dx: tf.Tensor; count: number } {
   // A null axis (reduce over all) is how tfjs stores `tf.sum(x)`: parseAxisParam takes it to every axis.
   const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
   const shape = x.shape.slice();
   for (const a of axes) shape[a] = 1;
-  return { dy: tf.reshape(dy, shape), axes };
+  const count = axes.reduce((n, a) => n * x.shape[a]!, 1);
+  return { dx: tf.mul(tf.reshape(dy, shape), tf.fill(x.shape, 1, 'float32')), count };
+}
+
+/** The gradient config of a reduction whose dx is `broadcastDy`'s, divided by the count when `mean`. */
+function reduceGradConfig(kernelName: string, mean: boolean): GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => ({
+      x: () => {
+        const b = broadcastDy(dy as tf.Tensor, saved[0]!, attrs);
+        return mean ? tf.div(b.dx, b.count) : b.dx;
+      },
+    }),
+  };
 }
 
 /** `Sum`: dx = dy broadcast over the summed axes (tfjs: `mul(reshape(dy), ones(x.shape))`). */
-export const sumGradConfig: GradConfig = {
-  kernelName: tf.Sum,
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const x = saved[0]!;
-    return {
-      x: () => tf.mul(expandedDy(dy as tf.Tensor, x, attrs).dy, tf.fill(x.shape, 1, 'float32')),
-    };
-  },
-};
+export const sumGradConfig: GradConfig = reduceGradConfig(tf.Sum, false);
 
 /** `Mean`: dx = dy broadcast over the averaged axes, divided by their size (tfjs: `div(mul(…, ones), n)`). */
-export const meanGradConfig: GradConfig = {
-  kernelName: tf.Mean,
-  inputsToSave: ['x'],
-  gradFunc: (dy, saved, attrs) => {
-    const x = saved[0]!;
-    return {
-      x: () => {
-        const e = expandedDy(dy as tf.Tensor, x, attrs);
-        const count = e.axes.reduce((n, a) => n * x.shape[a]!, 1);
-        return tf.div(tf.mul(e.dy, tf.fill(x.shape, 1, 'float32')), count);
-      },
-    };
-  },
-};
+export const meanGradConfig: GradConfig = reduceGradConfig(tf.Mean, true);
 
 /**
  * Put {@link sumGradConfig} and {@link meanGradConfig} in place of tfjs-core's (for every backend: the gradient
