@@ -176,26 +176,27 @@ void AttentionSoftmaxBackwardRows(const float* dy, const float* probs, float* ds
 double SumSquares(const float* base, const int32_t* offs, const int32_t* sizes, size_t n);
 
 /**
- * Attention on the projections' own layout (attention.cc): q [B, Lq, H·dh], k/v [B, Lk, H·dh], probs
- * [B, H, Lq, Lk], ctx [B, Lq, H·dh]; each (batch, head) pair reads and writes its strided columns in place.
+ * Attention on the projections' own layout (attention.cc): q [B, Lq, ·], k/v [B, Lk, ·] with heads side by side
+ * (H·dh columns at row stride ldIn), probs [B, H, Lq, Lk], ctx [B, Lq, H·dh]; each (batch, head) pair reads and
+ * writes its strided columns in place.
  */
 struct AttentionShape {
   size_t batch, lq, lk, heads, dh;
+  /** Row stride of q, k, v and of dq, dk, dv (0: H·dh); 3·H·dh when they are the thirds of one [q | k | v]. */
+  size_t ldIn = 0;
 };
-/** Inference: probs = softmax(scale·q·kᵀ + mask) and ctx = probs·v in one pass (mask may be null). */
+/**
+ * probs = softmax(scale·q·kᵀ + mask) and ctx = dropout(probs)·v in one pass per (batch, head) pair (mask may be
+ * null; p = nullptr: no dropout, as in inference).
+ */
 void MultiHeadAttentionForward(const float* q, const float* k, const float* v, const float* mask, float* probs,
-                               float* ctx, const AttentionShape& s, float scale);
-/** Training, first half: probs = softmax(scale·q·kᵀ + mask). */
-void AttentionProbsForward(const float* q, const float* k, const float* mask, float* probs, const AttentionShape& s,
-                           float scale);
-/** Its gradient: dq = ds·k, dk = dsᵀ·q with ds = scale·p ⊙ (dprobs − Σ dprobs ⊙ p). */
-void AttentionProbsBackward(const float* dprobs, const float* probs, const float* q, const float* k, float* dq,
-                            float* dk, const AttentionShape& s, float scale);
-/** Training, second half: ctx = dropout(probs)·v (p = nullptr: no dropout; the Philox mask indexes probs). */
-void AttentionContextForward(const float* probs, const float* v, float* ctx, const AttentionShape& s,
-                             const DropoutParams* p);
-/** Its gradient (mask regenerated from p): dprobs = dropout(dctx·vᵀ), dv = dropout(probs)ᵀ·dctx. */
-void AttentionContextBackward(const float* dctx, const float* probs, const float* v, float* dprobs, float* dv,
-                              const AttentionShape& s, const DropoutParams* p);
+                               float* ctx, const AttentionShape& s, float scale, const DropoutParams* p);
+/**
+ * Gradient of MultiHeadAttentionForward, both halves per pair: dv and d(probs) from dctx (plus `dprobs`, the
+ * gradient the attention losses sent into probs, when not null), then dq, dk through the softmax.
+ */
+void AttentionBackward(const float* dctx, const float* dprobs, const float* probs, const float* q, const float* k,
+                       const float* v, float* dq, float* dk, float* dv, const AttentionShape& s, float scale,
+                       const DropoutParams* p);
 
 }  // namespace distillery

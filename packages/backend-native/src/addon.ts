@@ -38,8 +38,6 @@ export interface NativeOpCodes {
  * checks its argument count, types and that each region lies inside `heap`, and throws a TypeError/RangeError
  * otherwise (native/args.h).
  */
-/** Shape arguments of the attention entry points: batch, query length, key length, heads, head width. */
-export type AttentionShapeArgs = [batch: number, lq: number, lk: number, heads: number, dh: number];
 /** Dropout arguments of the entry points: rate (0: none), Philox seed, stream and counter. */
 export type DropoutArgs = [rate: number, seed: number, stream: number, counter: number];
 
@@ -225,61 +223,37 @@ export interface NativeAddon {
     scale: number,
   ): void;
   /**
-   * Inference attention: q [batch, lq, heads·dh], k/v [batch, lk, heads·dh], additive mask [batch, lk]
-   * (`maskOff` < 0: none) → probs [batch, heads, lq, lk] and ctx [batch, lq, heads·dh].
+   * Attention on a packed [q | k | v] projection [batch, len, 3·heads·dh] (read in place at that stride):
+   * probs [batch, heads, len, len] and ctx [batch, len, heads·dh] = dropout(probs)·v (rate 0: none). `maskOff` < 0:
+   * no mask.
    */
-  multiHeadAttention(
+  attentionPacked(
     heap: ArrayBuffer,
-    qOff: number,
-    kOff: number,
-    vOff: number,
+    qkvOff: number,
     maskOff: number,
     probsOff: number,
     ctxOff: number,
     batch: number,
-    lq: number,
-    lk: number,
+    len: number,
     heads: number,
     dh: number,
     scale: number,
+    ...dropout: DropoutArgs
   ): void;
-  /** Training attention, first half: probs [batch, heads, lq, lk] = softmax(scale·q·kᵀ + mask) per head. */
-  attentionProbs(
-    heap: ArrayBuffer,
-    qOff: number,
-    kOff: number,
-    maskOff: number,
-    probsOff: number,
-    ...rest: [...AttentionShapeArgs, number]
-  ): void;
-  /** Gradient of attentionProbs: dq and dk (layouts of q and k) from dprobs. */
-  attentionProbsGrad(
-    heap: ArrayBuffer,
-    dprobsOff: number,
-    probsOff: number,
-    qOff: number,
-    kOff: number,
-    dqOff: number,
-    dkOff: number,
-    ...rest: [...AttentionShapeArgs, number]
-  ): void;
-  /** Training attention, second half: ctx [batch, lq, heads·dh] = dropout(probs)·v (rate 0: no dropout). */
-  attentionContext(
-    heap: ArrayBuffer,
-    probsOff: number,
-    vOff: number,
-    ctxOff: number,
-    ...rest: [...AttentionShapeArgs, ...DropoutArgs]
-  ): void;
-  /** Gradient of attentionContext (mask regenerated): dprobs and dv from dctx. */
-  attentionContextGrad(
+  /** Gradient of attentionPacked: dqkv (layout of qkv) from dctx and, when `dprobsOff` ≥ 0, dprobs. */
+  attentionPackedGrad(
     heap: ArrayBuffer,
     dctxOff: number,
-    probsOff: number,
-    vOff: number,
     dprobsOff: number,
-    dvOff: number,
-    ...rest: [...AttentionShapeArgs, ...DropoutArgs]
+    probsOff: number,
+    qkvOff: number,
+    dqkvOff: number,
+    batch: number,
+    len: number,
+    heads: number,
+    dh: number,
+    scale: number,
+    ...dropout: DropoutArgs
   ): void;
   /** Σ of squares of the float32 regions (offsets and sizes in 4-byte elements), accumulated in double. */
   sumSquares(heap: ArrayBuffer, elementOffsets: Int32Array, sizes: Int32Array): number;

@@ -15,7 +15,7 @@ export type ProductPart = 'teacher' | 'student-forward' | 'student-backward' | '
 
 /**
  * One kind of matrix product of the step: `batch` products `op(A)[m, k] · op(B)[k, n]`, run `count` times per
- * step. `what` names it (e.g. "Q/K/V/output x·Wᵀ").
+ * step. `what` names it (e.g. "Q/K/V stacked x·Wᵀ").
  */
 export interface StepProduct {
   part: ProductPart;
@@ -43,7 +43,9 @@ function linears(cfg: BenchConfig, a: BenchArch): Linear[] {
   const f = a.intermediate_size;
   const layers = a.num_hidden_layers;
   return [
-    { what: 'Q/K/V/attention output', rows, inF: h, outF: h, count: 4 * layers },
+    // The query, key and value layers run as one stacked product (`ParamStore.stacked`).
+    { what: 'Q/K/V stacked', rows, inF: h, outF: 3 * h, count: layers },
+    { what: 'attention output', rows, inF: h, outF: h, count: layers },
     { what: 'FFN in', rows, inF: h, outF: f, count: layers },
     { what: 'FFN out', rows, inF: f, outF: h, count: layers },
     { what: 'pooler', rows: cfg.batch_size, inF: h, outF: h, count: 1 },

@@ -1,8 +1,8 @@
 /**
- * The training-step kernels (Philox dropout, dropout + add + LayerNorm, attention softmax) against the plain
- * tfjs ops on cpu: values and gradients. Dropout references use the native kernel's own mask (dropout of ones),
- * so the comparison checks everything but the random bits, which get their own checks (rate, determinism,
- * independence of sites and passes, of the tensor size and of the thread split).
+ * The training-step kernels (Philox dropout, dropout + add + LayerNorm, attention softmax, packed attention and its
+ * gradient) against the plain tfjs ops on cpu: values and gradients. Dropout references use the native kernel's own
+ * mask (dropout of ones), so the comparison checks everything but the random bits, which get their own checks
+ * (rate, determinism, independence of sites and passes, of the tensor size and of the thread split).
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -205,32 +205,50 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
     });
   }
 
-  for (const [b, h, lq, lk, dh] of [
-    [2, 3, 5, 7, 4],
-    [3, 4, 64, 64, 64],
-    [1, 1, 1, 1, 1],
+  for (const [b, h, l, dh, rate] of [
+    [2, 3, 5, 4, 0],
+    [2, 3, 5, 4, 0.3],
+    [3, 4, 64, 64, 0.1],
+    [1, 1, 1, 1, 0],
   ] as const) {
-    it(`multi-head attention (inference): [ctx, probs] from [B, L, H·dh] q/k/v, [${b}, ${h}, ${lq}, ${lk}], dh ${dh}`, async () => {
+    it(`packed attention: [ctx, probs] and dqkv from [B, L, 3·H·dh] qkv, [${b}, ${h}, ${l}, ${l}], dh ${dh}, rate ${rate}`, async () => {
       const d = h * dh;
       const scale = 1 / Math.sqrt(dh);
-      const maskVals = new Float32Array(b * lk);
-      maskVals[lk - 1] = -10000; // last key of batch 0 masked
+      const a = { numHeads: h, scale, ...attrs(rate, 3, 2) };
+      const maskVals = new Float32Array(b * l);
+      maskVals[l - 1] = -10000; // last key of batch 0 masked
+      const probsShape = [b, h, l, l];
+      const keep = await maskOf(probsShape, attrs(rate, 3, 2)); // the context's dropout mask, by its own kernel
       const inputs = () => ({
-        q: tf.mul(rand([b, lq, d], 21), 2),
-        k: tf.mul(rand([b, lk, d], 22), 2),
-        v: rand([b, lk, d], 23),
-        mask: tf.tensor(maskVals, [b, 1, 1, lk]),
+        qkv: tf.mul(rand([b, l, 3 * d], 21), 2),
+        mask: tf.tensor(maskVals, [b, 1, 1, l]),
+        wc: rand([b, l, d], 24),
+        wp: rand(probsShape, 25),
       });
+      // Plain ops on cpu: split, head transposes, softmax, the dropout as a product with the mask, and tf.grads.
       const ref = await runOn('cpu', () => {
-        const { q, k, v, mask } = inputs();
-        const heads = (t: tf.Tensor, l: number) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
-        const probs = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q, lq), heads(k, lk), false, true), scale), mask));
-        const ctx = tf.reshape(tf.transpose(tf.matMul(probs, heads(v, lk)), [0, 2, 1, 3]), [b, lq, d]);
-        return [ctx, probs];
+        const { qkv, mask, wc, wp } = inputs();
+        const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
+        const attend = (x: tf.Tensor) => {
+          const [q, k, v] = tf.split(x, 3, 2);
+          const probs = tf.softmax(tf.add(tf.mul(tf.matMul(heads(q!), heads(k!), false, true), scale), mask));
+          const dropped = tf.mul(probs, tf.tensor(keep, probsShape));
+          return [tf.reshape(tf.transpose(tf.matMul(dropped, heads(v!)), [0, 2, 1, 3]), [b, l, d]), probs] as const;
+        };
+        const [ctx, probs] = attend(qkv);
+        const both = tf.grad((x: tf.Tensor) => {
+          const [c, p] = attend(x);
+          return tf.add(tf.sum(tf.mul(c, wc)), tf.sum(tf.mul(p, wp)));
+        })(qkv);
+        const ctxOnly = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(attend(x)[0], wc)))(qkv);
+        return [ctx, probs, both, ctxOnly];
       });
       const got = await runOn('native', () => {
-        const { q, k, v, mask } = inputs();
-        return run(K.attention, { q, k, v, mask }, { numHeads: h, scale });
+        const { qkv, mask, wc, wp } = inputs();
+        const [ctx, probs] = run(K.attentionPacked, { qkv, mask }, a);
+        const [both] = run(K.attentionPackedGrad, { dctx: wc, dprobs: wp, probs: probs!, qkv }, a);
+        const [ctxOnly] = run(K.attentionPackedGrad, { dctx: wc, probs: probs!, qkv }, a);
+        return [ctx!, probs!, both!, ctxOnly!];
       });
       expectClose(got, ref, 1e-5);
     });
@@ -298,13 +316,24 @@ describe.skipIf(!ready)('training-step kernels on native (vs tfjs ops on cpu)', 
       expect(() =>
         run(K.attentionSoftmax, { scores: tf.ones([2, 2, 3, 3]), mask: tf.ones([2, 3]) }, { scale: 1 }),
       ).toThrow(/mask must be \[2, 1, 1, 3\]/);
-      const q = tf.ones([2, 3, 8]);
-      expect(() => run(K.attention, { q, k: q, v: q, mask: tf.ones([2, 1, 1, 3]) }, { numHeads: 3, scale: 1 })).toThrow(
-        /DistilleryAttention: numHeads must divide the width 8/,
+      const qkv = tf.ones([2, 3, 24]);
+      const a = { numHeads: 3, scale: 1, ...attrs(0) };
+      expect(() => run(K.attentionPacked, { qkv, mask: tf.ones([2, 1, 1, 3]) }, { ...a, numHeads: 3 })).toThrow(
+        /DistilleryAttentionPacked: numHeads must divide the width 8 of each third of qkv, got 3/,
+      );
+      expect(() => run(K.attentionPacked, { qkv: tf.ones([2, 3, 8]), mask: tf.ones([2, 1, 1, 3]) }, a)).toThrow(
+        /qkv must be \[B, L, 3·H·dh\]/,
+      );
+      expect(() => run(K.attentionPacked, { qkv, mask: tf.ones([2, 3]) }, { ...a, numHeads: 2 })).toThrow(
+        /mask must be \[2, 1, 1, 3\], got \[2, 3\]/,
       );
       expect(() =>
-        run(K.attention, { q, k: tf.ones([2, 4, 8]), v: q, mask: tf.ones([2, 1, 1, 4]) }, { numHeads: 2, scale: 1 }),
-      ).toThrow(/v must be shaped like k/);
+        run(
+          K.attentionPackedGrad,
+          { dctx: tf.ones([2, 3, 8]), probs: tf.ones([2, 2, 3, 4]), qkv },
+          { ...a, numHeads: 2 },
+        ),
+      ).toThrow(/DistilleryAttentionPackedGrad: probs must be \[2, 2, 3, 3\]/);
     });
   });
 });

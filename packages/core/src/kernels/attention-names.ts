@@ -1,9 +1,9 @@
 /**
- * The attention kernel contracts (part of `@distillery/core/kernels`, re-exported by `names.ts`): attention on
- * the projections' own layout, `q` `[B, Lq, H·dh]` and `k`/`v` `[B, Lk, H·dh]` (`H` heads of width `dh`, heads
- * side by side in the last axis), with the additive mask `[B, 1, 1, Lk]` and probabilities `[B, H, Lq, Lk]`.
+ * The attention kernel contracts (part of `@distillery/core/kernels`, re-exported by `names.ts`): self-attention
+ * on the packed projection `qkv` `[B, L, 3·H·dh]` (the query, key and value projections side by side, each with
+ * `H` heads of width `dh` side by side), with the additive mask `[B, 1, 1, L]` and probabilities `[B, H, L, L]`.
  * Working on that layout in place removes the head transposes (`[B, L, H, dh]` ↔ `[B, H, L, dh]`) of the unfused
- * path. The scores softmax alone (on `[B, H, Lq, Lk]` scores) is here too.
+ * path and the split of the projection. The scores softmax alone (on `[B, H, Lq, Lk]` scores) is here too.
  * @packageDocumentation
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
@@ -31,78 +31,46 @@ export interface AttentionSoftmaxGradInputs<T = TensorInfo> {
   probs: T;
 }
 
-/**
- * Multi-head self-attention **for inference** (no dropout, no gradient: call it only outside a gradient tape)
- * on the projections' own layout: `q` `[B, Lq, H·dh]`, `k`/`v` `[B, Lk, H·dh]`, additive `mask` `[B, 1, 1, Lk]`.
- * Outputs `[ctx, probs]`: `probs = softmax(q_h·k_hᵀ·scale + mask)` `[B, H, Lq, Lk]` and `ctx` `[B, Lq, H·dh]`
- * (heads already merged, `ctx[b, i, h·dh + j] = Σ_t probs[b, h, i, t]·v[b, t, h·dh + j]`). Replaces the four
- * head transposes, the scores product, the softmax kernel and the context product of the unfused path.
- */
-export const DistilleryAttention = 'DistilleryAttention';
-export type DistilleryAttention = typeof DistilleryAttention;
-export interface AttentionInputs<T = TensorInfo> {
-  q: T;
-  k: T;
-  v: T;
-  mask: T;
-}
+/** Head count and score scale of the attention kernels. */
 export interface AttentionAttrs {
   numHeads: number;
   scale: number;
 }
 
 /**
- * Training attention, first half: `probs = softmax(q_h·k_hᵀ·scale + mask)` `[B, H, Lq, Lk]` from `q`, `k` on the
- * projections' layout. A separate output (not fused with the context product) because the attention losses read
- * it and send their gradient into it.
+ * Attributes of the packed attention kernels: the head count, the score scale and the dropout of the
+ * probabilities (`rate` 0: none).
  */
-export const DistilleryAttentionProbs = 'DistilleryAttentionProbs';
-export type DistilleryAttentionProbs = typeof DistilleryAttentionProbs;
-export interface AttentionProbsInputs<T = TensorInfo> {
-  q: T;
-  k: T;
+export interface AttentionTrainAttrs extends AttentionAttrs, DropoutAttrs {}
+
+/**
+ * Self-attention on a **packed** projection `qkv` `[B, L, 3·H·dh]`: the thirds `[q | k | v]` of one linear layer
+ * whose weight is the query, key and value weights stacked (one product instead of three). Outputs `[ctx, probs]`:
+ * `probs = softmax(q_h·k_hᵀ·scale + mask)` `[B, H, L, L]` and `ctx = dropout(probs)·v` `[B, L, H·dh]` with heads
+ * merged (`ctx[b, i, h·dh + j] = Σ_t dropped[b, h, i, t]·v[b, t, h·dh + j]`). The dropout attributes are those of
+ * {@link AttentionTrainAttrs} (`rate` 0: none, as in inference); the mask is the one `DistilleryDropout` would
+ * draw over `probs` with them (element index = index in `probs`). Callable under a gradient tape:
+ * {@link DistilleryAttentionPackedGrad} is its gradient.
+ */
+export const DistilleryAttentionPacked = 'DistilleryAttentionPacked';
+export type DistilleryAttentionPacked = typeof DistilleryAttentionPacked;
+export interface AttentionPackedInputs<T = TensorInfo> {
+  qkv: T;
   mask: T;
 }
 
 /**
- * Gradient of {@link DistilleryAttentionProbs}: outputs `[dq, dk]` (layouts of `q`, `k`), from `ds = scale ·
- * p ⊙ (dprobs − Σ dprobs ⊙ p)` per row, `dq_h = ds·k_h`, `dk_h = dsᵀ·q_h`.
+ * Gradient of {@link DistilleryAttentionPacked} with respect to `qkv`, both halves in one pass per (batch, head):
+ * `dv = dropout(probs)ᵀ·dctx`, `d(probs) = dropout(dctx·vᵀ) + dprobs` (`dprobs`, optional, is the gradient the
+ * attention losses send into `probs`), then `dq`, `dk` through the softmax; written as one `dqkv` `[B, L, 3·H·dh]`
+ * (the layout the stacked linear layer's gradient reads). Outputs `[dqkv]`.
  */
-export const DistilleryAttentionProbsGrad = 'DistilleryAttentionProbsGrad';
-export type DistilleryAttentionProbsGrad = typeof DistilleryAttentionProbsGrad;
-export interface AttentionProbsGradInputs<T = TensorInfo> {
-  dprobs: T;
-  probs: T;
-  q: T;
-  k: T;
-}
-
-/**
- * Training attention, second half: `ctx = dropout(probs)·v` with heads merged, `[B, Lq, H·dh]`. The dropout mask
- * is {@link DistilleryDropout}'s for the same attributes over the `probs` tensor (element index = index in
- * `probs`), so the fused path draws exactly the masks of `dropout(probs)` followed by a product.
- */
-export const DistilleryAttentionContext = 'DistilleryAttentionContext';
-export type DistilleryAttentionContext = typeof DistilleryAttentionContext;
-export interface AttentionContextInputs<T = TensorInfo> {
-  probs: T;
-  v: T;
-}
-
-/**
- * Gradient of {@link DistilleryAttentionContext} (mask regenerated from the attributes): outputs `[dprobs, dv]`,
- * `dprobs = dropout(dctx_h·v_hᵀ)`, `dv_h = dropout(probs)ᵀ·dctx_h`.
- */
-export const DistilleryAttentionContextGrad = 'DistilleryAttentionContextGrad';
-export type DistilleryAttentionContextGrad = typeof DistilleryAttentionContextGrad;
-export interface AttentionContextGradInputs<T = TensorInfo> {
+export const DistilleryAttentionPackedGrad = 'DistilleryAttentionPackedGrad';
+export type DistilleryAttentionPackedGrad = typeof DistilleryAttentionPackedGrad;
+export interface AttentionPackedGradInputs<T = TensorInfo> {
   dctx: T;
+  /** The gradient into `probs` from elsewhere (attention losses); absent when nothing else reads `probs`. */
+  dprobs?: T;
   probs: T;
-  v: T;
+  qkv: T;
 }
-
-/**
- * Attributes of the four training attention kernels: the head count and scale (used by the probs kernels) and
- * the dropout of the probabilities (used by the context kernels; `rate` 0: none).
- */
-export interface AttentionTrainAttrs extends AttentionAttrs, DropoutAttrs {}

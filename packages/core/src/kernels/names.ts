@@ -11,19 +11,12 @@
  */
 import { engine, type NamedAttrMap, type NamedTensorMap, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
 import {
-  DistilleryAttention,
-  DistilleryAttentionContext,
-  DistilleryAttentionContextGrad,
-  DistilleryAttentionProbs,
-  DistilleryAttentionProbsGrad,
+  DistilleryAttentionPacked,
+  DistilleryAttentionPackedGrad,
   DistilleryAttentionSoftmax,
   DistilleryAttentionSoftmaxGrad,
-  type AttentionAttrs,
-  type AttentionContextGradInputs,
-  type AttentionContextInputs,
-  type AttentionInputs,
-  type AttentionProbsGradInputs,
-  type AttentionProbsInputs,
+  type AttentionPackedGradInputs,
+  type AttentionPackedInputs,
   type AttentionSoftmaxAttrs,
   type AttentionSoftmaxGradInputs,
   type AttentionSoftmaxInputs,
@@ -198,11 +191,8 @@ export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryAttentionSoftmaxGrad]: { inputs: AttentionSoftmaxGradInputs<T>; attrs: AttentionSoftmaxAttrs; outputs: 1 };
   [DistilleryLinearGelu]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 2 };
   [DistilleryLinearGeluInfer]: { inputs: LinearGeluInputs<T>; attrs: Record<string, never>; outputs: 1 };
-  [DistilleryAttention]: { inputs: AttentionInputs<T>; attrs: AttentionAttrs; outputs: 2 };
-  [DistilleryAttentionProbs]: { inputs: AttentionProbsInputs<T>; attrs: AttentionTrainAttrs; outputs: 1 };
-  [DistilleryAttentionProbsGrad]: { inputs: AttentionProbsGradInputs<T>; attrs: AttentionTrainAttrs; outputs: 2 };
-  [DistilleryAttentionContext]: { inputs: AttentionContextInputs<T>; attrs: AttentionTrainAttrs; outputs: 1 };
-  [DistilleryAttentionContextGrad]: { inputs: AttentionContextGradInputs<T>; attrs: AttentionTrainAttrs; outputs: 2 };
+  [DistilleryAttentionPacked]: { inputs: AttentionPackedInputs<T>; attrs: AttentionTrainAttrs; outputs: 2 };
+  [DistilleryAttentionPackedGrad]: { inputs: AttentionPackedGradInputs<T>; attrs: AttentionTrainAttrs; outputs: 1 };
   [DistillerySumSquares]: { inputs: T[]; attrs: Record<string, never>; outputs: 1 };
 }
 
@@ -223,11 +213,8 @@ export const FUSED_KERNEL_NAMES = {
   attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
   linearGelu: DistilleryLinearGelu,
   linearGeluInfer: DistilleryLinearGeluInfer,
-  attention: DistilleryAttention,
-  attentionProbs: DistilleryAttentionProbs,
-  attentionProbsGrad: DistilleryAttentionProbsGrad,
-  attentionContext: DistilleryAttentionContext,
-  attentionContextGrad: DistilleryAttentionContextGrad,
+  attentionPacked: DistilleryAttentionPacked,
+  attentionPackedGrad: DistilleryAttentionPackedGrad,
   sumSquares: DistillerySumSquares,
 } as const satisfies Record<string, FusedKernelName>;
 

@@ -15,15 +15,8 @@ import {
   siteDropout,
   type DropoutFn,
 } from './layers.js';
-import { runFusedKernel } from '@distillery/core/kernels';
-import {
-  FUSED,
-  fusedAttentionContext,
-  fusedAttentionProbs,
-  fusedAttentionSoftmax,
-  fusedAvailable,
-  recordingGradients,
-} from './fused-ops.js';
+import { FUSED, fusedAttentionPacked, fusedAttentionSoftmax, fusedAvailable } from './fused-ops.js';
+import { fusedLinear } from './fused-linear.js';
 
 /**
  * Embeddings: word + absolute position + token type, LayerNorm, dropout. Returns [B, L, D].
@@ -78,15 +71,13 @@ export function encoderLayer(
   const dh = d / h;
   const pre = `${prefix}.encoder.layer.${i}`;
   const heads = (t: tf.Tensor) => tf.transpose<tf.Tensor4D>(tf.reshape(t, [b, l, h, dh]), [0, 2, 1, 3]);
-  const q3 = linear(p, `${pre}.attention.self.query`, x);
-  const k3 = linear(p, `${pre}.attention.self.key`, x);
-  const v3 = linear(p, `${pre}.attention.self.value`, x);
-  let probs: tf.Tensor4D;
+  const self = `${pre}.attention.self`;
+  let probs: tf.Tensor4D | undefined;
   let scores: tf.Tensor4D | undefined;
   let merged: tf.Tensor;
   const scale = 1 / Math.sqrt(dh);
   const maskFits =
-    q3.dtype === 'float32' &&
+    x.dtype === 'float32' &&
     maskAdd.dtype === 'float32' &&
     maskAdd.shape.length === 4 &&
     maskAdd.shape[0] === b &&
@@ -96,26 +87,28 @@ export function encoderLayer(
   if (
     maskFits &&
     !want.scores &&
-    drop.mode === 'off' &&
-    !recordingGradients() &&
-    fusedAvailable(FUSED.attention, FUSED.attention)
-  ) {
-    // Inference (a frozen teacher, eval mode): the whole attention on the projections' layout in one kernel.
-    const [ctx, p4] = runFusedKernel(FUSED.attention, { q: q3, k: k3, v: v3, mask: maskAdd }, { numHeads: h, scale });
-    probs = p4 as tf.Tensor4D;
-    merged = ctx;
-  } else if (
-    maskFits &&
-    !want.scores &&
     kernelDrawsDropout(drop, c.attentionProbsDropoutProb) &&
-    fusedAvailable(FUSED.attentionProbs, FUSED.attentionProbsGrad) &&
-    fusedAvailable(FUSED.attentionContext, FUSED.attentionContextGrad)
+    fusedAvailable(FUSED.attentionPacked, FUSED.attentionPackedGrad) &&
+    fusedAvailable(FUSED.linearGelu, FUSED.geluGrad)
   ) {
-    // Training (or eval under a gradient tape): probs, then dropout + context, one kernel each way, on the
-    // projections' layout. The site draws its Philox mask where the unfused path's drop(probs) would.
-    probs = fusedAttentionProbs(q3, k3, maskAdd, h, scale);
-    merged = fusedAttentionContext(probs, v3, h, siteDropout(drop, c.attentionProbsDropoutProb));
+    // Native: the query, key and value layers as one linear layer (one product each way instead of three, and
+    // no sum of three input gradients), and the attention on its packed output, one kernel each way.
+    const qkvNames = ['query', 'key', 'value'].map((n) => `${self}.${n}`);
+    const qkv = fusedLinear(
+      x,
+      p.stacked(qkvNames.map((n) => `${n}.weight`)) as tf.Tensor2D,
+      p.stacked(qkvNames.map((n) => `${n}.bias`)) as tf.Tensor1D,
+    );
+    const dropout = siteDropout(drop, c.attentionProbsDropoutProb);
+    const r = fusedAttentionPacked(qkv, maskAdd, h, scale, dropout, want.probs);
+    merged = r.ctx;
+    probs = r.probs;
   } else {
+    // Elsewhere (or with a dropout function a kernel cannot draw, or when the scores are wanted): three linear
+    // layers, the heads transposed to [B, H, L, dh], and the softmax by its kernel where the backend has one.
+    const q3 = linear(p, `${self}.query`, x);
+    const k3 = linear(p, `${self}.key`, x);
+    const v3 = linear(p, `${self}.value`, x);
     const q = heads(q3);
     const k = heads(k3);
     const v = heads(v3);
@@ -154,7 +147,7 @@ export function encoderLayer(
     drop,
   ) as tf.Tensor3D;
   const extras: LayerExtras = {};
-  if (want.probs) extras.probs = probs;
+  if (want.probs && probs) extras.probs = probs;
   if (want.scores && scores) extras.scores = scores;
   return { out, extras };
 }

@@ -1,8 +1,9 @@
 /**
- * Training attention on the projections' layout (`DistilleryAttentionProbs` / `DistilleryAttentionContext` and their
- * gradients, native backend) against the unfused native ops it replaces: head transposes, the scores product,
+ * Attention on the packed projection (`DistilleryAttentionPacked` and its gradient, native backend) against the
+ * unfused native ops it replaces: the split into q, k, v, head transposes, the scores product,
  * `DistilleryAttentionSoftmax`, `DistilleryDropout` and the context product. Same Philox attributes, so the same
- * dropout mask: values and gradients must agree.
+ * dropout mask: values and gradients must agree, with the probabilities differentiated (an attention loss reads
+ * them: the registered gradient) and without (the single-output op).
  */
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,7 +12,7 @@ import { probeBackends } from '@distillery/core';
 import { runFusedKernel, type DropoutAttrs } from '@distillery/core/kernels';
 import { BertForSequenceClassification } from './bert.model.js';
 import { bertConfig } from './bert.config.js';
-import { FUSED, fusedAttentionContext, fusedAttentionProbs, fusedAttentionSoftmax, fusedDropout } from './fused-ops.js';
+import { FUSED, fusedAttentionPacked, fusedAttentionSoftmax, fusedDropout } from './fused-ops.js';
 
 const native = (await probeBackends()).find((p) => p.name === 'native');
 const ready = native?.available === true;
@@ -52,8 +53,8 @@ function unfused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor, drop
 }
 
 function fused(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor, drop: DropoutAttrs) {
-  const probs = fusedAttentionProbs(q, k, mask, H, scale);
-  return { probs, ctx: fusedAttentionContext(probs, v, H, drop) };
+  const { ctx, probs } = fusedAttentionPacked(tf.concat([q, k, v], 2), mask, H, scale, drop, true);
+  return { probs: probs!, ctx };
 }
 
 /** [probs, ctx, dq, dk, dv] of a loss that weighs both outputs (the attention losses read probs). */
@@ -68,6 +69,22 @@ function valuesAndGrads(path: typeof fused, drop: DropoutAttrs): Float32Array[] 
       return tf.add(tf.sum(tf.mul(o.ctx, wc)), tf.sum(tf.mul(o.probs, wp)));
     })([q, k, v]);
     return [outs.probs, outs.ctx, ...g].map((t) => Float32Array.from(t.dataSync()));
+  });
+}
+
+/** [dq, dk, dv] of a loss on ctx alone: the packed op without probs (one output, probs kept for the gradient). */
+function ctxGrads(packed: boolean, drop: DropoutAttrs): Float32Array[] {
+  return tf.tidy(() => {
+    const [q, k, v] = [rand([B, L, D], 1), rand([B, L, D], 2), rand([B, L, D], 3)];
+    const mask = maskOf();
+    const wc = rand([B, L, D], 4);
+    const g = tf.grads((qi: tf.Tensor, ki: tf.Tensor, vi: tf.Tensor) => {
+      const ctx = packed
+        ? fusedAttentionPacked(tf.concat([qi, ki, vi], 2), mask, H, scale, drop, false).ctx
+        : unfused(qi, ki, vi, mask, drop).ctx;
+      return tf.sum(tf.mul(ctx, wc));
+    })([q, k, v]);
+    return g.map((t) => Float32Array.from(t.dataSync()));
   });
 }
 
@@ -87,9 +104,12 @@ describe.skipIf(!ready)('training attention kernels on native (vs the unfused na
       const before = tf.memory().numTensors;
       const got = valuesAndGrads(fused, drop);
       const ref = valuesAndGrads(unfused, drop);
+      const gotCtx = ctxGrads(true, drop);
+      const refCtx = ctxGrads(false, drop);
       expect(tf.memory().numTensors).toBe(before);
       expect(got.map((a) => a.length)).toEqual(ref.map((a) => a.length));
       for (let i = 0; i < ref.length; i++) expect(worstRelDiff(got[i]!, ref[i]!)).toBeLessThan(1e-5);
+      for (let i = 0; i < refCtx.length; i++) expect(worstRelDiff(gotCtx[i]!, refCtx[i]!)).toBeLessThan(1e-5);
       // Dropout really dropped something (so the mask, not only the softmax, is compared).
       if (drop.rate > 0)
         expect(worstRelDiff(valuesAndGrads(fused, { ...drop, rate: 0 })[1]!, got[1]!)).toBeGreaterThan(1e-3);
@@ -124,8 +144,8 @@ describe.skipIf(!ready)('training attention kernels on native (vs the unfused na
       tf.dispose([value, ...Object.values(grads)]);
     });
     const names = profile.kernels.map((k) => k.name);
-    expect(names.filter((n) => n === FUSED.attentionProbs)).toHaveLength(2);
-    expect(names.filter((n) => n === FUSED.attentionContextGrad)).toHaveLength(2);
+    expect(names.filter((n) => n === FUSED.attentionPacked)).toHaveLength(2);
+    expect(names.filter((n) => n === FUSED.attentionPackedGrad)).toHaveLength(2);
     expect(names).not.toContain('Transpose');
     expect(names).not.toContain(FUSED.attentionSoftmax);
     // A second model with the same seeds draws the same masks in its first pass (the unseeded path would not).
@@ -142,12 +162,8 @@ describe.skipIf(!ready)('training attention kernels on native (vs the unfused na
     const attrs = { numHeads: H, scale, rate: 0, seed: 0, stream: 0, counter: 0 };
     expect(() =>
       tf.tidy(() =>
-        runFusedKernel(
-          FUSED.attentionProbs,
-          { q: rand([B, L, D], 1), k: rand([B, L, D], 2), mask: tf.zeros([B, L]) },
-          attrs,
-        ),
+        runFusedKernel(FUSED.attentionPacked, { qkv: rand([B, L, 3 * D], 1), mask: tf.zeros([B, L]) }, attrs),
       ),
-    ).toThrow(`DistilleryAttentionProbs: mask must be [${B}, 1, 1, ${L}], got [${B}, ${L}]`);
+    ).toThrow(`DistilleryAttentionPacked: mask must be [${B}, 1, 1, ${L}], got [${B}, ${L}]`);
   });
 });

@@ -269,7 +269,7 @@ describe.skipIf(!ready)(
       expectClose(await runOn('native', step), await runOn('cpu', step));
     });
 
-    it('inference attention (DistilleryAttention) outside a gradient scope: same logits, hidden states and maps as the plain ops', async () => {
+    it('inference attention (DistilleryAttentionPacked) outside a gradient scope: same logits, hidden states and maps as the plain ops', async () => {
       const { cfg, batch } = tinyBert(2);
       const calls: string[] = [];
       const forward = (): tf.Tensor[] => {
@@ -280,17 +280,20 @@ describe.skipIf(!ready)(
         model.dispose();
         return res;
       };
-      // Count the kernels the forward runs on native: the inference path replaces softmax and transposes.
+      // Count the kernels the forward runs on native: the packed path replaces the three projections' products
+      // by one, and the softmax and transposes by one attention kernel.
       await tf.setBackend('native');
       const profile = await tf.profile(() => tf.dispose(tf.tidy(forward)));
       for (const k of profile.kernels) calls.push(k.name);
-      expect(calls.filter((n) => n === FUSED.attention)).toHaveLength(2);
+      expect(calls.filter((n) => n === FUSED.attentionPacked)).toHaveLength(2);
+      expect(calls.filter((n) => n === '_FusedMatMul')).toHaveLength(2 * 3 + 2); // qkv, output, FFN out; pooler, classifier
       expect(calls).not.toContain(FUSED.attentionSoftmax);
       expect(calls).not.toContain('Transpose');
       expect(calls.filter((n) => n === FUSED.linearGeluInfer)).toHaveLength(2);
       expect(calls).not.toContain(FUSED.linearGelu);
       expectClose(await runOn('native', forward), await runOn('cpu', forward));
-      // Inside a gradient scope the differentiable path runs (the inference kernel has no gradient).
+      // Inside a gradient scope the differentiable path runs (the inference GELU kernel has no gradient); the
+      // attention's gradient is one kernel per layer.
       await tf.setBackend('native');
       const model = new BertForSequenceClassification(cfg, { seed: 5 });
       const params = Object.values(model.parameters());
@@ -298,7 +301,7 @@ describe.skipIf(!ready)(
         tf.dispose(tf.variableGrads(() => tf.sum(model.forward(batch, { training: false }).logits), params).grads),
       );
       model.dispose();
-      expect(inTape.kernels.map((k) => k.name)).not.toContain(FUSED.attention);
+      expect(inTape.kernels.filter((k) => k.name === FUSED.attentionPackedGrad)).toHaveLength(2);
       expect(inTape.kernels.map((k) => k.name)).not.toContain(FUSED.linearGeluInfer);
     });
   },

@@ -8,11 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  DistilleryAttention,
-  DistilleryAttentionContext,
-  DistilleryAttentionContextGrad,
-  DistilleryAttentionProbs,
-  DistilleryAttentionProbsGrad,
+  DistilleryAttentionPacked,
+  DistilleryAttentionPackedGrad,
   DistilleryAttentionSoftmax,
   DistilleryAttentionSoftmaxGrad,
   DistilleryDropout,
@@ -42,12 +39,9 @@ export const FUSED = {
   attentionSoftmax: DistilleryAttentionSoftmax,
   attentionSoftmaxGrad: DistilleryAttentionSoftmaxGrad,
   linearGelu: DistilleryLinearGelu,
-  attention: DistilleryAttention,
   linearGeluInfer: DistilleryLinearGeluInfer,
-  attentionProbs: DistilleryAttentionProbs,
-  attentionProbsGrad: DistilleryAttentionProbsGrad,
-  attentionContext: DistilleryAttentionContext,
-  attentionContextGrad: DistilleryAttentionContextGrad,
+  attentionPacked: DistilleryAttentionPacked,
+  attentionPackedGrad: DistilleryAttentionPackedGrad,
 } as const;
 
 /** Whether the active backend has the forward and backward kernels of a fused op. */
@@ -58,7 +52,7 @@ export function fusedAvailable(forward: FusedKernelName, backward: FusedKernelNa
 
 /**
  * Whether tfjs is recording a gradient tape right now (inside `tf.grad`/`variableGrads`). Forward-only fused
- * kernels (`DistilleryAttention`) are used only when it is not: nothing could differentiate them.
+ * kernels (`DistilleryLinearGeluInfer`) are used only when it is not: nothing could differentiate them.
  */
 export function recordingGradients(): boolean {
   // tfjs-core's own test (Engine.isTapeOn, not in its typings): a gradient scope is open.
@@ -160,54 +154,64 @@ export function fusedAttentionSoftmax(scores: tf.Tensor, mask: tf.Tensor, scale:
 /** Dropout attributes that mean "no dropout". */
 export const NO_DROPOUT: DropoutAttrs = { rate: 0, seed: 0, stream: 0, counter: 0 };
 
+let packedGradRegistered = false;
+
 /**
- * Training attention's first half on the projections' layout: `probs = softmax(q_h·k_hᵀ·scale + mask)`
- * `[B, H, Lq, Lk]` from `q` `[B, Lq, H·dh]`, `k` `[B, Lk, H·dh]` and the additive `[B, 1, 1, Lk]` mask (which gets a
- * zero gradient: it is data). No head transposes either way.
+ * The gradient of `DistilleryAttentionPacked` as a registered kernel gradient, for the case where its `probs`
+ * output is differentiated too (an attention loss reads it): `tf.customGrad` ops have a single output.
  */
-export function fusedAttentionProbs(
-  q: tf.Tensor,
-  k: tf.Tensor,
-  mask: tf.Tensor,
-  numHeads: number,
-  scale: number,
-): tf.Tensor4D {
-  const attrs: AttentionTrainAttrs = { numHeads, scale, ...NO_DROPOUT };
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [qi, ki, m, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [probs] = runFusedKernel(DistilleryAttentionProbs, { q: qi, k: ki, mask: m }, attrs);
-    save([qi, ki, probs]);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [sq, sk, sp] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const [dq, dk] = runFusedKernel(DistilleryAttentionProbsGrad, { dprobs: dy, probs: sp, q: sq, k: sk }, attrs);
-      return [dq, dk, tf.zeros(m.shape)];
-    };
-    return { value: probs, gradFunc };
+function registerPackedGradient(): void {
+  if (packedGradRegistered) return;
+  packedGradRegistered = true;
+  tf.registerGradient({
+    kernelName: DistilleryAttentionPacked,
+    inputsToSave: ['qkv', 'mask'],
+    outputsToSave: [false, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [dctx, dprobs] = dys as tf.Tensor[];
+      const [qkv, mask, probs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+      const a = attrs as unknown as AttentionTrainAttrs;
+      return {
+        qkv: () => runFusedKernel(DistilleryAttentionPackedGrad, { dctx: dctx!, dprobs, probs, qkv }, a)[0],
+        mask: () => tf.zeros(mask.shape),
+      };
+    },
   });
-  return f(q, k, mask) as tf.Tensor4D;
 }
 
 /**
- * Training attention's second half: `ctx = dropout(probs)·v` with heads merged, `[B, Lq, H·dh]`, for `v`
- * `[B, Lk, H·dh]`. `dropout` is the Philox mask of the site (as `DistilleryDropout` would draw it over `probs`);
- * the backward pass regenerates it.
+ * Self-attention on a packed projection `qkv` `[B, L, 3·H·dh]` (the query, key and value layers as one linear
+ * layer): `ctx` `[B, L, H·dh]` with heads merged and, when asked for, `probs` `[B, H, L, L]`. One kernel each way;
+ * the mask gets a zero gradient (it is data). Under a gradient tape without `withProbs` the op's only output is
+ * `ctx` (probs is kept for the backward pass, and no zero gradient is made for it); with `withProbs` the kernel
+ * runs with its registered gradient, which adds the gradient the attention losses send into `probs`.
  */
-export function fusedAttentionContext(
-  probs: tf.Tensor,
-  v: tf.Tensor,
+export function fusedAttentionPacked(
+  qkv: tf.Tensor,
+  mask: tf.Tensor,
   numHeads: number,
+  scale: number,
   dropout: DropoutAttrs,
-): tf.Tensor3D {
-  const attrs: AttentionTrainAttrs = { numHeads, scale: 1, ...dropout };
+  withProbs: boolean,
+): { ctx: tf.Tensor3D; probs?: tf.Tensor4D } {
+  const attrs: AttentionTrainAttrs = { numHeads, scale, ...dropout };
+  if (withProbs || !recordingGradients()) {
+    if (withProbs) registerPackedGradient();
+    const [ctx, probs] = runFusedKernel(DistilleryAttentionPacked, { qkv, mask }, attrs);
+    return { ctx: ctx as tf.Tensor3D, probs: withProbs ? (probs as tf.Tensor4D) : undefined };
+  }
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [p, vi, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [ctx] = runFusedKernel(DistilleryAttentionContext, { probs: p, v: vi }, attrs);
-    save([p, vi]);
+    const [x, m, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [ctx, probs] = runFusedKernel(DistilleryAttentionPacked, { qkv: x, mask: m }, attrs);
+    save([x, probs]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [sp, sv] = saved as [tf.Tensor, tf.Tensor];
-      return runFusedKernel(DistilleryAttentionContextGrad, { dctx: dy, probs: sp, v: sv }, attrs);
+      const [sx, sp] = saved as [tf.Tensor, tf.Tensor];
+      return [
+        runFusedKernel(DistilleryAttentionPackedGrad, { dctx: dy, probs: sp, qkv: sx }, attrs)[0],
+        tf.zeros(m.shape),
+      ];
     };
     return { value: ctx, gradFunc };
   });
-  return f(probs, v) as tf.Tensor3D;
+  return { ctx: f(qkv, mask) as tf.Tensor3D };
 }

@@ -15,6 +15,8 @@ export class ParamStore {
   private readonly tensors = new Map<string, tf.Tensor>();
   /** Frozen stores cache `[in, out]` copies of linear weights (see {@link transposed}). */
   private readonly transposedCache = new Map<string, tf.Tensor>();
+  /** Frozen stores cache stacked weights (see {@link stacked}), keyed by the names joined with `|`. */
+  private readonly stackedCache = new Map<string, { names: readonly string[]; t: tf.Tensor }>();
 
   constructor(readonly trainable: boolean) {
     this.prefix = `distillery_m${++instanceCounter}`;
@@ -27,6 +29,11 @@ export class ParamStore {
   set(name: string, value: tf.Tensor): void {
     this.transposedCache.get(name)?.dispose();
     this.transposedCache.delete(name);
+    for (const [key, e] of this.stackedCache) {
+      if (!e.names.includes(name)) continue;
+      e.t.dispose();
+      this.stackedCache.delete(key);
+    }
     const old = this.tensors.get(name);
     if (old) {
       if (!tf.util.arraysEqual(old.shape, value.shape)) {
@@ -71,6 +78,24 @@ export class ParamStore {
     return t as tf.Tensor2D;
   }
 
+  /**
+   * The weights `names` stacked along their first axis (`[Σ rows, …]`): the query, key and value weights (and
+   * biases) of an attention layer as one linear layer, so that one product computes all three projections.
+   * Frozen stores keep the stacked copy; trainable ones stack per call, with a gradient that hands each weight
+   * its own rows.
+   */
+  stacked(names: readonly string[]): tf.Tensor {
+    const parts = names.map((n) => this.get(n));
+    if (this.trainable) return stackRows(parts);
+    const key = names.join('|');
+    let e = this.stackedCache.get(key);
+    if (!e) {
+      e = { names: [...names], t: tf.keep(tf.tidy(() => tf.concat(parts, 0))) };
+      this.stackedCache.set(key, e);
+    }
+    return e.t;
+  }
+
   has(name: string): boolean {
     return this.tensors.has(name);
   }
@@ -93,7 +118,30 @@ export class ParamStore {
   dispose(): void {
     for (const t of this.tensors.values()) t.dispose();
     for (const t of this.transposedCache.values()) t.dispose();
+    for (const e of this.stackedCache.values()) e.t.dispose();
     this.tensors.clear();
     this.transposedCache.clear();
+    this.stackedCache.clear();
   }
+}
+
+/**
+ * `concat(parts, 0)` whose gradient slices each part's rows out of `dy` (contiguous copies). tfjs's own concat
+ * gradient goes through `SplitV`, whose wasm kernel slices through the stock `Slice` (the whole input read back
+ * into JavaScript for each part).
+ */
+function stackRows(parts: tf.Tensor[]): tf.Tensor {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args.slice(0, parts.length) as tf.Tensor[];
+    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      let row = 0;
+      return xs.map((x) => {
+        const begin = dy.shape.map((_, i) => (i === 0 ? row : 0));
+        row += x.shape[0];
+        return tf.slice(dy, begin, x.shape);
+      });
+    };
+    return { value: tf.concat(xs, 0), gradFunc };
+  });
+  return f(...parts);
 }
