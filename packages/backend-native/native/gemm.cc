@@ -147,6 +147,22 @@ static const float* TransposedCopy(const float* w, int rows, int cols) {
   return out;
 }
 
+/**
+ * Whether a large Aᵀ·B product (transA only: the weight gradients dW = dYᵀ·X of linear layers) runs as row blocks of
+ * C, one single-threaded oneDNN call per thread of the OpenMP pool (oneDNN runs sequentially inside a parallel
+ * region). oneDNN 2.6's own two-thread split of these products is uneven on some shapes: C [256, 1024] with K 2048
+ * took 7.4 ms against 5.8-6.0 split by rows (the bench student's FFN-out dW, four per step); the other dW shapes of
+ * the bench and of BERT-base came out equal or up to 5 % faster. DISTILLERY_GEMM_SPLIT=0 keeps oneDNN's split.
+ */
+static bool SplitRows(const GemmArgs& g) {
+  static const bool enabled = [] {
+    const char* v = std::getenv("DISTILLERY_GEMM_SPLIT");
+    return v == nullptr || std::strcmp(v, "0") != 0;
+  }();
+  return enabled && g.transA && !g.transB && ThePoolKind() == PoolKind::kOpenMp && Threads() > 1 &&
+         g.m >= 64 * Threads();
+}
+
 static void GemmRange(const GemmArgs& g, size_t begin, size_t end, bool large) {
   const size_t aSize = static_cast<size_t>(g.m) * g.k;
   const size_t bSize = static_cast<size_t>(g.k) * g.n;
@@ -159,6 +175,16 @@ static void GemmRange(const GemmArgs& g, size_t begin, size_t end, bool large) {
     float* c = g.c + cSize * i;
     if (g.k == 0) {
       std::fill(c, c + cSize, 0.f);
+    } else if (large && SplitRows(g) && TheDnnl().sgemm != nullptr) {
+      // Row blocks of C, a multiple of 16 rows each; A [K, M] is read at the block's columns (lda stays M).
+      const int t = Threads();
+      const int per = ((g.m + t - 1) / t + 15) / 16 * 16;
+      ParallelChunks(static_cast<size_t>(t), [&](size_t chunk) {
+        const int m0 = static_cast<int>(chunk) * per;
+        const int rows = std::min(per, g.m - m0);
+        if (rows > 0)
+          Sgemm(true, true, false, rows, g.n, g.k, a + m0, lda, b, ldb, c + static_cast<size_t>(m0) * g.n, g.n);
+      });
     } else if (large && g.transB && TransposeFirst(g)) {
       // x·Wᵀ with W [N, K]: both engines run it up to ~35 % slower than x·B with B = Wᵀ stored [K, N] (oneDNN
       // 2048×1024·(256×1024)ᵀ: 7.8 vs 5.8 ms), and the copy costs K·N of the product's M·K·N.
