@@ -12,7 +12,8 @@
         "native/dropout.cc",
         "native/addon_train.cc",
         "native/attention.cc",
-        "native/addon_attention.cc"
+        "native/addon_attention.cc",
+        "native/hugepages.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -12,6 +12,9 @@
 
 namespace distillery {
 
+/** Advises the heap's memory for transparent huge pages when it is new or has grown (hugepages.cc). */
+void AdviseHugePages(uint8_t* heap, size_t bytes);
+
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* fn, size_t count) : info_(info), fn_(fn) {
@@ -30,6 +33,7 @@ class Args {
     auto buf = info_[i].As<Napi::ArrayBuffer>();
     heap_ = static_cast<uint8_t*>(buf.Data());
     heapBytes_ = buf.ByteLength();
+    AdviseHugePages(heap_, heapBytes_);
     return heap_;
   }
 
