@@ -159,8 +159,8 @@ static bool SplitRows(const GemmArgs& g) {
     const char* v = std::getenv("DISTILLERY_GEMM_SPLIT");
     return v == nullptr || std::strcmp(v, "0") != 0;
   }();
-  return enabled && g.transA && !g.transB && ThePoolKind() == PoolKind::kOpenMp && Threads() > 1 &&
-         g.m >= 64 * Threads();
+  return enabled && TheDnnl().sgemm != nullptr && g.transA && !g.transB && ThePoolKind() == PoolKind::kOpenMp &&
+         Threads() > 1 && g.m >= 64 * Threads();
 }
 
 static void GemmRange(const GemmArgs& g, size_t begin, size_t end, bool large) {
@@ -175,7 +175,7 @@ static void GemmRange(const GemmArgs& g, size_t begin, size_t end, bool large) {
     float* c = g.c + cSize * i;
     if (g.k == 0) {
       std::fill(c, c + cSize, 0.f);
-    } else if (large && SplitRows(g) && TheDnnl().sgemm != nullptr) {
+    } else if (large && SplitRows(g)) {
       // Row blocks of C, a multiple of 16 rows each; A [K, M] is read at the block's columns (lda stays M).
       const int t = Threads();
       const int per = ((g.m + t - 1) / t + 15) / 16 * 16;

@@ -40,6 +40,15 @@ export interface NativeOpCodes {
  */
 /** Dropout arguments of the entry points: rate (0: none), Philox seed, stream and counter. */
 export type DropoutArgs = [rate: number, seed: number, stream: number, counter: number];
+/** Trailing arguments of the packed attention entry points: shape, score scale and the dropout of the probabilities. */
+export type PackedAttentionArgs = [
+  batch: number,
+  len: number,
+  heads: number,
+  dh: number,
+  scale: number,
+  ...DropoutArgs,
+];
 
 export interface NativeAddon {
   /** Op codes of `binary`, `unary` and `gemm`'s activation. */
@@ -233,12 +242,7 @@ export interface NativeAddon {
     maskOff: number,
     probsOff: number,
     ctxOff: number,
-    batch: number,
-    len: number,
-    heads: number,
-    dh: number,
-    scale: number,
-    ...dropout: DropoutArgs
+    ...rest: PackedAttentionArgs
   ): void;
   /** Gradient of attentionPacked: dqkv (layout of qkv) from dctx and, when `dprobsOff` ≥ 0, dprobs. */
   attentionPackedGrad(
@@ -248,12 +252,7 @@ export interface NativeAddon {
     probsOff: number,
     qkvOff: number,
     dqkvOff: number,
-    batch: number,
-    len: number,
-    heads: number,
-    dh: number,
-    scale: number,
-    ...dropout: DropoutArgs
+    ...rest: PackedAttentionArgs
   ): void;
   /** Σ of squares of the float32 regions (offsets and sizes in 4-byte elements), accumulated in double. */
   sumSquares(heap: ArrayBuffer, elementOffsets: Int32Array, sizes: Int32Array): number;
