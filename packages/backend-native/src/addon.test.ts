@@ -210,6 +210,16 @@ describe.skipIf(!ready)('native addon N-API contract', () => {
         () => addon.layerNormGrad(heap, 0, 0, 0, 0, 0, 0, 0, 0, 100, 4),
         /run past the heap/,
       ],
+      [
+        'packed attention qkv past the heap',
+        () => addon.attentionPacked(heap, 0, -1, 0, 0, 1, 4, 1, 32, 1, 0, 0, 0, 0),
+        /argument 1: 384 elements at byte 0/,
+      ],
+      [
+        'packed attention gradient dqkv past the heap',
+        () => addon.attentionPackedGrad(heap, 0, -1, 0, 0, 768, 1, 4, 1, 8, 1, 0, 0, 0, 0),
+        /argument 5: 96 elements at byte 768/,
+      ],
       ['zero threads', () => addon.setThreads(0), /argument 0 must be an integer in \[1, 4096\]/],
       ['non-finite scalar', () => addon.reduceSum(heap, 0, 16, 1, 2, 2, NaN), /argument 6 must be finite/],
     ];
