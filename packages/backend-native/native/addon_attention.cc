@@ -18,10 +18,9 @@ bool Empty(const AttentionShape& s) { return s.batch * s.heads * s.lq * s.lk * s
 
 /** Self-attention on a packed [q | k | v] projection [B, L, 3·H·dh]: shape with lq = lk = L and stride 3·H·dh. */
 AttentionShape ReadPackedShape(Args& a, size_t i) {
-  AttentionShape s{a.Size(i), a.Size(i + 1), a.Size(i + 1), a.Size(i + 2), a.Size(i + 3)};
-  if (a.ok() && (3.0 * s.heads * s.dh > 2147483647.0 || s.lq > 2147483647u)) a.Fail(true, "sizes must fit in 32 bits");
-  s.ldIn = 3 * s.heads * s.dh;
-  return s;
+  const size_t batch = a.Size(i), len = a.Size(i + 1), heads = a.Size(i + 2), dh = a.Size(i + 3);
+  if (a.ok() && (3.0 * heads * dh > 2147483647.0 || len > 2147483647u)) a.Fail(true, "sizes must fit in 32 bits");
+  return {batch, len, len, heads, dh, 3 * heads * dh};
 }
 
 double PackedSize(const AttentionShape& s) { return 3.0 * QSize(s); }

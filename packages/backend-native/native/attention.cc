@@ -25,11 +25,8 @@ struct Pair {
   size_t pOff;      // offset of its probs block
 };
 
-/** Row stride of q, k, v and their gradients: H·dh, or 3·H·dh for a packed [q | k | v] projection. */
-size_t LdIn(const AttentionShape& s) { return s.ldIn != 0 ? s.ldIn : s.heads * s.dh; }
-
 Pair PairAt(const AttentionShape& s, size_t pair) {
-  const size_t d = s.heads * s.dh, ldi = LdIn(s);
+  const size_t d = s.heads * s.dh, ldi = s.ldIn;
   const size_t b = pair / s.heads, h = pair % s.heads;
   return {b, h, b * s.lq * ldi + h * s.dh, b * s.lk * ldi + h * s.dh, b * s.lq * d + h * s.dh, pair * s.lq * s.lk};
 }
@@ -39,7 +36,7 @@ int I(size_t v) { return static_cast<int>(v); }
 /** probs of one pair: (q·kᵀ)·scale, + mask, softmax row by row (as AttentionSoftmaxForward). */
 void ProbsPair(const float* q, const float* k, const float* mask, float* p, const AttentionShape& s, const Pair& at,
                float scale) {
-  const int ld = I(LdIn(s));
+  const int ld = I(s.ldIn);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, I(s.lq), I(s.lk), I(s.dh), scale, q + at.qIn, ld, k + at.kIn,
               ld, 0.f, p, I(s.lk));
   const float* mk = mask != nullptr ? mask + at.b * s.lk : nullptr;
@@ -72,7 +69,7 @@ Dropped DroppedPair(const float* p, const Pair& at, const AttentionShape& s, con
 /** dq [Lq, dh] = ds·k and dk [Lk, dh] = dsᵀ·q of one pair, each written into its head's columns. */
 void QueryKeyGrads(const float* ds, const float* q, const float* k, float* dq, float* dk, const AttentionShape& s,
                    const Pair& at) {
-  const int ldi = I(LdIn(s));
+  const int ldi = I(s.ldIn);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, I(s.lq), I(s.dh), I(s.lk), 1.f, ds, I(s.lk), k + at.kIn, ldi,
               0.f, dq + at.qIn, ldi);
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, I(s.lk), I(s.dh), I(s.lq), 1.f, ds, I(s.lk), q + at.qIn, ldi,
@@ -85,7 +82,7 @@ void QueryKeyGrads(const float* ds, const float* q, const float* k, float* dq, f
  */
 void ContextGrads(const float* dctx, const Dropped& a, const float* v, float* dp, float* dv, const AttentionShape& s,
                   const Pair& at) {
-  const int ld = I(s.heads * s.dh), ldi = I(LdIn(s));
+  const int ld = I(s.heads * s.dh), ldi = I(s.ldIn);
   cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, I(s.lk), I(s.dh), I(s.lq), 1.f, a.probs, I(s.lk), dctx + at.qOff,
               ld, 0.f, dv + at.kIn, ldi);
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, I(s.lq), I(s.lk), I(s.dh), 1.f, dctx + at.qOff, ld, v + at.kIn,
@@ -104,7 +101,7 @@ void ForEachPair(const AttentionShape& s, const std::function<void(const Pair&)>
 
 void MultiHeadAttentionForward(const float* q, const float* k, const float* v, const float* mask, float* probs,
                                float* ctx, const AttentionShape& s, float scale, const DropoutParams* dp) {
-  const int ld = I(s.heads * s.dh), ldi = I(LdIn(s));
+  const int ld = I(s.heads * s.dh), ldi = I(s.ldIn);
   ForEachPair(s, [&](const Pair& at) {
     thread_local std::vector<float> scratch;
     float* p = probs + at.pOff;

@@ -182,8 +182,8 @@ double SumSquares(const float* base, const int32_t* offs, const int32_t* sizes, 
  */
 struct AttentionShape {
   size_t batch, lq, lk, heads, dh;
-  /** Row stride of q, k, v and of dq, dk, dv (0: H·dh); 3·H·dh when they are the thirds of one [q | k | v]. */
-  size_t ldIn = 0;
+  /** Row stride of q, k, v and of dq, dk, dv: 3·H·dh, as they are the thirds of one [q | k | v] projection. */
+  size_t ldIn;
 };
 /**
  * probs = softmax(scale·q·kᵀ + mask) and ctx = dropout(probs)·v in one pass per (batch, head) pair (mask may be

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,10 @@ void AdviseHugePages(uint8_t* heap, size_t bytes) {
     return v == nullptr || std::strcmp(v, "0") != 0;
   }();
   if (!enabled || heap == nullptr) return;
+  // Every N-API call passes the heap: the usual case (nothing new) is two relaxed loads, no lock.
+  static std::atomic<uint8_t*> seenHeapA{nullptr};
+  static std::atomic<size_t> seenBytesA{0};
+  if (heap == seenHeapA.load(std::memory_order_relaxed) && bytes == seenBytesA.load(std::memory_order_relaxed)) return;
   static std::mutex mu;
   static uint8_t* seenHeap = nullptr;
   static size_t seenBytes = 0;
@@ -43,6 +48,8 @@ void AdviseHugePages(uint8_t* heap, size_t bytes) {
   }
   seenHeap = heap;
   seenBytes = bytes;
+  seenHeapA.store(heap, std::memory_order_relaxed);
+  seenBytesA.store(bytes, std::memory_order_relaxed);
 }
 
 }  // namespace distillery
