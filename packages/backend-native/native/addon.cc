@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "args.h"
 #include "common.h"
@@ -244,6 +245,37 @@ Napi::Value Adam(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// adamInPlace(heap, regions: Int32Array [4·n] (p, g, m, v element offsets per parameter), sizes: Int32Array [n],
+//             scalars: Float32Array [3·n] (l2, decay, stepSize per parameter), beta1, beta2, eps, oneMinusBeta1,
+//             oneMinusBeta2, sqrtBc2): every parameter's Adam step in one call, p, m and v rewritten in place.
+Napi::Value AdamInPlace(const Napi::CallbackInfo& info) {
+  Args a(info, "adamInPlace", 10);
+  a.Heap(0);
+  size_t n = 0;
+  const int32_t* sizes = a.Int32s(2, 0, &n);
+  const int32_t* regions = a.Int32s(1, 4 * n);
+  const float* scalars = a.Float32s(3, 3 * n);
+  const distillery::AdamParams p{a.Float(4), a.Float(5), a.Float(6), a.Float(7), a.Float(8), 0.f, 1.f, 0.f, a.Float(9)};
+  std::vector<distillery::AdamSlot> slots(a.ok() ? n : 0);
+  const size_t heapElems = a.HeapBytes() / 4;
+  for (size_t t = 0; a.ok() && t < n; ++t) {
+    const int32_t* r = regions + 4 * t;
+    if (sizes[t] < 0) a.Fail(true, "parameter " + std::to_string(t) + " has a negative size");
+    for (int k = 0; a.ok() && k < 4; ++k) {
+      if (r[k] < 0 || static_cast<size_t>(r[k]) + static_cast<size_t>(sizes[t]) > heapElems)
+        a.Fail(true, std::string("parameter ") + std::to_string(t) + "'s " + "pgmv"[k] + " runs past the heap");
+    }
+    if (a.ok()) {
+      slots[t] = {static_cast<size_t>(r[0]), static_cast<size_t>(r[1]), static_cast<size_t>(r[2]),
+                  static_cast<size_t>(r[3]), static_cast<size_t>(sizes[t]), scalars[3 * t], scalars[3 * t + 1],
+                  scalars[3 * t + 2]};
+    }
+  }
+  if (!a.ok()) return a.env().Undefined();
+  distillery::AdamUpdateMany(reinterpret_cast<float*>(a.HeapData()), slots.data(), n, p);
+  return info.Env().Undefined();
+}
+
 // layerNorm(heap, xOff, gammaOff, betaOff, yOff, meanOff, rstdOff, rows, cols, eps)
 Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   Args a(info, "layerNorm", 10);
@@ -360,6 +392,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("segmentSum", Napi::Function::New(env, SegmentSum));
   exports.Set("transpose", Napi::Function::New(env, Transpose));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("adamInPlace", Napi::Function::New(env, AdamInPlace));
   exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
   exports.Set("layerNormGrad", Napi::Function::New(env, LayerNormGrad));
   exports.Set("gelu", Napi::Function::New(env, Gelu));

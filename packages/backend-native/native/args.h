@@ -85,6 +85,20 @@ class Args {
     return a.Data();
   }
 
+  /** A Float32Array (length at least minLength); its length is written to *length. */
+  const float* Float32s(size_t i, size_t minLength, size_t* length = nullptr) {
+    if (!ok_) return nullptr;
+    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      return Fail(false, Name(i) + " must be a Float32Array"), nullptr;
+    }
+    auto a = info_[i].As<Napi::Float32Array>();
+    if (a.ElementLength() < minLength) {
+      return Fail(true, Name(i) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(minLength)), nullptr;
+    }
+    if (length != nullptr) *length = a.ElementLength();
+    return a.Data();
+  }
+
   /** A byte offset into the heap addressing `count` elements of 4 bytes (float32/int32), all inside the heap. */
   template <typename T>
   T* At(size_t i, double count) {

@@ -128,6 +128,19 @@ struct AdamParams {
 void AdamUpdate(const float* p, const float* g, const float* m, const float* v, float* pOut, float* mOut,
                 float* vOut, size_t n, const AdamParams& a);
 
+/** One parameter of AdamUpdateMany: its regions (float offsets from the heap base) and its own scalars. */
+struct AdamSlot {
+  size_t p, g, m, v, n;
+  float l2, decay, stepSize;
+};
+
+/**
+ * AdamUpdate over many parameters in one call, p, m and v rewritten in place (the same arithmetic, bit for bit): all
+ * elements of all slots split evenly across the fused-kernel threads, so small parameters share one parallel region
+ * instead of each waking the pool. `a`'s l2/decay/stepSize are ignored (each slot has its own).
+ */
+void AdamUpdateMany(float* base, const AdamSlot* slots, size_t count, const AdamParams& a);
+
 /** LayerNorm over rows of x [rows, cols]: y, and per row the mean and 1/√(var + eps) (biased variance). */
 void LayerNormForward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,
                       size_t rows, size_t cols, float eps);

@@ -1,6 +1,7 @@
 // Fused training kernels: the AdamW/Adam update, LayerNorm forward + backward and exact (erf) GELU forward +
 // backward. Each replaces a chain of 5-15 tfjs ops (one kernel call and one heap pass each) by one pass.
 // Memory-bound like the elementwise kernels, they split across threads the same way (see elementwise.cc).
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -24,6 +25,43 @@ void AdamUpdate(const float* __restrict p, const float* __restrict g, const floa
       mOut[i] = mi;
       vOut[i] = vi;
       pOut[i] = pi * a.decay - (mi / denom) * a.stepSize;
+    }
+  }, FusedThreads());
+}
+
+// AdamUpdate's arithmetic, in place: each element of p, m and v is read, then overwritten through the same pointer.
+static void AdamInPlace(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
+                        size_t n, const AdamParams& a) {
+  const float b1 = a.beta1, c1 = a.oneMinusBeta1, b2 = a.beta2, c2 = a.oneMinusBeta2;
+  const float invSqrtBc2 = 1.0f / a.sqrtBc2;
+  for (size_t i = 0; i < n; ++i) {
+    const float pi = p[i];
+    const float gi = g[i] + a.l2 * pi;
+    const float mi = m[i] * b1 + gi * c1;
+    const float vi = v[i] * b2 + (gi * gi) * c2;
+    const float denom = std::sqrt(vi) * invSqrtBc2 + a.eps;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi * a.decay - (mi / denom) * a.stepSize;
+  }
+}
+
+void AdamUpdateMany(float* base, const AdamSlot* slots, size_t count, const AdamParams& a) {
+  // Prefix sums of the slot sizes: a thread's element range [b, e) of the concatenation maps to slot pieces.
+  std::vector<size_t> start(count + 1, 0);
+  for (size_t s = 0; s < count; ++s) start[s + 1] = start[s] + slots[s].n;
+  const size_t total = start[count];
+  ParallelFor(total, kMinElementsPerThread, [&](size_t b, size_t e) {
+    size_t s = static_cast<size_t>(std::upper_bound(start.begin(), start.end(), b) - start.begin()) - 1;
+    for (; s < count && start[s] < e; ++s) {
+      const AdamSlot& sl = slots[s];
+      const size_t lo = std::max(b, start[s]) - start[s], hi = std::min(e, start[s + 1]) - start[s];
+      if (lo >= hi) continue;
+      AdamParams q = a;
+      q.l2 = sl.l2;
+      q.decay = sl.decay;
+      q.stepSize = sl.stepSize;
+      AdamInPlace(base + sl.p + lo, base + sl.g + lo, base + sl.m + lo, base + sl.v + lo, hi - lo, q);
     }
   }, FusedThreads());
 }

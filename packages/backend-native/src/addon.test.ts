@@ -46,6 +46,7 @@ describe.skipIf(!ready)('native addon N-API contract', () => {
       ['binary', () => (addon.binary as unknown as (...a: unknown[]) => void)(heap)],
       ['unary', () => (addon.unary as unknown as (...a: unknown[]) => void)()],
       ['adam', () => (addon.adam as unknown as (...a: unknown[]) => void)(heap, 0, 0, 0, 0, 0, 0, 0, 4)],
+      ['adamInPlace', () => (addon.adamInPlace as unknown as (...a: unknown[]) => void)(heap, Int32Array.from([0]))],
       [
         'layerNorm',
         () => (addon.layerNorm as unknown as (...a: unknown[]) => void)(heap, 0, 0, 0, 0, 0, 0, 1, 1, 1e-5, 'extra'),
@@ -219,6 +220,40 @@ describe.skipIf(!ready)('native addon N-API contract', () => {
         'packed attention gradient dqkv past the heap',
         () => addon.attentionPackedGrad(heap, 0, -1, 0, 0, 768, 1, 4, 1, 8, 1, 0, 0, 0, 0),
         /argument 5: 96 elements at byte 768/,
+      ],
+      [
+        'in-place Adam: a moment past the heap',
+        () =>
+          addon.adamInPlace(
+            heap,
+            Int32Array.from([0, 4, 8, 250]),
+            Int32Array.from([8]),
+            new Float32Array(3),
+            0.9,
+            0.999,
+            1e-8,
+            0.1,
+            0.001,
+            1,
+          ),
+        /parameter 0's v runs past the heap/,
+      ],
+      [
+        'in-place Adam: short region list',
+        () =>
+          addon.adamInPlace(
+            heap,
+            Int32Array.from([0, 4, 8]),
+            Int32Array.from([1]),
+            new Float32Array(3),
+            0.9,
+            0.999,
+            1e-8,
+            0.1,
+            0.001,
+            1,
+          ),
+        /argument 1 has 3 elements, needs 4/,
       ],
       ['zero threads', () => addon.setThreads(0), /argument 0 must be an integer in \[1, 4096\]/],
       ['non-finite scalar', () => addon.reduceSum(heap, 0, 16, 1, 2, 2, NaN), /argument 6 must be finite/],

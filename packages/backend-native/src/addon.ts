@@ -137,6 +137,22 @@ export interface NativeAddon {
     stepSize: number,
     sqrtBc2: number,
   ): void;
+  /**
+   * Every parameter's Adam step in one call, `p`, `m` and `v` rewritten in place: `regions` holds each parameter's
+   * p, g, m, v element offsets (4 per parameter), `scalars` its l2, decay and stepSize (3 per parameter).
+   */
+  adamInPlace(
+    heap: ArrayBuffer,
+    regions: Int32Array,
+    sizes: Int32Array,
+    scalars: Float32Array,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    oneMinusBeta1: number,
+    oneMinusBeta2: number,
+    sqrtBc2: number,
+  ): void;
   layerNorm(
     heap: ArrayBuffer,
     xOff: number,

@@ -7,6 +7,7 @@ export interface WasmBackendLike {
   dataIdMap: { get(dataId: object): { memoryOffset: number; refCount: number } };
   makeOutput(shape: number[], dtype: DataType): TensorInfo;
   incRef(dataId: object): void;
+  refCount(dataId: object): number;
 }
 
 /** View a kernel's backend as a wasm backend. */

@@ -4,6 +4,8 @@
  *
  * - `DistilleryAdamW` — inputs `{p, g, m, v}`, attrs {@link AdamAttrs}; outputs `[p', m', v']` (new tensors:
  *   the caller `assign`s them, so no buffer another tensor may share is ever written in place);
+ * - `DistilleryAdamWInPlace` — `[p0, g0, m0, v0, p1, …]`: every parameter's step in one call, p/m/v rewritten in
+ *   their own buffers (refused for a buffer another tensor shares); outputs the number of parameters updated;
  * - `DistilleryLayerNorm` — `{x, gamma, beta}`, attr `epsilon`; LayerNorm over the last axis (biased variance):
  *   outputs `[y, mean, rstd]` (`mean`/`rstd` of shape `[rows]`, for the gradient);
  * - `DistilleryLayerNormGrad` — `{dy, x, gamma, mean, rstd}`; outputs `[dx, dgamma, dbeta]`;
@@ -16,6 +18,7 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import {
   FUSED_KERNEL_NAMES,
   type AdamWAttrs,
+  type AdamWInPlaceAttrs,
   type AdamWInputs,
   type FusedKernelName,
   type GeluGradInputs,
@@ -26,7 +29,7 @@ import {
 } from '@distillery/core/kernels';
 import type { NativeAddon } from '../addon.js';
 import { asWasm, heapOf, offsetOf, sizeOf } from '../heap.js';
-import { float32, rowsCols, sameSize } from './checks.js';
+import { check, float32, rowsCols, sameSize } from './checks.js';
 
 /**
  * Names of the fused kernels: the contracts of `@distillery/core/kernels` (the callers in core and models
@@ -69,6 +72,72 @@ function adamKernel(addon: NativeAddon): KernelFunc {
       a.sqrtBc2,
     );
     return outs;
+  };
+}
+
+/**
+ * `DistilleryAdamWInPlace`: inputs `[p0, g0, m0, v0, p1, …]`; p, m and v are rewritten in their own buffers. Refuses
+ * (throws) a p, m or v whose buffer another tensor shares (tfjs tensors are immutable: writing it would change that
+ * tensor too) or one that appears twice.
+ */
+function adamInPlaceKernel(addon: NativeAddon): KernelFunc {
+  const name = FUSED_KERNELS.adamWInPlace;
+  return (args) => {
+    const inputs = Object.values(args.inputs as unknown as Record<string, TensorInfo>);
+    const a = args.attrs as unknown as AdamWInPlaceAttrs;
+    const n = inputs.length / 4;
+    check(name, Number.isInteger(n), () => `inputs come in fours (p, g, m, v), got ${inputs.length}`);
+    for (const [key, arr] of [
+      ['l2', a.l2],
+      ['decay', a.decay],
+      ['stepSize', a.stepSize],
+    ] as const)
+      check(name, Array.isArray(arr) && arr.length === n, () => `attr ${key} needs ${n} values (one per parameter)`);
+    float32(name, ...inputs);
+    const backend = asWasm(args.backend);
+    const written = new Set<object>();
+    const regions = new Int32Array(4 * n);
+    const sizes = new Int32Array(n);
+    const scalars = new Float32Array(3 * n);
+    for (let i = 0; i < n; i++) {
+      const [p, g, m, v] = inputs.slice(4 * i, 4 * i + 4) as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+      const size = sizeOf(p.shape);
+      sameSize(name, size, g, m, v);
+      for (const [role, t] of [
+        ['p', p],
+        ['m', m],
+        ['v', v],
+      ] as const) {
+        check(
+          name,
+          backend.refCount(t.dataId) === 1 && !written.has(t.dataId),
+          () => `parameter ${i}'s ${role} shares its buffer with another tensor; it cannot be updated in place`,
+        );
+        written.add(t.dataId);
+      }
+      [p, g, m, v].forEach((t, k) => (regions[4 * i + k] = offsetOf(backend, t) / 4));
+      sizes[i] = size;
+      scalars.set([a.l2[i]!, a.decay[i]!, a.stepSize[i]!], 3 * i);
+    }
+    for (let i = 0; i < n; i++)
+      check(name, !written.has(inputs[4 * i + 1]!.dataId), () => `parameter ${i}'s g is also written (p, m or v)`);
+    if (n > 0) {
+      addon.adamInPlace(
+        heapOf(backend),
+        regions,
+        sizes,
+        scalars,
+        a.beta1,
+        a.beta2,
+        a.eps,
+        1 - a.beta1,
+        1 - a.beta2,
+        a.sqrtBc2,
+      );
+    }
+    const out = backend.makeOutput([], 'float32');
+    new Float32Array(heapOf(backend), offsetOf(backend, out), 1)[0] = n;
+    return out;
   };
 }
 
@@ -171,6 +240,7 @@ export function fusedKernels(addon: NativeAddon, backendName: string): KernelCon
   });
   return [
     k(FUSED_KERNELS.adamW, adamKernel(addon)),
+    k(FUSED_KERNELS.adamWInPlace, adamInPlaceKernel(addon)),
     k(FUSED_KERNELS.layerNorm, layerNormKernel(addon)),
     k(FUSED_KERNELS.layerNormGrad, layerNormGradKernel(addon)),
     k(FUSED_KERNELS.gelu, geluKernel(addon)),

@@ -53,6 +53,31 @@ export interface AdamWAttrs {
   sqrtBc2: number;
 }
 
+/**
+ * {@link DistilleryAdamW} over many parameters in **one** call that rewrites `p`, `m` and `v` **in place** (their
+ * buffers, not new tensors) and returns a scalar (the number of parameters updated). Inputs are the tensors in
+ * order `[p0, g0, m0, v0, p1, g1, …]` (as `AddN`'s, four per parameter). Callers must own `p`, `m` and `v`
+ * exclusively (no other tensor shares their buffers: `backend.refCount(dataId) === 1`), since tfjs treats tensors
+ * as immutable; the optimizer checks that and updates any shared parameter with {@link DistilleryAdamW} instead.
+ * Same arithmetic as {@link DistilleryAdamW}, bit for bit.
+ */
+export const DistilleryAdamWInPlace = 'DistilleryAdamWInPlace';
+export type DistilleryAdamWInPlace = typeof DistilleryAdamWInPlace;
+/** Attributes of {@link DistilleryAdamWInPlace}: the shared scalars, and per parameter (in input order) its own. */
+export interface AdamWInPlaceAttrs {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** `√(1 − β2ᵗ)`. */
+  sqrtBc2: number;
+  /** Per parameter: Adam's L2 penalty (0 for AdamW). */
+  l2: number[];
+  /** Per parameter: AdamW's decay factor `1 − lr·wd` (1 for Adam). */
+  decay: number[];
+  /** Per parameter: `lr / (1 − β1ᵗ)`. */
+  stepSize: number[];
+}
+
 /** LayerNorm over the last axis (biased variance, eps inside the root): `[y, mean, rstd]`, mean/rstd of shape `[rows]`. */
 export const DistilleryLayerNorm = 'DistilleryLayerNorm';
 export type DistilleryLayerNorm = typeof DistilleryLayerNorm;
@@ -176,6 +201,7 @@ export type DistillerySumSquares = typeof DistillerySumSquares;
 /** Every fused kernel with its inputs, attributes and number of outputs (the contract as a type). */
 export interface FusedKernelContracts<T = TensorInfo> {
   [DistilleryAdamW]: { inputs: AdamWInputs<T>; attrs: AdamWAttrs; outputs: 3 };
+  [DistilleryAdamWInPlace]: { inputs: T[]; attrs: AdamWInPlaceAttrs; outputs: 1 };
   [DistilleryLayerNorm]: { inputs: LayerNormInputs<T>; attrs: LayerNormAttrs; outputs: 3 };
   [DistilleryLayerNormGrad]: { inputs: LayerNormGradInputs<T>; attrs: Record<string, never>; outputs: 3 };
   [DistilleryGelu]: { inputs: GeluInputs<T>; attrs: Record<string, never>; outputs: 1 };
@@ -202,6 +228,7 @@ export type FusedKernelName = keyof FusedKernelContracts;
 /** The fused kernel names by role (for lookups such as "has the backend all of them?"). */
 export const FUSED_KERNEL_NAMES = {
   adamW: DistilleryAdamW,
+  adamWInPlace: DistilleryAdamWInPlace,
   layerNorm: DistilleryLayerNorm,
   layerNormGrad: DistilleryLayerNormGrad,
   gelu: DistilleryGelu,

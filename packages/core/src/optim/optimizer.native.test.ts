@@ -82,6 +82,54 @@ describe.skipIf(!ready)('fused Adam/AdamW on the native backend (vs the op-by-op
     });
   }
 
+  it("updates parameters it owns in place, all in one kernel call, with the per-parameter kernel's bits", async () => {
+    await tf.setBackend('native');
+    const before = tf.memory().numTensors;
+    /** 3 steps over 3 parameters; `shareEvery` takes a zero-copy view of each parameter before each step (no in-place update then). */
+    const steps = async (shareEvery: boolean) => {
+      // Each variable owns its buffer (its initial tensor disposed), as a model's parameters do.
+      const own = (t: tf.Tensor) => {
+        const v = tf.variable(t);
+        t.dispose();
+        return v;
+      };
+      const params = new Map([
+        ['a', own(tf.tensor2d(values(12, 1), [3, 4]))],
+        ['b.bias', own(tf.tensor1d(values(4, 2)))],
+        ['c', own(tf.tensor1d(values(7, 3)))],
+      ]);
+      const views: { view: tf.Tensor; was: number[] }[] = [];
+      const ids = [...params.values()].map((p) => p.dataId);
+      const opt = new Optimizer(
+        OptimizerSchema.parse({ type: 'adamw', lr: 0.01, weightDecay: 0.05, noDecay: ['bias'] }),
+      );
+      const kernels: string[] = [];
+      for (let t = 1; t <= 3; t++) {
+        const grads = new Map([...params].map(([k, p], i) => [k, tf.tensor(values(p.size, 10 * t + i), p.shape)]));
+        // Zero-copy views of this step's parameters: they must keep their values.
+        if (shareEvery)
+          for (const p of params.values()) views.push({ view: tf.clone(p), was: Array.from(p.dataSync()) });
+        const info = await tf.profile(() => opt.step(params, grads, (name) => (name === 'c' ? 0.02 : 0.01)));
+        kernels.push(...info.kernels.map((k) => k.name).filter((n) => n.startsWith('DistilleryAdamW')));
+        tf.dispose([...grads.values()]);
+      }
+      const moved = [...params.values()].map((p, i) => p.dataId !== ids[i]);
+      const out = [...params.values(), ...Object.values(opt.state().tensors)].map((x) => Array.from(x.dataSync()));
+      for (const { view, was } of views) expect(Array.from(view.dataSync())).toEqual(was);
+      opt.dispose();
+      tf.dispose([...params.values(), ...views.map((x) => x.view)]);
+      return { kernels, moved, out };
+    };
+    const inPlace = await steps(false);
+    const shared = await steps(true);
+    expect(inPlace.kernels).toEqual(['DistilleryAdamWInPlace', 'DistilleryAdamWInPlace', 'DistilleryAdamWInPlace']);
+    expect(inPlace.moved).toEqual([false, false, false]);
+    expect(shared.kernels).toEqual(Array(9).fill('DistilleryAdamW'));
+    expect(shared.moved).toEqual([true, true, true]);
+    expect(inPlace.out).toEqual(shared.out);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('updates the variables, not buffers that other tensors share', async () => {
     await tf.setBackend('native');
     const p = tf.variable(tf.tensor1d([1, -2]));

@@ -7,11 +7,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { OptimizerConfig } from '../config/schema.js';
-import { DistilleryAdamW, runFusedKernel } from '../kernels/names.js';
+import { DistilleryAdamW, DistilleryAdamWInPlace, runFusedKernel, type AdamWInPlaceAttrs } from '../kernels/names.js';
 
 /**
  * Fused Adam/AdamW update kernel registered by `@distillery/backend-native` on its 'native' backend (its
- * contract is in `kernels/names.ts`). Inputs `{p, g, m, v}`, outputs new `[p', m', v']`.
+ * contract is in `kernels/names.ts`). Inputs `{p, g, m, v}`, outputs new `[p', m', v']`. Where the backend also
+ * has `DistilleryAdamWInPlace`, every parameter whose p, m and v no other tensor shares is updated by that one
+ * in-place call instead (same bits).
  */
 export const FUSED_ADAM_KERNEL = DistilleryAdamW;
 
@@ -54,7 +56,21 @@ export class Optimizer {
     const [b1, b2] = betas;
     const bc1 = 1 - b1 ** this.t;
     const bc2 = 1 - b2 ** this.t;
-    const fused = type !== 'sgd' && tf.getKernel(FUSED_ADAM_KERNEL, tf.getBackend()) !== undefined;
+    const backendName = tf.getBackend();
+    const fused = type !== 'sgd' && tf.getKernel(FUSED_ADAM_KERNEL, backendName) !== undefined;
+    const inPlace = fused && tf.getKernel(DistilleryAdamWInPlace, backendName) !== undefined;
+    // The in-place kernel may only rewrite buffers no other tensor shares (tfjs tensors are immutable).
+    const owned = (t: tf.Tensor) => tf.engine().backend.refCount(t.dataId) === 1;
+    const batch: tf.Tensor[] = [];
+    const batchAttrs: AdamWInPlaceAttrs = {
+      beta1: b1,
+      beta2: b2,
+      eps,
+      sqrtBc2: Math.sqrt(bc2),
+      l2: [],
+      decay: [],
+      stepSize: [],
+    };
     this.applied.clear();
     for (const [name, p] of params) {
       const g = grads.get(name);
@@ -69,20 +85,29 @@ export class Optimizer {
         }
         const m = this.slot(this.m, name, p);
         const v = this.slot(this.v, name, p);
-        if (fused && p.dtype === 'float32' && g.dtype === 'float32') {
+        const attrs = {
+          beta1: b1,
+          beta2: b2,
+          eps,
+          l2: type === 'adam' ? wd : 0,
+          decay: type === 'adamw' ? 1 - lr * wd : 1,
+          stepSize: lr / bc1,
+          sqrtBc2: Math.sqrt(bc2),
+        };
+        const f32 = p.dtype === 'float32' && g.dtype === 'float32';
+        if (inPlace && f32 && owned(p) && owned(m) && owned(v)) {
+          // Updated below with all the others in one call: no new buffers, no per-parameter kernel call.
+          batch.push(p, g, m, v);
+          batchAttrs.l2.push(attrs.l2);
+          batchAttrs.decay.push(attrs.decay);
+          batchAttrs.stepSize.push(attrs.stepSize);
+          return;
+        }
+        if (fused && f32) {
           // One kernel instead of ~12 ops. It returns *new* tensors that we assign (the variables then point at
-          // the new buffers and the old ones are released), rather than writing into p/m/v's buffers: a buffer
-          // may be shared with other tensors (zero-copy clone/identity, a checkpoint's tensors), which
+          // the new buffers and the old ones are released), rather than writing into p/m/v's buffers: this one's
+          // buffer is shared with another tensor (zero-copy clone/identity, a checkpoint's tensors), which
           // tfjs assumes immutable.
-          const attrs = {
-            beta1: b1,
-            beta2: b2,
-            eps,
-            l2: type === 'adam' ? wd : 0,
-            decay: type === 'adamw' ? 1 - lr * wd : 1,
-            stepSize: lr / bc1,
-            sqrtBc2: Math.sqrt(bc2),
-          };
           const [np, nm, nv] = runFusedKernel(DistilleryAdamW, { p, g, m, v }, attrs);
           m.assign(nm);
           v.assign(nv);
@@ -97,6 +122,7 @@ export class Optimizer {
         p.assign(tf.sub(base, tf.mul(tf.div(m, denom), lr / bc1)));
       });
     }
+    if (batch.length > 0) tf.tidy(() => void runFusedKernel(DistilleryAdamWInPlace, batch, batchAttrs));
   }
 
   /** Moments and step count, by parameter name (read-only views of the optimizer's state). */
@@ -141,7 +167,10 @@ export class Optimizer {
   private slot(table: Map<string, tf.Variable>, name: string, like: tf.Variable): tf.Variable {
     let s = table.get(name);
     if (!s) {
-      s = tf.keep(tf.variable(tf.zerosLike(like), false));
+      // The zeros are disposed at once, so the moment owns its buffer (the in-place update needs that).
+      const zeros = tf.zerosLike(like);
+      s = tf.keep(tf.variable(zeros, false));
+      zeros.dispose();
       table.set(name, s);
     }
     return s;
