@@ -6,7 +6,15 @@ import { describe, it, expect } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import { activation, dropoutAddLayerNorm, layerNorm, linear, linearActivation, makeDropout } from './layers.js';
+import {
+  activation,
+  dropoutAddLayerNorm,
+  embeddingLookup,
+  layerNorm,
+  linear,
+  linearActivation,
+  makeDropout,
+} from './layers.js';
 import { BertForSequenceClassification } from './bert.model.js';
 import { bertConfig } from './bert.config.js';
 import { FUSED, fusedAvailable } from './fused-ops.js';
@@ -139,6 +147,22 @@ describe.skipIf(!ready)(
       expect(Array.from(await maskOf([64, 32], 0.1, 2, 5))).toEqual(Array.from(a));
       expect(Array.from(await maskOf([64, 32], 0.1, 2, 6))).not.toEqual(Array.from(a));
       expect(Array.from(await maskOf([64, 32], 0.1, 3, 5))).not.toEqual(Array.from(a));
+    });
+
+    it('embedding lookup: the table gradient (native scatter-add) sums repeated ids as cpu does', async () => {
+      // Ids repeat (7 five times) and skip rows: those rows get exact zeros.
+      const ids = [7, 3, 7, 0, 7, 9, 7, 3, 7, 1];
+      const run = () => {
+        const table = tf.tensor2d(values(12 * 8, 3), [12, 8]);
+        const dy = tf.tensor2d(values(10 * 8, 4), [10, 8]);
+        const idx = tf.tensor1d(ids, 'int32');
+        const f = (t: tf.Tensor) => tf.sum(tf.mul(embeddingLookup(t, idx), dy));
+        return [embeddingLookup(table, idx), tf.grad(f)(table)];
+      };
+      const got = await runOn('native', run);
+      const ref = await runOn('cpu', run);
+      expect(Array.from(got[1]!)).toEqual(Array.from(ref[1]!));
+      expectClose(got, ref);
     });
 
     it('dropout: gradient is dy ⊙ mask', async () => {

@@ -182,6 +182,8 @@ export function dropoutAddLayerNorm(
 /**
  * Row lookup `table[ids]` whose gradient is a scatter-add into the table. Why: tfjs's own gather
  * gradient needs the UnsortedSegmentSum kernel, which the wasm backend lacks; ScatterNd exists on all backends.
+ * The native backend's UnsortedSegmentSum is a native scatter-add (rows added in order, like ScatterNd), where its
+ * ScatterNd is the stock wasm kernel: there the gradient takes the former (~0.5 ms per lookup less in the bench step).
  */
 export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
@@ -192,8 +194,13 @@ export function embeddingLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const d = t.shape[1]!;
       const savedIds = saved[0]!;
+      const rows = tf.reshape(dy, [-1, d]);
+      const dTable =
+        tf.getBackend() === 'native'
+          ? tf.unsortedSegmentSum(rows, tf.reshape(savedIds, [-1]), t.shape[0])
+          : tf.scatterND(tf.reshape(savedIds, [-1, 1]), rows, t.shape);
       // ids get a zero (float) gradient; the engine requires one per input.
-      return [tf.scatterND(tf.reshape(savedIds, [-1, 1]), tf.reshape(dy, [-1, d]), t.shape), tf.zeros(savedIds.shape)];
+      return [dTable, tf.zeros(savedIds.shape)];
     };
     return { value, gradFunc };
   });
