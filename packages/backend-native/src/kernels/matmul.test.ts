@@ -32,6 +32,8 @@ describe.skipIf(!ready)('native BatchMatMul / _FusedMatMul (vs cpu)', () => {
     [[3, 5, 7], [7, 4], false, false],
     [[2, 3, 5, 7], [1, 4, 7], false, true],
     [[3, 7, 5], [7, 4], true, false],
+    [[2, 3, 5, 7], [4, 7], false, true],
+    [[0, 5, 7], [7, 4], false, false], // an empty batch: tfjs's shape, as on cpu
     // Large Aᵀ·B (weight gradients): row blocks of C on the pool's threads (gemm.cc SplitRows), M not a
     // multiple of the block, and batched.
     [[300, 200], [300, 150], true, false],
