@@ -33,7 +33,6 @@ describe.skipIf(!ready)('native BatchMatMul / _FusedMatMul (vs cpu)', () => {
     [[2, 3, 5, 7], [1, 4, 7], false, true],
     [[3, 7, 5], [7, 4], true, false],
     [[2, 3, 5, 7], [4, 7], false, true],
-    [[0, 5, 7], [7, 4], false, false], // an empty batch: tfjs's shape, as on cpu
     // Large Aᵀ·B (weight gradients): row blocks of C on the pool's threads (gemm.cc SplitRows), M not a
     // multiple of the block, and batched.
     [[300, 200], [300, 150], true, false],
@@ -47,6 +46,14 @@ describe.skipIf(!ready)('native BatchMatMul / _FusedMatMul (vs cpu)', () => {
       expect(maxRelDiff(got!, ref!)).toBeLessThan(1e-5);
     });
   }
+
+  it('an empty batch times one matrix is an empty product', async () => {
+    await tf.setBackend('native');
+    const y = tf.matMul(tf.zeros([0, 5, 7]), tf.ones([7, 4]));
+    expect(y.shape).toEqual([0, 5, 4]);
+    expect(y.dataSync().length).toBe(0);
+    y.dispose();
+  });
 
   it('one matrix b for all batch entries of a runs as one product of B·M rows (not B products of M)', async () => {
     const addon = loadAddon()!;

@@ -90,11 +90,11 @@ function plan(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boo
         `and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
     );
   }
-  const lead = a.shape.slice(0, -2);
-  if (br === 2 && (ar === 2 || !transposeA) && sizeOf(lead) > 0) {
+  if (br === 2 && (ar === 2 || !transposeA)) {
     // One matrix on the right (a linear layer's weight): the rows of every batch entry of `a` form one [rows, K]
     // matrix (the fold below), without building the broadcast index tables (~28 µs a call in the bench step).
-    // An empty batch goes the general way, which keeps tfjs's shape for it.
+    // An empty batch gives an empty output (tfjs-cpu broadcasts a 0 batch against none to 1).
+    const lead = a.shape.slice(0, -2);
     return { outShape: [...lead, m, n], batch: 1, m: m * sizeOf(lead), n, k, aIndex: ZERO, bIndex: ZERO };
   }
   const { outBatch, aIndex, bIndex } = batchIndices(a.shape.slice(0, -2), b.shape.slice(0, -2));
