@@ -49,10 +49,12 @@ describe.skipIf(!ready)('native BatchMatMul / _FusedMatMul (vs cpu)', () => {
 
   it('an empty batch times one matrix is an empty product', async () => {
     await tf.setBackend('native');
-    const y = tf.matMul(tf.zeros([0, 5, 7]), tf.ones([7, 4]));
+    const before = tf.memory().numTensors;
+    const y = tf.tidy(() => tf.matMul(tf.zeros([0, 5, 7]), tf.ones([7, 4])));
     expect(y.shape).toEqual([0, 5, 4]);
     expect(y.dataSync().length).toBe(0);
     y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('one matrix b for all batch entries of a runs as one product of B·M rows (not B products of M)', async () => {
