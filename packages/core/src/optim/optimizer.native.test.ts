@@ -130,6 +130,41 @@ describe.skipIf(!ready)('fused Adam/AdamW on the native backend (vs the op-by-op
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('a variable listed under two names gets both updates, by the per-parameter kernel', async () => {
+    await tf.setBackend('native');
+    const run = async (twice: boolean) => {
+      const init = tf.tensor1d([1, -2, 3]);
+      const w = tf.variable(init);
+      init.dispose();
+      const params = new Map(
+        twice
+          ? [
+              ['w', w],
+              ['tied', w],
+            ]
+          : [['w', w]],
+      );
+      const opt = new Optimizer(OptimizerSchema.parse({ type: 'adamw', lr: 0.1, weightDecay: 0.01 }));
+      const kernels: string[] = [];
+      for (let t = 1; t <= 2; t++) {
+        const grads = new Map([
+          ['w', tf.tensor1d([0.5, 0.25, -1])],
+          ['tied', tf.tensor1d([0.1, -0.2, 0.3])],
+        ]);
+        const info = await tf.profile(() => opt.step(params, grads, () => 0.1));
+        kernels.push(...info.kernels.map((k) => k.name).filter((n) => n.startsWith('DistilleryAdamW')));
+        tf.dispose([...grads.values()]);
+      }
+      const out = Array.from(w.dataSync());
+      opt.dispose();
+      w.dispose();
+      return { kernels, out };
+    };
+    const tied = await run(true);
+    expect(tied.kernels).toEqual(Array(4).fill('DistilleryAdamW'));
+    expect(tied.out).not.toEqual((await run(false)).out); // the second name's gradient was applied too
+  });
+
   it('updates the variables, not buffers that other tensors share', async () => {
     await tf.setBackend('native');
     const p = tf.variable(tf.tensor1d([1, -2]));

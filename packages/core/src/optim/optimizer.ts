@@ -59,8 +59,11 @@ export class Optimizer {
     const backendName = tf.getBackend();
     const fused = type !== 'sgd' && tf.getKernel(FUSED_ADAM_KERNEL, backendName) !== undefined;
     const inPlace = fused && tf.getKernel(DistilleryAdamWInPlace, backendName) !== undefined;
-    // The in-place kernel may only rewrite buffers no other tensor shares (tfjs tensors are immutable).
-    const owned = (t: tf.Tensor) => tf.engine().backend.refCount(t.dataId) === 1;
+    // The in-place kernel may only rewrite buffers no other tensor shares (tfjs tensors are immutable), and a
+    // variable listed under two names (tied weights) is updated once per name, by the per-parameter kernel.
+    const listed = new Map<tf.Tensor, number>();
+    for (const p of params.values()) listed.set(p, (listed.get(p) ?? 0) + 1);
+    const owned = (t: tf.Tensor) => tf.engine().backend.refCount(t.dataId) === 1 && (listed.get(t) ?? 0) <= 1;
     const batch: tf.Tensor[] = [];
     const batchAttrs: AdamWInPlaceAttrs = {
       beta1: b1,
