@@ -73,30 +73,12 @@ class Args {
 
   /** An Int32Array (length at least minLength); its length is written to *length. */
   const int32_t* Int32s(size_t i, size_t minLength, size_t* length = nullptr) {
-    if (!ok_) return nullptr;
-    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-      return Fail(false, Name(i) + " must be an Int32Array"), nullptr;
-    }
-    auto a = info_[i].As<Napi::Int32Array>();
-    if (a.ElementLength() < minLength) {
-      return Fail(true, Name(i) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(minLength)), nullptr;
-    }
-    if (length != nullptr) *length = a.ElementLength();
-    return a.Data();
+    return Typed<int32_t>(i, minLength, length, napi_int32_array, "an Int32Array");
   }
 
   /** A Float32Array (length at least minLength); its length is written to *length. */
   const float* Float32s(size_t i, size_t minLength, size_t* length = nullptr) {
-    if (!ok_) return nullptr;
-    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      return Fail(false, Name(i) + " must be a Float32Array"), nullptr;
-    }
-    auto a = info_[i].As<Napi::Float32Array>();
-    if (a.ElementLength() < minLength) {
-      return Fail(true, Name(i) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(minLength)), nullptr;
-    }
-    if (length != nullptr) *length = a.ElementLength();
-    return a.Data();
+    return Typed<float>(i, minLength, length, napi_float32_array, "a Float32Array");
   }
 
   /** A byte offset into the heap addressing `count` elements of 4 bytes (float32/int32), all inside the heap. */
@@ -135,6 +117,20 @@ class Args {
   }
 
  private:
+  template <typename T>
+  const T* Typed(size_t i, size_t minLength, size_t* length, napi_typedarray_type type, const char* what) {
+    if (!ok_) return nullptr;
+    if (!info_[i].IsTypedArray() || info_[i].As<Napi::TypedArray>().TypedArrayType() != type) {
+      return Fail(false, Name(i) + " must be " + what), nullptr;
+    }
+    auto a = info_[i].As<Napi::TypedArrayOf<T>>();
+    if (a.ElementLength() < minLength) {
+      return Fail(true, Name(i) + " has " + std::to_string(a.ElementLength()) + " elements, needs " + std::to_string(minLength)), nullptr;
+    }
+    if (length != nullptr) *length = a.ElementLength();
+    return a.Data();
+  }
+
   double Number(size_t i) {
     if (!ok_) return 0;
     if (!info_[i].IsNumber()) return Fail(false, Name(i) + " must be a number"), 0;

@@ -10,40 +10,40 @@
 
 namespace distillery {
 
+// One element of the Adam step (both the out-of-place and the in-place kernel, so both compute the same bits):
+// m' = β1·m + (1−β1)·g', v' = β2·v + (1−β2)·g'², p' = decay·p − stepSize·m' / (√v'/sqrtBc2 + eps), g' = g + l2·p.
+struct AdamStep {
+  explicit AdamStep(const AdamParams& a)
+      : b1(a.beta1), c1(a.oneMinusBeta1), b2(a.beta2), c2(a.oneMinusBeta2), invSqrtBc2(1.0f / a.sqrtBc2), eps(a.eps),
+        l2(a.l2), decay(a.decay), stepSize(a.stepSize) {}
+  inline void operator()(float p, float g, float m, float v, float& pOut, float& mOut, float& vOut) const {
+    const float gi = g + l2 * p;  // l2 = 0 for AdamW (decoupled decay below)
+    const float mi = m * b1 + gi * c1;
+    const float vi = v * b2 + (gi * gi) * c2;
+    const float denom = std::sqrt(vi) * invSqrtBc2 + eps;
+    mOut = mi;
+    vOut = vi;
+    pOut = p * decay - (mi / denom) * stepSize;
+  }
+  // Scalars by value: a copy in each loop's scope lives in registers, and the loops vectorize.
+  float b1, c1, b2, c2, invSqrtBc2, eps, l2, decay, stepSize;
+};
+
 void AdamUpdate(const float* __restrict p, const float* __restrict g, const float* __restrict m,
                 const float* __restrict v, float* __restrict pOut, float* __restrict mOut, float* __restrict vOut,
                 size_t n, const AdamParams& a) {
-  const float b1 = a.beta1, c1 = a.oneMinusBeta1, b2 = a.beta2, c2 = a.oneMinusBeta2;
-  const float invSqrtBc2 = 1.0f / a.sqrtBc2;
+  const AdamStep shared(a);
   ParallelFor(n, kMinElementsPerThread, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      const float pi = p[i];
-      const float gi = g[i] + a.l2 * pi;  // l2 = 0 for AdamW (decoupled decay below)
-      const float mi = m[i] * b1 + gi * c1;
-      const float vi = v[i] * b2 + (gi * gi) * c2;
-      const float denom = std::sqrt(vi) * invSqrtBc2 + a.eps;
-      mOut[i] = mi;
-      vOut[i] = vi;
-      pOut[i] = pi * a.decay - (mi / denom) * a.stepSize;
-    }
+    const AdamStep step = shared;
+    for (size_t i = begin; i < end; ++i) step(p[i], g[i], m[i], v[i], pOut[i], mOut[i], vOut[i]);
   }, FusedThreads());
 }
 
-// AdamUpdate's arithmetic, in place: each element of p, m and v is read, then overwritten through the same pointer.
+// In place: each element of p, m and v is read, then overwritten through the same pointer.
 static void AdamInPlace(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v,
                         size_t n, const AdamParams& a) {
-  const float b1 = a.beta1, c1 = a.oneMinusBeta1, b2 = a.beta2, c2 = a.oneMinusBeta2;
-  const float invSqrtBc2 = 1.0f / a.sqrtBc2;
-  for (size_t i = 0; i < n; ++i) {
-    const float pi = p[i];
-    const float gi = g[i] + a.l2 * pi;
-    const float mi = m[i] * b1 + gi * c1;
-    const float vi = v[i] * b2 + (gi * gi) * c2;
-    const float denom = std::sqrt(vi) * invSqrtBc2 + a.eps;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi * a.decay - (mi / denom) * a.stepSize;
-  }
+  const AdamStep step(a);
+  for (size_t i = 0; i < n; ++i) step(p[i], g[i], m[i], v[i], p[i], m[i], v[i]);
 }
 
 void AdamUpdateMany(float* base, const AdamSlot* slots, size_t count, const AdamParams& a) {
